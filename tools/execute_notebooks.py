@@ -1,0 +1,120 @@
+"""Execute the book's notebooks: jupytext source -> papermill -> book/generated/NAME.ipynb.
+
+    python tools/execute_notebooks.py [--profile P] [-p NAME VALUE ...] [--only NAME] [--force]
+
+A parameter is passed to the pages whose ``parameters`` cell declares it. A page whose source, parameters
+and package code are unchanged since its last execution is not executed again. A failing page stops the
+build with the notebook, the cell and the error, and its partial output is kept as NAME.failed.ipynb.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import jupytext
+import nbformat
+import papermill
+import yaml
+from papermill.exceptions import PapermillExecutionError
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES, OUT, STATIC = ROOT / "notebooks", ROOT / "book" / "generated", ROOT / "book" / "_static"
+
+
+def copy_plotly_js() -> None:
+    import plotly
+
+    src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    STATIC.mkdir(parents=True, exist_ok=True)
+    dest = STATIC / "plotly.min.js"
+    if not dest.exists() or dest.stat().st_size != src.stat().st_size:
+        shutil.copyfile(src, dest)
+
+
+def package_fingerprint() -> str:
+    h = hashlib.sha256()
+    for f in sorted((ROOT / "dmlvae").rglob("*")):
+        if f.is_file() and f.suffix in {".py", ".csv", ".json"}:
+            h.update(f.relative_to(ROOT).as_posix().encode() + f.read_bytes())
+    return h.hexdigest()
+
+
+def declared_parameters(nb) -> set[str]:
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            names = set()
+            for line in cell.source.splitlines():
+                name, sep, _ = line.partition("=")
+                if sep and name.strip().isidentifier():
+                    names.add(name.strip())
+            return names
+    raise SystemExit(f"{nb.metadata.get('dmlvae_source')}: no cell tagged 'parameters'")
+
+
+def execute(source: Path, params: dict, force: bool, fingerprint: str) -> bool:
+    nb = jupytext.read(source)
+    nb.metadata["dmlvae_source"] = source.relative_to(ROOT).as_posix()
+    declared = declared_parameters(nb)
+    unknown = sorted(set(params) - declared - {"profile"})
+    mine = {k: v for k, v in params.items() if k in declared}
+    key = hashlib.sha256(json.dumps([source.read_text(), mine, fingerprint], sort_keys=True,
+                                    default=str).encode()).hexdigest()
+    target = OUT / f"{source.stem}.ipynb"
+    if not force and target.exists():
+        old = nbformat.read(target, as_version=4).metadata.get("dmlvae", {})
+        if old.get("cache_key") == key:
+            print(f"[book] {source.name}: unchanged, not re-executed")
+            return True
+    if unknown:
+        print(f"[book] {source.name}: ignores parameters it does not declare: {', '.join(unknown)}")
+    print(f"[book] {source.name}: executing with {mine or 'its defaults'}", flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        src_nb = Path(tmp) / f"{source.stem}.ipynb"
+        nbformat.write(nb, src_nb)
+        partial = OUT / f"{source.stem}.failed.ipynb"
+        try:
+            result = papermill.execute_notebook(str(src_nb), str(partial), parameters=mine,
+                                                kernel_name="python3", cwd=str(ROOT), progress_bar=False)
+        except PapermillExecutionError as e:
+            print(f"[book] FAILED: {source.relative_to(ROOT)}, cell {e.cell_index} "
+                  f"(execution count {e.exec_count}): {e.ename}: {e.evalue}\n"
+                  f"[book] partial output kept in {partial.relative_to(ROOT)}", file=sys.stderr)
+            return False
+    result.metadata["dmlvae"] = {"cache_key": key, "parameters": mine, "source": nb.metadata["dmlvae_source"]}
+    tmp_target = target.with_suffix(".tmp")
+    nbformat.write(result, tmp_target)
+    tmp_target.replace(target)
+    partial.unlink(missing_ok=True)
+    return True
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profile", default=None, help="experiment profile for the pages that take one")
+    ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                    help="a page parameter; VALUE is read as YAML like papermill's -p")
+    ap.add_argument("--only", action="append", default=[], help="execute only these notebooks (stems)")
+    ap.add_argument("--force", action="store_true", help="execute even when nothing changed")
+    args = ap.parse_args(argv)
+    params = {name: yaml.safe_load(value) for name, value in args.parameter}
+    if args.profile is not None:
+        params["profile"] = args.profile
+    copy_plotly_js()
+    fingerprint = package_fingerprint()
+    sources = sorted(SOURCES.glob("*.py"))
+    if args.only:
+        sources = [s for s in sources if s.stem in args.only]
+    for source in sources:
+        if not execute(source, params, args.force, fingerprint):
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
