@@ -1,0 +1,141 @@
+"""RunConfig: every setting of one training run, validated once, with the paper's gaps as named defaults.
+
+The CLI, the Python API and papermill parameters all build a RunConfig, so a bad value gives the same
+error everywhere. Defaults the paper leaves open are documented here and on the book's assumptions page.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from .data import DATASETS, POLICIES, validate_pl_pct
+from .errors import DmlvaeError, choice, number
+
+MODELS = ("dml", "dml_autoencoder", "dml_unit_prior", "dml_gmm_prior", "mvae")
+LOSSES = ("triplet", "supcon", "center")
+ROUTINES = ("supervised", "alternating-epoch", "alternating-batch", "joint", "dml-then-gmm")
+MININGS = ("all", "hard", "semihard")
+NETS = ("mlp", "conv")
+KL_VARIANTS = ("correct", "paper")
+METRIC_ON = ("mu", "z")
+RECON = ("pixel-mean", "image-sum")
+DEFAULT_ROUTINE = {"dml": "supervised", "dml_autoencoder": "alternating-epoch", "dml_unit_prior": "alternating-epoch",
+                   "dml_gmm_prior": "alternating-epoch", "mvae": "alternating-epoch"}
+GAUSSIAN_MODELS = ("dml_unit_prior", "dml_gmm_prior", "mvae")
+PRIOR_MODELS = GAUSSIAN_MODELS
+
+
+@dataclass
+class RunConfig:
+    # --- what the paper names
+    dataset: str = "mnist"
+    pl_pct: float = 10.0            # percent of the training split labelled, (0, 100]
+    model: str = "dml"
+    loss: str = "triplet"
+    routine: str | None = None      # None: "supervised" for dml, else "alternating-epoch" (the paper's)
+    lsdim: int = 10
+    alpha: float = 0.5              # alternating routines: (1 - alpha) L_S + alpha L_U; alpha = 1: no labels
+    gamma: float = 1.0              # joint routine: L_U + gamma L_S; gamma = 0: no labels
+    beta: float = 1.0               # mvae: L_U = recon + beta KL
+    lr: float = 1e-3                # the paper's learning rate (Adam, the lab's habit)
+    # --- what the paper leaves open (documented defaults)
+    epochs: int = 10                # passes over the whole training split, for every model
+    batch_size: int = 256           # unlabelled batch and labelled batch each
+    net: str = "mlp"                # mlp (fast on CPU) or conv
+    hidden: tuple = (512, 256)      # MLP widths (encoder; the decoder mirrors them)
+    margin: float = 0.2             # triplet margin (Euclidean distances, embeddings not normalised)
+    mining: str = "all"             # triplet mining: all valid triplets, batch-hard or semi-hard
+    temperature: float = 0.1        # SupCon temperature (Khosla 2020 default)
+    center_weight: float = 0.01     # center loss: softmax cross-entropy + center_weight * centre term (Wen 2016)
+    gmm_logvar: float = 1.0         # fixed GMM prior: component log-variance ("logvar = 1" in the paper's text)
+    kl: str = "correct"             # Monte-Carlo KL: "correct" estimator or "paper" (Algorithm 4 as printed)
+    n_pseudo: int = 500             # VampPrior pseudo-inputs (Tomczak & Welling 2018)
+    metric_on: str = "mu"           # Gaussian encoders: metric loss on the mean (mu) or the sampled z
+    recon: str = "pixel-mean"       # MSE per pixel (torch default, likely the paper's) or summed per image
+    dml_epochs: int | None = None   # dml-then-gmm: epochs of DML before fitting the GMM (None: half)
+    gmm_components: int | None = None  # dml-then-gmm: GMM components (None: number of classes)
+    policy: str = "uniform"         # how the labelled subset is drawn
+    train_subset: int | None = None  # use only the first N training images (quick profiles); None: all
+    test_subset: int | None = None   # evaluate on the first N test images; None: all
+    seed: int = 0
+    device: str = "auto"            # auto: cuda when available, else cpu
+    data_dir: str | None = field(default=None, metadata={"hash": False})
+
+    def __post_init__(self):
+        choice("dataset", self.dataset, DATASETS)
+        self.pl_pct = validate_pl_pct(self.pl_pct)
+        choice("model", self.model, MODELS)
+        choice("loss", self.loss, LOSSES)
+        if self.routine is None:
+            self.routine = DEFAULT_ROUTINE[self.model]
+        choice("routine", self.routine, ROUTINES)
+        if self.model == "dml" and self.routine != "supervised":
+            raise DmlvaeError(f"routine {self.routine!r} needs an unsupervised loss, which model 'dml' has not; "
+                              "allowed for dml: supervised")
+        if self.routine == "dml-then-gmm" and self.model not in PRIOR_MODELS:
+            raise DmlvaeError(f"routine 'dml-then-gmm' needs a model with a prior; got model {self.model!r}; "
+                              f"allowed: {', '.join(PRIOR_MODELS)}")
+        self.lsdim = number("lsdim", self.lsdim, low=1, integer=True)
+        if self.model == "dml_gmm_prior" and self.lsdim > 16:
+            raise DmlvaeError(f"lsdim {self.lsdim} is too large for dml_gmm_prior (2^lsdim hypercube components); "
+                              "allowed: 1 to 16")
+        self.alpha = float(number("alpha", self.alpha, low=0, high=1, low_open=True))
+        self.gamma = float(number("gamma", self.gamma, low=0))
+        self.beta = float(number("beta", self.beta, low=0))
+        self.lr = float(number("lr", self.lr, low=0, low_open=True))
+        self.epochs = number("epochs", self.epochs, low=1, integer=True)
+        self.batch_size = number("batch_size", self.batch_size, low=2, integer=True)
+        choice("net", self.net, NETS)
+        if isinstance(self.hidden, str):
+            self.hidden = tuple(h for h in self.hidden.replace(",", " ").split())
+        self.hidden = tuple(number("hidden", h, low=1, integer=True) for h in self.hidden)
+        self.margin = float(number("margin", self.margin, low=0))
+        choice("mining", self.mining, MININGS)
+        self.temperature = float(number("temperature", self.temperature, low=0, low_open=True))
+        self.center_weight = float(number("center_weight", self.center_weight, low=0))
+        self.gmm_logvar = float(number("gmm_logvar", self.gmm_logvar))
+        choice("kl", self.kl, KL_VARIANTS)
+        self.n_pseudo = number("n_pseudo", self.n_pseudo, low=1, integer=True)
+        choice("metric_on", self.metric_on, METRIC_ON)
+        choice("recon", self.recon, RECON)
+        if self.dml_epochs is not None:
+            self.dml_epochs = number("dml_epochs", self.dml_epochs, low=0, high=self.epochs - 1, integer=True,
+                                     meaning="epochs of DML before the GMM prior, fewer than epochs")
+        if self.gmm_components is not None:
+            self.gmm_components = number("gmm_components", self.gmm_components, low=1, integer=True)
+        choice("policy", self.policy, POLICIES)
+        for name in ("train_subset", "test_subset"):
+            if getattr(self, name) is not None:
+                setattr(self, name, number(name, getattr(self, name), low=10, integer=True))
+        self.seed = number("seed", self.seed, low=0, integer=True)
+        if not (self.device in ("auto", "cpu", "cuda") or (isinstance(self.device, str)
+                                                           and self.device.startswith("cuda:"))):
+            raise DmlvaeError(f"unknown device {self.device!r}; allowed: auto, cpu, cuda, cuda:N")
+
+    @property
+    def gaussian(self) -> bool:
+        return self.model in GAUSSIAN_MODELS
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    def key(self) -> str:
+        """Stable hash of every field that changes the result (not data_dir)."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.metadata.get("hash", True)}
+        d["hidden"] = list(self.hidden)
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+    def replace(self, **changes) -> "RunConfig":
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise DmlvaeError(f"unknown RunConfig field(s) {unknown}; allowed: {', '.join(sorted(names))}")
+        return cls(**d)

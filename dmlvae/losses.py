@@ -1,0 +1,201 @@
+"""Metric losses (triplet, supervised contrastive, center) and KL terms (analytic, Monte-Carlo, paper).
+
+Conventions: ``z`` is a (B, D) batch of embeddings and ``y`` its (B,) integer labels. Distances are
+Euclidean and embeddings are not normalised (SupCon normalises, as Khosla et al. do). A batch with no
+valid pair or triplet gives a zero loss that still depends on ``z`` (so ``backward`` works).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _zero(z: torch.Tensor) -> torch.Tensor:
+    return z.sum() * 0.0
+
+
+def pairwise_distances(z: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    """Euclidean distances from explicit differences; the gradient is 0 (not NaN) for identical rows."""
+    d2 = (z[:, None, :] - z[None, :, :]).pow(2).sum(-1)
+    return d2.clamp_min(eps).sqrt()
+
+
+def _masks(y: torch.Tensor):
+    same = y[:, None] == y[None, :]
+    eye = torch.eye(len(y), dtype=torch.bool, device=y.device)
+    return same & ~eye, ~same
+
+
+def triplet_terms(z, y, margin: float = 0.2, mining: str = "all"):
+    """(loss, fraction of the mined triplets with a positive loss). See :func:`triplet_loss`."""
+    d = pairwise_distances(z)
+    pos, neg = _masks(y)
+    if mining == "all":
+        a, p = pos.nonzero(as_tuple=True)
+        if len(a) == 0:
+            return _zero(z), float("nan")
+        mask = neg[a]                                          # (P, B): valid negatives per (a, p)
+        if not mask.any():
+            return _zero(z), float("nan")
+        losses = F.relu(d[a, p][:, None] - d[a] + margin)[mask]
+    elif mining == "hard":
+        has = pos.any(1) & neg.any(1)
+        if not has.any():
+            return _zero(z), float("nan")
+        hardest_pos = d.masked_fill(~pos, float("-inf")).amax(1)
+        hardest_neg = d.masked_fill(~neg, float("inf")).amin(1)
+        losses = F.relu(hardest_pos - hardest_neg + margin)[has]
+    elif mining == "semihard":
+        a, p = pos.nonzero(as_tuple=True)
+        keep = neg[a].any(1)
+        a, p = a[keep], p[keep]
+        if len(a) == 0:
+            return _zero(z), float("nan")
+        d_ap, d_an, negs = d[a, p], d[a], neg[a]
+        outside = negs & (d_an > d_ap[:, None])                 # farther than the positive
+        semi = d_an.masked_fill(~outside, float("inf")).amin(1)  # the nearest of those
+        easiest = d_an.masked_fill(~negs, float("-inf")).amax(1)  # fallback: none is farther
+        chosen = torch.where(outside.any(1), semi, easiest)
+        losses = F.relu(d_ap - chosen + margin)
+    else:
+        raise ValueError(f"unknown mining {mining!r}; allowed: all, hard, semihard")
+    return losses.mean(), float((losses > 0).float().mean())
+
+
+def triplet_loss(z, y, margin: float = 0.2, mining: str = "all") -> torch.Tensor:
+    """Triplet margin loss (Schroff et al. 2015) on Euclidean distances.
+
+    - ``all``: mean of relu(d(a,p) - d(a,n) + margin) over every valid triplet (a != p, y_a = y_p != y_n);
+    - ``hard``: per anchor its farthest positive and nearest negative, mean over anchors having both;
+    - ``semihard`` (FaceNet; as TensorFlow's ``triplet_semihard_loss``): per positive pair the nearest
+      negative farther than the positive, else the farthest negative; mean over positive pairs.
+    """
+    return triplet_terms(z, y, margin, mining)[0]
+
+
+def supcon_loss(z, y, temperature: float = 0.1) -> torch.Tensor:
+    """Supervised contrastive loss (Khosla et al. 2020, L_out) on L2-normalised embeddings.
+
+    Per anchor i with positives P(i): -1/|P(i)| sum_p log(exp(s_ip / t) / sum_{a != i} exp(s_ia / t)),
+    s the cosine similarity; mean over the anchors that have a positive.
+    """
+    pos, neg = _masks(y)
+    has = pos.any(1)
+    if not has.any() or not neg.any():
+        return _zero(z)
+    u = F.normalize(z, dim=1)
+    logits = (u @ u.T / temperature).masked_fill(torch.eye(len(y), dtype=torch.bool, device=z.device),
+                                                 float("-inf"))
+    log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    mean_pos = log_prob.masked_fill(~pos, 0.0).sum(1) / pos.sum(1).clamp_min(1)
+    return -mean_pos[has].mean()
+
+
+def center_loss(z, y, centers) -> torch.Tensor:
+    """Wen et al. (2016): 1/2 ||z_i - c_{y_i}||^2, mean over the batch."""
+    return 0.5 * (z - centers[y]).pow(2).sum(1).mean()
+
+
+class TripletLoss(nn.Module):
+    def __init__(self, margin=0.2, mining="all"):
+        super().__init__()
+        self.margin, self.mining = margin, mining
+        self.last_active_fraction = float("nan")
+
+    def forward(self, z, y):
+        loss, self.last_active_fraction = triplet_terms(z, y, self.margin, self.mining)
+        return loss
+
+
+class SupConLoss(nn.Module):
+    def __init__(self, temperature=0.1):
+        super().__init__()
+        self.temperature = temperature
+
+    def forward(self, z, y):
+        return supcon_loss(z, y, self.temperature)
+
+
+class CenterLoss(nn.Module):
+    """Wen et al. (2016) joint supervision: softmax cross-entropy on a linear classifier of z plus
+    ``weight`` times the center loss, with learnable centres (trained by the same optimiser). The centre
+    term alone is degenerate (all embeddings and centres collapse to one point)."""
+
+    def __init__(self, n_classes: int, lsdim: int, weight: float = 0.01):
+        super().__init__()
+        self.centers = nn.Parameter(torch.randn(n_classes, lsdim))
+        self.classifier = nn.Linear(lsdim, n_classes)
+        self.weight = weight
+
+    def forward(self, z, y):
+        return F.cross_entropy(self.classifier(z), y) + self.weight * center_loss(z, y, self.centers)
+
+
+# --------------------------------------------------------------------------------------- KL terms
+def log_normal_diag(x, mu, logvar) -> torch.Tensor:
+    """log N(x; mu, diag(exp(logvar))), summed over the last dimension."""
+    logvar = torch.as_tensor(logvar, dtype=x.dtype, device=x.device)
+    return -0.5 * (LOG_2PI + logvar + (x - mu).pow(2) * torch.exp(-logvar)).sum(-1)
+
+
+def kl_unit_gaussian(mu, logvar) -> torch.Tensor:
+    """Analytic KL(N(mu, diag(exp(logvar))) || N(0, I)), summed over dimensions, mean over the batch."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1).mean()
+
+
+def log_mixture(z, means, logvars, log_weights=None) -> torch.Tensor:
+    """log sum_k w_k N(z; means_k, diag(exp(logvars_k))) for z of shape (..., D).
+
+    ``means`` (K, D); ``logvars`` a scalar, (K,) or (K, D); ``log_weights`` (K,) or None (equal weights).
+    Computed with matrix products, (N, K) memory, so 2^lsdim hypercube components stay affordable.
+    """
+    K, D = means.shape
+    lv = torch.as_tensor(logvars, dtype=z.dtype, device=z.device)
+    lv = lv.expand(K, D) if lv.dim() == 0 else (lv[:, None].expand(K, D) if lv.dim() == 1 else lv)
+    prec = torch.exp(-lv)                                            # (K, D)
+    flat = z.reshape(-1, D)
+    quad = (flat.pow(2) @ prec.T - 2.0 * flat @ (means * prec).T + (means.pow(2) * prec).sum(1))
+    comp = -0.5 * (D * LOG_2PI + lv.sum(1) + quad.clamp_min(0.0))      # (N, K)
+    comp = comp + (log_weights if log_weights is not None else -math.log(K))
+    return torch.logsumexp(comp, dim=1).reshape(z.shape[:-1])
+
+
+def kl_mixture_mc(z, mu, logvar, means, logvars, log_weights=None) -> torch.Tensor:
+    """Monte-Carlo KL(q(z|x) || p(z)) for a Gaussian mixture p: mean of log q(z|x) - log p(z).
+
+    ``z`` holds samples from q (shape (B, D), or (S, B, D) for S samples per input)."""
+    return (log_normal_diag(z, mu, logvar) - log_mixture(z, means, logvars, log_weights)).mean()
+
+
+def kl_gmm_mc(z, mu, logvar, means, logvar_prior, variant: str = "correct") -> torch.Tensor:
+    """Monte-Carlo KL to an equal-weight mixture of N(means_k, exp(logvar_prior) I).
+
+    ``variant="correct"``: mean over the batch of log q(z|x) - log p(z) with full normal densities and a
+    log-sum-exp over the components. ``variant="paper"``: the paper's Algorithm 4 as printed, for
+    comparison only; see :func:`kl_gmm_paper`.
+    """
+    if variant == "paper":
+        return kl_gmm_paper(z, mu, logvar, means, logvar_prior)
+    if variant != "correct":
+        raise ValueError(f"unknown variant {variant!r}; allowed: correct, paper")
+    return kl_mixture_mc(z, mu, logvar, means, logvar_prior)
+
+
+def kl_gmm_paper(z, mu, logvar, means, logvar_prior) -> torch.Tensor:
+    """PAPER VARIANT (Algorithm 4 as printed; wrong, kept to show what it does). Our reading of it:
+
+    - it returns log p - log q, the *negative* KL, so minimising it pushes q away from the prior;
+    - the log-variance is used where the variance belongs (``(z - mu)^2 / logvar``), which explodes or
+      flips sign as logvar crosses 0, and the log-variance normalisers are dropped;
+    - one prior mean is used instead of a log-sum-exp over the mixture (we take the nearest component).
+    """
+    log_q = -0.5 * ((z - mu).pow(2) / logvar).sum(-1)
+    flat = z.reshape(-1, z.shape[-1])
+    nearest = means[torch.cdist(flat.detach(), means).argmin(1)].reshape(z.shape)
+    log_p = -0.5 * ((z - nearest).pow(2) / logvar_prior).sum(-1)
+    return (log_p - log_q).mean()

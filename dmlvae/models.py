@@ -1,0 +1,97 @@
+"""The paper's models as compositions of an encoder, an optional decoder, an optional prior and a metric
+loss. A model returns its loss terms by name; routines (``dmlvae.routines``) decide how to weight them.
+
+| model             | encoder   | unsupervised loss L_U                          |
+|-------------------|-----------|-----------------------------------------------|
+| `dml`             | point     | none (labelled data only)                      |
+| `dml_autoencoder` | point     | reconstruction MSE (proposal 1)                |
+| `dml_unit_prior`  | Gaussian  | KL(q(z|x) || N(0, I)), analytic (proposal 2)   |
+| `dml_gmm_prior`   | Gaussian  | Monte-Carlo KL to the hypercube GMM (proposal 2) |
+| `mvae`            | Gaussian  | MSE + beta KL to a VampPrior (proposal 3)      |
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import RunConfig
+from .losses import CenterLoss, SupConLoss, TripletLoss
+from .nets import Decoder, Encoder
+from .priors import UnitGaussianPrior, VampPrior, hypercube_gmm
+
+DECODER_MODELS = ("dml_autoencoder", "mvae")
+
+
+def build_metric_loss(cfg: RunConfig, n_classes: int) -> nn.Module:
+    if cfg.loss == "triplet":
+        return TripletLoss(cfg.margin, cfg.mining)
+    if cfg.loss == "supcon":
+        return SupConLoss(cfg.temperature)
+    return CenterLoss(n_classes, cfg.lsdim, cfg.center_weight)
+
+
+class SemiSupervisedModel(nn.Module):
+    def __init__(self, cfg: RunConfig, in_shape, n_classes: int, init_images: torch.Tensor | None = None):
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = Encoder(in_shape, cfg.lsdim, cfg.net, cfg.hidden, gaussian=cfg.gaussian)
+        self.decoder = Decoder(in_shape, cfg.lsdim, cfg.net, cfg.hidden) if cfg.model in DECODER_MODELS else None
+        if cfg.model == "dml_unit_prior":
+            self.prior = UnitGaussianPrior()
+        elif cfg.model == "dml_gmm_prior":
+            self.prior = hypercube_gmm(cfg.lsdim, cfg.gmm_logvar, variant=cfg.kl)
+        elif cfg.model == "mvae":
+            if init_images is None:
+                raise ValueError("mvae needs init_images for its VampPrior pseudo-inputs")
+            self.prior = VampPrior(self.encoder, init_images[: cfg.n_pseudo])
+        else:
+            self.prior = None
+        self.metric = build_metric_loss(cfg, n_classes)
+
+    @property
+    def has_unsupervised_loss(self) -> bool:
+        return self.decoder is not None or self.prior is not None
+
+    def supervised_terms(self, x, y) -> dict:
+        enc = self.encoder(x)
+        emb = enc.z if self.cfg.metric_on == "z" else enc.mu
+        terms = {"metric": self.metric(emb, y)}
+        return terms
+
+    def unsupervised_terms(self, x) -> dict:
+        """Reconstruction and/or KL on an (unlabelled) batch, and their weighted sum ``L_U``."""
+        enc = self.encoder(x)
+        terms = {"embedding_norm": enc.mu.detach().norm(dim=1).mean()}
+        total = 0.0
+        if self.decoder is not None:
+            err = F.mse_loss(self.decoder(enc.z), x, reduction="none")
+            recon = err.mean() if self.cfg.recon == "pixel-mean" else err.flatten(1).sum(1).mean()
+            terms["recon"] = recon
+            total = total + recon
+        if self.prior is not None:
+            kl = self.prior.kl(enc)
+            terms["kl"] = kl
+            total = total + (self.cfg.beta * kl if self.cfg.model == "mvae" else kl)
+        terms["L_U"] = total
+        return terms
+
+    @torch.no_grad()
+    def embed(self, x: torch.Tensor, batch_size: int = 4096, sample: bool = False) -> np.ndarray:
+        """Embeddings of ``x``: mu for Gaussian encoders (or a sampled z with ``sample=True``)."""
+        was = self.training
+        self.eval()
+        out = [self.encoder(x[i:i + batch_size], sample=sample).z.cpu() for i in range(0, len(x), batch_size)]
+        self.train(was)
+        return torch.cat(out).numpy()
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        if self.decoder is None:
+            raise ValueError(f"model {self.cfg.model!r} has no decoder")
+        return self.decoder(self.encoder(x, sample=False).z)
+
+
+def build(cfg: RunConfig, in_shape, n_classes: int, init_images=None) -> SemiSupervisedModel:
+    return SemiSupervisedModel(cfg, in_shape, n_classes, init_images)

@@ -1,0 +1,260 @@
+"""Each loss and KL term against an independent reference: brute-force loops, closed forms,
+pytorch-metric-learning (test-only dependency) with matching settings."""
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+from pytorch_metric_learning import losses as pml_losses
+from pytorch_metric_learning import miners as pml_miners
+from pytorch_metric_learning.distances import LpDistance
+from pytorch_metric_learning.reducers import MeanReducer
+
+from dmlvae import losses
+
+EUCLIDEAN = LpDistance(normalize_embeddings=False, p=2)  # dmlvae does not normalise embeddings
+
+
+@pytest.fixture(autouse=True)
+def _float64():
+    """References are compared to 1e-10, not to float32 noise."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
+
+
+def batch(n=24, d=5, classes=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, d, generator=g), torch.randint(classes, (n,), generator=g)
+
+
+def dist(z, i, j):
+    return math.sqrt(sum((float(z[i, k]) - float(z[j, k])) ** 2 for k in range(z.shape[1])))
+
+
+# ----------------------------------------------------------------------------------------- triplet
+def triplet_all_loop(z, y, margin):
+    vals = []
+    for a, p, n in itertools.permutations(range(len(y)), 3):
+        if y[a] == y[p] and y[a] != y[n]:
+            vals.append(max(0.0, dist(z, a, p) - dist(z, a, n) + margin))
+    return sum(vals) / len(vals)
+
+
+def triplet_hard_loop(z, y, margin):
+    vals = []
+    for a in range(len(y)):
+        dp = [dist(z, a, p) for p in range(len(y)) if p != a and y[p] == y[a]]
+        dn = [dist(z, a, n) for n in range(len(y)) if y[n] != y[a]]
+        if dp and dn:
+            vals.append(max(0.0, max(dp) - min(dn) + margin))
+    return sum(vals) / len(vals)
+
+
+def triplet_semihard_loop(z, y, margin):
+    vals = []
+    for a in range(len(y)):
+        negs = [dist(z, a, n) for n in range(len(y)) if y[n] != y[a]]
+        if not negs:
+            continue
+        for p in range(len(y)):
+            if p == a or y[p] != y[a]:
+                continue
+            dap = dist(z, a, p)
+            farther = [d for d in negs if d > dap]
+            dan = min(farther) if farther else max(negs)
+            vals.append(max(0.0, dap - dan + margin))
+    return sum(vals) / len(vals)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("margin", [0.2, 1.0])
+def test_triplet_all_matches_loop(seed, margin):
+    z, y = batch(seed=seed)
+    assert losses.triplet_loss(z, y, margin, "all").item() == pytest.approx(triplet_all_loop(z, y, margin), rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_triplet_hard_matches_loop(seed):
+    z, y = batch(seed=seed)
+    assert losses.triplet_loss(z, y, 0.5, "hard").item() == pytest.approx(triplet_hard_loop(z, y, 0.5), rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_triplet_semihard_matches_loop(seed):
+    z, y = batch(seed=seed)
+    got = losses.triplet_loss(z, y, 0.5, "semihard").item()
+    assert got == pytest.approx(triplet_semihard_loop(z, y, 0.5), rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_triplet_all_matches_pytorch_metric_learning(seed):
+    z, y = batch(n=40, seed=seed)
+    ref = pml_losses.TripletMarginLoss(margin=0.2, triplets_per_anchor="all", reducer=MeanReducer(),
+                                       distance=EUCLIDEAN)(z, y)
+    assert losses.triplet_loss(z, y, 0.2, "all").item() == pytest.approx(ref.item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_triplet_hard_matches_pml_batch_hard_miner(seed):
+    z, y = batch(n=40, seed=seed)
+    mined = pml_miners.BatchHardMiner(distance=EUCLIDEAN)(z, y)
+    ref = pml_losses.TripletMarginLoss(margin=0.2, reducer=MeanReducer(), distance=EUCLIDEAN)(z, y, mined)
+    assert losses.triplet_loss(z, y, 0.2, "hard").item() == pytest.approx(ref.item(), rel=1e-6)
+
+
+def test_triplet_gradients_finite_with_duplicate_samples():
+    z, y = batch(n=6)
+    z = z[torch.tensor([0, 0, 1, 1, 2, 3, 3, 4])].clone().requires_grad_()  # labelled batch drawn with replacement
+    y = y[torch.tensor([0, 0, 1, 1, 2, 3, 3, 4])]
+    for mining in ("all", "hard", "semihard"):
+        z.grad = None
+        losses.triplet_loss(z, y, 0.2, mining).backward()
+        assert torch.isfinite(z.grad).all()
+
+
+def test_triplet_without_negatives_is_zero_with_grad():
+    z = torch.randn(5, 3, requires_grad=True)
+    loss = losses.triplet_loss(z, torch.zeros(5, dtype=torch.long))
+    loss.backward()
+    assert loss.item() == 0.0 and z.grad is not None
+
+
+def test_active_fraction_counts_positive_triplets():
+    z, y = batch()
+    loss, frac = losses.triplet_terms(z, y, 0.2, "all")
+    d = losses.pairwise_distances(z)
+    count = total = 0
+    for a, p, n in itertools.permutations(range(len(y)), 3):
+        if y[a] == y[p] and y[a] != y[n]:
+            total += 1
+            count += float(d[a, p] - d[a, n] + 0.2) > 0
+    assert frac == pytest.approx(count / total)
+
+
+# ------------------------------------------------------------------------------------------ SupCon
+def supcon_loop(z, y, t):
+    u = [row / math.sqrt(sum(float(v) ** 2 for v in row)) for row in z]
+    s = lambda i, j: float(sum(u[i][k] * u[j][k] for k in range(len(u[i])))) / t  # noqa: E731
+    vals = []
+    for i in range(len(y)):
+        pos = [p for p in range(len(y)) if p != i and y[p] == y[i]]
+        if not pos:
+            continue
+        denom = sum(math.exp(s(i, a)) for a in range(len(y)) if a != i)
+        vals.append(-sum(math.log(math.exp(s(i, p)) / denom) for p in pos) / len(pos))
+    return sum(vals) / len(vals)
+
+
+@pytest.mark.parametrize("t", [0.1, 0.5])
+def test_supcon_matches_loop_and_pml(t):
+    z, y = batch(n=20, classes=5, seed=3)
+    y[0] = 99  # an anchor without positives is left out
+    got = losses.supcon_loss(z, y, t).item()
+    assert got == pytest.approx(supcon_loop(z, y, t), rel=1e-9)
+    ref = pml_losses.SupConLoss(temperature=t)(z, y)  # default reducer: mean over anchors with positives
+    assert got == pytest.approx(ref.item(), rel=1e-6)
+
+
+# ------------------------------------------------------------------------------------------ center
+def test_center_loss_matches_loop():
+    z, y = batch()
+    centers = torch.randn(4, 5)
+    ref = sum(0.5 * sum((float(z[i, k]) - float(centers[y[i], k])) ** 2 for k in range(5))
+              for i in range(len(y))) / len(y)
+    assert losses.center_loss(z, y, centers).item() == pytest.approx(ref, rel=1e-12)
+
+
+def test_center_loss_module_is_ce_plus_weighted_centres():
+    z, y = batch()
+    m = losses.CenterLoss(4, 5, weight=0.3)
+    ce = torch.nn.functional.cross_entropy(m.classifier(z), y)
+    assert m(z, y).item() == pytest.approx((ce + 0.3 * losses.center_loss(z, y, m.centers)).item())
+
+
+# --------------------------------------------------------------------------------------------- KL
+def gaussian_batch(n=64, d=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, d, generator=g), torch.randn(n, d, generator=g) * 0.5
+
+
+def test_kl_unit_gaussian_closed_form_loop():
+    mu, logvar = gaussian_batch()
+    ref = np.mean([sum(0.5 * (m ** 2 + math.exp(lv) - 1 - lv) for m, lv in zip(mr.tolist(), lr.tolist()))
+                   for mr, lr in zip(mu, logvar)])
+    assert losses.kl_unit_gaussian(mu, logvar).item() == pytest.approx(ref, rel=1e-12)
+
+
+def test_kl_unit_gaussian_vs_monte_carlo():
+    mu, logvar = gaussian_batch(n=8)
+    g = torch.Generator().manual_seed(1)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(20000, *mu.shape, generator=g)
+    mc = (losses.log_normal_diag(z, mu, logvar) - losses.log_normal_diag(z, torch.zeros_like(z), 0.0)).mean()
+    assert mc.item() == pytest.approx(losses.kl_unit_gaussian(mu, logvar).item(), rel=0.01)
+
+
+def test_gmm_mc_one_component_at_zero_equals_unit_kl():
+    mu, logvar = gaussian_batch(n=8)
+    g = torch.Generator().manual_seed(2)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(20000, *mu.shape, generator=g)
+    mc = losses.kl_gmm_mc(z, mu, logvar, torch.zeros(1, 3), 0.0)
+    assert mc.item() == pytest.approx(losses.kl_unit_gaussian(mu, logvar).item(), rel=0.01)
+    # and with a single sample per input it is exactly log q - log N(0, I), no noise from the mixture code
+    exact = (losses.log_normal_diag(z[0], mu, logvar) - losses.log_normal_diag(z[0], 0 * z[0], 0.0)).mean()
+    assert losses.kl_gmm_mc(z[0], mu, logvar, torch.zeros(1, 3), 0.0).item() == pytest.approx(exact.item(), rel=1e-9)
+
+
+def log_mixture_loop(z, means, logvar):
+    out = []
+    for row in z.tolist():
+        comps = []
+        for m in means.tolist():
+            comps.append(sum(-0.5 * (math.log(2 * math.pi) + logvar + (a - b) ** 2 / math.exp(logvar))
+                             for a, b in zip(row, m)))
+        top = max(comps)
+        out.append(top + math.log(sum(math.exp(c - top) for c in comps)) - math.log(len(comps)))
+    return out
+
+
+@pytest.mark.parametrize("logvar", [0.0, 1.0, -1.5])
+def test_log_mixture_matches_loop_on_hypercube(logvar):
+    from dmlvae.priors import hypercube_means
+    means = torch.as_tensor(hypercube_means(3), dtype=torch.float64)
+    assert means.shape == (8, 3) and set(means.flatten().tolist()) == {-1.0, 1.0}
+    z = torch.randn(10, 3) * 2
+    got = losses.log_mixture(z, means, logvar)
+    np.testing.assert_allclose(got.numpy(), log_mixture_loop(z, means, logvar), rtol=1e-10)
+
+
+def test_log_mixture_per_component_variances_and_weights():
+    g = torch.Generator().manual_seed(5)
+    means, lv, z = torch.randn(4, 2, generator=g), torch.randn(4, 2, generator=g), torch.randn(7, 2, generator=g)
+    w = torch.tensor([0.1, 0.2, 0.3, 0.4])
+    ref = []
+    for row in z:
+        p = sum(float(w[k]) * math.exp(float(losses.log_normal_diag(row, means[k], lv[k]))) for k in range(4))
+        ref.append(math.log(p))
+    np.testing.assert_allclose(losses.log_mixture(z, means, lv, torch.log(w)).numpy(), ref, rtol=1e-10)
+
+
+def test_gmm_mc_is_mean_of_log_q_minus_log_p():
+    from dmlvae.priors import hypercube_means
+    mu, logvar = gaussian_batch(n=6)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(6, 3)
+    means = torch.as_tensor(hypercube_means(3), dtype=torch.float64)
+    ref = np.mean([float(losses.log_normal_diag(z[i], mu[i], logvar[i])) - log_mixture_loop(z[i:i + 1], means, 1.0)[0]
+                   for i in range(6)])
+    assert losses.kl_gmm_mc(z, mu, logvar, means, 1.0).item() == pytest.approx(ref, rel=1e-10)
+
+
+def test_paper_variant_is_negative_and_unnormalised():
+    """The paper's Algorithm 4 gives log p - log q (the negative KL, up to its other errors)."""
+    mu = torch.zeros(4, 2)
+    logvar = torch.full((4, 2), 0.5)
+    z = torch.tensor([[0.1, -0.2], [0.3, 0.0], [-0.5, 0.5], [0.2, 0.2]])
+    means = torch.zeros(1, 2)
+    got = losses.kl_gmm_mc(z, mu, logvar, means, 1.0, variant="paper").item()
+    ref = np.mean([-0.5 * sum(v ** 2 for v in row) / 1.0 + 0.5 * sum(v ** 2 / 0.5 for v in row) for row in z.tolist()])
+    assert got == pytest.approx(ref, rel=1e-12)
