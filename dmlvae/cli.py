@@ -2,16 +2,55 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import sys
+from pathlib import Path
+
+import numpy as np
 
 from . import data
+from .config import RunConfig
 from .errors import DmlvaeError
+
+# flags of `train`: every RunConfig field, in the order of the dataclass (--pl-pct for pl_pct, ...)
+TRAIN_HELP = {
+    "dataset": f"one of {', '.join(data.DATASETS)}", "model": "dml, dml_autoencoder, dml_unit_prior, "
+    "dml_gmm_prior, mvae", "loss": "triplet, supcon, center", "routine": "supervised, alternating-epoch, "
+    "alternating-batch, joint, dml-then-gmm", "hidden": "MLP widths, e.g. '512,256'",
+}
 
 
 def _data(args) -> dict:
     ds = data.load(args.name, data_dir=args.data_dir, download=not args.no_download)
     return ds.summary(pl_pct=args.pl_pct, seed=args.seed, policy=args.policy)
+
+
+def write_json_atomic(path: Path, obj) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2))
+    os.replace(tmp, path)
+
+
+def _train(args):
+    from .train import run
+
+    fields = {f.name: getattr(args, f.name) for f in dataclasses.fields(RunConfig)
+              if getattr(args, f.name, None) is not None}
+    cfg = RunConfig(**fields)
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    result = run(cfg, progress=progress)
+    z, y = result.pop("z_test"), result.pop("y_test")
+    if args.save_latents:
+        Path(args.save_latents).parent.mkdir(parents=True, exist_ok=True)
+        np.savez(args.save_latents, z=z, y=y)
+    if args.out:
+        write_json_atomic(args.out, result)
+    return {"key": result["key"], "metrics": result["metrics"], "wall_time": round(result["wall_time"], 2),
+            "n_labelled": result["n_labelled"], "out": args.out}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--policy", default="uniform", help=f"labelled-subset policy: {', '.join(data.POLICIES)}")
     d.add_argument("--data-dir", default=None, help="data directory (default $DMLVAE_DATA or ~/.cache/dmlvae)")
     d.add_argument("--no-download", action="store_true", help="never try the network")
-    d.set_defaults(func=_data, output="json")
+    d.set_defaults(func=_data)
+
+    t = sub.add_parser("train", help="train and evaluate one configuration; writes run.json",
+                       description="Train one model. Unset flags take RunConfig's documented defaults.")
+    for f in dataclasses.fields(RunConfig):
+        default = f.default if f.default is not dataclasses.MISSING else None
+        t.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None,
+                       help=f"{TRAIN_HELP.get(f.name, '')} (default: {default})".strip())
+    t.add_argument("--out", default=None, help="write the full result (config, history, metrics) as JSON here")
+    t.add_argument("--save-latents", default=None, help="write the test latents z (mu) and labels y to this .npz")
+    t.add_argument("--progress", dest="progress", action="store_true", default=None, help="show a progress bar")
+    t.add_argument("--no-progress", dest="progress", action="store_false")
+    t.set_defaults(func=_train)
     return p
 
 

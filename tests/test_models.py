@@ -1,0 +1,198 @@
+"""Models x routines on real (digits) data: they train, learn, ignore labels when they should, and are
+deterministic; priors against independent references; RunConfig errors name the parameter."""
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dmlvae import DmlvaeError, losses, priors
+from dmlvae.config import LOSSES, MODELS, PRIOR_MODELS, ROUTINES, RunConfig
+from dmlvae.models import build
+from dmlvae.nets import Encoder
+from dmlvae.train import prepare, run
+
+FAST = dict(dataset="digits", epochs=2, lsdim=4, batch_size=128, n_pseudo=32, hidden=(64, 32))
+
+
+def valid_pairs():
+    for m in MODELS:
+        for r in ROUTINES:
+            if m == "dml" and r != "supervised":
+                continue
+            if r == "dml-then-gmm" and m not in PRIOR_MODELS:
+                continue
+            yield m, r
+
+
+@pytest.mark.parametrize("model,routine", list(valid_pairs()))
+def test_every_model_and_routine_trains_without_nan(model, routine):
+    r = run(RunConfig(model=model, routine=routine, pl_pct=10, **FAST))
+    assert len(r["history"]) == 2
+    for row in r["history"]:
+        for k, v in row.items():
+            if isinstance(v, float):
+                assert math.isfinite(v), (k, row)
+    assert np.isfinite(r["z_test"]).all() and r["z_test"].shape == (450, 4)
+    assert 0.0 <= r["metrics"]["knn_acc"] <= 1.0
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("net", ["mlp", "conv"])
+def test_losses_and_nets_train(loss, net):
+    r = run(RunConfig(model="mvae", routine="joint", loss=loss, net=net, pl_pct=10, **FAST))
+    assert all(math.isfinite(row["loss"]) for row in r["history"])
+
+
+def test_dml_fully_labelled_digits_reaches_90_percent_knn():
+    r = run(RunConfig(dataset="digits", model="dml", pl_pct=100, epochs=15, lsdim=10, seed=0))
+    assert r["metrics"]["knn_acc"] >= 0.9, r["metrics"]
+    assert r["history"][-1]["metric"] < r["history"][0]["metric"]
+
+
+def test_history_shows_embedding_norm_and_active_triplets():
+    r = run(RunConfig(model="dml_gmm_prior", pl_pct=10, **FAST))
+    for row in r["history"]:
+        assert row["embedding_norm"] > 0
+    sup = [row for row in r["history"] if row["phase"] == "supervised"]
+    assert sup and 0.0 <= sup[0]["active_triplets"] <= 1.0
+    assert [row["phase"] for row in r["history"]] == ["supervised", "unsupervised"]
+
+
+def test_alpha_one_ignores_labels():
+    """dml_autoencoder at alpha = 1: permuting the labels changes nothing at all."""
+    cfg = RunConfig(model="dml_autoencoder", alpha=1.0, pl_pct=10, **FAST)
+    import dmlvae.train as T
+
+    base = T.run(cfg)
+    original = T.prepare
+
+    def shuffled(c):
+        ds, x, y, lab, xt, yt = original(c)
+        return ds, x, y[torch.randperm(len(y), generator=torch.Generator().manual_seed(9))], lab, xt, yt
+
+    T.prepare = shuffled
+    try:
+        other = T.run(cfg)
+    finally:
+        T.prepare = original
+    np.testing.assert_array_equal(base["z_test"], other["z_test"])
+    # and the labels do matter at alpha = 0.5 (the test can fail)
+    T.prepare = shuffled
+    try:
+        a = T.run(cfg.replace(alpha=0.5))
+    finally:
+        T.prepare = original
+    assert not np.array_equal(a["z_test"], T.run(cfg.replace(alpha=0.5))["z_test"])
+
+
+def test_same_seed_same_numbers_on_cpu():
+    cfg = RunConfig(model="mvae", routine="alternating-batch", pl_pct=1, device="cpu", **FAST)
+    a, b = run(cfg), run(cfg)
+    np.testing.assert_array_equal(a["z_test"], b["z_test"])
+    assert a["metrics"] == b["metrics"]
+    c = run(cfg.replace(seed=1))
+    assert not np.array_equal(a["z_test"], c["z_test"])
+
+
+def test_dml_then_gmm_switches_to_a_fitted_prior():
+    r = run(RunConfig(model="mvae", routine="dml-then-gmm", dml_epochs=1, epochs=3, pl_pct=10, dataset="digits",
+                      lsdim=3, n_pseudo=16, hidden=(64, 32), batch_size=128), keep_model=True)
+    assert [row["phase"] for row in r["history"]] == ["dml", "joint-gmm", "joint-gmm"]
+    prior = r["model"].prior
+    assert isinstance(prior, priors.MixturePrior) and prior.means.shape == (10, 3)
+    assert "kl" not in r["history"][0] and "kl" in r["history"][1]
+
+
+def test_fitted_gmm_log_prob_matches_sklearn():
+    from sklearn.mixture import GaussianMixture
+    rng = np.random.default_rng(0)
+    z = np.concatenate([rng.normal(-2, 0.5, (200, 2)), rng.normal(2, 1.0, (100, 2))]).astype(np.float32)
+    p = priors.fitted_gmm(z, 2, seed=0)
+    ref = GaussianMixture(2, covariance_type="diag", random_state=0, reg_covar=1e-4).fit(z).score_samples(z)
+    np.testing.assert_allclose(p.log_prob(torch.as_tensor(z)).numpy(), ref, rtol=1e-4, atol=1e-4)
+
+
+def test_vampprior_kl_is_mc_kl_to_the_encoded_pseudo_inputs():
+    torch.manual_seed(0)
+    enc = Encoder((1, 8, 8), 3, hidden=(16,), gaussian=True)
+    vp = priors.VampPrior(enc, torch.rand(5, 1, 8, 8))
+    x = torch.rand(4, 1, 8, 8)
+    e = enc(x, sample=True)
+    with torch.no_grad():
+        kl = vp.kl(e).item()
+        pe = enc(torch.sigmoid(vp.pseudo_logits), sample=False)
+        ref = []
+        for i in range(4):
+            log_q = losses.log_normal_diag(e.z[i], e.mu[i], e.logvar[i]).item()
+            comps = [losses.log_normal_diag(e.z[i], pe.mu[k], pe.logvar[k]).item() for k in range(5)]
+            log_p = math.log(sum(math.exp(c) for c in comps) / 5)
+            ref.append(log_q - log_p)
+    assert kl == pytest.approx(float(np.mean(ref)), rel=1e-4)
+    assert len(list(vp.parameters())) == 1  # only the pseudo-inputs: the encoder is not registered twice
+
+
+def test_unit_prior_kl_is_analytic():
+    e = Encoder((1, 8, 8), 2, hidden=(8,), gaussian=True)(torch.rand(3, 1, 8, 8))
+    assert priors.UnitGaussianPrior().kl(e).item() == pytest.approx(losses.kl_unit_gaussian(e.mu, e.logvar).item())
+
+
+def test_paper_kl_variant_trains_and_is_labelled():
+    r = run(RunConfig(model="dml_gmm_prior", kl="paper", pl_pct=10, **FAST), keep_model=True)
+    assert r["config"]["kl"] == "paper" and r["model"].prior.variant == "paper"
+
+
+@pytest.mark.parametrize("field,value,allowed", [
+    ("model", "vae", "dml_autoencoder"), ("loss", "contrastive", "supcon"), ("routine", "epochwise", "joint"),
+    ("alpha", 0, "(0, 1]"), ("alpha", 1.5, "(0, 1]"), ("gamma", -1, "[0, inf]"), ("beta", -0.1, "[0, inf]"),
+    ("lsdim", 0, "[1, inf]"), ("lsdim", 2.5, "integer"), ("mining", "easy", "semihard"), ("kl", "mc", "paper"),
+    ("device", "tpu", "cuda"), ("dataset", "cifar", "organamnist"), ("pl_pct", 0, "(0, 100]"),
+])
+def test_bad_config_names_parameter_and_allowed(field, value, allowed):
+    with pytest.raises(DmlvaeError) as e:
+        RunConfig(**{field: value})
+    assert field in str(e.value) and allowed in str(e.value) and repr(value) in str(e.value)
+
+
+def test_dml_needs_supervised_routine():
+    with pytest.raises(DmlvaeError, match="allowed for dml: supervised"):
+        RunConfig(model="dml", routine="joint")
+    with pytest.raises(DmlvaeError, match="dml-then-gmm"):
+        RunConfig(model="dml_autoencoder", routine="dml-then-gmm")
+
+
+def test_config_key_is_stable_and_sensitive():
+    a = RunConfig(model="mvae", alpha="0.5")
+    assert a.key() == RunConfig(model="mvae", alpha=0.5).key()
+    assert a.key() != RunConfig(model="mvae", alpha=0.25).key()
+    assert a.key() == RunConfig(model="mvae", data_dir="/elsewhere").key()
+    assert RunConfig.from_dict(a.to_dict()).to_dict() == a.to_dict()
+
+
+def test_models_build_on_mnist_shapes():
+    for m in MODELS:
+        cfg = RunConfig(model=m, lsdim=2, n_pseudo=4, net="conv")
+        model = build(cfg, (1, 28, 28), 10, init_images=torch.rand(8, 1, 28, 28))
+        x = torch.rand(6, 1, 28, 28)
+        assert model.embed(x).shape == (6, 2)
+        if model.decoder is not None:
+            assert model.reconstruct(x).shape == x.shape
+
+
+def test_cli_train_writes_run_json_and_latents(run_cli, tmp_path):
+    out, z = tmp_path / "run.json", tmp_path / "z.npz"
+    code, stdout, err = run_cli("train", "--dataset", "digits", "--model", "dml_unit_prior", "--epochs", "2",
+                                "--lsdim", "3", "--pl-pct", "10", "--out", out, "--save-latents", z)
+    assert code == 0, err
+    d = json.loads(out.read_text())
+    assert d["config"]["routine"] == "alternating-epoch" and d["config"]["batch_size"] == 256  # resolved defaults
+    assert set(d["metrics"]) >= {"knn_acc", "knn_ami"} and len(d["history"]) == 2 and d["wall_time"] > 0
+    npz = np.load(z)
+    assert npz["z"].shape == (450, 3) and npz["y"].shape == (450,)
+    assert json.loads(stdout)["metrics"] == d["metrics"]
+
+
+def test_cli_train_bad_value_is_one_line(run_cli):
+    code, out, err = run_cli("train", "--dataset", "digits", "--alpha", "2")
+    assert code == 2 and "alpha" in err and "(0, 1]" in err and "Traceback" not in err
