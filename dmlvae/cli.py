@@ -14,14 +14,6 @@ from . import data
 from .config import RunConfig
 from .errors import DmlvaeError
 
-# flags of `train`: every RunConfig field, in the order of the dataclass (--pl-pct for pl_pct, ...)
-TRAIN_HELP = {
-    "dataset": f"one of {', '.join(data.DATASETS)}", "model": "dml, dml_autoencoder, dml_unit_prior, "
-    "dml_gmm_prior, mvae", "loss": "triplet, supcon, center", "routine": "supervised, alternating-epoch, "
-    "alternating-batch, joint, dml-then-gmm", "hidden": "MLP widths, e.g. '512,256'",
-}
-
-
 def _data(args) -> dict:
     ds = data.load(args.name, data_dir=args.data_dir, download=not args.no_download)
     return ds.summary(pl_pct=args.pl_pct, seed=args.seed, policy=args.policy)
@@ -71,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     for f in dataclasses.fields(RunConfig):
         default = f.default if f.default is not dataclasses.MISSING else None
         t.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None,
-                       help=f"{TRAIN_HELP.get(f.name, '')} (default: {default})".strip())
+                       help=f"{f.metadata['doc']} (default: {default})")
     t.add_argument("--out", default=None, help="write the full result (config, history, metrics) as JSON here")
     t.add_argument("--save-latents", default=None, help="write the test latents z (mu) and labels y to this .npz")
     t.add_argument("--progress", dest="progress", action="store_true", default=None, help="show a progress bar")

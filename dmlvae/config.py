@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from .data import DATASETS, POLICIES, validate_pl_pct
 from .errors import DmlvaeError, choice, number
+from .evaluate import PROBES, PROTOCOLS
 
 MODELS = ("dml", "dml_autoencoder", "dml_unit_prior", "dml_gmm_prior", "mvae")
 LOSSES = ("triplet", "supcon", "center")
@@ -27,41 +28,56 @@ GAUSSIAN_MODELS = ("dml_unit_prior", "dml_gmm_prior", "mvae")
 PRIOR_MODELS = GAUSSIAN_MODELS
 
 
+def _doc(origin: str, text: str) -> dict:
+    return {"origin": origin, "doc": text}
+
+
 @dataclass
 class RunConfig:
-    # --- what the paper names
-    dataset: str = "mnist"
-    pl_pct: float = 10.0            # percent of the training split labelled, (0, 100]
-    model: str = "dml"
-    loss: str = "triplet"
-    routine: str | None = None      # None: "supervised" for dml, else "alternating-epoch" (the paper's)
-    lsdim: int = 10
-    alpha: float = 0.5              # alternating routines: (1 - alpha) L_S + alpha L_U; alpha = 1: no labels
-    gamma: float = 1.0              # joint routine: L_U + gamma L_S; gamma = 0: no labels
-    beta: float = 1.0               # mvae: L_U = recon + beta KL
-    lr: float = 1e-3                # the paper's learning rate (Adam, the lab's habit)
-    # --- what the paper leaves open (documented defaults)
-    epochs: int = 10                # passes over the whole training split, for every model
-    batch_size: int = 256           # unlabelled batch and labelled batch each
-    net: str = "mlp"                # mlp (fast on CPU) or conv
-    hidden: tuple = (512, 256)      # MLP widths (encoder; the decoder mirrors them)
-    margin: float = 0.2             # triplet margin (Euclidean distances, embeddings not normalised)
-    mining: str = "all"             # triplet mining: all valid triplets, batch-hard or semi-hard
-    temperature: float = 0.1        # SupCon temperature (Khosla 2020 default)
-    center_weight: float = 0.01     # center loss: softmax cross-entropy + center_weight * centre term (Wen 2016)
-    gmm_logvar: float = 1.0         # fixed GMM prior: component log-variance ("logvar = 1" in the paper's text)
-    kl: str = "correct"             # Monte-Carlo KL: "correct" estimator or "paper" (Algorithm 4 as printed)
-    n_pseudo: int = 500             # VampPrior pseudo-inputs (Tomczak & Welling 2018)
-    metric_on: str = "mu"           # Gaussian encoders: metric loss on the mean (mu) or the sampled z
-    recon: str = "pixel-mean"       # MSE per pixel (torch default, likely the paper's) or summed per image
-    dml_epochs: int | None = None   # dml-then-gmm: epochs of DML before fitting the GMM (None: half)
-    gmm_components: int | None = None  # dml-then-gmm: GMM components (None: number of classes)
-    policy: str = "uniform"         # how the labelled subset is drawn
-    train_subset: int | None = None  # use only the first N training images (quick profiles); None: all
-    test_subset: int | None = None   # evaluate on the first N test images; None: all
-    seed: int = 0
-    device: str = "auto"            # auto: cuda when available, else cpu
-    data_dir: str | None = field(default=None, metadata={"hash": False})
+    """One training run. ``origin``: "paper" where the paper states the value or the grid, "assumption" where
+    the paper is silent and this default is ours (each listed on the book's assumptions page)."""
+    dataset: str = field(default="mnist", metadata=_doc('paper', 'one of mnist, fashion-mnist, organamnist, digits'))
+    pl_pct: float = field(default=10.0, metadata=_doc('paper', 'percent of the training split labelled, (0, 100]'))
+    model: str = field(default="dml", metadata=_doc('paper', 'dml, dml_autoencoder, dml_unit_prior, dml_gmm_prior, mvae'))
+    loss: str = field(default="triplet", metadata=_doc('paper', 'metric loss: triplet, supcon (supervised contrastive), center'))
+    routine: str | None = field(default=None, metadata=_doc('paper', 'None: "supervised" for dml, else "alternating-epoch" (the paper\'s)'))
+    lsdim: int = field(default=10, metadata=_doc('paper', 'latent (embedding) dimension'))
+    alpha: float = field(default=0.5, metadata=_doc('paper', 'alternating routines: (1 - alpha) L_S + alpha L_U; alpha = 1: no labels'))
+    gamma: float = field(default=1.0, metadata=_doc('paper', 'joint routine: L_U + gamma L_S; gamma = 0: no labels'))
+    beta: float = field(default=1.0, metadata=_doc('paper', 'mvae: L_U = recon + beta KL'))
+    lr: float = field(default=1e-3, metadata=_doc('paper', "the paper's learning rate (Adam, the lab's habit)"))
+    epochs: int = field(default=10, metadata=_doc('assumption', 'passes over the whole training split, for every model'))
+    batch_size: int = field(default=256, metadata=_doc('assumption', 'unlabelled batch and labelled batch each; the labelled batch is drawn '
+                                                        'with replacement when the labelled subset is smaller'))
+    net: str = field(default="mlp", metadata=_doc('assumption', 'mlp (fast on CPU) or conv'))
+    hidden: tuple = field(default=(512, 256), metadata=_doc('assumption', 'MLP widths (encoder; the decoder mirrors them)'))
+    margin: float = field(default=0.2, metadata=_doc('assumption', 'triplet margin (Euclidean distances, embeddings not normalised)'))
+    mining: str = field(default="all", metadata=_doc('assumption', 'triplet mining: all valid triplets, batch-hard or semi-hard'))
+    temperature: float = field(default=0.1, metadata=_doc('assumption', 'SupCon temperature (Khosla 2020 default)'))
+    center_weight: float = field(default=0.01, metadata=_doc('assumption', 'center loss: softmax cross-entropy + center_weight * centre term (Wen 2016)'))
+    gmm_logvar: float = field(default=1.0, metadata=_doc('assumption', 'fixed GMM prior: component log-variance ("logvar = 1" in the paper\'s text)'))
+    kl: str = field(default="correct", metadata=_doc('assumption', 'Monte-Carlo KL: "correct" estimator or "paper" (Algorithm 4 as printed)'))
+    n_pseudo: int = field(default=500, metadata=_doc('assumption', 'VampPrior pseudo-inputs (Tomczak & Welling 2018)'))
+    metric_on: str = field(default="mu", metadata=_doc('assumption', 'Gaussian encoders: metric loss on the mean (mu) or the sampled z'))
+    recon: str = field(default="pixel-mean", metadata=_doc('assumption', "MSE per pixel (torch default, likely the paper's) or summed per image"))
+    dml_epochs: int | None = field(default=None, metadata=_doc('assumption', 'dml-then-gmm: epochs of DML before fitting the GMM (None: half)'))
+    gmm_components: int | None = field(default=None, metadata=_doc('assumption', 'dml-then-gmm: GMM components (None: number of classes)'))
+    policy: str = field(default="uniform", metadata=_doc('assumption', 'labelled-subset draw: uniform (our reading of the paper) or stratified'))
+    train_subset: int | None = field(default=None, metadata=_doc(
+        'assumption', 'train on N training images: the labelled subset (pl_pct of the FULL training split, so '
+        '0.01 % stays 6 MNIST labels) plus random others; None: all'))
+    test_subset: int | None = field(default=None, metadata=_doc(
+        'assumption', 'evaluate on N test images (a fixed stratified draw, the same for every seed); None: all'))
+    protocol: str = field(default="test-cv", metadata=_doc(
+        'assumption', 'evaluation protocol reported as `metrics`: test-cv, train-to-test, labelled-to-test'))
+    probes: tuple = field(default=("knn",), metadata=_doc(
+        'assumption', 'probes fitted on the latents: knn (k=5), rf, mlp, linear'))
+    eval_latents: str = field(default="mu", metadata=_doc(
+        'assumption', 'Gaussian encoders: evaluate the mean mu or a sampled z'))
+    seed: int = field(default=0, metadata=_doc('setting', 'seed of the labelled subset, the initialisation and the batches'))
+    device: str = field(default="auto", metadata=_doc('setting', 'auto: cuda when available, else cpu'))
+    data_dir: str | None = field(default=None, metadata={"hash": False, "origin": "setting",
+                                                         "doc": "data directory (None: $DMLVAE_DATA or ~/.cache/dmlvae)"})
 
     def __post_init__(self):
         choice("dataset", self.dataset, DATASETS)
@@ -106,6 +122,13 @@ class RunConfig:
         if self.gmm_components is not None:
             self.gmm_components = number("gmm_components", self.gmm_components, low=1, integer=True)
         choice("policy", self.policy, POLICIES)
+        choice("protocol", self.protocol, PROTOCOLS)
+        if isinstance(self.probes, str):
+            self.probes = tuple(self.probes.replace(",", " ").split())
+        self.probes = tuple(choice("probe", p, PROBES) for p in self.probes)
+        if not self.probes:
+            raise DmlvaeError(f"probes is empty; allowed: {', '.join(PROBES)}")
+        choice("eval_latents", self.eval_latents, ("mu", "z"))
         for name in ("train_subset", "test_subset"):
             if getattr(self, name) is not None:
                 setattr(self, name, number(name, getattr(self, name), low=10, integer=True))
@@ -120,13 +143,13 @@ class RunConfig:
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        d["hidden"] = list(self.hidden)
+        d["hidden"], d["probes"] = list(self.hidden), list(self.probes)
         return d
 
     def key(self) -> str:
         """Stable hash of every field that changes the result (not data_dir)."""
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.metadata.get("hash", True)}
-        d["hidden"] = list(self.hidden)
+        d["hidden"], d["probes"] = list(self.hidden), list(self.probes)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     def replace(self, **changes) -> "RunConfig":

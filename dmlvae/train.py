@@ -1,4 +1,4 @@
-"""One training run end to end: data -> labelled subset -> model -> routine -> test latents -> metrics."""
+"""One training run end to end: data -> labelled subset -> model -> routine -> latents -> metrics."""
 from __future__ import annotations
 
 import time
@@ -9,6 +9,8 @@ import torch
 from . import __version__, data, evaluate, models, routines
 from .config import RunConfig
 
+TEST_SUBSET_SEED = 0  # the test subset is the same for every run seed
+
 
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
@@ -16,19 +18,57 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def training_indices(y_full: np.ndarray, cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(indices into the full training split, positions of the labelled ones among them).
+
+    The labelled subset is always ``pl_pct`` percent of the *full* training split. ``train_subset`` keeps
+    it (or a random part of it when it alone exceeds the subset) and fills up with random other images.
+    """
+    lab = data.labelled_subset(y_full, cfg.pl_pct, seed=cfg.seed, policy=cfg.policy)
+    if not cfg.train_subset or cfg.train_subset >= len(y_full):
+        return np.arange(len(y_full)), lab
+    rng = np.random.default_rng([cfg.seed, 1])
+    if len(lab) >= cfg.train_subset:
+        keep = np.sort(rng.choice(lab, cfg.train_subset, replace=False))
+        return keep, np.arange(len(keep))
+    rest = np.setdiff1d(np.arange(len(y_full)), lab)
+    keep = np.sort(np.concatenate([lab, rng.choice(rest, cfg.train_subset - len(lab), replace=False)]))
+    return keep, np.flatnonzero(np.isin(keep, lab))
+
+
+def test_indices(y_test: np.ndarray, n: int | None) -> np.ndarray:
+    if not n or n >= len(y_test):
+        return np.arange(len(y_test))
+    from sklearn.model_selection import train_test_split
+    idx, _ = train_test_split(np.arange(len(y_test)), train_size=n, random_state=TEST_SUBSET_SEED, stratify=y_test)
+    return np.sort(idx)
+
+
 def prepare(cfg: RunConfig):
-    """Load the dataset and return (dataset, x_train, y_train, labelled indices, x_test, y_test) as tensors."""
+    """(dataset, x_train, y_train, labelled positions, x_test, y_test): training tensors on the device."""
     ds = data.load(cfg.dataset, data_dir=cfg.data_dir)
-    x_tr, y_tr = ds.split("train")
+    x_full, y_full = ds.split("train")
+    keep, labelled = training_indices(y_full, cfg)
     x_te, y_te = ds.split("test")
-    if cfg.train_subset:
-        x_tr, y_tr = x_tr[: cfg.train_subset], y_tr[: cfg.train_subset]
-    if cfg.test_subset:
-        x_te, y_te = x_te[: cfg.test_subset], y_te[: cfg.test_subset]
-    labelled = data.labelled_subset(y_tr, cfg.pl_pct, seed=cfg.seed, policy=cfg.policy)
+    te = test_indices(y_te, cfg.test_subset)
     dev = resolve_device(cfg.device)
     t = lambda a: torch.as_tensor(a).to(dev)  # noqa: E731
-    return ds, t(x_tr), t(y_tr), t(labelled), t(x_te), y_te
+    return ds, t(x_full[keep]), t(y_full[keep]), t(labelled), t(x_te[te]), y_te[te]
+
+
+def evaluate_model(model, cfg: RunConfig, x, y, labelled, x_te, y_te) -> tuple[dict, dict, np.ndarray]:
+    """(metrics under cfg.protocol with cfg.probes, kNN metrics under every protocol, test latents)."""
+    sample = cfg.eval_latents == "z"
+    z_te, z_tr = model.embed(x_te, sample=sample), model.embed(x, sample=sample)
+    y_tr, lab = y.cpu().numpy(), labelled.cpu().numpy()
+    common = dict(z_train=z_tr, y_train=y_tr, labelled=lab, seed=cfg.seed)
+    metrics = evaluate.probe(z_te, y_te, cfg.protocol, cfg.probes, **common)
+    by_protocol = {p: evaluate.probe(z_te, y_te, p, ("knn",), **common) for p in evaluate.PROTOCOLS}
+    if cfg.gaussian:  # the other kind of latent, to show what sampling does (Table 3's chance level)
+        other = model.embed(x_te, sample=not sample)
+        by_protocol[f"test-cv/{'mu' if sample else 'sampled-z'}"] = evaluate.probe(other, y_te, "test-cv", ("knn",),
+                                                                                    seed=cfg.seed)
+    return metrics, by_protocol, z_te
 
 
 def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dict:
@@ -41,14 +81,14 @@ def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dic
     init = x[torch.randperm(len(x), generator=gen)[: cfg.n_pseudo].to(x.device)] if cfg.model == "mvae" else None
     model = models.build(cfg, ds.image_shape, ds.n_classes, init_images=init).to(x.device)
     history = routines.fit(model, x, y, labelled, cfg, progress=progress, n_classes=ds.n_classes)
-    z_te = model.embed(x_te)
-    metrics = evaluate.knn_test_cv(z_te, y_te, seed=cfg.seed)
+    metrics, by_protocol, z_te = evaluate_model(model, cfg, x, y, labelled, x_te, y_te)
     out = {
         "config": cfg.to_dict(), "key": cfg.key(), "version": __version__,
         "dataset_used": ds.name, "source": ds.source, "device": str(x.device),
         "n_train": int(len(x)), "n_labelled": int(len(labelled)), "n_test": int(len(y_te)),
-        "history": history, "metrics": metrics, "wall_time": time.perf_counter() - t0,
-        "z_test": z_te, "y_test": y_te,
+        "labelled_classes": int(len(torch.unique(y[labelled]))),
+        "history": history, "metrics": metrics, "metrics_by_protocol": by_protocol,
+        "wall_time": time.perf_counter() - t0, "z_test": z_te, "y_test": y_te,
     }
     if keep_model:
         out["model"] = model
