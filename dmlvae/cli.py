@@ -45,6 +45,30 @@ def _train(args):
             "n_labelled": result["n_labelled"], "out": args.out}
 
 
+def _sweep(args):
+    from . import experiments
+    return experiments.sweep(args.table, args.profile, args.seeds, args.results, dataset=args.dataset,
+                             device=args.device, data_dir=args.data_dir, progress=not args.no_progress)
+
+
+def _table(args):
+    import pandas as pd
+
+    from . import experiments, paper
+    df = experiments.table(args.table, args.results, args.profile)
+    if args.csv:
+        df.to_csv(args.csv, index=False)
+    print(paper.CAPTIONS[int(args.table)])
+    print("cells: ours (mean ± sd over seeds) (paper, ours - paper)")
+    with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250,
+                           "display.max_colwidth", 60):
+        print(paper.layout(df).to_string())
+    n = df.n_seeds
+    print(f"{int((n > 0).sum())} of {len(df)} paper numbers have results; seeds per cell: "
+          f"{int(n.min())}-{int(n.max())}")
+    return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m dmlvae", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -69,6 +93,26 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--progress", dest="progress", action="store_true", default=None, help="show a progress bar")
     t.add_argument("--no-progress", dest="progress", action="store_false")
     t.set_defaults(func=_train)
+
+    from .experiments import PROFILES
+    from .paper import TABLES
+    sw = sub.add_parser("sweep", help="train the runs of a paper table missing from a results file")
+    sw.add_argument("--table", required=True, help=f"one of {', '.join(map(str, TABLES))}")
+    sw.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILES)} (default: quick)")
+    sw.add_argument("--seeds", default=2, help="number of seeds, 0..K-1 (default: 2)")
+    sw.add_argument("--results", default="results/results.jsonl", help="results file (JSON lines)")
+    sw.add_argument("--dataset", default=None, help="run the grid on this dataset instead (a stand-in)")
+    sw.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N")
+    sw.add_argument("--data-dir", default=None)
+    sw.add_argument("--no-progress", action="store_true")
+    sw.set_defaults(func=_sweep)
+
+    tb = sub.add_parser("table", help="print our results beside the paper's, in the paper's layout")
+    tb.add_argument("table", help=f"one of {', '.join(map(str, TABLES))}")
+    tb.add_argument("--results", default="results/results.jsonl")
+    tb.add_argument("--profile", default=None, help="restrict to one profile (needed when the file has several)")
+    tb.add_argument("--csv", default=None, help="also write the long-format comparison here")
+    tb.set_defaults(func=_table)
     return p
 
 

@@ -75,7 +75,8 @@ class RunConfig:
     eval_latents: str = field(default="mu", metadata=_doc(
         'assumption', 'Gaussian encoders: evaluate the mean mu or a sampled z'))
     seed: int = field(default=0, metadata=_doc('setting', 'seed of the labelled subset, the initialisation and the batches'))
-    device: str = field(default="auto", metadata=_doc('setting', 'auto: cuda when available, else cpu'))
+    device: str = field(default="auto", metadata={**_doc('setting', 'auto: cuda when available, else cpu'),
+                                                  "hash": False})
     data_dir: str | None = field(default=None, metadata={"hash": False, "origin": "setting",
                                                          "doc": "data directory (None: $DMLVAE_DATA or ~/.cache/dmlvae)"})
 

@@ -9,7 +9,7 @@ are scored):
   test latents;
 - ``train-to-test``: fit on all training latents, score the test split;
 - ``labelled-to-test``: fit on the labelled training latents only, score the test split (what a
-  semi-supervised user really has).
+  semi-supervised user really has); kNN's k is then at most the labelled images per class.
 
 R@1 (``r_at_1``) is the fraction of test points whose nearest other test point has the same label; it
 does not depend on the protocol.
@@ -34,10 +34,10 @@ KNN_K, CV_FOLDS = 5, 5
 RF_TREES, MLP_HIDDEN, MAX_ITER = 100, (100,), 500
 
 
-def make_probe(name: str, seed: int = 0, n_fit: int | None = None):
+def make_probe(name: str, seed: int = 0, k: int = KNN_K):
     choice("probe", name, PROBES)
     if name == "knn":
-        return KNeighborsClassifier(n_neighbors=min(KNN_K, n_fit) if n_fit else KNN_K)
+        return KNeighborsClassifier(n_neighbors=k)
     if name == "rf":
         return RandomForestClassifier(RF_TREES, random_state=seed, n_jobs=-1)
     if name == "mlp":
@@ -67,7 +67,10 @@ def _cv(y, folds, seed):
 def _fit_predict(name, z_fit, y_fit, z_test, seed):
     if len(np.unique(y_fit)) == 1:  # a probe cannot be fitted on one class: it can only predict that class
         return np.full(len(z_test), y_fit[0])
-    return make_probe(name, seed, n_fit=len(z_fit)).fit(z_fit, y_fit).predict(z_test)
+    # few labels (labelled-to-test): k is at most the number of fitted images per class, so 6 labels of 6
+    # classes give 1-NN rather than a vote that always ties
+    k = min(KNN_K, max(1, len(y_fit) // len(np.unique(y_fit))))
+    return make_probe(name, seed, k).fit(z_fit, y_fit).predict(z_test)
 
 
 def probe(z_test, y_test, protocol: str = "test-cv", probes=("knn",), z_train=None, y_train=None,

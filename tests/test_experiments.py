@@ -1,0 +1,186 @@
+"""Grids, profiles, the results store (kill and resume, no duplicates, failed runs), paper tables."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dmlvae import DmlvaeError, evaluate, experiments, paper
+from dmlvae.routines import DivergedError
+
+
+def test_table_grids_match_the_paper():
+    sizes = {t: len(paper.grid(t)) for t in paper.TABLES}
+    assert sizes == {1: 30, 2: 30, 3: 42, 4: 15}
+    models = [c["model"] for c in paper.grid(1)]
+    assert models.count("dml") == 6 and models.count("dml_autoencoder") == 24
+    t4 = paper.grid(4)
+    assert {c["gamma"] for c in t4 if c["model"] == "mvae"} == {0.0, 2.0, 5.0, 10.0}
+    assert {c["pl_pct"] for c in t4} == {100.0}
+
+
+def test_configs_times_seeds_and_profile_overrides():
+    cfgs = experiments.configs(1, "smoke", [0, 1, 2])
+    assert len(cfgs) == 90 and len({c.key() for c in cfgs}) == 90
+    assert all(c.epochs == 1 and c.train_subset == 2000 for c in cfgs)
+    assert {c.seed for c in cfgs} == {0, 1, 2}
+    t4 = experiments.configs(4, "quick", [0])
+    assert all(c.probes == ("knn", "rf", "linear") for c in t4)
+
+
+@pytest.mark.parametrize("call,allowed", [
+    (lambda: experiments.configs(5, "quick", [0]), "1, 2, 3, 4"),
+    (lambda: experiments.configs("x", "quick", [0]), "1, 2, 3, 4"),
+    (lambda: experiments.configs(1, "fast", [0]), "smoke, quick, paper"),
+    (lambda: evaluate.probe(np.zeros((10, 2)), np.zeros(10, int), protocol="holdout"), "test-cv"),
+    (lambda: evaluate.probe(np.zeros((10, 2)), np.zeros(10, int), probes=("svm",)), "linear"),
+    (lambda: experiments.seeds_arg(0), "seeds"),
+])
+def test_bad_table_profile_protocol_rejected_with_allowed_values(call, allowed):
+    with pytest.raises(DmlvaeError) as e:
+        call()
+    assert allowed in str(e.value)
+
+
+def test_cli_bad_table_and_profile(run_cli, tmp_path):
+    code, _, err = run_cli("sweep", "--table", "7", "--results", tmp_path / "r.jsonl")
+    assert code == 2 and "table" in err and "1, 2, 3, 4" in err and "Traceback" not in err
+    code, _, err = run_cli("sweep", "--table", "1", "--profile", "huge", "--results", tmp_path / "r.jsonl")
+    assert code == 2 and "huge" in err and "smoke, quick, paper" in err
+
+
+def _fake_run(cfg):
+    if cfg.model == "dml_autoencoder" and cfg.alpha == 0.5:
+        raise DivergedError(f"loss is nan at epoch 0, step 3 ({cfg.model})")
+    return {"metrics": {"knn_acc": 0.5 + cfg.seed / 10, "knn_ami": 0.2}, "metrics_by_protocol": {}, "history": [],
+            "n_train": 1, "n_labelled": 1, "labelled_classes": 1, "n_test": 1, "source": "x", "device": "cpu"}
+
+
+def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
+    f = tmp_path / "r.jsonl"
+    counts = experiments.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake_run)
+    assert counts == {"total": 60, "present": 0, "ok": 48, "failed": 12}
+    rows = experiments.Store(f).rows()
+    failed = [r for r in rows if r["status"] == "failed"]
+    assert len(failed) == 12 and all("DivergedError: loss is nan" in r["reason"] for r in failed)
+    # started again: nothing is re-run, nothing duplicated
+    again = experiments.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake_run)
+    assert again == {"total": 60, "present": 60, "ok": 0, "failed": 0}
+    assert len(experiments.Store(f).rows()) == 60
+    # more seeds: only the new ones run
+    more = experiments.sweep(1, "smoke", 3, f, dataset="digits", progress=False, run_fn=_fake_run)
+    assert more["present"] == 60 and more["ok"] + more["failed"] == 30
+
+
+def test_store_refuses_duplicates(tmp_path):
+    s = experiments.Store(tmp_path / "r.jsonl")
+    row = {"table": 1, "profile": "smoke", "key": "abc", "x": 1}
+    assert s.append(row) and not s.append(dict(row, x=2))
+    assert s.rows() == [row]
+
+
+def test_stand_in_is_recorded_and_missing_dataset_explained(tmp_path, monkeypatch):
+    monkeypatch.setenv("DMLVAE_DATA", str(tmp_path / "empty"))
+    from dmlvae import data
+    data._load_cached.cache_clear()
+    monkeypatch.setattr(data, "_download", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
+    with pytest.raises(DmlvaeError) as e:
+        experiments.sweep(2, "smoke", 1, tmp_path / "r.jsonl", progress=False, run_fn=_fake_run)
+    assert "Table 2 needs organamnist" in str(e.value) and "--dataset fashion-mnist" in str(e.value)
+    experiments.sweep(2, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False, run_fn=_fake_run)
+    rows = experiments.Store(tmp_path / "r.jsonl").rows()
+    assert all(r["stand_in"] and r["dataset_used"] == "digits" and r["paper_dataset"] == "organamnist"
+               for r in rows)
+
+
+def test_kill_and_resume_ends_with_every_run_exactly_once(tmp_path):
+    """A real sweep in a subprocess, killed with SIGKILL mid-way, then started again."""
+    f = tmp_path / "r.jsonl"
+    cmd = [sys.executable, "-m", "dmlvae", "sweep", "--table", "1", "--profile", "smoke", "--seeds", "1",
+           "--dataset", "digits", "--results", str(f), "--no-progress"]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        n = len(f.read_text().splitlines()) if f.exists() else 0
+        if n >= 4:
+            break
+        time.sleep(0.05)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    killed_at = len(experiments.Store(f).rows())
+    assert 4 <= killed_at < 30
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    counts = json.loads(out.stdout)
+    assert counts["present"] == killed_at and counts["ok"] == 30 - killed_at
+    rows = experiments.Store(f).rows()
+    ids = [experiments.Store.row_id(r) for r in rows]
+    assert len(rows) == 30 and len(set(ids)) == 30 and all(r["status"] == "ok" for r in rows)
+
+
+@pytest.mark.parametrize("protocol", evaluate.PROTOCOLS)
+def test_each_protocol_on_digits(protocol):
+    from dmlvae.config import RunConfig
+    from dmlvae.train import run
+    r = run(RunConfig(dataset="digits", model="dml", pl_pct=10, epochs=5, lsdim=8, protocol=protocol,
+                      probes=("knn", "linear")))
+    m = r["metrics"]
+    assert set(m) == {"knn_acc", "knn_ami", "linear_acc", "linear_ami", "r_at_1"}
+    assert m["knn_acc"] > 0.6 and m["linear_acc"] > 0.5 and m["r_at_1"] > 0.6
+    assert set(r["metrics_by_protocol"]) == set(evaluate.PROTOCOLS)
+    assert r["metrics_by_protocol"][protocol]["knn_acc"] == m["knn_acc"]
+
+
+def test_protocols_differ_as_expected_on_separable_latents():
+    rng = np.random.default_rng(0)
+    y_tr, y_te = np.repeat(np.arange(3), 100), np.repeat(np.arange(3), 40)
+    z_tr = rng.normal(0, 0.1, (300, 2)) + y_tr[:, None] * 3
+    z_te = rng.normal(0, 0.1, (120, 2)) + y_te[:, None] * 3
+    for p in evaluate.PROTOCOLS:
+        m = evaluate.probe(z_te, y_te, p, ("knn", "rf", "mlp", "linear"), z_train=z_tr, y_train=y_tr,
+                           labelled=np.array([0, 100, 200]))
+        assert all(m[f"{k}_acc"] == 1.0 for k in ("knn", "rf", "mlp", "linear")), (p, m)
+        assert m["knn_ami"] == pytest.approx(1.0)
+    # one labelled class only: every test point gets that class
+    m = evaluate.probe(z_te, y_te, "labelled-to-test", ("knn",), z_train=z_tr, y_train=y_tr, labelled=np.array([0, 1]))
+    assert m["knn_acc"] == pytest.approx(1 / 3)
+
+
+def test_recall_at_1_matches_loop():
+    rng = np.random.default_rng(1)
+    z, y = rng.normal(size=(60, 3)), rng.integers(0, 3, 60)
+    hits = 0
+    for i in range(60):
+        d = [np.linalg.norm(z[i] - z[j]) if j != i else np.inf for j in range(60)]
+        hits += y[int(np.argmin(d))] == y[i]
+    assert evaluate.recall_at_1(z, y) == pytest.approx(hits / 60)
+
+
+@pytest.mark.parametrize("table", paper.TABLES)
+def test_every_paper_cell_is_in_the_comparison(table, tmp_path):
+    f = tmp_path / "r.jsonl"
+    experiments.sweep(table, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake_run)
+    cmp = experiments.table(table, f)
+    published = paper.paper_table(table)
+    assert len(cmp) == len(published)
+    assert (cmp.paper.values == published.value.values).all()
+    ok = cmp[~((cmp.model == "dml_autoencoder") & (cmp.alpha == 0.5))]
+    acc = ok[ok.metric == "knn_acc"]
+    assert (acc.n_seeds == 2).all() and np.allclose(acc.ours_mean, 0.55) and np.allclose(acc.ours_sd, np.sqrt(0.005))
+    assert np.allclose(acc["diff"], acc.ours_mean - acc.paper)
+    wide = paper.layout(cmp)
+    assert wide.notna().sum().sum() == len(cmp)  # every cell placed once in the paper's layout
+
+
+def test_table_cli_prints_layout(run_cli, tmp_path):
+    f = tmp_path / "r.jsonl"
+    experiments.sweep(4, "smoke", 1, f, dataset="digits", progress=False, run_fn=_fake_run)
+    code, out, err = run_cli("table", "4", "--results", f, "--csv", tmp_path / "t.csv")
+    assert code == 0, err
+    assert "Table 4" in out and "gamma=10" in out and "linear_acc" in out
+    assert len(pd.read_csv(tmp_path / "t.csv")) == 45
