@@ -28,13 +28,28 @@ $(STAMP): requirements.txt requirements-nodeps.txt constraints.txt pyproject.tom
 test: $(STAMP)
 	$(PY) -m pytest -q tests
 
-# jupytext -> papermill (executed copy in book/generated) -> jupyter-book, warnings as errors.
-book: $(STAMP)
+PLOTLY_JS := book/_static/plotly.min.js
+MATHJAX   := book/_static/mathjax/tex-mml-chtml.js
+
+# jupytext -> papermill (executed copy in book/generated) -> jupyter-book (-W) -> every page checked in Chromium
+book: $(STAMP) $(PLOTLY_JS) $(MATHJAX)
 	$(PY) tools/execute_notebooks.py --profile $(PROFILE) $(PARAMS)
 	$(MAKE) book-html
+	$(PY) tools/check_pages.py
 
-book-html: $(STAMP)
+book-html: $(STAMP) $(PLOTLY_JS) $(MATHJAX)
 	$(VENV)/bin/jupyter-book build book --config _config.yml --path-output . -W --keep-going
+
+# plotly.js and MathJax are served from the book's own static files, so pages work offline
+$(PLOTLY_JS): $(STAMP)
+	mkdir -p $(@D)
+	$(PY) -c "import plotly, pathlib, shutil; shutil.copyfile(pathlib.Path(plotly.__file__).parent / 'package_data' / 'plotly.min.js', '$@')"
+
+$(MATHJAX):
+	rm -rf $(@D) && mkdir -p $(@D)
+	cd $(@D) && npm pack mathjax@3.2.2 --silent >/dev/null && tar -xzf mathjax-3.2.2.tgz --strip-components=2 \
+	  package/es5/tex-mml-chtml.js package/es5/output/chtml package/es5/input package/es5/ui package/es5/a11y \
+	  && rm mathjax-3.2.2.tgz
 
 clean-book:
 	rm -rf _build book/generated

@@ -15,6 +15,7 @@ import time
 import traceback
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import __version__, data, paper
@@ -126,7 +127,7 @@ class Store:
         return pd.DataFrame(records)
 
 
-def make_row(table: int, profile: str, cfg: RunConfig, result: dict | None, error: str | None,
+def make_row(table, profile: str, cfg: RunConfig, result: dict | None, error: str | None,
              wall: float, paper_dataset: str) -> dict:
     row = {"table": table, "profile": profile, "key": cfg.key(), "config": cfg.to_dict(), "seed": cfg.seed,
            "paper_dataset": paper_dataset, "dataset_used": cfg.dataset,
@@ -155,27 +156,34 @@ def check_dataset(table: int, dataset: str | None, data_dir=None) -> None:
 def sweep(table, profile: str = "quick", seeds=2, results="results/results.jsonl", dataset: str | None = None,
           device: str | None = None, data_dir: str | None = None, progress: bool = True,
           run_fn=None) -> dict:
-    """Train the runs of ``table`` x ``seeds`` missing from ``results``; return counts."""
+    """Train the runs of paper ``table`` x ``seeds`` missing from ``results``; return counts."""
+    t = paper.validate_table(table)
+    cfgs = configs(t, profile, seeds_arg(seeds), dataset, device, data_dir)
+    check_dataset(t, dataset, data_dir)
+    paper_dataset = {c["dataset"] for c in paper.grid(t)}.pop()
+    return run_configs(t, profile, cfgs, results, paper_dataset, progress, run_fn)
+
+
+def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = None, progress: bool = True,
+                run_fn=None, keep_latents: bool = False) -> dict:
+    """Train the configurations missing from ``results`` under the name ``grid`` (a paper table number or
+    the name of one of the book's own grids); one atomic row per run; failures recorded, not raised.
+    With ``keep_latents`` the test latents are saved (atomically, before the row) for :func:`load_latents`."""
     from .train import run as train_run
 
     run_fn = run_fn or train_run
-    t = paper.validate_table(table)
-    seeds = seeds_arg(seeds)
-    cfgs = configs(t, profile, seeds, dataset, device, data_dir)
-    check_dataset(t, dataset, data_dir)
     store = Store(results)
     done = store.done()
-    todo = [c for c in cfgs if (t, profile, c.key()) not in done]
-    paper_dataset = {c["dataset"] for c in paper.grid(t)}.pop()
+    todo = [c for c in cfgs if (grid, profile, c.key()) not in done]
     counts = {"total": len(cfgs), "present": len(cfgs) - len(todo), "ok": 0, "failed": 0}
     bar = None
     if progress and todo:
         from tqdm.auto import tqdm
-        bar = tqdm(total=len(cfgs), initial=counts["present"], desc=f"table {t} ({profile})", unit="run")
+        bar = tqdm(total=len(cfgs), initial=counts["present"], desc=f"{grid} ({profile})", unit="run")
     for cfg in todo:
         if bar is not None:
-            bar.set_postfix_str(f"{cfg.model} pl={cfg.pl_pct:g} d={cfg.lsdim} a={cfg.alpha:g} g={cfg.gamma:g} "
-                                f"seed={cfg.seed}")
+            bar.set_postfix_str(f"{cfg.model} {cfg.routine} pl={cfg.pl_pct:g} d={cfg.lsdim} a={cfg.alpha:g} "
+                                f"g={cfg.gamma:g} seed={cfg.seed}")
         t0 = time.perf_counter()
         try:
             result, error = run_fn(cfg), None
@@ -185,13 +193,50 @@ def sweep(table, profile: str = "quick", seeds=2, results="results/results.jsonl
             result, error = None, f"{type(e).__name__}: {e}"
             if not isinstance(e, (DmlvaeError, RuntimeError, ValueError)):
                 error += "\n" + traceback.format_exc(limit=3)
-        store.append(make_row(t, profile, cfg, result, error, time.perf_counter() - t0, paper_dataset))
+        if keep_latents and result is not None:
+            path = latents_path(results, grid, profile, cfg)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.stem + ".tmp.npz")
+            np.savez(tmp, z=result["z_test"], y=result["y_test"])
+            os.replace(tmp, path)
+        store.append(make_row(grid, profile, cfg, result, error, time.perf_counter() - t0,
+                              paper_dataset or cfg.dataset))
         counts["ok" if error is None else "failed"] += 1
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
     return counts
+
+
+def latents_path(results, grid, profile: str, cfg: RunConfig) -> Path:
+    return Path(results).parent / "latents" / f"{grid}-{profile}-{cfg.key()}.npz"
+
+
+def load_latents(results, grid, profile: str, cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
+    with np.load(latents_path(results, grid, profile, cfg)) as f:
+        return f["z"], f["y"]
+
+
+def rows_for(results, grid, profile: str, cfgs=None) -> list[dict]:
+    """The stored rows of one grid and profile (only those of ``cfgs`` when given), in ``cfgs`` order."""
+    rows = [r for r in Store(results).rows() if r["table"] == grid and r["profile"] == profile]
+    if cfgs is None:
+        return rows
+    by_key = {r["key"]: r for r in rows}
+    return [by_key[c.key()] for c in cfgs if c.key() in by_key]
+
+
+def results_path(profile: str, results=None) -> Path:
+    """The results file of a profile: ``results/PROFILE.jsonl`` unless given."""
+    return Path(results) if results else Path("results") / f"{validate_profile(profile)}.jsonl"
+
+
+def profile_configs(cells, profile: str, seeds, **fixed) -> list[RunConfig]:
+    """RunConfigs for the book's own grids: each cell (a dict of RunConfig fields) under ``profile``, per seed."""
+    overrides = PROFILES[validate_profile(profile)]
+    return [RunConfig(**{**overrides, **cell, **{k: v for k, v in fixed.items() if v is not None}, "seed": s})
+            for cell in cells for s in seeds_arg(seeds)]
 
 
 def results_frame(results, profile: str | None = None) -> pd.DataFrame:

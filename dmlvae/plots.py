@@ -67,3 +67,95 @@ def labelled_histograms(ds: Dataset, pl_pcts, seed: int = 0, policy: str = "unif
     fig.update_layout(title=f"{ds.name}: labels in the labelled subset ({policy} draw, seed {seed})",
                       height=380, showlegend=True, bargap=0.15)
     return fig
+
+
+def _weight_label(r) -> str:
+    import pandas as pd
+    if not pd.isna(r.gamma):
+        return f"gamma={r.gamma:g}"
+    if not pd.isna(r.alpha):
+        return f"alpha={r.alpha:g}"
+    return "DML"
+
+
+def paper_vs_ours(cmp, title: str) -> go.Figure:
+    """Ours (mean +- sd over seeds) against the paper's value for every reported number; the diagonal is
+    perfect agreement."""
+    df = cmp[cmp.n_seeds > 0].copy()
+    fig = go.Figure()
+    for metric, part in df.groupby("metric", sort=False):
+        text = [f"{r.model} {_weight_label(r)}<br>pl%={r.pl_pct:g} lsdim={r.lsdim}<br>seeds {r.seeds}<br>"
+                f"ours {r.ours}<br>paper {r.paper:.3f}" for r in part.itertuples()]
+        fig.add_scatter(x=part.paper, y=part.ours_mean, mode="markers", name=metric, text=text,
+                        hovertemplate="%{text}<extra></extra>",
+                        error_y=dict(type="data", array=part.ours_sd.fillna(0), visible=True, thickness=1))
+    lo = float(min(df.paper.min(), (df.ours_mean - df.ours_sd.fillna(0)).min(), 0)) if len(df) else 0
+    fig.add_scatter(x=[lo, 1], y=[lo, 1], mode="lines", line=dict(dash="dot", color="grey"), name="ours = paper",
+                    hoverinfo="skip")
+    fig.update_layout(title=title, xaxis_title="paper", yaxis_title="ours (mean ± sd over seeds)", height=450)
+    return fig
+
+
+def metric_bars(cmp, metric: str, title: str) -> go.Figure:
+    """Grouped bars per labelled percentage: ours with sd error bars, the paper as diamonds."""
+    df = cmp[cmp.metric == metric].copy()
+    df["config"] = [f"{r.model} {_weight_label(r)}" if r.model != "dml" else "DML" for r in df.itertuples()]
+    fig = make_subplots(rows=1, cols=df.lsdim.nunique(), subplot_titles=[f"lsdim {d}" for d in sorted(df.lsdim.unique())],
+                        shared_yaxes=True)
+    colours = {}
+    for col, (lsdim, part) in enumerate(sorted(df.groupby("lsdim"), key=lambda kv: kv[0]), start=1):
+        for config, cp in part.groupby("config", sort=False):
+            colour = colours.setdefault(config, f"hsl({len(colours) * 47 % 360}, 60%, 45%)")
+            x = [f"{p:g}%" for p in cp.pl_pct]
+            fig.add_bar(x=x, y=cp.ours_mean, name=config, legendgroup=config, showlegend=col == 1,
+                        marker_color=colour, error_y=dict(type="data", array=cp.ours_sd.fillna(0)),
+                        customdata=cp.seeds, hovertemplate="%{y:.3f} (seeds %{customdata})", row=1, col=col)
+            fig.add_scatter(x=x, y=cp.paper, mode="markers", marker=dict(symbol="diamond-open", size=10,
+                            color=colour), name=f"{config} (paper)", legendgroup=config, showlegend=False,
+                            hovertemplate="paper %{y:.3f}", row=1, col=col)
+    fig.update_layout(title=title, barmode="group", height=420, yaxis_title=metric)
+    fig.update_xaxes(title_text="labelled %")
+    return fig
+
+
+def latent_scatter(z: np.ndarray, y: np.ndarray, title: str, class_names=None, prior_means=None,
+                   unit_circle: bool = False, max_points: int = 3000, seed: int = 0) -> go.Figure:
+    """Test latents coloured by class (UMAP to 2-d when lsdim > 2), optionally with the prior's components."""
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(z), size=min(max_points, len(z)), replace=False)
+    z, y = np.asarray(z)[idx], np.asarray(y)[idx]
+    axis = ("z1", "z2")
+    if z.shape[1] > 2:
+        import umap
+        z = umap.UMAP(random_state=seed, n_jobs=1).fit_transform(z)
+        axis = ("UMAP 1", "UMAP 2")
+        prior_means = None
+    elif z.shape[1] == 1:
+        z = np.c_[z, rng.normal(0, 0.02, len(z))]
+    fig = go.Figure()
+    for c in np.unique(y):
+        name = class_names[c] if class_names is not None else str(c)
+        fig.add_scattergl(x=z[y == c, 0], y=z[y == c, 1], mode="markers", marker=dict(size=4, opacity=0.7),
+                          name=str(name))
+    if prior_means is not None:
+        m = np.asarray(prior_means)
+        fig.add_scatter(x=m[:, 0], y=m[:, 1], mode="markers", name="prior components",
+                        marker=dict(symbol="x", size=14, color="black", line=dict(width=2)))
+    if unit_circle:
+        t = np.linspace(0, 2 * np.pi, 100)
+        for r in (1, 2):
+            fig.add_scatter(x=r * np.cos(t), y=r * np.sin(t), mode="lines", line=dict(color="black", dash="dot"),
+                            name=f"N(0, I): {r} sd", hoverinfo="skip")
+    fig.update_layout(title=title, xaxis_title=axis[0], yaxis_title=axis[1], height=480, width=560)
+    return fig
+
+
+def history_lines(rows, key: str, title: str, label=lambda r: "", yaxis: str | None = None) -> go.Figure:
+    """One line per run of a per-epoch history value (e.g. the reconstruction loss, Figure 6)."""
+    fig = go.Figure()
+    for r in rows:
+        pts = [(h["epoch"], h.get(key)) for h in r.get("history") or [] if h.get(key) is not None]
+        if pts:
+            fig.add_scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="lines+markers", name=label(r))
+    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title=yaxis or key, height=420)
+    return fig

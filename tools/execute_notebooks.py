@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -23,17 +22,7 @@ import yaml
 from papermill.exceptions import PapermillExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES, OUT, STATIC = ROOT / "notebooks", ROOT / "book" / "generated", ROOT / "book" / "_static"
-
-
-def copy_plotly_js() -> None:
-    import plotly
-
-    src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    STATIC.mkdir(parents=True, exist_ok=True)
-    dest = STATIC / "plotly.min.js"
-    if not dest.exists() or dest.stat().st_size != src.stat().st_size:
-        shutil.copyfile(src, dest)
+SOURCES, OUT = ROOT / "notebooks", ROOT / "book" / "generated"
 
 
 def package_fingerprint() -> str:
@@ -105,7 +94,6 @@ def main(argv=None) -> int:
     params = {name: yaml.safe_load(value) for name, value in args.parameter}
     if args.profile is not None:
         params["profile"] = args.profile
-    copy_plotly_js()
     fingerprint = package_fingerprint()
     sources = sorted(SOURCES.glob("*.py"))
     if args.only:

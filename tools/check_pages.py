@@ -1,0 +1,119 @@
+"""Open every built page of the book in headless Chromium and check it as a reader's browser would.
+
+    python tools/check_pages.py [--html _build/html] [--screenshots _build/screenshots]
+
+A page passes when it loads with no JavaScript error and no failed resource in the browser's console,
+and every plotly figure on it has rendered (its SVG exists). A full-page screenshot of each page is kept.
+Exit status 1, with one line per problem, when any page fails.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+FIGURES_JS = """
+const divs = [...document.querySelectorAll('.plotly-graph-div')];
+return [divs.length, divs.filter(d => d.querySelector('svg.main-svg')).length];
+"""
+
+
+def available() -> str | None:
+    """None when the browser check can run; else why not."""
+    for exe in (CHROMIUM, CHROMEDRIVER):
+        if not Path(exe).exists() and not shutil.which(Path(exe).name):
+            return f"{exe} not found (Debian packages chromium and chromium-driver)"
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed"
+    return None
+
+
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1300,900", "--hide-scrollbars"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = CHROMEDRIVER if Path(CHROMEDRIVER).exists() else shutil.which("chromedriver")
+    return webdriver.Chrome(options=opts, service=Service(driver))
+
+
+def check_page(driver, page: Path, screenshot: Path | None = None, timeout: float = 20.0) -> dict:
+    driver.get(page.resolve().as_uri())
+    deadline = time.time() + timeout
+    while True:
+        ready = driver.execute_script("return document.readyState") == "complete"
+        total, rendered = driver.execute_script(FIGURES_JS)
+        if (ready and rendered == total) or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    logs = driver.get_log("browser")
+    errors = [entry["message"] for entry in logs if entry["level"] == "SEVERE"]
+    if screenshot is not None:
+        height = driver.execute_script("return Math.min(document.documentElement.scrollHeight, 12000)")
+        driver.set_window_size(1300, max(900, height))
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(screenshot))
+        driver.set_window_size(1300, 900)
+    return {"page": str(page), "figures": total, "rendered": rendered, "errors": errors}
+
+
+def problems(result: dict) -> list[str]:
+    out = [f"{result['page']}: JavaScript/console error: {e}" for e in result["errors"]]
+    if result["rendered"] != result["figures"]:
+        out.append(f"{result['page']}: {result['figures'] - result['rendered']} of {result['figures']} plotly "
+                   "figures did not render")
+    return out
+
+
+def pages_of(html: Path) -> list[Path]:
+    skip = {"genindex.html", "search.html", "index.html"}
+    return sorted(p for p in html.rglob("*.html") if p.name not in skip and "_static" not in p.parts
+                  and "_sources" not in p.parts)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--html", default=str(ROOT / "_build" / "html"))
+    ap.add_argument("--screenshots", default=str(ROOT / "_build" / "screenshots"))
+    args = ap.parse_args(argv)
+    why = available()
+    if why:
+        print(f"[pages] cannot check pages: {why}", file=sys.stderr)
+        return 1
+    html, shots = Path(args.html), Path(args.screenshots)
+    pages = pages_of(html)
+    if not pages:
+        print(f"[pages] no pages under {html}", file=sys.stderr)
+        return 1
+    driver = browser()
+    failed = []
+    try:
+        for page in pages:
+            shot = shots / (page.relative_to(html).as_posix().replace("/", "_").removesuffix(".html") + ".png")
+            result = check_page(driver, page, shot)
+            issues = problems(result)
+            failed += issues
+            status = "ok" if not issues else "FAILED"
+            print(f"[pages] {status}: {page.relative_to(html)} ({result['rendered']}/{result['figures']} figures "
+                  f"rendered, {len(result['errors'])} console errors) -> {shot.relative_to(ROOT) if shot.is_relative_to(ROOT) else shot}")
+    finally:
+        driver.quit()
+    for line in failed:
+        print(f"[pages] {line}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
