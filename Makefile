@@ -29,7 +29,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q tests
 
 PLOTLY_JS := book/_static/plotly.min.js
-MATHJAX   := book/_static/mathjax/tex-mml-chtml.js
+MATHJAX   := book/_extra/_static/mathjax/tex-mml-chtml.js
 
 # jupytext -> papermill (executed copy in book/generated) -> jupyter-book (-W) -> every page checked in Chromium
 book: $(STAMP) $(PLOTLY_JS) $(MATHJAX)
