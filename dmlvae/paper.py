@@ -64,6 +64,12 @@ def _fmt(mean, sd, n):
     return f"{mean:.3f}" if n == 1 else f"{mean:.3f} ± {sd:.3f}"
 
 
+def mean_sd(values) -> str:
+    """'mean ± sd' (sample sd) of the non-missing values, the mean alone for one value, '-' for none."""
+    v = pd.Series(values, dtype=float).dropna()
+    return _fmt(v.mean(), v.std(ddof=1), len(v))
+
+
 def compare(table, results: pd.DataFrame) -> pd.DataFrame:
     """One row per number the paper reports in ``table``: the paper's value, ours (mean, sd, n over seeds,
     seeds listed) and ours - paper. ``results`` holds one row per run (``experiments.Store.frame()``),

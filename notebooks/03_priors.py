@@ -48,10 +48,6 @@ results = experiments.results_path(profile, results)
 seed_list = experiments.seeds_arg(seeds)
 
 
-def mean_sd(values):
-    v = pd.Series(values, dtype=float).dropna()
-    return f"{v.mean():.3f} ± {v.std(ddof=1):.3f}" if len(v) > 1 else (f"{v.mean():.3f}" if len(v) else "-")
-
 
 # %% [markdown]
 # ## Table 3
@@ -87,7 +83,7 @@ rows3 = [r for r in rows3 if r["status"] == "ok" and r["config"]["model"] != "dm
 frame = pd.DataFrame([{"model": r["config"]["model"], "pl_pct": r["config"]["pl_pct"], "lsdim": r["config"]["lsdim"],
                        "mu": r["metrics"]["knn_acc"], "sampled z": r["metrics_by_protocol"]["test-cv/sampled-z"]["knn_acc"],
                        "seed": r["seed"]} for r in rows3])
-frame.groupby(["model", "lsdim"]).agg(**{"kNN acc, mu": ("mu", mean_sd), "kNN acc, sampled z": ("sampled z", mean_sd),
+frame.groupby(["model", "lsdim"]).agg(**{"kNN acc, mu": ("mu", paper.mean_sd), "kNN acc, sampled z": ("sampled z", paper.mean_sd),
                                          "runs": ("seed", "size")})
 
 # %% [markdown]

@@ -40,10 +40,6 @@ seed_list = experiments.seeds_arg(seeds)
 the_dataset = dataset or "mnist"
 
 
-def mean_sd(values):
-    v = pd.Series(values, dtype=float).dropna()
-    return f"{v.mean():.3f} ± {v.std(ddof=1):.3f}" if len(v) > 1 else (f"{v.mean():.3f}" if len(v) else "-")
-
 
 # %% [markdown]
 # ## The alternating MetricVAE
@@ -59,7 +55,7 @@ rows = experiments.rows_for(results, "mvae-alternating", profile, alt)
 alt_frame = pd.DataFrame([{"model": r["config"]["model"], "pl_pct": r["config"]["pl_pct"], "seed": r["seed"],
                            "acc": (r["metrics"] or {}).get("knn_acc"), "ami": (r["metrics"] or {}).get("knn_ami")}
                           for r in rows])
-alt_frame.pivot_table(index="pl_pct", columns="model", values="acc", aggfunc=mean_sd)
+alt_frame.pivot_table(index="pl_pct", columns="model", values="acc", aggfunc=paper.mean_sd)
 
 # %% [markdown]
 # ## Table 4: the joint routine on fully labelled MNIST

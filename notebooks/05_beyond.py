@@ -39,7 +39,7 @@ gamma = 1.0           # weight of L_S in the joint routines
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import experiments, plots
+from dmlvae import experiments, paper, plots
 
 plots.setup()
 results = experiments.results_path(profile, results)
@@ -74,16 +74,12 @@ display(Markdown(f"Profile `{profile}`, seeds {seed_list}, lsdim {lsdim}, alpha 
                  "kNN accuracy, mean ± sd over seeds."))
 
 
-def mean_sd(v):
-    v = pd.Series(v, dtype=float).dropna()
-    return f"{v.mean():.3f} ± {v.std(ddof=1):.3f}" if len(v) > 1 else (f"{v.mean():.3f}" if len(v) else "-")
-
 
 ok = frame[frame.status == "ok"]
 order = [n for n, _ in contenders]
 for protocol in ("test-cv", "labelled-to-test"):
     display(Markdown(f"### kNN accuracy, `{protocol}`"))
-    display(ok.pivot_table(index="contender", columns="pl_pct", values=protocol, aggfunc=mean_sd).reindex(order))
+    display(ok.pivot_table(index="contender", columns="pl_pct", values=protocol, aggfunc=paper.mean_sd).reindex(order))
 
 # %% [markdown]
 # ## Difference from DML, seed by seed
@@ -94,7 +90,7 @@ for protocol in ("test-cv", "labelled-to-test"):
 base = ok[ok.contender == order[0]].set_index(["pl_pct", "seed"])["test-cv"]
 diff = ok[ok.contender != order[0]].copy()
 diff["minus DML"] = [row["test-cv"] - base.get((row.pl_pct, row.seed), float("nan")) for _, row in diff.iterrows()]
-diff.pivot_table(index="contender", columns="pl_pct", values="minus DML", aggfunc=mean_sd).reindex(order[1:])
+diff.pivot_table(index="contender", columns="pl_pct", values="minus DML", aggfunc=paper.mean_sd).reindex(order[1:])
 
 # %%
 import plotly.express as px

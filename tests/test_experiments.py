@@ -184,3 +184,8 @@ def test_table_cli_prints_layout(run_cli, tmp_path):
     assert code == 0, err
     assert "Table 4" in out and "gamma=10" in out and "linear_acc" in out
     assert len(pd.read_csv(tmp_path / "t.csv")) == 45
+
+
+def test_mean_sd_format():
+    assert paper.mean_sd([0.5, 0.7, None]) == "0.600 ± 0.141"
+    assert paper.mean_sd([0.25]) == "0.250" and paper.mean_sd([]) == "-"
