@@ -153,6 +153,22 @@ def check_dataset(table: int, dataset: str | None, data_dir=None) -> None:
             raise DmlvaeError(f"Table {table} needs {name}, which cannot be loaded: {e}{hint}") from None
 
 
+def table_dataset(table, dataset: str | None = None, stand_in: str = "fashion-mnist",
+                  data_dir=None) -> tuple[str | None, str | None]:
+    """(dataset to run ``table`` on, a note for the reader or None): the paper's own dataset when it loads
+    (None: no override), else ``stand_in``, with a note saying so plainly. An explicit ``dataset`` wins."""
+    if dataset is not None:
+        return dataset, None
+    try:
+        check_dataset(paper.validate_table(table), None, data_dir)
+    except DmlvaeError as e:
+        return stand_in, (f"The paper's dataset could not be loaded here, so Table {table} below is run on the "
+                          f"stand-in dataset `{stand_in}`, and every row of the results store records it as a "
+                          f"stand-in: its numbers are not comparable with the paper's. To run the real table, put "
+                          f"`organamnist.npz` in the data directory and re-run this page. ({e})")
+    return None, None
+
+
 def sweep(table, profile: str = "quick", seeds=2, results="results/results.jsonl", dataset: str | None = None,
           device: str | None = None, data_dir: str | None = None, progress: bool = True,
           run_fn=None) -> dict:

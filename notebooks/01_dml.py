@@ -50,8 +50,7 @@ from dmlvae.train import run
 
 plots.setup()
 cfg = RunConfig(dataset=dataset, model="dml", pl_pct=pl_pct, lsdim=lsdim, epochs=epochs,
-                train_subset=train_subset, test_subset=test_subset, seed=seed, device=device,
-                probes=("knn", "rf", "mlp", "linear"))
+                train_subset=train_subset, test_subset=test_subset, seed=seed, device=device)
 
 # %% [markdown]
 # ## Mining, on one batch

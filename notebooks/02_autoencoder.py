@@ -35,7 +35,7 @@ results = None               # results file; None: results/<profile>.jsonl
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import DmlvaeError, data, experiments, paper, plots
+from dmlvae import experiments, paper, plots
 
 plots.setup()
 results = experiments.results_path(profile, results)
@@ -68,16 +68,9 @@ plots.paper_vs_ours(cmp1, "Table 1: every reported number, ours against the pape
 # ## Table 2: OrganAMNIST
 
 # %%
-t2_dataset = dataset
-if t2_dataset is None:
-    try:
-        data.load("organamnist")
-    except DmlvaeError as e:
-        t2_dataset = stand_in
-        display(Markdown(f"**OrganAMNIST could not be loaded here, so Table 2 below is run on the stand-in "
-                         f"dataset `{stand_in}`, and every row of the results store records it as a stand-in.** "
-                         f"Its numbers are not comparable with the paper's. To run the real table, put "
-                         f"`organamnist.npz` in the data directory and re-run this page. ({e})"))
+t2_dataset, note = experiments.table_dataset(2, dataset, stand_in)
+if note:
+    display(Markdown(f"**{note}**"))
 cmp2 = show_table(2, t2_dataset)
 
 # %%

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import DmlvaeError, data, experiments, paper, plots
+from dmlvae import data, experiments, paper, plots
 from dmlvae.priors import hypercube_means
 
 plots.setup()
@@ -48,20 +48,13 @@ results = experiments.results_path(profile, results)
 seed_list = experiments.seeds_arg(seeds)
 
 
-
 # %% [markdown]
 # ## Table 3
 
 # %%
-t3_dataset = dataset
-if t3_dataset is None:
-    try:
-        data.load("organamnist")
-    except DmlvaeError as e:
-        t3_dataset = stand_in
-        display(Markdown(f"**OrganAMNIST could not be loaded here, so Table 3 below is run on the stand-in "
-                         f"dataset `{stand_in}`, recorded as a stand-in in every row; its numbers are not "
-                         f"comparable with the paper's.** ({e})"))
+t3_dataset, note = experiments.table_dataset(3, dataset, stand_in)
+if note:
+    display(Markdown(f"**{note}**"))
 experiments.sweep(3, profile, seeds, results, dataset=t3_dataset, device=device, progress=False)
 cmp3 = experiments.table(3, results, profile)
 display(Markdown(f"**{paper.CAPTIONS[3]}.** Ours: profile `{profile}`, seeds {seed_list}, dataset "

@@ -92,6 +92,10 @@ def test_stand_in_is_recorded_and_missing_dataset_explained(tmp_path, monkeypatc
     with pytest.raises(DmlvaeError) as e:
         experiments.sweep(2, "smoke", 1, tmp_path / "r.jsonl", progress=False, run_fn=_fake_run)
     assert "Table 2 needs organamnist" in str(e.value) and "--dataset fashion-mnist" in str(e.value)
+    assert experiments.table_dataset(1) == (None, None)
+    used, note = experiments.table_dataset(2)
+    assert used == "fashion-mnist" and "stand-in" in note and "organamnist" in note
+    assert experiments.table_dataset(2, dataset="digits") == ("digits", None)
     experiments.sweep(2, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False, run_fn=_fake_run)
     rows = experiments.Store(tmp_path / "r.jsonl").rows()
     assert all(r["stand_in"] and r["dataset_used"] == "digits" and r["paper_dataset"] == "organamnist"
