@@ -28,57 +28,71 @@ GAUSSIAN_MODELS = ("dml_unit_prior", "dml_gmm_prior", "mvae")
 PRIOR_MODELS = GAUSSIAN_MODELS
 
 
-def _doc(origin: str, text: str) -> dict:
-    return {"origin": origin, "doc": text}
+def _field(origin: str, default, doc: str, hash: bool = True):
+    return field(default=default, metadata={"origin": origin, "doc": doc, "hash": hash})
+
+
+def paper(default, doc, **kw):
+    """A value (or grid) the paper states."""
+    return _field("paper", default, doc, **kw)
+
+
+def assumed(default, doc, **kw):
+    """A default of ours where the paper is silent (listed on the book's assumptions page)."""
+    return _field("assumption", default, doc, **kw)
+
+
+def setting(default, doc, **kw):
+    """How a run is executed, not what it computes (seed excepted)."""
+    return _field("setting", default, doc, **kw)
 
 
 @dataclass
 class RunConfig:
     """One training run. ``origin``: "paper" where the paper states the value or the grid, "assumption" where
     the paper is silent and this default is ours (each listed on the book's assumptions page)."""
-    dataset: str = field(default="mnist", metadata=_doc('paper', 'one of mnist, fashion-mnist, organamnist, digits'))
-    pl_pct: float = field(default=10.0, metadata=_doc('paper', 'percent of the training split labelled, (0, 100]'))
-    model: str = field(default="dml", metadata=_doc('paper', 'dml, dml_autoencoder, dml_unit_prior, dml_gmm_prior, mvae'))
-    loss: str = field(default="triplet", metadata=_doc('paper', 'metric loss: triplet, supcon (supervised contrastive), center'))
-    routine: str | None = field(default=None, metadata=_doc('paper', 'None: "supervised" for dml, else "alternating-epoch" (the paper\'s)'))
-    lsdim: int = field(default=10, metadata=_doc('paper', 'latent (embedding) dimension'))
-    alpha: float = field(default=0.5, metadata=_doc('paper', 'alternating routines: (1 - alpha) L_S + alpha L_U; alpha = 1: no labels'))
-    gamma: float = field(default=1.0, metadata=_doc('paper', 'joint routine: L_U + gamma L_S; gamma = 0: no labels'))
-    beta: float = field(default=1.0, metadata=_doc('paper', 'mvae: L_U = recon + beta KL'))
-    lr: float = field(default=1e-3, metadata=_doc('paper', "the paper's learning rate (Adam, the lab's habit)"))
-    epochs: int = field(default=10, metadata=_doc('assumption', 'passes over the whole training split, for every model'))
-    batch_size: int = field(default=256, metadata=_doc('assumption', 'unlabelled batch and labelled batch each; the labelled batch is drawn '
-                                                        'with replacement when the labelled subset is smaller'))
-    net: str = field(default="mlp", metadata=_doc('assumption', 'mlp (fast on CPU) or conv'))
-    hidden: tuple = field(default=(512, 256), metadata=_doc('assumption', 'MLP widths (encoder; the decoder mirrors them)'))
-    margin: float = field(default=0.2, metadata=_doc('assumption', 'triplet margin (Euclidean distances, embeddings not normalised)'))
-    mining: str = field(default="all", metadata=_doc('assumption', 'triplet mining: all valid triplets, batch-hard or semi-hard'))
-    temperature: float = field(default=0.1, metadata=_doc('assumption', 'SupCon temperature (Khosla 2020 default)'))
-    center_weight: float = field(default=0.01, metadata=_doc('assumption', 'center loss: softmax cross-entropy + center_weight * centre term (Wen 2016)'))
-    gmm_logvar: float = field(default=1.0, metadata=_doc('assumption', 'fixed GMM prior: component log-variance ("logvar = 1" in the paper\'s text)'))
-    kl: str = field(default="correct", metadata=_doc('assumption', 'Monte-Carlo KL: "correct" estimator or "paper" (Algorithm 4 as printed)'))
-    n_pseudo: int = field(default=500, metadata=_doc('assumption', 'VampPrior pseudo-inputs (Tomczak & Welling 2018)'))
-    metric_on: str = field(default="mu", metadata=_doc('assumption', 'Gaussian encoders: metric loss on the mean (mu) or the sampled z'))
-    recon: str = field(default="pixel-mean", metadata=_doc('assumption', "MSE per pixel (torch default, likely the paper's) or summed per image"))
-    dml_epochs: int | None = field(default=None, metadata=_doc('assumption', 'dml-then-gmm: epochs of DML before fitting the GMM (None: half)'))
-    gmm_components: int | None = field(default=None, metadata=_doc('assumption', 'dml-then-gmm: GMM components (None: number of classes)'))
-    policy: str = field(default="uniform", metadata=_doc('assumption', 'labelled-subset draw: uniform (our reading of the paper) or stratified'))
-    train_subset: int | None = field(default=None, metadata=_doc(
-        'assumption', 'train on N training images: the labelled subset (pl_pct of the FULL training split, so '
-        '0.01 % stays 6 MNIST labels) plus random others; None: all'))
-    test_subset: int | None = field(default=None, metadata=_doc(
-        'assumption', 'evaluate on N test images (a fixed stratified draw, the same for every seed); None: all'))
-    protocol: str = field(default="test-cv", metadata=_doc(
-        'assumption', 'evaluation protocol reported as `metrics`: test-cv, train-to-test, labelled-to-test'))
-    probes: tuple = field(default=("knn",), metadata=_doc(
-        'assumption', 'probes fitted on the latents: knn (k=5), rf, mlp, linear'))
-    eval_latents: str = field(default="mu", metadata=_doc(
-        'assumption', 'Gaussian encoders: evaluate the mean mu or a sampled z'))
-    seed: int = field(default=0, metadata=_doc('setting', 'seed of the labelled subset, the initialisation and the batches'))
-    device: str = field(default="auto", metadata={**_doc('setting', 'auto: cuda when available, else cpu'),
-                                                  "hash": False})
-    data_dir: str | None = field(default=None, metadata={"hash": False, "origin": "setting",
-                                                         "doc": "data directory (None: $DMLVAE_DATA or ~/.cache/dmlvae)"})
+    dataset: str = paper("mnist", 'one of mnist, fashion-mnist, organamnist, digits')
+    pl_pct: float = paper(10.0, 'percent of the training split labelled, (0, 100]')
+    model: str = paper("dml", 'dml, dml_autoencoder, dml_unit_prior, dml_gmm_prior, mvae')
+    loss: str = paper("triplet", 'metric loss: triplet, supcon (supervised contrastive), center')
+    routine: str | None = paper(None, 'None: "supervised" for dml, else "alternating-epoch" (the paper\'s)')
+    lsdim: int = paper(10, 'latent (embedding) dimension')
+    alpha: float = paper(0.5, 'alternating routines: (1 - alpha) L_S + alpha L_U; alpha = 1: no labels')
+    gamma: float = paper(1.0, 'joint routine: L_U + gamma L_S; gamma = 0: no labels')
+    beta: float = paper(1.0, 'mvae: L_U = recon + beta KL')
+    lr: float = paper(1e-3, "the paper's learning rate (Adam, the lab's habit)")
+    epochs: int = assumed(10, 'passes over the whole training split, for every model')
+    batch_size: int = assumed(256,
+        'unlabelled batch and labelled batch each; the labelled batch is drawn with replacement when the '
+        'labelled subset is smaller')
+    net: str = assumed("mlp", 'mlp (fast on CPU) or conv')
+    hidden: tuple = assumed((512, 256), 'MLP widths (encoder; the decoder mirrors them)')
+    margin: float = assumed(0.2, 'triplet margin (Euclidean distances, embeddings not normalised)')
+    mining: str = assumed("all", 'triplet mining: all valid triplets, batch-hard or semi-hard')
+    temperature: float = assumed(0.1, 'SupCon temperature (Khosla 2020 default)')
+    center_weight: float = assumed(0.01,
+        'center loss: softmax cross-entropy + center_weight * centre term (Wen 2016)')
+    gmm_logvar: float = assumed(1.0,
+        'fixed GMM prior: component log-variance ("logvar = 1" in the paper\'s text)')
+    kl: str = assumed("correct", 'Monte-Carlo KL: "correct" estimator or "paper" (Algorithm 4 as printed)')
+    n_pseudo: int = assumed(500, 'VampPrior pseudo-inputs (Tomczak & Welling 2018)')
+    metric_on: str = assumed("mu", 'Gaussian encoders: metric loss on the mean (mu) or the sampled z')
+    recon: str = assumed("pixel-mean", "MSE per pixel (torch default, likely the paper's) or summed per image")
+    dml_epochs: int | None = assumed(None, 'dml-then-gmm: epochs of DML before fitting the GMM (None: half)')
+    gmm_components: int | None = assumed(None, 'dml-then-gmm: GMM components (None: number of classes)')
+    policy: str = assumed("uniform", 'labelled-subset draw: uniform (our reading of the paper) or stratified')
+    train_subset: int | None = assumed(None,
+        'train on N training images: the labelled subset (pl_pct of the FULL training split, so 0.01 % stays 6 '
+        'MNIST labels) plus random others; None: all')
+    test_subset: int | None = assumed(None,
+        'evaluate on N test images (a fixed stratified draw, the same for every seed); None: all')
+    protocol: str = assumed("test-cv",
+        'evaluation protocol reported as `metrics`: test-cv, train-to-test, labelled-to-test')
+    probes: tuple = assumed(("knn",), 'probes fitted on the latents: knn (k=5), rf, mlp, linear')
+    eval_latents: str = assumed("mu", 'Gaussian encoders: evaluate the mean mu or a sampled z')
+    seed: int = setting(0, 'seed of the labelled subset, the initialisation and the batches')
+    device: str = setting("auto", 'auto: cuda when available, else cpu', hash=False)
+    data_dir: str | None = setting(None, 'data directory (None: $DMLVAE_DATA or ~/.cache/dmlvae)', hash=False)
 
     def __post_init__(self):
         choice("dataset", self.dataset, DATASETS)

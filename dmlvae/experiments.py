@@ -243,6 +243,13 @@ def rows_for(results, grid, profile: str, cfgs=None) -> list[dict]:
     return [by_key[c.key()] for c in cfgs if c.key() in by_key]
 
 
+def metric(row: dict, name: str, protocol: str | None = None):
+    """A metric of a stored row: from ``metrics`` (the run's protocol) or ``metrics_by_protocol[protocol]``;
+    None for a failed run."""
+    source = row.get("metrics") if protocol is None else (row.get("metrics_by_protocol") or {}).get(protocol)
+    return (source or {}).get(name)
+
+
 def results_path(profile: str, results=None) -> Path:
     """The results file of a profile: ``results/PROFILE.jsonl`` unless given."""
     return Path(results) if results else Path("results") / f"{validate_profile(profile)}.jsonl"

@@ -86,7 +86,8 @@ def compare(table, results: pd.DataFrame) -> pd.DataFrame:
             for c in ("alpha", "gamma"):
                 if not pd.isna(cell[c]):
                     sel = sel[np.isclose(sel[c].astype(float), float(cell[c]))]
-        values = sel[cell.metric].dropna().astype(float) if len(sel) and cell.metric in sel else pd.Series([], dtype=float)
+        has = len(sel) and cell.metric in sel
+        values = sel[cell.metric].dropna().astype(float) if has else pd.Series([], dtype=float)
         n = len(values)
         mean = values.mean() if n else np.nan
         sd = values.std(ddof=1) if n > 1 else (0.0 if n == 1 else np.nan)

@@ -43,7 +43,8 @@ def sample_grid(ds: Dataset, split: str = "train", per_class: int = 8, seed: int
     fig = go.Figure(go.Heatmap(z=grid[::-1], colorscale="gray", reversescale=True, showscale=False,
                                hoverinfo="skip"))
     centres = [(ds.n_classes - 1 - c) * (h + 2) + (h + 2) / 2 for c in range(ds.n_classes)]
-    fig.update_yaxes(tickvals=centres, ticktext=[n if n == str(c) else f"{c}: {n}" for c, n in enumerate(ds.class_names)],
+    names = [n if n == str(c) else f"{c}: {n}" for c, n in enumerate(ds.class_names)]
+    fig.update_yaxes(tickvals=centres, ticktext=names,
                      scaleanchor="x", showgrid=False, zeroline=False)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_layout(title=dict(text=f"{ds.name}: random {split} images per class (seed {seed})", font_size=14),
@@ -100,8 +101,8 @@ def metric_bars(cmp, metric: str, title: str) -> go.Figure:
     """Grouped bars per labelled percentage: ours with sd error bars, the paper as diamonds."""
     df = cmp[cmp.metric == metric].copy()
     df["config"] = [f"{r.model} {_weight_label(r)}" if r.model != "dml" else "DML" for r in df.itertuples()]
-    fig = make_subplots(rows=1, cols=df.lsdim.nunique(), subplot_titles=[f"lsdim {d}" for d in sorted(df.lsdim.unique())],
-                        shared_yaxes=True)
+    dims = sorted(df.lsdim.unique())
+    fig = make_subplots(rows=1, cols=len(dims), subplot_titles=[f"lsdim {d}" for d in dims], shared_yaxes=True)
     colours = {}
     for col, (lsdim, part) in enumerate(sorted(df.groupby("lsdim"), key=lambda kv: kv[0]), start=1):
         for config, cp in part.groupby("config", sort=False):

@@ -6,7 +6,7 @@
 | `alternating-epoch` | even epochs (supervised): (1 - alpha) L_S + alpha L_U; odd epochs: alpha L_U (the paper) |
 | `alternating-batch` | the same alternation, per step instead of per epoch                            |
 | `joint`             | L_U + gamma L_S (Table 4)                                                       |
-| `dml-then-gmm`      | L_S for ``dml_epochs``; then fit a GMM to the training embeddings, make it the prior, and train L_U + gamma L_S |
+| `dml-then-gmm`      | L_S for ``dml_epochs``; then a GMM fitted to the training embeddings becomes the prior: L_U + gamma L_S |
 
 Every step draws an unlabelled batch from the whole training split (a fresh permutation each epoch) and a
 labelled batch from the labelled subset (without replacement, or with it when the subset is smaller than a

@@ -46,7 +46,8 @@ results = experiments.results_path(profile, results)
 seed_list = experiments.seeds_arg(seeds)
 contenders = [
     ("DML (baseline)", {"model": "dml", "routine": "supervised"}),
-    ("DML autoencoder, alternating-epoch (paper)", {"model": "dml_autoencoder", "routine": "alternating-epoch"}),
+    ("DML autoencoder, alternating-epoch (paper)",
+     {"model": "dml_autoencoder", "routine": "alternating-epoch"}),
     ("DML autoencoder, alternating-batch", {"model": "dml_autoencoder", "routine": "alternating-batch"}),
     ("DML autoencoder, joint", {"model": "dml_autoencoder", "routine": "joint"}),
     ("MetricVAE, joint", {"model": "mvae", "routine": "joint"}),
@@ -64,8 +65,8 @@ experiments.run_configs("beyond", profile, cfgs, results, progress=False)
 rows = experiments.rows_for(results, "beyond", profile, cfgs)
 frame = pd.DataFrame([{"contender": names[r["key"]], "pl_pct": r["config"]["pl_pct"], "seed": r["seed"],
                        "labels": r.get("n_labelled"), "status": r["status"],
-                       "test-cv": (r.get("metrics_by_protocol") or {}).get("test-cv", {}).get("knn_acc"),
-                       "labelled-to-test": (r.get("metrics_by_protocol") or {}).get("labelled-to-test", {}).get("knn_acc")}
+                       "test-cv": experiments.metric(r, "knn_acc", "test-cv"),
+                       "labelled-to-test": experiments.metric(r, "knn_acc", "labelled-to-test")}
                       for r in rows])
 failed = frame[frame.status != "ok"]
 if len(failed):
@@ -79,7 +80,8 @@ ok = frame[frame.status == "ok"]
 order = [n for n, _ in contenders]
 for protocol in ("test-cv", "labelled-to-test"):
     display(Markdown(f"### kNN accuracy, `{protocol}`"))
-    display(ok.pivot_table(index="contender", columns="pl_pct", values=protocol, aggfunc=paper.mean_sd).reindex(order))
+    table = ok.pivot_table(index="contender", columns="pl_pct", values=protocol, aggfunc=paper.mean_sd)
+    display(table.reindex(order))
 
 # %% [markdown]
 # ## Difference from DML, seed by seed
@@ -89,8 +91,10 @@ for protocol in ("test-cv", "labelled-to-test"):
 # %%
 base = ok[ok.contender == order[0]].set_index(["pl_pct", "seed"])["test-cv"]
 diff = ok[ok.contender != order[0]].copy()
-diff["minus DML"] = [row["test-cv"] - base.get((row.pl_pct, row.seed), float("nan")) for _, row in diff.iterrows()]
-diff.pivot_table(index="contender", columns="pl_pct", values="minus DML", aggfunc=paper.mean_sd).reindex(order[1:])
+diff["minus DML"] = [row["test-cv"] - base.get((row.pl_pct, row.seed), float("nan"))
+                     for _, row in diff.iterrows()]
+diff.pivot_table(index="contender", columns="pl_pct", values="minus DML",
+                 aggfunc=paper.mean_sd).reindex(order[1:])
 
 # %%
 import plotly.express as px

@@ -33,12 +33,9 @@ from IPython.display import Markdown, display
 from dmlvae import evaluate, experiments, routines, train
 from dmlvae.config import RunConfig
 
-rows = []
-for f in dataclasses.fields(RunConfig):
-    default = f.default
-    rows.append({"parameter": f.name, "default": "None" if default is None else str(default),
-                 "source": {"paper": "the paper", "assumption": "ours (paper silent)", "setting": "run setting"}[f.metadata["origin"]],
-                 "meaning": f.metadata["doc"]})
+SOURCE = {"paper": "the paper", "assumption": "ours (paper silent)", "setting": "run setting"}
+rows = [{"parameter": f.name, "default": str(f.default), "source": SOURCE[f.metadata["origin"]],
+         "meaning": f.metadata["doc"]} for f in dataclasses.fields(RunConfig)]
 params = pd.DataFrame(rows).set_index("parameter")
 
 # %% [markdown]
@@ -81,7 +78,8 @@ display(Markdown(f"Seeds: every run's seed fixes its labelled subset, its initia
 # epochs; `paper` uses the full data and the defaults above.
 
 # %%
-pd.DataFrame({name: {k: str(v) for k, v in o.items()} for name, o in experiments.PROFILES.items()}).fillna("default")
+profiles = {name: {k: str(v) for k, v in o.items()} for name, o in experiments.PROFILES.items()}
+pd.DataFrame(profiles).fillna("default")
 
 # %% [markdown]
 # ## What the paper states

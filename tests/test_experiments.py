@@ -193,3 +193,10 @@ def test_table_cli_prints_layout(run_cli, tmp_path):
 def test_mean_sd_format():
     assert paper.mean_sd([0.5, 0.7, None]) == "0.600 ± 0.141"
     assert paper.mean_sd([0.25]) == "0.250" and paper.mean_sd([]) == "-"
+
+
+def test_metric_reads_stored_rows():
+    row = {"metrics": {"knn_acc": 0.7}, "metrics_by_protocol": {"test-cv/sampled-z": {"knn_acc": 0.1}}}
+    assert experiments.metric(row, "knn_acc") == 0.7
+    assert experiments.metric(row, "knn_acc", "test-cv/sampled-z") == 0.1
+    assert experiments.metric({"metrics": None, "status": "failed"}, "knn_acc", "test-cv") is None

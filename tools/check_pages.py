@@ -106,8 +106,9 @@ def main(argv=None) -> int:
             issues = problems(result)
             failed += issues
             status = "ok" if not issues else "FAILED"
+            where = shot.relative_to(ROOT) if shot.is_relative_to(ROOT) else shot
             print(f"[pages] {status}: {page.relative_to(html)} ({result['rendered']}/{result['figures']} figures "
-                  f"rendered, {len(result['errors'])} console errors) -> {shot.relative_to(ROOT) if shot.is_relative_to(ROOT) else shot}")
+                  f"rendered, {len(result['errors'])} console errors) -> {where}")
     finally:
         driver.quit()
     for line in failed:
