@@ -148,8 +148,8 @@ def check_dataset(table: int, dataset: str | None, data_dir=None) -> None:
         try:
             data.load(name, data_dir=data_dir)
         except DmlvaeError as e:
-            hint = (f" To run the same grid on a stand-in dataset, recorded as such in every row, pass "
-                    f"--dataset fashion-mnist (or dataset='fashion-mnist').") if dataset is None else ""
+            hint = (". To run the same grid on a stand-in dataset, recorded as such in every row, pass "
+                    "--dataset fashion-mnist (or dataset='fashion-mnist').") if dataset is None else ""
             raise DmlvaeError(f"Table {table} needs {name}, which cannot be loaded: {e}{hint}") from None
 
 
