@@ -45,7 +45,7 @@ def declared_parameters(nb) -> set[str]:
     raise SystemExit(f"{nb.metadata.get('dmlvae_source')}: no cell tagged 'parameters'")
 
 
-def execute(source: Path, params: dict, force: bool, fingerprint: str) -> bool:
+def execute(source: Path, params: dict, force: bool, fingerprint: str, out: Path = OUT) -> bool:
     nb = jupytext.read(source)
     nb.metadata["dmlvae_source"] = source.relative_to(ROOT).as_posix()
     declared = declared_parameters(nb)
@@ -53,7 +53,7 @@ def execute(source: Path, params: dict, force: bool, fingerprint: str) -> bool:
     mine = {k: v for k, v in params.items() if k in declared}
     key = hashlib.sha256(json.dumps([source.read_text(), mine, fingerprint], sort_keys=True,
                                     default=str).encode()).hexdigest()
-    target = OUT / f"{source.stem}.ipynb"
+    target = out / f"{source.stem}.ipynb"
     if not force and target.exists():
         old = nbformat.read(target, as_version=4).metadata.get("dmlvae", {})
         if old.get("cache_key") == key:
@@ -62,18 +62,18 @@ def execute(source: Path, params: dict, force: bool, fingerprint: str) -> bool:
     if unknown:
         print(f"[book] {source.name}: ignores parameters it does not declare: {', '.join(unknown)}")
     print(f"[book] {source.name}: executing with {mine or 'its defaults'}", flush=True)
-    OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         src_nb = Path(tmp) / f"{source.stem}.ipynb"
         nbformat.write(nb, src_nb)
-        partial = OUT / f"{source.stem}.failed.ipynb"
+        partial = out / f"{source.stem}.failed.ipynb"
         try:
             result = papermill.execute_notebook(str(src_nb), str(partial), parameters=mine,
                                                 kernel_name="python3", cwd=str(ROOT), progress_bar=False)
         except PapermillExecutionError as e:
             print(f"[book] FAILED: {source.relative_to(ROOT)}, cell {e.cell_index} "
                   f"(execution count {e.exec_count}): {e.ename}: {e.evalue}\n"
-                  f"[book] partial output kept in {partial.relative_to(ROOT)}", file=sys.stderr)
+                  f"[book] partial output kept in {partial}", file=sys.stderr)
             return False
     result.metadata["dmlvae"] = {"cache_key": key, "parameters": mine, "source": nb.metadata["dmlvae_source"]}
     tmp_target = target.with_suffix(".tmp")
@@ -90,6 +90,7 @@ def main(argv=None) -> int:
                     help="a page parameter; VALUE is read as YAML like papermill's -p")
     ap.add_argument("--only", action="append", default=[], help="execute only these notebooks (stems)")
     ap.add_argument("--force", action="store_true", help="execute even when nothing changed")
+    ap.add_argument("--out", default=str(OUT), help="where executed notebooks go (default book/generated)")
     args = ap.parse_args(argv)
     params = {name: yaml.safe_load(value) for name, value in args.parameter}
     if args.profile is not None:
@@ -97,9 +98,20 @@ def main(argv=None) -> int:
     fingerprint = package_fingerprint()
     sources = sorted(SOURCES.glob("*.py"))
     if args.only:
+        unknown = sorted(set(args.only) - {s.stem for s in sources})
+        if unknown:
+            print(f"[book] error: unknown notebook(s) {unknown}; allowed: {', '.join(s.stem for s in sources)}",
+                  file=sys.stderr)
+            return 2
         sources = [s for s in sources if s.stem in args.only]
+    declared = set().union(*(declared_parameters(jupytext.read(s)) for s in sources))
+    unknown = sorted(set(params) - declared - {"profile"})  # --profile is always passed by `make book`
+    if unknown:  # a parameter no page takes is a typo, not something to ignore
+        print(f"[book] error: no page takes parameter(s) {unknown}; allowed: {', '.join(sorted(declared))}",
+              file=sys.stderr)
+        return 2
     for source in sources:
-        if not execute(source, params, args.force, fingerprint):
+        if not execute(source, params, args.force, fingerprint, Path(args.out)):
             return 1
     return 0
 

@@ -1,0 +1,33 @@
+"""The book's executor: bad parameters are refused up front, a failing page names notebook and cell."""
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+EXECUTE = [sys.executable, str(ROOT / "tools" / "execute_notebooks.py")]
+
+
+def test_unknown_parameter_and_notebook_are_refused(tmp_path):
+    p = subprocess.run(EXECUTE + ["-p", "sedes", "3", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert p.returncode == 2 and "sedes" in p.stderr and "seeds" in p.stderr
+    p = subprocess.run(EXECUTE + ["--only", "99_none", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert p.returncode == 2 and "99_none" in p.stderr and "00_data" in p.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_bad_page_parameter_fails_naming_notebook_and_cell_then_good_one_is_cached(tmp_path):
+    p = subprocess.run(EXECUTE + ["--only", "00_data", "-p", "dataset", "cifar10", "--out", str(tmp_path)],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 1
+    assert "notebooks/00_data.py, cell" in p.stderr and "DmlvaeError: unknown dataset 'cifar10'" in p.stderr
+    assert (tmp_path / "00_data.failed.ipynb").exists() and not (tmp_path / "00_data.ipynb").exists()
+    args = EXECUTE + ["--only", "00_data", "-p", "dataset", "digits", "--out", str(tmp_path)]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    nb = nbformat.read(tmp_path / "00_data.ipynb", as_version=4)
+    assert nb.metadata["dmlvae"]["parameters"] == {"dataset": "digits"}
+    assert not (tmp_path / "00_data.failed.ipynb").exists()
+    again = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert "unchanged, not re-executed" in again.stdout
