@@ -65,7 +65,7 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     n, bs = len(x), cfg.batch_size
     steps = math.ceil(n / bs)
-    y_lab, x_lab_idx = y[labelled], labelled
+    y_lab = y[labelled]
     history = []
     bar = None
     if progress:
@@ -87,10 +87,13 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
             else:
                 pick = torch.randint(len(labelled), (bs,), generator=gen)
             pick = pick.to(device)
-            w_s, w_u, phase = step_weights(cfg, epoch, global_step)
+            w_s, w_u, _ = step_weights(cfg, epoch, global_step)
+            global_step += 1
+            if bar is not None:
+                bar.update(1)
             loss = 0.0
             if w_s > 0:
-                terms = model.supervised_terms(x[x_lab_idx[pick]], y_lab[pick])
+                terms = model.supervised_terms(x[labelled[pick]], y_lab[pick])
                 loss = loss + w_s * terms["metric"]
                 sums["metric"].append(terms["metric"].item())
                 frac = getattr(model.metric, "last_active_fraction", None)
@@ -102,7 +105,6 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
                 for k_, v in terms.items():
                     sums[k_].append(v.item() if torch.is_tensor(v) else float(v))
             if not torch.is_tensor(loss):  # nothing to train at this step (e.g. alpha = 1 and no L_U)
-                global_step += 1
                 continue
             if not torch.isfinite(loss):
                 raise DivergedError(f"loss is {loss.item()} at epoch {epoch}, step {step} "
@@ -111,9 +113,6 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
             loss.backward()
             opt.step()
             sums["loss"].append(loss.item())
-            global_step += 1
-            if bar is not None:
-                bar.update(1)
         if "embedding_norm" not in sums:
             with torch.no_grad():
                 sums["embedding_norm"].append(float(np.linalg.norm(model.embed(x[:1024]), axis=1).mean()))
