@@ -165,7 +165,7 @@ def table_dataset(table, dataset: str | None = None, stand_in: str = "fashion-mn
         return stand_in, (f"The paper's dataset could not be loaded here, so Table {table} below is run on the "
                           f"stand-in dataset `{stand_in}`, and every row of the results store records it as a "
                           f"stand-in: its numbers are not comparable with the paper's. To run the real table, put "
-                          f"`organamnist.npz` in the data directory and re-run this page. ({e})")
+                          f"`organamnist.npz` in the data directory and re-run this page. Why: `{e}`")
     return None, None
 
 

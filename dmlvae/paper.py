@@ -112,6 +112,12 @@ def layout(comparison: pd.DataFrame) -> pd.DataFrame:
                             (f"alpha={r.alpha:g}" if not pd.isna(r.alpha) else "-"), axis=1)
     df["cell"] = df.apply(lambda r: f"{r.ours} ({r.paper:.3f}" + (f", {r['diff']:+.3f})" if r.n_seeds else ")"),
                           axis=1)
-    wide = df.pivot_table(index=["model", "pl_pct", "weight"], columns=["lsdim", "metric"], values="cell",
+    df["pl%"] = [f"{p:g}" for p in df.pl_pct]
+    wide = df.pivot_table(index=["model", "pl%", "weight"], columns=["lsdim", "metric"], values="cell",
                           aggfunc="first", sort=False)
     return wide
+
+
+def styled_layout(comparison: pd.DataFrame):
+    """:func:`layout` as HTML for the book: a table of class ``dmlvae-compare`` (cells kept on one line)."""
+    return layout(comparison).style.set_table_attributes('class="dmlvae-compare"').format(na_rep="-")

@@ -48,7 +48,7 @@ def show_table(t, table_dataset):
     used = ", ".join(sorted(set(cmp.dataset_used) - {""}))
     display(Markdown(f"**{paper.CAPTIONS[t]}.** Ours: profile `{profile}`, seeds {seed_list}, dataset "
                      f"`{used}`; cells: ours (paper, ours - paper)."))
-    display(paper.layout(cmp))
+    display(paper.styled_layout(cmp))
     return cmp
 
 
@@ -70,7 +70,7 @@ plots.paper_vs_ours(cmp1, "Table 1: every reported number, ours against the pape
 # %%
 t2_dataset, note = experiments.table_dataset(2, dataset, stand_in)
 if note:
-    display(Markdown(f"**{note}**"))
+    display(Markdown(f"**Stand-in.** {note}"))
 cmp2 = show_table(2, t2_dataset)
 
 # %%

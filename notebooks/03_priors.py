@@ -54,12 +54,12 @@ seed_list = experiments.seeds_arg(seeds)
 # %%
 t3_dataset, note = experiments.table_dataset(3, dataset, stand_in)
 if note:
-    display(Markdown(f"**{note}**"))
+    display(Markdown(f"**Stand-in.** {note}"))
 experiments.sweep(3, profile, seeds, results, dataset=t3_dataset, device=device, progress=False)
 cmp3 = experiments.table(3, results, profile)
 display(Markdown(f"**{paper.CAPTIONS[3]}.** Ours: profile `{profile}`, seeds {seed_list}, dataset "
                  f"`{cmp3.dataset_used.iloc[0]}`; cells: ours (paper, ours - paper)."))
-paper.layout(cmp3)
+paper.styled_layout(cmp3)
 
 # %%
 plots.metric_bars(cmp3[cmp3.model != "dml"], "knn_acc",

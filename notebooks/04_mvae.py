@@ -66,7 +66,7 @@ cmp4 = experiments.table(4, results, profile)
 display(Markdown(f"**{paper.CAPTIONS[4]}.** Ours: profile `{profile}`, seeds {seed_list}, dataset "
                  f"`{cmp4.dataset_used.iloc[0]}`; probes fitted and scored by the `test-cv` protocol (the paper's "
                  "'linear' column was likely scored on one 64-image batch); cells: ours (paper, ours - paper)."))
-paper.layout(cmp4)
+paper.styled_layout(cmp4)
 
 # %%
 plots.paper_vs_ours(cmp4, "Table 4: every reported accuracy, ours against the paper").show()

@@ -33,6 +33,8 @@ from IPython.display import Markdown, display
 from dmlvae import evaluate, experiments, routines, train
 from dmlvae.config import RunConfig
 
+pd.set_option("display.max_colwidth", None)  # show each meaning whole
+
 SOURCE = {"paper": "the paper", "assumption": "ours (paper silent)", "setting": "run setting"}
 rows = [{"parameter": f.name, "default": str(f.default), "source": SOURCE[f.metadata["origin"]],
          "meaning": f.metadata["doc"]} for f in dataclasses.fields(RunConfig)]

@@ -179,6 +179,7 @@ def test_every_paper_cell_is_in_the_comparison(table, tmp_path):
     assert np.allclose(acc["diff"], acc.ours_mean - acc.paper)
     wide = paper.layout(cmp)
     assert wide.notna().sum().sum() == len(cmp)  # every cell placed once in the paper's layout
+    assert 'class="dmlvae-compare"' in paper.styled_layout(cmp).to_html()
 
 
 def test_table_cli_prints_layout(run_cli, tmp_path):
