@@ -28,6 +28,10 @@ seed = 0                    # seed of the labelled subsets and of the sample ima
 policy = "uniform"          # how the labelled subset is drawn: uniform (the paper) or stratified
 data_dir = None             # data directory; None: $DMLVAE_DATA or ~/.cache/dmlvae
 per_class = 8               # sample images per class in the grid
+profile = "quick"           # (not used on this page: it trains nothing)
+seeds = 2                   # (not used on this page)
+device = None               # (not used on this page)
+results = None              # (not used on this page)
 
 # %%
 import pandas as pd
