@@ -20,14 +20,14 @@ import pandas as pd
 
 from . import __version__, data, paper
 from .config import RunConfig
-from .errors import DmlvaeError, choice
+from .errors import DmlvaeError, choice, number
 
 # Profiles are data: RunConfig overrides applied to every cell of a grid.
 PROFILES = {
     # the whole Table 1 grid in about a minute on 2 CPU cores (for tests and a first look)
     "smoke": {"epochs": 1, "train_subset": 2000, "test_subset": 500, "hidden": [64, 32], "batch_size": 128,
               "n_pseudo": 50},
-    # all four tables with 2 seeds in about 15 minutes on 2 CPU cores: data subsets, few epochs
+    # all four tables with 2 seeds in about 6 minutes on 2 CPU cores: data subsets, few epochs
     "quick": {"epochs": 2, "train_subset": 6000, "test_subset": 2000, "hidden": [256, 128], "batch_size": 256,
               "n_pseudo": 100},
     # full data, RunConfig's documented defaults (10 epochs, MLP 512-256, batch 256)
@@ -45,26 +45,16 @@ def configs(table, profile: str, seeds, dataset: str | None = None, device: str 
             data_dir: str | None = None) -> list[RunConfig]:
     """Every RunConfig of ``table`` under ``profile``, for each seed (the table's cells in paper order)."""
     t = paper.validate_table(table)
-    overrides = dict(PROFILES[validate_profile(profile)])
     if dataset is not None:
         choice("dataset", dataset, data.DATASETS)
-    out = []
-    for cell in paper.grid(t):
-        if dataset is not None:
-            cell["dataset"] = dataset
-        for seed in seeds:
-            kw = {**cell, **overrides, "probes": TABLE_PROBES[t], "seed": seed, "data_dir": data_dir}
-            if device is not None:
-                kw["device"] = device
-            out.append(RunConfig(**kw))
-    return out
+    cells = [{**cell, "probes": TABLE_PROBES[t]} for cell in paper.grid(t)]
+    return profile_configs(cells, profile, seeds, dataset=dataset, device=device, data_dir=data_dir)
 
 
 def seeds_arg(seeds) -> list[int]:
     """``--seeds K`` means seeds 0..K-1; a list is taken as given."""
     if isinstance(seeds, (list, tuple)):
         return [int(s) for s in seeds]
-    from .errors import number
     return list(range(number("seeds", seeds, low=1, integer=True)))
 
 
@@ -256,7 +246,8 @@ def results_path(profile: str, results=None) -> Path:
 
 
 def profile_configs(cells, profile: str, seeds, **fixed) -> list[RunConfig]:
-    """RunConfigs for the book's own grids: each cell (a dict of RunConfig fields) under ``profile``, per seed."""
+    """RunConfigs of ``cells`` (dicts of RunConfig fields) under ``profile``, per seed; ``fixed`` fields that are
+    not None (dataset, device, data_dir, ...) override every cell."""
     overrides = PROFILES[validate_profile(profile)]
     return [RunConfig(**{**overrides, **cell, **{k: v for k, v in fixed.items() if v is not None}, "seed": s})
             for cell in cells for s in seeds_arg(seeds)]

@@ -36,7 +36,6 @@ device = None                # None: cuda when available, else cpu
 results = None               # results file; None: results/<profile>.jsonl
 
 # %%
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 

@@ -11,7 +11,7 @@ from dmlvae import DmlvaeError, losses, priors
 from dmlvae.config import LOSSES, MODELS, PRIOR_MODELS, ROUTINES, RunConfig
 from dmlvae.models import build
 from dmlvae.nets import Encoder
-from dmlvae.train import prepare, run
+from dmlvae.train import run
 
 FAST = dict(dataset="digits", epochs=2, lsdim=4, batch_size=128, n_pseudo=32, hidden=(64, 32))
 
