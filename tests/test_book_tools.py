@@ -14,6 +14,8 @@ def test_unknown_parameter_and_notebook_are_refused(tmp_path):
     assert p.returncode == 2 and "sedes" in p.stderr and "seeds" in p.stderr
     p = subprocess.run(EXECUTE + ["--only", "99_none", "--out", str(tmp_path)], capture_output=True, text=True)
     assert p.returncode == 2 and "99_none" in p.stderr and "00_data" in p.stderr
+    p = subprocess.run(EXECUTE + ["--profile", "huge", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert p.returncode == 2 and "huge" in p.stderr and "smoke, quick, paper" in p.stderr
     assert not list(tmp_path.iterdir())
 
 

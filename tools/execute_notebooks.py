@@ -94,7 +94,13 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     params = {name: yaml.safe_load(value) for name, value in args.parameter}
     if args.profile is not None:
-        params["profile"] = args.profile
+        from dmlvae import DmlvaeError
+        from dmlvae.experiments import validate_profile
+        try:
+            params["profile"] = validate_profile(args.profile)
+        except DmlvaeError as e:  # before any page runs, not in the middle of the build
+            print(f"[book] error: {e}", file=sys.stderr)
+            return 2
     fingerprint = package_fingerprint()
     sources = sorted(SOURCES.glob("*.py"))
     if args.only:
