@@ -104,12 +104,18 @@ def compare(table, results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def weight_label(row) -> str:
+    """'gamma=G' for joint-routine cells, 'alpha=A' for alternating ones, '-' for DML."""
+    if not pd.isna(row.gamma):
+        return f"gamma={row.gamma:g}"
+    return f"alpha={row.alpha:g}" if not pd.isna(row.alpha) else "-"
+
+
 def layout(comparison: pd.DataFrame) -> pd.DataFrame:
     """The paper's layout: a row per (model, pl%, alpha or gamma), a column per (lsdim, metric); each cell
     'ours (paper, diff)'."""
     df = comparison.copy()
-    df["weight"] = df.apply(lambda r: f"gamma={r.gamma:g}" if not pd.isna(r.gamma) else
-                            (f"alpha={r.alpha:g}" if not pd.isna(r.alpha) else "-"), axis=1)
+    df["weight"] = [weight_label(r) for r in df.itertuples()]
     df["cell"] = df.apply(lambda r: f"{r.ours} ({r.paper:.3f}" + (f", {r['diff']:+.3f})" if r.n_seeds else ")"),
                           axis=1)
     df["pl%"] = [f"{p:g}" for p in df.pl_pct]

@@ -12,6 +12,7 @@ from plotly.io._base_renderers import MimetypeRenderer
 from plotly.subplots import make_subplots
 
 from .data import Dataset, histogram, labelled_subset
+from .paper import weight_label
 
 
 class BookRenderer(MimetypeRenderer):
@@ -70,22 +71,13 @@ def labelled_histograms(ds: Dataset, pl_pcts, seed: int = 0, policy: str = "unif
     return fig
 
 
-def _weight_label(r) -> str:
-    import pandas as pd
-    if not pd.isna(r.gamma):
-        return f"gamma={r.gamma:g}"
-    if not pd.isna(r.alpha):
-        return f"alpha={r.alpha:g}"
-    return "DML"
-
-
 def paper_vs_ours(cmp, title: str) -> go.Figure:
     """Ours (mean +- sd over seeds) against the paper's value for every reported number; the diagonal is
     perfect agreement."""
     df = cmp[cmp.n_seeds > 0].copy()
     fig = go.Figure()
     for metric, part in df.groupby("metric", sort=False):
-        text = [f"{r.model} {_weight_label(r)}<br>pl%={r.pl_pct:g} lsdim={r.lsdim}<br>seeds {r.seeds}<br>"
+        text = [f"{r.model} {weight_label(r)}<br>pl%={r.pl_pct:g} lsdim={r.lsdim}<br>seeds {r.seeds}<br>"
                 f"ours {r.ours}<br>paper {r.paper:.3f}" for r in part.itertuples()]
         fig.add_scatter(x=part.paper, y=part.ours_mean, mode="markers", name=metric, text=text,
                         hovertemplate="%{text}<extra></extra>",
@@ -100,7 +92,7 @@ def paper_vs_ours(cmp, title: str) -> go.Figure:
 def metric_bars(cmp, metric: str, title: str) -> go.Figure:
     """Grouped bars per labelled percentage: ours with sd error bars, the paper as diamonds."""
     df = cmp[cmp.metric == metric].copy()
-    df["config"] = [f"{r.model} {_weight_label(r)}" if r.model != "dml" else "DML" for r in df.itertuples()]
+    df["config"] = [f"{r.model} {weight_label(r)}" if r.model != "dml" else "DML" for r in df.itertuples()]
     dims = sorted(df.lsdim.unique())
     fig = make_subplots(rows=1, cols=len(dims), subplot_titles=[f"lsdim {d}" for d in dims], shared_yaxes=True)
     colours = {}

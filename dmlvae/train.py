@@ -56,8 +56,9 @@ def prepare(cfg: RunConfig):
     return ds, t(x_full[keep]), t(y_full[keep]), t(labelled), t(x_te[te]), y_te[te]
 
 
-def evaluate_model(model, cfg: RunConfig, x, y, labelled, x_te, y_te) -> tuple[dict, dict, np.ndarray]:
-    """(metrics under cfg.protocol with cfg.probes, kNN metrics under every protocol, test latents)."""
+def evaluate_model(model, cfg: RunConfig, x, y, labelled, x_te, y_te):
+    """(metrics under cfg.protocol with cfg.probes, kNN metrics under every protocol, test latents,
+    training latents)."""
     sample = cfg.eval_latents == "z"
     z_te, z_tr = model.embed(x_te, sample=sample), model.embed(x, sample=sample)
     y_tr, lab = y.cpu().numpy(), labelled.cpu().numpy()
@@ -68,11 +69,14 @@ def evaluate_model(model, cfg: RunConfig, x, y, labelled, x_te, y_te) -> tuple[d
         other = model.embed(x_te, sample=not sample)
         by_protocol[f"test-cv/{'mu' if sample else 'sampled-z'}"] = evaluate.probe(other, y_te, "test-cv", ("knn",),
                                                                                     seed=cfg.seed)
-    return metrics, by_protocol, z_te
+    return metrics, by_protocol, z_te, z_tr
 
 
 def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dict:
-    """Train and evaluate one configuration; return a JSON-able result (and the latents under ``z_test``)."""
+    """Train and evaluate one configuration; return a JSON-able result (and the latents under ``z_test``).
+
+    With ``keep_model`` the result also holds the model and what it was evaluated with: ``z_train``,
+    ``y_train`` and the ``labelled`` positions (numpy), so a caller can probe further without re-encoding."""
     t0 = time.perf_counter()
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
@@ -81,7 +85,7 @@ def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dic
     init = x[torch.randperm(len(x), generator=gen)[: cfg.n_pseudo].to(x.device)] if cfg.model == "mvae" else None
     model = models.build(cfg, ds.image_shape, ds.n_classes, init_images=init).to(x.device)
     history = routines.fit(model, x, y, labelled, cfg, progress=progress, n_classes=ds.n_classes)
-    metrics, by_protocol, z_te = evaluate_model(model, cfg, x, y, labelled, x_te, y_te)
+    metrics, by_protocol, z_te, z_tr = evaluate_model(model, cfg, x, y, labelled, x_te, y_te)
     out = {
         "config": cfg.to_dict(), "key": cfg.key(), "version": __version__,
         "dataset_used": ds.name, "source": ds.source, "device": str(x.device),
@@ -91,5 +95,5 @@ def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dic
         "wall_time": time.perf_counter() - t0, "z_test": z_te, "y_test": y_te,
     }
     if keep_model:
-        out["model"] = model
+        out.update(model=model, z_train=z_tr, y_train=y.cpu().numpy(), labelled=labelled.cpu().numpy())
     return out

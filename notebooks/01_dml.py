@@ -44,7 +44,7 @@ results = None        # (not used on this page)
 import pandas as pd
 import torch
 
-from dmlvae import evaluate, losses, plots
+from dmlvae import data, evaluate, losses, plots
 from dmlvae.config import RunConfig
 from dmlvae.train import run
 
@@ -99,14 +99,10 @@ fig.show()
 # R@1 (the share of test points whose nearest other test point has the same label) needs no probe.
 
 # %%
-from dmlvae.train import prepare
-
-ds, x, y_train, labelled, _, _ = prepare(cfg)
-z_train = r["model"].embed(x)
 table = []
 for protocol in evaluate.PROTOCOLS:
-    m = evaluate.probe(r["z_test"], r["y_test"], protocol, ("knn", "rf", "mlp", "linear"), z_train=z_train,
-                       y_train=y_train.cpu().numpy(), labelled=labelled.cpu().numpy(), seed=seed)
+    m = evaluate.probe(r["z_test"], r["y_test"], protocol, ("knn", "rf", "mlp", "linear"), z_train=r["z_train"],
+                       y_train=r["y_train"], labelled=r["labelled"], seed=seed)
     table.append({"protocol": protocol, **{k: round(v, 3) for k, v in m.items()}})
 pd.DataFrame(table).set_index("protocol")
 
@@ -116,4 +112,4 @@ pd.DataFrame(table).set_index("protocol")
 
 # %%
 plots.latent_scatter(r["z_test"], r["y_test"], f"DML test latents (lsdim {lsdim}, seed {seed})",
-                     class_names=ds.class_names, seed=seed).show()
+                     class_names=data.load(dataset).class_names, seed=seed).show()

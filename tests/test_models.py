@@ -11,7 +11,7 @@ from dmlvae import DmlvaeError, losses, priors
 from dmlvae.config import LOSSES, MODELS, PRIOR_MODELS, ROUTINES, RunConfig
 from dmlvae.models import build
 from dmlvae.nets import Encoder
-from dmlvae.train import run
+from dmlvae.train import prepare, run
 
 FAST = dict(dataset="digits", epochs=2, lsdim=4, batch_size=128, n_pseudo=32, hidden=(64, 32))
 
@@ -103,6 +103,8 @@ def test_dml_then_gmm_switches_to_a_fitted_prior():
     prior = r["model"].prior
     assert isinstance(prior, priors.MixturePrior) and prior.means.shape == (10, 3)
     assert "kl" not in r["history"][0] and "kl" in r["history"][1]
+    assert r["z_train"].shape == (r["n_train"], 3) and len(r["labelled"]) == r["n_labelled"]
+    np.testing.assert_allclose(r["z_train"][:5], r["model"].embed(prepare(r["model"].cfg)[1][:5]), rtol=1e-5, atol=1e-6)
 
 
 def test_fitted_gmm_log_prob_matches_sklearn():
