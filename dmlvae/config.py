@@ -20,7 +20,8 @@ ROUTINES = ("supervised", "alternating-epoch", "alternating-batch", "joint", "dm
 MININGS = ("all", "hard", "semihard")
 NETS = ("mlp", "conv")
 KL_VARIANTS = ("correct", "paper")
-METRIC_ON = ("mu", "z")
+METRIC_ON = ("z", "mu")
+ALTERNATE_FIRST = ("supervised", "unsupervised")
 RECON = ("pixel-mean", "image-sum")
 DEFAULT_ROUTINE = {"dml": "supervised", "dml_autoencoder": "alternating-epoch", "dml_unit_prior": "alternating-epoch",
                    "dml_gmm_prior": "alternating-epoch", "mvae": "alternating-epoch"}
@@ -59,7 +60,7 @@ class RunConfig:
     lsdim: int = paper(10, 'latent (embedding) dimension')
     alpha: float = paper(0.5, 'alternating routines: (1 - alpha) L_S + alpha L_U; alpha = 1: no labels')
     gamma: float = paper(1.0, 'joint routine: L_U + gamma L_S; gamma = 0: no labels')
-    beta: float = paper(1.0, 'mvae: L_U = recon + beta KL')
+    beta: float = assumed(1.0, 'mvae: L_U = recon + beta KL (the paper names beta, never its value)')
     lr: float = paper(1e-3, "the paper's learning rate (Adam, the lab's habit)")
     epochs: int = assumed(10, 'passes over the whole training split, for every model')
     batch_size: int = assumed(256,
@@ -76,7 +77,12 @@ class RunConfig:
         'fixed GMM prior: component log-variance ("logvar = 1" in the paper\'s text)')
     kl: str = assumed("correct", 'Monte-Carlo KL: "correct" estimator or "paper" (Algorithm 4 as printed)')
     n_pseudo: int = assumed(500, 'VampPrior pseudo-inputs (Tomczak & Welling 2018)')
-    metric_on: str = assumed("mu", 'Gaussian encoders: metric loss on the mean (mu) or the sampled z')
+    metric_on: str = paper("z",
+        'Gaussian encoders: the metric loss sees the sampled z (Algorithms 3 and 5); "mu", the mean, is a '
+        'departure from the paper')
+    alternate_first: str = assumed("supervised",
+        'alternating routines: which phase comes first, "supervised" or "unsupervised" (the paper does not say; '
+        'with an even number of epochs, supervised-first ends on an unsupervised epoch)')
     recon: str = assumed("pixel-mean", "MSE per pixel (torch default, likely the paper's) or summed per image")
     dml_epochs: int | None = assumed(None, 'dml-then-gmm: epochs of DML before fitting the GMM (None: half)')
     gmm_components: int | None = assumed(None, 'dml-then-gmm: GMM components (None: number of classes)')
@@ -130,6 +136,7 @@ class RunConfig:
         choice("kl", self.kl, KL_VARIANTS)
         self.n_pseudo = number("n_pseudo", self.n_pseudo, low=1, integer=True)
         choice("metric_on", self.metric_on, METRIC_ON)
+        choice("alternate_first", self.alternate_first, ALTERNATE_FIRST)
         choice("recon", self.recon, RECON)
         if self.dml_epochs is not None:
             self.dml_epochs = number("dml_epochs", self.dml_epochs, low=0, high=self.epochs - 1, integer=True,

@@ -32,10 +32,11 @@ def _masks(y: torch.Tensor):
 
 
 def _sorted_negatives(d: torch.Tensor, neg: torch.Tensor):
-    """Per anchor, distances to its negatives sorted ascending (non-negatives pushed past every threshold
-    with a large finite value), the number of negatives, and prefix sums with a leading 0."""
-    big = d.detach().max() * 2 + 1.0
-    sorted_neg = d.masked_fill(~neg, 0.0).add(big * (~neg)).sort(dim=1).values
+    """Per anchor, distances to its negatives sorted ascending (non-negatives set to +inf, past every
+    threshold d(a,p) + margin whatever the margin), the number of negatives, and prefix sums with a leading 0.
+    Only the first c <= (number of negatives) prefix sums are ever read, so the infinities never reach a loss
+    or a gradient."""
+    sorted_neg = d.masked_fill(~neg, float("inf")).sort(dim=1).values
     prefix = F.pad(sorted_neg.cumsum(1), (1, 0))
     return sorted_neg, neg.sum(1), prefix
 
@@ -195,15 +196,32 @@ def kl_gmm_mc(z, mu, logvar, means, logvar_prior, variant: str = "correct") -> t
 
 
 def kl_gmm_paper(z, mu, logvar, means, logvar_prior) -> torch.Tensor:
-    """PAPER VARIANT (Algorithm 4 as printed; wrong, kept to show what it does). Our reading of it:
+    """PAPER VARIANT: the paper's Algorithm 4 exactly as printed (wrong; kept to show what it does).
 
-    - it returns log p - log q, the *negative* KL, so minimising it pushes q away from the prior;
-    - the log-variance is used where the variance belongs (``(z - mu)^2 / logvar``), which explodes or
-      flips sign as logvar crosses 0, and the log-variance normalisers are dropped;
-    - one prior mean is used instead of a log-sum-exp over the mixture (we take the nearest component).
+    With ``sigma`` the log-variance (which the algorithm calls the variance) and densities without their
+    normalising constants, the algorithm computes
+
+        P(z | mu, sigma)     = -1/2 sum_d (z - mu)^2 / exp(sigma)         (the posterior term)
+        Q(z | mu_p, sigma_p) = -1/2 sum_d (z - mu_p)^2 / exp(sigma_p)     (the prior term)
+
+    and returns Q - P, i.e. log p - log q without normalisers: the *negative* KL. Consequences:
+
+    - the posterior term is -eps^2 / 2 for the reparameterised z = mu + exp(sigma / 2) eps: it carries no
+      gradient, so the encoder's variance is never regularised;
+    - minimising -(z - mu_p)^2 pushes z *away* from the prior mean: the latents run off.
+
+    The algorithm passes one prior mean ``mu_p``; which one a mixture passes is not printed. Our reading: the
+    component nearest to the sampled z (the most responsible one, since the components share one weight and
+    one variance). ``logvar_prior`` is the prior's log-variance ``sigma_p`` (a scalar, or per component).
     """
-    log_q = -0.5 * ((z - mu).pow(2) / logvar).sum(-1)
+    log_q = -0.5 * ((z - mu).pow(2) / torch.exp(logvar)).sum(-1)
     flat = z.reshape(-1, z.shape[-1])
-    nearest = means[torch.cdist(flat.detach(), means).argmin(1)].reshape(z.shape)
-    log_p = -0.5 * ((z - nearest).pow(2) / logvar_prior).sum(-1)
+    nearest_idx = torch.cdist(flat.detach(), means).argmin(1)
+    nearest = means[nearest_idx].reshape(z.shape)
+    lv_p = torch.as_tensor(logvar_prior, dtype=z.dtype, device=z.device)
+    if lv_p.dim() >= 1 and lv_p.shape[0] == len(means):  # per-component log-variance
+        lv_p = lv_p[nearest_idx].reshape(*z.shape[:-1], *lv_p.shape[1:])
+        if lv_p.dim() == z.dim() - 1:
+            lv_p = lv_p[..., None]
+    log_p = -0.5 * ((z - nearest).pow(2) / torch.exp(lv_p)).sum(-1)
     return (log_p - log_q).mean()

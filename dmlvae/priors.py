@@ -60,6 +60,26 @@ def hypercube_gmm(lsdim: int, logvar: float = 1.0, variant: str = "correct") -> 
     return MixturePrior(hypercube_means(lsdim), np.float32(logvar), variant=variant)
 
 
+def hypercube_factor_log_prob(z: torch.Tensor, logvar: float = 1.0) -> torch.Tensor:
+    """log p(z) of the hypercube GMM written as a product over dimensions: the equal-weight mixture of
+    N(v, s^2 I) over the 2^d vertices v of [-1, 1]^d is exactly prod_d [1/2 N(z_d; -1, s^2) + 1/2 N(z_d; +1, s^2)],
+    s^2 = exp(logvar). Each factor is a pair of 1-D Gaussians, so the prior has separate modes only where a
+    pair has two: see :func:`pair_modes`."""
+    lv = torch.as_tensor(logvar, dtype=z.dtype, device=z.device)
+    pair = torch.stack([log_normal_diag(z[..., None], torch.full_like(z[..., None], m), lv) for m in (-1.0, 1.0)])
+    return (torch.logsumexp(pair, dim=0) - np.log(2.0)).sum(-1)
+
+
+def pair_modes(logvar: float, grid: int = 20001) -> int:
+    """Number of modes of 1/2 N(-1, s^2) + 1/2 N(+1, s^2), s^2 = exp(logvar), counted on a fine grid.
+    Closed form: one mode when s >= 1 (the means are at most 2 s apart), two when s < 1."""
+    s = float(np.exp(0.5 * logvar))
+    t = np.linspace(-1 - 4 * s, 1 + 4 * s, grid)
+    dens = np.exp(-0.5 * ((t + 1) / s) ** 2) + np.exp(-0.5 * ((t - 1) / s) ** 2)
+    inner = dens[1:-1]
+    return int(np.sum((inner > dens[:-2]) & (inner >= dens[2:])))
+
+
 def fitted_gmm(z: np.ndarray, n_components: int, seed: int = 0) -> MixturePrior:
     """Fit a diagonal-covariance GMM to embeddings ``z`` (sklearn) and freeze it as a prior."""
     from sklearn.mixture import GaussianMixture

@@ -3,7 +3,8 @@
 | routine             | loss at a step                                                                 |
 |---------------------|--------------------------------------------------------------------------------|
 | `supervised`        | L_S (the DML baseline)                                                          |
-| `alternating-epoch` | even epochs (supervised): (1 - alpha) L_S + alpha L_U; odd epochs: alpha L_U (the paper) |
+| `alternating-epoch` | supervised epochs: (1 - alpha) L_S + alpha L_U; unsupervised epochs: alpha L_U (the paper); |
+|                     | ``alternate_first`` says which comes first (default: supervised, so epochs 0, 2, ... are) |
 | `alternating-batch` | the same alternation, per step instead of per epoch                            |
 | `joint`             | L_U + gamma L_S (Table 4)                                                       |
 | `dml-then-gmm`      | L_S for ``dml_epochs``; then a GMM fitted to the training embeddings becomes the prior: L_U + gamma L_S |
@@ -35,10 +36,11 @@ def step_weights(cfg: RunConfig, epoch: int, step: int) -> tuple[float, float, s
     r, a = cfg.routine, cfg.alpha
     if r == "supervised":
         return 1.0, 0.0, "supervised"
+    first = 0 if cfg.alternate_first == "supervised" else 1  # the parity of the supervised phases
     if r == "alternating-epoch":
-        return ((1 - a), a, "supervised") if epoch % 2 == 0 else (0.0, a, "unsupervised")
+        return ((1 - a), a, "supervised") if epoch % 2 == first else (0.0, a, "unsupervised")
     if r == "alternating-batch":
-        return ((1 - a), a, "mixed") if step % 2 == 0 else (0.0, a, "mixed")
+        return ((1 - a), a, "mixed") if step % 2 == first else (0.0, a, "mixed")
     if r == "joint":
         return cfg.gamma, 1.0, "joint"
     if r == "dml-then-gmm":

@@ -76,6 +76,22 @@ def test_triplet_all_matches_loop(seed, margin):
     assert losses.triplet_loss(z, y, margin, "all").item() == pytest.approx(triplet_all_loop(z, y, margin), rel=1e-9)
 
 
+@pytest.mark.parametrize("scale", [0.1, 1.0])
+@pytest.mark.parametrize("margin", [0.05, 0.2, 0.5, 1.0, 2.0, 5.0])
+@pytest.mark.parametrize("mining", ["all", "semihard"])
+def test_triplet_large_margins_match_loop(scale, margin, mining):
+    """Margins larger than every distance: a non-negative must never be counted as a negative."""
+    z, y = batch(seed=3)
+    z = z * scale
+    loop = triplet_all_loop if mining == "all" else triplet_semihard_loop
+    got = losses.triplet_terms(z, y, margin, mining)
+    assert got[0].item() == pytest.approx(loop(z, y, margin), rel=1e-9)
+    if mining == "all":  # every triplet is active once the margin exceeds every distance
+        d = losses.pairwise_distances(z)
+        if margin > float(d.max()):
+            assert got[1] == pytest.approx(1.0)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_triplet_hard_matches_loop(seed):
     z, y = batch(seed=seed)
@@ -249,12 +265,52 @@ def test_gmm_mc_is_mean_of_log_q_minus_log_p():
     assert losses.kl_gmm_mc(z, mu, logvar, means, 1.0).item() == pytest.approx(ref, rel=1e-10)
 
 
-def test_paper_variant_is_negative_and_unnormalised():
-    """The paper's Algorithm 4 gives log p - log q (the negative KL, up to its other errors)."""
-    mu = torch.zeros(4, 2)
-    logvar = torch.full((4, 2), 0.5)
-    z = torch.tensor([[0.1, -0.2], [0.3, 0.0], [-0.5, 0.5], [0.2, 0.2]])
-    means = torch.zeros(1, 2)
-    got = losses.kl_gmm_mc(z, mu, logvar, means, 1.0, variant="paper").item()
-    ref = np.mean([-0.5 * sum(v ** 2 for v in row) / 1.0 + 0.5 * sum(v ** 2 / 0.5 for v in row) for row in z.tolist()])
-    assert got == pytest.approx(ref, rel=1e-12)
+def algorithm4_literal(z, mu, logvar, means, logvar_prior):
+    """The paper's Algorithm 4 line by line, one sample at a time: sigma is the log-variance and divides as
+    exp(sigma); the prior mean passed is the mixture component nearest to z (our documented reading);
+    returns Q(z | mu_p, sigma_p) - P(z | mu, sigma), averaged over the batch."""
+    out = []
+    for i in range(len(z)):
+        zi = [float(v) for v in z[i]]
+        dists = [sum((a - float(b)) ** 2 for a, b in zip(zi, m)) for m in means]
+        mu_p = [float(v) for v in means[dists.index(min(dists))]]
+        P = -0.5 * sum((a - float(m)) ** 2 / math.exp(float(s)) for a, m, s in zip(zi, mu[i], logvar[i]))
+        Q = -0.5 * sum((a - m) ** 2 / math.exp(logvar_prior) for a, m in zip(zi, mu_p))
+        out.append(Q - P)
+    return sum(out) / len(out)
+
+
+@pytest.mark.parametrize("lsdim", [2, 3])
+def test_paper_variant_is_algorithm4_as_printed(lsdim):
+    from dmlvae.priors import hypercube_means
+    mu, logvar = gaussian_batch(n=7, d=lsdim)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(7, lsdim)
+    means = torch.as_tensor(hypercube_means(lsdim), dtype=torch.float64)
+    for lv_p in (1.0, -0.5):
+        got = losses.kl_gmm_mc(z, mu, logvar, means, lv_p, variant="paper").item()
+        assert got == pytest.approx(algorithm4_literal(z, mu, logvar, means, lv_p), rel=1e-12)
+
+
+def test_paper_variant_posterior_term_has_no_gradient_and_pushes_z_away():
+    """Read literally, P(z | mu, sigma) = -eps^2 / 2 for the reparameterised z: no gradient reaches mu or
+    sigma through it, and minimising Q - P moves z away from the prior mean."""
+    mu = torch.tensor([[0.5, 0.3], [-0.2, 0.8]], requires_grad=True)
+    logvar = torch.tensor([[0.1, -0.3], [0.4, 0.0]], requires_grad=True)
+    eps = torch.tensor([[0.7, -1.1], [0.2, 0.5]])
+    z = mu + torch.exp(0.5 * logvar) * eps
+    means = torch.tensor([[1.0, 1.0], [-1.0, 1.0], [1.0, -1.0], [-1.0, -1.0]])
+    log_q = -0.5 * ((z - mu).pow(2) / torch.exp(logvar)).sum(-1)
+    assert torch.allclose(log_q, -0.5 * eps.pow(2).sum(-1))
+    g_mu, g_lv = torch.autograd.grad(log_q.sum(), (mu, logvar))
+    assert g_mu.abs().max() < 1e-12 and g_lv.abs().max() < 1e-12
+    # one gradient step on the paper's quantity: every z moves farther from its nearest component
+    zz = z.detach().clone().requires_grad_(True)
+    loss = losses.kl_gmm_paper(zz, mu.detach(), logvar.detach(), means, 1.0)
+    (g,) = torch.autograd.grad(loss, zz)
+    before = torch.cdist(zz.detach(), means).min(1).values
+    after = torch.cdist(zz.detach() - 0.01 * g, means).min(1).values
+    assert (after > before).all()
+    # the correct estimator pulls them in instead
+    loss = losses.kl_gmm_mc(zz, mu.detach(), logvar.detach(), means, 1.0)
+    (g,) = torch.autograd.grad(loss, zz)
+    assert (torch.cdist(zz.detach() - 0.01 * g, means).min(1).values < before).any()

@@ -198,3 +198,61 @@ def test_cli_train_writes_run_json_and_latents(run_cli, tmp_path):
 def test_cli_train_bad_value_is_one_line(run_cli):
     code, out, err = run_cli("train", "--dataset", "digits", "--alpha", "2")
     assert code == 2 and "alpha" in err and "(0, 1]" in err and "Traceback" not in err
+
+
+class _Recorder(torch.nn.Module):
+    """A metric loss that records what it was given."""
+
+    def forward(self, z, y):
+        self.seen = z.detach().clone()
+        return z.sum() * 0.0
+
+
+@pytest.mark.parametrize("model", ["dml_unit_prior", "dml_gmm_prior", "mvae"])
+def test_metric_loss_sees_the_sampled_z_by_default(model):
+    """Algorithms 3 and 5 sample z ~ N(mu, sigma) and then compute m(z, y); metric_on='mu' is the departure."""
+    import dataclasses
+    field = {f.name: f for f in dataclasses.fields(RunConfig)}["metric_on"]
+    assert field.default == "z" and field.metadata["origin"] == "paper"
+    torch.manual_seed(0)
+    x, y = torch.rand(16, 1, 8, 8), torch.randint(3, (16,))
+    for metric_on, sampled in (("z", True), ("mu", False)):
+        cfg = RunConfig(model=model, metric_on=metric_on, **FAST)
+        m = build(cfg, (1, 8, 8), 10, init_images=torch.rand(32, 1, 8, 8))
+        m.metric = _Recorder()
+        m.train()
+        m.supervised_terms(x, y)
+        mu = m.encoder(x, sample=False).mu.detach()
+        assert torch.equal(m.metric.seen, mu) is not sampled, metric_on
+
+
+def test_alternate_first_sets_which_phase_comes_first():
+    from dmlvae.routines import step_weights
+    sup = RunConfig(model="dml_autoencoder", alpha=0.25, **FAST)
+    uns = sup.replace(alternate_first="unsupervised")
+    assert [step_weights(sup, e, 0)[:2] for e in range(3)] == [(0.75, 0.25), (0.0, 0.25), (0.75, 0.25)]
+    assert [step_weights(uns, e, 0)[:2] for e in range(3)] == [(0.0, 0.25), (0.75, 0.25), (0.0, 0.25)]
+    batch = uns.replace(routine="alternating-batch")
+    assert [step_weights(batch, 0, s)[0] for s in range(4)] == [0.0, 0.75, 0.0, 0.75]
+    r = run(RunConfig(model="dml_gmm_prior", pl_pct=10, alternate_first="unsupervised", **FAST))
+    assert [row["phase"] for row in r["history"]] == ["unsupervised", "supervised"]
+    assert "metric" not in r["history"][0] and "metric" in r["history"][1]
+    with pytest.raises(DmlvaeError, match="alternate_first.*allowed: supervised, unsupervised"):
+        RunConfig(alternate_first="labelled")
+
+
+def test_hypercube_gmm_factorises_into_1d_pairs():
+    """The 2^d-component hypercube GMM equals a product of d independent pairs 1/2 N(-1, s^2) + 1/2 N(+1, s^2)."""
+    z = torch.randn(50, 3, dtype=torch.float64) * 2
+    for logvar in (1.0, 0.0, -1.5):
+        gmm = priors.hypercube_gmm(3, logvar)
+        means = gmm.means.double()
+        np.testing.assert_allclose(priors.hypercube_factor_log_prob(z, logvar).numpy(),
+                                   losses.log_mixture(z, means, logvar).numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("logvar,modes", [(1.0, 1), (0.5, 1), (0.0, 1), (-0.1, 2), (-1.0, 2), (-3.0, 2)])
+def test_pair_modes_matches_closed_form(logvar, modes):
+    """Two equal Gaussians at -1 and +1 with sd s: one mode iff s >= 1; the paper's logvar 1 gives s = 1.65."""
+    assert priors.pair_modes(logvar) == modes
+    assert (math.exp(0.5 * logvar) >= 1) == (modes == 1)
