@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 
 from .data import DATASETS, POLICIES, validate_pl_pct
@@ -25,6 +26,10 @@ ALTERNATE_FIRST = ("supervised", "unsupervised")
 RECON = ("pixel-mean", "image-sum")
 DEFAULT_ROUTINE = {"dml": "supervised", "dml_autoencoder": "alternating-epoch", "dml_unit_prior": "alternating-epoch",
                    "dml_gmm_prior": "alternating-epoch", "mvae": "alternating-epoch"}
+# Sanity limits: values past them are typos (a memory blow-up, a seed numpy and torch disagree on), not studies.
+MAX_LSDIM, MAX_EPOCHS, MAX_BATCH, MAX_LAYERS, MAX_WIDTH = 1024, 10_000, 65_536, 8, 16_384
+MAX_ABS_LOGVAR, MAX_PSEUDO, MAX_GMM_COMPONENTS, MAX_SUBSET, MAX_SEED = 20.0, 10_000, 1_000, 10_000_000, 2**32 - 1
+DEFAULT_RECON = {"dml_autoencoder": "pixel-mean", "mvae": "image-sum"}
 GAUSSIAN_MODELS = ("dml_unit_prior", "dml_gmm_prior", "mvae")
 PRIOR_MODELS = GAUSSIAN_MODELS
 
@@ -83,7 +88,12 @@ class RunConfig:
     alternate_first: str = assumed("supervised",
         'alternating routines: which phase comes first, "supervised" or "unsupervised" (the paper does not say; '
         'with an even number of epochs, supervised-first ends on an unsupervised epoch)')
-    recon: str = assumed("pixel-mean", "MSE per pixel (torch default, likely the paper's) or summed per image")
+    recon: str | None = assumed(None,
+        'reconstruction error: "pixel-mean" (squared error averaged over pixels, PyTorch\'s MSELoss default, likely '
+        'the paper\'s) or "image-sum" (summed over each image\'s pixels: a Gaussian log-likelihood up to constants, '
+        'commensurate with a KL in nats). None: pixel-mean for dml_autoencoder, image-sum for mvae, whose gamma = 0 '
+        'model is otherwise no VAE (per-pixel MSE beside a summed KL weighs the KL ~784x more: the posterior '
+        'collapses; see the assumptions page)')
     dml_epochs: int | None = assumed(None, 'dml-then-gmm: epochs of DML before fitting the GMM (None: half)')
     gmm_components: int | None = assumed(None, 'dml-then-gmm: GMM components (None: number of classes)')
     policy: str = assumed("uniform", 'labelled-subset draw: uniform (our reading of the paper) or stratified')
@@ -114,7 +124,7 @@ class RunConfig:
         if self.routine == "dml-then-gmm" and self.model not in PRIOR_MODELS:
             raise DmlvaeError(f"routine 'dml-then-gmm' needs a model with a prior; got model {self.model!r}; "
                               f"allowed: {', '.join(PRIOR_MODELS)}")
-        self.lsdim = number("lsdim", self.lsdim, low=1, integer=True)
+        self.lsdim = number("lsdim", self.lsdim, low=1, high=MAX_LSDIM, integer=True)
         if self.model == "dml_gmm_prior" and self.lsdim > 16:
             raise DmlvaeError(f"lsdim {self.lsdim} is too large for dml_gmm_prior (2^lsdim hypercube components); "
                               "allowed: 1 to 16")
@@ -122,27 +132,32 @@ class RunConfig:
         self.gamma = float(number("gamma", self.gamma, low=0))
         self.beta = float(number("beta", self.beta, low=0))
         self.lr = float(number("lr", self.lr, low=0, low_open=True))
-        self.epochs = number("epochs", self.epochs, low=1, integer=True)
-        self.batch_size = number("batch_size", self.batch_size, low=2, integer=True)
+        self.epochs = number("epochs", self.epochs, low=1, high=MAX_EPOCHS, integer=True)
+        self.batch_size = number("batch_size", self.batch_size, low=2, high=MAX_BATCH, integer=True)
         choice("net", self.net, NETS)
         if isinstance(self.hidden, str):
             self.hidden = tuple(h for h in self.hidden.replace(",", " ").split())
-        self.hidden = tuple(number("hidden", h, low=1, integer=True) for h in self.hidden)
+        if len(self.hidden) > MAX_LAYERS:
+            raise DmlvaeError(f"hidden has {len(self.hidden)} layers {self.hidden!r}; allowed: at most {MAX_LAYERS}")
+        self.hidden = tuple(number("hidden", h, low=1, high=MAX_WIDTH, integer=True) for h in self.hidden)
         self.margin = float(number("margin", self.margin, low=0))
         choice("mining", self.mining, MININGS)
         self.temperature = float(number("temperature", self.temperature, low=0, low_open=True))
         self.center_weight = float(number("center_weight", self.center_weight, low=0))
-        self.gmm_logvar = float(number("gmm_logvar", self.gmm_logvar))
+        self.gmm_logvar = float(number("gmm_logvar", self.gmm_logvar, low=-MAX_ABS_LOGVAR, high=MAX_ABS_LOGVAR))
         choice("kl", self.kl, KL_VARIANTS)
-        self.n_pseudo = number("n_pseudo", self.n_pseudo, low=1, integer=True)
+        self.n_pseudo = number("n_pseudo", self.n_pseudo, low=1, high=MAX_PSEUDO, integer=True)
         choice("metric_on", self.metric_on, METRIC_ON)
         choice("alternate_first", self.alternate_first, ALTERNATE_FIRST)
+        if self.recon is None:
+            self.recon = DEFAULT_RECON.get(self.model, "pixel-mean")
         choice("recon", self.recon, RECON)
         if self.dml_epochs is not None:
             self.dml_epochs = number("dml_epochs", self.dml_epochs, low=0, high=self.epochs - 1, integer=True,
                                      meaning="epochs of DML before the GMM prior, fewer than epochs")
         if self.gmm_components is not None:
-            self.gmm_components = number("gmm_components", self.gmm_components, low=1, integer=True)
+            self.gmm_components = number("gmm_components", self.gmm_components, low=1, high=MAX_GMM_COMPONENTS,
+                                         integer=True)
         choice("policy", self.policy, POLICIES)
         choice("protocol", self.protocol, PROTOCOLS)
         if isinstance(self.probes, str):
@@ -153,10 +168,10 @@ class RunConfig:
         choice("eval_latents", self.eval_latents, ("mu", "z"))
         for name in ("train_subset", "test_subset"):
             if getattr(self, name) is not None:
-                setattr(self, name, number(name, getattr(self, name), low=10, integer=True))
-        self.seed = number("seed", self.seed, low=0, integer=True)
+                setattr(self, name, number(name, getattr(self, name), low=10, high=MAX_SUBSET, integer=True))
+        self.seed = number("seed", self.seed, low=0, high=MAX_SEED, integer=True)
         if not (self.device in ("auto", "cpu", "cuda") or (isinstance(self.device, str)
-                                                           and self.device.startswith("cuda:"))):
+                                                           and re.fullmatch(r"cuda:\d+", self.device))):
             raise DmlvaeError(f"unknown device {self.device!r}; allowed: auto, cpu, cuda, cuda:N")
 
     @property

@@ -152,3 +152,20 @@ def history_lines(rows, key: str, title: str, label=lambda r: "", yaxis: str | N
             fig.add_scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="lines+markers", name=label(r))
     fig.update_layout(title=title, xaxis_title="epoch", yaxis_title=yaxis or key, height=420)
     return fig
+
+
+def prior_pairs(logvars=(1.0, 0.0, -1.0), title: str = "") -> go.Figure:
+    """The 1-D factor 1/2 N(-1, s^2) + 1/2 N(+1, s^2) of the hypercube GMM prior for each log-variance, with
+    its number of modes (``priors.pair_modes``)."""
+    from .priors import pair_modes
+    fig = go.Figure()
+    t = np.linspace(-5, 5, 801)
+    for lv in logvars:
+        s = float(np.exp(0.5 * lv))
+        dens = 0.5 * (np.exp(-0.5 * ((t + 1) / s) ** 2) + np.exp(-0.5 * ((t - 1) / s) ** 2)) / (s * np.sqrt(2 * np.pi))
+        fig.add_scatter(x=t, y=dens, mode="lines",
+                        name=f"logvar {lv:g} (s = {s:.2f}): {pair_modes(lv)} mode{'s' if pair_modes(lv) > 1 else ''}")
+    fig.add_vline(x=-1, line_dash="dot", line_color="grey")
+    fig.add_vline(x=1, line_dash="dot", line_color="grey")
+    fig.update_layout(title=title, xaxis_title="z_d", yaxis_title="density of one factor", height=380)
+    return fig

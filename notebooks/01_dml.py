@@ -36,18 +36,17 @@ train_subset = 6000   # training images used (the labelled subset is pl_pct of t
 test_subset = 2000    # test images scored
 seed = 0              # seed of the labelled subset, initialisation and batches
 device = "auto"       # auto, cpu, cuda
-profile = "quick"     # (not used on this page: it trains one small model itself)
-seeds = 2             # (not used on this page)
-results = None        # (not used on this page)
 
 # %%
 import pandas as pd
 import torch
 
-from dmlvae import data, evaluate, losses, plots
+from dmlvae import data, evaluate, losses, parameters, plots
 from dmlvae.config import RunConfig
 from dmlvae.train import run
 
+parameters.check(dataset=dataset, pl_pct=pl_pct, lsdim=lsdim, epochs=epochs, train_subset=train_subset,
+                 test_subset=test_subset, seed=seed, device=device)
 plots.setup()
 cfg = RunConfig(dataset=dataset, model="dml", pl_pct=pl_pct, lsdim=lsdim, epochs=epochs,
                 train_subset=train_subset, test_subset=test_subset, seed=seed, device=device)

@@ -30,20 +30,24 @@ dataset = None               # None: the paper's datasets; or run both tables on
 stand_in = "fashion-mnist"   # Table 2's dataset when OrganAMNIST cannot be loaded
 device = None                # None: cuda when available, else cpu
 results = None               # results file; None: results/<profile>.jsonl
+workers = None               # None: train missing runs one by one; N: N at once on Ray workers
 
 # %%
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import experiments, paper, plots
+from dmlvae import data, experiments, paper, parameters, plots
 
+parameters.check(profile=profile, seeds=seeds, dataset=dataset, stand_in=stand_in, device=device,
+                 results=results, workers=workers)
 plots.setup()
 results = experiments.results_path(profile, results)
 seed_list = experiments.seeds_arg(seeds)
 
 
 def show_table(t, table_dataset):
-    experiments.sweep(t, profile, seeds, results, dataset=table_dataset, device=device, progress=False)
+    experiments.sweep(t, profile, seeds, results, dataset=table_dataset, device=device, progress=False,
+                      workers=workers)
     cmp = experiments.table(t, results, profile)
     used = ", ".join(sorted(set(cmp.dataset_used) - {""}))
     display(Markdown(f"**{paper.CAPTIONS[t]}.** Ours: profile `{profile}`, seeds {seed_list}, dataset "
@@ -71,6 +75,8 @@ plots.paper_vs_ours(cmp1, "Table 1: every reported number, ours against the pape
 t2_dataset, note = experiments.table_dataset(2, dataset, stand_in)
 if note:
     display(Markdown(f"**Stand-in.** {note}"))
+t2_used = t2_dataset or "organamnist"
+display(Markdown(paper.label_count_note(2, t2_used, len(data.load(t2_used).split("train")[1]))))
 cmp2 = show_table(2, t2_dataset)
 
 # %%

@@ -14,47 +14,61 @@
 # # Proposal 2: DML with a prior (Table 3, Figure 5)
 #
 # The second proposal makes the encoder Gaussian, $q(z\mid x) = \mathcal N(\mu(x), \mathrm{diag}\,\sigma^2(x))$,
-# samples $z$ by reparameterisation, and regularises it towards a prior with
-# $L_U = \mathrm{KL}(q(z\mid x)\,\Vert\, p(z))$ on unlabelled images: either the unit Gaussian (analytic KL) or
-# a fixed mixture of $2^d$ Gaussians at the vertices of $[-1, 1]^d$ (a Monte-Carlo KL). The paper's
-# Table 3 is at chance level everywhere. This page re-runs it and looks for why.
+# samples $z$ by reparameterisation, computes the metric loss on that sampled $z$ (Algorithm 3), and
+# regularises it towards a prior with $L_U = \mathrm{KL}(q(z\mid x)\,\Vert\, p(z))$ on unlabelled images:
+# either the unit Gaussian (analytic KL) or a fixed mixture of $2^d$ Gaussians at the vertices of
+# $[-1, 1]^d$ (a Monte-Carlo KL). The paper's Table 3 is at chance level everywhere. This page re-runs it
+# and looks for why.
 #
-# **Two corrections.** The paper's Algorithm 4 (the Monte-Carlo KL) returns $\log p - \log q$, the
-# *negative* KL; it uses the log-variance where the variance belongs, drops the normalising constants and
-# uses one prior mean instead of a log-sum-exp over the mixture. `dmlvae` implements the correct estimator,
-# the mean over samples of $\log q(z\mid x) - \log p(z)$ (`kl="correct"`, the default), and a clearly
-# labelled `kl="paper"` mode of Algorithm 4 as printed. The caption of Table 3 says MNIST, but its numbers
-# are the thesis's OrganAMNIST table.
+# **The paper's Monte-Carlo KL (Algorithm 4).** With $\sigma$ the log-variance (which the algorithm calls
+# the variance), it computes $P(z\mid\mu,\sigma) = -\tfrac12\sum_d (z_d-\mu_d)^2/e^{\sigma_d}$ and
+# $Q(z\mid\mu_p,\sigma_p) = -\tfrac12\sum_d (z_d-\mu_{p,d})^2/e^{\sigma_p}$ and returns $Q - P$: that is
+# $\log p - \log q$ without the normalising constants, the *negative* KL. Read literally, for the
+# reparameterised $z = \mu + e^{\sigma/2}\varepsilon$ the posterior term is $-\varepsilon^2/2$: it carries no
+# gradient, so nothing regularises the encoder's variance; and minimising $Q$ pushes $z$ *away* from the prior
+# mean. Which mean $\mu_p$ a mixture passes is not printed; `dmlvae` passes the component nearest to $z$
+# (the most responsible one). `kl="paper"` is this algorithm exactly as printed, for comparison only; the
+# default `kl="correct"` is the mean over samples of $\log q(z\mid x) - \log p(z)$ with full densities and a
+# log-sum-exp over the $2^d$ components.
 
 # %% tags=["parameters"]
 profile = "quick"            # smoke, quick or paper
 seeds = 2                    # seeds 0..seeds-1 per configuration
 dataset = None               # None: the paper's dataset (OrganAMNIST); or run Table 3 on this dataset
 stand_in = "fashion-mnist"   # Table 3's dataset when OrganAMNIST cannot be loaded
-figure_dataset = "mnist"     # dataset of Figure 5 and of the KL comparison
+figure_alpha = 0.33          # alpha of Figure 5 and of the ablation: one of Table 3's grid, 0.33, 0.66, 1.0
 device = None                # None: cuda when available, else cpu
 results = None               # results file; None: results/<profile>.jsonl
+workers = None               # None: train missing runs one by one; N: N at once on Ray workers
 
 # %%
+import numpy as np
 import pandas as pd
+import torch
 from IPython.display import Markdown, display
 
-from dmlvae import data, experiments, paper, plots
-from dmlvae.priors import hypercube_means
+from dmlvae import data, experiments, grids, paper, parameters, plots, priors
+from dmlvae.losses import log_mixture
 
+parameters.check(profile=profile, seeds=seeds, dataset=dataset, stand_in=stand_in, figure_alpha=figure_alpha,
+                 device=device, results=results, workers=workers)
 plots.setup()
 results = experiments.results_path(profile, results)
 seed_list = experiments.seeds_arg(seeds)
+t3_dataset, note = experiments.table_dataset(3, dataset, stand_in)
+used = t3_dataset or "organamnist"
+fig5_cells = grids.cells("figure5", dataset=used, alpha=figure_alpha)  # checks figure_alpha before any run
+n_train_used = len(data.load(used).split("train")[1])
 
 
 # %% [markdown]
 # ## Table 3
 
 # %%
-t3_dataset, note = experiments.table_dataset(3, dataset, stand_in)
 if note:
     display(Markdown(f"**Stand-in.** {note}"))
-experiments.sweep(3, profile, seeds, results, dataset=t3_dataset, device=device, progress=False)
+display(Markdown(paper.label_count_note(3, used, n_train_used)))
+experiments.sweep(3, profile, seeds, results, dataset=t3_dataset, device=device, progress=False, workers=workers)
 cmp3 = experiments.table(3, results, profile)
 display(Markdown(f"**{paper.CAPTIONS[3]}.** Ours: profile `{profile}`, seeds {seed_list}, dataset "
                  f"`{cmp3.dataset_used.iloc[0]}`; cells: ours (paper, ours - paper)."))
@@ -81,19 +95,47 @@ frame.groupby(["model", "lsdim"]).agg(**{"kNN acc, mu": ("mu", paper.mean_sd),
                                          "runs": ("seed", "size")})
 
 # %% [markdown]
-# ## Figure 5: the latent space at `lsdim` 2, and the two KLs
-# The paper's Figure 5 shows two-dimensional latents of the prior models. Here both priors are trained at
-# `lsdim` 2 with 10 % labels and $\alpha = 0.5$, with the correct KL and with the paper's Algorithm 4,
-# and the test latents ($\mu$) are drawn with the prior's components (crosses: the four GMM means; dotted
-# circles: one and two standard deviations of $\mathcal N(0, I)$).
+# ## The metric loss on the sampled z, and the alternating order
+# Two choices decide what the prior models learn:
+#
+# - **What the metric loss sees.** Algorithm 3 computes the metric loss on the sampled $z$, so the triplet
+#   margin competes with the sampling noise; `metric_on="z"` (the default) does that, and
+#   `metric_on="mu"` (a departure from the paper) puts the metric loss on the mean.
+# - **Which phase comes first.** The paper alternates supervised and unsupervised epochs without saying which
+#   comes first. With an even number of epochs, supervised-first (our default) ends on an unsupervised
+#   epoch, which for these models is the KL alone; `alternate_first="unsupervised"` ends on a supervised one.
+#
+# Both priors, at one cell of Table 3 (10 % labels, `lsdim` 4, the alpha above), each combination; kNN
+# accuracy under `test-cv` on $\mu$ and on a sampled $z$, mean ± sd over the seeds.
 
 # %%
-cells = [{"dataset": figure_dataset, "model": m, "routine": "alternating-epoch", "pl_pct": 10, "lsdim": 2,
-          "alpha": 0.5, "kl": kl} for m in ("dml_unit_prior", "dml_gmm_prior") for kl in ("correct", "paper")
-         if not (m == "dml_unit_prior" and kl == "paper")]
-fig5 = experiments.profile_configs(cells, profile, seeds, device=device)
-experiments.run_configs("figure5", profile, fig5, results, progress=False, keep_latents=True)
+ablation = experiments.profile_configs(grids.cells("priors-ablation", dataset=used, alpha=figure_alpha), profile,
+                                       seeds, device=device)
+experiments.run_configs("priors-ablation", profile, ablation, results, progress=False, workers=workers)
+rows_ab = experiments.rows_for(results, "priors-ablation", profile, ablation)
+ab = pd.DataFrame([{"model": r["config"]["model"], "metric on": r["config"]["metric_on"],
+                    "first phase": r["config"]["alternate_first"], "seed": r["seed"],
+                    "last phase": (r.get("history") or [{}])[-1].get("phase"),
+                    "mu": experiments.metric(r, "knn_acc"),
+                    "sampled z": experiments.metric(r, "knn_acc", "test-cv/sampled-z")} for r in rows_ab])
+display(Markdown(f"Dataset `{used}`, profile `{profile}`, seeds {seed_list}."))
+ab.groupby(["model", "metric on", "first phase", "last phase"]).agg(
+    **{"kNN acc, mu": ("mu", paper.mean_sd), "kNN acc, sampled z": ("sampled z", paper.mean_sd),
+       "runs": ("seed", "size")})
+
+# %% [markdown]
+# ## Figure 5: the latent space at `lsdim` 2
+# The paper's Figure 5 shows two-dimensional latents of the prior models on Table 3's dataset. Here both
+# priors are trained at `lsdim` 2 with 10 % labels and $\alpha$ from Table 3's grid (the parameter
+# `figure_alpha`), the GMM prior with the correct KL and with the paper's Algorithm 4, and the test latents
+# ($\mu$) are drawn with the prior's components (crosses: the four GMM means; dotted circles: one and two
+# standard deviations of $\mathcal N(0, I)$).
+
+# %%
+fig5 = experiments.profile_configs(fig5_cells, profile, seeds, device=device)
+experiments.run_configs("figure5", profile, fig5, results, progress=False, keep_latents=True, workers=workers)
 rows5 = experiments.rows_for(results, "figure5", profile, fig5)
+display(Markdown(f"Dataset `{used}`, alpha {figure_alpha}, profile `{profile}`, seeds {seed_list}."))
 pd.DataFrame([{"model": r["config"]["model"], "kl": r["config"]["kl"], "seed": r["seed"], "status": r["status"],
                "kNN acc (mu)": experiments.metric(r, "knn_acc"),
                "kNN acc (sampled z)": experiments.metric(r, "knn_acc", "test-cv/sampled-z"),
@@ -102,7 +144,7 @@ pd.DataFrame([{"model": r["config"]["model"], "kl": r["config"]["kl"], "seed": r
                "reason": r["reason"]} for r in rows5]).round(3)
 
 # %%
-names = data.load(figure_dataset).class_names
+names = data.load(used).class_names
 ok = {r["key"] for r in rows5 if r["status"] == "ok"}
 for cfg in fig5:
     if cfg.seed != seed_list[0]:
@@ -111,6 +153,32 @@ for cfg in fig5:
         display(Markdown(f"*{cfg.model}, kl={cfg.kl}, seed {cfg.seed}: the run failed (see the table above).*"))
         continue
     z, y = experiments.load_latents(results, "figure5", profile, cfg)
-    gmm = hypercube_means(2) if cfg.model == "dml_gmm_prior" else None
-    plots.latent_scatter(z, y, f"{cfg.model}, kl={cfg.kl} (lsdim 2, 10 % labels, seed {cfg.seed})",
-                         class_names=names, prior_means=gmm, unit_circle=cfg.model == "dml_unit_prior").show()
+    gmm = priors.hypercube_means(2) if cfg.model == "dml_gmm_prior" else None
+    plots.latent_scatter(z, y, f"{cfg.model}, kl={cfg.kl} ({used}, lsdim 2, 10 % labels, alpha {figure_alpha:g}, "
+                         f"seed {cfg.seed})", class_names=names, prior_means=gmm,
+                         unit_circle=cfg.model == "dml_unit_prior").show()
+
+# %% [markdown]
+# ## Why Figure 5 shows no clusters
+#
+# **The paper's KL drives the latents away.** Minimising Algorithm 4 as printed minimises
+# $-\tfrac12\lVert z-\mu_p\rVert^2/e^{\sigma_p}$: every step moves $z$ farther from its nearest prior mean, and
+# nothing pulls it back (the posterior term has no gradient). The `kl="paper"` rows above end with a large
+# negative "KL" and a large $|\mu|$: the latents run off.
+#
+# **The "16 clusters" prior has no separate clusters.** An equal-weight mixture of
+# $\mathcal N(v, s^2 I)$ over the vertices $v$ of $[-1,1]^d$ is exactly a product of $d$ independent 1-D pairs,
+# $\prod_d \big[\tfrac12\mathcal N(z_d; -1, s^2) + \tfrac12\mathcal N(z_d; +1, s^2)\big]$. A pair of equal Gaussians
+# $2$ apart has two modes only when $s < 1$. The paper's `logvar = 1` gives $s = e^{1/2} = 1.65$: each pair,
+# and so the whole prior, has a single mode at 0. Pulling latents towards this prior pulls them towards
+# one blob, not towards $2^d$ clusters.
+
+# %%
+z_check = torch.randn(2000, 4, dtype=torch.float64) * 2
+means4 = torch.as_tensor(priors.hypercube_means(4), dtype=torch.float64)
+gap = (priors.hypercube_factor_log_prob(z_check, 1.0) - log_mixture(z_check, means4, 1.0)).abs().max().item()
+display(Markdown(f"Check on 2,000 random points in 4-D: the largest difference between the 16-component mixture's "
+                 f"log-density and the product of 1-D pairs is {gap:.1e}. Modes of one pair: "
+                 + ", ".join(f"logvar {lv:g} (s = {np.exp(lv / 2):.2f}): {priors.pair_modes(lv)}"
+                             for lv in (1.0, 0.0, -1.0)) + "."))
+plots.prior_pairs((1.0, 0.0, -1.0), "One factor of the hypercube GMM prior: the paper's logvar 1 has one mode").show()

@@ -31,6 +31,7 @@ seeds = 2             # seeds 0..seeds-1 per configuration
 dataset = None        # None: MNIST; or any dataset
 device = None         # None: cuda when available, else cpu
 results = None        # results file; None: results/<profile>.jsonl
+workers = None               # None: train missing runs one by one; N: N at once on Ray workers
 lsdim = 10            # embedding dimension of every model here
 alpha = 0.5           # weight of L_U in the alternating routines
 gamma = 1.0           # weight of L_S in the joint routines
@@ -39,8 +40,10 @@ gamma = 1.0           # weight of L_S in the joint routines
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import experiments, paper, plots
+from dmlvae import experiments, paper, parameters, plots
 
+parameters.check(profile=profile, seeds=seeds, dataset=dataset, device=device, results=results,
+                 workers=workers, lsdim=lsdim, alpha=alpha, gamma=gamma)
 plots.setup()
 results = experiments.results_path(profile, results)
 seed_list = experiments.seeds_arg(seeds)
@@ -61,7 +64,7 @@ for name, c in contenders:
 cfgs = experiments.profile_configs(cells, profile, seeds, device=device)
 for cfg in cfgs:
     names[cfg.key()] = next(n for n, c in contenders if c["model"] == cfg.model and c["routine"] == cfg.routine)
-experiments.run_configs("beyond", profile, cfgs, results, progress=False)
+experiments.run_configs("beyond", profile, cfgs, results, progress=False, workers=workers)
 rows = experiments.rows_for(results, "beyond", profile, cfgs)
 frame = pd.DataFrame([{"contender": names[r["key"]], "pl_pct": r["config"]["pl_pct"], "seed": r["seed"],
                        "labels": r.get("n_labelled"), "status": r["status"],

@@ -18,11 +18,11 @@
 # is listed here, generated from the code itself so that this page cannot drift from it.
 
 # %% tags=["parameters"]
-profile = "quick"   # the profile whose overrides are shown
-seeds = 2           # (not used on this page)
-dataset = None      # (not used on this page)
-device = None       # (not used on this page)
-results = None      # (not used on this page)
+profile = "quick"   # the profile of the VAE calibration runs below
+seeds = 2           # seeds 0..seeds-1 of the VAE calibration runs
+device = None       # None: cuda when available, else cpu
+results = None      # results file; None: results/<profile>.jsonl
+workers = None               # None: train missing runs one by one; N: N at once on Ray workers
 
 # %%
 import dataclasses
@@ -30,8 +30,10 @@ import dataclasses
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import evaluate, experiments, routines, train
+from dmlvae import evaluate, experiments, grids, paper, parameters, routines, train
 from dmlvae.config import RunConfig
+
+parameters.check(profile=profile, seeds=seeds, device=device, results=results, workers=workers)
 
 pd.set_option("display.max_colwidth", None)  # show each meaning whole
 
@@ -54,13 +56,13 @@ params[params.source == "ours (paper silent)"]
 # | optimiser | Adam, learning rate 0.001 (the paper's rate) |
 # | batches | every step: an unlabelled batch from the whole training split (a new permutation each epoch) and a labelled batch from the labelled subset, with replacement when the subset is smaller than a batch; metric losses see labelled images only |
 # | epoch | ceil(N_train / batch_size) steps for every model, the labelled-only DML baseline included |
-# | alternating-epoch | epochs 0, 2, 4, ... supervised ((1 - alpha) L_S + alpha L_U), epochs 1, 3, ... unsupervised (alpha L_U) |
+# | alternating-epoch | supervised epochs ((1 - alpha) L_S + alpha L_U) and unsupervised epochs (alpha L_U) alternate; `alternate_first` (default `supervised`: epochs 0, 2, 4, ... supervised) says which comes first, since the paper does not |
 # | alternating-batch | the same, alternating per step |
 # | dml-then-gmm | DML for `dml_epochs` (default half the epochs), then a diagonal GMM (one component per class, scikit-learn) fitted to the training embeddings becomes the prior, then L_U + gamma L_S |
-# | labelled subset | `pl_pct` percent of the full training split, rounded half up, at least 1; uniform draw with numpy's PCG64 and the run's seed |
+# | labelled subset | `pl_pct` percent of the full training split, rounded half up, at least 1; uniform draw with numpy's PCG64 and the run's seed. 0.01 %, 0.1 % and 10 % are 6, 60 and 6,000 of MNIST's 60,000 training images, but 3, 35 and 3,458 of OrganAMNIST's 34,581 (Tables 2 and 3) |
 # | networks | MLP encoder 784-512-256-lsdim (ReLU), mirrored decoder with a sigmoid; or two stride-2 convolutions (32, 64 channels) |
-# | Gaussian encoder | two linear heads (mu, log-variance); z sampled while training, mu when evaluating |
-# | reconstruction | MSE per pixel (`recon="pixel-mean"`, PyTorch's default and likely the paper's) |
+# | Gaussian encoder | two linear heads (mu, log-variance); z sampled while training (the metric loss sees it, as in Algorithms 3 and 5), mu when evaluating |
+# | reconstruction | DML autoencoder: squared error averaged over pixels (`recon="pixel-mean"`, PyTorch's default and likely the paper's); MetricVAE: summed over each image (`recon="image-sum"`) with beta = 1, so that its gamma = 0 model is a working VAE (see below) |
 # | KL terms | summed over latent dimensions, averaged over the batch; mixture KLs are Monte-Carlo with one sample |
 # | triplet loss | Euclidean distances, embeddings not normalised, margin 0.2, all valid triplets averaged |
 # | VampPrior | 500 pseudo-inputs (100 in the quick profile), initialised from random training images |
@@ -81,7 +83,34 @@ display(Markdown(f"Seeds: every run's seed fixes its labelled subset, its initia
 
 # %%
 profiles = {name: {k: str(v) for k, v in o.items()} for name, o in experiments.PROFILES.items()}
-pd.DataFrame(profiles).fillna("default")
+pd.DataFrame(profiles).astype(object).fillna("default")
+
+# %% [markdown]
+# ## The MetricVAE's reconstruction scale and beta
+# The paper's unsupervised loss for the MetricVAE is MSE + beta KL, with no value for beta and no word on
+# how the MSE is reduced. PyTorch's `MSELoss` averages over pixels, while the KL is summed over latent
+# dimensions: beside a per-pixel mean, a KL with beta = 1 weighs about 784 times more than it does in a
+# per-image likelihood, and the posterior collapses onto the prior (KL near 0, a sampled z at chance). The
+# gamma = 0 MetricVAE below is a plain VAE (fully labelled MNIST, `lsdim` 10, joint routine, no metric loss)
+# under each reconstruction reduction and beta. `dmlvae` therefore sums the squared error over each image
+# for the MetricVAE (`recon="image-sum"`, a Gaussian log-likelihood up to constants) with beta = 1, the
+# ordinary ELBO; the DML autoencoder keeps the per-pixel mean (`recon="pixel-mean"`), where it only meets the
+# metric loss through alpha. Both are `RunConfig` fields.
+
+# %%
+calib = experiments.profile_configs(grids.cells("vae-calibration"), profile, seeds, device=device)
+results = experiments.results_path(profile, results)
+experiments.run_configs("vae-calibration", profile, calib, results, progress=False, workers=workers)
+rows_c = experiments.rows_for(results, "vae-calibration", profile, calib)
+vae = pd.DataFrame([{"recon": r["config"]["recon"], "beta": r["config"]["beta"], "seed": r["seed"],
+                     "kNN mu": experiments.metric(r, "knn_acc"),
+                     "kNN sampled z": experiments.metric(r, "knn_acc", "test-cv/sampled-z"),
+                     "final KL": (r.get("history") or [{}])[-1].get("kl")} for r in rows_c])
+display(Markdown(f"Profile `{profile}`, {grids.CALIBRATION_EPOCHS} epochs, seeds {experiments.seeds_arg(seeds)}; "
+                 "kNN accuracy under `test-cv`, and the KL (nats) of the last epoch; mean ± sd."))
+vae.groupby(["recon", "beta"], sort=False).agg(**{"kNN acc, mu": ("kNN mu", paper.mean_sd),
+                                                  "kNN acc, sampled z": ("kNN sampled z", paper.mean_sd),
+                                                  "final KL": ("final KL", paper.mean_sd), "runs": ("seed", "size")})
 
 # %% [markdown]
 # ## What the paper states
@@ -94,11 +123,14 @@ params[params.source == "the paper"]
 #
 # | in the paper | what we do |
 # |---|---|
-# | Algorithm 4 (Monte-Carlo KL) returns log p - log q, the negative KL | `kl="correct"`: mean of log q(z\|x) - log p(z); `kl="paper"` reproduces the printed algorithm, labelled as such |
-# | Algorithm 4 uses the log-variance where the variance belongs and drops the normalisers | full normal log-densities in the correct estimator |
-# | Algorithm 4 uses one prior mean, not a log-sum-exp over the mixture | log-sum-exp over all 2^d components (the paper mode takes the nearest mean: our reading) |
+# | Algorithm 4 (Monte-Carlo KL) returns Q(z\|mu_p, sigma_p) - P(z\|mu, sigma), i.e. log p - log q without normalisers: the negative KL | `kl="correct"`: mean of log q(z\|x) - log p(z) with full densities; `kl="paper"` is the printed algorithm exactly, labelled as such |
+# | Algorithm 4 calls the log-variance sigma "variance" and divides by exp(sigma); read literally, its posterior term is -eps^2/2 for the reparameterised z and carries no gradient, and minimising its prior term pushes z away from the prior mean | the correct estimator regularises mean and variance; the proposal 2 page shows the paper mode's latents running off |
+# | Algorithm 4 passes one prior mean mu_p, not a log-sum-exp over the mixture, and does not say which | log-sum-exp over all 2^d components; the paper mode passes the component nearest to z (our reading) |
+# | The GMM prior's "16 clusters": 2^d components at the vertices of [-1, 1]^d with logvar 1 | with s = exp(1/2) = 1.65 the mixture factorises into 1-D pairs N(+-1, s^2), each with one mode (s >= 1): the prior has a single mode, no separate clusters (proposal 2 page) |
+# | Algorithms 3 and 5 compute the metric loss on the sampled z | `metric_on="z"` (the default); `metric_on="mu"` is a labelled departure |
 # | GMM prior variance: "logvar = 1" (text) vs "variance (1)" (Figure 5 caption) | `gmm_logvar = 1.0` (the text), a parameter |
-# | Table 3's caption says MNIST; its numbers are the thesis's OrganAMNIST table | Table 3 is compared on OrganAMNIST (or a labelled stand-in); the caption's MNIST can be run with `dataset="mnist"` |
+# | Table 3's caption says MNIST; its numbers are the thesis's OrganAMNIST table | Table 3 and Figure 5 are run on OrganAMNIST (or a labelled stand-in); the caption's MNIST can be run with `dataset="mnist"` |
+# | pl% means 6, 60, 6,000 labels on MNIST | on OrganAMNIST's 34,581 training images it means 3, 35 and 3,458 labels: stated beside Tables 2 and 3 |
 # | Table 2's DML column equals its own alpha = 1 rows | shown, and flagged in the comparison's notes |
 # | Proposal 2 says both datasets have 10 classes | OrganAMNIST has 11 |
 # | Proposal 2 says "given a fully supervised dataset" | its experiments, and ours, are semi-supervised |
