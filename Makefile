@@ -1,5 +1,6 @@
-# dmlvae: `make book` builds the book, `make test` runs the tests. Both create .venv when it is missing
-# or older than the dependency lists, and skip that work when it is current.
+# dmlvae: `make book` builds the book, `make test` runs the tests. Both first check the Debian packages the
+# project needs (tools/system_deps.sh: installed when run as root, else one command to run is printed), then
+# create .venv when it is missing or older than the dependency lists, and skip that work when it is current.
 SHELL := bash
 .SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
@@ -14,7 +15,10 @@ QUIET  := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' ||
 PROFILE ?= quick
 PARAMS  ?=
 
-.PHONY: venv test book book-html clean-book clean
+.PHONY: system venv test book book-html clean-book clean
+
+system:
+	@bash tools/system_deps.sh
 
 venv: $(STAMP)
 
@@ -25,14 +29,14 @@ $(STAMP): requirements.txt requirements-nodeps.txt constraints.txt pyproject.tom
 	$(PIP) --no-deps --no-build-isolation -e . $(QUIET)
 	touch $(STAMP)
 
-test: $(STAMP)
+test: system $(STAMP)
 	$(PY) -m pytest -q tests
 
 PLOTLY_JS := book/_static/plotly.min.js
 MATHJAX   := book/_extra/_static/mathjax/tex-mml-chtml.js
 
 # jupytext -> papermill (executed copy in book/generated) -> jupyter-book (-W) -> every page checked in Chromium
-book: $(STAMP) $(PLOTLY_JS) $(MATHJAX)
+book: system $(STAMP) $(PLOTLY_JS) $(MATHJAX)
 	$(PY) tools/execute_notebooks.py --profile $(PROFILE) $(PARAMS)
 	$(MAKE) book-html
 	$(PY) tools/check_pages.py
@@ -45,7 +49,7 @@ $(PLOTLY_JS): $(STAMP)
 	mkdir -p $(@D)
 	$(PY) -c "import plotly, pathlib, shutil; shutil.copyfile(pathlib.Path(plotly.__file__).parent / 'package_data' / 'plotly.min.js', '$@')"
 
-$(MATHJAX):
+$(MATHJAX): | system
 	rm -rf $(@D) && mkdir -p $(@D)
 	cd $(@D) && npm pack mathjax@3.2.2 --silent >/dev/null && tar -xzf mathjax-3.2.2.tgz --strip-components=2 \
 	  package/es5/tex-mml-chtml.js package/es5/output/chtml package/es5/input package/es5/ui package/es5/a11y \

@@ -5,6 +5,7 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -22,23 +23,32 @@ def _data(args) -> dict:
 def write_json_atomic(path: Path, obj) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     tmp.write_text(json.dumps(obj, indent=2))
     os.replace(tmp, path)
 
 
 def _train(args):
-    from .train import run
+    from .experiments import check_writable
+    from .train import check_device, run
 
     fields = {f.name: getattr(args, f.name) for f in dataclasses.fields(RunConfig)
               if getattr(args, f.name, None) is not None}
     cfg = RunConfig(**fields)
+    check_device(cfg.device)  # every check before the first step: nothing is lost to a late error
+    if args.out:
+        check_writable(args.out, "--out")
+    if args.save_latents:
+        check_writable(args.save_latents, "--save-latents")
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     result = run(cfg, progress=progress)
     z, y = result.pop("z_test"), result.pop("y_test")
     if args.save_latents:
-        Path(args.save_latents).parent.mkdir(parents=True, exist_ok=True)
-        np.savez(args.save_latents, z=z, y=y)
+        path = Path(args.save_latents)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
+        np.savez(tmp, z=z, y=y)
+        os.replace(tmp, path)
     if args.out:
         write_json_atomic(args.out, result)
     return {"key": result["key"], "metrics": result["metrics"], "wall_time": round(result["wall_time"], 2),
@@ -48,14 +58,16 @@ def _train(args):
 def _sweep(args):
     from . import experiments
     return experiments.sweep(args.table, args.profile, args.seeds, args.results, dataset=args.dataset,
-                             device=args.device, data_dir=args.data_dir, progress=not args.no_progress)
+                             device=args.device, data_dir=args.data_dir, progress=not args.no_progress,
+                             retry_failed=args.retry_failed, rerun_stale=args.rerun_stale, workers=args.workers,
+                             address=args.address, cpus_per_run=args.cpus_per_run, gpus_per_run=args.gpus_per_run)
 
 
 def _table(args):
     import pandas as pd
 
     from . import experiments, paper
-    df = experiments.table(args.table, args.results, args.profile)
+    df = experiments.table(args.table, args.results, args.profile, args.dataset)
     if args.csv:
         df.to_csv(args.csv, index=False)
     print(paper.CAPTIONS[int(args.table)])
@@ -65,7 +77,8 @@ def _table(args):
         print(paper.layout(df).to_string())
     n = df.n_seeds
     print(f"{int((n > 0).sum())} of {len(df)} paper numbers have results; seeds per cell: "
-          f"{int(n.min())}-{int(n.max())}")
+          f"{int(n.min())}-{int(n.max())}; failed (no ok run): {int(((n == 0) & (df.n_failed > 0)).sum())}; "
+          f"stale (another training-code version; `sweep --rerun-stale`): {int(df.stale.sum())}")
     return None
 
 
@@ -87,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     for f in dataclasses.fields(RunConfig):
         default = f.default if f.default is not dataclasses.MISSING else None
         t.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None,
-                       help=f"{f.metadata['doc']} (default: {default})")
+                       help=f"{f.metadata['doc']} (default: {default})".replace("%", "%%"))
     t.add_argument("--out", default=None, help="write the full result (config, history, metrics) as JSON here")
     t.add_argument("--save-latents", default=None, help="write the test latents z (mu) and labels y to this .npz")
     t.add_argument("--progress", dest="progress", action="store_true", default=None, help="show a progress bar")
@@ -105,24 +118,53 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N")
     sw.add_argument("--data-dir", default=None)
     sw.add_argument("--no-progress", action="store_true")
+    sw.add_argument("--retry-failed", action="store_true", help="train the runs stored as failed again")
+    sw.add_argument("--workers", default=None,
+                    help="run N runs at once on this machine, as tasks of a local Ray instance (default: one "
+                         "process, no Ray)")
+    sw.add_argument("--address", default=None, help="attach to this Ray cluster instead (e.g. auto, HOST:6379)")
+    sw.add_argument("--cpus-per-run", default=1, help="Ray CPUs and torch threads per run (default: 1)")
+    sw.add_argument("--gpus-per-run", default=0.0,
+                    help="GPUs per run, e.g. 0.125 packs eight runs on one GPU (default: 0, CPU runs)")
+    sw.add_argument("--rerun-stale", action="store_true",
+                    help="train again the runs stored by another training-code version (dmlvae.version)")
     sw.set_defaults(func=_sweep)
 
     tb = sub.add_parser("table", help="print our results beside the paper's, in the paper's layout")
     tb.add_argument("table", help=f"one of {', '.join(map(str, TABLES))}")
     tb.add_argument("--results", default="results/results.jsonl")
     tb.add_argument("--profile", default=None, help="restrict to one profile (needed when the file has several)")
+    tb.add_argument("--dataset", default=None, help="only the rows on this dataset (when the file holds several)")
     tb.add_argument("--csv", default=None, help="also write the long-format comparison here")
     tb.set_defaults(func=_table)
     return p
 
 
+NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|nan)$", re.IGNORECASE)
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """``--gmm-logvar -1e4`` -> ``--gmm-logvar=-1e4``: argparse reads '-1e4' as an option, not a value."""
+    out = []
+    for a in argv:
+        if out and NUMBER.match(a) and out[-1].startswith("--") and "=" not in out[-1]:
+            out[-1] = f"{out[-1]}={a}"
+        else:
+            out.append(a)
+    return out
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(_join_negative_values([str(a) for a in argv]))
     try:
         result = args.func(args)
     except DmlvaeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: every finished run is saved; run the same command again to resume", file=sys.stderr)
+        return 130
     if result is not None:
         print(json.dumps(result, indent=2))
     return 0

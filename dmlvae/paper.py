@@ -24,6 +24,35 @@ CAPTIONS = {
 }
 
 
+# training-split sizes the paper's datasets had (MedMNIST v2's OrganAMNIST: 34,581 / 6,491 / 17,778)
+PAPER_TRAIN_SIZE = {"mnist": 60_000, "organamnist": 34_581}
+PL_PCTS = (0.01, 0.1, 10)
+
+
+def label_counts(n_train: int, pl_pcts=PL_PCTS) -> dict:
+    """Labelled images at each ``pl_pct`` of a training split of ``n_train`` images (``data.n_labelled``)."""
+    from .data import n_labelled
+    return {p: n_labelled(n_train, p) for p in pl_pcts}
+
+
+def label_count_note(table, used: str | None = None, n_train_used: int | None = None) -> str:
+    """A sentence for the pages: how many labels the paper's pl% meant for ``table``'s dataset, and how many
+    the dataset actually ``used`` (with ``n_train_used`` training images) has."""
+    t = validate_table(table)
+    ds = {c for c in paper_table(t).dataset}.pop()
+    n = PAPER_TRAIN_SIZE[ds]
+    fmt = lambda counts: ", ".join(f"{v:,}" for v in counts.values())  # noqa: E731
+    pcts = ", ".join(f"{p:g} %" for p in PL_PCTS)
+    text = (f"Table {t}'s numbers are {'OrganAMNIST' if ds == 'organamnist' else 'MNIST'}'s: {pcts} of its "
+            f"{n:,} training images are {fmt(label_counts(n))} labels")
+    if ds != "mnist":
+        text += f", not MNIST's {fmt(label_counts(PAPER_TRAIN_SIZE['mnist']))}"
+    text += "."
+    if used and n_train_used and (used != ds or n_train_used != n):
+        text += f" Here `{used}` has {n_train_used:,} training images: {fmt(label_counts(n_train_used))} labels."
+    return text
+
+
 def paper_table(table=None) -> pd.DataFrame:
     """The published numbers, one row per reported value (all tables, or one)."""
     with importlib.resources.files("dmlvae").joinpath("paper_tables.csv").open() as f:
@@ -70,35 +99,76 @@ def mean_sd(values) -> str:
     return _fmt(v.mean(), v.std(ddof=1), len(v))
 
 
+VARYING_HINT = ("keep one configuration per results file, or choose one with --dataset (dataset=...) when "
+                "the file holds several datasets")
+
+
+def _differing_fields(sel: pd.DataFrame) -> str:
+    import dataclasses
+
+    from .config import RunConfig
+    fields = [f.name for f in dataclasses.fields(RunConfig) if f.name not in ("seed", "device", "data_dir")]
+    cols = [c for c in fields if c in sel.columns]
+    out = []
+    for c in cols:
+        vals = {str(v) for v in sel[c]}
+        if len(vals) > 1:
+            out.append(f"{c} ({', '.join(sorted(vals))})")
+    return "; ".join(out[:6]) or "settings"
+
+
 def compare(table, results: pd.DataFrame) -> pd.DataFrame:
     """One row per number the paper reports in ``table``: the paper's value, ours (mean, sd, n over seeds,
     seeds listed) and ours - paper. ``results`` holds one row per run (``experiments.Store.frame()``),
-    already restricted to the profile wanted; only rows with status ``ok`` count."""
+    already restricted to the profile wanted.
+
+    A cell averages only runs of one configuration apart from the seed: runs that differ in anything else
+    (the dataset, the epochs, ...) are refused with the fields that differ. Rows of the current training-code
+    version are used when a cell has any; otherwise its stale rows are, and the cell says so (``stale``).
+    A cell whose runs all failed is ``failed``, never missing."""
     t = validate_table(table)
     paper = paper_table(t)
-    ok = results[(results.get("status") == "ok") & (results.get("table") == t)] if len(results) else results
+    tab = results[results.get("table") == t] if len(results) else results
     out = []
     for _, cell in paper.iterrows():
-        sel = ok
+        sel = tab
         if len(sel):
             for c in ("model", "loss", "routine", "pl_pct", "lsdim"):
                 sel = sel[sel[c] == cell[c]]
             for c in ("alpha", "gamma"):
                 if not pd.isna(cell[c]):
                     sel = sel[np.isclose(sel[c].astype(float), float(cell[c]))]
-        has = len(sel) and cell.metric in sel
-        values = sel[cell.metric].dropna().astype(float) if has else pd.Series([], dtype=float)
+        n_failed = int((sel["status"] != "ok").sum()) if len(sel) else 0
+        ok = sel[sel["status"] == "ok"] if len(sel) else sel
+        stale = False
+        if len(ok) and "stale" in ok:
+            current = ok[~ok["stale"].astype(bool)]
+            stale = len(current) == 0
+            ok = ok if stale else current
+        if len(ok) and "cell" in ok and ok["cell"].nunique() > 1:
+            raise DmlvaeError(
+                f"Table {t}, cell {cell.model} pl={cell.pl_pct:g} lsdim={cell.lsdim} "
+                f"{weight_label(cell)}: the stored runs are not one configuration apart from the seed; they "
+                f"differ in {_differing_fields(ok)}. Tables never average different configurations: "
+                f"{VARYING_HINT}")
+        has = len(ok) and cell.metric in ok
+        values = ok[cell.metric].dropna().astype(float) if has else pd.Series([], dtype=float)
         n = len(values)
         mean = values.mean() if n else np.nan
         sd = values.std(ddof=1) if n > 1 else (0.0 if n == 1 else np.nan)
-        used = sorted(set(sel["dataset_used"])) if n else []
+        used = sorted(set(ok["dataset_used"])) if n else []
+        text = _fmt(mean, sd, n)
+        if n == 0 and n_failed:
+            text = f"failed ({n_failed})"
+        elif stale and n:
+            text += " stale"
         out.append({
             "table": t, "model": cell.model, "routine": cell.routine, "pl_pct": cell.pl_pct, "lsdim": cell.lsdim,
             "alpha": cell.alpha, "gamma": cell.gamma, "metric": cell.metric, "paper": cell.value,
-            "ours_mean": mean, "ours_sd": sd, "n_seeds": n,
-            "seeds": ",".join(str(int(s)) for s in sorted(sel["seed"])) if n else "",
+            "ours_mean": mean, "ours_sd": sd, "n_seeds": n, "n_failed": n_failed, "stale": bool(stale and n),
+            "seeds": ",".join(str(int(s)) for s in sorted(ok["seed"])) if n else "",
             "diff": mean - cell.value if n else np.nan,
-            "ours": _fmt(mean, sd, n), "dataset_paper": cell.dataset, "dataset_used": ",".join(used),
+            "ours": text, "dataset_paper": cell.dataset, "dataset_used": ",".join(used),
             "note": cell.note if isinstance(cell.note, str) else "",
         })
     return pd.DataFrame(out)

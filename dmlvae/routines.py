@@ -3,13 +3,13 @@
 | routine             | loss at a step                                                                 |
 |---------------------|--------------------------------------------------------------------------------|
 | `supervised`        | L_S (the DML baseline)                                                          |
-| `alternating-epoch` | supervised epochs: (1 - alpha) L_S + alpha L_U; unsupervised epochs: alpha L_U (the paper); |
-|                     | ``alternate_first`` says which comes first (default: supervised, so epochs 0, 2, ... are) |
+| `alternating-epoch` | supervised epochs: (1 - alpha) L_S + alpha L_U; unsupervised epochs: alpha L_U (the paper) |
 | `alternating-batch` | the same alternation, per step instead of per epoch                            |
 | `joint`             | L_U + gamma L_S (Table 4)                                                       |
 | `dml-then-gmm`      | L_S for ``dml_epochs``; then a GMM fitted to the training embeddings becomes the prior: L_U + gamma L_S |
 
-Every step draws an unlabelled batch from the whole training split (a fresh permutation each epoch) and a
+The alternating routines start with the phase ``alternate_first`` names (default: supervised, so epochs
+0, 2, 4, ... are supervised). Every step draws an unlabelled batch from the whole training split (a fresh permutation each epoch) and a
 labelled batch from the labelled subset (without replacement, or with it when the subset is smaller than a
 batch); metric losses see labelled samples only. An epoch is ceil(N_train / batch_size) steps for every
 model, so the labelled-only DML baseline gets the same number of steps as the others.
@@ -28,7 +28,14 @@ from .priors import fitted_gmm
 
 
 class DivergedError(RuntimeError):
-    """The loss became NaN or infinite; the message says where."""
+    """The loss became NaN, infinite or exploded, or the embeddings ran off; the message says where."""
+
+
+# A run past these is recorded as failed (diverged), like a NaN: no loss of the paper's models comes near them
+# (an image-summed reconstruction of 28x28 images is at most 784), and kNN on embeddings this far out means
+# nothing. The paper's Algorithm 4 (kl="paper") is unbounded below and ends here by design.
+MAX_ABS_LOSS = 1e6
+MAX_EMBEDDING_NORM = 1e4
 
 
 def step_weights(cfg: RunConfig, epoch: int, step: int) -> tuple[float, float, str]:
@@ -94,23 +101,27 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
             if bar is not None:
                 bar.update(1)
             loss = 0.0
+            both = w_s > 0 and w_u > 0 and model.has_unsupervised_loss
+            if both:  # one encoder pass over both batches
+                sup, unsup = model.both_terms(x[labelled[pick]], y_lab[pick], x[u_idx])
             if w_s > 0:
-                terms = model.supervised_terms(x[labelled[pick]], y_lab[pick])
+                terms = sup if both else model.supervised_terms(x[labelled[pick]], y_lab[pick])
                 loss = loss + w_s * terms["metric"]
                 sums["metric"].append(terms["metric"].item())
                 frac = getattr(model.metric, "last_active_fraction", None)
                 if frac is not None and not math.isnan(frac):
                     sums["active_triplets"].append(frac)
             if w_u > 0 and model.has_unsupervised_loss:
-                terms = model.unsupervised_terms(x[u_idx])
+                terms = unsup if both else model.unsupervised_terms(x[u_idx])
                 loss = loss + w_u * terms["L_U"]
                 for k_, v in terms.items():
                     sums[k_].append(v.item() if torch.is_tensor(v) else float(v))
             if not torch.is_tensor(loss):  # nothing to train at this step (e.g. alpha = 1 and no L_U)
                 continue
-            if not torch.isfinite(loss):
-                raise DivergedError(f"loss is {loss.item()} at epoch {epoch}, step {step} "
-                                    f"({cfg.model}, {cfg.routine}, seed {cfg.seed})")
+            if not torch.isfinite(loss) or abs(loss.item()) > MAX_ABS_LOSS:
+                raise DivergedError(f"loss is {loss.item():.4g} at epoch {epoch}, step {step} (limit: finite, "
+                                    f"|loss| <= {MAX_ABS_LOSS:g}; {cfg.model}, {cfg.routine}, lr {cfg.lr:g}, "
+                                    f"seed {cfg.seed})")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -118,6 +129,10 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
         if "embedding_norm" not in sums:
             with torch.no_grad():
                 sums["embedding_norm"].append(float(np.linalg.norm(model.embed(x[:1024]), axis=1).mean()))
+        norm = float(np.mean(sums["embedding_norm"]))
+        if not math.isfinite(norm) or norm > MAX_EMBEDDING_NORM:
+            raise DivergedError(f"mean embedding norm is {norm:.4g} at epoch {epoch} (limit {MAX_EMBEDDING_NORM:g}; "
+                                f"{cfg.model}, {cfg.routine}, lr {cfg.lr:g}, seed {cfg.seed})")
         row = {"epoch": epoch, "phase": step_weights(cfg, epoch, global_step - 1)[2],
                "seconds": time.perf_counter() - t0}
         row.update({k_: _mean(v) for k_, v in sums.items()})

@@ -8,14 +8,32 @@ import torch
 
 from . import __version__, data, evaluate, models, routines
 from .config import RunConfig
+from .errors import DmlvaeError
+from .version import TRAINING_VERSION
 
 TEST_SUBSET_SEED = 0  # the test subset is the same for every run seed
+
+
+def check_device(name: str) -> str:
+    """Refuse, before any training, a device this machine does not have."""
+    if name in (None, "auto", "cpu"):
+        return name
+    n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    allowed = "auto, cpu" + (", cuda" + "".join(f", cuda:{i}" for i in range(n)) if n else "")
+    if n == 0:
+        raise DmlvaeError(f"device {name!r} is not available: this machine has no CUDA GPU "
+                          f"(torch {torch.__version__}); allowed here: {allowed}")
+    index = int(name.split(":")[1]) if ":" in name else 0
+    if index >= n:
+        raise DmlvaeError(f"device {name!r} is not available: this machine has {n} CUDA device(s); "
+                          f"allowed here: {allowed}")
+    return name
 
 
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    return torch.device(check_device(name))
 
 
 def training_indices(y_full: np.ndarray, cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -78,16 +96,21 @@ def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dic
     With ``keep_model`` the result also holds the model and what it was evaluated with: ``z_train``,
     ``y_train`` and the ``labelled`` positions (numpy), so a caller can probe further without re-encoding."""
     t0 = time.perf_counter()
+    check_device(cfg.device)
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     ds, x, y, labelled, x_te, y_te = prepare(cfg)
+    if cfg.routine == "dml-then-gmm" and (cfg.gmm_components or 0) > len(x):
+        raise DmlvaeError(f"gmm_components {cfg.gmm_components} exceeds the {len(x)} training images the GMM is "
+                          f"fitted to; allowed: 1 to {len(x)}")
     gen = torch.Generator().manual_seed(cfg.seed)
     init = x[torch.randperm(len(x), generator=gen)[: cfg.n_pseudo].to(x.device)] if cfg.model == "mvae" else None
     model = models.build(cfg, ds.image_shape, ds.n_classes, init_images=init).to(x.device)
     history = routines.fit(model, x, y, labelled, cfg, progress=progress, n_classes=ds.n_classes)
     metrics, by_protocol, z_te, z_tr = evaluate_model(model, cfg, x, y, labelled, x_te, y_te)
     out = {
-        "config": cfg.to_dict(), "key": cfg.key(), "version": __version__,
+        "config": cfg.to_dict(), "key": cfg.key(), "version": __version__, "training_version": TRAINING_VERSION,
+        "torch": torch.__version__, "threads": torch.get_num_threads(),
         "dataset_used": ds.name, "source": ds.source, "device": str(x.device),
         "n_train": int(len(x)), "n_labelled": int(len(labelled)), "n_test": int(len(y_te)),
         "labelled_classes": int(len(torch.unique(y[labelled]))),

@@ -20,16 +20,21 @@ def test_unknown_parameter_and_notebook_are_refused(tmp_path):
 
 
 def test_bad_page_parameter_fails_naming_notebook_and_cell_then_good_one_is_cached(tmp_path):
-    p = subprocess.run(EXECUTE + ["--only", "00_data", "-p", "dataset", "cifar10", "--out", str(tmp_path)],
-                       capture_output=True, text=True, timeout=600)
+    """A value that passes the up-front checks but fails inside the page (a dataset missing from an empty data
+    directory) names the notebook and the cell."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "out"
+    p = subprocess.run(EXECUTE + ["--only", "00_data", "-p", "dataset", "organamnist", "-p", "data_dir", str(empty),
+                                  "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert p.returncode == 1
-    assert "notebooks/00_data.py, cell" in p.stderr and "DmlvaeError: unknown dataset 'cifar10'" in p.stderr
-    assert (tmp_path / "00_data.failed.ipynb").exists() and not (tmp_path / "00_data.ipynb").exists()
-    args = EXECUTE + ["--only", "00_data", "-p", "dataset", "digits", "--out", str(tmp_path)]
+    assert "notebooks/00_data.py, cell" in p.stderr and "DmlvaeError: dataset 'organamnist' not found" in p.stderr
+    assert (out / "00_data.failed.ipynb").exists() and not (out / "00_data.ipynb").exists()
+    args = EXECUTE + ["--only", "00_data", "-p", "dataset", "digits", "--out", str(out)]
     p = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr
-    nb = nbformat.read(tmp_path / "00_data.ipynb", as_version=4)
+    nb = nbformat.read(out / "00_data.ipynb", as_version=4)
     assert nb.metadata["dmlvae"]["parameters"] == {"dataset": "digits"}
-    assert not (tmp_path / "00_data.failed.ipynb").exists()
+    assert not (out / "00_data.failed.ipynb").exists()
     again = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert "unchanged, not re-executed" in again.stdout

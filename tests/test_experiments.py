@@ -64,24 +64,26 @@ def _fake_run(cfg):
 def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
     f = tmp_path / "r.jsonl"
     counts = experiments.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake_run)
-    assert counts == {"total": 60, "present": 0, "ok": 48, "failed": 12}
+    assert counts == {"total": 60, "present": 0, "ok": 48, "failed": 12, "elsewhere": 0}
     rows = experiments.Store(f).rows()
     failed = [r for r in rows if r["status"] == "failed"]
     assert len(failed) == 12 and all("DivergedError: loss is nan" in r["reason"] for r in failed)
     # started again: nothing is re-run, nothing duplicated
     again = experiments.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake_run)
-    assert again == {"total": 60, "present": 60, "ok": 0, "failed": 0}
+    assert again == {"total": 60, "present": 60, "ok": 0, "failed": 0, "elsewhere": 0}
     assert len(experiments.Store(f).rows()) == 60
     # more seeds: only the new ones run
     more = experiments.sweep(1, "smoke", 3, f, dataset="digits", progress=False, run_fn=_fake_run)
     assert more["present"] == 60 and more["ok"] + more["failed"] == 30
 
 
-def test_store_refuses_duplicates(tmp_path):
+def test_store_refuses_duplicates_unless_superseding(tmp_path):
     s = experiments.Store(tmp_path / "r.jsonl")
-    row = {"table": 1, "profile": "smoke", "key": "abc", "x": 1}
+    row = {"table": 1, "profile": "smoke", "key": "abc", "status": "ok", "config": {}, "x": 1}
     assert s.append(row) and not s.append(dict(row, x=2))
     assert s.rows() == [row]
+    assert s.append(dict(row, x=3), supersede=True)
+    assert len(s.rows()) == 2 and s.latest()[(1, "smoke", "abc")]["x"] == 3
 
 
 def test_stand_in_is_recorded_and_missing_dataset_explained(tmp_path, monkeypatch):

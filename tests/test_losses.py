@@ -183,11 +183,19 @@ def test_center_loss_matches_loop():
     assert losses.center_loss(z, y, centers).item() == pytest.approx(ref, rel=1e-12)
 
 
-def test_center_loss_module_is_ce_plus_weighted_centres():
+def test_center_loss_module_is_softmax_ce_plus_weighted_centres_loop():
+    """Wen et al. (2016): mean softmax cross-entropy of a linear classifier + weight * centre term, by hand."""
     z, y = batch()
     m = losses.CenterLoss(4, 5, weight=0.3)
-    ce = torch.nn.functional.cross_entropy(m.classifier(z), y)
-    assert m(z, y).item() == pytest.approx((ce + 0.3 * losses.center_loss(z, y, m.centers)).item())
+    W, b, C = m.classifier.weight.tolist(), m.classifier.bias.tolist(), m.centers.tolist()
+    total = 0.0
+    for i in range(len(y)):
+        zi = z[i].tolist()
+        logits = [sum(W[k][j] * zi[j] for j in range(5)) + b[k] for k in range(4)]
+        ce = math.log(sum(math.exp(v) for v in logits)) - logits[int(y[i])]
+        centre = 0.5 * sum((zi[j] - C[int(y[i])][j]) ** 2 for j in range(5))
+        total += ce + 0.3 * centre
+    assert m(z, y).item() == pytest.approx(total / len(y), rel=1e-10)
 
 
 # --------------------------------------------------------------------------------------------- KL

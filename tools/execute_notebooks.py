@@ -116,6 +116,13 @@ def main(argv=None) -> int:
         print(f"[book] error: no page takes parameter(s) {unknown}; allowed: {', '.join(sorted(declared))}",
               file=sys.stderr)
         return 2
+    from dmlvae import DmlvaeError, parameters
+    try:  # every value, before any page runs: not inside a page after minutes of training
+        for name, value in params.items():
+            parameters.check_one(name, value)
+    except DmlvaeError as e:
+        print(f"[book] error: {e}", file=sys.stderr)
+        return 2
     for source in sources:
         if not execute(source, params, args.force, fingerprint, Path(args.out)):
             return 1

@@ -1,0 +1,97 @@
+"""Page parameters (papermill): one validator per name, so a bad value is refused before any page runs.
+
+``tools/execute_notebooks.py`` checks every ``-p NAME VALUE`` here before executing a page, and each page
+checks its own parameters in its first cell (``check(name=value, ...)``), so running a page directly with
+papermill gives the same one-line error as the CLI and the Python API.
+"""
+from __future__ import annotations
+
+from . import config, data, experiments, grids
+from .errors import DmlvaeError, choice, number
+
+
+def _dataset_or_none(name, value):
+    return None if value is None else choice(name, value, data.DATASETS)
+
+
+def _device(name, value):
+    from .train import check_device
+    if value is None:
+        return None
+    config.RunConfig(device=value)  # the format: auto, cpu, cuda, cuda:N
+    return check_device(value)
+
+
+def _results(name, value):
+    return None if value is None else str(experiments.check_writable(value, f"{name}"))
+
+
+def _data_dir(name, value):
+    if value is None:
+        return None
+    from pathlib import Path
+    p = Path(str(value)).expanduser()
+    if p.exists() and not p.is_dir():
+        raise DmlvaeError(f"{name} {str(value)!r} is a file, not a directory")
+    return str(value)
+
+
+def _pl_pcts(name, value):
+    if not isinstance(value, (list, tuple)) or not value:
+        raise DmlvaeError(f"{name} must be a non-empty list of percentages in (0, 100]; got {value!r}")
+    return [data.validate_pl_pct(v) for v in value]
+
+
+def _figure_alpha(name, value):
+    v = number(name, value, low=0, high=1, low_open=True)
+    if float(v) not in grids.TABLE3_ALPHAS:
+        raise DmlvaeError(f"{name} {value!r} is not in Table 3's grid; allowed: "
+                          f"{', '.join(map(str, grids.TABLE3_ALPHAS))}")
+    return float(v)
+
+
+def _int(low, high):
+    return lambda name, value: number(name, value, low=low, high=high, integer=True)
+
+
+def _subset(name, value):
+    return None if value is None else number(name, value, low=10, high=config.MAX_SUBSET, integer=True)
+
+
+VALIDATORS = {
+    "profile": lambda n, v: experiments.validate_profile(v),
+    "seeds": lambda n, v: experiments.seeds_arg(v) and v,
+    "dataset": _dataset_or_none,
+    "stand_in": lambda n, v: choice(n, v, data.DATASETS),
+    "device": _device,
+    "results": _results,
+    "data_dir": _data_dir,
+    "figure_alpha": _figure_alpha,
+    "figure6_epochs": _int(1, config.MAX_EPOCHS),
+    "epochs": _int(1, config.MAX_EPOCHS),
+    "lsdim": _int(1, config.MAX_LSDIM),
+    "alpha": lambda n, v: float(number(n, v, low=0, high=1, low_open=True)),
+    "gamma": lambda n, v: float(number(n, v, low=0)),
+    "pl_pct": lambda n, v: data.validate_pl_pct(v),
+    "pl_pcts": _pl_pcts,
+    "seed": _int(0, config.MAX_SEED),
+    "policy": lambda n, v: choice(n, v, data.POLICIES),
+    "per_class": _int(1, 100),
+    "train_subset": _subset,
+    "workers": lambda n, v: None if v is None else number(n, v, low=1, high=1024, integer=True),
+    "test_subset": _subset,
+}
+
+
+def check_one(name: str, value):
+    """The validated value of page parameter ``name``; DmlvaeError naming it when bad."""
+    if name not in VALIDATORS:
+        raise DmlvaeError(f"unknown page parameter {name!r}; allowed: {', '.join(sorted(VALIDATORS))}")
+    return VALIDATORS[name](name, value)
+
+
+def check(**params) -> dict:
+    """Validate a page's parameters (call it in the page's first cell); returns them as given."""
+    for name, value in params.items():
+        check_one(name, value)
+    return params

@@ -1,0 +1,185 @@
+"""The results store under the faults a real user meets: failed and stale rows, mixed configurations, bad
+lines, unwritable outputs, concurrent sweeps, leftovers of killed writers, Ctrl-C."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+import pytest
+import torch
+
+from dmlvae import DmlvaeError, experiments
+from dmlvae.routines import DivergedError
+from dmlvae.version import TRAINING_VERSION
+
+
+def _ok(cfg):
+    return {"metrics": {"knn_acc": 0.5 + cfg.seed / 10, "knn_ami": 0.2}, "metrics_by_protocol": {}, "history": [],
+            "n_train": 1, "n_labelled": 1, "labelled_classes": 1, "n_test": 1, "source": "x", "device": "cpu"}
+
+
+def _fail(cfg):
+    raise DivergedError("loss is nan at epoch 0, step 0")
+
+
+def test_failed_rows_show_as_failed_and_are_retried_with_retry_failed(tmp_path, run_cli):
+    f = tmp_path / "r.jsonl"
+    counts = experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_fail)
+    assert counts["failed"] == 30
+    cmp = experiments.table(1, f)
+    assert (cmp.ours.str.startswith("failed")).all() and (cmp.n_failed == 1).all()
+    code, out, _ = run_cli("table", "1", "--results", f)
+    assert code == 0 and "failed (1)" in out and "failed (no ok run): 60" in out
+    # a plain re-run trains nothing; --retry-failed trains the failed runs again, and the new rows win
+    assert experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)["ok"] == 0
+    again = experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok, retry_failed=True)
+    assert again["ok"] == 30 and again["present"] == 0
+    cmp = experiments.table(1, f)
+    assert (cmp.n_seeds == 1).all() and (cmp.n_failed == 0).all()
+    assert len(experiments.Store(f).rows()) == 60 and len(experiments.Store(f).latest()) == 30
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_impossible_device_is_refused_before_any_run(tmp_path, run_cli):
+    f = tmp_path / "r.jsonl"
+    calls = []
+    with pytest.raises(DmlvaeError, match="device 'cuda' is not available.*allowed here: auto, cpu"):
+        experiments.sweep(1, "smoke", 1, f, dataset="digits", device="cuda", progress=False,
+                          run_fn=lambda c: calls.append(c))
+    assert not calls and not f.exists()
+    for dev in ("cuda", "cuda:7"):
+        code, _, err = run_cli("sweep", "--table", "1", "--profile", "smoke", "--device", dev, "--results", f)
+        assert code == 2 and repr(dev) in err and "Traceback" not in err and not f.exists()
+
+
+def test_table_never_averages_different_configurations(tmp_path, run_cli):
+    f = tmp_path / "r.jsonl"
+    experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    experiments.sweep(1, "smoke", 1, f, dataset="fashion-mnist", progress=False, run_fn=_ok)
+    with pytest.raises(DmlvaeError, match=r"differ in dataset \(digits, fashion-mnist\)"):
+        experiments.table(1, f)
+    code, _, err = run_cli("table", "1", "--results", f)
+    assert code == 2 and "--dataset" in err and "Traceback" not in err
+    cmp = experiments.table(1, f, dataset="digits")
+    assert (cmp.n_seeds == 1).all() and (cmp.dataset_used == "digits").all()
+    code, out, err = run_cli("table", "1", "--results", f, "--dataset", "fashion-mnist")
+    assert code == 0, err
+
+
+def test_rows_record_the_training_version_and_stale_rows_are_marked_and_rerun(tmp_path, run_cli):
+    f = tmp_path / "r.jsonl"
+    experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    rows = experiments.Store(f).rows()
+    assert all(r["training_version"] == TRAINING_VERSION for r in rows)
+    old = [dict(r, training_version=TRAINING_VERSION - 1) for r in rows]
+    f.write_text("".join(json.dumps(r) + "\n" for r in old))
+    cmp = experiments.table(1, f)
+    assert cmp.stale.all() and cmp.ours.str.endswith("stale").all()
+    code, out, _ = run_cli("table", "1", "--results", f)
+    assert "stale (another training-code version; `sweep --rerun-stale`): 60" in out
+    assert experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)["ok"] == 0
+    counts = experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok, rerun_stale=True)
+    assert counts["ok"] == 30
+    assert not experiments.table(1, f).stale.any()
+
+
+def test_bad_lines_are_skipped_with_a_warning_and_never_rewritten(tmp_path, run_cli):
+    f = tmp_path / "r.jsonl"
+    experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    good = f.read_text().splitlines()
+    lines = good[:10] + ["garbage {", json.dumps({"table": 1, "profile": "smoke"})] + good[10:-1] + [good[-1][:40]]
+    f.write_text("\n".join(lines))  # the last line is truncated, as a full disk leaves it
+    with pytest.warns(experiments.StoreWarning, match=r"r.jsonl: skipped 3 unreadable line\(s\) \(line 11, 12, 32\)"):
+        rows = experiments.Store(f).rows()
+    assert len(rows) == 29
+    # the truncated run counts as missing and is trained again; the bad lines stay in the file
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", experiments.StoreWarning)
+        counts = experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+        assert counts["ok"] == 1
+        assert len(experiments.Store(f).rows(warn=False)) == 30
+    text = f.read_text()
+    assert "garbage {" in text and good[-1][:40] + "\n" in text
+    code, out, err = run_cli("table", "1", "--results", f)
+    assert code == 0 and "skipped 3 unreadable line(s)" in err and "Traceback" not in err
+
+
+def test_unwritable_outputs_are_refused_before_training(tmp_path, run_cli, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    calls = []
+    with pytest.raises(DmlvaeError, match="is a file, not a directory"):
+        experiments.sweep(1, "smoke", 1, blocker / "r.jsonl", dataset="digits", progress=False,
+                          run_fn=lambda c: calls.append(c))
+    with pytest.raises(DmlvaeError, match="is a directory"):
+        experiments.sweep(1, "smoke", 1, tmp_path, dataset="digits", progress=False, run_fn=lambda c: calls.append(c))
+    assert not calls
+    import dmlvae.train as T
+    from dmlvae import cli
+    monkeypatch.setattr(T, "run", lambda *a, **k: calls.append(a))
+    for flag in ("--out", "--save-latents"):
+        assert cli.main(["train", "--dataset", "digits", flag, str(blocker / "run.json")]) == 2
+    assert not calls
+    code, _, err = run_cli("train", "--dataset", "digits", "--out", blocker / "run.json")
+    assert code == 2 and "a_file" in err and "Traceback" not in err
+
+
+def _sweep_cmd(f, *extra):
+    return [sys.executable, "-m", "dmlvae", "sweep", "--table", "1", "--profile", "smoke", "--seeds", "1",
+            "--dataset", "digits", "--results", str(f), "--no-progress", *extra]
+
+
+def test_two_concurrent_sweeps_share_the_work(tmp_path):
+    f = tmp_path / "r.jsonl"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    procs = [subprocess.Popen(_sweep_cmd(f), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=900) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
+    counts = [json.loads(o[0]) for o in outs]
+    for c in counts:
+        assert c["present"] + c["ok"] + c["failed"] + c["elsewhere"] == c["total"] == 30
+    assert sum(c["ok"] + c["failed"] for c in counts) == 30  # each run trained once, by one of them
+    rows = experiments.Store(f).rows()
+    assert len(rows) == 30 and len({experiments.Store.row_id(r) for r in rows}) == 30
+    assert not any((tmp_path / "r.jsonl.claims").iterdir())
+
+
+def test_claims_of_dead_processes_are_taken_over(tmp_path):
+    s = experiments.Store(tmp_path / "r.jsonl")
+    rid = (1, "smoke", "abc")
+    s.claims.mkdir(parents=True)
+    import socket
+    s._claim_path(rid).write_text(f"999999999 {socket.gethostname()}")  # no such process
+    assert s.claim(rid)
+    other = experiments.Store(tmp_path / "r.jsonl")
+    s._claim_path(rid).write_text(f"{os.getppid()} {socket.gethostname()}")  # a live process
+    assert not other.claim(rid)
+
+
+def test_leftover_temporary_files_of_killed_writers_are_removed(tmp_path):
+    f = tmp_path / "r.jsonl"
+    (tmp_path / "latents").mkdir()
+    dead = [tmp_path / "r.jsonl.tmp999999999", tmp_path / "latents" / "x.tmp999999999.npz"]
+    live = tmp_path / f"r.jsonl.tmp{os.getpid()}"
+    for p in dead + [live]:
+        p.write_bytes(b"0" * 1000)
+    experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    assert not any(p.exists() for p in dead) and live.exists()
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
+    f = tmp_path / "r.jsonl"
+    p = subprocess.Popen(_sweep_cmd(f), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and not (f.exists() and f.read_text().count("\n") >= 1):
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("interrupted")
+    rows = experiments.Store(f).rows()
+    assert rows and not any((tmp_path / "r.jsonl.claims").iterdir())  # finished runs kept, claims released
