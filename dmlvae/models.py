@@ -18,7 +18,7 @@ from torch import nn
 
 from .config import RunConfig
 from .losses import CenterLoss, SupConLoss, TripletLoss
-from .nets import Decoder, Encoder
+from .nets import Decoder, Encoder, Encoding
 from .priors import UnitGaussianPrior, VampPrior, hypercube_gmm
 
 DECODER_MODELS = ("dml_autoencoder", "mvae")
@@ -54,15 +54,26 @@ class SemiSupervisedModel(nn.Module):
     def has_unsupervised_loss(self) -> bool:
         return self.decoder is not None or self.prior is not None
 
-    def supervised_terms(self, x, y) -> dict:
-        enc = self.encoder(x)
+    def supervised_terms(self, x, y, enc: Encoding | None = None) -> dict:
+        """The metric loss on a labelled batch (``enc``: its encoding, when already computed)."""
+        enc = self.encoder(x) if enc is None else enc
         emb = enc.z if self.cfg.metric_on == "z" else enc.mu
         terms = {"metric": self.metric(emb, y)}
         return terms
 
-    def unsupervised_terms(self, x) -> dict:
+    def both_terms(self, x_lab, y_lab, x_unl) -> tuple[dict, dict]:
+        """(supervised, unsupervised) terms of a step that needs both, with ONE encoder pass over the labelled
+        and unlabelled batches together (the encoders have no batch statistics, so each image's encoding is
+        the same as in two passes; only the passes' overhead is saved)."""
+        enc = self.encoder(torch.cat([x_lab, x_unl]))
+        n = len(x_lab)
+        part = lambda a, b: Encoding(enc.z[a:b], enc.mu[a:b],  # noqa: E731
+                                     None if enc.logvar is None else enc.logvar[a:b])
+        return self.supervised_terms(x_lab, y_lab, part(0, n)), self.unsupervised_terms(x_unl, part(n, len(enc.z)))
+
+    def unsupervised_terms(self, x, enc: Encoding | None = None) -> dict:
         """Reconstruction and/or KL on an (unlabelled) batch, and their weighted sum ``L_U``."""
-        enc = self.encoder(x)
+        enc = self.encoder(x) if enc is None else enc
         terms = {"embedding_norm": enc.mu.detach().norm(dim=1).mean()}
         total = 0.0
         if self.decoder is not None:

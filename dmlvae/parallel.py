@@ -1,0 +1,151 @@
+"""Sweeps over Ray workers: each run is one Ray task; the driver alone writes the results store.
+
+``experiments.run_configs(..., workers=N)`` starts a local Ray instance with room for N runs at once;
+``address=...`` attaches to an existing Ray cluster instead. ``cpus_per_run`` sets each run's Ray CPUs and
+torch threads; ``gpus_per_run`` (e.g. 0.125) packs several runs onto one GPU. Ray retries a task whose worker
+died (``max_retries``), and the driver records a run that still cannot finish as failed, with the reason. A
+driver killed at any moment resumes like any sweep: every finished run was appended once, and runs claimed by
+a dead driver are taken over.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+
+from .errors import DmlvaeError, number
+
+MAX_RETRIES = 2  # a run whose worker dies is tried this many more times, then recorded as failed
+
+
+def validate(workers, address, cpus_per_run, gpus_per_run) -> tuple:
+    if workers is not None:
+        workers = number("workers", workers, low=1, high=1024, integer=True)
+    cpus_per_run = number("cpus_per_run", cpus_per_run, low=1, high=256, integer=True)
+    gpus_per_run = float(number("gpus_per_run", gpus_per_run, low=0, high=8))
+    if address is not None and not isinstance(address, str):
+        raise DmlvaeError(f"address must be a Ray address such as 'auto' or 'HOST:6379'; got {address!r}")
+    return workers, address, cpus_per_run, gpus_per_run
+
+
+def concurrency(cpus: float, gpus: float, cpus_per_run: int, gpus_per_run: float) -> int:
+    """How many runs Ray can place at once on ``cpus`` and ``gpus``."""
+    n = math.floor(cpus / cpus_per_run + 1e-9)
+    if gpus_per_run > 0:
+        n = min(n, math.floor(gpus / gpus_per_run + 1e-9))
+    return max(0, n)
+
+
+def start(workers, address, cpus_per_run: int, gpus_per_run: float):
+    """Start (or attach to) Ray; return the module and the number of runs it can hold at once."""
+    try:
+        import ray
+    except ImportError:
+        raise DmlvaeError("--workers/--address need Ray: pip install ray (pinned in requirements.txt)") from None
+    if not ray.is_initialized():
+        if address is not None:
+            try:
+                ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+            except (ConnectionError, RuntimeError, ValueError) as e:
+                raise DmlvaeError(f"cannot attach to the Ray cluster at {address!r}: {e}") from None
+        else:
+            kw = {}
+            if gpus_per_run > 0:
+                import torch
+                kw["num_gpus"] = int(os.environ.get("DMLVAE_RAY_GPUS", torch.cuda.device_count()))
+            ray.init(num_cpus=workers * cpus_per_run, include_dashboard=False, logging_level="ERROR",
+                     log_to_driver=False, **kw)
+    res = ray.cluster_resources()
+    n = concurrency(res.get("CPU", 0), res.get("GPU", 0), cpus_per_run, gpus_per_run)
+    if n == 0:
+        raise DmlvaeError(f"no run fits the Ray cluster: it has {res.get('CPU', 0):g} CPUs and {res.get('GPU', 0):g} "
+                          f"GPUs; each run asks for {cpus_per_run} CPU(s) and {gpus_per_run:g} GPU(s)")
+    return ray, n
+
+
+def _task(cfg, run_fn, threads: int, keep_latents: bool):
+    """Body of one Ray task: train one run; never raise for a failed run (the driver records it)."""
+    import torch
+
+    from .routines import DivergedError  # noqa: F401  (imported so errors unpickle cleanly)
+    from .train import run as train_run
+    torch.set_num_threads(threads)
+    t0 = time.perf_counter()
+    try:
+        result = (run_fn or train_run)(cfg)
+    except DmlvaeError as e:
+        return {"input_error": str(e)}
+    except Exception as e:  # noqa: BLE001 - recorded by the driver, the sweep goes on
+        return {"error": f"{type(e).__name__}: {e}", "wall": time.perf_counter() - t0}
+    result = {k: v for k, v in result.items() if k not in ("model", "z_train", "y_train", "labelled")}
+    if not keep_latents:
+        result.pop("z_test", None)
+        result.pop("y_test", None)
+    return {"result": result, "wall": time.perf_counter() - t0}
+
+
+def run_all(todo, store, grid, profile, record, *, workers=None, address=None, cpus_per_run=1, gpus_per_run=0.0,
+            run_fn=None, keep_latents=False, progress=True, counts=None, max_retries=MAX_RETRIES,
+            changed=lambda rid: False) -> dict:
+    """Run ``todo`` (RunConfigs, already missing from ``store``) as Ray tasks; ``record(cfg, result, error,
+    wall)`` appends each finished run's row in this (driver) process, exactly once."""
+    ray, slots = start(workers, address, cpus_per_run, gpus_per_run)
+    remote = ray.remote(_task).options(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=max_retries)
+    bar = None
+    if progress and todo:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=counts["total"], initial=counts["present"], desc=f"{grid} ({profile}, {slots} at once)",
+                   unit="run")
+    pending, queue, held = {}, list(todo), set()
+    try:
+        while queue or pending:
+            while queue and len(pending) < slots:
+                cfg = queue.pop(0)
+                rid = (grid, profile, cfg.key())
+                if not store.claim(rid):
+                    counts["elsewhere"] += 1
+                    continue
+                held.add(rid)
+                if changed(rid):  # another sweep trained it meanwhile
+                    store.release(rid)
+                    held.discard(rid)
+                    counts["present"] += 1
+                    continue
+                pending[remote.remote(cfg, run_fn, cpus_per_run, keep_latents)] = (cfg, rid, time.perf_counter())
+            if not pending:
+                continue
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                cfg, rid, t0 = pending.pop(ref)
+                try:
+                    out = ray.get(ref)
+                except ray.exceptions.RayError as e:  # the worker died, and kept dying through the retries
+                    out = {"error": f"{type(e).__name__}: the run's worker died {max_retries + 1} time(s) "
+                                    f"({str(e).splitlines()[0][:300]})", "wall": time.perf_counter() - t0}
+                if "input_error" in out:
+                    raise DmlvaeError(out["input_error"])
+                record(cfg, out.get("result"), out.get("error"), out.get("wall", time.perf_counter() - t0))
+                store.release(rid)
+                held.discard(rid)
+                counts["ok" if out.get("error") is None else "failed"] += 1
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(ok=counts["ok"], failed=counts["failed"],
+                                    remaining=len(queue) + len(pending))
+    finally:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        for rid in held:
+            store.release(rid)
+        if bar is not None:
+            bar.close()
+    return counts
+
+
+def shutdown() -> None:
+    try:
+        import ray
+    except ImportError:
+        return
+    if ray.is_initialized():
+        ray.shutdown()
