@@ -71,7 +71,8 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
     """
     device = x.device
     gen = torch.Generator().manual_seed(cfg.seed)  # batches: CPU generator, same draws on any device
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    # Adam's fused kernel: the same update, 5-10 % faster per step on one CPU thread (bench/step_options.py)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=device.type in ("cpu", "cuda"))
     n, bs = len(x), cfg.batch_size
     steps = math.ceil(n / bs)
     y_lab = y[labelled]
