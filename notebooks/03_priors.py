@@ -119,9 +119,18 @@ ab = pd.DataFrame([{"model": r["config"]["model"], "metric on": r["config"]["met
                     "mu": experiments.metric(r, "knn_acc"),
                     "sampled z": experiments.metric(r, "knn_acc", "test-cv/sampled-z")} for r in rows_ab])
 display(Markdown(f"Dataset `{used}`, profile `{profile}`, seeds {seed_list}."))
-ab.groupby(["model", "metric on", "first phase", "last phase"]).agg(
+display(ab.groupby(["model", "metric on", "first phase", "last phase"]).agg(
     **{"kNN acc, mu": ("mu", paper.mean_sd), "kNN acc, sampled z": ("sampled z", paper.mean_sd),
-       "runs": ("seed", "size")})
+       "runs": ("seed", "size")}))
+if len(ab):
+    order = ab.groupby(["model", "first phase"])["mu"].mean().unstack()
+    display(Markdown(
+        f"**Does the order change Table 3's chance level?** On a sampled $z$, no combination leaves chance "
+        f"(the best mean is {ab.groupby(['model', 'metric on', 'first phase'])['sampled z'].mean().max():.3f}, with "
+        f"{len(data.load(used).class_names)} classes). On $\\mu$, unsupervised-first (ending on a supervised "
+        "epoch) against supervised-first: "
+        + "; ".join(f"{m} {order.loc[m, 'unsupervised']:.3f} vs {order.loc[m, 'supervised']:.3f}"
+                    for m in order.index) + " (mean over both metric inputs and the seeds)."))
 
 # %% [markdown]
 # ## Figure 5: the latent space at `lsdim` 2

@@ -173,7 +173,9 @@ def test_leftover_temporary_files_of_killed_writers_are_removed(tmp_path):
 
 def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
     f = tmp_path / "r.jsonl"
-    p = subprocess.Popen(_sweep_cmd(f), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a background job of a non-interactive shell (CI) inherits SIGINT ignored: give the sweep a terminal's default
+    p = subprocess.Popen(_sweep_cmd(f), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 300
     while time.time() < deadline and not (f.exists() and f.read_text().count("\n") >= 1):
         time.sleep(0.05)
