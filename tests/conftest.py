@@ -17,3 +17,32 @@ def run_cli():
                            text=True, env={**os.environ, **(env or {})}, timeout=600)
         return p.returncode, p.stdout, p.stderr
     return run
+
+
+@pytest.fixture
+def sweep_cmd():
+    """The command line of a real smoke sweep of Table 1 on digits (one seed, 30 runs) into ``results``."""
+    def cmd(results, *extra):
+        return [sys.executable, "-m", "dmlvae", "sweep", "--table", "1", "--profile", "smoke", "--seeds", "1",
+                "--dataset", "digits", "--results", str(results), "--no-progress", *map(str, extra)]
+    return cmd
+
+
+@pytest.fixture
+def kill_mid_sweep():
+    """Start ``cmd``, SIGKILL it once ``results`` holds ``rows`` rows; return the rows it holds then."""
+    import signal
+    import subprocess
+    import time
+
+    from dmlvae import experiments
+
+    def run(cmd, results, rows=4, **popen):
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
+        deadline = time.time() + 300
+        while time.time() < deadline and (not results.exists() or len(results.read_text().splitlines()) < rows):
+            time.sleep(0.05)
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+        return len(experiments.Store(results).rows())
+    return run

@@ -1,10 +1,6 @@
 """Grids, profiles, the results store (kill and resume, no duplicates, failed runs), paper tables."""
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -104,21 +100,11 @@ def test_stand_in_is_recorded_and_missing_dataset_explained(tmp_path, monkeypatc
                for r in rows)
 
 
-def test_kill_and_resume_ends_with_every_run_exactly_once(tmp_path):
+def test_kill_and_resume_ends_with_every_run_exactly_once(tmp_path, sweep_cmd, kill_mid_sweep):
     """A real sweep in a subprocess, killed with SIGKILL mid-way, then started again."""
     f = tmp_path / "r.jsonl"
-    cmd = [sys.executable, "-m", "dmlvae", "sweep", "--table", "1", "--profile", "smoke", "--seeds", "1",
-           "--dataset", "digits", "--results", str(f), "--no-progress"]
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        n = len(f.read_text().splitlines()) if f.exists() else 0
-        if n >= 4:
-            break
-        time.sleep(0.05)
-    os.kill(p.pid, signal.SIGKILL)
-    p.wait()
-    killed_at = len(experiments.Store(f).rows())
+    cmd = sweep_cmd(f)
+    killed_at = kill_mid_sweep(cmd, f)
     assert 4 <= killed_at < 30
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr

@@ -100,17 +100,10 @@ def test_a_killed_worker_is_retried_then_recorded_as_failed(tmp_path, monkeypatc
     assert counts["ok"] == 4 and counts["failed"] == 1
 
 
-def test_driver_killed_and_resumed_ends_with_every_run_exactly_once(tmp_path):
+def test_driver_killed_and_resumed_ends_with_every_run_exactly_once(tmp_path, sweep_cmd, kill_mid_sweep):
     f = tmp_path / "r.jsonl"
-    cmd = [sys.executable, "-m", "dmlvae", "sweep", "--table", "1", "--profile", "smoke", "--seeds", "1",
-           "--dataset", "digits", "--results", str(f), "--no-progress", "--workers", "2"]
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 300
-    while time.time() < deadline and (not f.exists() or len(f.read_text().splitlines()) < 4):
-        time.sleep(0.05)
-    os.kill(p.pid, signal.SIGKILL)
-    p.wait()
-    killed_at = len(experiments.Store(f).rows())
+    cmd = sweep_cmd(f, "--workers", 2)
+    killed_at = kill_mid_sweep(cmd, f, start_new_session=True)
     assert 4 <= killed_at < 30
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -119,10 +112,6 @@ def test_driver_killed_and_resumed_ends_with_every_run_exactly_once(tmp_path):
     rows = experiments.Store(f).rows()
     assert len(rows) == 30 and len({experiments.Store.row_id(r) for r in rows}) == 30
     assert all(r["status"] == "ok" for r in rows)
-    try:  # the killed driver's Ray processes (its whole session) are not left running
-        os.killpg(p.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def test_bad_backend_values(tmp_path):

@@ -4,7 +4,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import warnings
 
@@ -127,15 +126,10 @@ def test_unwritable_outputs_are_refused_before_training(tmp_path, run_cli, monke
     assert code == 2 and "a_file" in err and "Traceback" not in err
 
 
-def _sweep_cmd(f, *extra):
-    return [sys.executable, "-m", "dmlvae", "sweep", "--table", "1", "--profile", "smoke", "--seeds", "1",
-            "--dataset", "digits", "--results", str(f), "--no-progress", *extra]
-
-
-def test_two_concurrent_sweeps_share_the_work(tmp_path):
+def test_two_concurrent_sweeps_share_the_work(tmp_path, sweep_cmd):
     f = tmp_path / "r.jsonl"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    procs = [subprocess.Popen(_sweep_cmd(f), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    procs = [subprocess.Popen(sweep_cmd(f), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
              for _ in range(2)]
     outs = [p.communicate(timeout=900) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
@@ -171,10 +165,10 @@ def test_leftover_temporary_files_of_killed_writers_are_removed(tmp_path):
     assert not any(p.exists() for p in dead) and live.exists()
 
 
-def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, sweep_cmd):
     f = tmp_path / "r.jsonl"
     # a background job of a non-interactive shell (CI) inherits SIGINT ignored: give the sweep a terminal's default
-    p = subprocess.Popen(_sweep_cmd(f), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    p = subprocess.Popen(sweep_cmd(f), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 300
     while time.time() < deadline and not (f.exists() and f.read_text().count("\n") >= 1):
