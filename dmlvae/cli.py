@@ -57,7 +57,8 @@ def _train(args):
 
 def _sweep(args):
     from . import experiments
-    return experiments.sweep(args.table, args.profile, args.seeds, args.results, dataset=args.dataset,
+    results = experiments.results_path(args.profile, args.results)
+    return experiments.sweep(args.table, args.profile, args.seeds, results, dataset=args.dataset,
                              device=args.device, data_dir=args.data_dir, progress=not args.no_progress,
                              retry_failed=args.retry_failed, rerun_stale=args.rerun_stale, workers=args.workers,
                              address=args.address, cpus_per_run=args.cpus_per_run, gpus_per_run=args.gpus_per_run)
@@ -67,11 +68,14 @@ def _table(args):
     import pandas as pd
 
     from . import experiments, paper
-    df = experiments.table(args.table, args.results, args.profile, args.dataset)
+    if args.results is None and args.profile is None:
+        raise DmlvaeError("give --profile (reads results/PROFILE.jsonl) or --results FILE")
+    results = experiments.results_path(args.profile, args.results)
+    df = experiments.table(args.table, results, args.profile, args.dataset)
     if args.csv:
         df.to_csv(args.csv, index=False)
     print(paper.CAPTIONS[int(args.table)])
-    print("cells: ours (mean ± sd over seeds) (paper, ours - paper)")
+    print("cells: ours (mean ± sd over the n seeds) n=seeds (paper, ours - paper)")
     with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250,
                            "display.max_colwidth", 60):
         print(paper.layout(df).to_string())
@@ -113,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--table", required=True, help=f"one of {', '.join(map(str, TABLES))}")
     sw.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILES)} (default: quick)")
     sw.add_argument("--seeds", default=2, help="number of seeds, 0..K-1 (default: 2)")
-    sw.add_argument("--results", default="results/results.jsonl", help="results file (JSON lines)")
+    sw.add_argument("--results", default=None, help="results file (JSON lines; default: results/PROFILE.jsonl, "
+                                                     "the file the book reads)")
     sw.add_argument("--dataset", default=None, help="run the grid on this dataset instead (a stand-in)")
     sw.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N")
     sw.add_argument("--data-dir", default=None)
@@ -132,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tb = sub.add_parser("table", help="print our results beside the paper's, in the paper's layout")
     tb.add_argument("table", help=f"one of {', '.join(map(str, TABLES))}")
-    tb.add_argument("--results", default="results/results.jsonl")
+    tb.add_argument("--results", default=None, help="results file (default: results/PROFILE.jsonl)")
     tb.add_argument("--profile", default=None, help="restrict to one profile (needed when the file has several)")
     tb.add_argument("--dataset", default=None, help="only the rows on this dataset (when the file holds several)")
     tb.add_argument("--csv", default=None, help="also write the long-format comparison here")

@@ -294,12 +294,14 @@ def table_dataset(table, dataset: str | None = None, stand_in: str = "fashion-mn
     return None, None
 
 
-def sweep(table, profile: str = "quick", seeds=2, results="results/results.jsonl", dataset: str | None = None,
+def sweep(table, profile: str = "quick", seeds=2, results=None, dataset: str | None = None,
           device: str | None = None, data_dir: str | None = None, progress: bool = True,
           run_fn=None, retry_failed: bool = False, rerun_stale: bool = False, **backend) -> dict:
-    """Train the runs of paper ``table`` x ``seeds`` missing from ``results``; return counts. With
+    """Train the runs of paper ``table`` x ``seeds`` missing from ``results`` (default: results/PROFILE.jsonl,
+    the file the book reads); return counts. With
     ``retry_failed`` failed runs are trained again, with ``rerun_stale`` runs of another training-code version."""
     t = paper.validate_table(table)
+    results = results_path(profile, results)
     cfgs = configs(t, profile, seeds_arg(seeds), dataset, device, data_dir)
     check_dataset(t, dataset, data_dir)
     paper_dataset = {c["dataset"] for c in paper.grid(t)}.pop()

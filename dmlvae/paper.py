@@ -186,7 +186,8 @@ def layout(comparison: pd.DataFrame) -> pd.DataFrame:
     'ours (paper, diff)'."""
     df = comparison.copy()
     df["weight"] = [weight_label(r) for r in df.itertuples()]
-    df["cell"] = df.apply(lambda r: f"{r.ours} ({r.paper:.3f}" + (f", {r['diff']:+.3f})" if r.n_seeds else ")"),
+    df["cell"] = df.apply(lambda r: f"{r.ours}" + (f" n={r.n_seeds}" if r.n_seeds else "") + f" ({r.paper:.3f}"
+                          + (f", {r['diff']:+.3f})" if r.n_seeds else ")"),
                           axis=1)
     df["pl%"] = [f"{p:g}" for p in df.pl_pct]
     wide = df.pivot_table(index=["model", "pl%", "weight"], columns=["lsdim", "metric"], values="cell",

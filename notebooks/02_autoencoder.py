@@ -51,7 +51,7 @@ def show_table(t, table_dataset):
     cmp = experiments.table(t, results, profile)
     used = ", ".join(sorted(set(cmp.dataset_used) - {""}))
     display(Markdown(f"**{paper.CAPTIONS[t]}.** Ours: profile `{profile}`, seeds {seed_list}, dataset "
-                     f"`{used}`; cells: ours (paper, ours - paper)."))
+                     f"`{used}`; cells: ours (mean ± sd) n=seeds (paper, ours - paper)."))
     display(paper.styled_layout(cmp))
     return cmp
 

@@ -71,7 +71,7 @@ display(Markdown(paper.label_count_note(3, used, n_train_used)))
 experiments.sweep(3, profile, seeds, results, dataset=t3_dataset, device=device, progress=False, workers=workers)
 cmp3 = experiments.table(3, results, profile)
 display(Markdown(f"**{paper.CAPTIONS[3]}.** Ours: profile `{profile}`, seeds {seed_list}, dataset "
-                 f"`{cmp3.dataset_used.iloc[0]}`; cells: ours (paper, ours - paper)."))
+                 f"`{cmp3.dataset_used.iloc[0]}`; cells: ours (mean ± sd) n=seeds (paper, ours - paper)."))
 paper.styled_layout(cmp3)
 
 # %%

@@ -76,7 +76,7 @@ experiments.sweep(4, profile, seeds, results, dataset=dataset, device=device, pr
 cmp4 = experiments.table(4, results, profile)
 display(Markdown(f"**{paper.CAPTIONS[4]}.** Ours: profile `{profile}`, seeds {seed_list}, dataset "
                  f"`{cmp4.dataset_used.iloc[0]}`; probes fitted and scored by the `test-cv` protocol (the paper's "
-                 "'linear' column was likely scored on one 64-image batch); cells: ours (paper, ours - paper)."))
+                 "'linear' column was likely scored on one 64-image batch); cells: ours (mean ± sd) n=seeds (paper, ours - paper)."))
 paper.styled_layout(cmp4)
 
 # %%

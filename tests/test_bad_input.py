@@ -191,6 +191,8 @@ def test_sweep_and_table_bad_input(cli_error, tmp_path):
     assert "no rows on dataset 'mnist'" in cli_error("table", "1", "--results", r, "--dataset", "mnist")
     assert "no rows of Table 3" in cli_error("table", "3", "--results", r)
     assert "9" in cli_error("table", "9", "--results", r)
+    assert "give --profile" in cli_error("table", "1")
+    assert experiments.results_path("paper") == Path("results/paper.jsonl")
 
 
 def test_exploding_run_is_recorded_as_failed(tmp_path):

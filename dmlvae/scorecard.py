@@ -1,0 +1,192 @@
+"""The scorecard: each claim of the paper with a verdict and its evidence, from the results store.
+
+Evidence is a paired difference over seeds: runs that share a seed share the labelled subset, so
+``ours(A) - ours(B)`` is taken seed by seed, averaged over the cells a claim covers, and summarised by its mean
+and a 95% t-interval over seeds. A claim that "A beats B" is *reproduced* when the interval is above 0, *not
+reproduced* when it is below 0 or contains 0, and *partly* when it holds in some of the settings it names
+and not in others. "At chance" claims compare accuracy with 1 / number of classes (within ``CHANCE_BAND``).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import experiments
+
+PROTOCOLS = ("test-cv", "labelled-to-test")
+CHANCE_BAND = 0.05  # within 5 points of 1 / classes counts as chance
+SETTLED = 0.02      # a reconstruction loss changing less than 2 % over the last two epochs has converged
+
+
+def interval(values) -> dict:
+    """Mean, 95% t-interval and n of ``values`` (one per seed); one value gives no interval."""
+    v = np.asarray([x for x in values if x is not None and not math.isnan(x)], dtype=float)
+    n = len(v)
+    if n == 0:
+        return {"mean": float("nan"), "low": float("nan"), "high": float("nan"), "n": 0}
+    mean = float(v.mean())
+    if n == 1:
+        return {"mean": mean, "low": float("nan"), "high": float("nan"), "n": 1}
+    half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
+    return {"mean": mean, "low": mean - half, "high": mean + half, "n": n}
+
+
+def runs(results, grid, profile: str, protocol: str = "test-cv") -> pd.DataFrame:
+    """One row per ok run of ``grid``: its config fields, seed, kNN accuracy under ``protocol``, and the last
+    epoch's history values."""
+    out = []
+    for r in experiments.rows_for(results, grid, profile):
+        if r.get("status") != "ok":
+            continue
+        last = (r.get("history") or [{}])[-1]
+        out.append({**r["config"], "seed": r["seed"], "acc": experiments.metric(r, "knn_acc", protocol),
+                    "acc_sampled": experiments.metric(r, "knn_acc", "test-cv/sampled-z"),
+                    "embedding_norm": last.get("embedding_norm"), "stale": experiments.is_stale(r),
+                    "history": r.get("history") or [], "n_classes": _classes(r)})
+    return pd.DataFrame(out)
+
+
+def _classes(row) -> int:
+    return {"organamnist": 11}.get(row["config"]["dataset"], 10)
+
+
+def paired(frame: pd.DataFrame, a: dict, b: dict, over: dict | None = None) -> dict:
+    """Seed-paired ``acc(a) - acc(b)``: ``a`` and ``b`` select runs by column values; ``over`` restricts both
+    (e.g. pl_pct); per seed the differences of every matching cell pair (same pl_pct and lsdim) are averaged."""
+    f = frame
+    for k, v in (over or {}).items():
+        f = f[f[k].isin(v if isinstance(v, (list, tuple, set)) else [v])]
+    sel = lambda q: f[np.logical_and.reduce([f[k].isin(v if isinstance(v, (list, tuple, set)) else [v])  # noqa: E731
+                                             for k, v in q.items()])] if len(f) else f
+    fa, fb = sel(a), sel(b)
+    if not len(fa) or not len(fb):
+        return interval([])
+    base = fb.groupby(["pl_pct", "lsdim", "seed"])["acc"].mean()
+    per_seed = {}
+    for _, r in fa.iterrows():
+        k = (r.pl_pct, r.lsdim, r.seed)
+        if k in base.index and r.acc is not None:
+            per_seed.setdefault(r.seed, []).append(r.acc - base[k])
+    return interval([float(np.mean(v)) for v in per_seed.values()])
+
+
+def beats(ev: dict) -> str:
+    if ev["n"] < 2 or math.isnan(ev["low"]):
+        return "too few seeds"
+    return "reproduced" if ev["low"] > 0 else "not reproduced"
+
+
+def combine(verdicts) -> str:
+    v = [x for x in verdicts if x != "too few seeds"]
+    if not v:
+        return "too few seeds"
+    if all(x == "reproduced" for x in v):
+        return "reproduced"
+    if any(x == "reproduced" for x in v):
+        return "partly"
+    return "not reproduced"
+
+
+def fmt(ev: dict) -> str:
+    if ev["n"] == 0:
+        return "no runs"
+    if ev["n"] == 1:
+        return f"{ev['mean']:+.3f} (1 seed)"
+    return f"{ev['mean']:+.3f} [{ev['low']:+.3f}, {ev['high']:+.3f}] ({ev['n']} seeds)"
+
+
+def _claim(number, text, verdict, evidence, protocol):
+    return {"claim": number, "the paper says": text, "protocol": protocol, "verdict": verdict, "evidence": evidence}
+
+
+def claims(results, profile: str, protocol: str = "test-cv", protocol_free: bool = True) -> pd.DataFrame:
+    """Every claim of the paper with our verdict and evidence under ``protocol`` (the claims whose evidence
+    does not depend on the protocol only with ``protocol_free``)."""
+    out = []
+    dml, ae = {"model": "dml"}, {"model": "dml_autoencoder"}
+    for t in (1, 2):
+        f = runs(results, t, profile, protocol)
+        if not len(f):
+            continue
+        low = [paired(f, {**ae, "alpha": [0.25, 0.5, 0.75]}, dml, {"pl_pct": p}) for p in (0.01, 0.1)]
+        out.append(_claim(f"1 (Table {t})", "the DML autoencoder beats DML at 0.01 % and 0.1 % labels",
+                          combine(beats(e) for e in low),
+                          "; ".join(f"{p} %: {fmt(e)}" for p, e in zip((0.01, 0.1), low)), protocol))
+        high = paired(f, dml, {**ae, "alpha": [0.25, 0.5, 0.75]}, {"pl_pct": 10})
+        out.append(_claim(f"2 (Table {t})", "DML beats the DML autoencoder at 10 %", beats(high),
+                          f"DML - DML-AE at 10 %: {fmt(high)}", protocol))
+        ae1 = [paired(f, {**ae, "alpha": 1.0}, dml, {"pl_pct": p}) for p in (0.01, 0.1)]
+        lose = paired(f, dml, {**ae, "alpha": 1.0}, {"pl_pct": 10})
+        out.append(_claim(f"3 (Table {t})", "a plain autoencoder (alpha = 1) beats DML at 0.1 % or less, and loses "
+                          "at 10 %", combine([beats(e) for e in ae1] + [beats(lose)]),
+                          "; ".join(f"AE - DML at {p} %: {fmt(e)}" for p, e in zip((0.01, 0.1), ae1))
+                          + f"; DML - AE at 10 %: {fmt(lose)}", protocol))
+    f3 = runs(results, 3, profile, protocol)
+    if len(f3):
+        priors = f3[f3.model != "dml"]
+        chance = 1.0 / priors.n_classes.iloc[0] if len(priors) else 0.1
+        above = interval((priors.groupby("seed")["acc"].mean() - chance).tolist())
+        worst = priors.groupby(["model", "pl_pct", "lsdim", "alpha"])["acc"].mean().max() - chance
+        verdict = ("reproduced" if abs(above["mean"]) <= CHANCE_BAND and worst <= CHANCE_BAND
+                   else "partly" if abs(above["mean"]) <= CHANCE_BAND else "not reproduced")
+        sampled = interval((priors.groupby("seed")["acc_sampled"].mean() - chance).tolist())
+        out.append(_claim("4 (Table 3)", "DML with a unit or GMM prior is at chance everywhere", verdict,
+                          f"prior cells' mean accuracy on mu minus chance ({chance:.3f}): {fmt(above)}; the best "
+                          f"cell is {worst:+.3f} above chance; on a sampled z (test-cv): {fmt(sampled)}", protocol))
+    f5 = runs(results, "figure5", profile, protocol) if protocol_free else []
+    if len(f5):
+        unit = f5[f5.model == "dml_unit_prior"].embedding_norm.mean()
+        gmm = f5[(f5.model == "dml_gmm_prior") & (f5.kl == "correct")].embedding_norm.mean()
+        out.append(_claim("5 (Figure 5)", "the GMM-prior latents show no trace of the prior's components, and the "
+                          "unit prior shrinks the latents",
+                          "reproduced" if unit < 0.5 * gmm else "not reproduced",
+                          f"mean |mu|: unit prior {unit:.3f}, GMM prior {gmm:.3f} (the GMM prior has one mode: "
+                          "see proposal 2)", "any"))
+    fa = runs(results, "mvae-alternating", profile, protocol) if protocol_free else []
+    if len(fa):
+        parts, verdicts = [], []
+        for loss, g in fa[fa.model == "mvae"].groupby("loss"):
+            ev = interval((g.groupby("seed")["acc_sampled"].mean() - 0.1).tolist())
+            verdicts.append("reproduced" if abs(ev["mean"]) <= CHANCE_BAND else "not reproduced")
+            parts.append(f"{loss}: sampled-z accuracy minus chance {fmt(ev)}")
+        out.append(_claim("6 (alternating MVAE)", "the alternating MetricVAE is at chance with triplet, supervised "
+                          "contrastive and center loss", combine(verdicts), "; ".join(parts), "test-cv, sampled z"))
+    f4 = runs(results, 4, profile, protocol)
+    if len(f4):
+        mv = {"model": "mvae"}
+        by_dim = [paired(f4, {**mv, "gamma": [2.0, 5.0, 10.0]}, {**mv, "gamma": 0.0}, {"lsdim": d}) for d in (2, 5, 10)]
+        out.append(_claim("7 (Table 4)", "in the joint routine gamma > 0 beats gamma = 0, especially at low lsdim",
+                          combine(beats(e) for e in by_dim),
+                          "; ".join(f"lsdim {d}: {fmt(e)}" for d, e in zip((2, 5, 10), by_dim)), protocol))
+        ev = paired(f4, {"model": "dml"}, mv)
+        out.append(_claim("8 (Table 4)", "DML beats the joint MetricVAE", beats(ev), f"DML - MVAE: {fmt(ev)}", protocol))
+    f6 = runs(results, "figure6", profile, protocol) if protocol_free else []
+    if len(f6):
+        late = []
+        for _, r in f6.iterrows():
+            rec = [h.get("recon") for h in r.history if h.get("recon") is not None]
+            if len(rec) >= 3:
+                late.append((rec[-1] - rec[-3]) / abs(rec[-3]))
+        ev = interval(late)
+        settled = ev["n"] > 1 and abs(ev["low"]) < SETTLED and abs(ev["high"]) < SETTLED
+        out.append(_claim("9 (Figure 6)", "the MetricVAE's reconstruction loss does not converge",
+                          "not reproduced" if settled else "reproduced" if ev["n"] > 1 else "too few seeds",
+                          f"relative change of the reconstruction over the last two epochs, over runs: {fmt(ev)}; "
+                          f"a change within ±{SETTLED:.0%} counts as converged", "any"))
+    return pd.DataFrame(out)
+
+
+def table_agreement(cmp: pd.DataFrame) -> dict:
+    """Per table: the share of the paper's numbers inside our mean ± 2 sd, the mean |ours - paper|, and the
+    cells furthest from the paper (with the paper's note, where it has one)."""
+    have = cmp[cmp.n_seeds > 1]
+    inside = ((have.paper >= have.ours_mean - 2 * have.ours_sd) & (have.paper <= have.ours_mean + 2 * have.ours_sd))
+    far = cmp[cmp.n_seeds > 0].assign(gap=lambda d: (d["diff"]).abs()).nlargest(3, "gap")
+    return {"numbers": int(len(cmp)), "with 2+ seeds": int(len(have)),
+            "paper inside ours ± 2 sd": f"{inside.mean():.0%}" if len(have) else "-",
+            "mean |ours - paper|": round(float(cmp["diff"].abs().mean()), 3) if cmp.n_seeds.any() else None,
+            "furthest": "; ".join(f"{r.model} pl={r.pl_pct:g} lsdim={r.lsdim} {r.metric}: {r.ours} vs {r.paper:.3f}"
+                                  + (f" ({r.note})" if r.note else "") for r in far.itertuples())}

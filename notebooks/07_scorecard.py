@@ -1,0 +1,82 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Scorecard: what reproduced
+#
+# Each claim of the paper, our verdict, and the evidence: a difference between two models taken seed by seed
+# (runs with one seed share their labelled subset), averaged over the cells the claim covers, with a 95%
+# t-interval over the seeds. *Reproduced*: the interval is on the paper's side of 0 (or, for "at chance", the
+# accuracy is within 5 points of chance); *partly*: in some of the settings the claim names; *not
+# reproduced*: otherwise. Every verdict is computed by `dmlvae.scorecard` from the results store of the
+# profile named below, under two protocols: `test-cv` (probes cross-validated on the test latents, our
+# reading of the paper) and `labelled-to-test` (probes fitted on the labelled training images only).
+#
+# This page trains what the store lacks (the same runs as the other pages) and otherwise only reads.
+# Re-run it with `make book PARAMS="-p seeds 3"`, or
+# `papermill notebooks/07_scorecard.ipynb out.ipynb -p profile paper` (from `jupytext --to ipynb`).
+
+# %% tags=["parameters"]
+profile = "quick"            # smoke, quick or paper: whose results are scored
+seeds = 2                    # seeds 0..seeds-1 per configuration
+stand_in = "fashion-mnist"   # Tables 2 and 3's dataset when OrganAMNIST cannot be loaded
+device = None                # None: cuda when available, else cpu
+results = None               # results file; None: results/<profile>.jsonl
+workers = None               # None: train missing runs one by one; N: N at once on Ray workers
+
+# %%
+import pandas as pd
+from IPython.display import Markdown, display
+
+from dmlvae import experiments, grids, paper, parameters, scorecard
+
+parameters.check(profile=profile, seeds=seeds, stand_in=stand_in, device=device, results=results, workers=workers)
+pd.set_option("display.max_colwidth", None)
+results = experiments.results_path(profile, results)
+run = dict(progress=False, workers=workers)
+datasets = {}
+for t in paper.TABLES:
+    datasets[t] = experiments.table_dataset(t, None, stand_in)[0]
+    experiments.sweep(t, profile, seeds, results, dataset=datasets[t], device=device, **run)
+for name, params in (("figure5", {"dataset": datasets[3] or "organamnist"}), ("mvae-alternating", {}),
+                     ("figure6", {})):
+    cfgs = experiments.profile_configs(grids.cells(name, **params), profile, seeds, device=device)
+    experiments.run_configs(name, profile, cfgs, results, keep_latents=name == "figure5", **run)
+stand_ins = [f"Table {t}: `{d}`" for t, d in datasets.items() if d]
+display(Markdown(f"Profile `{profile}`, seeds {experiments.seeds_arg(seeds)}; results `{results}`. "
+                 + (f"Stand-in datasets (not comparable with the paper's numbers): {', '.join(stand_ins)}."
+                    if stand_ins else "")))
+
+# %% [markdown]
+# ## The claims
+
+# %%
+cards = pd.concat([scorecard.claims(results, profile, "test-cv"),
+                   scorecard.claims(results, profile, "labelled-to-test", protocol_free=False)])
+verdicts = cards.pivot_table(index=["claim", "the paper says"], columns="protocol", values="verdict",
+                             aggfunc="first", sort=False).fillna("")
+verdicts
+
+# %%
+differ = [c for c, g in cards[cards.protocol.isin(scorecard.PROTOCOLS)].groupby("claim") if g.verdict.nunique() > 1]
+display(Markdown("**Where the protocols disagree:** " + (", ".join(f"claim {c}" for c in differ) if differ
+                                                          else "nowhere.")))
+cards[["claim", "protocol", "verdict", "evidence"]].set_index(["claim", "protocol"])
+
+# %% [markdown]
+# ## Our numbers against the paper's, table by table
+# The share of the paper's numbers inside our mean ± 2 sd, the mean |ours - paper|, and the three numbers
+# furthest from the paper (with the paper's own note, where it has one). Each paper cell is a single run.
+
+# %%
+pd.DataFrame({f"Table {t}": scorecard.table_agreement(experiments.table(t, results, profile))
+              for t in paper.TABLES}).T

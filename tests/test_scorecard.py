@@ -1,0 +1,59 @@
+"""The scorecard's statistics and verdicts against hand computations and synthetic stores."""
+import math
+
+import pandas as pd
+import pytest
+
+from dmlvae import experiments, scorecard
+
+
+def test_interval_is_the_t_interval_by_hand():
+    ev = scorecard.interval([0.1, 0.3])
+    half = 12.706204736 * math.sqrt(0.02) / math.sqrt(2)  # t(0.975, 1 df) * sd / sqrt(n)
+    assert ev["mean"] == pytest.approx(0.2) and ev["n"] == 2
+    assert ev["low"] == pytest.approx(0.2 - half, rel=1e-6) and ev["high"] == pytest.approx(0.2 + half, rel=1e-6)
+    assert scorecard.interval([0.5])["n"] == 1 and math.isnan(scorecard.interval([0.5])["low"])
+    assert scorecard.interval([])["n"] == 0
+
+
+def test_paired_difference_pairs_by_seed_and_cell():
+    """B is A minus 0.02 in every seed, while seeds differ by 0.3: the paired interval is narrow and positive."""
+    rows = []
+    for seed in range(4):
+        for pl in (0.01, 0.1):
+            base = 0.3 * seed + pl
+            rows += [{"model": "dml_autoencoder", "alpha": 0.5, "pl_pct": pl, "lsdim": 2, "seed": seed, "acc": base},
+                     {"model": "dml", "alpha": 0.5, "pl_pct": pl, "lsdim": 2, "seed": seed, "acc": base - 0.02}]
+    f = pd.DataFrame(rows)
+    ev = scorecard.paired(f, {"model": "dml_autoencoder"}, {"model": "dml"})
+    assert ev["n"] == 4 and ev["mean"] == pytest.approx(0.02) and ev["low"] == pytest.approx(0.02)
+    assert scorecard.beats(ev) == "reproduced"
+    assert scorecard.beats(scorecard.paired(f, {"model": "dml"}, {"model": "dml_autoencoder"})) == "not reproduced"
+    assert scorecard.paired(f, {"model": "dml"}, {"model": "dml"}, {"pl_pct": 10})["n"] == 0
+
+
+def test_combine():
+    assert scorecard.combine(["reproduced", "reproduced"]) == "reproduced"
+    assert scorecard.combine(["reproduced", "not reproduced"]) == "partly"
+    assert scorecard.combine(["not reproduced", "too few seeds"]) == "not reproduced"
+    assert scorecard.combine(["too few seeds"]) == "too few seeds"
+
+
+def _fake(better_at_low: bool):
+    def run(cfg):
+        acc = 0.5 + 0.01 * cfg.seed
+        if cfg.model == "dml_autoencoder":
+            acc += (0.1 if cfg.pl_pct < 1 else -0.1) * (1 if better_at_low else -1)
+        m = {"knn_acc": acc, "knn_ami": 0.1}
+        return {"metrics": m, "metrics_by_protocol": {"test-cv": m, "labelled-to-test": m}, "history": []}
+    return run
+
+
+@pytest.mark.parametrize("better,verdicts", [(True, ("reproduced", "reproduced")),
+                                             (False, ("not reproduced", "not reproduced"))])
+def test_claims_one_and_two_follow_the_store(tmp_path, better, verdicts):
+    f = tmp_path / "r.jsonl"
+    experiments.sweep(1, "smoke", 3, f, dataset="digits", progress=False, run_fn=_fake(better))
+    cards = scorecard.claims(f, "smoke", "test-cv").set_index("claim")
+    assert (cards.loc["1 (Table 1)", "verdict"], cards.loc["2 (Table 1)", "verdict"]) == verdicts
+    assert "3 seeds" in cards.loc["1 (Table 1)", "evidence"]
