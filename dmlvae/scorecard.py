@@ -190,3 +190,14 @@ def table_agreement(cmp: pd.DataFrame) -> dict:
             "mean |ours - paper|": round(float(cmp["diff"].abs().mean()), 3) if cmp.n_seeds.any() else None,
             "furthest": "; ".join(f"{r.model} pl={r.pl_pct:g} lsdim={r.lsdim} {r.metric}: {r.ours} vs {r.paper:.3f}"
                                   + (f" ({r.note})" if r.note else "") for r in far.itertuples())}
+
+
+def verdict_table(cards: pd.DataFrame) -> pd.DataFrame:
+    """A row per claim, a column per protocol; a claim whose evidence does not depend on the protocol (e.g.
+    Figure 5's latent norms) shows its one verdict under both."""
+    rows = []
+    for _, c in cards.iterrows():
+        for p in (PROTOCOLS if c.protocol not in PROTOCOLS else (c.protocol,)):
+            rows.append({"claim": c.claim, "the paper says": c["the paper says"], "protocol": p, "verdict": c.verdict})
+    return pd.DataFrame(rows).pivot_table(index=["claim", "the paper says"], columns="protocol", values="verdict",
+                                          aggfunc="first", sort=False)[list(PROTOCOLS)].fillna("")

@@ -62,9 +62,7 @@ display(Markdown(f"Profile `{profile}`, seeds {experiments.seeds_arg(seeds)}; re
 # %%
 cards = pd.concat([scorecard.claims(results, profile, "test-cv"),
                    scorecard.claims(results, profile, "labelled-to-test", protocol_free=False)])
-verdicts = cards.pivot_table(index=["claim", "the paper says"], columns="protocol", values="verdict",
-                             aggfunc="first", sort=False).fillna("")
-verdicts
+scorecard.verdict_table(cards)
 
 # %%
 differ = [c for c, g in cards[cards.protocol.isin(scorecard.PROTOCOLS)].groupby("claim") if g.verdict.nunique() > 1]

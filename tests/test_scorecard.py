@@ -57,3 +57,14 @@ def test_claims_one_and_two_follow_the_store(tmp_path, better, verdicts):
     cards = scorecard.claims(f, "smoke", "test-cv").set_index("claim")
     assert (cards.loc["1 (Table 1)", "verdict"], cards.loc["2 (Table 1)", "verdict"]) == verdicts
     assert "3 seeds" in cards.loc["1 (Table 1)", "evidence"]
+
+
+def test_verdict_table_has_both_protocols_for_every_claim():
+    cards = pd.DataFrame([
+        {"claim": "1", "the paper says": "a", "protocol": "test-cv", "verdict": "reproduced"},
+        {"claim": "1", "the paper says": "a", "protocol": "labelled-to-test", "verdict": "partly"},
+        {"claim": "5", "the paper says": "b", "protocol": "any", "verdict": "not reproduced"}])
+    t = scorecard.verdict_table(cards)
+    assert list(t.columns) == list(scorecard.PROTOCOLS)
+    assert t.loc[("1", "a")].tolist() == ["reproduced", "partly"]
+    assert t.loc[("5", "b")].tolist() == ["not reproduced", "not reproduced"]
