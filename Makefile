@@ -15,7 +15,7 @@ QUIET  := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' ||
 PROFILE ?= quick
 PARAMS  ?=
 
-.PHONY: system venv test book book-html clean-book clean
+.PHONY: system venv test book book-html notebooks clean-book clean
 
 system:
 	@bash tools/system_deps.sh
@@ -54,6 +54,10 @@ $(MATHJAX): | system
 	cd $(@D) && npm pack mathjax@3.2.2 --silent >/dev/null && tar -xzf mathjax-3.2.2.tgz --strip-components=2 \
 	  package/es5/tex-mml-chtml.js package/es5/output/chtml package/es5/input package/es5/ui package/es5/a11y \
 	  && rm mathjax-3.2.2.tgz
+
+# re-sync each page's output-free .ipynb twin (what papermill, Jupyter and Colab open) with its jupytext source
+notebooks: $(STAMP)
+	$(VENV)/bin/jupytext --sync notebooks/*.py
 
 clean-book:
 	rm -rf _build book/generated

@@ -56,12 +56,38 @@ def _train(args):
 
 
 def _sweep(args):
-    from . import experiments
+    import yaml
+
+    from . import experiments, grids
     results = experiments.results_path(args.profile, args.results)
-    return experiments.sweep(args.table, args.profile, args.seeds, results, dataset=args.dataset,
-                             device=args.device, data_dir=args.data_dir, progress=not args.no_progress,
-                             retry_failed=args.retry_failed, rerun_stale=args.rerun_stale, workers=args.workers,
-                             address=args.address, cpus_per_run=args.cpus_per_run, gpus_per_run=args.gpus_per_run)
+    backend = dict(progress=not args.no_progress, retry_failed=args.retry_failed, rerun_stale=args.rerun_stale,
+                   workers=args.workers, address=args.address, cpus_per_run=args.cpus_per_run,
+                   gpus_per_run=args.gpus_per_run)
+    if (args.table is None) == (args.grid is None):
+        raise DmlvaeError(f"give exactly one of --table ({', '.join(map(str, paper_tables()))}) or --grid "
+                          f"({', '.join(grids.GRIDS)})")
+    if args.table is not None:
+        if args.grid_param:
+            raise DmlvaeError("--grid-param goes with --grid, not --table")
+        return experiments.sweep(args.table, args.profile, args.seeds, results, dataset=args.dataset,
+                                 device=args.device, data_dir=args.data_dir, **backend)
+    params = {}
+    for item in args.grid_param:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise DmlvaeError(f"--grid-param {item!r} is not KEY=VALUE")
+        params[key.replace("-", "_")] = yaml.safe_load(value)
+    if args.dataset is not None:
+        params["dataset"] = args.dataset
+    cells = grids.cells(args.grid, **params)
+    cfgs = experiments.profile_configs(cells, args.profile, args.seeds, device=args.device, data_dir=args.data_dir)
+    return experiments.run_configs(args.grid, args.profile, cfgs, results, keep_latents=args.grid == "figure5",
+                                   **backend)
+
+
+def paper_tables():
+    from .paper import TABLES
+    return TABLES
 
 
 def _table(args):
@@ -113,8 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .experiments import PROFILES
     from .paper import TABLES
-    sw = sub.add_parser("sweep", help="train the runs of a paper table missing from a results file")
-    sw.add_argument("--table", required=True, help=f"one of {', '.join(map(str, TABLES))}")
+    from .grids import GRIDS
+    sw = sub.add_parser("sweep", help="train the runs of a paper table, or of one of the book's grids, missing "
+                                      "from a results file")
+    sw.add_argument("--table", default=None, help=f"one of {', '.join(map(str, TABLES))}")
+    sw.add_argument("--grid", default=None, help=f"or one of the book's grids: {', '.join(GRIDS)}")
+    sw.add_argument("--grid-param", action="append", default=[], metavar="KEY=VALUE",
+                    help="a parameter of the grid (as its page takes it), e.g. alpha=0.66; repeatable")
     sw.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILES)} (default: quick)")
     sw.add_argument("--seeds", default=2, help="number of seeds, 0..K-1 (default: 2)")
     sw.add_argument("--results", default=None, help="results file (JSON lines; default: results/PROFILE.jsonl, "

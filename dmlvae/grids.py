@@ -62,10 +62,37 @@ def vae_calibration(dataset: str = "mnist", lsdim: int = 10, betas=CALIBRATION_B
             for recon in ("pixel-mean", "image-sum") for b in betas]
 
 
-GRIDS = {"figure5": figure5, "priors-ablation": priors_ablation, "mvae-alternating": mvae_alternating,
+BEYOND_CONTENDERS = (
+    ("DML (baseline)", {"model": "dml", "routine": "supervised"}),
+    ("DML autoencoder, alternating-epoch (paper)", {"model": "dml_autoencoder", "routine": "alternating-epoch"}),
+    ("DML autoencoder, alternating-batch", {"model": "dml_autoencoder", "routine": "alternating-batch"}),
+    ("DML autoencoder, joint", {"model": "dml_autoencoder", "routine": "joint"}),
+    ("MetricVAE, joint", {"model": "mvae", "routine": "joint"}),
+    ("MetricVAE, DML then GMM prior", {"model": "mvae", "routine": "dml-then-gmm"}),
+)
+
+
+def beyond(dataset: str = "mnist", lsdim: int = 10, alpha: float = 0.5, gamma: float = 1.0) -> list[dict]:
+    """The paper's future-work routines against DML at the three labelled percentages."""
+    return [{"dataset": dataset, "pl_pct": p, "lsdim": lsdim, "alpha": alpha, "gamma": gamma, **c}
+            for _, c in BEYOND_CONTENDERS for p in (0.01, 0.1, 10)]
+
+
+def contender(cfg) -> str:
+    """The name of a beyond-page contender from its config."""
+    return next(n for n, c in BEYOND_CONTENDERS if c["model"] == cfg.model and c["routine"] == cfg.routine)
+
+
+GRIDS = {"beyond": beyond, "figure5": figure5, "priors-ablation": priors_ablation, "mvae-alternating": mvae_alternating,
          "figure6": figure6, "vae-calibration": vae_calibration}
 
 
 def cells(name: str, **params) -> list[dict]:
-    """The cells of grid ``name`` with its page parameters."""
-    return GRIDS[choice("grid", name, GRIDS)](**params)
+    """The cells of grid ``name`` with its page parameters (an unknown one is named, with those allowed)."""
+    import inspect
+    fn = GRIDS[choice("grid", name, GRIDS)]
+    allowed = list(inspect.signature(fn).parameters)
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise DmlvaeError(f"grid {name!r} takes no parameter(s) {unknown}; allowed: {', '.join(allowed)}")
+    return fn(**params)

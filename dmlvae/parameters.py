@@ -95,3 +95,17 @@ def check(**params) -> dict:
     for name, value in params.items():
         check_one(name, value)
     return params
+
+
+def rerun_note(page: str, profile: str | None = None, seeds=None, commands=()) -> str:
+    """Markdown for the top of a page: the profile and seeds behind its numbers, and how to re-run it with
+    papermill, with `make book`, and (``commands``) the CLI commands that train its grids."""
+    lines = []
+    if profile is not None:
+        lines.append(f"**The numbers on this page** come from the `{profile}` profile with seeds "
+                     f"{experiments.seeds_arg(seeds)} (results in `results/{profile}.jsonl`).")
+    lines.append("**Re-run it:** `papermill notebooks/" + page + ".ipynb out.ipynb -p NAME VALUE` (any parameter "
+                 "below); the whole book: `make book PROFILE=paper PARAMS=\"-p seeds 3\"`.")
+    if commands:
+        lines.append("Its runs from the command line: " + "; ".join(f"`{c}`" for c in commands) + ".")
+    return "\n\n".join(lines)

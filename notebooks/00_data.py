@@ -1,9 +1,12 @@
 # ---
 # jupyter:
 #   jupytext:
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -33,10 +36,12 @@ per_class = 8               # sample images per class in the grid
 
 # %%
 import pandas as pd
+from IPython.display import Markdown, display
 
 from dmlvae import data, parameters, plots
 
 parameters.check(dataset=dataset, pl_pcts=pl_pcts, seed=seed, policy=policy, data_dir=data_dir, per_class=per_class)
+display(Markdown(parameters.rerun_note("00_data", None, None, [])))
 plots.setup()
 ds = data.load(dataset, data_dir=data_dir)
 pl_pcts = [data.validate_pl_pct(p) for p in pl_pcts]

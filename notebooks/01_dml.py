@@ -1,9 +1,12 @@
 # ---
 # jupyter:
 #   jupytext:
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -39,6 +42,7 @@ device = "auto"       # auto, cpu, cuda
 
 # %%
 import pandas as pd
+from IPython.display import Markdown, display
 import torch
 
 from dmlvae import data, evaluate, losses, parameters, plots
@@ -47,6 +51,7 @@ from dmlvae.train import run
 
 parameters.check(dataset=dataset, pl_pct=pl_pct, lsdim=lsdim, epochs=epochs, train_subset=train_subset,
                  test_subset=test_subset, seed=seed, device=device)
+display(Markdown(parameters.rerun_note("01_dml", None, None, [])))
 plots.setup()
 cfg = RunConfig(dataset=dataset, model="dml", pl_pct=pl_pct, lsdim=lsdim, epochs=epochs,
                 train_subset=train_subset, test_subset=test_subset, seed=seed, device=device)

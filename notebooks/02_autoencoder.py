@@ -1,9 +1,12 @@
 # ---
 # jupyter:
 #   jupytext:
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -32,7 +35,7 @@ device = None                # None: cuda when available, else cpu
 results = None               # results file; None: results/<profile>.jsonl
 workers = None               # None: train missing runs one by one; N: N at once on Ray workers
 
-# %%
+# %% tags=["hide-input"]
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -40,6 +43,10 @@ from dmlvae import data, experiments, paper, parameters, plots
 
 parameters.check(profile=profile, seeds=seeds, dataset=dataset, stand_in=stand_in, device=device,
                  results=results, workers=workers)
+display(Markdown(parameters.rerun_note("02_autoencoder", profile, seeds, [
+    f"python -m dmlvae sweep --table 1 --profile {profile} --seeds {seeds}",
+    f"python -m dmlvae sweep --table 2 --profile {profile} --seeds {seeds} --dataset fashion-mnist",
+])))
 plots.setup()
 results = experiments.results_path(profile, results)
 seed_list = experiments.seeds_arg(seeds)
@@ -59,19 +66,19 @@ def show_table(t, table_dataset):
 # %% [markdown]
 # ## Table 1: MNIST
 
-# %%
+# %% tags=["hide-input"]
 cmp1 = show_table(1, dataset)
 
-# %%
+# %% tags=["hide-input"]
 plots.metric_bars(cmp1, "knn_acc", "Table 1: kNN accuracy, ours (bars, ± sd) and the paper (diamonds)").show()
 
-# %%
+# %% tags=["hide-input"]
 plots.paper_vs_ours(cmp1, "Table 1: every reported number, ours against the paper").show()
 
 # %% [markdown]
 # ## Table 2: OrganAMNIST
 
-# %%
+# %% tags=["hide-input"]
 t2_dataset, note = experiments.table_dataset(2, dataset, stand_in)
 if note:
     display(Markdown(f"**Stand-in.** {note}"))
@@ -79,7 +86,7 @@ t2_used = t2_dataset or "organamnist"
 display(Markdown(paper.label_count_note(2, t2_used, len(data.load(t2_used).split("train")[1]))))
 cmp2 = show_table(2, t2_dataset)
 
-# %%
+# %% tags=["hide-input"]
 plots.metric_bars(cmp2, "knn_acc", f"Table 2 ({cmp2.dataset_used.iloc[0]}): kNN accuracy, ours and the paper").show()
 
 # %% [markdown]
@@ -90,7 +97,7 @@ plots.metric_bars(cmp2, "knn_acc", f"Table 2 ({cmp2.dataset_used.iloc[0]}): kNN 
 # - With the `quick` profile the models see a few thousand images for two epochs: compare the *pattern*
 #   across labelled percentages and $\alpha$, not the levels. `make book PROFILE=paper` runs the full grid.
 
-# %%
+# %% tags=["hide-input"]
 both = pd.concat([cmp1, cmp2])
 both = both[both.n_seeds > 0]
 pd.DataFrame({"numbers compared": both.groupby("table").size(),

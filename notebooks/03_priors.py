@@ -1,9 +1,12 @@
 # ---
 # jupyter:
 #   jupytext:
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -41,7 +44,7 @@ device = None                # None: cuda when available, else cpu
 results = None               # results file; None: results/<profile>.jsonl
 workers = None               # None: train missing runs one by one; N: N at once on Ray workers
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 import pandas as pd
 import torch
@@ -59,12 +62,19 @@ t3_dataset, note = experiments.table_dataset(3, dataset, stand_in)
 used = t3_dataset or "organamnist"
 fig5_cells = grids.cells("figure5", dataset=used, alpha=figure_alpha)  # checks figure_alpha before any run
 n_train_used = len(data.load(used).split("train")[1])
+display(Markdown(parameters.rerun_note("03_priors", profile, seeds, [
+    f"python -m dmlvae sweep --table 3 --profile {profile} --seeds {seeds} --dataset {used}",
+    f"python -m dmlvae sweep --grid priors-ablation --dataset {used} --grid-param alpha={figure_alpha} "
+    f"--profile {profile} --seeds {seeds}",
+    f"python -m dmlvae sweep --grid figure5 --dataset {used} --grid-param alpha={figure_alpha} "
+    f"--profile {profile} --seeds {seeds}",
+])))
 
 
 # %% [markdown]
 # ## Table 3
 
-# %%
+# %% tags=["hide-input"]
 if note:
     display(Markdown(f"**Stand-in.** {note}"))
 display(Markdown(paper.label_count_note(3, used, n_train_used)))
@@ -74,7 +84,7 @@ display(Markdown(f"**{paper.CAPTIONS[3]}.** Ours: profile `{profile}`, seeds {se
                  f"`{cmp3.dataset_used.iloc[0]}`; cells: ours (mean ± sd) n=seeds (paper, ours - paper)."))
 paper.styled_layout(cmp3)
 
-# %%
+# %% tags=["hide-input"]
 plots.metric_bars(cmp3[cmp3.model != "dml"], "knn_acc",
                   "Table 3: kNN accuracy of the prior models, ours and the paper").show()
 
@@ -84,7 +94,7 @@ plots.metric_bars(cmp3[cmp3.model != "dml"], "knn_acc",
 # both ways (kNN, `test-cv`). If the sampled $z$ is much worse, sampling noise, not the embedding,
 # explains chance-level numbers.
 
-# %%
+# %% tags=["hide-input"]
 rows3 = experiments.rows_for(results, 3, profile)
 rows3 = [r for r in rows3 if r["status"] == "ok" and r["config"]["model"] != "dml"]
 frame = pd.DataFrame([{"model": r["config"]["model"], "lsdim": r["config"]["lsdim"], "seed": r["seed"],
@@ -108,7 +118,7 @@ frame.groupby(["model", "lsdim"]).agg(**{"kNN acc, mu": ("mu", paper.mean_sd),
 # Both priors, at one cell of Table 3 (10 % labels, `lsdim` 4, the alpha above), each combination; kNN
 # accuracy under `test-cv` on $\mu$ and on a sampled $z$, mean ± sd over the seeds.
 
-# %%
+# %% tags=["hide-input"]
 ablation = experiments.profile_configs(grids.cells("priors-ablation", dataset=used, alpha=figure_alpha), profile,
                                        seeds, device=device)
 experiments.run_configs("priors-ablation", profile, ablation, results, progress=False, workers=workers)
@@ -140,7 +150,7 @@ if len(ab):
 # ($\mu$) are drawn with the prior's components (crosses: the four GMM means; dotted circles: one and two
 # standard deviations of $\mathcal N(0, I)$).
 
-# %%
+# %% tags=["hide-input"]
 fig5 = experiments.profile_configs(fig5_cells, profile, seeds, device=device)
 experiments.run_configs("figure5", profile, fig5, results, progress=False, keep_latents=True, workers=workers)
 rows5 = experiments.rows_for(results, "figure5", profile, fig5)
@@ -152,7 +162,7 @@ pd.DataFrame([{"model": r["config"]["model"], "kl": r["config"]["kl"], "seed": r
                "mean |mu|": r["history"][-1].get("embedding_norm") if r.get("history") else None,
                "reason": r["reason"]} for r in rows5]).round(3)
 
-# %%
+# %% tags=["hide-input"]
 names = data.load(used).class_names
 ok = {r["key"] for r in rows5 if r["status"] == "ok"}
 for cfg in fig5:

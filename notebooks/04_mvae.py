@@ -1,9 +1,12 @@
 # ---
 # jupyter:
 #   jupytext:
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -29,7 +32,7 @@ results = None        # results file; None: results/<profile>.jsonl
 workers = None               # None: train missing runs one by one; N: N at once on Ray workers
 figure6_epochs = 10   # epochs of the Figure 6 runs (the reconstruction loss per epoch)
 
-# %%
+# %% tags=["hide-input"]
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -41,6 +44,12 @@ plots.setup()
 results = experiments.results_path(profile, results)
 seed_list = experiments.seeds_arg(seeds)
 the_dataset = dataset or "mnist"
+display(Markdown(parameters.rerun_note("04_mvae", profile, seeds, [
+    f"python -m dmlvae sweep --grid mvae-alternating --dataset {the_dataset} --profile {profile} --seeds {seeds}",
+    f"python -m dmlvae sweep --table 4 --profile {profile} --seeds {seeds}",
+    f"python -m dmlvae sweep --grid figure6 --dataset {the_dataset} --grid-param "
+    f" epochs={figure6_epochs} --profile {profile} --seeds {seeds}",
+])))
 
 
 
@@ -51,7 +60,7 @@ the_dataset = dataset or "mnist"
 # percentages; $\alpha = 0.5$, `lsdim` 10. The paper reports all of them at chance. kNN accuracy,
 # `test-cv`, mean ± sd over the seeds.
 
-# %%
+# %% tags=["hide-input"]
 alt = experiments.profile_configs(grids.cells("mvae-alternating", dataset=the_dataset), profile, seeds,
                                   device=device)
 experiments.run_configs("mvae-alternating", profile, alt, results, progress=False, workers=workers)
@@ -71,15 +80,16 @@ table_alt
 # %% [markdown]
 # ## Table 4: the joint routine on fully labelled MNIST
 
-# %%
+# %% tags=["hide-input"]
 experiments.sweep(4, profile, seeds, results, dataset=dataset, device=device, progress=False, workers=workers)
 cmp4 = experiments.table(4, results, profile)
 display(Markdown(f"**{paper.CAPTIONS[4]}.** Ours: profile `{profile}`, seeds {seed_list}, dataset "
                  f"`{cmp4.dataset_used.iloc[0]}`; probes fitted and scored by the `test-cv` protocol (the paper's "
-                 "'linear' column was likely scored on one 64-image batch); cells: ours (mean ± sd) n=seeds (paper, ours - paper)."))
+                 "'linear' column was likely scored on one 64-image batch); cells: ours (mean ± sd) n=seeds "
+                 "(paper, ours - paper)."))
 paper.styled_layout(cmp4)
 
-# %%
+# %% tags=["hide-input"]
 plots.paper_vs_ours(cmp4, "Table 4: every reported accuracy, ours against the paper").show()
 
 # %% [markdown]
@@ -88,7 +98,7 @@ plots.paper_vs_ours(cmp4, "Table 4: every reported accuracy, ours against the pa
 # squared reconstruction error summed over each image (the MetricVAE's `recon="image-sum"`, see the
 # assumptions page), on the unlabelled batches, averaged over each epoch.
 
-# %%
+# %% tags=["hide-input"]
 fig6 = experiments.profile_configs(grids.cells("figure6", dataset=the_dataset, epochs=figure6_epochs), profile,
                                    seeds, device=device)
 experiments.run_configs("figure6", profile, fig6, results, progress=False, workers=workers)
@@ -97,6 +107,6 @@ plots.history_lines(rows6, "recon", f"Figure 6: reconstruction loss per epoch (M
                     label=lambda r: f"gamma={r['config']['gamma']:g}, seed {r['seed']}",
                     yaxis="squared error per image").show()
 
-# %%
+# %% tags=["hide-input"]
 plots.history_lines(rows6, "kl", "KL to the VampPrior per epoch (same runs)",
                     label=lambda r: f"gamma={r['config']['gamma']:g}, seed {r['seed']}").show()

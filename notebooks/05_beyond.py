@@ -1,9 +1,12 @@
 # ---
 # jupyter:
 #   jupytext:
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -36,34 +39,25 @@ lsdim = 10            # embedding dimension of every model here
 alpha = 0.5           # weight of L_U in the alternating routines
 gamma = 1.0           # weight of L_S in the joint routines
 
-# %%
+# %% tags=["hide-input"]
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import experiments, paper, parameters, plots
+from dmlvae import experiments, grids, paper, parameters, plots
 
 parameters.check(profile=profile, seeds=seeds, dataset=dataset, device=device, results=results,
                  workers=workers, lsdim=lsdim, alpha=alpha, gamma=gamma)
+display(Markdown(parameters.rerun_note("05_beyond", profile, seeds, [
+    f"python -m dmlvae sweep --grid beyond --grid-param lsdim={lsdim} --grid-param alpha={alpha} "
+    f"--grid-param gamma={gamma} --profile {profile} --seeds {seeds}",
+])))
 plots.setup()
 results = experiments.results_path(profile, results)
 seed_list = experiments.seeds_arg(seeds)
-contenders = [
-    ("DML (baseline)", {"model": "dml", "routine": "supervised"}),
-    ("DML autoencoder, alternating-epoch (paper)",
-     {"model": "dml_autoencoder", "routine": "alternating-epoch"}),
-    ("DML autoencoder, alternating-batch", {"model": "dml_autoencoder", "routine": "alternating-batch"}),
-    ("DML autoencoder, joint", {"model": "dml_autoencoder", "routine": "joint"}),
-    ("MetricVAE, joint", {"model": "mvae", "routine": "joint"}),
-    ("MetricVAE, DML then GMM prior", {"model": "mvae", "routine": "dml-then-gmm"}),
-]
-cells, names = [], {}
-for name, c in contenders:
-    for p in (0.01, 0.1, 10):
-        cell = {"dataset": dataset or "mnist", "pl_pct": p, "lsdim": lsdim, "alpha": alpha, "gamma": gamma, **c}
-        cells.append(cell)
-cfgs = experiments.profile_configs(cells, profile, seeds, device=device)
-for cfg in cfgs:
-    names[cfg.key()] = next(n for n, c in contenders if c["model"] == cfg.model and c["routine"] == cfg.routine)
+cfgs = experiments.profile_configs(grids.cells("beyond", dataset=dataset or "mnist", lsdim=lsdim, alpha=alpha,
+                                               gamma=gamma), profile, seeds, device=device)
+names = {cfg.key(): grids.contender(cfg) for cfg in cfgs}
+contenders = grids.BEYOND_CONTENDERS
 experiments.run_configs("beyond", profile, cfgs, results, progress=False, workers=workers)
 rows = experiments.rows_for(results, "beyond", profile, cfgs)
 frame = pd.DataFrame([{"contender": names[r["key"]], "pl_pct": r["config"]["pl_pct"], "seed": r["seed"],
@@ -91,7 +85,7 @@ for protocol in ("test-cv", "labelled-to-test"):
 # Each contender minus DML with the same seed, labelled subset and protocol (`test-cv`), mean ± sd over
 # seeds: a positive number means the VAE component helped.
 
-# %%
+# %% tags=["hide-input"]
 base = ok[ok.contender == order[0]].set_index(["pl_pct", "seed"])["test-cv"]
 diff = ok[ok.contender != order[0]].copy()
 diff["minus DML"] = [row["test-cv"] - base.get((row.pl_pct, row.seed), float("nan"))
@@ -99,7 +93,7 @@ diff["minus DML"] = [row["test-cv"] - base.get((row.pl_pct, row.seed), float("na
 diff.pivot_table(index="contender", columns="pl_pct", values="minus DML",
                  aggfunc=paper.mean_sd).reindex(order[1:])
 
-# %%
+# %% tags=["hide-input"]
 import plotly.express as px
 
 summary = ok.groupby(["contender", "pl_pct"], sort=False)["test-cv"].agg(["mean", "std"]).reset_index()

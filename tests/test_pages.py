@@ -58,3 +58,15 @@ def test_built_book_pages(driver, tmp_path):
     assert pages
     for page in pages:
         assert check_pages.problems(check_pages.check_page(driver, page)) == []
+
+
+@pytest.mark.skipif(not (ROOT / "_build" / "html" / "intro.html").exists(), reason="book not built")
+def test_built_pages_offer_their_notebook_and_hide_bookkeeping_code():
+    html = ROOT / "_build" / "html"
+    for page in sorted((ROOT / "notebooks").glob("*.py")):
+        text = (html / "generated" / f"{page.stem}.html").read_text()
+        assert f'href="../_sources/generated/{page.stem}.ipynb"' in text, page.stem  # the download button
+        assert (html / "_sources" / "generated" / f"{page.stem}.ipynb").exists()
+        assert "Re-run it:" in text and ">papermill<" in text, page.stem
+    for page in ("02_autoencoder", "07_scorecard"):  # result pages read like a paper: code behind a toggle
+        assert "tag_hide-input" in (html / "generated" / f"{page}.html").read_text()
