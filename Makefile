@@ -15,7 +15,7 @@ QUIET  := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' ||
 PROFILE ?= quick
 PARAMS  ?=
 
-.PHONY: system venv test book book-html notebooks clean-book clean
+.PHONY: system venv test book book-html notebooks publish clean-book clean
 
 system:
 	@bash tools/system_deps.sh
@@ -58,6 +58,10 @@ $(MATHJAX): | system
 # re-sync each page's output-free .ipynb twin (what papermill, Jupyter and Colab open) with its jupytext source
 notebooks: $(STAMP)
 	$(VENV)/bin/jupytext --sync notebooks/*.py
+
+# the built book onto the gh-pages branch (pushed when the repository has a remote) + an offline archive
+publish: $(STAMP)
+	$(PY) tools/publish.py
 
 clean-book:
 	rm -rf _build book/generated
