@@ -78,6 +78,7 @@ VALIDATORS = {
     "policy": lambda n, v: choice(n, v, data.POLICIES),
     "per_class": _int(1, 100),
     "train_subset": _subset,
+    "generated": lambda n, v: str(v),
     "workers": lambda n, v: None if v is None else number(n, v, low=1, high=1024, integer=True),
     "test_subset": _subset,
 }
