@@ -103,3 +103,90 @@ both = both[both.n_seeds > 0]
 pd.DataFrame({"numbers compared": both.groupby("table").size(),
               "mean |ours - paper|": both.groupby("table")["diff"].apply(lambda d: d.abs().mean()).round(3),
               "ours above paper": both.groupby("table")["diff"].apply(lambda d: int((d > 0).sum()))})
+
+# %% [markdown]
+# ## Exercises
+# Each exercise has a cell to fill in and a check that says whether the answer is right; the solutions are
+# behind the toggles (and the test suite runs every one of them).
+
+# %% [markdown]
+# ```{exercise} Batch-hard mining
+# :label: ex-batch-hard
+#
+# The triplet loss on this page averages over *all* valid triplets. Write `batch_hard(z, y, margin)`: for each
+# anchor, its farthest positive and its nearest negative, `relu(d(a, p) - d(a, n) + margin)`, averaged over the
+# anchors that have both (Euclidean distances, `torch.cdist`). The check compares it with
+# `losses.triplet_loss(z, y, margin, mining="hard")` on random batches.
+# ```
+
+# %%
+import torch
+
+
+def batch_hard(z, y, margin):
+    """Your answer: return the batch-hard triplet loss (a number or a 0-d tensor)."""
+    return None
+
+
+from dmlvae import exercises
+
+exercises.check_batch_hard(batch_hard);
+
+# %% [markdown]
+# ```{solution-start} ex-batch-hard
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+import torch
+from dmlvae import exercises
+
+
+def batch_hard(z, y, margin):
+    d = torch.cdist(z, z)
+    same = y[:, None] == y[None, :]
+    pos = same & ~torch.eye(len(y), dtype=torch.bool)
+    neg = ~same
+    has = pos.any(1) & neg.any(1)
+    hardest_pos = d.masked_fill(~pos, float("-inf")).amax(1)
+    hardest_neg = d.masked_fill(~neg, float("inf")).amin(1)
+    return torch.relu(hardest_pos - hardest_neg + margin)[has].mean()
+
+exercises.check_batch_hard(batch_hard);
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} Predict, then measure: alpha = 1
+# :label: ex-alpha-one
+#
+# At `alpha = 1` the DML autoencoder's loss is `(1 - alpha) L_S + alpha L_U`. Predict: if every training label
+# is shuffled, are the learned latents the `"same"` or `"different"`? Set `prediction`, run the check, then
+# measure it: train `RunConfig(dataset="digits", model="dml_autoencoder", alpha=1.0, epochs=2)` twice with
+# `dmlvae.train.run`, shuffling `y` in between (the test suite does exactly this).
+# ```
+
+# %%
+prediction = None  # your answer: "same" or "different"
+
+from dmlvae import exercises
+
+exercises.check_alpha_one(prediction);
+
+# %% [markdown]
+# ```{solution-start} ex-alpha-one
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+from dmlvae import exercises
+
+prediction = "same"  # (1 - alpha) = 0: the metric loss, the only reader of labels, has weight 0
+
+exercises.check_alpha_one(prediction);
+
+# %% [markdown]
+# ```{solution-end}
+# ```

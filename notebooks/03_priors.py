@@ -201,3 +201,100 @@ display(Markdown(f"Check on 2,000 random points in 4-D: the largest difference b
                  + ", ".join(f"logvar {lv:g} (s = {np.exp(lv / 2):.2f}): {priors.pair_modes(lv)}"
                              for lv in (1.0, 0.0, -1.0)) + "."))
 plots.prior_pairs((1.0, 0.0, -1.0), "One factor of the hypercube GMM prior: the paper's logvar 1 has one mode").show()
+
+# %% [markdown]
+# ## Exercises
+# Each exercise has a cell to fill in and a check that says whether the answer is right; the solutions are
+# behind the toggles (and the test suite runs every one of them).
+
+# %% [markdown]
+# ```{exercise} Explain Figure 5 from the shape of the prior
+# :label: ex-pair-modes
+#
+# Each factor of the hypercube GMM prior is `1/2 N(-1, s^2) + 1/2 N(+1, s^2)` with `s^2 = exp(logvar)`. Write
+# `modes(logvar)`, the number of its modes (count the local maxima of its density on a fine grid, or use the
+# closed form). How many has the paper's `logvar = 1`? What does that say about Figure 5's "clusters"?
+# ```
+
+# %%
+import numpy as np
+
+
+def modes(logvar):
+    """Your answer: the number of modes (1 or 2)."""
+    return None
+
+
+from dmlvae import exercises
+
+exercises.check_pair_modes(modes);
+
+# %% [markdown]
+# ```{solution-start} ex-pair-modes
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+import numpy as np
+from dmlvae import exercises
+
+
+def modes(logvar):
+    s = np.exp(0.5 * logvar)
+    t = np.linspace(-6, 6, 24001)
+    p = np.exp(-0.5 * ((t + 1) / s) ** 2) + np.exp(-0.5 * ((t - 1) / s) ** 2)
+    return int(np.sum((p[1:-1] > p[:-2]) & (p[1:-1] >= p[2:])))
+
+exercises.check_pair_modes(modes);
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} The Monte-Carlo KL, done right
+# :label: ex-mc-kl
+#
+# Write `mc_kl(z, mu, logvar, means, logvar_prior)`: for samples `z ~ q(z|x) = N(mu, exp(logvar))`, the mean over
+# the batch of `log q(z|x) - log p(z)`, with full normal log-densities and `p` the equal-weight mixture of
+# `N(means_k, exp(logvar_prior) I)` (a log-sum-exp over components). Compare with Algorithm 4 as printed.
+# ```
+
+# %%
+import math
+import torch
+
+
+def mc_kl(z, mu, logvar, means, logvar_prior):
+    """Your answer: a number or a 0-d tensor."""
+    return None
+
+
+from dmlvae import exercises
+
+exercises.check_mc_kl(mc_kl);
+
+# %% [markdown]
+# ```{solution-start} ex-mc-kl
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+import math
+import torch
+from dmlvae import exercises
+
+
+def mc_kl(z, mu, logvar, means, logvar_prior):
+    log_q = -0.5 * (math.log(2 * math.pi) + logvar + (z - mu) ** 2 / logvar.exp()).sum(-1)
+    d = z.shape[-1]
+    sq = ((z[:, None, :] - means[None]) ** 2).sum(-1)
+    comp = -0.5 * (d * math.log(2 * math.pi) + d * logvar_prior + sq / math.exp(logvar_prior))
+    log_p = torch.logsumexp(comp, dim=1) - math.log(len(means))
+    return (log_q - log_p).mean()
+
+exercises.check_mc_kl(mc_kl);
+
+# %% [markdown]
+# ```{solution-end}
+# ```

@@ -110,3 +110,82 @@ plots.history_lines(rows6, "recon", f"Figure 6: reconstruction loss per epoch (M
 # %% tags=["hide-input"]
 plots.history_lines(rows6, "kl", "KL to the VampPrior per epoch (same runs)",
                     label=lambda r: f"gamma={r['config']['gamma']:g}, seed {r['seed']}").show()
+
+# %% [markdown]
+# ## Exercises
+# Each exercise has a cell to fill in and a check that says whether the answer is right; the solutions are
+# behind the toggles (and the test suite runs every one of them).
+
+# %% [markdown]
+# ```{exercise} Per pixel or per image?
+# :label: ex-image-sum
+#
+# Write `image_sum(x_hat, x)`: the squared reconstruction error summed over each image's pixels, averaged over
+# the batch. By what factor does it differ from PyTorch's `MSELoss()` on 28x28 images, and why does that
+# decide whether the gamma = 0 MetricVAE is a VAE at all (see the assumptions page)?
+# ```
+
+# %%
+def image_sum(x_hat, x):
+    """Your answer: a number or a 0-d tensor."""
+    return None
+
+
+from dmlvae import exercises
+
+exercises.check_image_sum(image_sum);
+
+# %% [markdown]
+# ```{solution-start} ex-image-sum
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+from dmlvae import exercises
+
+
+def image_sum(x_hat, x):
+    return ((x_hat - x) ** 2).flatten(1).sum(1).mean()
+
+exercises.check_image_sum(image_sum);
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} What a collapsed posterior costs
+# :label: ex-unit-kl
+#
+# Write `unit_kl(mu, logvar)`: the closed-form KL of `N(mu, exp(logvar))` from `N(0, I)`, summed over
+# dimensions and averaged over the batch. What is it when the encoder ignores its input (`mu = 0`,
+# `logvar = 0`)? Why can a strong KL weight make that the cheapest solution?
+# ```
+
+# %%
+def unit_kl(mu, logvar):
+    """Your answer: a number or a 0-d tensor."""
+    return None
+
+
+from dmlvae import exercises
+
+exercises.check_unit_kl(unit_kl);
+
+# %% [markdown]
+# ```{solution-start} ex-unit-kl
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+from dmlvae import exercises
+
+
+def unit_kl(mu, logvar):
+    return (0.5 * (mu ** 2 + logvar.exp() - 1 - logvar)).sum(-1).mean()
+
+exercises.check_unit_kl(unit_kl);
+
+# %% [markdown]
+# ```{solution-end}
+# ```
