@@ -474,3 +474,30 @@ def table(table, results, profile: str | None = None, dataset: str | None = None
     if not (df.table == t).any():
         raise DmlvaeError(f"{results} holds no rows of Table {t}; run `python -m dmlvae sweep --table {t}` first")
     return paper.compare(t, df)
+
+
+# the two latents of a Gaussian encoder, kNN under test-cv: the columns most pages show
+MU_AND_Z = {"mu": ("knn_acc", None), "sampled z": ("knn_acc", "test-cv/sampled-z")}
+
+
+def flatten(rows, fields=(), metrics=None, last=None, keep=()) -> pd.DataFrame:
+    """One row per stored run, for a page's table: the named config ``fields``, the seed and status, each
+    ``metrics`` column (name -> (metric, protocol or None for the run's own)), the last epoch's history values
+    (``last``: column name -> history key), and top-level row ``keep`` keys (e.g. reason, n_labelled)."""
+    out = []
+    for r in rows:
+        rec = {f: r["config"].get(f) for f in fields}
+        rec.update(seed=r["seed"], status=r.get("status"))
+        for name, (metric_name, protocol) in (metrics or {}).items():
+            rec[name] = metric(r, metric_name, protocol)
+        history = r.get("history") or [{}]
+        rec.update({name: history[-1].get(key) for name, key in (last or {}).items()})
+        rec.update({k: r.get(k) for k in keep})
+        out.append(rec)
+    return pd.DataFrame(out)
+
+
+def summary(frame: pd.DataFrame, by, columns) -> pd.DataFrame:
+    """``columns`` of ``frame`` as mean ± sd over the seeds of each ``by`` group, with the number of runs."""
+    return frame.groupby(list(by), sort=False).agg(**{c: (c, paper.mean_sd) for c in columns},
+                                                   runs=("seed", "size"))

@@ -174,6 +174,14 @@ def compare(table, results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def caption(table, cmp: pd.DataFrame, profile: str, seeds, note: str = "") -> str:
+    """The Markdown caption of a comparison table on the pages: the paper's caption, our profile, seeds and
+    dataset, and how to read a cell."""
+    used = ", ".join(sorted(set(cmp.dataset_used) - {""})) or "-"
+    return (f"**{CAPTIONS[validate_table(table)]}.** Ours: profile `{profile}`, seeds {list(seeds)}, dataset "
+            f"`{used}`{note}; cells: ours (mean ± sd) n=seeds (paper, ours - paper).")
+
+
 def weight_label(row) -> str:
     """'gamma=G' for joint-routine cells, 'alpha=A' for alternating ones, '-' for DML."""
     if not pd.isna(row.gamma):

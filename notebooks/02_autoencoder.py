@@ -56,10 +56,7 @@ def show_table(t, table_dataset):
     experiments.sweep(t, profile, seeds, results, dataset=table_dataset, device=device, progress=False,
                       workers=workers)
     cmp = experiments.table(t, results, profile)
-    used = ", ".join(sorted(set(cmp.dataset_used) - {""}))
-    display(Markdown(f"**{paper.CAPTIONS[t]}.** Ours: profile `{profile}`, seeds {seed_list}, dataset "
-                     f"`{used}`; cells: ours (mean ± sd) n=seeds (paper, ours - paper)."))
-    display(paper.styled_layout(cmp))
+    display(Markdown(paper.caption(t, cmp, profile, seed_list)), paper.styled_layout(cmp))
     return cmp
 
 

@@ -80,8 +80,7 @@ if note:
 display(Markdown(paper.label_count_note(3, used, n_train_used)))
 experiments.sweep(3, profile, seeds, results, dataset=t3_dataset, device=device, progress=False, workers=workers)
 cmp3 = experiments.table(3, results, profile)
-display(Markdown(f"**{paper.CAPTIONS[3]}.** Ours: profile `{profile}`, seeds {seed_list}, dataset "
-                 f"`{cmp3.dataset_used.iloc[0]}`; cells: ours (mean ± sd) n=seeds (paper, ours - paper)."))
+display(Markdown(paper.caption(3, cmp3, profile, seed_list)))
 paper.styled_layout(cmp3)
 
 # %% tags=["hide-input"]
@@ -97,12 +96,8 @@ plots.metric_bars(cmp3[cmp3.model != "dml"], "knn_acc",
 # %% tags=["hide-input"]
 rows3 = experiments.rows_for(results, 3, profile)
 rows3 = [r for r in rows3 if r["status"] == "ok" and r["config"]["model"] != "dml"]
-frame = pd.DataFrame([{"model": r["config"]["model"], "lsdim": r["config"]["lsdim"], "seed": r["seed"],
-                       "mu": experiments.metric(r, "knn_acc"),
-                       "sampled z": experiments.metric(r, "knn_acc", "test-cv/sampled-z")} for r in rows3])
-frame.groupby(["model", "lsdim"]).agg(**{"kNN acc, mu": ("mu", paper.mean_sd),
-                                         "kNN acc, sampled z": ("sampled z", paper.mean_sd),
-                                         "runs": ("seed", "size")})
+frame = experiments.flatten(rows3, ["model", "lsdim"], experiments.MU_AND_Z)
+experiments.summary(frame, ["model", "lsdim"], ["mu", "sampled z"])
 
 # %% [markdown]
 # ## The metric loss on the sampled z, and the alternating order
@@ -123,15 +118,11 @@ ablation = experiments.profile_configs(grids.cells("priors-ablation", dataset=us
                                        seeds, device=device)
 experiments.run_configs("priors-ablation", profile, ablation, results, progress=False, workers=workers)
 rows_ab = experiments.rows_for(results, "priors-ablation", profile, ablation)
-ab = pd.DataFrame([{"model": r["config"]["model"], "metric on": r["config"]["metric_on"],
-                    "first phase": r["config"]["alternate_first"], "seed": r["seed"],
-                    "last phase": (r.get("history") or [{}])[-1].get("phase"),
-                    "mu": experiments.metric(r, "knn_acc"),
-                    "sampled z": experiments.metric(r, "knn_acc", "test-cv/sampled-z")} for r in rows_ab])
-display(Markdown(f"Dataset `{used}`, profile `{profile}`, seeds {seed_list}."))
-display(ab.groupby(["model", "metric on", "first phase", "last phase"]).agg(
-    **{"kNN acc, mu": ("mu", paper.mean_sd), "kNN acc, sampled z": ("sampled z", paper.mean_sd),
-       "runs": ("seed", "size")}))
+ab = experiments.flatten(rows_ab, ["model", "metric_on", "alternate_first"], experiments.MU_AND_Z,
+                         last={"last phase": "phase"})
+ab = ab.rename(columns={"metric_on": "metric on", "alternate_first": "first phase"})
+display(Markdown(f"Dataset `{used}`, profile `{profile}`, seeds {seed_list}; kNN accuracy, test-cv."))
+display(experiments.summary(ab, ["model", "metric on", "first phase", "last phase"], ["mu", "sampled z"]))
 if len(ab):
     order = ab.groupby(["model", "first phase"])["mu"].mean().unstack()
     display(Markdown(
@@ -155,12 +146,8 @@ fig5 = experiments.profile_configs(fig5_cells, profile, seeds, device=device)
 experiments.run_configs("figure5", profile, fig5, results, progress=False, keep_latents=True, workers=workers)
 rows5 = experiments.rows_for(results, "figure5", profile, fig5)
 display(Markdown(f"Dataset `{used}`, alpha {figure_alpha}, profile `{profile}`, seeds {seed_list}."))
-pd.DataFrame([{"model": r["config"]["model"], "kl": r["config"]["kl"], "seed": r["seed"], "status": r["status"],
-               "kNN acc (mu)": experiments.metric(r, "knn_acc"),
-               "kNN acc (sampled z)": experiments.metric(r, "knn_acc", "test-cv/sampled-z"),
-               "final KL": r["history"][-1].get("kl") if r.get("history") else None,
-               "mean |mu|": r["history"][-1].get("embedding_norm") if r.get("history") else None,
-               "reason": r["reason"]} for r in rows5]).round(3)
+experiments.flatten(rows5, ["model", "kl"], experiments.MU_AND_Z,
+                    last={"final KL": "kl", "mean |mu|": "embedding_norm"}, keep=["reason"]).round(3)
 
 # %% tags=["hide-input"]
 names = data.load(used).class_names

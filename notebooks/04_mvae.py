@@ -65,11 +65,8 @@ alt = experiments.profile_configs(grids.cells("mvae-alternating", dataset=the_da
                                   device=device)
 experiments.run_configs("mvae-alternating", profile, alt, results, progress=False, workers=workers)
 rows = experiments.rows_for(results, "mvae-alternating", profile, alt)
-alt_frame = pd.DataFrame([{"loss": r["config"]["loss"], "model": r["config"]["model"],
-                           "pl_pct": r["config"]["pl_pct"], "seed": r["seed"],
-                           "acc": experiments.metric(r, "knn_acc"), "ami": experiments.metric(r, "knn_ami"),
-                           "acc, sampled z": experiments.metric(r, "knn_acc", "test-cv/sampled-z")}
-                          for r in rows])
+alt_frame = experiments.flatten(rows, ["loss", "model", "pl_pct"],
+                                {"acc": ("knn_acc", None), "acc, sampled z": ("knn_acc", "test-cv/sampled-z")})
 display(Markdown(f"Dataset `{the_dataset}`, profile `{profile}`, seeds {seed_list}; kNN accuracy (`test-cv`) on "
                  "the mean mu of each encoder, and on a sampled z for the MetricVAE."))
 table_alt = alt_frame.pivot_table(index=["loss", "pl_pct"], columns="model", values="acc", aggfunc=paper.mean_sd)
@@ -83,10 +80,8 @@ table_alt
 # %% tags=["hide-input"]
 experiments.sweep(4, profile, seeds, results, dataset=dataset, device=device, progress=False, workers=workers)
 cmp4 = experiments.table(4, results, profile)
-display(Markdown(f"**{paper.CAPTIONS[4]}.** Ours: profile `{profile}`, seeds {seed_list}, dataset "
-                 f"`{cmp4.dataset_used.iloc[0]}`; probes fitted and scored by the `test-cv` protocol (the paper's "
-                 "'linear' column was likely scored on one 64-image batch); cells: ours (mean ± sd) n=seeds "
-                 "(paper, ours - paper)."))
+display(Markdown(paper.caption(4, cmp4, profile, seed_list, note="; probes fitted and scored by the `test-cv` "
+                               "protocol (the paper's 'linear' column was likely scored on one 64-image batch)")))
 paper.styled_layout(cmp4)
 
 # %% tags=["hide-input"]

@@ -60,11 +60,9 @@ names = {cfg.key(): grids.contender(cfg) for cfg in cfgs}
 contenders = grids.BEYOND_CONTENDERS
 experiments.run_configs("beyond", profile, cfgs, results, progress=False, workers=workers)
 rows = experiments.rows_for(results, "beyond", profile, cfgs)
-frame = pd.DataFrame([{"contender": names[r["key"]], "pl_pct": r["config"]["pl_pct"], "seed": r["seed"],
-                       "labels": r.get("n_labelled"), "status": r["status"],
-                       "test-cv": experiments.metric(r, "knn_acc", "test-cv"),
-                       "labelled-to-test": experiments.metric(r, "knn_acc", "labelled-to-test")}
-                      for r in rows])
+frame = experiments.flatten(rows, ["pl_pct"], {p: ("knn_acc", p) for p in ("test-cv", "labelled-to-test")},
+                            keep=["n_labelled"]).rename(columns={"n_labelled": "labels"})
+frame.insert(0, "contender", [names[r["key"]] for r in rows])
 failed = frame[frame.status != "ok"]
 if len(failed):
     display(Markdown(f"**{len(failed)} runs failed** and are left out below:"), failed)

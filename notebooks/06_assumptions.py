@@ -108,15 +108,12 @@ calib = experiments.profile_configs(grids.cells("vae-calibration"), profile, see
 results = experiments.results_path(profile, results)
 experiments.run_configs("vae-calibration", profile, calib, results, progress=False, workers=workers)
 rows_c = experiments.rows_for(results, "vae-calibration", profile, calib)
-vae = pd.DataFrame([{"recon": r["config"]["recon"], "beta": r["config"]["beta"], "seed": r["seed"],
-                     "kNN mu": experiments.metric(r, "knn_acc"),
-                     "kNN sampled z": experiments.metric(r, "knn_acc", "test-cv/sampled-z"),
-                     "final KL": (r.get("history") or [{}])[-1].get("kl")} for r in rows_c])
+vae = experiments.flatten(rows_c, ["recon", "beta"], {"kNN mu": ("knn_acc", None),
+                                                       "kNN sampled z": ("knn_acc", "test-cv/sampled-z")},
+                          last={"final KL": "kl"})
 display(Markdown(f"Profile `{profile}`, {grids.CALIBRATION_EPOCHS} epochs, seeds {experiments.seeds_arg(seeds)}; "
                  "kNN accuracy under `test-cv`, and the KL (nats) of the last epoch; mean ± sd."))
-vae.groupby(["recon", "beta"], sort=False).agg(**{"kNN acc, mu": ("kNN mu", paper.mean_sd),
-                                                  "kNN acc, sampled z": ("kNN sampled z", paper.mean_sd),
-                                                  "final KL": ("final KL", paper.mean_sd), "runs": ("seed", "size")})
+experiments.summary(vae, ["recon", "beta"], ["kNN mu", "kNN sampled z", "final KL"])
 
 # %% [markdown]
 # ## What the paper states

@@ -208,3 +208,16 @@ def test_cli_sweeps_a_book_grid_like_its_page(tmp_path, monkeypatch, capsys):
         assert cli.main(["sweep", *bad, "--results", str(f)]) == 2
         err = capsys.readouterr().err
         assert all(w in err for w in words), err
+
+
+def test_flatten_and_summary_build_the_pages_tables():
+    rows = [{"config": {"model": "mvae", "lsdim": 2}, "seed": s, "status": "ok", "reason": None,
+             "metrics": {"knn_acc": 0.5 + s / 10}, "metrics_by_protocol": {"test-cv/sampled-z": {"knn_acc": 0.1}},
+             "history": [{"kl": 9.0}, {"kl": 1.0 + s}]} for s in (0, 1)]
+    f = experiments.flatten(rows, ["model", "lsdim"], experiments.MU_AND_Z, last={"kl": "kl"}, keep=["reason"])
+    assert list(f.columns) == ["model", "lsdim", "seed", "status", "mu", "sampled z", "kl", "reason"]
+    assert f.mu.tolist() == [0.5, 0.6] and f["sampled z"].tolist() == [0.1, 0.1] and f.kl.tolist() == [1.0, 2.0]
+    s = experiments.summary(f, ["model", "lsdim"], ["mu", "kl"])
+    assert s.loc[("mvae", 2), "mu"] == "0.550 ± 0.071" and s.loc[("mvae", 2), "runs"] == 2
+    cmp = pd.DataFrame({"dataset_used": ["digits", ""]})
+    assert "profile `quick`, seeds [0, 1], dataset `digits`" in paper.caption(1, cmp, "quick", [0, 1])
