@@ -9,7 +9,6 @@ import re
 import sys
 from pathlib import Path
 
-import numpy as np
 
 from . import data
 from .config import RunConfig
@@ -29,7 +28,7 @@ def write_json_atomic(path: Path, obj) -> None:
 
 
 def _train(args):
-    from .experiments import check_writable
+    from .experiments import check_writable, save_latents
     from .train import check_device, run
 
     fields = {f.name: getattr(args, f.name) for f in dataclasses.fields(RunConfig)
@@ -44,11 +43,7 @@ def _train(args):
     result = run(cfg, progress=progress)
     z, y = result.pop("z_test"), result.pop("y_test")
     if args.save_latents:
-        path = Path(args.save_latents)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
-        np.savez(tmp, z=z, y=y)
-        os.replace(tmp, path)
+        save_latents(args.save_latents, z, y)
     if args.out:
         write_json_atomic(args.out, result)
     return {"key": result["key"], "metrics": result["metrics"], "wall_time": round(result["wall_time"], 2),

@@ -160,9 +160,6 @@ class Store:
     def row_id(row: dict) -> tuple:
         return (row["table"], row["profile"], row["key"])
 
-    def done(self) -> set:
-        return set(self.latest())
-
     def append(self, row: dict, supersede: bool = False) -> bool:
         """Append ``row``; unless ``supersede``, refuse (return False) when its run is already stored."""
         with self._lock():
@@ -348,18 +345,17 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
 
     def record(cfg, result, error, wall):
         if keep_latents and result is not None:
-            path = latents_path(results, grid, profile, cfg)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.stem + f".tmp{os.getpid()}.npz")
-            np.savez(tmp, z=result["z_test"], y=result["y_test"])
-            os.replace(tmp, path)
+            save_latents(latents_path(results, grid, profile, cfg), result["z_test"], result["y_test"])
         store.append(make_row(grid, profile, cfg, result, error, wall, paper_dataset or cfg.dataset), supersede=True)
+
+    def changed(rid) -> bool:  # another sweep stored a row for this run since we looked
+        return store.latest(warn=False).get(rid) != latest.get(rid)
 
     if use_ray:
         return parallel.run_all(todo, store, grid, profile, record, workers=workers, address=address,
                                 cpus_per_run=cpus_per_run, gpus_per_run=gpus_per_run, run_fn=run_fn,
                                 keep_latents=keep_latents, progress=progress, counts=counts,
-                                changed=lambda rid: store.latest(warn=False).get(rid) != latest.get(rid))
+                                changed=changed)
 
     run_fn = run_fn or train_run
     bar = None
@@ -372,7 +368,7 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
             counts["elsewhere"] += 1
             continue
         try:
-            if store.latest(warn=False).get(rid) != latest.get(rid):
+            if changed(rid):
                 counts["present"] += 1  # another sweep trained it meanwhile
                 continue
             if bar is not None:
@@ -398,6 +394,15 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
     if bar is not None:
         bar.close()
     return counts
+
+
+def save_latents(path, z, y) -> None:
+    """Write test latents ``z`` and labels ``y`` to ``path`` (.npz) atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
+    np.savez(tmp, z=z, y=y)
+    os.replace(tmp, path)
 
 
 def latents_path(results, grid, profile: str, cfg: RunConfig) -> Path:
