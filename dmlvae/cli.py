@@ -28,7 +28,7 @@ def write_json_atomic(path: Path, obj) -> None:
 
 
 def _train(args):
-    from .experiments import check_writable, save_latents
+    from .experiments import LATENT_KEYS, check_writable, save_latents
     from .train import check_device, run
 
     fields = {f.name: getattr(args, f.name) for f in dataclasses.fields(RunConfig)
@@ -41,9 +41,9 @@ def _train(args):
         check_writable(args.save_latents, "--save-latents")
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     result = run(cfg, progress=progress)
-    z, y = result.pop("z_test"), result.pop("y_test")
+    latents = {k: result.pop(k) for k in LATENT_KEYS}
     if args.save_latents:
-        save_latents(args.save_latents, z, y)
+        save_latents(args.save_latents, latents)
     if args.out:
         write_json_atomic(args.out, result)
     return {"key": result["key"], "metrics": result["metrics"], "wall_time": round(result["wall_time"], 2),
@@ -127,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
         t.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None,
                        help=f"{f.metadata['doc']} (default: {default})".replace("%", "%%"))
     t.add_argument("--out", default=None, help="write the full result (config, history, metrics) as JSON here")
-    t.add_argument("--save-latents", default=None, help="write the test latents z (mu) and labels y to this .npz")
+    t.add_argument("--save-latents", default=None, help="write the test latents z (mu) and labels y, and the labelled training latents and labels "
+                        "(z_labelled, y_labelled), to this .npz")
     t.add_argument("--progress", dest="progress", action="store_true", default=None, help="show a progress bar")
     t.add_argument("--no-progress", dest="progress", action="store_false")
     t.set_defaults(func=_train)

@@ -15,23 +15,32 @@ from .data import DATASETS, POLICIES, validate_pl_pct
 from .errors import DmlvaeError, choice, number
 from .evaluate import PROBES, PROTOCOLS
 
-MODELS = ("dml", "dml_autoencoder", "dml_unit_prior", "dml_gmm_prior", "mvae")
+MODELS = ("dml", "dml_autoencoder", "dml_unit_prior", "dml_gmm_prior", "mvae", "dml_labelprop")
 LOSSES = ("triplet", "supcon", "center")
-ROUTINES = ("supervised", "alternating-epoch", "alternating-batch", "joint", "dml-then-gmm")
+ROUTINES = ("supervised", "alternating-epoch", "alternating-batch", "joint", "dml-then-gmm", "label-propagation")
 MININGS = ("all", "hard", "semihard")
 NETS = ("mlp", "conv")
 KL_VARIANTS = ("correct", "paper")
 METRIC_ON = ("z", "mu")
 ALTERNATE_FIRST = ("supervised", "unsupervised")
 RECON = ("pixel-mean", "image-sum")
+DISTANCES = ("euclidean", "geodesic")
+LP_GRAPHS = ("pixels", "latent")
 DEFAULT_ROUTINE = {"dml": "supervised", "dml_autoencoder": "alternating-epoch", "dml_unit_prior": "alternating-epoch",
-                   "dml_gmm_prior": "alternating-epoch", "mvae": "alternating-epoch"}
+                   "dml_gmm_prior": "alternating-epoch", "mvae": "alternating-epoch",
+                   "dml_labelprop": "label-propagation"}
 # Sanity limits: values past them are typos (a memory blow-up, a seed numpy and torch disagree on), not studies.
 MAX_LSDIM, MAX_EPOCHS, MAX_BATCH, MAX_LAYERS, MAX_WIDTH = 1024, 10_000, 65_536, 8, 16_384
+MAX_SEGMENTS, MAX_LP_K = 256, 1_000
 MAX_ABS_LOGVAR, MAX_PSEUDO, MAX_GMM_COMPONENTS, MAX_SUBSET, MAX_SEED = 20.0, 10_000, 1_000, 10_000_000, 2**32 - 1
 DEFAULT_RECON = {"dml_autoencoder": "pixel-mean", "mvae": "image-sum"}
 GAUSSIAN_MODELS = ("dml_unit_prior", "dml_gmm_prior", "mvae")
+DECODER_MODELS = ("dml_autoencoder", "mvae")
 PRIOR_MODELS = GAUSSIAN_MODELS
+
+
+# fields added after the first stored results: left out of ``RunConfig.key`` at their defaults
+ADDED_FIELDS = ("distance", "geodesic_segments", "lp_k", "lp_alpha", "lp_every", "lp_first_graph", "validation")
 
 
 def _field(origin: str, default, doc: str, hash: bool = True):
@@ -59,7 +68,8 @@ class RunConfig:
     the paper is silent and this default is ours (each listed on the book's assumptions page)."""
     dataset: str = paper("mnist", 'one of mnist, fashion-mnist, organamnist, digits')
     pl_pct: float = paper(10.0, 'percent of the training split labelled, (0, 100]')
-    model: str = paper("dml", 'dml, dml_autoencoder, dml_unit_prior, dml_gmm_prior, mvae')
+    model: str = paper("dml", 'dml, dml_autoencoder, dml_unit_prior, dml_gmm_prior, mvae; dml_labelprop (beyond '
+                       'the paper: DML on labels propagated over a kNN graph, Iscen et al. 2019)')
     loss: str = paper("triplet", 'metric loss: triplet, supcon (supervised contrastive), center')
     routine: str | None = paper(None, 'None: "supervised" for dml, else "alternating-epoch" (the paper\'s)')
     lsdim: int = paper(10, 'latent (embedding) dimension')
@@ -94,6 +104,18 @@ class RunConfig:
         'commensurate with a KL in nats). None: pixel-mean for dml_autoencoder, image-sum for mvae, whose gamma = 0 '
         'model is otherwise no VAE (per-pixel MSE beside a summed KL weighs the KL ~784x more: the posterior '
         'collapses; see the assumptions page)')
+    distance: str = assumed("euclidean",
+        'triplet loss distance: "euclidean" (the paper\'s) or "geodesic", the length in image space of the decoded '
+        'straight path between two latents (proposal 4; models with a decoder, batch-hard mining on Euclidean '
+        'distances picks the triplets)')
+    geodesic_segments: int = assumed(8, 'distance="geodesic": segments T of the decoded straight path')
+    lp_k: int = assumed(10, 'dml_labelprop: neighbours of each image in the kNN graph labels are propagated on')
+    lp_alpha: float = assumed(0.99, 'dml_labelprop: label-spreading weight of the graph against the seeds '
+                              '(Zhou et al. 2004; Iscen et al. 2019 use 0.99)')
+    lp_every: int = assumed(3, 'dml_labelprop: epochs between label propagations (at epochs 0, lp_every, ...)')
+    lp_first_graph: str = assumed("pixels",
+        'dml_labelprop: the first propagation\'s graph: "pixels" (PCA-50 of the images; chosen on a validation '
+        'split) or "latent" (the embedding after lp_every epochs of DML on the labels alone, as Iscen et al.)')
     dml_epochs: int | None = assumed(None, 'dml-then-gmm: epochs of DML before fitting the GMM (None: half)')
     gmm_components: int | None = assumed(None, 'dml-then-gmm: GMM components (None: number of classes)')
     policy: str = assumed("uniform", 'labelled-subset draw: uniform (our reading of the paper) or stratified')
@@ -106,6 +128,10 @@ class RunConfig:
         'evaluation protocol reported as `metrics`: test-cv, train-to-test, labelled-to-test')
     probes: tuple = assumed(("knn",), 'probes fitted on the latents: knn (k=5), rf, mlp, linear')
     eval_latents: str = assumed("mu", 'Gaussian encoders: evaluate the mean mu or a sampled z')
+    validation: int | None = setting(None,
+        'score on N training images held out (a fixed stratified draw, never trained on; their labels are read '
+        'only to score) instead of the test split, for choosing settings without touching the test split; None: '
+        'the test split')
     seed: int = setting(0, 'seed of the labelled subset, the initialisation and the batches')
     device: str = setting("auto", 'auto: cuda when available, else cpu', hash=False)
     data_dir: str | None = setting(None, 'data directory (None: $DMLVAE_DATA or ~/.cache/dmlvae)', hash=False)
@@ -118,6 +144,9 @@ class RunConfig:
         if self.routine is None:
             self.routine = DEFAULT_ROUTINE[self.model]
         choice("routine", self.routine, ROUTINES)
+        if (self.model == "dml_labelprop") != (self.routine == "label-propagation"):
+            raise DmlvaeError(f"routine {self.routine!r} with model {self.model!r}: model 'dml_labelprop' and routine "
+                              "'label-propagation' go together only; allowed: dml_labelprop with label-propagation")
         if self.model == "dml" and self.routine != "supervised":
             raise DmlvaeError(f"routine {self.routine!r} needs an unsupervised loss, which model 'dml' has not; "
                               "allowed for dml: supervised")
@@ -152,6 +181,20 @@ class RunConfig:
         if self.recon is None:
             self.recon = DEFAULT_RECON.get(self.model, "pixel-mean")
         choice("recon", self.recon, RECON)
+        choice("distance", self.distance, DISTANCES)
+        if self.distance == "geodesic":
+            if self.model not in DECODER_MODELS:
+                raise DmlvaeError(f"distance 'geodesic' needs a decoder; model {self.model!r} has none; allowed: "
+                                  f"{', '.join(DECODER_MODELS)}")
+            if self.loss != "triplet" or self.mining != "hard":
+                raise DmlvaeError(f"distance 'geodesic' is computed for mined triplets only: it needs loss 'triplet' "
+                                  f"with mining 'hard'; got loss {self.loss!r}, mining {self.mining!r}")
+        self.geodesic_segments = number("geodesic_segments", self.geodesic_segments, low=1, high=MAX_SEGMENTS,
+                                        integer=True)
+        self.lp_k = number("lp_k", self.lp_k, low=1, high=MAX_LP_K, integer=True)
+        self.lp_alpha = float(number("lp_alpha", self.lp_alpha, low=0, high=1, low_open=True, high_open=True))
+        self.lp_every = number("lp_every", self.lp_every, low=1, high=MAX_EPOCHS, integer=True)
+        choice("lp_first_graph", self.lp_first_graph, LP_GRAPHS)
         if self.dml_epochs is not None:
             self.dml_epochs = number("dml_epochs", self.dml_epochs, low=0, high=self.epochs - 1, integer=True,
                                      meaning="epochs of DML before the GMM prior, fewer than epochs")
@@ -166,7 +209,7 @@ class RunConfig:
         if not self.probes:
             raise DmlvaeError(f"probes is empty; allowed: {', '.join(PROBES)}")
         choice("eval_latents", self.eval_latents, ("mu", "z"))
-        for name in ("train_subset", "test_subset"):
+        for name in ("train_subset", "test_subset", "validation"):
             if getattr(self, name) is not None:
                 setattr(self, name, number(name, getattr(self, name), low=10, high=MAX_SUBSET, integer=True))
         self.seed = number("seed", self.seed, low=0, high=MAX_SEED, integer=True)
@@ -184,8 +227,10 @@ class RunConfig:
         return d
 
     def key(self) -> str:
-        """Stable hash of every field that changes the result (not data_dir)."""
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.metadata.get("hash", True)}
+        """Stable hash of every field that changes the result (not data_dir). Fields added after results were
+        stored (``ADDED_FIELDS``) count only when they differ from their default, so old keys stay valid."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.metadata.get("hash", True)
+             and not (f.name in ADDED_FIELDS and getattr(self, f.name) == f.default)}
         d["hidden"], d["probes"] = list(self.hidden), list(self.probes)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 

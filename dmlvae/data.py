@@ -339,8 +339,9 @@ def n_labelled(n_train: int, pl_pct) -> int:
     return int(min(n_train, max(1, np.floor(n_train * p / 100.0 + 0.5))))
 
 
-def labelled_subset(labels: np.ndarray, pl_pct, seed: int = 0, policy: str = "uniform") -> np.ndarray:
-    """Sorted indices of the labelled training samples.
+def labelled_subset(labels: np.ndarray, pl_pct, seed: int = 0, policy: str = "uniform",
+                    n: int | None = None) -> np.ndarray:
+    """Sorted indices of the labelled training samples (``n`` of them when given, else ``pl_pct`` percent).
 
     ``uniform`` (the paper's reading): a uniform draw without replacement, so rare classes may be absent
     (6 labels cannot cover 10 classes). ``stratified``: per-class counts proportional to the class sizes
@@ -350,7 +351,7 @@ def labelled_subset(labels: np.ndarray, pl_pct, seed: int = 0, policy: str = "un
     choice("policy", policy, POLICIES)
     seed = number("seed", seed, low=0, integer=True)
     labels = np.asarray(labels)
-    n = n_labelled(len(labels), pl_pct)
+    n = n_labelled(len(labels), pl_pct) if n is None else int(min(n, len(labels)))
     rng = np.random.default_rng(seed)
     if policy == "uniform":
         return np.sort(rng.choice(len(labels), size=n, replace=False))

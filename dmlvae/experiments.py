@@ -257,7 +257,7 @@ def make_row(table, profile: str, cfg: RunConfig, result: dict | None, error: st
            "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
     if result is not None:
         for k in ("metrics", "metrics_by_protocol", "history", "n_train", "n_labelled", "labelled_classes",
-                  "n_test", "source", "device", "torch", "threads"):
+                  "n_test", "source", "device", "torch", "threads", "pseudo_label_acc"):
             if k in result:
                 row[k] = result[k]
     return row
@@ -345,7 +345,7 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
 
     def record(cfg, result, error, wall):
         if keep_latents and result is not None:
-            save_latents(latents_path(results, grid, profile, cfg), result["z_test"], result["y_test"])
+            save_latents(latents_path(results, grid, profile, cfg), result)
         store.append(make_row(grid, profile, cfg, result, error, wall, paper_dataset or cfg.dataset), supersede=True)
 
     def changed(rid) -> bool:  # another sweep stored a row for this run since we looked
@@ -396,12 +396,18 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
     return counts
 
 
-def save_latents(path, z, y) -> None:
-    """Write test latents ``z`` and labels ``y`` to ``path`` (.npz) atomically (temporary file, then rename)."""
+LATENT_KEYS = ("z_test", "y_test", "z_labelled", "y_labelled")
+
+
+def save_latents(path, result: dict) -> None:
+    """Write a run's latents to ``path`` (.npz) atomically (temporary file, then rename): the test latents ``z``
+    and labels ``y``, and the labelled training latents ``z_labelled`` with their labels ``y_labelled`` (enough
+    to recompute the test-cv and labelled-to-test protocols)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
-    np.savez(tmp, z=z, y=y)
+    np.savez(tmp, z=result["z_test"], y=result["y_test"], z_labelled=result["z_labelled"],
+             y_labelled=result["y_labelled"])
     os.replace(tmp, path)
 
 

@@ -64,27 +64,88 @@ def vae_calibration(dataset: str = "mnist", lsdim: int = 10, betas=CALIBRATION_B
 
 BEYOND_CONTENDERS = (
     ("DML (baseline)", {"model": "dml", "routine": "supervised"}),
+    ("autoencoder alone (alpha = 1)", {"model": "dml_autoencoder", "routine": "alternating-epoch", "alpha": 1.0}),
     ("DML autoencoder, alternating-epoch (paper)", {"model": "dml_autoencoder", "routine": "alternating-epoch"}),
     ("DML autoencoder, alternating-batch", {"model": "dml_autoencoder", "routine": "alternating-batch"}),
     ("DML autoencoder, joint", {"model": "dml_autoencoder", "routine": "joint"}),
     ("MetricVAE, joint", {"model": "mvae", "routine": "joint"}),
     ("MetricVAE, DML then GMM prior", {"model": "mvae", "routine": "dml-then-gmm"}),
+    ("DML on propagated labels (Iscen et al. 2019)", {"model": "dml_labelprop", "routine": "label-propagation"}),
 )
+# seeds of the open question: 5 at the paper's scale (the issue's), 2 for a quick look
+BEYOND_SEEDS = {"paper": 5}
+BEYOND_QUICK_SEEDS = 2
+
+
+def beyond_seeds(profile: str, seeds=None):
+    """The beyond page's seeds: ``seeds`` when given, else 5 under the paper profile and 2 under the others."""
+    return seeds if seeds is not None else BEYOND_SEEDS.get(profile, BEYOND_QUICK_SEEDS)
+
+
+# the open question's labelled percentages: 6, 60, 600 and 6,000 MNIST labels
+BEYOND_PCTS = (0.01, 0.1, 1.0, 10.0)
 
 
 def beyond(dataset: str = "mnist", lsdim: int = 10, alpha: float = 0.5, gamma: float = 1.0) -> list[dict]:
-    """The paper's future-work routines against DML at the three labelled percentages."""
+    """The paper's open question: each contender (the future-work routines, the autoencoder alone and DML on
+    propagated labels) against DML at 6, 60, 600 and 6,000 labels (of MNIST's 60,000)."""
     return [{"dataset": dataset, "pl_pct": p, "lsdim": lsdim, "alpha": alpha, "gamma": gamma, **c}
-            for _, c in BEYOND_CONTENDERS for p in (0.01, 0.1, 10)]
+            for _, c in BEYOND_CONTENDERS for p in BEYOND_PCTS]
 
 
 def contender(cfg) -> str:
     """The name of a beyond-page contender from its config."""
-    return next(n for n, c in BEYOND_CONTENDERS if c["model"] == cfg.model and c["routine"] == cfg.routine)
+    return next(n for n, c in BEYOND_CONTENDERS
+                if c["model"] == cfg.model and c["routine"] == cfg.routine and c.get("alpha", cfg.alpha) == cfg.alpha)
 
 
-GRIDS = {"beyond": beyond, "figure5": figure5, "priors-ablation": priors_ablation, "mvae-alternating": mvae_alternating,
-         "figure6": figure6, "vae-calibration": vae_calibration}
+# dml_labelprop's settings chosen on a validation split: 5,000 training images held out (stratified, the same for
+# every seed), 60 labels drawn from the other 55,000; the test split is never read
+VALIDATION_IMAGES = 5000
+VALIDATION_IMAGES_SMALL = {"digits": 300}  # sklearn's digits have 1,347 training images
+# one factor at a time from the first setting (the defaults): the first graph, the metric loss, the graph's
+# neighbours (narrowed to 5-20 by label-spreading accuracy on the training images) and propagating once only
+LABELPROP_BASE = {"lp_first_graph": "pixels", "loss": "triplet", "lp_k": 10, "lp_every": 3}
+LABELPROP_VARIANTS = ({}, {"lp_first_graph": "latent"}, {"loss": "supcon"}, {"lp_k": 5}, {"lp_k": 20},
+                      {"lp_every": 10})
+LABELPROP_CHOICES = tuple(LABELPROP_BASE)
+
+
+def labelprop_validation(dataset: str = "mnist", pl_pct: float = 0.1, policy: str = "stratified") -> list[dict]:
+    """dml_labelprop under each candidate setting (LABELPROP_VARIANTS), scored on the held-out validation images."""
+    return [{"dataset": dataset, "model": "dml_labelprop", "pl_pct": pl_pct, "policy": policy,
+             "validation": VALIDATION_IMAGES_SMALL.get(dataset, VALIDATION_IMAGES), **LABELPROP_BASE, **v}
+            for v in LABELPROP_VARIANTS]
+
+
+def labelprop(dataset: str = "mnist", pl_pct: float = 0.1) -> list[dict]:
+    """The 60-label target: dml_labelprop with a class-balanced (stratified) draw of the labels, as the published
+    anchors draw theirs, on the test split (the uniform draw is the beyond grid's)."""
+    return [{"dataset": dataset, "model": "dml_labelprop", "pl_pct": pl_pct, "policy": "stratified"}]
+
+
+# the fourth proposal's comparison: the triplet loss on latent distances (mining all, the default; batch-hard,
+# as the geodesic one mines) against the decoded-path length, for the DML autoencoder at 60 and 600 labels
+GEODESIC_VARIANTS = (
+    ("Euclidean, all triplets (default)", {"distance": "euclidean", "mining": "all"}),
+    ("Euclidean, batch-hard", {"distance": "euclidean", "mining": "hard"}),
+    ("geodesic (decoded path), batch-hard", {"distance": "geodesic", "mining": "hard"}),
+)
+
+
+def geodesic(dataset: str = "mnist", lsdim: int = 10, alpha: float = 0.5, segments: int = 8) -> list[dict]:
+    """Proposal 4: the DML autoencoder (alternating-epoch) with the Euclidean and the geodesic triplet loss."""
+    return [{"dataset": dataset, "model": "dml_autoencoder", "routine": "alternating-epoch", "pl_pct": p,
+             "lsdim": lsdim, "alpha": alpha, "geodesic_segments": segments, **v}
+            for _, v in GEODESIC_VARIANTS for p in (0.1, 1.0)]
+
+
+def geodesic_variant(cfg) -> str:
+    return next(n for n, v in GEODESIC_VARIANTS if v["distance"] == cfg.distance and v["mining"] == cfg.mining)
+
+
+GRIDS = {"beyond": beyond, "labelprop-validation": labelprop_validation, "labelprop": labelprop, "figure5": figure5, "priors-ablation": priors_ablation, "mvae-alternating": mvae_alternating,
+         "figure6": figure6, "vae-calibration": vae_calibration, "geodesic": geodesic}
 
 
 def cells(name: str, **params) -> list[dict]:

@@ -121,6 +121,39 @@ class TripletLoss(nn.Module):
         return loss
 
 
+def decoded_path_length(decode, a: torch.Tensor, b: torch.Tensor, segments: int = 8) -> torch.Tensor:
+    """Length in image space of the decoded straight path from each row of ``a`` to the same row of ``b``:
+    sum over t of ||g(z_{t+1}) - g(z_t)||, z_t = a + (t / T)(b - a), t = 0..T-1 (T = ``segments``).
+
+    It approximates the geodesic distance under the Riemannian metric the decoder g pulls back to the latent
+    space (Arvanitidis, Hauberg & Schölkopf 2020) by the length of one curve, the straight line, instead of the
+    shortest one; so it is an upper bound of the polygonal geodesic through the same decoder, and by the triangle
+    inequality never below ||g(b) - g(a)||. For a linear decoder g(z) = W z + c it is exactly ||W (b - a)||.
+    """
+    t = torch.linspace(0.0, 1.0, segments + 1, dtype=a.dtype, device=a.device)
+    path = a[:, None, :] + t[None, :, None] * (b - a)[:, None, :]  # (P, T + 1, D)
+    images = decode(path.reshape(-1, a.shape[1])).reshape(len(a), segments + 1, -1)
+    return torch.linalg.vector_norm(images[:, 1:] - images[:, :-1], dim=2).sum(1)
+
+
+def geodesic_triplet_terms(z, y, decode, margin: float = 0.2, segments: int = 8):
+    """(loss, fraction of active triplets) of a triplet loss on decoded-path lengths (the paper's fourth
+    proposal). The triplets are mined batch-hard on Euclidean latent distances (each anchor's farthest positive
+    and nearest negative), then only those 2B pairs are decoded: mean of relu(L(a,p) - L(a,n) + margin),
+    L = :func:`decoded_path_length`."""
+    d = pairwise_distances(z.detach())
+    pos, neg = _masks(y)
+    has = pos.any(1) & neg.any(1)
+    if not has.any():
+        return _zero(z), float("nan")
+    p = d.masked_fill(~pos, float("-inf")).argmax(1)[has]
+    n = d.masked_fill(~neg, float("inf")).argmin(1)[has]
+    a = z[has]
+    lengths = decoded_path_length(decode, torch.cat([a, a]), torch.cat([z[p], z[n]]), segments)
+    losses = F.relu(lengths[: len(a)] - lengths[len(a):] + margin)
+    return losses.mean(), float((losses > 0).float().mean())
+
+
 class SupConLoss(nn.Module):
     def __init__(self, temperature=0.1):
         super().__init__()

@@ -8,6 +8,7 @@ loss. A model returns its loss terms by name; routines (``dmlvae.routines``) dec
 | `dml_unit_prior`  | Gaussian  | KL(q(z|x) || N(0, I)), analytic (proposal 2)   |
 | `dml_gmm_prior`   | Gaussian  | Monte-Carlo KL to the hypercube GMM (proposal 2) |
 | `mvae`            | Gaussian  | MSE + beta KL to a VampPrior (proposal 3)      |
+| `dml_labelprop`   | point     | none: the metric loss sees propagated pseudo-labels (beyond the paper) |
 """
 from __future__ import annotations
 
@@ -16,12 +17,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import RunConfig
-from .losses import CenterLoss, SupConLoss, TripletLoss
+from .config import DECODER_MODELS, RunConfig
+from .losses import CenterLoss, SupConLoss, TripletLoss, geodesic_triplet_terms
 from .nets import Decoder, Encoder, Encoding
 from .priors import UnitGaussianPrior, VampPrior, hypercube_gmm
-
-DECODER_MODELS = ("dml_autoencoder", "mvae")
 
 
 def build_metric_loss(cfg: RunConfig, n_classes: int) -> nn.Module:
@@ -58,8 +57,17 @@ class SemiSupervisedModel(nn.Module):
         """The metric loss on a labelled batch (``enc``: its encoding, when already computed)."""
         enc = self.encoder(x) if enc is None else enc
         emb = enc.z if self.cfg.metric_on == "z" else enc.mu
-        terms = {"metric": self.metric(emb, y)}
-        return terms
+        if self.cfg.distance == "geodesic":
+            loss, self.metric.last_active_fraction = geodesic_triplet_terms(
+                emb, y, self.frozen_decode, self.cfg.margin, self.cfg.geodesic_segments)
+            return {"metric": loss}
+        return {"metric": self.metric(emb, y)}
+
+    def frozen_decode(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder with its weights detached: the geodesic triplet loss moves the latents through it, not the
+        decoder (the metric is the one reconstruction learns, not one shaped to separate classes)."""
+        params = {k: v.detach() for k, v in self.decoder.named_parameters()}
+        return torch.func.functional_call(self.decoder, params, (z,))
 
     def both_terms(self, x_lab, y_lab, x_unl) -> tuple[dict, dict]:
         """(supervised, unsupervised) terms of a step that needs both, with ONE encoder pass over the labelled

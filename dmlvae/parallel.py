@@ -79,8 +79,8 @@ def _task(cfg, run_fn, threads: int, keep_latents: bool):
         return {"error": f"{type(e).__name__}: {e}", "wall": time.perf_counter() - t0}
     result = {k: v for k, v in result.items() if k not in ("model", "z_train", "y_train", "labelled")}
     if not keep_latents:
-        result.pop("z_test", None)
-        result.pop("y_test", None)
+        for k in ("z_test", "y_test", "z_labelled", "y_labelled"):
+            result.pop(k, None)
     return {"result": result, "wall": time.perf_counter() - t0}
 
 

@@ -81,6 +81,7 @@ VALIDATORS = {
     "generated": lambda n, v: str(v),
     "workers": lambda n, v: None if v is None else number(n, v, low=1, high=1024, integer=True),
     "test_subset": _subset,
+    "segments": _int(1, config.MAX_SEGMENTS),
 }
 
 

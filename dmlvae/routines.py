@@ -7,6 +7,7 @@
 | `alternating-batch` | the same alternation, per step instead of per epoch                            |
 | `joint`             | L_U + gamma L_S (Table 4)                                                       |
 | `dml-then-gmm`      | L_S for ``dml_epochs``; then a GMM fitted to the training embeddings becomes the prior: L_U + gamma L_S |
+| `label-propagation` | L_S on pseudo-labelled batches; labels re-propagated every ``lp_every`` epochs (model `dml_labelprop`) |
 
 The alternating routines start with the phase ``alternate_first`` names (default: supervised, so epochs
 0, 2, 4, ... are supervised). Every step draws an unlabelled batch from the whole training split (a fresh permutation each epoch) and a
@@ -24,6 +25,7 @@ import numpy as np
 import torch
 
 from .config import RunConfig
+from . import propagation
 from .priors import fitted_gmm
 
 
@@ -63,12 +65,34 @@ def _mean(values):
     return float(np.mean(values)) if values else None
 
 
+def _check_loss(loss, cfg: RunConfig, epoch: int, step: int):
+    if not torch.isfinite(loss) or abs(loss.item()) > MAX_ABS_LOSS:
+        raise DivergedError(f"loss is {loss.item():.4g} at epoch {epoch}, step {step} (limit: finite, "
+                            f"|loss| <= {MAX_ABS_LOSS:g}; {cfg.model}, {cfg.routine}, lr {cfg.lr:g}, "
+                            f"seed {cfg.seed})")
+
+
+def _check_norm(norm: float, cfg: RunConfig, epoch: int):
+    if not math.isfinite(norm) or norm > MAX_EMBEDDING_NORM:
+        raise DivergedError(f"mean embedding norm is {norm:.4g} at epoch {epoch} (limit {MAX_EMBEDDING_NORM:g}; "
+                            f"{cfg.model}, {cfg.routine}, lr {cfg.lr:g}, seed {cfg.seed})")
+
+
+def _labelled_batch(labelled: torch.Tensor, bs: int, gen: torch.Generator) -> torch.Tensor:
+    """Positions in ``labelled`` of one labelled batch: without replacement, or with it when the subset is smaller."""
+    if len(labelled) >= bs:
+        return torch.randperm(len(labelled), generator=gen)[:bs]
+    return torch.randint(len(labelled), (bs,), generator=gen)
+
+
 def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: RunConfig,
         progress: bool = False, n_classes: int | None = None) -> list[dict]:
     """Train ``model`` in place on training images ``x`` (on the model's device) and return the history.
 
     ``labelled`` holds the indices of the labelled subset; labels outside it are never read.
     """
+    if cfg.routine == "label-propagation":
+        return fit_label_propagation(model, x, y, labelled, cfg, progress, n_classes)
     device = x.device
     gen = torch.Generator().manual_seed(cfg.seed)  # batches: CPU generator, same draws on any device
     # Adam's fused kernel: the same update, 5-10 % faster per step on one CPU thread (bench/step_options.py)
@@ -92,11 +116,7 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
         perm = torch.randperm(n, generator=gen)
         for step in range(steps):
             u_idx = perm[step * bs:(step + 1) * bs].to(device)
-            if len(labelled) >= bs:
-                pick = torch.randperm(len(labelled), generator=gen)[:bs]
-            else:
-                pick = torch.randint(len(labelled), (bs,), generator=gen)
-            pick = pick.to(device)
+            pick = _labelled_batch(labelled, bs, gen).to(device)
             w_s, w_u, _ = step_weights(cfg, epoch, global_step)
             global_step += 1
             if bar is not None:
@@ -119,10 +139,7 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
                     sums[k_].append(v.item() if torch.is_tensor(v) else float(v))
             if not torch.is_tensor(loss):  # nothing to train at this step (e.g. alpha = 1 and no L_U)
                 continue
-            if not torch.isfinite(loss) or abs(loss.item()) > MAX_ABS_LOSS:
-                raise DivergedError(f"loss is {loss.item():.4g} at epoch {epoch}, step {step} (limit: finite, "
-                                    f"|loss| <= {MAX_ABS_LOSS:g}; {cfg.model}, {cfg.routine}, lr {cfg.lr:g}, "
-                                    f"seed {cfg.seed})")
+            _check_loss(loss, cfg, epoch, step)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -130,16 +147,91 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
         if "embedding_norm" not in sums:
             with torch.no_grad():
                 sums["embedding_norm"].append(float(np.linalg.norm(model.embed(x[:1024]), axis=1).mean()))
-        norm = float(np.mean(sums["embedding_norm"]))
-        if not math.isfinite(norm) or norm > MAX_EMBEDDING_NORM:
-            raise DivergedError(f"mean embedding norm is {norm:.4g} at epoch {epoch} (limit {MAX_EMBEDDING_NORM:g}; "
-                                f"{cfg.model}, {cfg.routine}, lr {cfg.lr:g}, seed {cfg.seed})")
+        _check_norm(float(np.mean(sums["embedding_norm"])), cfg, epoch)
         row = {"epoch": epoch, "phase": step_weights(cfg, epoch, global_step - 1)[2],
                "seconds": time.perf_counter() - t0}
         row.update({k_: _mean(v) for k_, v in sums.items()})
         history.append(row)
         if bar is not None:
             bar.set_postfix(loss=row.get("loss"), epoch=epoch)
+    if bar is not None:
+        bar.close()
+    return history
+
+
+def propagate(model, x: torch.Tensor, labelled: np.ndarray, y_labelled: np.ndarray, cfg: RunConfig,
+              n_classes: int, pixels: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pseudo-labels, certainties and sampling weights of every training image, propagated from the labelled
+    ones over a kNN graph of the images' PCA (``pixels``) or of the model's current embedding."""
+    feats = propagation.pixel_features(x.cpu().numpy(), cfg.seed) if pixels else model.embed(x)
+    S = propagation.knn_graph(feats, cfg.lp_k)
+    F = propagation.spread(S, labelled, y_labelled, n_classes, cfg.lp_alpha)
+    return propagation.pseudo_labels(F, labelled, y_labelled)
+
+
+def fit_label_propagation(model, x, y, labelled, cfg: RunConfig, progress: bool = False,
+                          n_classes: int | None = None) -> list[dict]:
+    """The ``label-propagation`` routine (model ``dml_labelprop``; Iscen et al. 2019): at epochs 0, lp_every,
+    2 lp_every, ... labels are propagated from the labelled images to all (:mod:`dmlvae.propagation`); each step's
+    batch is drawn from all training images with probability proportional to certainty / pseudo-class size, and
+    the metric loss sees their pseudo-labels (the labelled images keep their own). With ``lp_first_graph="latent"``
+    the first lp_every epochs train DML on the labelled images alone, and the first graph is of that embedding.
+
+    Every propagation's pseudo-labels are kept in ``model.pseudo_label_history`` (for scoring after training);
+    labels outside ``labelled`` are never read.
+    """
+    device = x.device
+    gen = torch.Generator().manual_seed(cfg.seed)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=device.type in ("cpu", "cuda"))
+    n, bs = len(x), cfg.batch_size
+    steps = math.ceil(n / bs)
+    lab = labelled.cpu().numpy()
+    y_lab = y[labelled]
+    y_lab_np = y_lab.cpu().numpy()
+    n_classes = n_classes or int(y_lab_np.max()) + 1
+    model.pseudo_label_history = []
+    pseudo = weights = None
+    history = []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=cfg.epochs * steps, desc=f"{cfg.model}/{cfg.routine}", unit="step", leave=False)
+    for epoch in range(cfg.epochs):
+        t0 = time.perf_counter()
+        row = {"epoch": epoch}
+        warmup = cfg.lp_first_graph == "latent" and epoch < cfg.lp_every
+        if not warmup and (epoch % cfg.lp_every == 0 or pseudo is None):
+            labels, certainty, w = propagate(model, x, lab, y_lab_np, cfg, n_classes,
+                                             pixels=cfg.lp_first_graph == "pixels" and pseudo is None)
+            pseudo, weights = torch.as_tensor(labels).to(device), torch.as_tensor(w, dtype=torch.float64)
+            model.pseudo_label_history.append(labels)
+            row.update(propagated=True, certainty=float(certainty.mean()),
+                       propagation_seconds=time.perf_counter() - t0)
+        sums = defaultdict(list)
+        for step in range(steps):
+            if warmup:
+                pick = _labelled_batch(labelled, bs, gen).to(device)
+                xb, yb = x[labelled[pick]], y_lab[pick]
+            else:
+                i = torch.multinomial(weights, bs, replacement=True, generator=gen).to(device)
+                xb, yb = x[i], pseudo[i]
+            if bar is not None:
+                bar.update(1)
+            loss = model.supervised_terms(xb, yb)["metric"]
+            _check_loss(loss, cfg, epoch, step)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sums["metric"].append(loss.item())
+            frac = getattr(model.metric, "last_active_fraction", None)
+            if frac is not None and not math.isnan(frac):
+                sums["active_triplets"].append(frac)
+        with torch.no_grad():
+            norm = float(np.linalg.norm(model.embed(x[:1024]), axis=1).mean())
+        _check_norm(norm, cfg, epoch)
+        row.update(phase="dml (labelled only)" if warmup else "pseudo-labelled", seconds=time.perf_counter() - t0,
+                   loss=_mean(sums["metric"]), embedding_norm=norm, **{k: _mean(v) for k, v in sums.items()})
+        history.append(row)
     if bar is not None:
         bar.close()
     return history

@@ -12,6 +12,7 @@ from .errors import DmlvaeError
 from .version import TRAINING_VERSION
 
 TEST_SUBSET_SEED = 0  # the test subset is the same for every run seed
+VALIDATION_SEED = 1  # the held-out validation images (cfg.validation) are the same for every run seed
 
 
 def check_device(name: str) -> str:
@@ -36,20 +37,35 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(check_device(name))
 
 
+def validation_indices(y_full: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` training images held out for validation: a stratified draw, the same for every run seed."""
+    from sklearn.model_selection import train_test_split
+    if n >= len(y_full):
+        raise DmlvaeError(f"validation {n} leaves no training images: the training split has {len(y_full)}; "
+                          f"allowed: 10 to {len(y_full) - 1}")
+    idx, _ = train_test_split(np.arange(len(y_full)), train_size=n, random_state=VALIDATION_SEED, stratify=y_full)
+    return np.sort(idx)
+
+
 def training_indices(y_full: np.ndarray, cfg: RunConfig) -> tuple[np.ndarray, np.ndarray]:
     """(indices into the full training split, positions of the labelled ones among them).
 
-    The labelled subset is always ``pl_pct`` percent of the *full* training split. ``train_subset`` keeps
-    it (or a random part of it when it alone exceeds the subset) and fills up with random other images.
+    The labelled subset is always ``pl_pct`` percent of the *full* training split (with ``validation``, as
+    many images, drawn from the rest). ``train_subset`` keeps it (or a random part of it when it alone exceeds
+    the subset) and fills up with random other images.
     """
-    lab = data.labelled_subset(y_full, cfg.pl_pct, seed=cfg.seed, policy=cfg.policy)
-    if not cfg.train_subset or cfg.train_subset >= len(y_full):
-        return np.arange(len(y_full)), lab
+    pool = np.arange(len(y_full))
+    if cfg.validation:
+        pool = np.setdiff1d(pool, validation_indices(y_full, cfg.validation))
+    lab = pool[data.labelled_subset(y_full[pool], cfg.pl_pct, seed=cfg.seed, policy=cfg.policy,
+                                    n=data.n_labelled(len(y_full), cfg.pl_pct))]
+    if not cfg.train_subset or cfg.train_subset >= len(pool):
+        return pool, np.flatnonzero(np.isin(pool, lab))
     rng = np.random.default_rng([cfg.seed, 1])
     if len(lab) >= cfg.train_subset:
         keep = np.sort(rng.choice(lab, cfg.train_subset, replace=False))
         return keep, np.arange(len(keep))
-    rest = np.setdiff1d(np.arange(len(y_full)), lab)
+    rest = np.setdiff1d(pool, lab)
     keep = np.sort(np.concatenate([lab, rng.choice(rest, cfg.train_subset - len(lab), replace=False)]))
     return keep, np.flatnonzero(np.isin(keep, lab))
 
@@ -63,11 +79,16 @@ def test_indices(y_test: np.ndarray, n: int | None) -> np.ndarray:
 
 
 def prepare(cfg: RunConfig):
-    """(dataset, x_train, y_train, labelled positions, x_test, y_test): training tensors on the device."""
+    """(dataset, x_train, y_train, labelled positions, x_test, y_test): training tensors on the device. With
+    ``cfg.validation`` the held-out training images take the test split's place (which is then not read)."""
     ds = data.load(cfg.dataset, data_dir=cfg.data_dir)
     x_full, y_full = ds.split("train")
     keep, labelled = training_indices(y_full, cfg)
-    x_te, y_te = ds.split("test")
+    if cfg.validation:
+        val = validation_indices(y_full, cfg.validation)
+        x_te, y_te = x_full[val], y_full[val]
+    else:
+        x_te, y_te = ds.split("test")
     te = test_indices(y_te, cfg.test_subset)
     dev = resolve_device(cfg.device)
     t = lambda a: torch.as_tensor(a).to(dev)  # noqa: E731
@@ -91,7 +112,8 @@ def evaluate_model(model, cfg: RunConfig, x, y, labelled, x_te, y_te):
 
 
 def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dict:
-    """Train and evaluate one configuration; return a JSON-able result (and the latents under ``z_test``).
+    """Train and evaluate one configuration; return a JSON-able result, and the latents under ``z_test``,
+    ``y_test``, ``z_labelled``, ``y_labelled`` (the labelled training images').
 
     With ``keep_model`` the result also holds the model and what it was evaluated with: ``z_train``,
     ``y_train`` and the ``labelled`` positions (numpy), so a caller can probe further without re-encoding."""
@@ -116,7 +138,11 @@ def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dic
         "labelled_classes": int(len(torch.unique(y[labelled]))),
         "history": history, "metrics": metrics, "metrics_by_protocol": by_protocol,
         "wall_time": time.perf_counter() - t0, "z_test": z_te, "y_test": y_te,
+        "z_labelled": z_tr[labelled.cpu().numpy()], "y_labelled": y[labelled].cpu().numpy(),
     }
+    if hasattr(model, "pseudo_label_history"):  # dml_labelprop: how right each propagation was (scored only here)
+        y_np = y.cpu().numpy()
+        out["pseudo_label_acc"] = [float(np.mean(p == y_np)) for p in model.pseudo_label_history]
     if keep_model:
         out.update(model=model, z_train=z_tr, y_train=y.cpu().numpy(), labelled=labelled.cpu().numpy())
     return out

@@ -14,27 +14,32 @@
 # ---
 
 # %% [markdown]
-# # Beyond the paper: does a VAE component help DML when trained sensibly?
+# # Beyond the paper: the open question, a model that works with 60 labels
 #
-# The paper names three ideas for future work; two are training routines, and `dmlvae` implements both,
-# plus the joint routine of Table 4 at the paper's semi-supervised label counts:
+# The paper ends on an open question: **does a VAE component help DML when few labels exist, under a sensible
+# training routine?** This page answers it with statistics. Every contender is compared with plain DML at 6,
+# 60, 600 and 6,000 MNIST labels (0.01, 0.1, 1 and 10 %), and on the stand-in dataset, over the same seeds (a
+# seed fixes the labelled subset, so differences are paired by seed):
 #
-# - `alternating-batch`: the paper's alternation, per step instead of per epoch;
-# - `joint`: $L_U + \gamma L_S$ at every step;
-# - `dml-then-gmm`: train DML first, fit a Gaussian mixture (one component per class) to its embeddings,
-#   and use that mixture as the prior of a VAE trained jointly from there.
+# - the autoencoder alone (`dml_autoencoder` with alpha = 1: no labels at all);
+# - the DML autoencoder under the paper's `alternating-epoch` routine, `alternating-batch` (the same
+#   alternation per step) and `joint` ($L_U + \gamma L_S$ at every step);
+# - the MetricVAE under `joint` and `dml-then-gmm` (DML first, then a Gaussian mixture fitted to its
+#   embeddings becomes the prior);
+# - **DML on propagated labels** (`dml_labelprop`, new here; part 2 below).
 #
-# Each is compared with plain DML at 6, 60 and 6,000 MNIST labels (0.01 %, 0.1 %, 10 %) over the same
-# seeds, under two protocols: `test-cv` (the paper's reading) and `labelled-to-test` (probes fitted on the
-# labelled images only, which is all a semi-supervised user has).
+# Two protocols: `test-cv` (the paper's reading: probes cross-validated on the test latents) and
+# `labelled-to-test` (the probe is fitted on the labelled training images only, which is all a semi-supervised
+# user has).
 
 # %% tags=["parameters"]
 profile = "quick"     # smoke, quick or paper
-seeds = 2             # seeds 0..seeds-1 per configuration
+seeds = None          # None: 5 under the paper profile (the open question's), 2 otherwise; or a number
 dataset = None        # None: MNIST; or any dataset
+stand_in = "fashion-mnist"  # the second dataset (OrganAMNIST's stand-in in this book)
 device = None         # None: cuda when available, else cpu
 results = None        # results file; None: results/<profile>.jsonl
-workers = None               # None: train missing runs one by one; N: N at once on Ray workers
+workers = None        # None: train missing runs one by one; N: N at once on Ray workers
 lsdim = 10            # embedding dimension of every model here
 alpha = 0.5           # weight of L_U in the alternating routines
 gamma = 1.0           # weight of L_S in the joint routines
@@ -43,60 +48,129 @@ gamma = 1.0           # weight of L_S in the joint routines
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import experiments, grids, paper, parameters, plots
+from dmlvae import beyond, experiments, grids, paper, parameters, plots
+from dmlvae.config import RunConfig
 
-parameters.check(profile=profile, seeds=seeds, dataset=dataset, device=device, results=results,
-                 workers=workers, lsdim=lsdim, alpha=alpha, gamma=gamma)
+parameters.check(profile=profile, dataset=dataset, stand_in=stand_in, device=device, results=results,
+                 workers=workers, lsdim=lsdim, alpha=alpha, gamma=gamma, **({} if seeds is None else {"seeds": seeds}))
+seeds = grids.beyond_seeds(profile, seeds)
+main = dataset or "mnist"
+datasets = [main] + ([stand_in] if stand_in != main else [])
 display(Markdown(parameters.rerun_note("05_beyond", profile, seeds, [
     f"python -m dmlvae sweep --grid beyond --grid-param lsdim={lsdim} --grid-param alpha={alpha} "
-    f"--grid-param gamma={gamma} --profile {profile} --seeds {seeds}",
-])))
+    f"--grid-param gamma={gamma} --profile {profile} --seeds {seeds} --dataset {d}" for d in datasets] + [
+    f"python -m dmlvae sweep --grid labelprop-validation --profile {profile} --seeds 2"] + [
+    f"python -m dmlvae sweep --grid labelprop --profile {profile} --seeds {seeds} --dataset {d}" for d in datasets])))
 plots.setup()
 results = experiments.results_path(profile, results)
 seed_list = experiments.seeds_arg(seeds)
-cfgs = experiments.profile_configs(grids.cells("beyond", dataset=dataset or "mnist", lsdim=lsdim, alpha=alpha,
-                                               gamma=gamma), profile, seeds, device=device)
-names = {cfg.key(): grids.contender(cfg) for cfg in cfgs}
-contenders = grids.BEYOND_CONTENDERS
+cfgs = [c for d in datasets for c in experiments.profile_configs(
+    grids.cells("beyond", dataset=d, lsdim=lsdim, alpha=alpha, gamma=gamma), profile, seeds, device=device)]
 experiments.run_configs("beyond", profile, cfgs, results, progress=False, workers=workers)
-rows = experiments.rows_for(results, "beyond", profile, cfgs)
-frame = experiments.flatten(rows, ["pl_pct"], {p: ("knn_acc", p) for p in ("test-cv", "labelled-to-test")},
-                            keep=["n_labelled"]).rename(columns={"n_labelled": "labels"})
-frame.insert(0, "contender", [names[r["key"]] for r in rows])
-failed = frame[frame.status != "ok"]
+runs = beyond.frame(experiments.rows_for(results, "beyond", profile, cfgs))
+failed = runs[runs.status != "ok"]
 if len(failed):
     display(Markdown(f"**{len(failed)} runs failed** and are left out below:"), failed)
+ok = runs[runs.status == "ok"]
+order = [n for n, _ in grids.BEYOND_CONTENDERS]
 display(Markdown(f"Profile `{profile}`, seeds {seed_list}, lsdim {lsdim}, alpha {alpha}, gamma {gamma}; "
-                 "kNN accuracy, mean ± sd over seeds."))
-
-
-
-ok = frame[frame.status == "ok"]
-order = [n for n, _ in contenders]
-for protocol in ("test-cv", "labelled-to-test"):
+                 "kNN accuracy, mean ± sd over seeds; columns: percent of the training images labelled."))
+for protocol in beyond.PROTOCOLS:
     display(Markdown(f"### kNN accuracy, `{protocol}`"))
-    table = ok.pivot_table(index="contender", columns="pl_pct", values=protocol, aggfunc=paper.mean_sd)
-    display(table.reindex(order))
+    table = ok.pivot_table(index=["dataset", "contender"], columns="pl_pct", values=protocol, aggfunc=paper.mean_sd)
+    display(table.reindex([(d, n) for d in datasets for n in order]))
 
 # %% [markdown]
-# ## Difference from DML, seed by seed
-# Each contender minus DML with the same seed, labelled subset and protocol (`test-cv`), mean ± sd over
-# seeds: a positive number means the VAE component helped.
+# ## Each contender minus DML, paired by seed
+# Mean difference over seeds with its 95% t-interval `[low, high]`; a contender is *better* (or *worse*) than
+# DML where the whole interval is above (below) zero.
 
 # %% tags=["hide-input"]
-base = ok[ok.contender == order[0]].set_index(["pl_pct", "seed"])["test-cv"]
-diff = ok[ok.contender != order[0]].copy()
-diff["minus DML"] = [row["test-cv"] - base.get((row.pl_pct, row.seed), float("nan"))
-                     for _, row in diff.iterrows()]
-diff.pivot_table(index="contender", columns="pl_pct", values="minus DML",
-                 aggfunc=paper.mean_sd).reindex(order[1:])
+diffs = {p: beyond.versus_dml(runs, p) for p in beyond.PROTOCOLS}
+for protocol, d in diffs.items():
+    display(Markdown(f"### Minus DML, `{protocol}`"), beyond.show(d))
+
+# %% [markdown]
+# ## The answer
+
+# %% tags=["hide-input"]
+display(Markdown("\n\n".join(beyond.answer(d, p) for p, d in diffs.items())))
+display(Markdown(
+    f"**Caveats.** {len(seed_list)} seeds; one architecture (MLP {'-'.join(map(str, cfgs[0].hidden))}, lsdim "
+    f"{lsdim}), one alpha and gamma, {cfgs[0].epochs} epochs per run (profile `{profile}`); kNN with k = 5 (at "
+    "most the labels per class under labelled-to-test). The autoencoder alone uses no label, so its "
+    "`labelled-to-test` score is that of the labelled images' positions in an unsupervised embedding. "
+    "A VAE component 'helps' here only where its interval clears DML's at that label count."))
 
 # %% tags=["hide-input"]
 import plotly.express as px
 
-summary = ok.groupby(["contender", "pl_pct"], sort=False)["test-cv"].agg(["mean", "std"]).reset_index()
-summary["labels"] = summary.pl_pct.map({0.01: "0.01 %", 0.1: "0.1 %", 10: "10 %"})
-fig = px.bar(summary, x="labels", y="mean", error_y="std", color="contender", barmode="group",
-             title=f"kNN accuracy (test-cv), mean ± sd over seeds {seed_list}",
-             labels={"mean": "kNN accuracy", "labels": "labelled"})
+summary = ok.groupby(["dataset", "contender", "pl_pct"], sort=False)["labelled-to-test"].agg(["mean", "std"])
+summary = summary.reset_index()
+fig = px.line(summary, x="pl_pct", y="mean", error_y="std", color="contender", facet_col="dataset", log_x=True,
+              markers=True, title=f"kNN accuracy (labelled-to-test), mean ± sd over seeds {seed_list}",
+              labels={"mean": "kNN accuracy", "pl_pct": "% labelled"})
 fig.show()
+
+# %% [markdown]
+# ## A semi-supervised model that reaches 0.95 with 60 labels
+#
+# `dml_labelprop` is DML trained on **propagated labels** (Iscen, Tolias, Avrithis & Chum 2019, "Label
+# propagation for deep semi-supervised learning"; label spreading of Zhou et al. 2004): every `lp_every`
+# epochs a kNN graph of all training images is built, the labelled images' labels are spread over it, and
+# each step's batch is drawn from all training images with probability proportional to the propagated
+# label's certainty (1 - entropy / log C) over its class's size; the metric loss (the paper's triplet loss)
+# sees those pseudo-labels. The first graph is of the images' PCA (50 dimensions), later ones of the
+# model's own latent space. Only the labelled images' labels are read. Its settings were chosen on a
+# **validation split**: 5,000 training images held out (stratified, the same for every seed), 60 labels drawn
+# from the other 55,000, scored with kNN under `labelled-to-test` on the held-out images; the test split was
+# not read for any choice.
+
+# %% tags=["hide-input"]
+val_cfgs = experiments.profile_configs(grids.cells("labelprop-validation", dataset=main), profile, 2,
+                                       device=device)
+experiments.run_configs("labelprop-validation", profile, val_cfgs, results, progress=False, workers=workers)
+best, val_table = beyond.chosen_setting(experiments.rows_for(results, "labelprop-validation", profile, val_cfgs))
+default = {k: getattr(RunConfig(model="dml_labelprop"), k) for k in best}
+display(Markdown(f"Validation kNN accuracy (labelled-to-test on the {val_cfgs[0].validation:,} held-out images, "
+                 f"{main}), seeds 0 and 1, profile `{profile}`; best first:"), val_table)
+display(Markdown(f"Best on validation: {best}. The model's defaults: {default}"
+                 + (" — the same." if all(str(best[k]) == str(default[k]) for k in best) else
+                    " — **they differ** under this profile; the defaults were chosen under the paper profile.")))
+
+# %% tags=["hide-input"]
+lp_cfgs = [c for d in datasets for c in experiments.profile_configs(grids.cells("labelprop", dataset=d), profile,
+                                                                    seeds, device=device)]
+experiments.run_configs("labelprop", profile, lp_cfgs, results, progress=False, workers=workers)
+lp_rows = experiments.rows_for(results, "labelprop", profile, lp_cfgs)
+lp = experiments.flatten(lp_rows, ["dataset"], {"kNN, labelled-to-test": ("knn_acc", "labelled-to-test"),
+                                                "kNN, test-cv": ("knn_acc", "test-cv")},
+                         keep=["n_labelled", "wall_time", "threads", "device"])
+lp["pseudo-labels right (last)"] = [(r.get("pseudo_label_acc") or [None])[-1] for r in lp_rows]
+display(Markdown(f"**{lp_cfgs[0].pl_pct:g} % labelled, class-balanced (stratified) draw** (60 labels on MNIST), as "
+                 f"the published anchors draw theirs; "
+                 f"profile `{profile}`, seeds {seed_list}; wall time in seconds:"), lp)
+for d, g in lp[lp.status == "ok"].groupby("dataset", sort=False):
+    acc = g["kNN, labelled-to-test"]
+    display(Markdown(
+        f"**{d}**: mean {acc.mean():.3f} ± {acc.std():.3f}, lowest seed {acc.min():.3f} "
+        f"(target on MNIST: mean ≥ 0.95, no seed below 0.93: "
+        f"{'met' if d == 'mnist' and acc.mean() >= 0.95 and acc.min() >= 0.93 else 'not met' if d == 'mnist' else 'n/a'}"
+        f"); cost {g.wall_time.mean():.0f} s a run ({g.threads.iloc[0]} threads, {g.device.iloc[0]})."))
+
+# %% [markdown]
+# Published anchors with 100 MNIST labels: M1+M2 VAE (Kingma et al. 2014) 96.7 %; Ladder networks (Rasmus et al.
+# 2015) 98.9 %.
+#
+# **The uniform draw.** The beyond grid above draws its 60 labels uniformly (the paper's reading), and a
+# uniform draw can give a class one or two labels. With k = 5 such a class loses every kNN vote to its
+# neighbours even if the latents were perfect: the ceiling below places every image exactly on its own
+# class's point and scores labelled-to-test kNN.
+
+# %% tags=["hide-input"]
+uni = ok[(ok.contender == order[-1]) & (ok.pl_pct == 0.1)].copy()
+uni_cfg = {c.key(): c for c in cfgs}
+ceil = {(c.dataset, c.seed): beyond.ceiling(c) for c in cfgs
+        if c.model == "dml_labelprop" and c.pl_pct == 0.1}
+uni["ceiling (perfect latents)"] = [ceil[(d, s)] for d, s in zip(uni.dataset, uni.seed)]
+uni[["dataset", "seed", "labels", "labelled-to-test", "ceiling (perfect latents)"]]

@@ -21,6 +21,8 @@ def valid_pairs():
         for r in ROUTINES:
             if m == "dml" and r != "supervised":
                 continue
+            if (m == "dml_labelprop") != (r == "label-propagation"):
+                continue
             if r == "dml-then-gmm" and m not in PRIOR_MODELS:
                 continue
             yield m, r

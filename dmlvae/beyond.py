@@ -1,0 +1,103 @@
+"""The beyond-the-paper page's computations: each contender minus DML, paired by seed with a 95% interval; the
+plain-words answer; the setting chosen on the validation split; the ceiling a label draw puts on kNN.
+
+Runs that share a seed share the labelled subset, so the difference to DML is taken seed by seed
+(``scorecard.interval``: mean and 95% t-interval over seeds).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from . import evaluate, experiments, grids
+from .config import RunConfig
+from .scorecard import interval  # noqa: F401  (the pages use beyond.interval)
+
+BASELINE = grids.BEYOND_CONTENDERS[0][0]
+PROTOCOLS = ("test-cv", "labelled-to-test")
+
+
+def frame(rows) -> pd.DataFrame:
+    """One row per stored beyond run: contender, dataset, pl_pct, seed, status, kNN under both protocols, labels
+    and wall time."""
+    out = experiments.flatten(rows, ["dataset", "pl_pct"], {p: ("knn_acc", p) for p in PROTOCOLS},
+                              keep=["n_labelled", "wall_time"]).rename(columns={"n_labelled": "labels"})
+    out.insert(0, "contender", [grids.contender(RunConfig.from_dict(r["config"])) for r in rows])
+    return out
+
+
+def versus_dml(runs: pd.DataFrame, protocol: str) -> pd.DataFrame:
+    """Per dataset, contender and pl_pct: mean of (contender - DML) over the seeds both have, its 95% interval,
+    the number of seeds and a verdict (better / worse / no difference shown)."""
+    ok = runs[runs.status == "ok"]
+    base = ok[ok.contender == BASELINE].set_index(["dataset", "pl_pct", "seed"])[protocol]
+    out = []
+    for (ds, name, p), g in ok[ok.contender != BASELINE].groupby(["dataset", "contender", "pl_pct"], sort=False):
+        d = [r[protocol] - base[(ds, p, r.seed)] for _, r in g.iterrows() if (ds, p, r.seed) in base.index]
+        ev = interval(d)
+        out.append({"dataset": ds, "contender": name, "pl_pct": p, **ev, "verdict": verdict(ev)})
+    return pd.DataFrame(out)
+
+
+def verdict(ev: dict) -> str:
+    if ev["n"] < 2 or math.isnan(ev["low"]):
+        return "too few seeds"
+    return "better" if ev["low"] > 0 else "worse" if ev["high"] < 0 else "no difference shown"
+
+
+def show(diffs: pd.DataFrame) -> pd.DataFrame:
+    """The differences as 'mean [low, high]' strings, contenders down, labelled percentages across."""
+    cell = lambda r: (f"{r['mean']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}]" if r["n"] > 1  # noqa: E731
+                      else f"{r['mean']:+.3f} (n=1)")
+    d = diffs.assign(cell=diffs.apply(cell, axis=1))
+    return d.pivot_table(index=["dataset", "contender"], columns="pl_pct", values="cell", aggfunc="first",
+                         sort=False)
+
+
+def answer(diffs: pd.DataFrame, protocol: str) -> str:
+    """The open question's answer under one protocol, in words, from the intervals."""
+    lines = []
+    for (ds, name), g in diffs.groupby(["dataset", "contender"], sort=False):
+        better = [f"{p:g} %" for p, v in zip(g.pl_pct, g.verdict) if v == "better"]
+        worse = [f"{p:g} %" for p, v in zip(g.pl_pct, g.verdict) if v == "worse"]
+        parts = ([f"beats DML at {', '.join(better)}"] if better else []) + \
+                ([f"loses to DML at {', '.join(worse)}"] if worse else [])
+        lines.append(f"- {ds}, {name}: " + ("; ".join(parts) if parts else "no difference from DML shown at any "
+                                                                              "labelled percentage") + ".")
+    return f"Under `{protocol}` (95% intervals of the seed-paired difference):\n" + "\n".join(lines)
+
+
+def chosen_setting(rows) -> tuple[dict, pd.DataFrame]:
+    """(the dml_labelprop setting with the best mean validation kNN under labelled-to-test, the per-setting
+    table: mean ± sd over seeds, runs)."""
+    keys = list(grids.LABELPROP_CHOICES)
+    f = experiments.flatten(rows, keys, {"validation kNN": ("knn_acc", "labelled-to-test")})
+    ok = f[f.status == "ok"]
+    stats = ok.groupby(keys)["validation kNN"].agg(["mean", "std", "size"]).reset_index()
+    best = stats.loc[stats["mean"].idxmax()]
+    return ({k: best[k].item() if hasattr(best[k], "item") else best[k] for k in keys},
+            stats.sort_values("mean", ascending=False))
+
+
+def perfect_latents_ceiling(y_labelled, y_test, seed: int = 0) -> float:
+    """kNN accuracy under labelled-to-test if every image sat exactly on its own class's point (one-hot latents):
+    the most any embedding can score with this labelled draw, since a class with fewer labels than k's
+    majority loses the vote to its neighbours."""
+    y_labelled, y_test = np.asarray(y_labelled), np.asarray(y_test)
+    classes = int(max(y_labelled.max(), y_test.max())) + 1
+    eye = np.eye(classes)
+    m = evaluate.probe(eye[y_test], y_test, "labelled-to-test", ("knn",), z_train=eye[y_labelled],
+                       y_train=y_labelled, labelled=np.arange(len(y_labelled)), seed=seed)
+    return m["knn_acc"]
+
+
+def ceiling(cfg: RunConfig) -> float:
+    """:func:`perfect_latents_ceiling` for the labelled draw and test images of run ``cfg``."""
+    from . import data, train
+    ds = data.load(cfg.dataset, data_dir=cfg.data_dir)
+    _, y_full = ds.split("train")
+    keep, lab = train.training_indices(y_full, cfg)
+    _, y_te = ds.split("test")
+    return perfect_latents_ceiling(y_full[keep[lab]], y_te[train.test_indices(y_te, cfg.test_subset)], cfg.seed)

@@ -1,0 +1,291 @@
+"""Beyond the paper: label propagation (dml_labelprop), the validation split, the geodesic triplet loss
+(proposal 4) and the labelled latents that --save-latents writes. References are dense closed forms and
+hand-written loops."""
+import json
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+
+from dmlvae import data, grids, models, propagation, routines
+from dmlvae import train as T
+from dmlvae.config import RunConfig
+from dmlvae.losses import decoded_path_length, geodesic_triplet_terms
+from dmlvae.nets import Decoder
+
+DIGITS = dict(dataset="digits", epochs=2, lsdim=8, hidden=(64,), batch_size=128, device="cpu")
+
+
+# ------------------------------------------------------------------------------------------ propagation
+def test_knn_graph_is_the_normalised_symmetric_affinity_of_a_loop():
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(40, 3))
+    k = 4
+    S = propagation.knn_graph(f, k).toarray()
+    d = np.linalg.norm(f[:, None] - f[None], axis=2)
+    nbrs = [np.argsort(d[i])[1:k + 1] for i in range(40)]
+    sigma = np.median([d[i, nbrs[i][-1]] for i in range(40)])
+    W = np.zeros((40, 40))
+    for i in range(40):
+        for j in nbrs[i]:
+            W[i, j] += np.exp(-(d[i, j] / sigma) ** 2)
+    W = W + W.T
+    deg = W.sum(1)
+    ref = W / np.sqrt(deg[:, None] * deg[None, :])
+    np.testing.assert_allclose(S, ref, rtol=1e-5, atol=1e-7)
+
+
+def test_spread_converges_to_the_closed_form():
+    rng = np.random.default_rng(1)
+    S = propagation.knn_graph(rng.normal(size=(60, 2)), 5)
+    labelled, y_lab = np.array([0, 5, 9, 20]), np.array([0, 1, 1, 2])
+    Y = np.zeros((60, 3))
+    Y[labelled, y_lab] = [1, 0.5, 0.5, 1]  # each class's seeds sum to 1
+    alpha = 0.9
+    closed = (1 - alpha) * np.linalg.solve(np.eye(60) - alpha * S.toarray(), Y)
+    np.testing.assert_allclose(propagation.spread(S, labelled, y_lab, 3, alpha, iterations=400), closed, atol=1e-10)
+
+
+def test_a_class_with_more_seeds_does_not_flood_the_graph():
+    """Two separated clusters, 1 seed in one and 5 in the other: balanced seeds label each cluster its own."""
+    rng = np.random.default_rng(2)
+    f = np.concatenate([rng.normal(0, 1, (50, 2)), rng.normal(0, 1, (50, 2)) + [3.0, 0]])
+    S = propagation.knn_graph(f, 10)
+    labelled = np.array([0, 50, 51, 52, 53, 54])
+    y_lab = np.array([0, 1, 1, 1, 1, 1])
+    seeds = propagation.seeds(100, labelled, y_lab, 2)
+    np.testing.assert_allclose(seeds.sum(0), [1, 1])
+    labels, _, _ = propagation.pseudo_labels(propagation.spread(S, labelled, y_lab, 2), labelled, y_lab)
+    truth = np.repeat([0, 1], 50)
+    assert (labels == truth).mean() > 0.9
+
+
+def test_pseudo_label_certainty_and_weights_by_hand():
+    F = np.array([[0.9, 0.1, 0.0], [0.2, 0.2, 0.2], [0.0, 0.3, 0.1], [0.5, 0.0, 0.5], [0.0, 0.0, 0.0]])
+    labels, cert, w = propagation.pseudo_labels(F, np.array([3]), np.array([2]))
+    assert labels.tolist()[:3] == [0, 0, 1] and labels[3] == 2  # a labelled image keeps its own label
+    for i in range(3):
+        p = F[i] / F[i].sum()
+        h = -sum(q * np.log(q) for q in p if q > 0)
+        assert cert[i] == pytest.approx(1 - h / np.log(3))
+    assert cert[1] == pytest.approx(0) and cert[3] == 1 and cert[4] == pytest.approx(0)  # unreached: no weight
+    sizes = np.bincount(labels, minlength=3)
+    np.testing.assert_allclose(w, cert / sizes[labels])
+
+
+def _digits_fit(y_override=None, **kw):
+    cfg = RunConfig(**{**DIGITS, "model": "dml_labelprop", "pl_pct": 5, "lp_every": 1, **kw})
+    torch.manual_seed(cfg.seed)
+    ds, x, y, labelled, x_te, y_te = T.prepare(cfg)
+    if y_override is not None:
+        y = y_override(y, labelled)
+    model = models.build(cfg, ds.image_shape, ds.n_classes)
+    hist = routines.fit(model, x, y, labelled, cfg, n_classes=ds.n_classes)
+    return model, hist, x, y, labelled, x_te
+
+
+def test_label_propagation_never_reads_an_unlabelled_label():
+    def scramble(y, labelled):
+        out = torch.randint(0, 10, y.shape, generator=torch.Generator().manual_seed(5))
+        out[labelled] = y[labelled]
+        return out
+    a, _, x, _, _, x_te = _digits_fit()
+    b, _, _, _, _, _ = _digits_fit(scramble)
+    np.testing.assert_array_equal(a.embed(x_te), b.embed(x_te))
+    for p, q in zip(a.pseudo_label_history, b.pseudo_label_history):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_label_propagation_propagates_every_lp_every_epochs_and_beats_the_labels_alone():
+    model, hist, x, y, labelled, _ = _digits_fit(epochs=3, lp_every=2)
+    assert [h.get("propagated", False) for h in hist] == [True, False, True]
+    assert len(model.pseudo_label_history) == 2
+    pseudo = model.pseudo_label_history[0]
+    y_np, lab = y.numpy(), labelled.numpy()
+    np.testing.assert_array_equal(pseudo[lab], y_np[lab])
+    # 67 labels of 1,347 images: the propagated labels are right far more often than chance and than 1-NN on pixels
+    from sklearn.neighbors import KNeighborsClassifier
+    flat = x.numpy().reshape(len(x), -1)
+    nn1 = KNeighborsClassifier(1).fit(flat[lab], y_np[lab]).predict(flat)
+    assert (pseudo == y_np).mean() > (nn1 == y_np).mean() + 0.03 > 0.5
+
+
+def test_latent_first_graph_warms_up_on_the_labels_alone():
+    model, hist, *_ = _digits_fit(epochs=3, lp_every=2, lp_first_graph="latent")
+    assert [h["phase"] for h in hist] == ["dml (labelled only)", "dml (labelled only)", "pseudo-labelled"]
+    assert [h.get("propagated", False) for h in hist] == [False, False, True]
+
+
+def test_dml_labelprop_run_reports_pseudo_label_accuracy():
+    r = T.run(RunConfig(**{**DIGITS, "model": "dml_labelprop", "pl_pct": 5, "lp_every": 1}))
+    assert len(r["pseudo_label_acc"]) == 2 and all(0.5 < a <= 1 for a in r["pseudo_label_acc"])
+
+
+# ------------------------------------------------------------------------------------------ validation split
+def test_validation_split_is_held_out_and_replaces_the_test_split(monkeypatch):
+    ds = data.load("digits")
+    _, y_full = ds.split("train")
+    cfg = RunConfig(**{**DIGITS, "pl_pct": 10, "validation": 300})
+    keep, lab = T.training_indices(y_full, cfg)
+    val = T.validation_indices(y_full, 300)
+    assert len(val) == 300 and not set(val) & set(keep) and len(keep) == len(y_full) - 300
+    assert len(lab) == data.n_labelled(len(y_full), 10)  # as many labels as without validation
+    # the class proportions of the validation images follow the training split's (stratified)
+    np.testing.assert_allclose(np.bincount(y_full[val]) / 300, np.bincount(y_full) / len(y_full), atol=0.01)
+    real_split = data.Dataset.split
+
+    def no_test(self, name):
+        assert name != "test", "the test split was read"
+        return real_split(self, name)
+    monkeypatch.setattr(data.Dataset, "split", no_test)
+    r = T.run(cfg.replace(epochs=1))
+    assert r["n_test"] == 300 and r["n_train"] == len(y_full) - 300
+
+
+# ------------------------------------------------------------------------------------------ config keys
+def test_new_fields_at_their_defaults_keep_the_stored_keys():
+    """Rows stored before the new fields existed keep their keys (else hours of results would re-run)."""
+    from pathlib import Path
+    rows = [json.loads(line) for line in Path("results/paper.jsonl").read_text().splitlines()[:5]]
+    assert rows
+    for row in rows:
+        cfg = {k: v for k, v in row["config"].items() if k not in ("distance", "lp_k", "validation")}
+        assert RunConfig.from_dict(cfg).key() == row["key"]
+    base = RunConfig()
+    assert base.replace(lp_k=20).key() != base.key() and base.replace(validation=100).key() != base.key()
+
+
+# ------------------------------------------------------------------------------------------ geodesic distance
+def test_decoded_path_length_equals_the_scaled_euclidean_distance_for_a_linear_decoder():
+    torch.manual_seed(0)
+    q, _ = torch.linalg.qr(torch.randn(784, 6, dtype=torch.float64))  # orthonormal columns
+    scale = 3.5
+    a, b = torch.randn(20, 6, dtype=torch.float64), torch.randn(20, 6, dtype=torch.float64)
+    for T_ in (1, 4, 16):
+        got = decoded_path_length(lambda z: scale * z @ q.T + 0.3, a, b, T_)
+        torch.testing.assert_close(got, scale * (b - a).norm(dim=1))
+
+
+def test_decoded_path_length_is_never_below_the_endpoints_distance_and_grows_with_refinement():
+    torch.manual_seed(1)
+    dec = Decoder((1, 28, 28), 5, "mlp", (32, 64)).double()
+    a, b = torch.randn(50, 5, dtype=torch.float64) * 2, torch.randn(50, 5, dtype=torch.float64) * 2
+    with torch.no_grad():
+        chord = (dec(b) - dec(a)).flatten(1).norm(dim=1)
+        lengths = [decoded_path_length(dec, a, b, T_) for T_ in (1, 2, 4, 8)]
+    torch.testing.assert_close(lengths[0], chord)
+    for short, fine in zip(lengths[:-1], lengths[1:]):  # halving each segment: triangle inequality
+        assert (fine >= short - 1e-12).all()
+    assert (lengths[-1] > chord + 1e-6).any()  # a curved decoder: strictly longer somewhere
+
+
+def test_geodesic_triplet_loss_against_a_loop():
+    torch.manual_seed(2)
+    dec = Decoder((1, 8, 8), 3, "mlp", (16,)).double()
+    z = torch.randn(24, 3, dtype=torch.float64)
+    y = torch.randint(0, 3, (24,))
+    got, frac = geodesic_triplet_terms(z, y, dec, margin=0.5, segments=4)
+    losses = []
+    for a in range(24):
+        pos = [p for p in range(24) if p != a and y[p] == y[a]]
+        neg = [n for n in range(24) if y[n] != y[a]]
+        if not pos or not neg:
+            continue
+        p = max(pos, key=lambda j: (z[a] - z[j]).norm())
+        n = min(neg, key=lambda j: (z[a] - z[j]).norm())
+        length = lambda j: decoded_path_length(dec, z[a:a + 1], z[j:j + 1], 4)[0]  # noqa: E731
+        losses.append(torch.relu(length(p) - length(n) + 0.5))
+    ref = torch.stack(losses)
+    torch.testing.assert_close(got, ref.mean())
+    assert frac == pytest.approx(float((ref > 0).double().mean()))
+
+
+def test_geodesic_loss_moves_the_latents_not_the_decoder():
+    cfg = RunConfig(**{**DIGITS, "model": "dml_autoencoder", "distance": "geodesic", "mining": "hard"})
+    model = models.build(cfg, (1, 8, 8), 10)
+    x, y = torch.rand(64, 1, 8, 8), torch.arange(64) % 4
+    model.supervised_terms(x, y)["metric"].backward()
+    assert all(p.grad is None for p in model.decoder.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.encoder.parameters())
+
+
+def test_geodesic_run_differs_from_the_euclidean_batch_hard_run():
+    base = dict(DIGITS, model="dml_autoencoder", pl_pct=10, mining="hard", epochs=2)
+    a = T.run(RunConfig(**base))
+    b = T.run(RunConfig(**base, distance="geodesic", geodesic_segments=2))
+    assert not np.array_equal(a["z_test"], b["z_test"]) and b["history"][0]["metric"] > 0
+
+
+# ------------------------------------------------------------------------------------------ grids and latents
+def test_beyond_grid_covers_every_contender_at_6_60_600_6000_labels():
+    cells = grids.beyond("mnist")
+    assert len(cells) == len(grids.BEYOND_CONTENDERS) * 4
+    names = {grids.contender(RunConfig(**c)) for c in cells}
+    assert names == {n for n, _ in grids.BEYOND_CONTENDERS}
+    ae = [c for c in cells if c.get("alpha") == 1.0]
+    assert len(ae) == 4 and grids.contender(RunConfig(**ae[0])) == "autoencoder alone (alpha = 1)"
+    assert sorted({c["pl_pct"] for c in cells}) == [0.01, 0.1, 1.0, 10.0]
+
+
+def test_save_latents_writes_the_labelled_training_latents(tmp_path, run_cli):
+    out = tmp_path / "l.npz"
+    code, _, err = run_cli("train", "--dataset", "digits", "--model", "dml_autoencoder", "--pl-pct", "10",
+                           "--epochs", "1", "--hidden", "32", "--save-latents", out, "--no-progress")
+    assert code == 0, err
+    f = np.load(out)
+    cfg = RunConfig(dataset="digits", model="dml_autoencoder", pl_pct=10, epochs=1, hidden=(32,))
+    ds = data.load("digits")
+    _, y_full = ds.split("train")
+    _, lab = T.training_indices(y_full, cfg)
+    np.testing.assert_array_equal(f["y_labelled"], y_full[lab])
+    assert f["z_labelled"].shape == (len(lab), 10) and f["z"].shape == (450, 10)
+    r = T.run(cfg, keep_model=True)  # the same run again: z_labelled are the labelled rows of the training latents
+    np.testing.assert_allclose(f["z_labelled"], r["z_train"][r["labelled"]], rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------ the page's helpers
+def test_versus_dml_pairs_by_seed_and_dataset():
+    import pandas as pd
+    from scipy import stats
+
+    from dmlvae import beyond
+    rows = []
+    acc = {("mnist", 0): (0.50, 0.60), ("mnist", 1): (0.55, 0.70), ("mnist", 2): (0.40, 0.52),
+           ("fashion-mnist", 0): (0.30, 0.20), ("fashion-mnist", 1): (0.35, 0.26)}
+    for (ds, seed), (dml, other) in acc.items():
+        rows.append({"contender": beyond.BASELINE, "dataset": ds, "pl_pct": 0.1, "seed": seed, "status": "ok",
+                     "test-cv": dml})
+        rows.append({"contender": "X", "dataset": ds, "pl_pct": 0.1, "seed": seed, "status": "ok", "test-cv": other})
+    rows.append({"contender": "X", "dataset": "mnist", "pl_pct": 0.1, "seed": 3, "status": "ok", "test-cv": 0.99})
+    rows.append({"contender": "X", "dataset": "mnist", "pl_pct": 0.1, "seed": 4, "status": "failed", "test-cv": None})
+    d = beyond.versus_dml(pd.DataFrame(rows), "test-cv").set_index("dataset")
+    diffs = [0.10, 0.15, 0.12]  # seed 3 has no DML run: left out
+    half = stats.t.ppf(0.975, 2) * np.std(diffs, ddof=1) / np.sqrt(3)
+    assert d.loc["mnist", "n"] == 3 and d.loc["mnist", "mean"] == pytest.approx(np.mean(diffs))
+    assert d.loc["mnist", "low"] == pytest.approx(np.mean(diffs) - half)
+    assert d.loc["mnist", "verdict"] == "better" and d.loc["fashion-mnist", "verdict"] == "worse"
+    assert "beats DML at 0.1 %" in beyond.answer(d.reset_index(), "test-cv")
+
+
+def test_perfect_latents_ceiling_loses_a_class_with_one_label():
+    from dmlvae import beyond
+    y_test = np.repeat(np.arange(3), 10)
+    assert beyond.perfect_latents_ceiling([0, 0, 0, 1, 1, 1, 2, 2, 2], y_test) == 1.0
+    # class 2 has one label, k = min(5, 9 // 3) = 3: its test images get 1 vote against 2 of another class
+    assert beyond.perfect_latents_ceiling([0, 0, 0, 0, 1, 1, 1, 1, 2], y_test) == pytest.approx(2 / 3)
+
+
+def test_chosen_setting_is_the_best_mean_on_validation():
+    from dmlvae import beyond
+    rows = []
+    for i, (v, accs) in enumerate(((grids.LABELPROP_VARIANTS[0], (0.90, 0.92)),
+                                   (grids.LABELPROP_VARIANTS[3], (0.95, 0.93)),
+                                   (grids.LABELPROP_VARIANTS[2], (0.99, 0.50)))):
+        for seed, a in enumerate(accs):
+            cfg = {**grids.LABELPROP_BASE, **v}
+            rows.append({"config": cfg, "seed": seed, "status": "ok",
+                         "metrics_by_protocol": {"labelled-to-test": {"knn_acc": a}}})
+    best, table = beyond.chosen_setting(rows)
+    assert best == {**grids.LABELPROP_BASE, "lp_k": 5}
+    assert len(table) == 3
