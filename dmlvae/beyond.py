@@ -101,3 +101,10 @@ def ceiling(cfg: RunConfig) -> float:
     keep, lab = train.training_indices(y_full, cfg)
     _, y_te = ds.split("test")
     return perfect_latents_ceiling(y_full[keep[lab]], y_te[train.test_indices(y_te, cfg.test_subset)], cfg.seed)
+
+
+def validation_source(profile: str, results, dataset: str = "mnist"):
+    """(profile, results file) of the labelprop validation runs a page shows: the shipped paper-profile rows when
+    they hold every run (the choice of defaults was made there), else the page's own profile and file."""
+    return experiments.shipped_or(profile, results, "labelprop-validation",
+                                  grids.cells("labelprop-validation", dataset=dataset), 2)

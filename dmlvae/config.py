@@ -39,8 +39,11 @@ DECODER_MODELS = ("dml_autoencoder", "mvae")
 PRIOR_MODELS = GAUSSIAN_MODELS
 
 
-# fields added after the first stored results: left out of ``RunConfig.key`` at their defaults
-ADDED_FIELDS = ("distance", "geodesic_segments", "lp_k", "lp_alpha", "lp_every", "lp_first_graph", "validation")
+# fields added after the first stored results, each left out of ``RunConfig.key`` at the value given here (fixed
+# for good: a later change of the default must not change stored keys); the lp_* fields also for every model but
+# dml_labelprop, which alone reads them
+ADDED_FIELDS = {"distance": "euclidean", "geodesic_segments": 8, "lp_k": 10, "lp_alpha": 0.99, "lp_every": 3,
+                "lp_first_graph": "pixels", "validation": None}
 
 
 def _field(origin: str, default, doc: str, hash: bool = True):
@@ -109,10 +112,12 @@ class RunConfig:
         'straight path between two latents (proposal 4; models with a decoder, batch-hard mining on Euclidean '
         'distances picks the triplets)')
     geodesic_segments: int = assumed(8, 'distance="geodesic": segments T of the decoded straight path')
-    lp_k: int = assumed(10, 'dml_labelprop: neighbours of each image in the kNN graph labels are propagated on')
+    lp_k: int = assumed(5, 'dml_labelprop: neighbours of each image in the kNN graph labels are propagated on '
+                        '(chosen on a validation split among 5, 10, 20; see the beyond page)')
     lp_alpha: float = assumed(0.99, 'dml_labelprop: label-spreading weight of the graph against the seeds '
                               '(Zhou et al. 2004; Iscen et al. 2019 use 0.99)')
-    lp_every: int = assumed(3, 'dml_labelprop: epochs between label propagations (at epochs 0, lp_every, ...)')
+    lp_every: int = assumed(3, 'dml_labelprop: epochs between label propagations (at epochs 0, lp_every, ...; '
+                            'chosen on a validation split against propagating once)')
     lp_first_graph: str = assumed("pixels",
         'dml_labelprop: the first propagation\'s graph: "pixels" (PCA-50 of the images; chosen on a validation '
         'split) or "latent" (the embedding after lp_every epochs of DML on the labels alone, as Iscen et al.)')
@@ -228,9 +233,10 @@ class RunConfig:
 
     def key(self) -> str:
         """Stable hash of every field that changes the result (not data_dir). Fields added after results were
-        stored (``ADDED_FIELDS``) count only when they differ from their default, so old keys stay valid."""
+        stored (``ADDED_FIELDS``) count only when they differ from their first default, so old keys stay valid."""
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.metadata.get("hash", True)
-             and not (f.name in ADDED_FIELDS and getattr(self, f.name) == f.default)}
+             and not (f.name in ADDED_FIELDS and (getattr(self, f.name) == ADDED_FIELDS[f.name]
+                                                  or f.name.startswith("lp_") and self.model != "dml_labelprop"))}
         d["hidden"], d["probes"] = list(self.hidden), list(self.probes)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 

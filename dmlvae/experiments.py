@@ -441,6 +441,19 @@ def results_path(profile: str, results=None) -> Path:
     return Path(results) if results else Path("results") / f"{validate_profile(profile)}.jsonl"
 
 
+SHIPPED = Path("results") / "paper.jsonl"  # the paper-profile rows that ship with the book
+
+
+def shipped_or(profile: str, results, grid: str, cells, seeds):
+    """(profile, results file) a page shows ``grid`` from: the shipped paper-profile rows when they hold every run
+    of ``cells`` x ``seeds`` (for results that only mean something at the paper's scale), else the page's own."""
+    if SHIPPED.exists():
+        want = profile_configs(cells, "paper", seeds)
+        if len(rows_for(SHIPPED, grid, "paper", want)) == len(want):
+            return "paper", SHIPPED
+    return profile, results_path(profile, results)
+
+
 def profile_configs(cells, profile: str, seeds, **fixed) -> list[RunConfig]:
     """RunConfigs of ``cells`` (dicts of RunConfig fields) under ``profile``, per seed; ``fixed`` fields that are
     not None (dataset, device, data_dir, ...) override every cell."""

@@ -201,3 +201,33 @@ def verdict_table(cards: pd.DataFrame) -> pd.DataFrame:
             rows.append({"claim": c.claim, "the paper says": c["the paper says"], "protocol": p, "verdict": c.verdict})
     return pd.DataFrame(rows).pivot_table(index=["claim", "the paper says"], columns="protocol", values="verdict",
                                           aggfunc="first", sort=False)[list(PROTOCOLS)].fillna("")
+
+
+def causes_table(results, profile: str) -> pd.DataFrame:
+    """Per Table 1 cell of the causes grid and per cause: our kNN accuracy (test-cv, mean ± sd over seeds), the
+    paper's, ours - paper, and how much closer to the paper the cause brings us than our defaults do
+    (|defaults - paper| - |cause - paper|; positive: toward the paper)."""
+    from . import grids, paper
+    from .config import RunConfig
+    ref = paper.paper_table(1)
+    ref = ref[ref.metric == "knn_acc"]
+    out = []
+    for r in experiments.rows_for(results, "causes", profile):
+        if r.get("status") != "ok":
+            continue
+        cfg = RunConfig.from_dict(r["config"])
+        match = ref[(ref.model == cfg.model) & (ref.pl_pct == cfg.pl_pct) & (ref.lsdim == cfg.lsdim)
+                    & ((ref.alpha == cfg.alpha) | ref.alpha.isna() & (cfg.model == "dml"))]
+        out.append({"cell": f"{cfg.model}, {cfg.pl_pct:g} %, lsdim {cfg.lsdim}"
+                            + (f", alpha {cfg.alpha:g}" if cfg.model != "dml" else ""),
+                    "cause": grids.cause(cfg), "seed": r["seed"],
+                    "ours": experiments.metric(r, "knn_acc"), "paper": float(match.value.iloc[0])})
+    f = pd.DataFrame(out)
+    if f.empty:
+        return f
+    g = f.groupby(["cell", "cause"], sort=False).agg(ours=("ours", "mean"), sd=("ours", "std"),
+                                                     seeds=("seed", "size"), paper=("paper", "first")).reset_index()
+    g["ours - paper"] = g.ours - g.paper
+    base = g[g.cause == grids.CAUSES[0][0]].set_index("cell")["ours - paper"].abs()
+    g["toward the paper"] = [base.get(c, float("nan")) - abs(d) for c, d in zip(g.cell, g["ours - paper"])]
+    return g

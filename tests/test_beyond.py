@@ -153,7 +153,10 @@ def test_new_fields_at_their_defaults_keep_the_stored_keys():
         cfg = {k: v for k, v in row["config"].items() if k not in ("distance", "lp_k", "validation")}
         assert RunConfig.from_dict(cfg).key() == row["key"]
     base = RunConfig()
-    assert base.replace(lp_k=20).key() != base.key() and base.replace(validation=100).key() != base.key()
+    assert base.replace(lp_k=20).key() == base.key()  # dml reads no lp_* field
+    assert base.replace(validation=100).key() != base.key()
+    lp = RunConfig(model="dml_labelprop")
+    assert lp.replace(lp_k=20).key() != lp.key() != lp.replace(lp_k=10).key()
 
 
 # ------------------------------------------------------------------------------------------ geodesic distance
@@ -283,9 +286,9 @@ def test_chosen_setting_is_the_best_mean_on_validation():
                                    (grids.LABELPROP_VARIANTS[3], (0.95, 0.93)),
                                    (grids.LABELPROP_VARIANTS[2], (0.99, 0.50)))):
         for seed, a in enumerate(accs):
-            cfg = {**grids.LABELPROP_BASE, **v}
+            cfg = {**grids.LABELPROP_BASE, "epochs": 10, **v}
             rows.append({"config": cfg, "seed": seed, "status": "ok",
                          "metrics_by_protocol": {"labelled-to-test": {"knn_acc": a}}})
     best, table = beyond.chosen_setting(rows)
-    assert best == {**grids.LABELPROP_BASE, "lp_k": 5}
+    assert best == {**grids.LABELPROP_BASE, "epochs": 10, "lp_k": 5}
     assert len(table) == 3

@@ -68,3 +68,27 @@ def test_verdict_table_has_both_protocols_for_every_claim():
     assert list(t.columns) == list(scorecard.PROTOCOLS)
     assert t.loc[("1", "a")].tolist() == ["reproduced", "partly"]
     assert t.loc[("5", "b")].tolist() == ["not reproduced", "not reproduced"]
+
+
+def test_causes_table_measures_the_move_toward_the_paper(tmp_path):
+    """A fake run scoring the paper's number exactly under 'fewer epochs' and paper + 0.2 otherwise: that cause
+    moves us 0.2 toward the paper in every cell, the others 0."""
+    from dmlvae import grids, paper
+    ref = paper.paper_table(1)
+    ref = ref[ref.metric == "knn_acc"]
+
+    def run(cfg):
+        hit = ref[(ref.model == cfg.model) & (ref.pl_pct == cfg.pl_pct) & (ref.lsdim == cfg.lsdim)
+                  & ((ref.alpha == cfg.alpha) | ref.alpha.isna() & (cfg.model == "dml"))]
+        acc = float(hit.value.iloc[0]) + (0.0 if grids.cause(cfg) == "fewer epochs (2)" else 0.2) + 0.001 * cfg.seed
+        m = {"knn_acc": acc, "knn_ami": 0.1}
+        return {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": []}
+    f = tmp_path / "r.jsonl"
+    cfgs = experiments.profile_configs(grids.cells("causes"), "paper", 2)
+    experiments.run_configs("causes", "paper", cfgs, f, progress=False, run_fn=run)
+    t = scorecard.causes_table(f, "paper")
+    assert len(t) == len(grids.cells("causes")) and set(t.seeds) == {2}
+    fewer = t[t.cause == "fewer epochs (2)"]
+    assert len(fewer) == 3 and fewer["toward the paper"].round(6).eq(0.2).all()
+    assert t[t.cause != "fewer epochs (2)"]["toward the paper"].round(6).eq(0.0).all()
+    assert t["ours - paper"].max() == pytest.approx(0.2005)
