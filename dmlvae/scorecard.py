@@ -231,3 +231,45 @@ def causes_table(results, profile: str) -> pd.DataFrame:
     base = g[g.cause == grids.CAUSES[0][0]].set_index("cell")["ours - paper"].abs()
     g["toward the paper"] = [base.get(c, float("nan")) - abs(d) for c, d in zip(g.cell, g["ours - paper"])]
     return g
+
+
+def all_claims(results, profile: str) -> pd.DataFrame:
+    """The claims under both protocols (the protocol-free ones once), as the scorecard page shows them."""
+    return pd.concat([claims(results, profile, "test-cv"),
+                      claims(results, profile, "labelled-to-test", protocol_free=False)])
+
+
+def claim_runs(results, seeds: int = 3, stand_in: str = "fashion-mnist") -> dict:
+    """Per claim source ("Table 1", ..., "Figure 5", "alternating MVAE", "Figure 6"): (ok runs stored, runs the
+    paper profile needs with ``seeds`` seeds); Tables 2 and 3 and Figure 5 on ``stand_in``."""
+    from . import grids
+    stored = {(r["table"], r["key"]) for r in experiments.Store(results).latest(warn=False).values()
+              if r.get("status") == "ok" and r["profile"] == "paper"}
+    sources = {f"Table {t}": (t, experiments.configs(t, "paper", seeds, dataset=stand_in if t in (2, 3) else None))
+               for t in (1, 2, 3, 4)}
+    for name, grid, params in (("Figure 5", "figure5", {"dataset": stand_in}),
+                               ("alternating MVAE", "mvae-alternating", {}), ("Figure 6", "figure6", {})):
+        sources[name] = (grid, experiments.profile_configs(grids.cells(grid, **params), "paper", seeds))
+    return {name: (sum((g, c.key()) in stored for c in cfgs), len(cfgs)) for name, (g, cfgs) in sources.items()}
+
+
+def against_paper_profile(cards: pd.DataFrame, paper_cards: pd.DataFrame, runs: dict | None = None) -> pd.DataFrame:
+    """This profile's verdict beside the paper profile's for every claim and protocol, with a flag where they
+    differ ('not run' where the paper profile has no evidence yet; 'provisional' where ``runs`` (from
+    :func:`claim_runs`) says the claim's source is not complete)."""
+    ours, theirs = verdict_table(cards), verdict_table(paper_cards) if len(paper_cards) else None
+    rows = []
+    for (claim, says), r in ours.iterrows():
+        source = claim.split("(", 1)[1].rstrip(")") if "(" in claim else claim
+        have, need = (runs or {}).get(source, (1, 1))
+        for p in PROTOCOLS:
+            other = "not run"
+            if have and theirs is not None and (claim, says) in theirs.index and theirs.loc[(claim, says), p]:
+                other = theirs.loc[(claim, says), p]
+            done = have >= need
+            agree = "-" if other == "not run" else ("yes" if other == r[p] else "**no**")
+            rows.append({"claim": claim, "protocol": p, "this profile": r[p],
+                         "paper profile": other if done or other == "not run" else
+                         f"{other} (provisional: {have} of {need} runs)",
+                         "agree": agree if done else "-"})
+    return pd.DataFrame(rows)
