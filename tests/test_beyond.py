@@ -292,3 +292,21 @@ def test_chosen_setting_is_the_best_mean_on_validation():
     best, table = beyond.chosen_setting(rows)
     assert best == {**grids.LABELPROP_BASE, "epochs": 10, "lp_k": 5}
     assert len(table) == 3
+
+
+def test_pages_show_the_shipped_paper_rows_only_when_complete(tmp_path, monkeypatch):
+    from dmlvae import experiments
+    shipped = tmp_path / "paper.jsonl"
+    monkeypatch.setattr(experiments, "SHIPPED", shipped)
+    cells = grids.cells("labelprop", dataset="digits")
+
+    def fake(cfg):
+        m = {"knn_acc": 0.5, "knn_ami": 0.1}
+        return {"metrics": m, "metrics_by_protocol": {"labelled-to-test": m}, "history": []}
+    assert experiments.shipped_or("quick", None, "labelprop", cells, 2) == ("quick", experiments.results_path("quick"))
+    experiments.run_configs("labelprop", "paper", experiments.profile_configs(cells, "paper", 1), shipped,
+                            progress=False, run_fn=fake)
+    assert experiments.shipped_or("quick", None, "labelprop", cells, 2)[0] == "quick"  # 1 of 2 seeds: not complete
+    experiments.run_configs("labelprop", "paper", experiments.profile_configs(cells, "paper", 2), shipped,
+                            progress=False, run_fn=fake)
+    assert experiments.shipped_or("quick", None, "labelprop", cells, 2) == ("paper", shipped)
