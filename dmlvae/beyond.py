@@ -13,19 +13,36 @@ import pandas as pd
 
 from . import evaluate, experiments, grids
 from .config import RunConfig
-from .scorecard import interval  # noqa: F401  (the pages use beyond.interval)
+from .scorecard import interval
 
 BASELINE = grids.BEYOND_CONTENDERS[0][0]
 PROTOCOLS = ("test-cv", "labelled-to-test")
 
 
-def frame(rows) -> pd.DataFrame:
-    """One row per stored beyond run: contender, dataset, pl_pct, seed, status, kNN under both protocols, labels
-    and wall time."""
+def frame(rows, name=grids.contender, column: str = "contender") -> pd.DataFrame:
+    """One row per stored run: its ``column`` (``name(config)``: the beyond page's contender, or the geodesic
+    page's variant), dataset, pl_pct, seed, status, kNN under both protocols, labels and wall time."""
     out = experiments.flatten(rows, ["dataset", "pl_pct"], {p: ("knn_acc", p) for p in PROTOCOLS},
                               keep=["n_labelled", "wall_time"]).rename(columns={"n_labelled": "labels"})
-    out.insert(0, "contender", [grids.contender(RunConfig.from_dict(r["config"])) for r in rows])
+    out.insert(0, column, [name(RunConfig.from_dict(r["config"])) for r in rows])
     return out
+
+
+def paired_against(runs: pd.DataFrame, column: str, target: str, references) -> pd.DataFrame:
+    """``target`` minus each of ``references`` (values of ``column``), seed by seed, per pl_pct and protocol:
+    mean, 95% interval, seeds and verdict."""
+    ok = runs[runs.status == "ok"]
+    tgt = ok[ok[column] == target].set_index(["pl_pct", "seed"])
+    out = []
+    for ref in references:
+        base = ok[ok[column] == ref].set_index(["pl_pct", "seed"])
+        for p in sorted(ok.pl_pct.unique()):
+            for protocol in PROTOCOLS:
+                d = [tgt.loc[k, protocol] - base.loc[k, protocol] for k in tgt.index if k[0] == p and k in base.index]
+                ev = interval(d)
+                out.append({"against": ref, "pl_pct": p, "protocol": protocol, "mean": ev["mean"], "low": ev["low"],
+                            "high": ev["high"], "seeds": ev["n"], "verdict": verdict(ev)})
+    return pd.DataFrame(out)
 
 
 def versus_dml(runs: pd.DataFrame, protocol: str) -> pd.DataFrame:

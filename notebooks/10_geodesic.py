@@ -57,8 +57,7 @@ segments = 8          # T: segments of the decoded straight path
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from dmlvae import beyond, experiments, grids, paper, parameters, plots
-from dmlvae.config import RunConfig
+from dmlvae import beyond, experiments, grids, parameters, plots
 
 parameters.check(profile=profile, seeds=seeds, dataset=dataset, device=device, results=results, workers=workers,
                  lsdim=lsdim, alpha=alpha, segments=segments)
@@ -70,10 +69,7 @@ results = experiments.results_path(profile, results)
 cfgs = experiments.profile_configs(grids.cells("geodesic", dataset=dataset or "mnist", lsdim=lsdim, alpha=alpha,
                                                segments=segments), profile, seeds, device=device)
 experiments.run_configs("geodesic", profile, cfgs, results, progress=False, workers=workers)
-rows = experiments.rows_for(results, "geodesic", profile, cfgs)
-frame = experiments.flatten(rows, ["pl_pct"], {p: ("knn_acc", p) for p in beyond.PROTOCOLS},
-                            keep=["n_labelled", "wall_time"]).rename(columns={"n_labelled": "labels"})
-frame.insert(0, "variant", [grids.geodesic_variant(RunConfig.from_dict(r["config"])) for r in rows])
+frame = beyond.frame(experiments.rows_for(results, "geodesic", profile, cfgs), grids.geodesic_variant, "variant")
 failed = frame[frame.status != "ok"]
 if len(failed):
     display(Markdown(f"**{len(failed)} runs failed** and are left out below:"), failed)
@@ -89,20 +85,7 @@ experiments.summary(ok, ["variant", "pl_pct"], ["test-cv", "labelled-to-test", "
 # Mean difference over seeds with its 95% t-interval, against each Euclidean variant.
 
 # %% tags=["hide-input"]
-import pandas as pd
-
-out = []
-geo = ok[ok.variant == order[2]].set_index(["pl_pct", "seed"])
-for ref in order[:2]:
-    base = ok[ok.variant == ref].set_index(["pl_pct", "seed"])
-    for p in sorted(ok.pl_pct.unique()):
-        for protocol in beyond.PROTOCOLS:
-            d = [geo.loc[(p, s), protocol] - base.loc[(p, s), protocol] for s in geo.loc[p].index
-                 if (p, s) in base.index]
-            ev = beyond.interval(d)
-            out.append({"against": ref, "pl_pct": p, "protocol": protocol, "mean": ev["mean"], "low": ev["low"],
-                        "high": ev["high"], "seeds": ev["n"], "verdict": beyond.verdict(ev)})
-diff = pd.DataFrame(out)
+diff = beyond.paired_against(frame, "variant", order[2], order[:2])
 diff
 
 # %% tags=["hide-input"]

@@ -310,3 +310,19 @@ def test_pages_show_the_shipped_paper_rows_only_when_complete(tmp_path, monkeypa
     experiments.run_configs("labelprop", "paper", experiments.profile_configs(cells, "paper", 2), shipped,
                             progress=False, run_fn=fake)
     assert experiments.shipped_or("quick", None, "labelprop", cells, 2) == ("paper", shipped)
+
+
+def test_paired_against_takes_target_minus_reference_seed_by_seed():
+    import pandas as pd
+
+    from dmlvae import beyond
+    rows = []
+    for seed, (a, b) in enumerate(((0.70, 0.60), (0.72, 0.62), (0.69, 0.60))):
+        for name, acc in (("geo", a), ("euc", b)):
+            rows.append({"variant": name, "pl_pct": 1.0, "seed": seed, "status": "ok", "test-cv": acc,
+                         "labelled-to-test": acc - 0.1})
+    rows.append({"variant": "geo", "pl_pct": 1.0, "seed": 9, "status": "ok", "test-cv": 0.0, "labelled-to-test": 0.0})
+    d = beyond.paired_against(pd.DataFrame(rows), "variant", "geo", ["euc"]).set_index("protocol")
+    assert d.loc["test-cv", "seeds"] == 3  # seed 9 has no reference run
+    assert d.loc["test-cv", "mean"] == pytest.approx(np.mean([0.10, 0.10, 0.09]))
+    assert d.loc["labelled-to-test", "verdict"] == "better"
