@@ -11,8 +11,9 @@ PIP    := $(PY) -m pip install -q --disable-pip-version-check
 # this machine's pip config lists local index folders that do not exist; hide those warnings only
 QUIET  := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-# papermill parameters for the book's notebooks (any page parameter: make book PARAMS="-p seed 1")
-PROFILE ?= quick
+# papermill parameters for the book's notebooks (any page parameter: make book PARAMS="-p seed 1"). PROFILE=auto:
+# the shipped paper-scale results (results/paper.jsonl) when they hold every run the pages show, else quick
+PROFILE ?= auto
 PARAMS  ?=
 
 .PHONY: system venv test book book-html notebooks publish clean-book clean

@@ -56,6 +56,15 @@ def configs(table, profile: str, seeds, dataset: str | None = None, device: str 
     return profile_configs(cells, profile, seeds, dataset=dataset, device=device, data_dir=data_dir)
 
 
+# the pages' seeds when their `seeds` parameter is None: 3 at the paper's scale (the shipped results), 2 otherwise
+PROFILE_SEEDS, DEFAULT_SEEDS = {"paper": 3}, 2
+
+
+def page_seeds(profile: str, seeds=None):
+    """A page's seeds: ``seeds`` when given, else 3 under the paper profile and 2 under the others."""
+    return seeds if seeds is not None else PROFILE_SEEDS.get(validate_profile(profile), DEFAULT_SEEDS)
+
+
 def seeds_arg(seeds) -> list[int]:
     """``--seeds K`` means seeds 0..K-1; a list is taken as given."""
     if isinstance(seeds, (list, tuple)):
@@ -341,6 +350,9 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
     cleanup_temporary(store.path.parent)
     latest = store.latest()
     todo = [c for c in cfgs if _wanted(latest.get((grid, profile, c.key())), retry_failed, rerun_stale)]
+    if todo and os.environ.get("DMLVAE_NO_TRAIN"):
+        raise DmlvaeError(f"{len(todo)} of {len(cfgs)} runs of {grid} ({profile}) are missing from {results}, and "
+                          "DMLVAE_NO_TRAIN forbids training them here")
     counts = {"total": len(cfgs), "present": len(cfgs) - len(todo), "ok": 0, "failed": 0, "elsewhere": 0}
 
     def record(cfg, result, error, wall):

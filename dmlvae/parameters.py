@@ -60,7 +60,7 @@ def _subset(name, value):
 
 VALIDATORS = {
     "profile": lambda n, v: experiments.validate_profile(v),
-    "seeds": lambda n, v: experiments.seeds_arg(v) and v,
+    "seeds": lambda n, v: v if v is None else (experiments.seeds_arg(v) and v),  # None: the profile's
     "dataset": _dataset_or_none,
     "stand_in": lambda n, v: choice(n, v, data.DATASETS),
     "device": _device,
@@ -107,7 +107,7 @@ def rerun_note(page: str, profile: str | None = None, seeds=None, commands=()) -
         lines.append(f"**The numbers on this page** come from the `{profile}` profile with seeds "
                      f"{experiments.seeds_arg(seeds)} (results in `results/{profile}.jsonl`).")
     lines.append("**Re-run it:** `papermill notebooks/" + page + ".ipynb out.ipynb -p NAME VALUE` (any parameter "
-                 "below); the whole book: `make book PROFILE=paper PARAMS=\"-p seeds 3\"`.")
+                 "below); the whole book: `make book PROFILE=quick` (or `PROFILE=paper`, `PARAMS=\"-p seeds 3\"`).")
     if commands:
         lines.append("Its runs from the command line: " + "; ".join(f"`{c}`" for c in commands) + ".")
     return "\n\n".join(lines)

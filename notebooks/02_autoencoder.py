@@ -28,7 +28,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"            # smoke, quick or paper (see the assumptions page)
-seeds = 2                    # seeds 0..seeds-1 per configuration
+seeds = None                 # None: 3 under the paper profile, 2 otherwise; or N (seeds 0..N-1)
 dataset = None               # None: the paper's datasets; or run both tables on this dataset
 stand_in = "fashion-mnist"   # Table 2's dataset when OrganAMNIST cannot be loaded
 device = None                # None: cuda when available, else cpu
@@ -43,6 +43,7 @@ from dmlvae import data, experiments, paper, parameters, plots
 
 parameters.check(profile=profile, seeds=seeds, dataset=dataset, stand_in=stand_in, device=device,
                  results=results, workers=workers)
+seeds = experiments.page_seeds(profile, seeds)
 display(Markdown(parameters.rerun_note("02_autoencoder", profile, seeds, [
     f"python -m dmlvae sweep --table 1 --profile {profile} --seeds {seeds}",
     f"python -m dmlvae sweep --table 2 --profile {profile} --seeds {seeds} --dataset fashion-mnist",

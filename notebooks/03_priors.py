@@ -36,7 +36,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"            # smoke, quick or paper
-seeds = 2                    # seeds 0..seeds-1 per configuration
+seeds = None                 # None: 3 under the paper profile, 2 otherwise; or N (seeds 0..N-1)
 dataset = None               # None: the paper's dataset (OrganAMNIST); or run Table 3 on this dataset
 stand_in = "fashion-mnist"   # Table 3's dataset when OrganAMNIST cannot be loaded
 figure_alpha = 0.33          # alpha of Figure 5 and of the ablation: one of Table 3's grid, 0.33, 0.66, 1.0
@@ -55,6 +55,7 @@ from dmlvae.losses import log_mixture
 
 parameters.check(profile=profile, seeds=seeds, dataset=dataset, stand_in=stand_in, figure_alpha=figure_alpha,
                  device=device, results=results, workers=workers)
+seeds = experiments.page_seeds(profile, seeds)
 plots.setup()
 results = experiments.results_path(profile, results)
 seed_list = experiments.seeds_arg(seeds)

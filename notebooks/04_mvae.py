@@ -25,7 +25,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"     # smoke, quick or paper
-seeds = 2             # seeds 0..seeds-1 per configuration
+seeds = None          # None: 3 under the paper profile, 2 otherwise; or N (seeds 0..N-1)
 dataset = None        # None: MNIST as in the paper; or run everything on this dataset
 device = None         # None: cuda when available, else cpu
 results = None        # results file; None: results/<profile>.jsonl
@@ -40,6 +40,7 @@ from dmlvae import experiments, grids, paper, parameters, plots
 
 parameters.check(profile=profile, seeds=seeds, dataset=dataset, device=device, results=results, workers=workers,
                  figure6_epochs=figure6_epochs)
+seeds = experiments.page_seeds(profile, seeds)
 plots.setup()
 results = experiments.results_path(profile, results)
 seed_list = experiments.seeds_arg(seeds)

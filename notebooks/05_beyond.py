@@ -53,7 +53,7 @@ from dmlvae import beyond, experiments, grids, paper, parameters, plots
 from dmlvae.config import RunConfig
 
 parameters.check(profile=profile, dataset=dataset, device=device, results=results,
-                 workers=workers, lsdim=lsdim, alpha=alpha, gamma=gamma, **({} if seeds is None else {"seeds": seeds}))
+                 workers=workers, lsdim=lsdim, alpha=alpha, gamma=gamma, seeds=seeds)
 seeds = grids.beyond_seeds(profile, seeds)
 main = dataset or "mnist"
 datasets = grids.beyond_datasets(profile, main, stand_in)

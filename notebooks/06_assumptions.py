@@ -22,7 +22,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"   # the profile of the VAE calibration runs below
-seeds = 2           # seeds 0..seeds-1 of the VAE calibration runs
+seeds = None        # None: 3 under the paper profile, 2 otherwise; or N (seeds 0..N-1)
 device = None       # None: cuda when available, else cpu
 results = None      # results file; None: results/<profile>.jsonl
 workers = None               # None: train missing runs one by one; N: N at once on Ray workers
@@ -37,6 +37,7 @@ from dmlvae import evaluate, experiments, grids, paper, parameters, routines, tr
 from dmlvae.config import RunConfig
 
 parameters.check(profile=profile, seeds=seeds, device=device, results=results, workers=workers)
+seeds = experiments.page_seeds(profile, seeds)
 display(Markdown(parameters.rerun_note("06_assumptions", profile, seeds, [
     f"python -m dmlvae sweep --grid vae-calibration --profile {profile} --seeds {seeds}",
 ])))

@@ -30,7 +30,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"            # smoke, quick or paper: whose results are scored
-seeds = 2                    # seeds 0..seeds-1 per configuration
+seeds = None                 # None: 3 under the paper profile, 2 otherwise; or N (seeds 0..N-1)
 stand_in = "fashion-mnist"   # Tables 2 and 3's dataset when OrganAMNIST cannot be loaded
 device = None                # None: cuda when available, else cpu
 results = None               # results file; None: results/<profile>.jsonl
@@ -45,6 +45,7 @@ from IPython.display import Markdown, display
 from dmlvae import experiments, grids, paper, parameters, scorecard
 
 parameters.check(profile=profile, seeds=seeds, stand_in=stand_in, device=device, results=results, workers=workers)
+seeds = experiments.page_seeds(profile, seeds)
 display(Markdown(parameters.rerun_note("07_scorecard", profile, seeds, [
     f"python -m dmlvae sweep --table N --profile {profile} --seeds {seeds} (N = 1 to 4; 2 and 3 with "
     f"--dataset fashion-mnist without OrganAMNIST)",

@@ -326,3 +326,23 @@ def test_paired_against_takes_target_minus_reference_seed_by_seed():
     assert d.loc["test-cv", "seeds"] == 3  # seed 9 has no reference run
     assert d.loc["test-cv", "mean"] == pytest.approx(np.mean([0.10, 0.10, 0.09]))
     assert d.loc["labelled-to-test", "verdict"] == "better"
+
+
+def test_no_train_mode_refuses_to_train_and_names_what_is_missing(tmp_path, monkeypatch):
+    from dmlvae import DmlvaeError, experiments
+    monkeypatch.setenv("DMLVAE_NO_TRAIN", "1")
+    trained = []
+    cfgs = experiments.profile_configs(grids.cells("labelprop", dataset="digits"), "smoke", 2)
+    with pytest.raises(DmlvaeError, match="2 of 2 runs of labelprop .smoke. are missing"):
+        experiments.run_configs("labelprop", "smoke", cfgs, tmp_path / "r.jsonl", progress=False,
+                                run_fn=lambda c: trained.append(c))
+    assert trained == []
+
+
+def test_page_seeds_follow_the_profile():
+    from dmlvae import DmlvaeError, experiments, parameters
+    assert experiments.page_seeds("paper") == 3 and experiments.page_seeds("quick") == 2
+    assert experiments.page_seeds("paper", 5) == 5 and grids.beyond_seeds("paper") == 5
+    assert parameters.check_one("seeds", None) is None
+    with pytest.raises(DmlvaeError, match="profile"):
+        experiments.page_seeds("huge")

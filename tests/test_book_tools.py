@@ -38,3 +38,36 @@ def test_bad_page_parameter_fails_naming_notebook_and_cell_then_good_one_is_cach
     assert not (out / "00_data.failed.ipynb").exists()
     again = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert "unchanged, not re-executed" in again.stdout
+
+
+def _executor():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("execute_notebooks", ROOT / "tools" / "execute_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_profile_auto_uses_the_shipped_pages_only_when_every_one_runs_without_training(tmp_path, monkeypatch):
+    import os
+    ex = _executor()
+    monkeypatch.setattr(ex, "OUT", tmp_path / "generated")
+    sources = sorted(ex.SOURCES.glob("*.py"))
+    seen = []
+
+    def fake(fail_on):
+        def execute(source, params, force, fingerprint, out, quiet=False):
+            seen.append((source.stem, params["profile"], os.environ.get("DMLVAE_NO_TRAIN")))
+            if source.stem == fail_on:
+                return False
+            nbformat.write(nbformat.v4.new_notebook(), Path(out) / f"{source.stem}.ipynb")
+            return True
+        return execute
+    monkeypatch.setattr(ex, "execute", fake("05_beyond"))
+    assert not ex.shipped_is_complete(sources, {}, "fp")
+    assert not (tmp_path / "generated").exists() and "DMLVAE_NO_TRAIN" not in os.environ
+    assert all(p == "paper" and flag == "1" for _, p, flag in seen)
+    assert "00_data" not in {s for s, _, _ in seen}  # a page without a profile is not part of the check
+    monkeypatch.setattr(ex, "execute", fake(None))
+    assert ex.shipped_is_complete(sources, {}, "fp")
+    assert (tmp_path / "generated" / "07_scorecard.ipynb").exists()

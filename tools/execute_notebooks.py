@@ -2,6 +2,12 @@
 
     python tools/execute_notebooks.py [--profile P] [-p NAME VALUE ...] [--only NAME] [--force]
 
+``--profile auto`` (what `make book` passes by default): the shipped paper-scale results when they hold every run
+the pages show, else the quick profile. It first executes the pages that take a profile under ``paper`` with
+DMLVAE_NO_TRAIN=1 (a page that would train stops at once); if all of them succeed, those are the book's pages,
+built from `results/paper.jsonl` without training; otherwise the build says which runs are missing and uses
+``quick``.
+
 A parameter is passed to the pages whose ``parameters`` cell declares it. A page whose source, parameters
 and package code are unchanged since its last execution is not executed again. A failing page stops the
 build with the notebook, the cell and the error, and its partial output is kept as NAME.failed.ipynb.
@@ -11,6 +17,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -45,7 +53,7 @@ def declared_parameters(nb) -> set[str]:
     raise SystemExit(f"{nb.metadata.get('dmlvae_source')}: no cell tagged 'parameters'")
 
 
-def execute(source: Path, params: dict, force: bool, fingerprint: str, out: Path = OUT) -> bool:
+def execute(source: Path, params: dict, force: bool, fingerprint: str, out: Path = OUT, quiet: bool = False) -> bool:
     nb = jupytext.read(source)
     nb.metadata["dmlvae_source"] = source.relative_to(ROOT).as_posix()
     declared = declared_parameters(nb)
@@ -71,6 +79,9 @@ def execute(source: Path, params: dict, force: bool, fingerprint: str, out: Path
             result = papermill.execute_notebook(str(src_nb), str(partial), parameters=mine,
                                                 kernel_name="python3", cwd=str(ROOT), progress_bar=False)
         except PapermillExecutionError as e:
+            if quiet:
+                print(f"[book] {source.name}: {e.ename}: {e.evalue}", flush=True)
+                return False
             print(f"[book] FAILED: {source.relative_to(ROOT)}, cell {e.cell_index} "
                   f"(execution count {e.exec_count}): {e.ename}: {e.evalue}\n"
                   f"[book] partial output kept in {partial}", file=sys.stderr)
@@ -83,9 +94,37 @@ def execute(source: Path, params: dict, force: bool, fingerprint: str, out: Path
     return True
 
 
+def takes_profile(source: Path) -> bool:
+    return "profile" in declared_parameters(jupytext.read(source))
+
+
+def shipped_is_complete(sources, params: dict, fingerprint: str) -> bool:
+    """Execute the profile-taking pages under the paper profile without training (DMLVAE_NO_TRAIN); on success
+    their executed notebooks replace the book's. True when every one of them succeeded."""
+    pages = [s for s in sources if takes_profile(s)]
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["DMLVAE_NO_TRAIN"] = "1"
+        try:
+            for source in pages:
+                if not execute(source, {**params, "profile": "paper"}, True, fingerprint, Path(tmp), quiet=True):
+                    print(f"[book] profile auto: {source.name} needs runs the shipped results/paper.jsonl lacks; "
+                          "building from the quick profile instead", flush=True)
+                    return False
+        finally:
+            del os.environ["DMLVAE_NO_TRAIN"]
+        OUT.mkdir(parents=True, exist_ok=True)
+        for source in pages:
+            shutil.copyfile(Path(tmp) / f"{source.stem}.ipynb", OUT / f"{source.stem}.ipynb")
+    print("[book] profile auto: the shipped paper-scale results hold every run the pages show; the book is built "
+          "from them", flush=True)
+    return True
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--profile", default=None, help="experiment profile for the pages that take one")
+    ap.add_argument("--profile", default=None,
+                    help="experiment profile for the pages that take one, or auto (paper when the shipped results "
+                         "are complete, else quick)")
     ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                     help="a page parameter; VALUE is read as YAML like papermill's -p")
     ap.add_argument("--only", action="append", default=[], help="execute only these notebooks (stems)")
@@ -93,6 +132,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(OUT), help="where executed notebooks go (default book/generated)")
     args = ap.parse_args(argv)
     params = {name: yaml.safe_load(value) for name, value in args.parameter}
+    auto = args.profile == "auto"
+    if auto:
+        args.profile = "quick"
     if args.profile is not None:
         from dmlvae import DmlvaeError
         from dmlvae.experiments import validate_profile
@@ -123,8 +165,11 @@ def main(argv=None) -> int:
     except DmlvaeError as e:
         print(f"[book] error: {e}", file=sys.stderr)
         return 2
+    done = set()
+    if auto and Path(args.out) == OUT and shipped_is_complete(sources, params, fingerprint):
+        done = {s for s in sources if takes_profile(s)}
     for source in sources:
-        if not execute(source, params, args.force, fingerprint, Path(args.out)):
+        if source not in done and not execute(source, params, args.force, fingerprint, Path(args.out)):
             return 1
     return 0
 
