@@ -28,6 +28,15 @@ def frame(rows, name=grids.contender, column: str = "contender") -> pd.DataFrame
     return out
 
 
+def load_or_train(grid: str, profile: str, cfgs, results, name=grids.contender, column: str = "contender",
+                  workers=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train the runs of ``cfgs`` missing from ``results`` (load-or-train), then (every run's row as in
+    :func:`frame`, the failed ones)."""
+    experiments.run_configs(grid, profile, cfgs, results, progress=False, workers=workers)
+    runs = frame(experiments.rows_for(results, grid, profile, cfgs), name, column)
+    return runs, runs[runs.status != "ok"]
+
+
 def paired_against(runs: pd.DataFrame, column: str, target: str, references) -> pd.DataFrame:
     """``target`` minus each of ``references`` (values of ``column``), seed by seed, per pl_pct and protocol:
     mean, 95% interval, seeds and verdict."""

@@ -67,9 +67,7 @@ results = experiments.results_path(profile, results)
 seed_list = experiments.seeds_arg(seeds)
 cfgs = [c for d in datasets for c in experiments.profile_configs(
     grids.cells("beyond", dataset=d, lsdim=lsdim, alpha=alpha, gamma=gamma), profile, seeds, device=device)]
-experiments.run_configs("beyond", profile, cfgs, results, progress=False, workers=workers)
-runs = beyond.frame(experiments.rows_for(results, "beyond", profile, cfgs))
-failed = runs[runs.status != "ok"]
+runs, failed = beyond.load_or_train("beyond", profile, cfgs, results, workers=workers)
 if len(failed):
     display(Markdown(f"**{len(failed)} runs failed** and are left out below:"), failed)
 ok = runs[runs.status == "ok"]

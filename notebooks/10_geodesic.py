@@ -68,9 +68,7 @@ plots.setup()
 results = experiments.results_path(profile, results)
 cfgs = experiments.profile_configs(grids.cells("geodesic", dataset=dataset or "mnist", lsdim=lsdim, alpha=alpha,
                                                segments=segments), profile, seeds, device=device)
-experiments.run_configs("geodesic", profile, cfgs, results, progress=False, workers=workers)
-frame = beyond.frame(experiments.rows_for(results, "geodesic", profile, cfgs), grids.geodesic_variant, "variant")
-failed = frame[frame.status != "ok"]
+frame, failed = beyond.load_or_train("geodesic", profile, cfgs, results, grids.geodesic_variant, "variant", workers)
 if len(failed):
     display(Markdown(f"**{len(failed)} runs failed** and are left out below:"), failed)
 ok = frame[frame.status == "ok"]

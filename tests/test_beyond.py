@@ -346,3 +346,15 @@ def test_page_seeds_follow_the_profile():
     assert parameters.check_one("seeds", None) is None
     with pytest.raises(DmlvaeError, match="profile"):
         experiments.page_seeds("huge")
+
+
+def test_load_or_train_trains_the_missing_runs_once_and_names_each_row(tmp_path):
+    from dmlvae import beyond, experiments
+    cfgs = experiments.profile_configs(grids.cells("geodesic", dataset="digits"), "smoke", 1)
+    f = tmp_path / "r.jsonl"
+    runs, failed = beyond.load_or_train("geodesic", "smoke", cfgs, f, grids.geodesic_variant, "variant")
+    assert len(runs) == len(cfgs) == 6 and failed.empty
+    assert sorted(set(runs.variant)) == sorted(n for n, _ in grids.GEODESIC_VARIANTS)
+    lines = f.read_text().count("\n")
+    again, _ = beyond.load_or_train("geodesic", "smoke", cfgs, f, grids.geodesic_variant, "variant")
+    assert f.read_text().count("\n") == lines and again.equals(runs)  # nothing trained the second time
