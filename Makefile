@@ -12,7 +12,7 @@ PIP    := $(PY) -m pip install -q --disable-pip-version-check
 QUIET  := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
 # papermill parameters for the book's notebooks (any page parameter: make book PARAMS="-p seed 1"). PROFILE=auto:
-# the shipped paper-scale results (results/paper.jsonl) when they hold every run the pages show, else quick
+# each page from the shipped paper-scale results (results/paper.jsonl) when they hold all its runs, else quick
 PROFILE ?= auto
 PARAMS  ?=
 

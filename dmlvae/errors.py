@@ -9,6 +9,10 @@ class DmlvaeError(ValueError):
     """A user-facing error: the message names the bad value and what is allowed."""
 
 
+class MissingRuns(DmlvaeError):
+    """Runs a page or sweep needs are not in the results file, and DMLVAE_NO_TRAIN forbids training them."""
+
+
 def choice(name: str, value, allowed: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``allowed``; else raise naming the parameter and the options."""
     allowed = tuple(allowed)

@@ -25,7 +25,7 @@ import pandas as pd
 from . import __version__, data, paper
 from .version import TRAINING_VERSION
 from .config import RunConfig
-from .errors import DmlvaeError, choice, number
+from .errors import DmlvaeError, MissingRuns, choice, number
 
 # Profiles are data: RunConfig overrides applied to every cell of a grid.
 PROFILES = {
@@ -351,7 +351,8 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
     latest = store.latest()
     todo = [c for c in cfgs if _wanted(latest.get((grid, profile, c.key())), retry_failed, rerun_stale)]
     if todo and os.environ.get("DMLVAE_NO_TRAIN"):
-        raise DmlvaeError(f"{len(todo)} of {len(cfgs)} runs of {grid} ({profile}) are missing from {results}, and "
+        what = f"Table {grid}" if isinstance(grid, int) else f"grid {grid}"
+        raise MissingRuns(f"{len(todo)} of {len(cfgs)} runs of {what} ({profile}) are missing from {results}, and "
                           "DMLVAE_NO_TRAIN forbids training them here")
     counts = {"total": len(cfgs), "present": len(cfgs) - len(todo), "ok": 0, "failed": 0, "elsewhere": 0}
 

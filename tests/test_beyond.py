@@ -329,11 +329,11 @@ def test_paired_against_takes_target_minus_reference_seed_by_seed():
 
 
 def test_no_train_mode_refuses_to_train_and_names_what_is_missing(tmp_path, monkeypatch):
-    from dmlvae import DmlvaeError, experiments
+    from dmlvae import MissingRuns, experiments
     monkeypatch.setenv("DMLVAE_NO_TRAIN", "1")
     trained = []
     cfgs = experiments.profile_configs(grids.cells("labelprop", dataset="digits"), "smoke", 2)
-    with pytest.raises(DmlvaeError, match="2 of 2 runs of labelprop .smoke. are missing"):
+    with pytest.raises(MissingRuns, match="2 of 2 runs of grid labelprop .smoke. are missing"):
         experiments.run_configs("labelprop", "smoke", cfgs, tmp_path / "r.jsonl", progress=False,
                                 run_fn=lambda c: trained.append(c))
     assert trained == []

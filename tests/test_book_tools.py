@@ -48,26 +48,58 @@ def _executor():
     return module
 
 
-def test_profile_auto_uses_the_shipped_pages_only_when_every_one_runs_without_training(tmp_path, monkeypatch):
+def test_profile_auto_takes_the_shipped_results_page_by_page(tmp_path, monkeypatch, capsys):
+    """Each profile-taking page is pre-run under paper without training: those that succeed are the book's,
+    one that lacks runs (MissingRuns) is left to quick, and any other error fails the build."""
     import os
+
+    import pytest
+    from papermill.exceptions import PapermillExecutionError
     ex = _executor()
     monkeypatch.setattr(ex, "OUT", tmp_path / "generated")
     sources = sorted(ex.SOURCES.glob("*.py"))
     seen = []
 
-    def fake(fail_on):
-        def execute(source, params, force, fingerprint, out, quiet=False):
-            seen.append((source.stem, params["profile"], os.environ.get("DMLVAE_NO_TRAIN")))
+    def fake(fail_on, ename="MissingRuns"):
+        def execute(source, params, force, fingerprint, out, raise_errors=False):
+            seen.append((source.stem, params["profile"], os.environ.get("DMLVAE_NO_TRAIN"), raise_errors))
             if source.stem == fail_on:
-                return False
+                raise PapermillExecutionError(3, 3, "", ename, "2 of 320 runs of beyond (paper) are missing", [])
             nbformat.write(nbformat.v4.new_notebook(), Path(out) / f"{source.stem}.ipynb")
             return True
         return execute
     monkeypatch.setattr(ex, "execute", fake("05_beyond"))
-    assert not ex.shipped_is_complete(sources, {}, "fp")
-    assert not (tmp_path / "generated").exists() and "DMLVAE_NO_TRAIN" not in os.environ
-    assert all(p == "paper" and flag == "1" for _, p, flag in seen)
-    assert "00_data" not in {s for s, _, _ in seen}  # a page without a profile is not part of the check
-    monkeypatch.setattr(ex, "execute", fake(None))
-    assert ex.shipped_is_complete(sources, {}, "fp")
-    assert (tmp_path / "generated" / "07_scorecard.ipynb").exists()
+    shipped = ex.shipped_pages(sources, {}, "fp")
+    taking = {s.stem for s in sources if ex.takes_profile(s)}
+    assert {s.stem for s in shipped} == taking - {"05_beyond"} and "10_geodesic" in taking
+    assert {p.stem for p in (tmp_path / "generated").iterdir()} == taking - {"05_beyond"}
+    assert "DMLVAE_NO_TRAIN" not in os.environ
+    assert all(p == "paper" and flag == "1" and raising for _, p, flag, raising in seen)
+    assert {s for s, *_ in seen} == taking and "00_data" not in taking  # a page without a profile is not pre-run
+    out = capsys.readouterr().out
+    assert "05_beyond.py takes the quick profile: 2 of 320 runs of beyond (paper) are missing" in out
+    assert "from the quick profile: 05_beyond" in out
+    monkeypatch.setattr(ex, "execute", fake("07_scorecard", ename="KeyError"))
+    with pytest.raises(SystemExit, match="07_scorecard.py, cell 3: KeyError"):
+        ex.shipped_pages(sources, {}, "fp")
+    assert "DMLVAE_NO_TRAIN" not in os.environ
+
+
+def test_a_page_lacking_runs_fails_with_missing_runs_under_no_train(tmp_path):
+    """The pre-run's signal is real: the geodesic page under paper with an empty results file raises
+    MissingRuns (not some other error), through papermill."""
+    import os
+    ex = _executor()
+    from papermill.exceptions import PapermillExecutionError
+    source = ex.SOURCES / "10_geodesic.py"
+    os.environ["DMLVAE_NO_TRAIN"] = "1"
+    try:
+        ex.execute(source, {"profile": "paper", "results": str(tmp_path / "none.jsonl")}, True, "fp", tmp_path,
+                   raise_errors=True)
+    except PapermillExecutionError as e:
+        assert e.ename == "MissingRuns" and "DMLVAE_NO_TRAIN" in e.evalue
+    else:
+        raise AssertionError("the page trained nothing and did not fail")
+    finally:
+        del os.environ["DMLVAE_NO_TRAIN"]
+    assert not list(tmp_path.glob("*.ipynb"))

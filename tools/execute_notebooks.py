@@ -2,11 +2,12 @@
 
     python tools/execute_notebooks.py [--profile P] [-p NAME VALUE ...] [--only NAME] [--force]
 
-``--profile auto`` (what `make book` passes by default): the shipped paper-scale results when they hold every run
-the pages show, else the quick profile. It first executes the pages that take a profile under ``paper`` with
-DMLVAE_NO_TRAIN=1 (a page that would train stops at once); if all of them succeed, those are the book's pages,
-built from `results/paper.jsonl` without training; otherwise the build says which runs are missing and uses
-``quick``.
+``--profile auto`` (what `make book` passes by default): each page that takes a profile shows the shipped
+paper-scale results when they hold every run it shows, else the quick profile. Each such page is first executed
+under ``paper`` with DMLVAE_NO_TRAIN=1, so a page that would train stops at once with MissingRuns, which names the
+runs it lacks; the pages that succeed are built from `results/paper.jsonl` without training, the others are
+executed under ``quick``, and the build lists which page got which profile. Any other error in the paper pre-run
+fails the build (a broken page is not hidden behind the quick profile). Each page states its profile at its top.
 
 A parameter is passed to the pages whose ``parameters`` cell declares it. A page whose source, parameters
 and package code are unchanged since its last execution is not executed again. A failing page stops the
@@ -53,7 +54,9 @@ def declared_parameters(nb) -> set[str]:
     raise SystemExit(f"{nb.metadata.get('dmlvae_source')}: no cell tagged 'parameters'")
 
 
-def execute(source: Path, params: dict, force: bool, fingerprint: str, out: Path = OUT, quiet: bool = False) -> bool:
+def execute(source: Path, params: dict, force: bool, fingerprint: str, out: Path = OUT, raise_errors: bool = False) -> bool:
+    """Execute ``source`` into ``out``/NAME.ipynb; False (the error reported) if a cell fails, or with
+    ``raise_errors`` the PapermillExecutionError raised to the caller, nothing reported and nothing kept."""
     nb = jupytext.read(source)
     nb.metadata["dmlvae_source"] = source.relative_to(ROOT).as_posix()
     declared = declared_parameters(nb)
@@ -79,9 +82,9 @@ def execute(source: Path, params: dict, force: bool, fingerprint: str, out: Path
             result = papermill.execute_notebook(str(src_nb), str(partial), parameters=mine,
                                                 kernel_name="python3", cwd=str(ROOT), progress_bar=False)
         except PapermillExecutionError as e:
-            if quiet:
-                print(f"[book] {source.name}: {e.ename}: {e.evalue}", flush=True)
-                return False
+            if raise_errors:
+                partial.unlink(missing_ok=True)
+                raise
             print(f"[book] FAILED: {source.relative_to(ROOT)}, cell {e.cell_index} "
                   f"(execution count {e.exec_count}): {e.ename}: {e.evalue}\n"
                   f"[book] partial output kept in {partial}", file=sys.stderr)
@@ -98,33 +101,40 @@ def takes_profile(source: Path) -> bool:
     return "profile" in declared_parameters(jupytext.read(source))
 
 
-def shipped_is_complete(sources, params: dict, fingerprint: str) -> bool:
-    """Execute the profile-taking pages under the paper profile without training (DMLVAE_NO_TRAIN); on success
-    their executed notebooks replace the book's. True when every one of them succeeded."""
-    pages = [s for s in sources if takes_profile(s)]
+def shipped_pages(sources, params: dict, fingerprint: str) -> set[Path]:
+    """Execute the profile-taking pages under the paper profile without training (DMLVAE_NO_TRAIN); the executed
+    notebooks of those that succeed replace the book's, and their sources are returned. A page that lacks runs
+    (MissingRuns) is left to the quick profile; any other failure is raised, naming the page."""
+    pages, shipped = [s for s in sources if takes_profile(s)], set()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["DMLVAE_NO_TRAIN"] = "1"
         try:
             for source in pages:
-                if not execute(source, {**params, "profile": "paper"}, True, fingerprint, Path(tmp), quiet=True):
-                    print(f"[book] profile auto: {source.name} needs runs the shipped results/paper.jsonl lacks; "
-                          "building from the quick profile instead", flush=True)
-                    return False
+                try:
+                    execute(source, {**params, "profile": "paper"}, True, fingerprint, Path(tmp), raise_errors=True)
+                except PapermillExecutionError as e:
+                    if e.ename != "MissingRuns":
+                        raise SystemExit(f"[book] FAILED under the paper profile: {source.relative_to(ROOT)}, cell "
+                                         f"{e.cell_index}: {e.ename}: {e.evalue}") from None
+                    print(f"[book] profile auto: {source.name} takes the quick profile: {e.evalue}", flush=True)
+                else:
+                    shipped.add(source)
         finally:
             del os.environ["DMLVAE_NO_TRAIN"]
         OUT.mkdir(parents=True, exist_ok=True)
-        for source in pages:
+        for source in shipped:
             shutil.copyfile(Path(tmp) / f"{source.stem}.ipynb", OUT / f"{source.stem}.ipynb")
-    print("[book] profile auto: the shipped paper-scale results hold every run the pages show; the book is built "
-          "from them", flush=True)
-    return True
+    names = lambda group: ", ".join(s.stem for s in group) or "none"  # noqa: E731
+    print(f"[book] profile auto: from the shipped paper-scale results: {names(sorted(shipped))}; from the quick "
+          f"profile: {names([s for s in pages if s not in shipped])}", flush=True)
+    return shipped
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", default=None,
-                    help="experiment profile for the pages that take one, or auto (paper when the shipped results "
-                         "are complete, else quick)")
+                    help="experiment profile for the pages that take one, or auto (per page: paper when the shipped "
+                         "results hold its runs, else quick)")
     ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                     help="a page parameter; VALUE is read as YAML like papermill's -p")
     ap.add_argument("--only", action="append", default=[], help="execute only these notebooks (stems)")
@@ -165,9 +175,7 @@ def main(argv=None) -> int:
     except DmlvaeError as e:
         print(f"[book] error: {e}", file=sys.stderr)
         return 2
-    done = set()
-    if auto and Path(args.out) == OUT and shipped_is_complete(sources, params, fingerprint):
-        done = {s for s in sources if takes_profile(s)}
+    done = shipped_pages(sources, params, fingerprint) if auto and Path(args.out) == OUT else set()
     for source in sources:
         if source not in done and not execute(source, params, args.force, fingerprint, Path(args.out)):
             return 1
