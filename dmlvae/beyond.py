@@ -37,34 +37,41 @@ def load_or_train(grid: str, profile: str, cfgs, results, name=grids.contender, 
     return runs, runs[runs.status != "ok"]
 
 
+def paired_by_seed(runs: pd.DataFrame, column: str, target, reference, by: list[str], value: str) -> list[dict]:
+    """``target`` minus ``reference`` (values of ``column``) on ``value``, seed by seed over the seeds both ran ok,
+    for each group of ``by`` the target ran (in order of appearance): the group's values, mean, 95% interval, n
+    and verdict."""
+    ok = runs[runs.status == "ok"]
+    base = ok[ok[column] == reference].set_index([*by, "seed"])[value]
+    out = []
+    for key, g in ok[ok[column] == target].groupby(by, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        ev = interval([r[value] - base[(*key, r.seed)] for _, r in g.iterrows() if (*key, r.seed) in base.index])
+        out.append({**dict(zip(by, key)), **ev, "verdict": verdict(ev)})
+    return out
+
+
 def paired_against(runs: pd.DataFrame, column: str, target: str, references) -> pd.DataFrame:
     """``target`` minus each of ``references`` (values of ``column``), seed by seed, per pl_pct and protocol:
     mean, 95% interval, seeds and verdict."""
-    ok = runs[runs.status == "ok"]
-    tgt = ok[ok[column] == target].set_index(["pl_pct", "seed"])
-    out = []
-    for ref in references:
-        base = ok[ok[column] == ref].set_index(["pl_pct", "seed"])
-        for p in sorted(ok.pl_pct.unique()):
-            for protocol in PROTOCOLS:
-                d = [tgt.loc[k, protocol] - base.loc[k, protocol] for k in tgt.index if k[0] == p and k in base.index]
-                ev = interval(d)
-                out.append({"against": ref, "pl_pct": p, "protocol": protocol, "mean": ev["mean"], "low": ev["low"],
-                            "high": ev["high"], "seeds": ev["n"], "verdict": verdict(ev)})
-    return pd.DataFrame(out)
+    out = [{"against": ref, "protocol": protocol, **d} for ref in references for protocol in PROTOCOLS
+           for d in paired_by_seed(runs, column, target, ref, ["pl_pct"], protocol)]
+    frame = pd.DataFrame(out, columns=["against", "protocol", "pl_pct", "mean", "low", "high", "n", "verdict"])
+    frame = frame.rename(columns={"n": "seeds"})
+    order = {"against": list(references), "protocol": list(PROTOCOLS)}
+    key = lambda c: c.map(order[c.name].index) if c.name in order else c  # noqa: E731
+    return frame.sort_values(["against", "pl_pct", "protocol"], key=key, kind="stable", ignore_index=True)[
+        ["against", "pl_pct", "protocol", "mean", "low", "high", "seeds", "verdict"]]
 
 
 def versus_dml(runs: pd.DataFrame, protocol: str) -> pd.DataFrame:
     """Per dataset, contender and pl_pct: mean of (contender - DML) over the seeds both have, its 95% interval,
     the number of seeds and a verdict (better / worse / no difference shown)."""
     ok = runs[runs.status == "ok"]
-    base = ok[ok.contender == BASELINE].set_index(["dataset", "pl_pct", "seed"])[protocol]
-    out = []
-    for (ds, name, p), g in ok[ok.contender != BASELINE].groupby(["dataset", "contender", "pl_pct"], sort=False):
-        d = [r[protocol] - base[(ds, p, r.seed)] for _, r in g.iterrows() if (ds, p, r.seed) in base.index]
-        ev = interval(d)
-        out.append({"dataset": ds, "contender": name, "pl_pct": p, **ev, "verdict": verdict(ev)})
-    return pd.DataFrame(out)
+    out = [{"dataset": ds, "contender": name, **d}
+           for ds in ok.dataset.unique() for name in ok[ok.dataset == ds].contender.unique() if name != BASELINE
+           for d in paired_by_seed(ok[ok.dataset == ds], "contender", name, BASELINE, ["pl_pct"], protocol)]
+    return pd.DataFrame(out, columns=["dataset", "contender", "pl_pct", "mean", "low", "high", "n", "verdict"])
 
 
 def verdict(ev: dict) -> str:

@@ -57,12 +57,12 @@ def configs(table, profile: str, seeds, dataset: str | None = None, device: str 
 
 
 # the pages' seeds when their `seeds` parameter is None: 3 at the paper's scale (the shipped results), 2 otherwise
-PROFILE_SEEDS, DEFAULT_SEEDS = {"paper": 3}, 2
+PAPER_SEEDS, DEFAULT_SEEDS = 3, 2
 
 
-def page_seeds(profile: str, seeds=None):
-    """A page's seeds: ``seeds`` when given, else 3 under the paper profile and 2 under the others."""
-    return seeds if seeds is not None else PROFILE_SEEDS.get(validate_profile(profile), DEFAULT_SEEDS)
+def page_seeds(profile: str, seeds=None, paper: int = PAPER_SEEDS):
+    """A page's seeds: ``seeds`` when given, else ``paper`` (3) under the paper profile and 2 under the others."""
+    return seeds if seeds is not None else paper if validate_profile(profile) == "paper" else DEFAULT_SEEDS
 
 
 def seeds_arg(seeds) -> list[int]:

@@ -73,13 +73,13 @@ BEYOND_CONTENDERS = (
     ("DML on propagated labels (Iscen et al. 2019)", {"model": "dml_labelprop", "routine": "label-propagation"}),
 )
 # seeds of the open question: 5 at the paper's scale (the issue's), 2 for a quick look
-BEYOND_SEEDS = {"paper": 5}
-BEYOND_QUICK_SEEDS = 2
+BEYOND_PAPER_SEEDS = 5
 
 
 def beyond_seeds(profile: str, seeds=None):
     """The beyond page's seeds: ``seeds`` when given, else 5 under the paper profile and 2 under the others."""
-    return seeds if seeds is not None else BEYOND_SEEDS.get(profile, BEYOND_QUICK_SEEDS)
+    from .experiments import page_seeds
+    return page_seeds(profile, seeds, paper=BEYOND_PAPER_SEEDS)
 
 
 def beyond_datasets(profile: str, dataset: str = "mnist", stand_in="auto") -> list[str]:

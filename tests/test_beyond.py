@@ -343,6 +343,7 @@ def test_page_seeds_follow_the_profile():
     from dmlvae import DmlvaeError, experiments, parameters
     assert experiments.page_seeds("paper") == 3 and experiments.page_seeds("quick") == 2
     assert experiments.page_seeds("paper", 5) == 5 and grids.beyond_seeds("paper") == 5
+    assert grids.beyond_seeds("quick") == 2 and grids.beyond_seeds("smoke", 4) == 4
     assert parameters.check_one("seeds", None) is None
     with pytest.raises(DmlvaeError, match="profile"):
         experiments.page_seeds("huge")
