@@ -21,10 +21,12 @@ PROTOCOLS = ("test-cv", "labelled-to-test")
 
 def frame(rows, name=grids.contender, column: str = "contender") -> pd.DataFrame:
     """One row per stored run: its ``column`` (``name(config)``: the beyond page's contender, or the geodesic
-    page's variant), dataset, pl_pct, seed, status, kNN under both protocols, labels and wall time."""
+    page's variant), dataset, pl_pct, seed, status, kNN under both protocols, labels, wall time and seconds (the
+    run's cost: :func:`experiments.run_seconds`)."""
     out = experiments.flatten(rows, ["dataset", "pl_pct"], {p: ("knn_acc", p) for p in PROTOCOLS},
                               keep=["n_labelled", "wall_time"]).rename(columns={"n_labelled": "labels"})
     out.insert(0, column, [name(RunConfig.from_dict(r["config"])) for r in rows])
+    out["seconds"] = [experiments.run_seconds(r) for r in rows]
     return out
 
 

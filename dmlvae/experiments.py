@@ -269,6 +269,8 @@ def make_row(table, profile: str, cfg: RunConfig, result: dict | None, error: st
                   "n_test", "source", "device", "torch", "threads", "pseudo_label_acc"):
             if k in result:
                 row[k] = result[k]
+        if "cpu_time" in result:
+            row["cpu_time"] = round(result["cpu_time"], 3)
     return row
 
 
@@ -515,6 +517,12 @@ def table(table, results, profile: str | None = None, dataset: str | None = None
 
 # the two latents of a Gaussian encoder, kNN under test-cv: the columns most pages show
 MU_AND_Z = {"mu": ("knn_acc", None), "sampled z": ("knn_acc", "test-cv/sampled-z")}
+
+
+def run_seconds(row: dict) -> float | None:
+    """A run's cost in seconds: its CPU time (all its threads) where the row records one, else its wall time
+    (rows stored before cpu_time was recorded; a paused or shared machine inflates those)."""
+    return row.get("cpu_time", row.get("wall_time"))
 
 
 def flatten(rows, fields=(), metrics=None, last=None, keep=()) -> pd.DataFrame:

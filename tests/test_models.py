@@ -196,6 +196,7 @@ def test_cli_train_writes_run_json_and_latents(run_cli, tmp_path):
     d = json.loads(out.read_text())
     assert d["config"]["routine"] == "alternating-epoch" and d["config"]["batch_size"] == 256  # resolved defaults
     assert set(d["metrics"]) >= {"knn_acc", "knn_ami"} and len(d["history"]) == 2 and d["wall_time"] > 0
+    assert 0 < d["cpu_time"] <= d["wall_time"] * d["threads"] + 0.5  # CPU seconds of the run, all its threads
     npz = np.load(z)
     assert npz["z"].shape == (450, 3) and npz["y"].shape == (450,)
     assert json.loads(stdout)["metrics"] == d["metrics"]

@@ -70,9 +70,11 @@ def test_table_never_averages_different_configurations(tmp_path, run_cli):
 
 def test_rows_record_the_training_version_and_stale_rows_are_marked_and_rerun(tmp_path, run_cli):
     f = tmp_path / "r.jsonl"
-    experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False,
+                      run_fn=lambda cfg: {**_ok(cfg), "cpu_time": 1.23456})
     rows = experiments.Store(f).rows()
     assert all(r["training_version"] == TRAINING_VERSION for r in rows)
+    assert all(r["cpu_time"] == 1.235 for r in rows)  # the run's CPU seconds, kept beside its wall time
     old = [dict(r, training_version=TRAINING_VERSION - 1) for r in rows]
     f.write_text("".join(json.dumps(r) + "\n" for r in old))
     cmp = experiments.table(1, f)
