@@ -351,7 +351,10 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
     store.path.parent.mkdir(parents=True, exist_ok=True)
     cleanup_temporary(store.path.parent)
     latest = store.latest()
-    todo = [c for c in cfgs if _wanted(latest.get((grid, profile, c.key())), retry_failed, rerun_stale)]
+    # with keep_latents a run whose latents file is missing (a fresh clone, a deleted file) is trained again
+    todo = [c for c in cfgs if _wanted(latest.get((grid, profile, c.key())), retry_failed, rerun_stale)
+            or (keep_latents and latest[(grid, profile, c.key())].get("status") == "ok"
+                and not latents_path(results, grid, profile, c).exists())]
     if todo and os.environ.get("DMLVAE_NO_TRAIN"):
         what = f"Table {grid}" if isinstance(grid, int) else f"grid {grid}"
         raise MissingRuns(f"{len(todo)} of {len(cfgs)} runs of {what} ({profile}) are missing from {results}, and "

@@ -221,3 +221,31 @@ def test_flatten_and_summary_build_the_pages_tables():
     assert s.loc[("mvae", 2), "mu"] == "0.550 ± 0.071" and s.loc[("mvae", 2), "runs"] == 2
     cmp = pd.DataFrame({"dataset_used": ["digits", ""]})
     assert "profile `quick`, seeds [0, 1], dataset `digits`" in paper.caption(1, cmp, "quick", [0, 1])
+
+
+def test_a_run_whose_latents_are_missing_is_trained_again_or_named_as_missing(tmp_path, monkeypatch):
+    """Figure 5 plots saved latents: a stored row without its latents file (a fresh clone, a deleted file) is not
+    'present', so the page trains it again, or under DMLVAE_NO_TRAIN names it as missing."""
+    from dmlvae import MissingRuns, grids
+    cfgs = experiments.profile_configs(grids.cells("figure5", dataset="digits")[:1], "smoke", 1)
+    trained = []
+
+    def run_fn(cfg):
+        trained.append(cfg.key())
+        z = np.full((4, 2), len(trained), dtype=np.float32)
+        return {"metrics": {"knn_acc": 0.5}, "metrics_by_protocol": {}, "history": [], "z_test": z,
+                "y_test": np.arange(4), "z_labelled": z[:2], "y_labelled": np.arange(2)}
+    f = tmp_path / "r.jsonl"
+    go = lambda: experiments.run_configs("figure5", "smoke", cfgs, f, progress=False, run_fn=run_fn,  # noqa: E731
+                                         keep_latents=True)
+    assert go()["ok"] == 1 and go()["present"] == 1 and len(trained) == 1
+    path = experiments.latents_path(f, "figure5", "smoke", cfgs[0])
+    path.unlink()
+    monkeypatch.setenv("DMLVAE_NO_TRAIN", "1")
+    with pytest.raises(MissingRuns, match="1 of 1 runs of grid figure5"):
+        go()
+    monkeypatch.delenv("DMLVAE_NO_TRAIN")
+    assert go()["ok"] == 1 and len(trained) == 2
+    z, _ = experiments.load_latents(f, "figure5", "smoke", cfgs[0])
+    assert (z == 2).all() and len(experiments.rows_for(f, "figure5", "smoke", cfgs)) == 1
+    assert experiments.run_configs("figure5", "smoke", cfgs, f, progress=False, run_fn=run_fn)["present"] == 1
