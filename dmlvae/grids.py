@@ -186,9 +186,9 @@ def cause(cfg) -> str:
     return CAUSES[0][0]
 
 
-GRIDS = {"beyond": beyond, "labelprop-validation": labelprop_validation, "labelprop": labelprop, "figure5": figure5, "priors-ablation": priors_ablation, "mvae-alternating": mvae_alternating,
-         "figure6": figure6, "vae-calibration": vae_calibration, "geodesic": geodesic,
-         "causes": causes}
+GRIDS = {"beyond": beyond, "labelprop-validation": labelprop_validation, "labelprop": labelprop,
+         "figure5": figure5, "priors-ablation": priors_ablation, "mvae-alternating": mvae_alternating,
+         "figure6": figure6, "vae-calibration": vae_calibration, "geodesic": geodesic, "causes": causes}
 
 
 def cells(name: str, **params) -> list[dict]:

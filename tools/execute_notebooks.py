@@ -54,7 +54,8 @@ def declared_parameters(nb) -> set[str]:
     raise SystemExit(f"{nb.metadata.get('dmlvae_source')}: no cell tagged 'parameters'")
 
 
-def execute(source: Path, params: dict, force: bool, fingerprint: str, out: Path = OUT, raise_errors: bool = False) -> bool:
+def execute(source: Path, params: dict, force: bool, fingerprint: str, out: Path = OUT,
+            raise_errors: bool = False) -> bool:
     """Execute ``source`` into ``out``/NAME.ipynb; False (the error reported) if a cell fails, or with
     ``raise_errors`` the PapermillExecutionError raised to the caller, nothing reported and nothing kept."""
     nb = jupytext.read(source)
