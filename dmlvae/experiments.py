@@ -236,9 +236,10 @@ def is_stale(row: dict) -> bool:
 
 
 def cell_key(config: dict) -> str:
-    """What makes runs the same configuration apart from the seed (and where they ran)."""
-    d = {k: v for k, v in config.items() if k not in ("seed", "device", "data_dir")}
-    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    """What makes runs the same configuration apart from the seed (and where they ran): the run key with seed and
+    device fixed, so a field the key leaves out (an lp_* field of a model other than dml_labelprop, whose default
+    may change between rows) does not split a cell."""
+    return RunConfig.from_dict({**config, "seed": 0, "device": "auto", "data_dir": None}).key()
 
 
 def cleanup_temporary(folder) -> int:

@@ -68,6 +68,21 @@ def test_table_never_averages_different_configurations(tmp_path, run_cli):
     assert code == 0, err
 
 
+def test_a_field_the_run_key_leaves_out_does_not_split_a_cell(tmp_path):
+    """Table 4's DML rows stored before and after lp_k's default changed (lp_* do not apply to DML) are one
+    configuration; rows that differ in the epochs are still refused."""
+    f = tmp_path / "r.jsonl"
+    experiments.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=_ok)
+    rows = experiments.Store(f).rows()
+    f.write_text("".join(json.dumps({**r, "config": {**r["config"], "lp_k": 10 if r["seed"] else 5}}) + "\n"
+                         for r in rows))
+    assert (experiments.table(1, f).n_seeds == 2).all()
+    f.write_text("".join(json.dumps({**r, "config": {**r["config"], "epochs": 1 + r["seed"]}}) + "\n"
+                         for r in rows))
+    with pytest.raises(DmlvaeError, match=r"differ in epochs \(1, 2\)"):
+        experiments.table(1, f)
+
+
 def test_rows_record_the_training_version_and_stale_rows_are_marked_and_rerun(tmp_path, run_cli):
     f = tmp_path / "r.jsonl"
     experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False,
