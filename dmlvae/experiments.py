@@ -46,6 +46,21 @@ def validate_profile(profile: str) -> str:
     return choice("profile", profile, PROFILES)
 
 
+def profile_scale(profile: str) -> str:
+    """One sentence for a page: how much data and training a profile's runs get, and how to read its numbers."""
+    o = {**RunConfig().to_dict(), **PROFILES[validate_profile(profile)]}
+    images = (f"{o['train_subset']:,} training images (the labelled subset kept at its full size)"
+              if o["train_subset"] else "the full training split")
+    test = f"{o['test_subset']:,} test images" if o["test_subset"] else "the full test split"
+    hidden = "-".join(str(h) for h in o["hidden"])
+    read = ("This is a miniature: compare the *pattern* across labelled percentages and settings, not the "
+            "levels (`make book PROFILE=paper` reads the full-scale runs)." if o["train_subset"] else
+            "This is the paper's scale, as far as the paper states it (the assumptions page lists the rest).")
+    epochs = f"{o['epochs']} epoch{'s' if o['epochs'] != 1 else ''}"
+    return (f"Under the `{profile}` profile every run sees {images} for {epochs} with an MLP {hidden}, and "
+            f"is scored on {test}. {read}")
+
+
 def configs(table, profile: str, seeds, dataset: str | None = None, device: str | None = None,
             data_dir: str | None = None) -> list[RunConfig]:
     """Every RunConfig of ``table`` under ``profile``, for each seed (the table's cells in paper order)."""

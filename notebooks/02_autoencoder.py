@@ -92,8 +92,9 @@ plots.metric_bars(cmp2, "knn_acc", f"Table 2 ({cmp2.dataset_used.iloc[0]}): kNN 
 #
 # - The paper's Table 2 DML column equals its own $\alpha = 1$ rows, so its DML baseline is unreliable.
 # - Each paper cell is a single run; the spread over our seeds shows how much a single run can move.
-# - With the `quick` profile the models see a few thousand images for two epochs: compare the *pattern*
-#   across labelled percentages and $\alpha$, not the levels. `make book PROFILE=paper` runs the full grid.
+
+# %% tags=["hide-input"]
+display(Markdown(experiments.profile_scale(profile)))
 
 # %% tags=["hide-input"]
 both = pd.concat([cmp1, cmp2])

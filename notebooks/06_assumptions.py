@@ -84,9 +84,10 @@ display(Markdown(f"Seeds: every run's seed fixes its labelled subset, its initia
 
 # %% [markdown]
 # ## Profiles
-# A profile overrides some defaults for every run of a grid. `quick` (the book's default) trains on a
-# training subset that always keeps the labelled subset's size (6, 60 or 6,000 MNIST labels), for few
-# epochs; `paper` uses the full data and the defaults above.
+# A profile overrides some defaults for every run of a grid. `quick` trains on a training subset that always
+# keeps the labelled subset's size (6, 60 or 6,000 MNIST labels), for few epochs; `paper` uses the full data
+# and the defaults above. `make book` builds each page from the shipped `paper` results when all its runs are
+# there, and under `quick` otherwise; each page names its profile at its top.
 
 # %% tags=["hide-input"]
 profiles = {name: {k: str(v) for k, v in o.items()} for name, o in experiments.PROFILES.items()}

@@ -29,6 +29,17 @@ def test_configs_times_seeds_and_profile_overrides():
     assert all(c.probes == ("knn", "rf", "linear") for c in t4)
 
 
+def test_profile_scale_describes_what_the_runs_see():
+    quick, paper_ = experiments.profile_scale("quick"), experiments.profile_scale("paper")
+    assert "6,000 training images" in quick and "2 epochs" in quick and "256-128" in quick
+    assert "miniature" in quick and "2,000 test images" in quick
+    assert "full training split" in paper_ and "10 epochs" in paper_ and "512-256" in paper_
+    assert "miniature" not in paper_ and "full test split" in paper_
+    assert "1 epoch " in experiments.profile_scale("smoke")
+    with pytest.raises(DmlvaeError, match="smoke, quick, paper"):
+        experiments.profile_scale("full")
+
+
 @pytest.mark.parametrize("call,allowed", [
     (lambda: experiments.configs(5, "quick", [0]), "1, 2, 3, 4"),
     (lambda: experiments.configs("x", "quick", [0]), "1, 2, 3, 4"),
