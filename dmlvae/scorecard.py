@@ -9,6 +9,8 @@ and not in others. "At chance" claims compare accuracy with 1 / number of classe
 from __future__ import annotations
 
 import math
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -239,37 +241,69 @@ def all_claims(results, profile: str) -> pd.DataFrame:
                       claims(results, profile, "labelled-to-test", protocol_free=False)])
 
 
-def claim_runs(results, seeds: int = 3, stand_in: str = "fashion-mnist") -> dict:
-    """Per claim source ("Table 1", ..., "Figure 5", "alternating MVAE", "Figure 6"): (ok runs stored, runs the
-    paper profile needs with ``seeds`` seeds); Tables 2 and 3 and Figure 5 on ``stand_in``."""
+def claim_runs(results, seeds: int = 3, stand_in: str = "fashion-mnist", profile: str = "paper") -> dict:
+    """Per claim source ("Table 1", ..., "Figure 5", "alternating MVAE", "Figure 6"): (ok runs stored, runs
+    ``profile`` needs with ``seeds`` seeds); Tables 2 and 3 and Figure 5 on ``stand_in``."""
     from . import grids
     stored = {(r["table"], r["key"]) for r in experiments.Store(results).latest(warn=False).values()
-              if r.get("status") == "ok" and r["profile"] == "paper"}
-    sources = {f"Table {t}": (t, experiments.configs(t, "paper", seeds, dataset=stand_in if t in (2, 3) else None))
+              if r.get("status") == "ok" and r["profile"] == profile}
+    sources = {f"Table {t}": (t, experiments.configs(t, profile, seeds, dataset=stand_in if t in (2, 3) else None))
                for t in (1, 2, 3, 4)}
     for name, grid, params in (("Figure 5", "figure5", {"dataset": stand_in}),
                                ("alternating MVAE", "mvae-alternating", {}), ("Figure 6", "figure6", {})):
-        sources[name] = (grid, experiments.profile_configs(grids.cells(grid, **params), "paper", seeds))
+        sources[name] = (grid, experiments.profile_configs(grids.cells(grid, **params), profile, seeds))
     return {name: (sum((g, c.key()) in stored for c in cfgs), len(cfgs)) for name, (g, cfgs) in sources.items()}
 
 
-def against_paper_profile(cards: pd.DataFrame, paper_cards: pd.DataFrame, runs: dict | None = None) -> pd.DataFrame:
-    """This profile's verdict beside the paper profile's for every claim and protocol, with a flag where they
-    differ ('not run' where the paper profile has no evidence yet; 'provisional' where ``runs`` (from
-    :func:`claim_runs`) says the claim's source is not complete)."""
-    ours, theirs = verdict_table(cards), verdict_table(paper_cards) if len(paper_cards) else None
+def _source(claim: str) -> str:
+    """The source a claim's label names: "1 (Table 2)" -> "Table 2"."""
+    return claim.split("(", 1)[1].rstrip(")") if "(" in claim else claim
+
+
+def _provisional(verdict: str, have: int, need: int) -> str:
+    return verdict if have >= need else f"{verdict} (provisional: {have} of {need} runs)"
+
+
+def against_paper_profile(cards: pd.DataFrame, paper_cards: pd.DataFrame, runs: dict | None = None,
+                          this_runs: dict | None = None, this: str = "this profile") -> pd.DataFrame:
+    """This profile's verdict (column ``this``) beside the paper profile's for every claim and protocol, with a
+    flag where they differ. 'not run': the paper profile has no evidence yet. 'provisional': ``runs`` (paper
+    side) or ``this_runs`` (this side), both from :func:`claim_runs`, say the claim's source is not complete;
+    a provisional verdict is not compared."""
+    tables = [verdict_table(c).droplevel("the paper says") if len(c) else None for c in (cards, paper_cards)]
+
+    def verdict(table, claim, p, stored):
+        return table.loc[claim, p] if stored and table is not None and claim in table.index and table.loc[claim, p] \
+            else "not run"
+
+    keys = list(dict.fromkeys(k for t in tables if t is not None for k in t.index))
     rows = []
-    for (claim, says), r in ours.iterrows():
-        source = claim.split("(", 1)[1].rstrip(")") if "(" in claim else claim
-        have, need = (runs or {}).get(source, (1, 1))
+    for claim in keys:
+        have, need = (runs or {}).get(_source(claim), (1, 1))
+        mine, my_need = (this_runs or {}).get(_source(claim), (1, 1))
         for p in PROTOCOLS:
-            other = "not run"
-            if have and theirs is not None and (claim, says) in theirs.index and theirs.loc[(claim, says), p]:
-                other = theirs.loc[(claim, says), p]
-            done = have >= need
-            agree = "-" if other == "not run" else ("yes" if other == r[p] else "**no**")
-            rows.append({"claim": claim, "protocol": p, "this profile": r[p],
-                         "paper profile": other if done or other == "not run" else
-                         f"{other} (provisional: {have} of {need} runs)",
-                         "agree": agree if done else "-"})
+            ours, other = verdict(tables[0], claim, p, mine), verdict(tables[1], claim, p, have)
+            done = have >= need and mine >= my_need and "not run" not in (ours, other)
+            rows.append({"claim": claim, "protocol": p,
+                         this: ours if ours == "not run" else _provisional(ours, mine, my_need),
+                         "paper profile": other if other == "not run" else _provisional(other, have, need),
+                         "agree": ("yes" if other == ours else "**no**") if done else "-"})
     return pd.DataFrame(rows)
+
+
+def quick_against_paper(paper_cards: pd.DataFrame, quick_results, seeds: int = experiments.DEFAULT_SEEDS,
+                        stand_in: str = "fashion-mnist", runs: dict | None = None) -> pd.DataFrame | None:
+    """The paper-profile scorecard's view of the miniature: the quick profile's verdicts, from the quick rows
+    in ``quick_results`` (``seeds`` seeds, as its pages run), beside ``paper_cards`` (``runs``: their
+    completeness, as in :func:`against_paper_profile`), flagged where they differ. None when ``quick_results``
+    holds no quick run of any claim (nothing is trained here)."""
+    quick_results = Path(quick_results)
+    if not quick_results.exists():
+        return None
+    quick_runs = claim_runs(quick_results, seeds, stand_in, profile="quick")
+    if not any(have for have, _ in quick_runs.values()):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # claims the quick rows cannot score yet
+        cards = all_claims(quick_results, "quick")
+    return against_paper_profile(cards, paper_cards, runs, this_runs=quick_runs, this="quick profile")

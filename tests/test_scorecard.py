@@ -70,6 +70,58 @@ def test_verdict_table_has_both_protocols_for_every_claim():
     assert t.loc[("5", "b")].tolist() == ["not reproduced", "not reproduced"]
 
 
+def _cards(*verdicts):
+    """Cards from (claim, protocol, verdict) triples."""
+    return pd.DataFrame([{"claim": c, "the paper says": "says " + c.split()[0], "protocol": p, "verdict": v,
+                          "evidence": ""} for c, p, v in verdicts])
+
+
+def test_against_paper_profile_compares_only_complete_claims_both_sides_have():
+    both = lambda c, v: [(c, p, v) for p in scorecard.PROTOCOLS]  # noqa: E731
+    ours = _cards(*both("1 (Table 1)", "reproduced"), *both("2 (Table 1)", "reproduced"),
+                  *both("3 (Table 2)", "partly"), *both("9 (Figure 6)", "reproduced"))
+    theirs = _cards(*both("1 (Table 1)", "reproduced"), ("2 (Table 1)", "test-cv", "not reproduced"),
+                    ("2 (Table 1)", "labelled-to-test", "reproduced"), *both("3 (Table 2)", "partly"),
+                    *both("6 (alternating MVAE)", "reproduced"))
+    a = scorecard.against_paper_profile(ours, theirs, runs={"Table 1": (60, 60), "Table 2": (5, 90)})
+    a = a.set_index(["claim", "protocol"])
+    assert a.loc[("1 (Table 1)", "test-cv"), "agree"] == "yes"
+    assert a.loc[("2 (Table 1)", "test-cv"), "agree"] == "**no**"  # a differing verdict is flagged
+    assert a.loc[("2 (Table 1)", "labelled-to-test"), "agree"] == "yes"
+    # an incomplete source: the same verdict, but provisional and not compared
+    assert a.loc[("3 (Table 2)", "test-cv"), "paper profile"] == "partly (provisional: 5 of 90 runs)"
+    assert a.loc[("3 (Table 2)", "test-cv"), "agree"] == "-"
+    assert a.loc[("9 (Figure 6)", "test-cv"), "paper profile"] == "not run"  # only ours has it
+    assert a.loc[("6 (alternating MVAE)", "test-cv"), "this profile"] == "not run"  # only theirs has it
+    assert a.loc[("6 (alternating MVAE)", "test-cv"), "agree"] == "-"
+    # this side's completeness counts too, under its own column name
+    b = scorecard.against_paper_profile(ours, theirs, this_runs={"Table 1": (30, 60)}, this="quick profile")
+    b = b.set_index(["claim", "protocol"])
+    assert b.loc[("2 (Table 1)", "test-cv"), "quick profile"] == "reproduced (provisional: 30 of 60 runs)"
+    assert b.loc[("2 (Table 1)", "test-cv"), "agree"] == "-"
+    assert b.loc[("3 (Table 2)", "test-cv"), "agree"] == "yes"  # no counts given: complete
+
+
+def test_quick_against_paper_reads_the_quick_rows_and_trains_nothing(tmp_path):
+    f = tmp_path / "quick.jsonl"
+    assert scorecard.quick_against_paper(_cards(), f) is None  # no file
+    experiments.sweep(1, "smoke", 2, f, progress=False, run_fn=_fake(True))
+    assert scorecard.quick_against_paper(_cards(), f) is None  # another profile's rows are not the quick ones
+    experiments.sweep(1, "quick", 2, f, progress=False, run_fn=_fake(True))
+    assert scorecard.claim_runs(f, 2, profile="quick")["Table 1"] == (60, 60)
+    assert scorecard.claim_runs(f, 2, profile="quick")["Table 4"] == (0, 30)
+    paper_cards = _cards(*[(c, p, v) for c, v in (("1 (Table 1)", "reproduced"), ("2 (Table 1)", "not reproduced"),
+                                                  ("8 (Table 4)", "reproduced")) for p in scorecard.PROTOCOLS])
+    before = len(experiments.Store(f).latest(warn=False))
+    a = scorecard.quick_against_paper(paper_cards, f).set_index(["claim", "protocol"])
+    assert len(experiments.Store(f).latest(warn=False)) == before
+    assert a.loc[("1 (Table 1)", "test-cv"), "quick profile"] == "reproduced"
+    assert a.loc[("1 (Table 1)", "test-cv"), "agree"] == "yes"
+    assert a.loc[("2 (Table 1)", "labelled-to-test"), "agree"] == "**no**"  # quick: reproduced; paper: not
+    assert a.loc[("8 (Table 4)", "test-cv"), "quick profile"] == "not run"
+    assert a.loc[("8 (Table 4)", "test-cv"), "agree"] == "-"
+
+
 def test_causes_table_measures_the_move_toward_the_paper(tmp_path):
     """A fake run scoring the paper's number exactly under 'fewer epochs' and paper + 0.2 otherwise: that cause
     moves us 0.2 toward the paper in every cell, the others 0."""
