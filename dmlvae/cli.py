@@ -107,6 +107,36 @@ def _table(args):
     return None
 
 
+def _scorecard(args):
+    import warnings
+
+    import pandas as pd
+
+    from . import experiments, scorecard
+    from .errors import choice
+    choice("--stand-in", args.stand_in, data.DATASETS)
+    results = experiments.results_path(args.profile, args.results)
+    experiments.results_frame(results, args.profile)  # names a missing file, or a profile the file does not hold
+    seeds = len(experiments.seeds_arg(experiments.page_seeds(args.profile, args.seeds)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # claims without runs yet are listed below as such
+        cards = scorecard.all_claims(results, args.profile)
+    if args.csv:
+        cards.to_csv(args.csv, index=False)
+    print(f"The paper's claims, profile {args.profile!r}, results {str(results)!r} (paired differences over "
+          f"seeds, 95 % t-intervals):")
+    for claim, group in cards.groupby("claim", sort=False):
+        print(f"\nclaim {claim}: {group['the paper says'].iloc[0]}")
+        for _, c in group.iterrows():
+            print(f"  {c.protocol}: {c.verdict}. {c.evidence}")
+    runs = scorecard.claim_runs(results, seeds, args.stand_in, profile=args.profile)
+    print(f"\nok runs stored per source, of the runs {seeds} seeds need (Tables 2-3 and Figure 5 on "
+          f"{args.stand_in}): " + "; ".join(f"{k} {have}/{need}" for k, (have, need) in runs.items()))
+    short = [k for k, (have, need) in runs.items() if have < need]
+    print("provisional (not all runs stored): " + (", ".join(short) if short else "none"))
+    return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m dmlvae", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -169,6 +199,18 @@ def build_parser() -> argparse.ArgumentParser:
     tb.add_argument("--dataset", default=None, help="only the rows on this dataset (when the file holds several)")
     tb.add_argument("--csv", default=None, help="also write the long-format comparison here")
     tb.set_defaults(func=_table)
+
+    sc = sub.add_parser("scorecard", help="print each claim of the paper with its verdict and evidence, from a "
+                                          "results file (trains nothing)")
+    sc.add_argument("--profile", default="paper", help=f"one of {', '.join(PROFILES)} (default: paper, the "
+                                                       "shipped results)")
+    sc.add_argument("--results", default=None, help="results file (default: results/PROFILE.jsonl)")
+    sc.add_argument("--seeds", default=None, help="seeds each run needs, to count missing runs (default: 3 under "
+                                                  "paper, else 2, as the pages)")
+    sc.add_argument("--stand-in", default="fashion-mnist", help="the dataset Tables 2-3 and Figure 5 ran on "
+                                                                "(default: fashion-mnist)")
+    sc.add_argument("--csv", default=None, help="also write the claims (claim, protocol, verdict, evidence) here")
+    sc.set_defaults(func=_scorecard)
     return p
 
 

@@ -205,6 +205,13 @@ def test_sweep_and_table_bad_input(cli_error, tmp_path):
     assert "9" in cli_error("table", "9", "--results", r)
     assert "give --profile" in cli_error("table", "1")
     assert experiments.results_path("paper") == Path("results/paper.jsonl")
+    # scorecard: the same checks, and its own --stand-in
+    assert "does not exist" in cli_error("scorecard", "--results", tmp_path / "none.jsonl")
+    assert "no rows of profile 'paper'" in cli_error("scorecard", "--results", r)
+    assert "smoke, quick, paper" in cli_error("scorecard", "--profile", "huge", "--results", r)
+    line = cli_error("scorecard", "--profile", "smoke", "--results", r, "--stand-in", "cifar")
+    assert "cifar" in line and "fashion-mnist" in line
+    assert "seeds" in cli_error("scorecard", "--profile", "smoke", "--results", r, "--seeds", "0")
 
 
 def test_exploding_run_is_recorded_as_failed(tmp_path):

@@ -122,6 +122,20 @@ def test_quick_against_paper_reads_the_quick_rows_and_trains_nothing(tmp_path):
     assert a.loc[("8 (Table 4)", "test-cv"), "agree"] == "-"
 
 
+def test_scorecard_cli_prints_every_claim_with_its_runs(run_cli, tmp_path):
+    f = tmp_path / "r.jsonl"
+    experiments.sweep(1, "smoke", 3, f, progress=False, run_fn=_fake(True))
+    code, out, err = run_cli("scorecard", "--profile", "smoke", "--results", f, "--seeds", 3, "--csv",
+                             tmp_path / "c.csv")
+    assert code == 0, err
+    assert "claim 1 (Table 1): the DML autoencoder beats DML" in out
+    assert "test-cv: reproduced. 0.01 %: +0.100 [+0.100, +0.100] (3 seeds)" in out  # the fake: AE = DML + 0.1
+    assert "Table 1 90/90" in out and "Table 4 0/45" in out
+    assert "provisional (not all runs stored): Table 2, Table 3, Table 4" in out
+    assert set(pd.read_csv(tmp_path / "c.csv").claim) >= {"1 (Table 1)", "2 (Table 1)", "3 (Table 1)"}
+    assert len(experiments.Store(f).latest(warn=False)) == 90  # nothing trained
+
+
 def test_causes_table_measures_the_move_toward_the_paper(tmp_path):
     """A fake run scoring the paper's number exactly under 'fewer epochs' and paper + 0.2 otherwise: that cause
     moves us 0.2 toward the paper in every cell, the others 0."""
