@@ -8,6 +8,7 @@ A run that fails (e.g. a NaN loss) is recorded with status ``failed`` and its re
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -340,6 +341,65 @@ def _wanted(row: dict | None, retry_failed: bool, rerun_stale: bool) -> bool:
     return (retry_failed and row.get("status") != "ok") or (rerun_stale and is_stale(row))
 
 
+def training_key(cfg: RunConfig) -> str:
+    """The key of a run with its probes left out: runs that share it train the same model on the same data
+    (probes only score the latents, each with its own fixed seed, so a probe's numbers do not depend on which
+    other probes ran)."""
+    return dataclasses.replace(cfg, probes=("knn",)).key()
+
+
+def reusable_runs(latest: dict, grid, profile: str) -> dict:
+    """{training key: [(row, its probes)]} of the ok, current-version runs of ``profile`` stored under grids
+    other than ``grid``: a run another grid already trained is copied, not trained again."""
+    out = {}
+    for (table, prof, _), row in latest.items():
+        if table == grid or prof != profile or row.get("status") != "ok" or is_stale(row):
+            continue
+        cfg = RunConfig.from_dict(row["config"])
+        out.setdefault(training_key(cfg), []).append((row, set(cfg.probes)))
+    return out
+
+
+def reused_row(source: dict, grid, cfg: RunConfig, paper_dataset: str) -> dict:
+    """``source`` (a stored run of another grid that trained exactly as ``cfg`` does, with at least its probes)
+    as a row of ``grid``: ``cfg``'s config and key, the metrics of ``cfg``'s probes only, and ``reused_from``
+    naming the row it copies (its wall and CPU times stay: they are that training's cost)."""
+    extra = set(source["config"]["probes"]) - set(cfg.probes)
+    drop = {f"{p}_{m}" for p in extra for m in ("acc", "ami")}
+
+    def trim(metrics):
+        return None if metrics is None else {k: v for k, v in metrics.items() if k not in drop}
+    row = {**source, "table": grid, "key": cfg.key(), "config": cfg.to_dict(), "seed": cfg.seed,
+           "paper_dataset": paper_dataset, "dataset_used": cfg.dataset, "stand_in": cfg.dataset != paper_dataset,
+           "reused_from": {"table": source["table"], "key": source["key"], "finished": source["finished"]},
+           "finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "metrics": trim(source.get("metrics"))}
+    if "metrics_by_protocol" in source:
+        row["metrics_by_protocol"] = {p: trim(m) for p, m in source["metrics_by_protocol"].items()}
+    return row
+
+
+def _reuse(store: Store, todo: list, latest: dict, grid, profile: str, paper_dataset) -> tuple[list, int]:
+    """Copy into ``grid`` every run of ``todo`` that another grid of ``profile`` already trained (the same
+    training key, a superset of the probes; each copy claimed like a run). Returns the runs still to train
+    and the number copied (a run another sweep stored meanwhile is neither)."""
+    sources = reusable_runs(latest, grid, profile)
+    left, copied = [], 0
+    for cfg in todo:
+        match = next((row for row, probes in sources.get(training_key(cfg), ()) if probes >= set(cfg.probes)),
+                     None)
+        rid = (grid, profile, cfg.key())
+        if match is None or not store.claim(rid):
+            left.append(cfg)
+            continue
+        try:
+            if store.latest(warn=False).get(rid) == latest.get(rid):  # nobody stored it meanwhile
+                store.append(reused_row(match, grid, cfg, paper_dataset or cfg.dataset), supersede=True)
+                copied += 1
+        finally:
+            store.release(rid)
+    return left, copied
+
+
 def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = None, progress: bool = True,
                 run_fn=None, keep_latents: bool = False, retry_failed: bool = False,
                 rerun_stale: bool = False, workers: int | None = None, address: str | None = None,
@@ -351,8 +411,12 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
     (atomically, before the row) for :func:`load_latents`. With ``workers`` (or a Ray ``address``) the runs
     are Ray tasks (``dmlvae.parallel``); without, they run one by one in this process and Ray is not started.
 
-    Counts: ``total`` = ``present`` (stored already, or by another sweep meanwhile) + ``ok`` + ``failed`` +
-    ``elsewhere`` (being trained by another live sweep)."""
+    A run that another grid of the same profile already trained (the same configuration and seed, with at least
+    this run's probes: :func:`training_key`) is copied from that grid's row, marked ``reused_from``, and not
+    trained again (not with ``keep_latents``, whose latents file belongs to one grid).
+
+    Counts: ``total`` = ``present`` (stored already, or by another sweep meanwhile) + ``reused`` + ``ok`` +
+    ``failed`` + ``elsewhere`` (being trained by another live sweep)."""
     from . import parallel
     from .train import check_device, run as train_run
 
@@ -371,11 +435,15 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
     todo = [c for c in cfgs if _wanted(latest.get((grid, profile, c.key())), retry_failed, rerun_stale)
             or (keep_latents and latest[(grid, profile, c.key())].get("status") == "ok"
                 and not latents_path(results, grid, profile, c).exists())]
+    copied = 0
+    if todo and not keep_latents:
+        todo, copied = _reuse(store, todo, latest, grid, profile, paper_dataset)
     if todo and os.environ.get("DMLVAE_NO_TRAIN"):
         what = f"Table {grid}" if isinstance(grid, int) else f"grid {grid}"
         raise MissingRuns(f"{len(todo)} of {len(cfgs)} runs of {what} ({profile}) are missing from {results}, and "
                           "DMLVAE_NO_TRAIN forbids training them here")
-    counts = {"total": len(cfgs), "present": len(cfgs) - len(todo), "ok": 0, "failed": 0, "elsewhere": 0}
+    counts = {"total": len(cfgs), "present": len(cfgs) - len(todo) - copied, "reused": copied, "ok": 0,
+              "failed": 0, "elsewhere": 0}
 
     def record(cfg, result, error, wall):
         if keep_latents and result is not None:
@@ -395,7 +463,7 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
     bar = None
     if progress and todo:
         from tqdm.auto import tqdm
-        bar = tqdm(total=len(cfgs), initial=counts["present"], desc=f"{grid} ({profile})", unit="run")
+        bar = tqdm(total=len(cfgs), initial=counts["present"] + copied, desc=f"{grid} ({profile})", unit="run")
     for cfg in todo:
         rid = (grid, profile, cfg.key())
         if not store.claim(rid):

@@ -94,8 +94,8 @@ def run_all(todo, store, grid, profile, record, *, workers=None, address=None, c
     bar = None
     if progress and todo:
         from tqdm.auto import tqdm
-        bar = tqdm(total=counts["total"], initial=counts["present"], desc=f"{grid} ({profile}, {slots} at once)",
-                   unit="run")
+        bar = tqdm(total=counts["total"], initial=counts["present"] + counts.get("reused", 0),
+                   desc=f"{grid} ({profile}, {slots} at once)", unit="run")
     pending, queue, held = {}, list(todo), set()
     try:
         while queue or pending:

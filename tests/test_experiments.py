@@ -71,13 +71,13 @@ def _fake_run(cfg):
 def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
     f = tmp_path / "r.jsonl"
     counts = experiments.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake_run)
-    assert counts == {"total": 60, "present": 0, "ok": 48, "failed": 12, "elsewhere": 0}
+    assert counts == {"total": 60, "present": 0, "reused": 0, "ok": 48, "failed": 12, "elsewhere": 0}
     rows = experiments.Store(f).rows()
     failed = [r for r in rows if r["status"] == "failed"]
     assert len(failed) == 12 and all("DivergedError: loss is nan" in r["reason"] for r in failed)
     # started again: nothing is re-run, nothing duplicated
     again = experiments.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake_run)
-    assert again == {"total": 60, "present": 60, "ok": 0, "failed": 0, "elsewhere": 0}
+    assert again == {"total": 60, "present": 60, "reused": 0, "ok": 0, "failed": 0, "elsewhere": 0}
     assert len(experiments.Store(f).rows()) == 60
     # more seeds: only the new ones run
     more = experiments.sweep(1, "smoke", 3, f, dataset="digits", progress=False, run_fn=_fake_run)
@@ -260,3 +260,65 @@ def test_a_run_whose_latents_are_missing_is_trained_again_or_named_as_missing(tm
     z, _ = experiments.load_latents(f, "figure5", "smoke", cfgs[0])
     assert (z == 2).all() and len(experiments.rows_for(f, "figure5", "smoke", cfgs)) == 1
     assert experiments.run_configs("figure5", "smoke", cfgs, f, progress=False, run_fn=run_fn)["present"] == 1
+
+
+def _probe_run(trained):
+    """A fake run that records each training and reports every probe it was asked for (``knn`` scores 0.5 +
+    seed / 10, the others 0.1), under the run's protocol and test-cv."""
+    def run_fn(cfg):
+        trained.append((cfg.seed, cfg.probes))
+        m = {f"{p}_{s}": (0.5 + cfg.seed / 10 if p == "knn" else 0.1) for p in cfg.probes for s in ("acc", "ami")}
+        return {"metrics": m, "metrics_by_protocol": {"test-cv": dict(m)}, "history": [{"epoch": 0, "recon": 3.0}],
+                "cpu_time": 42.0}
+    return run_fn
+
+
+def test_a_run_another_grid_trained_is_copied_not_trained_again(tmp_path, monkeypatch):
+    """Figure 6's runs are Table 4's lsdim-5 MetricVAE runs (with fewer probes): a grid asking for a run that
+    another grid of the profile already trained copies that row, with only its own probes' metrics."""
+    from dmlvae import grids
+    f, trained = tmp_path / "r.jsonl", []
+    t4 = [c for c in experiments.configs(4, "smoke", 2, dataset="digits") if c.model == "mvae" and c.lsdim == 5]
+    assert experiments.run_configs(4, "smoke", t4, f, progress=False, run_fn=_probe_run(trained))["ok"] == 8
+    fig6 = experiments.profile_configs(grids.cells("figure6", dataset="digits", epochs=1), "smoke", 2)
+    assert {c.probes for c in fig6} == {("knn",)} and {experiments.training_key(c) for c in fig6} <= \
+        {experiments.training_key(c) for c in t4}
+    monkeypatch.setenv("DMLVAE_NO_TRAIN", "1")  # copying is not training
+    counts = experiments.run_configs("figure6", "smoke", fig6, f, progress=False, run_fn=_probe_run(trained))
+    assert counts == {"total": 8, "present": 0, "reused": 8, "ok": 0, "failed": 0, "elsewhere": 0}
+    assert len(trained) == 8
+    rows = experiments.rows_for(f, "figure6", "smoke", fig6)
+    assert [r["key"] for r in rows] == [c.key() for c in fig6]
+    r = rows[0]
+    assert r["reused_from"]["table"] == 4 and r["config"]["probes"] == ["knn"] and r["table"] == "figure6"
+    assert r["metrics"] == {"knn_acc": 0.5, "knn_ami": 0.5} and "rf_acc" not in r["metrics_by_protocol"]["test-cv"]
+    assert r["history"] == [{"epoch": 0, "recon": 3.0}] and r["cpu_time"] == 42.0
+    source = {x["key"]: x for x in experiments.rows_for(f, 4, "smoke")}[r["reused_from"]["key"]]
+    assert source["metrics"]["rf_acc"] == 0.1  # the source row is untouched
+    # copied once: a second sweep finds them present
+    again = experiments.run_configs("figure6", "smoke", fig6, f, progress=False, run_fn=_probe_run(trained))
+    assert again["present"] == 8 and again["reused"] == 0
+    monkeypatch.delenv("DMLVAE_NO_TRAIN")
+
+
+def test_only_a_current_ok_run_with_the_probes_needed_is_copied(tmp_path):
+    from dmlvae.config import RunConfig
+    f, trained = tmp_path / "r.jsonl", []
+    base = dict(dataset="digits", model="dml", epochs=1, train_subset=300, test_subset=100)
+    knn_only = [RunConfig(**base, seed=s) for s in (0, 1, 2)]
+    experiments.run_configs("a", "smoke", knn_only, f, progress=False, run_fn=_probe_run(trained))
+    store = experiments.Store(f)
+    old = {**store.latest()[("a", "smoke", knn_only[1].key())], "training_version": 1}  # another code version
+    store.append(old, supersede=True)
+    store.append({**store.latest()[("a", "smoke", knn_only[2].key())], "status": "failed"}, supersede=True)
+    trained.clear()
+    counts = experiments.run_configs("b", "smoke", knn_only, f, progress=False, run_fn=_probe_run(trained))
+    assert counts["reused"] == 1 and counts["ok"] == 2 and [s for s, _ in trained] == [1, 2]
+    assert experiments.run_configs("c", "quick", knn_only, f, progress=False,  # another profile: trained
+                                   run_fn=_probe_run(trained))["reused"] == 0
+    trained.clear()
+    more = [RunConfig(**base, seed=0, probes=("knn", "rf"))]  # a probe the stored run did not score
+    assert experiments.run_configs("d", "smoke", more, f, progress=False, run_fn=_probe_run(trained))["ok"] == 1
+    assert trained == [(0, ("knn", "rf"))]
+    other = [RunConfig(**{**base, "epochs": 2}, seed=0)]  # trained differently
+    assert experiments.run_configs("e", "smoke", other, f, progress=False, run_fn=_probe_run(trained))["ok"] == 1

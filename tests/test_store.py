@@ -152,7 +152,7 @@ def test_two_concurrent_sweeps_share_the_work(tmp_path, sweep_cmd):
     assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
     counts = [json.loads(o[0]) for o in outs]
     for c in counts:
-        assert c["present"] + c["ok"] + c["failed"] + c["elsewhere"] == c["total"] == 30
+        assert c["present"] + c["reused"] + c["ok"] + c["failed"] + c["elsewhere"] == c["total"] == 30
     assert sum(c["ok"] + c["failed"] for c in counts) == 30  # each run trained once, by one of them
     rows = experiments.Store(f).rows()
     assert len(rows) == 30 and len({experiments.Store.row_id(r) for r in rows}) == 30
