@@ -92,12 +92,13 @@ def combine(verdicts) -> str:
     return "not reproduced"
 
 
-def fmt(ev: dict) -> str:
+def fmt(ev: dict, unit: str = "seed") -> str:
+    """Mean [95 % interval] (n ``unit``s): the interval is over seeds, or over runs for a claim about each run."""
     if ev["n"] == 0:
         return "no runs"
     if ev["n"] == 1:
-        return f"{ev['mean']:+.3f} (1 seed)"
-    return f"{ev['mean']:+.3f} [{ev['low']:+.3f}, {ev['high']:+.3f}] ({ev['n']} seeds)"
+        return f"{ev['mean']:+.3f} (1 {unit})"
+    return f"{ev['mean']:+.3f} [{ev['low']:+.3f}, {ev['high']:+.3f}] ({ev['n']} {unit}s)"
 
 
 def _claim(number, text, verdict, evidence, protocol):
@@ -176,7 +177,7 @@ def claims(results, profile: str, protocol: str = "test-cv", protocol_free: bool
         settled = ev["n"] > 1 and abs(ev["low"]) < SETTLED and abs(ev["high"]) < SETTLED
         out.append(_claim("9 (Figure 6)", "the MetricVAE's reconstruction loss does not converge",
                           "not reproduced" if settled else "reproduced" if ev["n"] > 1 else "too few seeds",
-                          f"relative change of the reconstruction over the last two epochs, over runs: {fmt(ev)}; "
+                          f"relative change of the reconstruction over the last two epochs, over runs: {fmt(ev, 'run')}; "
                           f"a change within ±{SETTLED:.0%} counts as converged", "any"))
     return pd.DataFrame(out)
 
