@@ -236,6 +236,32 @@ def causes_table(results, profile: str) -> pd.DataFrame:
     return g
 
 
+def stopped_training(results, profile: str, grid="causes") -> pd.DataFrame:
+    """Per cell of ``grid`` run as specified (our defaults): the epoch (1-based) from which every seed's training
+    loss is exactly 0 to the end, where that happens by the last epoch. A zero loss has a zero gradient, so once
+    Adam's momentum dies out training beyond that epoch changes nothing (e.g. DML whose labelled images all meet
+    the triplet margin)."""
+    from . import grids
+    from .config import RunConfig
+    out = []
+    for r in experiments.rows_for(results, grid, profile):
+        cfg = RunConfig.from_dict(r["config"])
+        if r.get("status") != "ok" or grids.cause(cfg) != grids.CAUSES[0][0]:
+            continue
+        losses = [h.get("loss") for h in r.get("history") or []]
+        first = len(losses)
+        while first > 0 and losses[first - 1] == 0:
+            first -= 1
+        out.append({"cell": f"{cfg.model}, {cfg.pl_pct:g} %, lsdim {cfg.lsdim}", "seed": r["seed"],
+                    "zero from epoch": first + 1, "epochs": len(losses)})
+    f = pd.DataFrame(out)
+    if f.empty:
+        return f
+    g = f.groupby("cell", sort=False).agg(seeds=("seed", "size"), epochs=("epochs", "max"),
+                                          **{"zero from epoch": ("zero from epoch", "max")}).reset_index()
+    return g[g["zero from epoch"] <= g.epochs].reset_index(drop=True)
+
+
 def all_claims(results, profile: str) -> pd.DataFrame:
     """The claims under both protocols (the protocol-free ones once), as the scorecard page shows them."""
     return pd.concat([claims(results, profile, "test-cv"),

@@ -163,3 +163,10 @@ display(Markdown("**Which causes move our numbers toward the paper's** (mean ove
     "; ".join(f"{c}: {v:+.3f}" for c, v in moves.items()) + ". " + (
         f"The largest: *{moves.idxmax()}*." if moves.max() > 0 else "None moves them toward it.")
     if moves.notna().any() else "no cause has been run at the paper's scale yet.")))
+stops = scorecard.stopped_training(cause_results, "paper") if cause_results.exists() else pd.DataFrame()
+if len(stops):
+    display(Markdown("**Where training stops by itself:** " + "; ".join(
+        f"{r.cell}: the training loss is exactly 0 from epoch {r['zero from epoch']} of {r.epochs} in all "
+        f"{r.seeds} seeds" for _, r in stops.iterrows()) + ". A zero loss has a zero gradient, so after Adam's "
+        "momentum dies out the weights stay where they are and fewer epochs cannot change these cells (for DML: "
+        "every triplet of the few labelled images already meets the margin)."))

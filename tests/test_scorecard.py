@@ -153,6 +153,26 @@ def test_claim_nine_reads_the_last_two_epochs_of_each_figure6_run(tmp_path, late
     assert card.verdict == verdict and "(8 runs)" in card.evidence
 
 
+def test_stopped_training_finds_the_epoch_from_which_the_loss_is_zero(tmp_path):
+    """DML's loss reaches 0 at epoch 2 (seed 0) or 3 (seed 1) and stays there: the cell has stopped from epoch 3;
+    a loss that touches 0 and moves again, or a run of another cause, does not count."""
+    from dmlvae import grids
+    f = tmp_path / "r.jsonl"
+    cfgs = experiments.profile_configs(grids.cells("causes", dataset="digits"), "smoke", 2)
+    curves = {("dml", 0): [0.5, 0.0, 0.0, 0.0], ("dml", 1): [0.5, 0.1, 0.0, 0.0],
+              ("dml_autoencoder", 0): [0.5, 0.0, 0.2, 0.1], ("dml_autoencoder", 1): [0.5, 0.4, 0.3, 0.2]}
+
+    def run_fn(cfg):
+        m = {"knn_acc": 0.5, "knn_ami": 0.1}
+        other_cause = grids.cause(cfg) != grids.CAUSES[0][0]  # these stop later: they must not count
+        curve = [0.5, 0.5, 0.5, 0.0] if other_cause else curves[(cfg.model, cfg.seed)]
+        return {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": [{"loss": v} for v in curve]}
+    experiments.run_configs("causes", "smoke", cfgs, f, progress=False, run_fn=run_fn)
+    stops = scorecard.stopped_training(f, "smoke")
+    assert stops.to_dict("records") == [{"cell": "dml, 0.1 %, lsdim 10", "seeds": 2, "epochs": 4,
+                                         "zero from epoch": 3}]
+
+
 def test_causes_table_measures_the_move_toward_the_paper(tmp_path):
     """A fake run scoring the paper's number exactly under 'fewer epochs' and paper + 0.2 otherwise: that cause
     moves us 0.2 toward the paper in every cell, the others 0."""
