@@ -378,6 +378,17 @@ def reused_row(source: dict, grid, cfg: RunConfig, paper_dataset: str) -> dict:
     return row
 
 
+def reuse_note(rows) -> str:
+    """A sentence for a page: how many of ``rows`` were copied from runs of other grids (and which), or ''."""
+    copied = [r for r in rows if r.get("reused_from")]
+    if not copied:
+        return ""
+    sources = sorted({r["reused_from"]["table"] for r in copied}, key=str)
+    names = ", ".join(f"Table {t}" if isinstance(t, int) else f"grid {t}" for t in sources)
+    return (f"{len(copied)} of these {len(rows)} runs are runs of {names} (the same configuration and seed), "
+            "copied from there rather than trained again.")
+
+
 def _reuse(store: Store, todo: list, latest: dict, grid, profile: str, paper_dataset) -> tuple[list, int]:
     """Copy into ``grid`` every run of ``todo`` that another grid of ``profile`` already trained (the same
     training key, a superset of the probes; each copy claimed like a run). Returns the runs still to train

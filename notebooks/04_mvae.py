@@ -99,6 +99,8 @@ fig6 = experiments.profile_configs(grids.cells("figure6", dataset=the_dataset, e
                                    seeds, device=device)
 experiments.run_configs("figure6", profile, fig6, results, progress=False, workers=workers)
 rows6 = [r for r in experiments.rows_for(results, "figure6", profile, fig6) if r["status"] == "ok"]
+if experiments.reuse_note(rows6):
+    display(Markdown(experiments.reuse_note(rows6)))
 plots.history_lines(rows6, "recon", f"Figure 6: reconstruction loss per epoch (MVAE, joint, lsdim 5, {profile})",
                     label=lambda r: f"gamma={r['config']['gamma']:g}, seed {r['seed']}",
                     yaxis="squared error per image").show()

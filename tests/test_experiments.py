@@ -295,6 +295,9 @@ def test_a_run_another_grid_trained_is_copied_not_trained_again(tmp_path, monkey
     assert r["history"] == [{"epoch": 0, "recon": 3.0}] and r["cpu_time"] == 42.0
     source = {x["key"]: x for x in experiments.rows_for(f, 4, "smoke")}[r["reused_from"]["key"]]
     assert source["metrics"]["rf_acc"] == 0.1  # the source row is untouched
+    assert experiments.reuse_note(rows) == ("8 of these 8 runs are runs of Table 4 (the same configuration and "
+                                            "seed), copied from there rather than trained again.")
+    assert experiments.reuse_note(experiments.rows_for(f, 4, "smoke")) == ""
     # copied once: a second sweep finds them present
     again = experiments.run_configs("figure6", "smoke", fig6, f, progress=False, run_fn=_probe_run(trained))
     assert again["present"] == 8 and again["reused"] == 0
