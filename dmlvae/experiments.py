@@ -355,7 +355,10 @@ def reusable_runs(latest: dict, grid, profile: str) -> dict:
     for (table, prof, _), row in latest.items():
         if table == grid or prof != profile or row.get("status") != "ok" or is_stale(row):
             continue
-        cfg = RunConfig.from_dict(row["config"])
+        try:
+            cfg = RunConfig.from_dict(row["config"])
+        except DmlvaeError:  # a row whose config this code cannot read is never a source
+            continue
         out.setdefault(training_key(cfg), []).append((row, set(cfg.probes)))
     return out
 

@@ -325,3 +325,7 @@ def test_only_a_current_ok_run_with_the_probes_needed_is_copied(tmp_path):
     assert trained == [(0, ("knn", "rf"))]
     other = [RunConfig(**{**base, "epochs": 2}, seed=0)]  # trained differently
     assert experiments.run_configs("e", "smoke", other, f, progress=False, run_fn=_probe_run(trained))["ok"] == 1
+    # a row whose config this code cannot read (a field it does not know) is no source, and breaks nothing
+    odd = store.latest()[("a", "smoke", knn_only[0].key())]
+    store.append({**odd, "table": "z", "key": "0" * 16, "config": {**odd["config"], "bogus": 1}})
+    assert experiments.run_configs("f", "smoke", other, f, progress=False, run_fn=_probe_run(trained))["reused"] == 1
