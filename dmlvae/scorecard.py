@@ -221,13 +221,18 @@ def causes_table(results, profile: str) -> pd.DataFrame:
         cfg = RunConfig.from_dict(r["config"])
         match = ref[(ref.model == cfg.model) & (ref.pl_pct == cfg.pl_pct) & (ref.lsdim == cfg.lsdim)
                     & ((ref.alpha == cfg.alpha) | ref.alpha.isna() & (cfg.model == "dml"))]
-        out.append({"cell": f"{cfg.model}, {cfg.pl_pct:g} %, lsdim {cfg.lsdim}"
+        rank = next((i for i, c in enumerate(grids.CAUSE_CELLS) if all(getattr(cfg, k) == v for k, v in c.items())),
+                    len(grids.CAUSE_CELLS))
+        out.append({"rank": rank, "cell": f"{cfg.model}, {cfg.pl_pct:g} %, lsdim {cfg.lsdim}"
                             + (f", alpha {cfg.alpha:g}" if cfg.model != "dml" else ""),
                     "cause": grids.cause(cfg), "seed": r["seed"],
                     "ours": experiments.metric(r, "knn_acc"), "paper": float(match.value.iloc[0])})
     f = pd.DataFrame(out)
     if f.empty:
         return f
+    causes = [name for name, _ in grids.CAUSES]  # the grid's order, whatever order the rows were stored in
+    f = f.sort_values(["rank", "cause"], key=lambda c: c.map(causes.index) if c.name == "cause" else c,
+                      kind="stable")
     g = f.groupby(["cell", "cause"], sort=False).agg(ours=("ours", "mean"), sd=("ours", "std"),
                                                      seeds=("seed", "size"), paper=("paper", "first")).reset_index()
     g["ours - paper"] = g.ours - g.paper

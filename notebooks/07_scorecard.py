@@ -159,7 +159,7 @@ causes.round(3).set_index(["cell", "cause"]) if len(causes) else None
 # %% tags=["hide-input"]
 moves = (causes[causes.cause != grids.CAUSES[0][0]].groupby("cause", sort=False)["toward the paper"].mean()
          if len(causes) else pd.Series(dtype=float))
-display(Markdown("**Which causes move our numbers toward the paper's** (mean over the three cells): " + (
+display(Markdown("**Which causes move our numbers toward the paper's** (mean over the cells each applies to): " + (
     "; ".join(f"{c}: {v:+.3f}" for c, v in moves.items()) + ". " + (
         f"The largest: *{moves.idxmax()}*." if moves.max() > 0 else "None moves them toward it.")
     if moves.notna().any() else "no cause has been run at the paper's scale yet.")))

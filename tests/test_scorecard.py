@@ -188,9 +188,15 @@ def test_causes_table_measures_the_move_toward_the_paper(tmp_path):
         return {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": []}
     f = tmp_path / "r.jsonl"
     cfgs = experiments.profile_configs(grids.cells("causes"), "paper", 2)
-    experiments.run_configs("causes", "paper", cfgs, f, progress=False, run_fn=run)
+    experiments.run_configs("causes", "paper", cfgs[::-1], f, progress=False, run_fn=run)  # stored backwards
     t = scorecard.causes_table(f, "paper")
     assert len(t) == len(grids.cells("causes")) and set(t.seeds) == {2}
+    # shown in the grid's order all the same: cell by cell, each cause as listed
+    assert list(dict.fromkeys(t.cell)) == ["dml, 0.1 %, lsdim 10", "dml_autoencoder, 0.1 %, lsdim 10, alpha 0.5",
+                                           "dml_autoencoder, 10 %, lsdim 2, alpha 0.5"]
+    names = [n for n, _ in grids.CAUSES]
+    assert list(t[t.cell == t.cell.iloc[-1]].cause) == names and list(t[t.cell == t.cell.iloc[0]].cause) == \
+        [n for n in names if n != "unsupervised-first alternation"]
     fewer = t[t.cause == "fewer epochs (2)"]
     assert len(fewer) == 3 and fewer["toward the paper"].round(6).eq(0.2).all()
     assert t[t.cause != "fewer epochs (2)"]["toward the paper"].round(6).eq(0.0).all()
