@@ -49,7 +49,7 @@ display(Markdown(parameters.rerun_note("04_mvae", profile, seeds, [
     f"python -m dmlvae sweep --grid mvae-alternating --dataset {the_dataset} --profile {profile} --seeds {seeds}",
     f"python -m dmlvae sweep --table 4 --profile {profile} --seeds {seeds}",
     f"python -m dmlvae sweep --grid figure6 --dataset {the_dataset} --grid-param "
-    f" epochs={figure6_epochs} --profile {profile} --seeds {seeds}",
+    f"epochs={figure6_epochs} --profile {profile} --seeds {seeds}",
 ])))
 
 
