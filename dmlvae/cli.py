@@ -110,8 +110,6 @@ def _table(args):
 def _scorecard(args):
     import warnings
 
-    import pandas as pd
-
     from . import experiments, scorecard
     from .errors import choice
     choice("--stand-in", args.stand_in, data.DATASETS)
