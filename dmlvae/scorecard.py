@@ -206,6 +206,12 @@ def verdict_table(cards: pd.DataFrame) -> pd.DataFrame:
                                           aggfunc="first", sort=False)[list(PROTOCOLS)].fillna("")
 
 
+def _cause_cell(cfg) -> str:
+    """A causes-grid cell's label: model, labelled percentage, lsdim, and alpha where the model has one."""
+    return (f"{cfg.model}, {cfg.pl_pct:g} %, lsdim {cfg.lsdim}"
+            + (f", alpha {cfg.alpha:g}" if cfg.model != "dml" else ""))
+
+
 def causes_table(results, profile: str) -> pd.DataFrame:
     """Per Table 1 cell of the causes grid and per cause: our kNN accuracy (test-cv, mean ± sd over seeds), the
     paper's, ours - paper, and how much closer to the paper the cause brings us than our defaults do
@@ -223,8 +229,7 @@ def causes_table(results, profile: str) -> pd.DataFrame:
                     & ((ref.alpha == cfg.alpha) | ref.alpha.isna() & (cfg.model == "dml"))]
         rank = next((i for i, c in enumerate(grids.CAUSE_CELLS) if all(getattr(cfg, k) == v for k, v in c.items())),
                     len(grids.CAUSE_CELLS))
-        out.append({"rank": rank, "cell": f"{cfg.model}, {cfg.pl_pct:g} %, lsdim {cfg.lsdim}"
-                            + (f", alpha {cfg.alpha:g}" if cfg.model != "dml" else ""),
+        out.append({"rank": rank, "cell": _cause_cell(cfg),
                     "cause": grids.cause(cfg), "seed": r["seed"],
                     "ours": experiments.metric(r, "knn_acc"), "paper": float(match.value.iloc[0])})
     f = pd.DataFrame(out)
@@ -257,7 +262,7 @@ def stopped_training(results, profile: str, grid="causes") -> pd.DataFrame:
         first = len(losses)
         while first > 0 and losses[first - 1] == 0:
             first -= 1
-        out.append({"cell": f"{cfg.model}, {cfg.pl_pct:g} %, lsdim {cfg.lsdim}", "seed": r["seed"],
+        out.append({"cell": _cause_cell(cfg), "seed": r["seed"],
                     "zero from epoch": first + 1, "epochs": len(losses)})
     f = pd.DataFrame(out)
     if f.empty:
