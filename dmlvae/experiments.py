@@ -372,12 +372,11 @@ def reused_row(source: dict, grid, cfg: RunConfig, paper_dataset: str) -> dict:
 
     def trim(metrics):
         return None if metrics is None else {k: v for k, v in metrics.items() if k not in drop}
-    row = {**source, "table": grid, "key": cfg.key(), "config": cfg.to_dict(), "seed": cfg.seed,
-           "paper_dataset": paper_dataset, "dataset_used": cfg.dataset, "stand_in": cfg.dataset != paper_dataset,
-           "reused_from": {"table": source["table"], "key": source["key"], "finished": source["finished"]},
-           "finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "metrics": trim(source.get("metrics"))}
+    result = {**source, "metrics": trim(source.get("metrics"))}
     if "metrics_by_protocol" in source:
-        row["metrics_by_protocol"] = {p: trim(m) for p, m in source["metrics_by_protocol"].items()}
+        result["metrics_by_protocol"] = {p: trim(m) for p, m in source["metrics_by_protocol"].items()}
+    row = make_row(grid, source["profile"], cfg, result, None, source["wall_time"], paper_dataset)
+    row["reused_from"] = {"table": source["table"], "key": source["key"], "finished": source["finished"]}
     return row
 
 
@@ -390,6 +389,11 @@ def reuse_note(rows) -> str:
     names = ", ".join(f"Table {t}" if isinstance(t, int) else f"grid {t}" for t in sources)
     return (f"{len(copied)} of these {len(rows)} runs are runs of {names} (the same configuration and seed), "
             "copied from there rather than trained again.")
+
+
+def _stored_meanwhile(store: Store, latest: dict, rid) -> bool:
+    """Whether another sweep stored a row for run ``rid`` since ``latest`` was read."""
+    return store.latest(warn=False).get(rid) != latest.get(rid)
 
 
 def _reuse(store: Store, todo: list, latest: dict, grid, profile: str, paper_dataset) -> tuple[list, int]:
@@ -406,7 +410,7 @@ def _reuse(store: Store, todo: list, latest: dict, grid, profile: str, paper_dat
             left.append(cfg)
             continue
         try:
-            if store.latest(warn=False).get(rid) == latest.get(rid):  # nobody stored it meanwhile
+            if not _stored_meanwhile(store, latest, rid):
                 store.append(reused_row(match, grid, cfg, paper_dataset or cfg.dataset), supersede=True)
                 copied += 1
         finally:
@@ -465,7 +469,7 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
         store.append(make_row(grid, profile, cfg, result, error, wall, paper_dataset or cfg.dataset), supersede=True)
 
     def changed(rid) -> bool:  # another sweep stored a row for this run since we looked
-        return store.latest(warn=False).get(rid) != latest.get(rid)
+        return _stored_meanwhile(store, latest, rid)
 
     if use_ray:
         return parallel.run_all(todo, store, grid, profile, record, workers=workers, address=address,
