@@ -8,7 +8,9 @@ and not in others. "At chance" claims compare accuracy with 1 / number of classe
 """
 from __future__ import annotations
 
+import json
 import math
+import os
 import warnings
 from pathlib import Path
 
@@ -278,18 +280,67 @@ def all_claims(results, profile: str) -> pd.DataFrame:
                       claims(results, profile, "labelled-to-test", protocol_free=False)])
 
 
-def claim_runs(results, seeds: int = 3, stand_in: str = "fashion-mnist", profile: str = "paper") -> dict:
-    """Per claim source ("Table 1", ..., "Figure 5", "alternating MVAE", "Figure 6"): (ok runs stored, runs
+def claim_sources(profile: str = "paper", seeds: int = 3, stand_in: str = "fashion-mnist") -> dict:
+    """Per claim source ("Table 1", ..., "Figure 5", "alternating MVAE", "Figure 6"): (grid, the RunConfigs
     ``profile`` needs with ``seeds`` seeds); Tables 2 and 3 and Figure 5 on ``stand_in``."""
     from . import grids
-    stored = {(r["table"], r["key"]) for r in experiments.Store(results).latest(warn=False).values()
-              if r.get("status") == "ok" and r["profile"] == profile}
     sources = {f"Table {t}": (t, experiments.configs(t, profile, seeds, dataset=stand_in if t in (2, 3) else None))
                for t in (1, 2, 3, 4)}
     for name, grid, params in (("Figure 5", "figure5", {"dataset": stand_in}),
                                ("alternating MVAE", "mvae-alternating", {}), ("Figure 6", "figure6", {})):
         sources[name] = (grid, experiments.profile_configs(grids.cells(grid, **params), profile, seeds))
-    return {name: (sum((g, c.key()) in stored for c in cfgs), len(cfgs)) for name, (g, cfgs) in sources.items()}
+    return sources
+
+
+def claim_runs(results, seeds: int = 3, stand_in: str = "fashion-mnist", profile: str = "paper") -> dict:
+    """Per claim source (:func:`claim_sources`): (ok runs stored, runs ``profile`` needs with ``seeds`` seeds)."""
+    stored = {(r["table"], r["key"]) for r in experiments.Store(results).latest(warn=False).values()
+              if r.get("status") == "ok" and r["profile"] == profile}
+    return {name: (sum((g, c.key()) in stored for c in cfgs), len(cfgs))
+            for name, (g, cfgs) in claim_sources(profile, seeds, stand_in).items()}
+
+
+SHIPPED_QUICK = Path("results") / "quick-scorecard.jsonl"
+"""The quick profile's runs of every claim source (2 seeds), shipped so that the paper-profile scorecard can flag
+the claims the miniature does not keep without training them. Only the scorecard reads it: ``make book
+PROFILE=quick`` trains its own runs into ``results/quick.jsonl``. Rewritten by ``tools/ship_quick_rows.py``."""
+
+
+def ship_quick_rows(src, dst=SHIPPED_QUICK, seeds: int = experiments.DEFAULT_SEEDS,
+                    stand_in: str = "fashion-mnist") -> int:
+    """Write the latest ok quick-profile rows of every claim source in ``src`` to ``dst`` (replacing it in one
+    step), and return how many. Refuses, naming what is missing, unless ``src`` holds every such run of the
+    current training-code version: a partial or stale copy would flag the wrong claims."""
+    latest = {(r["table"], r["key"]): r for r in experiments.Store(src).latest(warn=False).values()
+              if r["profile"] == "quick" and r.get("status") == "ok" and not experiments.is_stale(r)}
+    rows, missing = [], []
+    for name, (grid, cfgs) in claim_sources("quick", seeds, stand_in).items():
+        have = [latest[(grid, c.key())] for c in cfgs if (grid, c.key()) in latest]
+        rows += have
+        if len(have) < len(cfgs):
+            missing.append(f"{name}: {len(cfgs) - len(have)} of {len(cfgs)}")
+    if missing:
+        raise experiments.DmlvaeError(
+            f"{src} lacks ok quick runs of the current training version ({experiments.TRAINING_VERSION}) for the "
+            f"scorecard: {'; '.join(missing)}; store them with `make book PROFILE=quick` or `python -m dmlvae "
+            f"sweep --profile quick --seeds {seeds} ...`")
+    dst = Path(dst)
+    tmp = dst.with_name(dst.name + ".tmp")
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    os.replace(tmp, dst)
+    return len(rows)
+
+
+def quick_rows_file(local, shipped=SHIPPED_QUICK, seeds: int = experiments.DEFAULT_SEEDS,
+                    stand_in: str = "fashion-mnist") -> Path:
+    """The file the paper-profile scorecard reads the quick verdicts from: ``local`` (a quick build's or sweep's
+    own rows, the newest) when it holds every quick run of the claim sources, else ``shipped`` when it exists,
+    else ``local`` as it is."""
+    local = Path(local)
+    if local.exists() and all(have == need for have, need in
+                              claim_runs(local, seeds, stand_in, profile="quick").values()):
+        return local
+    return Path(shipped) if Path(shipped).exists() else local
 
 
 def _source(claim: str) -> str:

@@ -83,9 +83,11 @@ cards[["claim", "protocol", "verdict", "evidence"]].set_index(["claim", "protoco
 # ## Does this profile tell the paper profile's story?
 # The `quick` profile is a miniature (6,000 images, 2 epochs, a smaller network). Under `quick`, each verdict of
 # this page stands beside the verdict of the shipped `paper` rows (`results/paper.jsonl`) where they hold the
-# evidence; under `paper`, beside the quick profile's verdict from the quick rows (`results/quick.jsonl`, 2
-# seeds) when a quick build has stored them. **no** flags a claim whose verdict the miniature does not keep; a
-# source whose runs are not all there yet gives a provisional verdict, not compared.
+# evidence; under `paper`, beside the quick profile's verdict from the quick rows (2 seeds): a quick build's own
+# (`results/quick.jsonl`) when it holds them all, else the copy shipped with the book
+# (`results/quick-scorecard.jsonl`, written by `tools/ship_quick_rows.py`). **no** flags a claim whose verdict
+# the miniature does not keep; a source whose runs are not all there yet gives a provisional verdict, not
+# compared.
 #
 # Why the miniature parts from the paper profile on claims 1-3, and why it stays as it is:
 # `bench/quick_calibration.py --train-subset N --epochs E --seeds 3` trains Tables 1 and 2 under the quick
@@ -107,9 +109,9 @@ if profile != "paper" and shipped.exists():
         paper_cards = scorecard.all_claims(shipped, "paper")
     agreement = scorecard.against_paper_profile(cards, paper_cards, scorecard.claim_runs(shipped, 3, stand_in))
 elif profile == "paper":
-    # this page is the paper profile: the miniature's verdicts come from the quick rows, when a quick build or
-    # sweep has stored them (nothing is trained for this section)
-    quick_results = experiments.results_path("quick")
+    # this page is the paper profile: the miniature's verdicts come from the quick rows, a quick build's own or
+    # the shipped copy (nothing is trained for this section)
+    quick_results = scorecard.quick_rows_file(experiments.results_path("quick"))
     agreement = scorecard.quick_against_paper(cards, quick_results, stand_in=stand_in,
                                               runs=scorecard.claim_runs(results, seeds, stand_in))
     if agreement is None:
@@ -117,6 +119,8 @@ elif profile == "paper":
                          "beside it. `make book PROFILE=quick` (or `python -m dmlvae sweep --table N --profile "
                          "quick`) stores them, and this section then flags every claim the miniature does not "
                          "keep."))
+    else:
+        display(Markdown(f"The quick profile's verdicts: `{quick_results}`."))
 if agreement is not None:
     flagged = agreement[agreement.agree == "**no**"]
     display(Markdown(f"Verdicts that differ from the paper profile's: {len(flagged)} of "

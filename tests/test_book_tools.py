@@ -103,3 +103,12 @@ def test_a_page_lacking_runs_fails_with_missing_runs_under_no_train(tmp_path):
     finally:
         del os.environ["DMLVAE_NO_TRAIN"]
     assert not list(tmp_path.glob("*.ipynb"))
+
+
+def test_ship_quick_rows_tool_names_what_its_source_lacks(tmp_path):
+    src = tmp_path / "quick.jsonl"
+    src.write_text("")
+    p = subprocess.run([sys.executable, str(ROOT / "tools" / "ship_quick_rows.py"), "--src", str(src), "--dst",
+                        str(tmp_path / "out.jsonl")], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 1 and "Table 1: 60 of 60" in p.stderr and "Figure 6: 8 of 8" in p.stderr
+    assert not (tmp_path / "out.jsonl").exists()

@@ -201,3 +201,52 @@ def test_causes_table_measures_the_move_toward_the_paper(tmp_path):
     assert len(fewer) == 3 and fewer["toward the paper"].round(6).eq(0.2).all()
     assert t[t.cause != "fewer epochs (2)"]["toward the paper"].round(6).eq(0.0).all()
     assert t["ours - paper"].max() == pytest.approx(0.2005)
+
+
+def _store_quick_sources(f, skip: str | None = None):
+    """Fake quick runs of every claim source but ``skip``, into ``f`` (nothing is trained)."""
+    for name, (grid, cfgs) in scorecard.claim_sources("quick", 2).items():
+        if name != skip:
+            experiments.run_configs(grid, "quick", cfgs, f, progress=False, run_fn=_fake(True))
+
+
+def test_ship_quick_rows_copies_every_claim_source_or_refuses(tmp_path):
+    src, dst = tmp_path / "quick.jsonl", tmp_path / "quick-scorecard.jsonl"
+    experiments.sweep(1, "smoke", 2, src, progress=False, run_fn=_fake(True))  # another profile: never copied
+    _store_quick_sources(src, skip="Table 3")
+    with pytest.raises(experiments.DmlvaeError, match=r"Table 3: 84 of 84") as e:
+        scorecard.ship_quick_rows(src, dst)
+    assert "Table 1" not in str(e.value) and not dst.exists()
+    _store_quick_sources(src)
+    dst.write_text("old\n")
+    n = scorecard.ship_quick_rows(src, dst)
+    need = scorecard.claim_runs(src, 2, profile="quick")
+    assert n == sum(w for _, w in need.values()) == 284
+    shipped = experiments.Store(dst).rows()
+    assert len(shipped) == n and {r["profile"] for r in shipped} == {"quick"}  # the old content is replaced
+    assert scorecard.claim_runs(dst, 2, profile="quick") == need
+    # a stale or failed latest row is not a run to ship: the source it belongs to is named
+    stale = next(r for r in experiments.Store(src).rows() if r["table"] == "figure6")
+    experiments.Store(src).append({**stale, "training_version": 1}, supersede=True)
+    with pytest.raises(experiments.DmlvaeError, match=r"Figure 6: 1 of 8"):
+        scorecard.ship_quick_rows(src, dst)
+    assert len(experiments.Store(dst).rows()) == n  # a refusal leaves the shipped file as it was
+
+
+def test_quick_rows_file_prefers_a_complete_local_store_then_the_shipped_copy(tmp_path):
+    local, shipped = tmp_path / "quick.jsonl", tmp_path / "quick-scorecard.jsonl"
+    assert scorecard.quick_rows_file(local, shipped) == local  # neither exists: the local path, as it is
+    _store_quick_sources(shipped)
+    assert scorecard.quick_rows_file(local, shipped) == shipped
+    _store_quick_sources(local, skip="Figure 6")
+    assert scorecard.quick_rows_file(local, shipped) == shipped  # a partial local store does not hide the copy
+    _store_quick_sources(local)
+    assert scorecard.quick_rows_file(local, shipped) == local
+
+
+def test_the_shipped_quick_rows_hold_every_claim_source_at_this_training_version():
+    rows = experiments.Store(scorecard.SHIPPED_QUICK).rows()
+    assert rows and not any(experiments.is_stale(r) for r in rows), \
+        "regenerate results/quick-scorecard.jsonl with tools/ship_quick_rows.py"
+    assert all(have == need for have, need in
+               scorecard.claim_runs(scorecard.SHIPPED_QUICK, 2, profile="quick").values())
