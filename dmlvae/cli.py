@@ -75,7 +75,8 @@ def _sweep(args):
     if args.dataset is not None:
         params["dataset"] = args.dataset
     cells = grids.cells(args.grid, **params)
-    cfgs = experiments.profile_configs(cells, args.profile, args.seeds, device=args.device, data_dir=args.data_dir)
+    cfgs = experiments.profile_configs(cells, args.profile, args.seeds, grid=args.grid, device=args.device,
+                                       data_dir=args.data_dir)
     return experiments.run_configs(args.grid, args.profile, cfgs, results, keep_latents=args.grid == "figure5",
                                    **backend)
 

@@ -38,12 +38,29 @@ def interval(values) -> dict:
     return {"mean": mean, "low": mean - half, "high": mean + half, "n": n}
 
 
+def _shape(config: dict) -> str:
+    """A run's configuration apart from its seed, device and dataset (claims hold on any dataset)."""
+    return experiments.cell_key({**config, "dataset": "mnist"})
+
+
+def current_configurations(grid, profile: str) -> set | None:
+    """The configurations (:func:`_shape`) ``profile`` runs today in ``grid``, a claim source's grid; None for
+    another grid. A results file may also hold rows of a setting the profile no longer uses (the quick profile's
+    former Table 4, say): a claim never mixes them in."""
+    for g, cfgs in claim_sources(profile, 1, "mnist").values():
+        if g == grid:
+            return {_shape(c.to_dict()) for c in cfgs}
+    return None
+
+
 def runs(results, grid, profile: str, protocol: str = "test-cv") -> pd.DataFrame:
     """One row per ok run of ``grid``: its config fields, seed, kNN accuracy under ``protocol``, and the last
-    epoch's history values."""
+    epoch's history values. For a claim source's grid only the rows of the configurations ``profile`` runs today
+    (:func:`current_configurations`)."""
     out = []
+    current = current_configurations(grid, profile)
     for r in experiments.rows_for(results, grid, profile):
-        if r.get("status") != "ok":
+        if r.get("status") != "ok" or (current is not None and _shape(r["config"]) not in current):
             continue
         last = (r.get("history") or [{}])[-1]
         out.append({**r["config"], "seed": r["seed"], "acc": experiments.metric(r, "knn_acc", protocol),
@@ -288,7 +305,7 @@ def claim_sources(profile: str = "paper", seeds: int = 3, stand_in: str = "fashi
                for t in (1, 2, 3, 4)}
     for name, grid, params in (("Figure 5", "figure5", {"dataset": stand_in}),
                                ("alternating MVAE", "mvae-alternating", {}), ("Figure 6", "figure6", {})):
-        sources[name] = (grid, experiments.profile_configs(grids.cells(grid, **params), profile, seeds))
+        sources[name] = (grid, experiments.profile_configs(grids.cells(grid, **params), profile, seeds, grid=grid))
     return sources
 
 

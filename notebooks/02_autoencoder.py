@@ -56,7 +56,8 @@ seed_list = experiments.seeds_arg(seeds)
 def show_table(t, table_dataset):
     experiments.sweep(t, profile, seeds, results, dataset=table_dataset, device=device, progress=False,
                       workers=workers)
-    cmp = experiments.table(t, results, profile)
+    cmp = experiments.table(t, results, profile,
+                            cfgs=experiments.configs(t, profile, seeds, dataset=table_dataset))
     display(Markdown(paper.caption(t, cmp, profile, seed_list)), paper.styled_layout(cmp))
     return cmp
 

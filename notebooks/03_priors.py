@@ -80,7 +80,7 @@ if note:
     display(Markdown(f"**Stand-in.** {note}"))
 display(Markdown(paper.label_count_note(3, used, n_train_used)))
 experiments.sweep(3, profile, seeds, results, dataset=t3_dataset, device=device, progress=False, workers=workers)
-cmp3 = experiments.table(3, results, profile)
+cmp3 = experiments.table(3, results, profile, cfgs=experiments.configs(3, profile, seeds, dataset=t3_dataset))
 display(Markdown(paper.caption(3, cmp3, profile, seed_list)))
 paper.styled_layout(cmp3)
 
@@ -116,7 +116,7 @@ experiments.summary(frame, ["model", "lsdim"], ["mu", "sampled z"])
 
 # %% tags=["hide-input"]
 ablation = experiments.profile_configs(grids.cells("priors-ablation", dataset=used, alpha=figure_alpha), profile,
-                                       seeds, device=device)
+                                       seeds, grid="priors-ablation", device=device)
 experiments.run_configs("priors-ablation", profile, ablation, results, progress=False, workers=workers)
 rows_ab = experiments.rows_for(results, "priors-ablation", profile, ablation)
 ab = experiments.flatten(rows_ab, ["model", "metric_on", "alternate_first"], experiments.MU_AND_Z,
@@ -143,7 +143,7 @@ if len(ab):
 # standard deviations of $\mathcal N(0, I)$).
 
 # %% tags=["hide-input"]
-fig5 = experiments.profile_configs(fig5_cells, profile, seeds, device=device)
+fig5 = experiments.profile_configs(fig5_cells, profile, seeds, grid="figure5", device=device)
 experiments.run_configs("figure5", profile, fig5, results, progress=False, keep_latents=True, workers=workers)
 rows5 = experiments.rows_for(results, "figure5", profile, fig5)
 display(Markdown(f"Dataset `{used}`, alpha {figure_alpha}, profile `{profile}`, seeds {seed_list}."))

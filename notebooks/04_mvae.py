@@ -63,7 +63,7 @@ display(Markdown(parameters.rerun_note("04_mvae", profile, seeds, [
 
 # %% tags=["hide-input"]
 alt = experiments.profile_configs(grids.cells("mvae-alternating", dataset=the_dataset), profile, seeds,
-                                  device=device)
+                                  grid="mvae-alternating", device=device)
 experiments.run_configs("mvae-alternating", profile, alt, results, progress=False, workers=workers)
 rows = experiments.rows_for(results, "mvae-alternating", profile, alt)
 alt_frame = experiments.flatten(rows, ["loss", "model", "pl_pct"],
@@ -80,7 +80,7 @@ table_alt
 
 # %% tags=["hide-input"]
 experiments.sweep(4, profile, seeds, results, dataset=dataset, device=device, progress=False, workers=workers)
-cmp4 = experiments.table(4, results, profile)
+cmp4 = experiments.table(4, results, profile, cfgs=experiments.configs(4, profile, seeds, dataset=dataset))
 display(Markdown(paper.caption(4, cmp4, profile, seed_list, note="; probes fitted and scored by the `test-cv` "
                                "protocol (the paper's 'linear' column was likely scored on one 64-image batch)")))
 paper.styled_layout(cmp4)
@@ -96,7 +96,7 @@ plots.paper_vs_ours(cmp4, "Table 4: every reported accuracy, ours against the pa
 
 # %% tags=["hide-input"]
 fig6 = experiments.profile_configs(grids.cells("figure6", dataset=the_dataset, epochs=figure6_epochs), profile,
-                                   seeds, device=device)
+                                   seeds, grid="figure6", device=device)
 experiments.run_configs("figure6", profile, fig6, results, progress=False, workers=workers)
 rows6 = [r for r in experiments.rows_for(results, "figure6", profile, fig6) if r["status"] == "ok"]
 if experiments.reuse_note(rows6):

@@ -66,7 +66,8 @@ plots.setup()
 results = experiments.results_path(profile, results)
 seed_list = experiments.seeds_arg(seeds)
 cfgs = [c for d in datasets for c in experiments.profile_configs(
-    grids.cells("beyond", dataset=d, lsdim=lsdim, alpha=alpha, gamma=gamma), profile, seeds, device=device)]
+    grids.cells("beyond", dataset=d, lsdim=lsdim, alpha=alpha, gamma=gamma), profile, seeds, grid="beyond",
+    device=device)]
 runs, failed = beyond.load_or_train("beyond", profile, cfgs, results, workers=workers)
 if len(failed):
     display(Markdown(f"**{len(failed)} runs failed** and are left out below:"), failed)
@@ -129,7 +130,7 @@ fig.show()
 # the choice was made at the paper's scale: shown from the shipped rows when they are there, else trained here
 val_profile, val_results = beyond.validation_source(profile, results, main)
 val_cfgs = experiments.profile_configs(grids.cells("labelprop-validation", dataset=main), val_profile, 2,
-                                       device=device)
+                                       grid="labelprop-validation", device=device)
 experiments.run_configs("labelprop-validation", val_profile, val_cfgs, val_results, progress=False, workers=workers)
 best, val_table = beyond.chosen_setting(experiments.rows_for(val_results, "labelprop-validation", val_profile,
                                                              val_cfgs))
@@ -147,7 +148,7 @@ lp_profile, lp_results = experiments.shipped_or(profile, results, "labelprop", l
 if lp_profile == profile:
     lp_cells = [c for d in datasets for c in grids.cells("labelprop", dataset=d)]
 lp_seeds = grids.beyond_seeds(lp_profile, None if lp_profile != profile else seeds)
-lp_cfgs = experiments.profile_configs(lp_cells, lp_profile, lp_seeds, device=device)
+lp_cfgs = experiments.profile_configs(lp_cells, lp_profile, lp_seeds, grid="labelprop", device=device)
 experiments.run_configs("labelprop", lp_profile, lp_cfgs, lp_results, progress=False, workers=workers)
 lp_rows = experiments.rows_for(lp_results, "labelprop", lp_profile, lp_cfgs)
 lp = experiments.flatten(lp_rows, ["dataset"], {"kNN, labelled-to-test": ("knn_acc", "labelled-to-test"),

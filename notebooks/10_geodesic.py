@@ -67,7 +67,8 @@ display(Markdown(parameters.rerun_note("10_geodesic", profile, seeds, [
 plots.setup()
 results = experiments.results_path(profile, results)
 cfgs = experiments.profile_configs(grids.cells("geodesic", dataset=dataset or "mnist", lsdim=lsdim, alpha=alpha,
-                                               segments=segments), profile, seeds, device=device)
+                                               segments=segments), profile, seeds, grid="geodesic",
+                                   device=device)
 frame, failed = beyond.load_or_train("geodesic", profile, cfgs, results, grids.geodesic_variant, "variant", workers)
 if len(failed):
     display(Markdown(f"**{len(failed)} runs failed** and are left out below:"), failed)

@@ -329,3 +329,41 @@ def test_only_a_current_ok_run_with_the_probes_needed_is_copied(tmp_path):
     odd = store.latest()[("a", "smoke", knn_only[0].key())]
     store.append({**odd, "table": "z", "key": "0" * 16, "config": {**odd["config"], "bogus": 1}})
     assert experiments.run_configs("f", "smoke", other, f, progress=False, run_fn=_probe_run(trained))["reused"] == 1
+
+
+def test_grid_profiles_change_only_their_grids_under_their_profile(monkeypatch):
+    """The quick profile trains Table 4 and the alternating-MetricVAE grid on 12,000 images (its calibration);
+    every other grid, and every grid of the paper profile, keeps the profile's own setting."""
+    from dmlvae import grids, scorecard
+    assert {c.train_subset for c in experiments.configs(4, "quick", [0])} == {12000}
+    assert {c.train_subset for c in experiments.configs(1, "quick", [0])} == {6000}
+    assert {c.train_subset for c in experiments.configs(4, "paper", [0])} == {None}
+    alt = grids.cells("mvae-alternating")
+    assert {c.train_subset for c in experiments.profile_configs(alt, "quick", 1, grid="mvae-alternating")} == {12000}
+    assert {c.train_subset for c in experiments.profile_configs(alt, "quick", 1, grid="figure6")} == {6000}
+    assert {c.train_subset for c in experiments.profile_configs(alt, "quick", 1)} == {6000}
+    # the scorecard's sources are the runs a page trains: the same keys
+    sources = scorecard.claim_sources("quick", 2)
+    page = experiments.profile_configs(grids.cells("mvae-alternating"), "quick", 2, grid="mvae-alternating")
+    assert [c.key() for c in sources["alternating MVAE"][1]] == [c.key() for c in page]
+    assert "Table 4 and the mvae-alternating grid: train_subset 12,000" in experiments.profile_scale("quick")
+    assert "train_subset" not in experiments.profile_scale("paper")
+    # a cell's own field still wins over a grid setting
+    monkeypatch.setitem(experiments.GRID_PROFILES, "quick", {"g": {"train_subset": 9000, "epochs": 3}})
+    cfg, = experiments.profile_configs([{"train_subset": 500}], "quick", 1, grid="g")
+    assert (cfg.train_subset, cfg.epochs) == (500, 3)
+
+
+def test_the_sweep_cli_builds_a_grid_with_its_profile_setting(tmp_path, run_cli):
+    """The CLI's runs of the alternating-MetricVAE grid under quick are the page's (12,000 images): with those
+    stored, it has nothing left to train even where training is forbidden."""
+    from dmlvae import grids
+    f = tmp_path / "r.jsonl"
+    cfgs = experiments.profile_configs(grids.cells("mvae-alternating"), "quick", 1, grid="mvae-alternating")
+    m = {"knn_acc": 0.5}
+    experiments.run_configs("mvae-alternating", "quick", cfgs, f, progress=False,
+                            run_fn=lambda c: {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": []})
+    code, out, err = run_cli("sweep", "--grid", "mvae-alternating", "--profile", "quick", "--seeds", 1,
+                             "--results", f, "--no-progress", env={"DMLVAE_NO_TRAIN": "1"})
+    assert code == 0, err
+    assert len(experiments.Store(f).rows()) == len(cfgs)

@@ -142,7 +142,7 @@ def test_claim_nine_reads_the_last_two_epochs_of_each_figure6_run(tmp_path, late
     moves under 2 % over the last two epochs (converged: it does not). The interval is over runs."""
     from dmlvae import grids
     f = tmp_path / "r.jsonl"
-    cfgs = experiments.profile_configs(grids.cells("figure6", dataset="digits", epochs=4), "smoke", 2)
+    cfgs = experiments.profile_configs(grids.cells("figure6", dataset="digits"), "smoke", 2)  # 4 epochs faked below
 
     def run_fn(cfg):
         curve = [100.0, 50.0 if late[0] < 60 else 90.0, late[0] + 0.01 * cfg.seed, late[1] + 0.01 * cfg.gamma]
@@ -250,3 +250,27 @@ def test_the_shipped_quick_rows_hold_every_claim_source_at_this_training_version
         "regenerate results/quick-scorecard.jsonl with tools/ship_quick_rows.py"
     assert all(have == need for have, need in
                scorecard.claim_runs(scorecard.SHIPPED_QUICK, 2, profile="quick").values())
+
+
+def test_claims_read_only_the_configurations_the_profile_runs_today(tmp_path):
+    """Rows of a former setting (here: 3 epochs, where smoke runs 1) that would reverse claim 1 are left out."""
+    import json
+    f = tmp_path / "r.jsonl"
+    experiments.sweep(1, "smoke", 3, f, dataset="digits", progress=False, run_fn=_fake(True))
+    before = scorecard.claims(f, "smoke", "test-cv").set_index("claim")
+    former = tmp_path / "former.jsonl"
+    experiments.sweep(1, "smoke", 3, former, dataset="digits", progress=False, run_fn=_fake(False))
+    with open(f, "a") as out:
+        for r in experiments.Store(former).rows():
+            cfg = {**r["config"], "epochs": 3}
+            key = experiments.RunConfig.from_dict(cfg).key()
+            out.write(json.dumps({**r, "config": cfg, "key": key}) + "\n")
+    assert len(experiments.Store(f).latest()) == 2 * len(experiments.Store(former).rows())
+    after = scorecard.claims(f, "smoke", "test-cv").set_index("claim")
+    assert after.loc["1 (Table 1)", "verdict"] == before.loc["1 (Table 1)", "verdict"] == "reproduced"
+    assert after.loc["1 (Table 1)", "evidence"] == before.loc["1 (Table 1)", "evidence"]
+    # a table read for what a page trained leaves them out too; read whole, two configurations are refused
+    cmp = experiments.table(1, f, "smoke", cfgs=experiments.configs(1, "smoke", 3, dataset="digits"))
+    assert (cmp.n_seeds == 3).all()
+    with pytest.raises(experiments.DmlvaeError, match=r"differ in epochs \(1, 3\)"):
+        experiments.table(1, f, "smoke")
