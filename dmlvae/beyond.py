@@ -104,6 +104,74 @@ def answer(diffs: pd.DataFrame, protocol: str) -> str:
     return f"Under `{protocol}` (95% intervals of the seed-paired difference):\n" + "\n".join(lines)
 
 
+# the contenders that add a reconstruction (autoencoder or VAE) component to DML: the open question's subject
+VAE_COMPONENT = tuple(n for n, c in grids.BEYOND_CONTENDERS if c["model"] in ("dml_autoencoder", "mvae")
+                      and c.get("alpha") != 1.0)
+
+
+VERBS = {"helps": "helps", "hurts": "hurts", "mixed": "is mixed (some models better, some worse)",
+         "no difference shown": "shows no difference"}
+
+
+def _component_word(h: pd.DataFrame) -> tuple[str, str]:
+    """(word, detail) for the reconstruction-component models of one dataset and labelled percentage."""
+    better, worse = h[h.verdict == "better"], h[h.verdict == "worse"]
+    word = ("mixed" if len(better) and len(worse) else "helps" if len(better) else
+            "hurts" if len(worse) else "no difference shown")
+    detail = f"{len(better)} of {len(h)} better, {len(worse)} worse"
+    if len(better):
+        best = better.loc[better["mean"].idxmax()]
+        detail += f"; best: {best.contender}, {best['mean']:+.3f} [{best['low']:+.3f}, {best['high']:+.3f}]"
+    return word, detail
+
+
+def answer_table(diffs: dict) -> pd.DataFrame:
+    """Per protocol (``diffs``: protocol -> :func:`versus_dml`) and labelled percentage, for each dataset, whether
+    adding a reconstruction component to DML (the ``VAE_COMPONENT`` models) helps: *helps* where some such model
+    beats DML and none loses to it, *hurts* where some loses and none beats it, *mixed* where both happen, *no
+    difference shown* where no interval clears zero; with the counts and the best model."""
+    rows = []
+    for protocol, d in diffs.items():
+        d = d[d.contender.isin(VAE_COMPONENT) & (d.n >= 2)]
+        for (pl, ds), h in d.groupby(["pl_pct", "dataset"], sort=False):
+            word, detail = _component_word(h)
+            rows.append({"protocol": protocol, "% labelled": pl, "dataset": ds, "answer": f"{word} ({detail})",
+                         "word": word})
+    if not rows:
+        return pd.DataFrame(columns=["protocol", "% labelled"])
+    t = pd.DataFrame(rows)
+    order = {p: i for i, p in enumerate(diffs)}
+    t = t.sort_values(["protocol", "% labelled"], key=lambda c: c.map(order) if c.name == "protocol" else c,
+                      kind="stable")
+    return t.pivot_table(index=["protocol", "% labelled"], columns="dataset", values="answer", aggfunc="first",
+                         sort=False)
+
+
+def short_answer(diffs: dict) -> str:
+    """The open question answered in plain words from :func:`answer_table`'s verdicts: one sentence per protocol,
+    the labelled percentages grouped by what the reconstruction component does on every dataset."""
+    out = []
+    for protocol, d in diffs.items():
+        d = d[d.contender.isin(VAE_COMPONENT) & (d.n >= 2)]
+        if not len(d):
+            continue
+        words = {}
+        for pl, g in d.groupby("pl_pct", sort=True):
+            per = {ds: VERBS[_component_word(h)[0]] for ds, h in g.groupby("dataset", sort=False)}
+            said = (f"{next(iter(per.values()))} on {'every dataset' if len(per) > 1 else next(iter(per))}"
+                    if len(set(per.values())) == 1 else ", ".join(f"{w} on {ds}" for ds, w in per.items()))
+            words.setdefault(said, []).append(f"{pl:g} %")
+        out.append(f"Under `{protocol}` it " + "; ".join(
+            f"{said} at {' and '.join(pcts) if len(pcts) < 3 else ', '.join(pcts[:-1]) + ' and ' + pcts[-1]}"
+            for said, pcts in words.items()) + " labelled.")
+    if not out:
+        return ""
+    return ("**Does a VAE component help DML when few labels exist?** Counting the DML autoencoder under each "
+            "routine and the MetricVAE under both (the autoencoder alone and label propagation aside), against "
+            "DML with seed-paired 95 % intervals, a reconstruction component *helps* where at least one of those "
+            "models beats DML and none loses to it, and *hurts* in the reverse case. " + " ".join(out))
+
+
 def chosen_setting(rows) -> tuple[dict, pd.DataFrame]:
     """(the dml_labelprop setting with the best mean validation kNN under labelled-to-test, the per-setting
     table: mean ± sd over seeds, runs)."""

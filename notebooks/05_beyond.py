@@ -94,7 +94,11 @@ for protocol, d in diffs.items():
 # ## The answer
 
 # %% tags=["hide-input"]
-display(Markdown("\n\n".join(beyond.answer(d, p) for p, d in diffs.items())))
+display(Markdown(beyond.short_answer(diffs)))
+display(Markdown("In detail, per dataset and labelled percentage (*helps*: some of those models beat DML and none "
+                 "loses to it; *hurts*: the reverse; *mixed*: both):"), beyond.answer_table(diffs))
+display(Markdown("Every contender, the autoencoder alone and label propagation included:\n\n"
+                 + "\n\n".join(beyond.answer(d, p) for p, d in diffs.items())))
 display(Markdown(
     f"**Caveats.** {len(seed_list)} seeds; one architecture (MLP {'-'.join(map(str, cfgs[0].hidden))}, lsdim "
     f"{lsdim}), one alpha and gamma, {cfgs[0].epochs} epochs per run (profile `{profile}`); kNN with k = 5 (at "

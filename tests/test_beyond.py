@@ -359,3 +359,36 @@ def test_load_or_train_trains_the_missing_runs_once_and_names_each_row(tmp_path)
     lines = f.read_text().count("\n")
     again, _ = beyond.load_or_train("geodesic", "smoke", cfgs, f, grids.geodesic_variant, "variant")
     assert f.read_text().count("\n") == lines and again.equals(runs)  # nothing trained the second time
+
+
+def test_short_answer_counts_only_the_reconstruction_component_models():
+    """Two VAE-component models and two others (the autoencoder alone, label propagation) against DML: only the
+    first two decide the answer, per protocol, labelled percentage and dataset."""
+    import pandas as pd
+
+    from dmlvae import beyond
+    ae, mv = beyond.VAE_COMPONENT[0], beyond.VAE_COMPONENT[3]
+    alone, lp = "autoencoder alone (alpha = 1)", beyond.grids.BEYOND_CONTENDERS[-1][0]
+    assert alone not in beyond.VAE_COMPONENT and lp not in beyond.VAE_COMPONENT and mv.startswith("MetricVAE")
+
+    def row(ds, name, pl, verdict, mean=0.1):
+        low, high = (mean - 0.05, mean + 0.05) if verdict != "no difference shown" else (-0.1, 0.1)
+        return {"dataset": ds, "contender": name, "pl_pct": pl, "mean": mean, "low": low, "high": high, "n": 5,
+                "verdict": verdict}
+    tc = pd.DataFrame([row("mnist", ae, 0.01, "better", 0.30), row("mnist", mv, 0.01, "better", 0.20),
+                       row("fash", ae, 0.01, "better", 0.10), row("fash", mv, 0.01, "no difference shown"),
+                       row("mnist", ae, 10, "worse", -0.1), row("mnist", mv, 10, "better", 0.05),
+                       row("fash", ae, 10, "no difference shown"), row("fash", mv, 10, "no difference shown"),
+                       row("mnist", alone, 10, "worse", -0.3), row("fash", lp, 10, "better", 0.4)])
+    lt = pd.DataFrame([row(ds, m, pl, "worse", -0.1) for ds in ("mnist", "fash") for m in (ae, mv)
+                       for pl in (0.01, 10)] + [row("mnist", lp, 0.01, "better", 0.5)])
+    text = beyond.short_answer({"test-cv": tc, "labelled-to-test": lt})
+    assert "Under `test-cv` it helps on every dataset at 0.01 %; is mixed (some models better, some worse) on " \
+           "mnist, shows no difference on fash at 10 % labelled." in text
+    assert "Under `labelled-to-test` it hurts on every dataset at 0.01 % and 10 % labelled." in text
+    table = beyond.answer_table({"test-cv": tc, "labelled-to-test": lt})
+    assert table.loc[("test-cv", 0.01), "mnist"] == (f"helps (2 of 2 better, 0 worse; best: {ae}, +0.300 "
+                                                     "[+0.250, +0.350])")
+    assert table.loc[("test-cv", 10), "fash"].startswith("no difference shown (0 of 2")  # label propagation aside
+    assert table.loc[("labelled-to-test", 0.01), "mnist"] == "hurts (0 of 2 better, 2 worse)"
+    assert beyond.short_answer({"test-cv": tc[tc.contender == alone]}) == ""
