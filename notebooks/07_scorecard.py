@@ -96,13 +96,15 @@ cards[["claim", "protocol", "verdict", "evidence"]].set_index(["claim", "protoco
 # - **Claims 6 and 7 (the MetricVAE): calibrated.** With 6,000 images for 2 epochs (2 seeds) the alternating
 #   MetricVAE's sampled z is still at chance, so the miniature "reproduces" claim 6, which the paper's scale
 #   refutes, and gamma > 0 never beats gamma = 0 (claim 7). With 4 epochs claim 6 agrees but claim 7 does not;
-#   with 12,000 images both agree, for about 1.4 times those grids' training time (289 s against 211 s).
+#   with 12,000 images both agree, for about 1.4 times those grids' training time (289 s against 211 s, measured
+#   while two paper-profile runs shared the 2 cores).
 #   So the quick profile trains Table 4 and the alternating-MetricVAE grid on 12,000 images
 #   (`experiments.GRID_PROFILES`); every other grid keeps 6,000.
 # - **Claims 1-3 (Tables 1 and 2): flagged.** With 6,000 images the DML autoencoder does not beat DML at 0.01 %
 #   or 0.1 % labels, and loses to it at 10 %, where the paper profile shows no difference. With 12,000 images
 #   (2 seeds, about 1.5 times the two tables' training time) claim 1 still differs under `test-cv`, and claim 2
-#   agrees only because two seeds' interval is wide: the DML autoencoder still loses by 0.16 at 10 %. With 20,000
+#   agrees only because two seeds' interval is wide: the DML autoencoder still loses by 0.16 at 10 %. With 4
+#   epochs on 6,000 images (2 seeds) the verdicts of claims 1-3 agree in 5 of 12 places (6 at 2 epochs). With 20,000
 #   images (3 seeds, about 2.3 times) claim 1 agrees under `test-cv`, but the loss at 10 % stays, so claim 2
 #   differs; full data for ten epochs is the paper profile itself. No setting we measured keeps all three at a
 #   cost the quick book can carry (Tables 1-3 are most of its runs), so these grids keep 6,000 images and the
