@@ -115,8 +115,10 @@ def _scorecard(args):
     from .errors import choice
     choice("--stand-in", args.stand_in, data.DATASETS)
     results = experiments.results_path(args.profile, args.results)
-    experiments.results_frame(results, args.profile)  # names a missing file, or a profile the file does not hold
     seeds = len(experiments.seeds_arg(experiments.page_seeds(args.profile, args.seeds)))
+    if args.profile == "quick" and args.results is None:  # as the paper-profile scorecard page reads them
+        results = scorecard.quick_rows_file(results, seeds=seeds, stand_in=args.stand_in)
+    experiments.results_frame(results, args.profile)  # names a missing file, or a profile the file does not hold
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # claims without runs yet are listed below as such
         cards = scorecard.all_claims(results, args.profile)
@@ -203,7 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
                                           "results file (trains nothing)")
     sc.add_argument("--profile", default="paper", help=f"one of {', '.join(PROFILES)} (default: paper, the "
                                                        "shipped results)")
-    sc.add_argument("--results", default=None, help="results file (default: results/PROFILE.jsonl)")
+    sc.add_argument("--results", default=None, help="results file (default: results/PROFILE.jsonl; under quick, "
+                                                    "the shipped results/quick-scorecard.jsonl unless "
+                                                    "results/quick.jsonl holds every quick run of the claims)")
     sc.add_argument("--seeds", default=None, help="seeds each run needs, to count missing runs (default: 3 under "
                                                   "paper, else 2, as the pages)")
     sc.add_argument("--stand-in", default="fashion-mnist", help="the dataset Tables 2-3 and Figure 5 ran on "
@@ -232,12 +236,16 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(_join_negative_values([str(a) for a in argv]))
     try:
         result = args.func(args)
+        if result is not None:
+            print(json.dumps(result, indent=2))
+        sys.stdout.flush()
     except DmlvaeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: every finished run is saved; run the same command again to resume", file=sys.stderr)
         return 130
-    if result is not None:
-        print(json.dumps(result, indent=2))
+    except BrokenPipeError:  # the reader stopped reading (`... | head`): not a failure worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        return 141  # 128 + SIGPIPE, as a program killed by the closed pipe would end
     return 0

@@ -274,3 +274,34 @@ def test_claims_read_only_the_configurations_the_profile_runs_today(tmp_path):
     assert (cmp.n_seeds == 3).all()
     with pytest.raises(experiments.DmlvaeError, match=r"differ in epochs \(1, 3\)"):
         experiments.table(1, f, "smoke")
+
+
+def test_scorecard_cli_under_quick_reads_the_shipped_quick_rows_unless_a_local_store_is_complete(
+        tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from dmlvae import cli
+    shipped = scorecard.SHIPPED_QUICK.resolve()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results").mkdir()
+    assert cli.main(["scorecard", "--profile", "quick"]) == 2  # neither file: the missing one is named
+    assert "results/quick.jsonl" in capsys.readouterr().err
+    shutil.copy(shipped, tmp_path / scorecard.SHIPPED_QUICK)
+    assert cli.main(["scorecard", "--profile", "quick"]) == 0
+    out = capsys.readouterr().out
+    assert f"results {str(scorecard.SHIPPED_QUICK)!r}" in out and "provisional (not all runs stored): none" in out
+    # a partial local store does not hide the shipped rows; an explicit --results is read as given
+    _store_quick_sources(tmp_path / "results" / "quick.jsonl", skip="Table 1")
+    assert cli.main(["scorecard", "--profile", "quick"]) == 0
+    assert f"results {str(scorecard.SHIPPED_QUICK)!r}" in capsys.readouterr().out
+    assert cli.main(["scorecard", "--profile", "quick", "--results", "results/quick.jsonl"]) == 0
+    assert "provisional (not all runs stored): Table 1" in capsys.readouterr().out
+
+
+def test_cli_output_piped_into_head_ends_without_a_traceback():
+    import subprocess
+    import sys
+    p = subprocess.run(f"{sys.executable} -m dmlvae scorecard | head -1", shell=True, capture_output=True,
+                       text=True, timeout=300)
+    assert p.stdout.startswith("The paper's claims, profile 'paper'") and len(p.stdout.splitlines()) == 1
+    assert "Traceback" not in p.stderr and "BrokenPipeError" not in p.stderr, p.stderr
