@@ -51,6 +51,7 @@ display(Markdown(parameters.rerun_note("04_mvae", profile, seeds, [
     f"python -m dmlvae sweep --grid figure6 --dataset {the_dataset} --grid-param "
     f"epochs={figure6_epochs} --profile {profile} --seeds {seeds}",
 ])))
+display(Markdown(experiments.profile_scale(profile)))
 
 
 
