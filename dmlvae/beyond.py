@@ -135,8 +135,7 @@ def answer_table(diffs: dict) -> pd.DataFrame:
         d = d[d.contender.isin(VAE_COMPONENT) & (d.n >= 2)]
         for (pl, ds), h in d.groupby(["pl_pct", "dataset"], sort=False):
             word, detail = _component_word(h)
-            rows.append({"protocol": protocol, "% labelled": pl, "dataset": ds, "answer": f"{word} ({detail})",
-                         "word": word})
+            rows.append({"protocol": protocol, "% labelled": pl, "dataset": ds, "answer": f"{word} ({detail})"})
     if not rows:
         return pd.DataFrame(columns=["protocol", "% labelled"])
     t = pd.DataFrame(rows)
