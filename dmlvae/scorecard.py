@@ -47,10 +47,9 @@ def current_configurations(grid, profile: str) -> set | None:
     """The configurations (:func:`_shape`) ``profile`` runs today in ``grid``, a claim source's grid; None for
     another grid. A results file may also hold rows of a setting the profile no longer uses (the quick profile's
     former Table 4, say): a claim never mixes them in."""
-    for g, cfgs in claim_sources(profile, 1, "mnist").values():
-        if g == grid:
-            return {_shape(c.to_dict()) for c in cfgs}
-    return None
+    if grid not in SOURCE_GRIDS.values():
+        return None
+    return {_shape(c.to_dict()) for c in _source_configs(grid, profile, 1, "mnist")}
 
 
 def runs(results, grid, profile: str, protocol: str = "test-cv") -> pd.DataFrame:
@@ -297,16 +296,24 @@ def all_claims(results, profile: str) -> pd.DataFrame:
                       claims(results, profile, "labelled-to-test", protocol_free=False)])
 
 
+# each claim source's grid: a paper table's number or the name of one of the book's grids
+SOURCE_GRIDS = {"Table 1": 1, "Table 2": 2, "Table 3": 3, "Table 4": 4, "Figure 5": "figure5",
+                "alternating MVAE": "mvae-alternating", "Figure 6": "figure6"}
+
+
+def _source_configs(grid, profile: str, seeds, stand_in: str) -> list:
+    """The RunConfigs of one claim source's grid; Tables 2 and 3 and Figure 5 on ``stand_in``."""
+    from . import grids
+    if isinstance(grid, int):
+        return experiments.configs(grid, profile, seeds, dataset=stand_in if grid in (2, 3) else None)
+    params = {"dataset": stand_in} if grid == "figure5" else {}
+    return experiments.profile_configs(grids.cells(grid, **params), profile, seeds, grid=grid)
+
+
 def claim_sources(profile: str = "paper", seeds: int = 3, stand_in: str = "fashion-mnist") -> dict:
     """Per claim source ("Table 1", ..., "Figure 5", "alternating MVAE", "Figure 6"): (grid, the RunConfigs
     ``profile`` needs with ``seeds`` seeds); Tables 2 and 3 and Figure 5 on ``stand_in``."""
-    from . import grids
-    sources = {f"Table {t}": (t, experiments.configs(t, profile, seeds, dataset=stand_in if t in (2, 3) else None))
-               for t in (1, 2, 3, 4)}
-    for name, grid, params in (("Figure 5", "figure5", {"dataset": stand_in}),
-                               ("alternating MVAE", "mvae-alternating", {}), ("Figure 6", "figure6", {})):
-        sources[name] = (grid, experiments.profile_configs(grids.cells(grid, **params), profile, seeds, grid=grid))
-    return sources
+    return {name: (grid, _source_configs(grid, profile, seeds, stand_in)) for name, grid in SOURCE_GRIDS.items()}
 
 
 def claim_runs(results, seeds: int = 3, stand_in: str = "fashion-mnist", profile: str = "paper") -> dict:
