@@ -66,14 +66,19 @@ def paired_against(runs: pd.DataFrame, column: str, target: str, references) -> 
         ["against", "pl_pct", "protocol", "mean", "low", "high", "seeds", "verdict"]]
 
 
-def versus_dml(runs: pd.DataFrame, protocol: str) -> pd.DataFrame:
-    """Per dataset, contender and pl_pct: mean of (contender - DML) over the seeds both have, its 95% interval,
-    the number of seeds and a verdict (better / worse / no difference shown)."""
+def versus(runs: pd.DataFrame, protocol: str, reference: str = BASELINE) -> pd.DataFrame:
+    """Per dataset, contender and pl_pct: mean of (contender - ``reference``) over the seeds both have, its 95%
+    interval, the number of seeds and a verdict (better / worse / no difference shown)."""
     ok = runs[runs.status == "ok"]
     out = [{"dataset": ds, "contender": name, **d}
-           for ds in ok.dataset.unique() for name in ok[ok.dataset == ds].contender.unique() if name != BASELINE
-           for d in paired_by_seed(ok[ok.dataset == ds], "contender", name, BASELINE, ["pl_pct"], protocol)]
+           for ds in ok.dataset.unique() for name in ok[ok.dataset == ds].contender.unique() if name != reference
+           for d in paired_by_seed(ok[ok.dataset == ds], "contender", name, reference, ["pl_pct"], protocol)]
     return pd.DataFrame(out, columns=["dataset", "contender", "pl_pct", "mean", "low", "high", "n", "verdict"])
+
+
+def versus_dml(runs: pd.DataFrame, protocol: str) -> pd.DataFrame:
+    """:func:`versus` plain DML: the open question's comparison."""
+    return versus(runs, protocol, BASELINE)
 
 
 def verdict(ev: dict) -> str:
@@ -125,17 +130,23 @@ def _component_word(h: pd.DataFrame) -> tuple[str, str]:
     return word, detail
 
 
-def answer_table(diffs: dict) -> pd.DataFrame:
+def labels_word(h: pd.DataFrame) -> tuple[str, str]:
+    """(word, detail) against the autoencoder alone: does any reconstruction-component model beat it?"""
+    return ("some beat it" if (h.verdict == "better").any() else "none beats it"), _component_word(h)[1]
+
+
+def answer_table(diffs: dict, word=_component_word) -> pd.DataFrame:
     """Per protocol (``diffs``: protocol -> :func:`versus_dml`) and labelled percentage, for each dataset, whether
     adding a reconstruction component to DML (the ``VAE_COMPONENT`` models) helps: *helps* where some such model
     beats DML and none loses to it, *hurts* where some loses and none beats it, *mixed* where both happen, *no
-    difference shown* where no interval clears zero; with the counts and the best model."""
+    difference shown* where no interval clears zero; with the counts and the best model. ``word``: the rule
+    (:func:`labels_word` for the comparison with the autoencoder alone)."""
     rows = []
     for protocol, d in diffs.items():
         d = d[d.contender.isin(VAE_COMPONENT) & (d.n >= 2)]
         for (pl, ds), h in d.groupby(["pl_pct", "dataset"], sort=False):
-            word, detail = _component_word(h)
-            rows.append({"protocol": protocol, "% labelled": pl, "dataset": ds, "answer": f"{word} ({detail})"})
+            said, detail = word(h)
+            rows.append({"protocol": protocol, "% labelled": pl, "dataset": ds, "answer": f"{said} ({detail})"})
     if not rows:
         return pd.DataFrame(columns=["protocol", "% labelled"])
     t = pd.DataFrame(rows)
@@ -146,9 +157,10 @@ def answer_table(diffs: dict) -> pd.DataFrame:
                          sort=False)
 
 
-def short_answer(diffs: dict) -> str:
-    """The open question answered in plain words from :func:`answer_table`'s verdicts: one sentence per protocol,
-    the labelled percentages grouped by what the reconstruction component does on every dataset."""
+def _sentences(diffs: dict, word=_component_word) -> list[str]:
+    """One sentence per protocol (``diffs``: protocol -> :func:`versus`): the labelled percentages grouped by what
+    the ``VAE_COMPONENT`` models do against the reference on every dataset (``word``: :func:`_component_word`,
+    said with ``VERBS``, or :func:`labels_word`)."""
     out = []
     for protocol, d in diffs.items():
         d = d[d.contender.isin(VAE_COMPONENT) & (d.n >= 2)]
@@ -156,19 +168,45 @@ def short_answer(diffs: dict) -> str:
             continue
         words = {}
         for pl, g in d.groupby("pl_pct", sort=True):
-            per = {ds: VERBS[_component_word(h)[0]] for ds, h in g.groupby("dataset", sort=False)}
+            per = {ds: VERBS.get(w := word(h)[0], w) for ds, h in g.groupby("dataset", sort=False)}
             said = (f"{next(iter(per.values()))} on {'every dataset' if len(per) > 1 else next(iter(per))}"
                     if len(set(per.values())) == 1 else ", ".join(f"{w} on {ds}" for ds, w in per.items()))
+            said = said.replace("none beats it on every dataset", "none beats it on any dataset")
             words.setdefault(said, []).append(f"{pl:g} %")
-        out.append(f"Under `{protocol}` it " + "; ".join(
+        out.append(f"Under `{protocol}` " + ("it " if word is _component_word else "") + "; ".join(
             f"{said} at {' and '.join(pcts) if len(pcts) < 3 else ', '.join(pcts[:-1]) + ' and ' + pcts[-1]}"
             for said, pcts in words.items()) + " labelled.")
+    return out
+
+
+def short_answer(diffs: dict) -> str:
+    """The open question answered in plain words from :func:`answer_table`'s verdicts (``diffs``: protocol ->
+    :func:`versus_dml`): one sentence per protocol, the labelled percentages grouped by what the reconstruction
+    component does on every dataset."""
+    out = _sentences(diffs)
     if not out:
         return ""
     return ("**Does a VAE component help DML when few labels exist?** Counting the DML autoencoder under each "
             "routine and the MetricVAE under both (the autoencoder alone and label propagation aside), against "
             "DML with seed-paired 95 % intervals, a reconstruction component *helps* where at least one of those "
             "models beats DML and none loses to it, and *hurts* in the reverse case. " + " ".join(out))
+
+
+# the contender that reads no label: what the reconstruction gives without the metric loss
+AUTOENCODER_ALONE = next(n for n, c in grids.BEYOND_CONTENDERS if c.get("alpha") == 1.0)
+
+
+def labels_answer(diffs: dict) -> str:
+    """Where the component helps, is it the reconstruction or the labels? The same ``VAE_COMPONENT`` models against
+    the autoencoder alone (``diffs``: protocol -> ``versus(runs, protocol, AUTOENCODER_ALONE)``), in words: where
+    none of them beats it, the labels add nothing shown to what the reconstruction alone gives."""
+    out = _sentences(diffs, labels_word)
+    if not out:
+        return ""
+    return ("**Is it the reconstruction or the labels?** The autoencoder alone (alpha = 1) reads no label; the same "
+            "models against it, seed-paired with 95 % intervals. " + " ".join(out) + " Where none beats it, their "
+            "gain over DML is what the unsupervised embedding gives alone: the labels' metric loss adds nothing "
+            "shown.")
 
 
 def chosen_setting(rows) -> tuple[dict, pd.DataFrame]:

@@ -97,6 +97,10 @@ for protocol, d in diffs.items():
 display(Markdown(beyond.short_answer(diffs)))
 display(Markdown("In detail, per dataset and labelled percentage (*helps*: some of those models beat DML and none "
                  "loses to it; *hurts*: the reverse; *mixed*: both):"), beyond.answer_table(diffs))
+alone = {p: beyond.versus(runs, p, beyond.AUTOENCODER_ALONE) for p in beyond.PROTOCOLS}
+display(Markdown(beyond.labels_answer(alone)))
+display(Markdown("Per dataset and labelled percentage, against the autoencoder alone:"),
+        beyond.answer_table(alone, beyond.labels_word))
 display(Markdown("Every contender, the autoencoder alone and label propagation included:\n\n"
                  + "\n\n".join(beyond.answer(d, p) for p, d in diffs.items())))
 display(Markdown(

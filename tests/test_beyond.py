@@ -392,3 +392,39 @@ def test_short_answer_counts_only_the_reconstruction_component_models():
     assert table.loc[("test-cv", 10), "fash"].startswith("no difference shown (0 of 2")  # label propagation aside
     assert table.loc[("labelled-to-test", 0.01), "mnist"] == "hurts (0 of 2 better, 2 worse)"
     assert beyond.short_answer({"test-cv": tc[tc.contender == alone]}) == ""
+
+
+def test_labels_answer_compares_with_the_autoencoder_alone_not_dml():
+    """DML is far below everything; the DML autoencoder equals the autoencoder alone at 0.01 % (noise only) and
+    beats it at 0.1 %: the labels add nothing at 0.01 % although the model beats DML there."""
+    import pandas as pd
+
+    from dmlvae import beyond
+    ae = beyond.VAE_COMPONENT[0]
+    noise = (0.004, -0.003, 0.002, -0.004, 0.001)
+    rows = []
+    for seed, e in enumerate(noise):
+        for pl, dml, alone, model in ((0.01, 0.40, 0.80, 0.80 + e), (0.1, 0.50, 0.80, 0.90 + e)):
+            for name, acc in ((beyond.BASELINE, dml), (beyond.AUTOENCODER_ALONE, alone), (ae, model)):
+                rows.append({"contender": name, "dataset": "mnist", "pl_pct": pl, "seed": seed, "status": "ok",
+                             "test-cv": acc})
+    runs = pd.DataFrame(rows)
+    assert beyond.AUTOENCODER_ALONE == "autoencoder alone (alpha = 1)"
+    against = {"test-cv": beyond.versus(runs, "test-cv", beyond.AUTOENCODER_ALONE)}
+    assert set(against["test-cv"].contender) == {beyond.BASELINE, ae}  # the reference itself is not a contender
+    text = beyond.labels_answer(against)
+    assert "Under `test-cv` none beats it on mnist at 0.01 %; some beat it on mnist at 0.1 % labelled." in text
+    table = beyond.answer_table(against, beyond.labels_word)
+    assert table.loc[("test-cv", 0.01), "mnist"] == "none beats it (0 of 1 better, 0 worse)"
+    assert "Under `test-cv` it helps on mnist at 0.01 % and 0.1 % labelled." in beyond.short_answer(
+        {"test-cv": beyond.versus_dml(runs, "test-cv")})
+    assert beyond.labels_answer({"test-cv": against["test-cv"].iloc[:0]}) == ""
+
+
+def test_labels_answer_says_none_on_any_dataset():
+    import pandas as pd
+
+    from dmlvae import beyond
+    d = pd.DataFrame([{"dataset": ds, "contender": beyond.VAE_COMPONENT[0], "pl_pct": 1.0, "mean": 0.0, "low": -0.1,
+                       "high": 0.1, "n": 3, "verdict": "no difference shown"} for ds in ("mnist", "fash")])
+    assert "Under `test-cv` none beats it on any dataset at 1 % labelled." in beyond.labels_answer({"test-cv": d})
