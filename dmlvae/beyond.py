@@ -116,6 +116,8 @@ VAE_COMPONENT = tuple(n for n, c in grids.BEYOND_CONTENDERS if c["model"] in ("d
 
 VERBS = {"helps": "helps", "hurts": "hurts", "mixed": "is mixed (some models better, some worse)",
          "no difference shown": "shows no difference"}
+# how a sentence says "on all datasets" after a word, where "every dataset" would read wrong
+ON_ALL = {"none beats it": "any dataset"}
 
 
 def _component_word(h: pd.DataFrame) -> tuple[str, str]:
@@ -157,10 +159,10 @@ def answer_table(diffs: dict, word=_component_word) -> pd.DataFrame:
                          sort=False)
 
 
-def _sentences(diffs: dict, word=_component_word) -> list[str]:
+def _sentences(diffs: dict, word=_component_word, subject: str = "it ") -> list[str]:
     """One sentence per protocol (``diffs``: protocol -> :func:`versus`): the labelled percentages grouped by what
     the ``VAE_COMPONENT`` models do against the reference on every dataset (``word``: :func:`_component_word`,
-    said with ``VERBS``, or :func:`labels_word`)."""
+    said with ``VERBS``, or :func:`labels_word`), after ``subject``."""
     out = []
     for protocol, d in diffs.items():
         d = d[d.contender.isin(VAE_COMPONENT) & (d.n >= 2)]
@@ -169,11 +171,11 @@ def _sentences(diffs: dict, word=_component_word) -> list[str]:
         words = {}
         for pl, g in d.groupby("pl_pct", sort=True):
             per = {ds: VERBS.get(w := word(h)[0], w) for ds, h in g.groupby("dataset", sort=False)}
-            said = (f"{next(iter(per.values()))} on {'every dataset' if len(per) > 1 else next(iter(per))}"
+            w = next(iter(per.values()))
+            said = (f"{w} on {ON_ALL.get(w, 'every dataset') if len(per) > 1 else next(iter(per))}"
                     if len(set(per.values())) == 1 else ", ".join(f"{w} on {ds}" for ds, w in per.items()))
-            said = said.replace("none beats it on every dataset", "none beats it on any dataset")
             words.setdefault(said, []).append(f"{pl:g} %")
-        out.append(f"Under `{protocol}` " + ("it " if word is _component_word else "") + "; ".join(
+        out.append(f"Under `{protocol}` {subject}" + "; ".join(
             f"{said} at {' and '.join(pcts) if len(pcts) < 3 else ', '.join(pcts[:-1]) + ' and ' + pcts[-1]}"
             for said, pcts in words.items()) + " labelled.")
     return out
@@ -200,7 +202,7 @@ def labels_answer(diffs: dict) -> str:
     """Where the component helps, is it the reconstruction or the labels? The same ``VAE_COMPONENT`` models against
     the autoencoder alone (``diffs``: protocol -> ``versus(runs, protocol, AUTOENCODER_ALONE)``), in words: where
     none of them beats it, the labels add nothing shown to what the reconstruction alone gives."""
-    out = _sentences(diffs, labels_word)
+    out = _sentences(diffs, labels_word, subject="")
     if not out:
         return ""
     return ("**Is it the reconstruction or the labels?** The autoencoder alone (alpha = 1) reads no label; the same "
