@@ -87,8 +87,9 @@ display(Markdown(f"Seeds: every run's seed fixes its labelled subset, its initia
 # A profile overrides some defaults for every run of a grid. `quick` trains on a training subset that always
 # keeps the labelled subset's size (6, 60 or 6,000 MNIST labels), for few epochs, and trains some grids on more
 # images where the miniature would otherwise call a claim of the paper differently (the second table; the
-# scorecard page gives the measurements); `paper` uses the full data and the defaults above. `make book` builds each page from the shipped `paper` results when all its runs are
-# there, and under `quick` otherwise; each page names its profile at its top.
+# scorecard page gives the measurements); `paper` uses the full data and the defaults above. `make book` builds
+# each page from the shipped `paper` results when all its runs are there, and under `quick` otherwise; each page
+# names its profile at its top.
 
 # %% tags=["hide-input"]
 profiles = {name: {k: str(v) for k, v in o.items()} for name, o in experiments.PROFILES.items()}
