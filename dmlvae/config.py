@@ -43,7 +43,7 @@ PRIOR_MODELS = GAUSSIAN_MODELS
 # for good: a later change of the default must not change stored keys); the lp_* fields also for every model but
 # dml_labelprop, which alone reads them
 ADDED_FIELDS = {"distance": "euclidean", "geodesic_segments": 8, "lp_k": 10, "lp_alpha": 0.99, "lp_every": 3,
-                "lp_first_graph": "pixels", "validation": None}
+                "lp_first_graph": "pixels", "validation": None, "metric_share": None}
 
 
 def _field(origin: str, default, doc: str, hash: bool = True):
@@ -78,6 +78,10 @@ class RunConfig:
     lsdim: int = paper(10, 'latent (embedding) dimension')
     alpha: float = paper(0.5, 'alternating routines: (1 - alpha) L_S + alpha L_U; alpha = 1: no labels')
     gamma: float = paper(1.0, 'joint routine: L_U + gamma L_S; gamma = 0: no labels')
+    metric_share: float | None = assumed(None,
+        'joint routine, beyond the paper: instead of gamma, the metric term\'s share of the loss at the start of '
+        'training, gamma L_S / (L_U + gamma L_S) with L_S and L_U the untrained model\'s mean losses over the first '
+        '10 batches; gamma is derived from it once, before the first step (None: gamma as given)')
     beta: float = assumed(1.0, 'mvae: L_U = recon + beta KL (the paper names beta, never its value)')
     lr: float = paper(1e-3, "the paper's learning rate (Adam, the lab's habit)")
     epochs: int = assumed(10, 'passes over the whole training split, for every model')
@@ -165,6 +169,16 @@ class RunConfig:
         self.alpha = float(number("alpha", self.alpha, low=0, high=1, low_open=True))
         self.gamma = float(number("gamma", self.gamma, low=0))
         self.beta = float(number("beta", self.beta, low=0))
+        if self.metric_share is not None:
+            self.metric_share = float(number("metric_share", self.metric_share, low=0, high=1, low_open=True,
+                                             high_open=True))
+            if self.routine != "joint":
+                raise DmlvaeError(f"metric_share {self.metric_share:g} sets the weight of the joint routine's metric "
+                                  f"term from the start of training; routine {self.routine!r} has no such weight; "
+                                  "allowed: joint")
+            if self.gamma != 1.0:
+                raise DmlvaeError(f"gamma {self.gamma:g} with metric_share {self.metric_share:g}: gamma is derived from "
+                                  "metric_share; leave gamma at its default (1) or metric_share at None")
         self.lr = float(number("lr", self.lr, low=0, low_open=True))
         self.epochs = number("epochs", self.epochs, low=1, high=MAX_EPOCHS, integer=True)
         self.batch_size = number("batch_size", self.batch_size, low=2, high=MAX_BATCH, integer=True)

@@ -53,6 +53,17 @@ class SemiSupervisedModel(nn.Module):
     def has_unsupervised_loss(self) -> bool:
         return self.decoder is not None or self.prior is not None
 
+    @property
+    def unsupervised_weights(self) -> dict:
+        """The weight of each term inside ``L_U``: the reconstruction 1, the KL beta for the MetricVAE and 1 for the
+        prior models (only the terms this model has)."""
+        w = {}
+        if self.decoder is not None:
+            w["recon"] = 1.0
+        if self.prior is not None:
+            w["kl"] = self.cfg.beta if self.cfg.model == "mvae" else 1.0
+        return w
+
     def supervised_terms(self, x, y, enc: Encoding | None = None) -> dict:
         """The metric loss on a labelled batch (``enc``: its encoding, when already computed)."""
         enc = self.encoder(x) if enc is None else enc
@@ -92,7 +103,7 @@ class SemiSupervisedModel(nn.Module):
         if self.prior is not None:
             kl = self.prior.kl(enc)
             terms["kl"] = kl
-            total = total + (self.cfg.beta * kl if self.cfg.model == "mvae" else kl)
+            total = total + (self.cfg.beta * kl if self.cfg.model == "mvae" else kl)  # = unsupervised_weights
         terms["L_U"] = total
         return terms
 

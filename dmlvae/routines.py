@@ -40,9 +40,11 @@ MAX_ABS_LOSS = 1e6
 MAX_EMBEDDING_NORM = 1e4
 
 
-def step_weights(cfg: RunConfig, epoch: int, step: int) -> tuple[float, float, str]:
-    """(weight of L_S, weight of L_U, phase name) at a step."""
+def step_weights(cfg: RunConfig, epoch: int, step: int, gamma: float | None = None) -> tuple[float, float, str]:
+    """(weight of L_S, weight of L_U, phase name) at a step; ``gamma``: the joint routines' weight of L_S when it is
+    derived at the start of training (``cfg.metric_share``), else ``cfg.gamma``."""
     r, a = cfg.routine, cfg.alpha
+    gamma = cfg.gamma if gamma is None else gamma
     if r == "supervised":
         return 1.0, 0.0, "supervised"
     first = 0 if cfg.alternate_first == "supervised" else 1  # the parity of the supervised phases
@@ -51,14 +53,49 @@ def step_weights(cfg: RunConfig, epoch: int, step: int) -> tuple[float, float, s
     if r == "alternating-batch":
         return ((1 - a), a, "mixed") if step % 2 == first else (0.0, a, "mixed")
     if r == "joint":
-        return cfg.gamma, 1.0, "joint"
+        return gamma, 1.0, "joint"
     if r == "dml-then-gmm":
-        return (1.0, 0.0, "dml") if epoch < dml_epochs(cfg) else (cfg.gamma, 1.0, "joint-gmm")
+        return (1.0, 0.0, "dml") if epoch < dml_epochs(cfg) else (gamma, 1.0, "joint-gmm")
     raise ValueError(r)
 
 
 def dml_epochs(cfg: RunConfig) -> int:
     return cfg.dml_epochs if cfg.dml_epochs is not None else max(1, cfg.epochs // 2)
+
+
+# batches the untrained model's losses are averaged over when the metric term's weight is derived from its share
+START_BATCHES = 10
+
+
+@torch.no_grad()
+def start_losses(model, x: torch.Tensor, labelled: torch.Tensor, y_lab: torch.Tensor, cfg: RunConfig,
+                 batches: int = START_BATCHES) -> tuple[float, float]:
+    """(L_S, L_U) of the untrained model: each the mean over the first ``batches`` steps' batches, drawn exactly as
+    the first epoch of training draws them (an unlabelled batch from the whole training split, a labelled one from
+    the labelled subset; fewer when an epoch has fewer steps). The metric loss sees the labelled batches only, as in
+    training. Torch's random state is restored afterwards, so the run trains as it would without this look."""
+    gen = torch.Generator().manual_seed(cfg.seed)
+    n, bs = len(x), cfg.batch_size
+    perm = torch.randperm(n, generator=gen)
+    cuda = [x.device.index or 0] if x.device.type == "cuda" else []
+    l_s, l_u = [], []
+    with torch.random.fork_rng(devices=cuda):
+        for step in range(min(batches, math.ceil(n / bs))):
+            u_idx = perm[step * bs:(step + 1) * bs].to(x.device)
+            pick = _labelled_batch(labelled, bs, gen).to(x.device)
+            sup, unsup = model.both_terms(x[labelled[pick]], y_lab[pick], x[u_idx])
+            l_s.append(sup["metric"].item())
+            l_u.append(unsup["L_U"].item())
+    return float(np.mean(l_s)), float(np.mean(l_u))
+
+
+def share_gamma(share: float, l_s: float, l_u: float) -> float:
+    """The weight gamma of L_S that makes the metric term ``share`` of the joint loss at the start of training:
+    gamma L_S / (L_U + gamma L_S) = share, so gamma = share / (1 - share) * L_U / L_S."""
+    if not (l_s > 0 and l_u > 0 and math.isfinite(l_s) and math.isfinite(l_u)):
+        raise DivergedError(f"the untrained model's losses are L_S = {l_s:.4g}, L_U = {l_u:.4g}: a metric share "
+                            "needs both finite and positive (a labelled batch of one class has no triplet)")
+    return share / (1 - share) * l_u / l_s
 
 
 def _mean(values):
@@ -101,6 +138,13 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
     steps = math.ceil(n / bs)
     y_lab = y[labelled]
     history = []
+    gamma = start = None
+    if cfg.metric_share is not None:  # the weight of L_S derived from its share of the untrained model's loss
+        start = start_losses(model, x, labelled, y_lab, cfg)
+        gamma = share_gamma(cfg.metric_share, *start)
+    # the loss terms each step weights (a term a step leaves out counts 0 in its epoch's mean): the metric loss,
+    # and the unsupervised terms with their weights inside L_U (reconstruction 1, KL beta or 1)
+    inner = model.unsupervised_weights
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -113,11 +157,12 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
             model.prior = fitted_gmm(z, k, seed=cfg.seed).to(device)
         t0 = time.perf_counter()
         sums = defaultdict(list)
+        weighted = dict.fromkeys(["metric", *inner], 0.0)
         perm = torch.randperm(n, generator=gen)
         for step in range(steps):
             u_idx = perm[step * bs:(step + 1) * bs].to(device)
             pick = _labelled_batch(labelled, bs, gen).to(device)
-            w_s, w_u, _ = step_weights(cfg, epoch, global_step)
+            w_s, w_u, _ = step_weights(cfg, epoch, global_step, gamma)
             global_step += 1
             if bar is not None:
                 bar.update(1)
@@ -129,6 +174,7 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
                 terms = sup if both else model.supervised_terms(x[labelled[pick]], y_lab[pick])
                 loss = loss + w_s * terms["metric"]
                 sums["metric"].append(terms["metric"].item())
+                weighted["metric"] += w_s * sums["metric"][-1]
                 frac = getattr(model.metric, "last_active_fraction", None)
                 if frac is not None and not math.isnan(frac):
                     sums["active_triplets"].append(frac)
@@ -137,6 +183,8 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
                 loss = loss + w_u * terms["L_U"]
                 for k_, v in terms.items():
                     sums[k_].append(v.item() if torch.is_tensor(v) else float(v))
+                for k_, w in inner.items():
+                    weighted[k_] += w_u * w * sums[k_][-1]
             if not torch.is_tensor(loss):  # nothing to train at this step (e.g. alpha = 1 and no L_U)
                 continue
             _check_loss(loss, cfg, epoch, step)
@@ -148,9 +196,15 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
             with torch.no_grad():
                 sums["embedding_norm"].append(float(np.linalg.norm(model.embed(x[:1024]), axis=1).mean()))
         _check_norm(float(np.mean(sums["embedding_norm"])), cfg, epoch)
-        row = {"epoch": epoch, "phase": step_weights(cfg, epoch, global_step - 1)[2],
+        row = {"epoch": epoch, "phase": step_weights(cfg, epoch, global_step - 1, gamma)[2],
                "seconds": time.perf_counter() - t0}
         row.update({k_: _mean(v) for k_, v in sums.items()})
+        # each term as it enters the loss (its weight times its value), averaged over every step of the epoch
+        row["weighted"] = {k_: v / steps for k_, v in weighted.items()}
+        if gamma is not None:
+            row["gamma"] = gamma
+            if epoch == 0:
+                row["start_metric"], row["start_L_U"] = start
         history.append(row)
         if bar is not None:
             bar.set_postfix(loss=row.get("loss"), epoch=epoch)
