@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, data, paper
+from . import __version__, data, paper, shares
 from .version import TRAINING_VERSION
 from .config import RunConfig
 from .errors import DmlvaeError, MissingRuns, choice, number
@@ -44,7 +44,8 @@ PROFILES = {
 # quick profile would call claims 6 and 7 otherwise than the paper profile does; on 12,000 images (2 seeds) both
 # keep the paper profile's verdicts, for about 1.4 times those grids' training time. Keys: a table number or
 # the name of one of the book's grids.
-GRID_PROFILES = {"quick": {4: {"train_subset": 12000}, "mvae-alternating": {"train_subset": 12000}}}
+GRID_PROFILES = {"quick": {4: {"train_subset": 12000}, "mvae-alternating": {"train_subset": 12000},
+                           "table4-objective": {"train_subset": 12000}, "balance": {"train_subset": 12000}}}
 # Table 4 reports linear, random-forest and kNN accuracies
 TABLE_PROBES = {1: ["knn"], 2: ["knn"], 3: ["knn"], 4: ["knn", "rf", "linear"]}
 
@@ -250,7 +251,8 @@ class Store:
         says whether the row was made by another training-code version."""
         records = []
         for r in self.latest().values():
-            rec = {k: v for k, v in r.items() if k not in ("config", "metrics", "history", "metrics_by_protocol")}
+            rec = {k: v for k, v in r.items()
+                   if k not in ("config", "metrics", "history", "metrics_by_protocol", "loss_shares")}
             rec.update(r["config"])
             rec.update(r.get("metrics") or {})
             rec["stale"] = is_stale(r)
@@ -301,6 +303,8 @@ def make_row(table, profile: str, cfg: RunConfig, result: dict | None, error: st
                 row[k] = result[k]
         if "cpu_time" in result:
             row["cpu_time"] = round(result["cpu_time"], 3)
+        if row.get("history") and cfg.model != "dml":  # models with more than one loss term (dml_labelprop: one)
+            row["loss_shares"] = shares.summary(row)
     return row
 
 

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import DECODER_MODELS, RunConfig
+from .config import DECODER_MODELS, PRIOR_MODELS, RunConfig
 from .losses import CenterLoss, SupConLoss, TripletLoss, geodesic_triplet_terms
 from .nets import Decoder, Encoder, Encoding
 from .priors import UnitGaussianPrior, VampPrior, hypercube_gmm
@@ -55,14 +55,7 @@ class SemiSupervisedModel(nn.Module):
 
     @property
     def unsupervised_weights(self) -> dict:
-        """The weight of each term inside ``L_U``: the reconstruction 1, the KL beta for the MetricVAE and 1 for the
-        prior models (only the terms this model has)."""
-        w = {}
-        if self.decoder is not None:
-            w["recon"] = 1.0
-        if self.prior is not None:
-            w["kl"] = self.cfg.beta if self.cfg.model == "mvae" else 1.0
-        return w
+        return unsupervised_weights(self.cfg)
 
     def supervised_terms(self, x, y, enc: Encoding | None = None) -> dict:
         """The metric loss on a labelled batch (``enc``: its encoding, when already computed)."""
@@ -121,6 +114,17 @@ class SemiSupervisedModel(nn.Module):
         if self.decoder is None:
             raise ValueError(f"model {self.cfg.model!r} has no decoder")
         return self.decoder(self.encoder(x, sample=False).z)
+
+
+def unsupervised_weights(cfg: RunConfig) -> dict:
+    """The weight of each term inside a model's ``L_U`` (only the terms it has): the reconstruction 1 (models with a
+    decoder), the KL beta for the MetricVAE and 1 for the prior models."""
+    w = {}
+    if cfg.model in DECODER_MODELS:
+        w["recon"] = 1.0
+    if cfg.model in PRIOR_MODELS:
+        w["kl"] = cfg.beta if cfg.model == "mvae" else 1.0
+    return w
 
 
 def build(cfg: RunConfig, in_shape, n_classes: int, init_images=None) -> SemiSupervisedModel:

@@ -66,8 +66,12 @@ def test_verdict_table_has_both_protocols_for_every_claim():
         {"claim": "5", "the paper says": "b", "protocol": "any", "verdict": "not reproduced"}])
     t = scorecard.verdict_table(cards)
     assert list(t.columns) == list(scorecard.PROTOCOLS)
-    assert t.loc[("1", "a")].tolist() == ["reproduced", "partly"]
-    assert t.loc[("5", "b")].tolist() == ["not reproduced", "not reproduced"]
+    assert t.loc[("1", "a", "-")].tolist() == ["reproduced", "partly"]
+    assert t.loc[("5", "b", "-")].tolist() == ["not reproduced", "not reproduced"]
+    # a MetricVAE claim names the objective its verdict is about
+    cards["objective"] = ["-", "-", "pixel-mean (the paper's MSELoss)"]
+    t = scorecard.verdict_table(cards)
+    assert t.loc[("5", "b", "pixel-mean (the paper's MSELoss)")].tolist() == ["not reproduced"] * 2
 
 
 def _cards(*verdicts):
@@ -193,12 +197,13 @@ def test_causes_table_measures_the_move_toward_the_paper(tmp_path):
     assert len(t) == len(grids.cells("causes")) and set(t.seeds) == {2}
     # shown in the grid's order all the same: cell by cell, each cause as listed
     assert list(dict.fromkeys(t.cell)) == ["dml, 0.1 %, lsdim 10", "dml_autoencoder, 0.1 %, lsdim 10, alpha 0.5",
-                                           "dml_autoencoder, 10 %, lsdim 2, alpha 0.5"]
+                                           "dml_autoencoder, 10 %, lsdim 2, alpha 0.5",
+                                           "dml_autoencoder, 10 %, lsdim 2, alpha 0.25"]  # the paper's 0.103
     names = [n for n, _ in grids.CAUSES]
     assert list(t[t.cell == t.cell.iloc[-1]].cause) == names and list(t[t.cell == t.cell.iloc[0]].cause) == \
         [n for n in names if n != "unsupervised-first alternation"]
     fewer = t[t.cause == "fewer epochs (2)"]
-    assert len(fewer) == 3 and fewer["toward the paper"].round(6).eq(0.2).all()
+    assert len(fewer) == 4 and fewer["toward the paper"].round(6).eq(0.2).all()
     assert t[t.cause != "fewer epochs (2)"]["toward the paper"].round(6).eq(0.0).all()
     assert t["ours - paper"].max() == pytest.approx(0.2005)
 
@@ -221,7 +226,8 @@ def test_ship_quick_rows_copies_every_claim_source_or_refuses(tmp_path):
     dst.write_text("old\n")
     n = scorecard.ship_quick_rows(src, dst)
     need = scorecard.claim_runs(src, 2, profile="quick")
-    assert n == sum(w for _, w in need.values()) == 284
+    # every run of every source, once: the alternating MetricVAE's DML runs belong to both objectives' sources
+    assert sum(w for _, w in need.values()) == 350 and n == 350 - 18
     shipped = experiments.Store(dst).rows()
     assert len(shipped) == n and {r["profile"] for r in shipped} == {"quick"}  # the old content is replaced
     assert scorecard.claim_runs(dst, 2, profile="quick") == need
@@ -305,3 +311,70 @@ def test_cli_output_piped_into_head_ends_without_a_traceback():
                        text=True, timeout=300)
     assert p.stdout.startswith("The paper's claims, profile 'paper'") and len(p.stdout.splitlines()) == 1
     assert "Traceback" not in p.stderr and "BrokenPipeError" not in p.stderr, p.stderr
+
+
+def _mvae_run(sampled: dict, table4: dict):
+    """A fake run: the alternating MetricVAE's sampled-z accuracy ``sampled[recon]`` and Table 4's MetricVAE kNN
+    accuracy ``table4[recon](cfg)``; DML 0.98. Each epoch records its weighted terms: metric 1, recon 99."""
+    def run(cfg):
+        if cfg.model == "dml":
+            acc = 0.98
+        elif cfg.routine == "joint":
+            acc = table4[cfg.recon](cfg) + 0.002 * cfg.seed
+        else:
+            acc = 0.9
+        m = {"knn_acc": acc, "knn_ami": 0.1}
+        z = {"knn_acc": sampled[cfg.recon] + 0.002 * cfg.seed if cfg.model == "mvae" else acc, "knn_ami": 0.1}
+        hist = [{"epoch": 0, "metric": 1.0, "weighted": {"metric": 1.0, "recon": 99.0, "kl": 0.0}}]
+        return {"metrics": m, "metrics_by_protocol": {"test-cv": m, "labelled-to-test": m, "test-cv/sampled-z": z},
+                "history": hist}
+    return run
+
+
+def _paper_knn(cfg):
+    from dmlvae import paper
+    ref = paper.paper_table(4)
+    return float(ref[(ref.metric == "knn_acc") & (ref.model == "mvae") & (ref.lsdim == cfg.lsdim)
+                     & (ref.gamma == cfg.gamma)].value.iloc[0])
+
+
+def _store_mvae_sources(f, run_fn):
+    for name, (grid, cfgs) in scorecard.claim_sources("quick", 2).items():
+        if "MVAE" in name or name.startswith("Table 4"):
+            experiments.run_configs(grid, "quick", cfgs, f, progress=False, run_fn=run_fn)
+
+
+def test_claims_six_to_eight_have_a_verdict_under_each_objective(tmp_path):
+    """The paper's literal objective puts the alternating MetricVAE at chance and ours does not: claim 6 is
+    reproduced under the one and not the other, each verdict naming its objective, with the metric share."""
+    f = tmp_path / "r.jsonl"
+    _store_mvae_sources(f, _mvae_run({"image-sum": 0.9, "pixel-mean": 0.1},
+                                     {"image-sum": lambda c: 0.9, "pixel-mean": lambda c: 0.3}))
+    cards = scorecard.claims(f, "quick", "test-cv").set_index("claim")
+    six, six_literal = cards.loc["6 (alternating MVAE)"], cards.loc["6 (alternating MVAE, pixel-mean)"]
+    assert (six.verdict, six_literal.verdict) == ("not reproduced", "reproduced")
+    assert six.objective == "image-sum (ours)" and six_literal.objective == "pixel-mean (the paper's MSELoss)"
+    assert "the metric term's share of the loss: 1.0 %" in six_literal.evidence
+    assert cards.loc["8 (Table 4, pixel-mean)", "evidence"].startswith("DML - MVAE: +0.679")
+    assert cards.loc["8 (Table 4)", "evidence"].startswith("DML - MVAE: +0.079")
+    # the rows of one objective never leak into the other's claims (one grid holds both alternating versions)
+    assert "+0.801" in six.evidence and "+0.001" in six_literal.evidence
+
+
+def test_the_objective_is_a_cause_in_the_causes_table(tmp_path):
+    """Table 4 under our objective is 0.05 above the paper in every cell, under the literal one 0.3 below: the
+    literal objective moves Table 4 0.25 away from the paper; the alternating MetricVAE at chance moves 0.8
+    toward the paper's chance level."""
+    f = tmp_path / "r.jsonl"
+    _store_mvae_sources(f, _mvae_run({"image-sum": 0.9, "pixel-mean": 0.1},
+                                     {"image-sum": lambda c: _paper_knn(c) + 0.05,
+                                      "pixel-mean": lambda c: _paper_knn(c) - 0.3}))
+    t = scorecard.causes_table(f, "quick").set_index(["cell", "cause"])
+    t4 = "Table 4: joint MetricVAE (12 cells)"
+    alt = "alternating MetricVAE, sampled z (9 cells; the paper: chance)"
+    ours, literal = "as specified (our defaults)", scorecard.OBJECTIVE_CAUSE
+    assert t.loc[(t4, ours), "|ours - paper|"] == pytest.approx(0.051)  # + 0.002 * seed, seeds 0 and 1
+    assert t.loc[(t4, literal), "ours - paper"] == pytest.approx(-0.299)
+    assert t.loc[(t4, literal), "toward the paper"] == pytest.approx(0.051 - 0.299)
+    assert t.loc[(alt, literal), "paper"] == 0.1 and t.loc[(alt, literal), "toward the paper"] == pytest.approx(0.8)
+    assert t.loc[(t4, ours), "seeds"] == 2 and t.loc[(t4, ours), "sd"] == pytest.approx(0.002 * 2 ** -0.5)

@@ -1,0 +1,138 @@
+"""The balance axis: the joint MetricVAE with its metric term set to a share of the loss at the start of training
+(``RunConfig.metric_share``; grid ``balance``), against the VAE alone (gamma = 0) and DML at each labelled
+percentage. The MetricVAE page's figure and its answer in words, from the stored rows.
+
+The question: at which share, if any, do the labels help the MetricVAE (it beats the VAE alone, seed-paired),
+and does it then beat DML with few labels (0.01 % and 0.1 %)?
+"""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from . import experiments, grids, shares
+from .config import RunConfig
+from .scorecard import PROTOCOLS, interval
+
+FEW_LABELS = (0.01, 0.1)  # the percentages where the paper's proposals are meant to help
+DML, VAE = (name for name, _ in grids.BALANCE_REFERENCES)
+
+
+def frame(rows) -> pd.DataFrame:
+    """One row per ok run: ``line`` ("share 0.1", "DML", "VAE alone (gamma = 0)"), the metric share asked for
+    (``share``; None for the references), pl_pct, seed, kNN accuracy under each protocol, the derived gamma, and
+    the metric term's share of the loss in the first and the last epoch."""
+    out = []
+    for r in rows:
+        if r.get("status") != "ok":
+            continue
+        cfg = RunConfig.from_dict(r["config"])
+        history = r.get("history") or [{}]
+        rec = {"line": grids.balance_line(cfg), "share": cfg.metric_share, "pl_pct": cfg.pl_pct, "seed": r["seed"],
+               "gamma": history[0].get("gamma", cfg.gamma if cfg.model == "mvae" else None)}
+        for p in PROTOCOLS:
+            rec[p] = experiments.metric(r, "knn_acc", p)
+        if cfg.model == "mvae":
+            rec["first epoch share"] = shares.of_epoch(r, 0)["shares"]["metric"]
+            rec["last epoch share"] = shares.of_epoch(r, -1)["shares"]["metric"]
+        out.append(rec)
+    return pd.DataFrame(out)
+
+
+def paired(f: pd.DataFrame, line: str, against: str, pl_pct: float, protocol: str) -> dict:
+    """Seed-paired accuracy difference ``line`` - ``against`` at ``pl_pct`` under ``protocol`` (a t-interval)."""
+    at = f[f.pl_pct == pl_pct]
+    a = at[at.line == line].set_index("seed")[protocol]
+    b = at[at.line == against].set_index("seed")[protocol]
+    common = a.index.intersection(b.index)
+    return interval((a[common] - b[common]).tolist())
+
+
+def _lines(f: pd.DataFrame) -> list[str]:
+    """The share lines present, in the grid's order."""
+    order = [f"share {s:g}" for s in grids.BALANCE_SHARES]
+    return [x for x in order if x in set(f.line)]
+
+
+def differences(f: pd.DataFrame) -> pd.DataFrame:
+    """Per protocol, labelled percentage and share: the seed-paired difference from the VAE alone and from DML
+    (mean and 95 % interval), and the verdicts ``helps`` (beats the VAE alone) and ``beats DML``."""
+    out = []
+    for p in PROTOCOLS:
+        for pct in sorted(f.pl_pct.unique()):
+            for line in _lines(f):
+                vae, dml = paired(f, line, VAE, pct, p), paired(f, line, DML, pct, p)
+                out.append({"protocol": p, "pl_pct": pct, "line": line, "vs VAE": vae["mean"],
+                            "vs VAE low": vae["low"], "vs VAE high": vae["high"], "vs DML": dml["mean"],
+                            "vs DML low": dml["low"], "vs DML high": dml["high"], "seeds": min(vae["n"], dml["n"]),
+                            "helps": vae["n"] > 1 and vae["low"] > 0, "beats DML": dml["n"] > 1 and dml["low"] > 0})
+    return pd.DataFrame(out)
+
+
+def _pcts(values) -> str:
+    return ", ".join(f"{p:g} %" for p in values)
+
+
+def answer(f: pd.DataFrame, protocol: str) -> str:
+    """The page's answer in words under ``protocol``: at which shares the labels help the MetricVAE (a
+    seed-paired interval above 0 against the VAE alone), per labelled percentage, and whether at those shares it
+    beats DML with few labels."""
+    d = differences(f)
+    d = d[d.protocol == protocol]
+    if not len(d) or d.seeds.max() < 2:
+        return f"Under `{protocol}`: too few runs to answer yet."
+    helps = d[d.helps]
+    if not len(helps):
+        text = (f"Under `{protocol}` the labels help the MetricVAE at no share: at no labelled percentage does any "
+                "share beat the VAE alone (seed-paired 95 % interval above 0).")
+    else:
+        per = [f"at {pct:g} % with share{'s' if len(g) > 1 else ''} "
+               f"{', '.join(x.removeprefix('share ') for x in g.line)}" for pct, g in helps.groupby("pl_pct")]
+        never = sorted(set(d.pl_pct) - set(helps.pl_pct))
+        text = (f"Under `{protocol}` the labels help the MetricVAE (it beats the VAE alone, seed-paired 95 % interval "
+                f"above 0) {'; '.join(per)}" + (f"; at {_pcts(never)} no share does" if never else "") + ".")
+    few = helps[helps.pl_pct.isin(FEW_LABELS)]
+    if not len(few):
+        text += f" With few labels ({_pcts(FEW_LABELS)}) no share helps, so none can beat DML through its labels."
+    else:
+        wins = few[few["beats DML"]]
+        text += (" Where they help with few labels, the MetricVAE " + (
+            "beats DML at " + "; ".join(f"{r.pl_pct:g} % (share {r.line.removeprefix('share ')}: "
+                                        f"{r['vs DML']:+.3f} [{r['vs DML low']:+.3f}, {r['vs DML high']:+.3f}])"
+                                        for _, r in wins.iterrows()) if len(wins) else "does not beat DML there")
+            + ".")
+    return text
+
+
+def figure(f: pd.DataFrame, title: str) -> go.Figure:
+    """kNN accuracy against the metric share asked for, one line per labelled percentage (mean ± sd over seeds),
+    a panel per protocol; DML (dashed) and the VAE alone (dotted) at each percentage as reference lines."""
+    fig = make_subplots(rows=1, cols=len(PROTOCOLS), subplot_titles=list(PROTOCOLS), shared_yaxes=True)
+    pcts = sorted(f.pl_pct.unique())
+    colours = {p: f"hsl({(i * 85) % 360}, 65%, 42%)" for i, p in enumerate(pcts)}
+    xmin, xmax = min(grids.BALANCE_SHARES), max(grids.BALANCE_SHARES)
+    for col, p in enumerate(PROTOCOLS, start=1):
+        for pct in pcts:
+            at = f[f.pl_pct == pct]
+            mv = at[at.share.notna()].groupby("share")[p].agg(["mean", "std", "size"]).reset_index()
+            name = f"{pct:g} % labelled"
+            fig.add_scatter(x=mv["share"], y=mv["mean"], mode="lines+markers", name=name, legendgroup=name,
+                            showlegend=col == 1, line=dict(color=colours[pct]),
+                            error_y=dict(type="data", array=mv["std"].fillna(0), visible=True, thickness=1),
+                            customdata=mv["size"], row=1, col=col,
+                            hovertemplate=f"{name}<br>share %{{x:g}}<br>kNN %{{y:.3f}} (%{{customdata}} seeds)"
+                                          "<extra></extra>")
+            for ref, dash in ((DML, "dash"), (VAE, "dot")):
+                v = at[at.line == ref][p]
+                if len(v):
+                    fig.add_scatter(x=[xmin, xmax], y=[v.mean()] * 2, mode="lines", legendgroup=name,
+                                    name=f"{ref}, {pct:g} %", showlegend=False, row=1, col=col,
+                                    line=dict(color=colours[pct], dash=dash, width=1),
+                                    hovertemplate=f"{ref}, {pct:g} %: %{{y:.3f}} ({len(v)} seeds)<extra></extra>")
+    fig.update_xaxes(type="log", title_text="metric term's share of the loss at the start", tickvals=list(
+        grids.BALANCE_SHARES), ticktext=[f"{s:.0%}" for s in grids.BALANCE_SHARES])
+    fig.update_yaxes(title_text="kNN accuracy", row=1, col=1)
+    fig.update_layout(title=dict(text=title, font_size=14), height=460, margin=dict(t=90),
+                      legend=dict(title="solid: MetricVAE; dashed: DML; dotted: VAE alone"))
+    return fig

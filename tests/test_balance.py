@@ -1,0 +1,87 @@
+"""The balance axis's frame, paired differences, figure and answer in words, on synthetic stores whose answer is
+known (nothing is trained), and its grid."""
+import pytest
+
+from dmlvae import balance, experiments, grids
+from dmlvae.config import RunConfig
+
+
+def _fake(acc_of):
+    """A run_fn: kNN accuracy ``acc_of(cfg)`` (+ 0.002 per seed) under every protocol, and a history whose
+    epochs record a derived gamma and the weighted terms."""
+    def run(cfg):
+        m = {"knn_acc": acc_of(cfg) + 0.002 * cfg.seed, "knn_ami": 0.1}
+        share = cfg.metric_share or 0.0
+        hist = [{"epoch": e, "weighted": {"metric": share * (1 - 0.1 * e), "recon": 1 - share, "kl": 0.0},
+                 **({"gamma": 7.0} if cfg.metric_share else {})} for e in range(2)]
+        return {"metrics": m, "metrics_by_protocol": {"test-cv": m, "labelled-to-test": m}, "history": hist,
+                "n_train": 100}
+    return run
+
+
+def _store(tmp_path, acc_of):
+    f = tmp_path / "r.jsonl"
+    cfgs = experiments.profile_configs(grids.cells("balance", dataset="digits"), "smoke", 3, grid="balance")
+    experiments.run_configs("balance", "smoke", cfgs, f, progress=False, run_fn=_fake(acc_of))
+    return balance.frame(experiments.rows_for(f, "balance", "smoke", cfgs))
+
+
+def helpful_at_half(cfg):
+    """The VAE alone 0.8; DML 0.5 at 0.01 % and 0.1 %, 0.95 above; a share of 0.5 or more adds 0.1 from 0.1 %."""
+    if cfg.model == "dml":
+        return 0.5 if cfg.pl_pct < 1 else 0.95
+    return 0.8 + (0.1 if (cfg.metric_share or 0) >= 0.5 and cfg.pl_pct >= 0.1 else 0.0)
+
+
+def test_the_grid_sets_each_share_and_its_references_at_each_percentage():
+    cells = grids.cells("balance")
+    assert len(cells) == len(grids.BALANCE_PCTS) * (len(grids.BALANCE_SHARES) + 2)
+    cfgs = [RunConfig(**c) for c in cells]
+    assert {(c.pl_pct, c.metric_share) for c in cfgs if c.metric_share} == {
+        (p, s) for p in (0.01, 0.1, 10.0, 100.0) for s in (0.01, 0.1, 0.5, 0.9)}
+    assert all(c.routine == "joint" and c.lsdim == 10 and c.model == "mvae" for c in cfgs if c.metric_share)
+    assert {grids.balance_line(c) for c in cfgs} == {"share 0.01", "share 0.1", "share 0.5", "share 0.9", "DML",
+                                                     "VAE alone (gamma = 0)"}
+    vae = [c for c in cfgs if grids.balance_line(c).startswith("VAE")]
+    assert all(c.gamma == 0 and c.model == "mvae" for c in vae) and len(vae) == 4
+
+
+def test_frame_and_paired_differences(tmp_path):
+    f = _store(tmp_path, helpful_at_half)
+    assert len(f) == 24 * 3 and set(f.line) >= {"DML", balance.VAE}
+    half = f[(f.line == "share 0.5") & (f.pl_pct == 10.0)]
+    assert half.gamma.eq(7.0).all() and half["first epoch share"].eq(0.5).all()
+    assert half["last epoch share"].round(6).eq(round(0.45 / 0.95, 6)).all()
+    ev = balance.paired(f, "share 0.5", balance.VAE, 0.1, "test-cv")
+    assert ev["n"] == 3 and ev["mean"] == pytest.approx(0.1) and ev["low"] == pytest.approx(0.1)
+    d = balance.differences(f).set_index(["protocol", "pl_pct", "line"])
+    assert d.loc[("test-cv", 0.1, "share 0.9"), "helps"] and d.loc[("test-cv", 0.1, "share 0.9"), "beats DML"]
+    assert not d.loc[("test-cv", 0.01, "share 0.9"), "helps"]
+    assert not d.loc[("test-cv", 10.0, "share 0.9"), "beats DML"]  # 0.9 against DML's 0.95
+
+
+def test_the_answer_follows_the_rows(tmp_path):
+    a = balance.answer(_store(tmp_path, helpful_at_half), "test-cv")
+    assert "help the MetricVAE (it beats the VAE alone" in a
+    assert "at 0.1 % with shares 0.5, 0.9" in a and "at 10 % with shares 0.5, 0.9" in a
+    assert "at 0.01 % no share does" in a
+    assert "beats DML at 0.1 % (share 0.5: +0.400 [+0.400, +0.400]); 0.1 % (share 0.9" in a
+    # rows that contradict it: no share ever beats the VAE alone
+    never = balance.answer(_store(tmp_path / "b", lambda c: 0.5 if c.model == "dml" else 0.8), "labelled-to-test")
+    assert never.startswith("Under `labelled-to-test` the labels help the MetricVAE at no share")
+    assert "no share helps, so none can beat DML" in never
+
+
+def test_the_answer_says_when_the_labels_help_but_dml_stays_ahead(tmp_path):
+    a = balance.answer(_store(tmp_path, lambda c: 0.99 if c.model == "dml" else helpful_at_half(c)), "test-cv")
+    assert "does not beat DML there" in a
+
+
+def test_figure_has_a_line_per_percentage_and_the_references(tmp_path):
+    fig = balance.figure(_store(tmp_path, helpful_at_half), "t")
+    solid = [t for t in fig.data if t.line.dash is None]
+    assert len(solid) == 4 * 2  # 4 percentages x 2 protocols
+    assert sorted(solid[0].x) == [0.01, 0.1, 0.5, 0.9]
+    assert len([t for t in fig.data if t.line.dash == "dash"]) == 8 and fig.layout.xaxis.type == "log"
+    dml = next(t for t in fig.data if t.name == "DML, 0.01 %")
+    assert list(dml.y) == pytest.approx([0.502, 0.502])  # the mean over seeds 0, 1, 2
