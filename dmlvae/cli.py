@@ -127,7 +127,9 @@ def _scorecard(args):
     print(f"The paper's claims, profile {args.profile!r}, results {str(results)!r} (paired differences over "
           f"seeds, 95 % t-intervals):")
     for claim, group in cards.groupby("claim", sort=False):
-        print(f"\nclaim {claim}: {group['the paper says'].iloc[0]}")
+        objective = group["objective"].iloc[0]
+        print(f"\nclaim {claim}: {group['the paper says'].iloc[0]}"
+              + ("" if objective == scorecard.NO_OBJECTIVE else f" (the MetricVAE's objective: {objective})"))
         for _, c in group.iterrows():
             print(f"  {c.protocol}: {c.verdict}. {c.evidence}")
     runs = scorecard.claim_runs(results, seeds, args.stand_in, profile=args.profile)

@@ -280,7 +280,8 @@ def causes_table(results, profile: str) -> pd.DataFrame:
     """Per Table 1 cell of the causes grid and per cause: our kNN accuracy (test-cv, mean ± sd over seeds), the
     paper's, ours - paper, |ours - paper|, and how much closer to the paper the cause brings us than our defaults
     do (|defaults - paper| - |cause - paper|; positive: toward the paper). Then the MetricVAE's grids under the
-    paper's literal objective, as a cause of their gap (:func:`objective_causes`)."""
+    paper's literal objective, as a cause of their gap (:func:`objective_causes`). ``kind``: "Table 1 cell" or
+    "MetricVAE grid"."""
     from . import grids, paper
     from .config import RunConfig
     ref = paper.paper_table(1)
@@ -309,6 +310,7 @@ def causes_table(results, profile: str) -> pd.DataFrame:
     g["|ours - paper|"] = g["ours - paper"].abs()
     base = g[g.cause == grids.CAUSES[0][0]].set_index("cell")["ours - paper"].abs()
     g["toward the paper"] = [base.get(c, float("nan")) - abs(d) for c, d in zip(g.cell, g["ours - paper"])]
+    g["kind"] = "Table 1 cell"
     return pd.concat([g, objective_causes(results, profile)], ignore_index=True)
 
 
@@ -341,7 +343,7 @@ def objective_causes(results, profile: str) -> pd.DataFrame:
             by_cell = f.groupby(cols)[acc].agg(["mean", "size"])
             per_seed = f.groupby("seed")[acc].mean()
             papers = np.array([ref_of(k) for k in by_cell.index])
-            out.append({"cell": cell, "cause": cause, "ours": by_cell["mean"].mean(), "sd": per_seed.std(ddof=1),
+            out.append({"kind": "MetricVAE grid", "cell": cell, "cause": cause, "ours": by_cell["mean"].mean(), "sd": per_seed.std(ddof=1),
                         "seeds": int(by_cell["size"].min()), "paper": papers.mean(),
                         "ours - paper": float((by_cell["mean"] - papers).mean()),
                         "|ours - paper|": float((by_cell["mean"] - papers).abs().mean())})

@@ -346,7 +346,8 @@ def test_grid_profiles_change_only_their_grids_under_their_profile(monkeypatch):
     sources = scorecard.claim_sources("quick", 2)
     page = experiments.profile_configs(grids.cells("mvae-alternating"), "quick", 2, grid="mvae-alternating")
     assert [c.key() for c in sources["alternating MVAE"][1]] == [c.key() for c in page]
-    assert "Table 4 and the mvae-alternating grid: train_subset 12,000" in experiments.profile_scale("quick")
+    assert ("Table 4, the mvae-alternating grid, the table4-objective grid and the balance grid: train_subset 12,000"
+            in experiments.profile_scale("quick"))
     assert "train_subset" not in experiments.profile_scale("paper")
     # a cell's own field still wins over a grid setting
     monkeypatch.setitem(experiments.GRID_PROFILES, "quick", {"g": {"train_subset": 9000, "epochs": 3}})

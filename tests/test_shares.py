@@ -180,3 +180,12 @@ def test_share_gamma_refuses_losses_that_cannot_give_a_share():
 def test_fmt_share_keeps_the_digits_a_small_share_needs():
     assert [shares.fmt_share(v) for v in (0.0, 0.006, 0.0000059, 0.14, 0.5, float("nan"))] == \
         ["0 %", "0.60 %", "0.00059 %", "14 %", "50 %", "-"]
+
+
+def test_metric_share_errors_through_the_cli(run_cli):
+    code, out, err = run_cli("train", "--dataset", "digits", "--model", "mvae", "--routine", "alternating-epoch",
+                             "--metric-share", "0.5")
+    assert code == 2 and not out
+    assert err.strip().splitlines() == ["error: metric_share 0.5 sets the weight of the joint routine's metric term "
+                                        "from the start of training; routine 'alternating-epoch' has no such weight; "
+                                        "allowed: joint"]
