@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     paper = verdicts(experiments.SHIPPED, "paper", claims)
     both = ours.assign(**{"verdict (paper profile)": paper["verdict"].reindex(ours.index).fillna("not run")})
     theirs = both["verdict (paper profile)"]
-    both["agree"] = [("-" if t == "not run" else "yes" if o == t else "**no**") for o, t in zip(both.verdict, theirs)]
+    both["agree"] = [("-" if t == "not run" else "yes" if o == t else "no") for o, t in zip(both.verdict, theirs)]
     title = (f"## quick with {args.train_subset} training images, {args.epochs} epochs, {args.seeds} seeds "
              f"(claims {args.claims}: {wall:.0f} s of training; this call {time.perf_counter() - t0:.0f} s)")
     text = title + "\n\n" + both[["verdict", "verdict (paper profile)", "agree", "evidence"]].to_markdown() + "\n"

@@ -89,7 +89,7 @@ cards[["claim", "protocol", "verdict", "evidence"]].set_index(["claim", "protoco
 # network). Under `quick`, each verdict of this page stands beside the verdict of the shipped `paper` rows
 # (`results/paper.jsonl`) where they hold the evidence; under `paper`, beside the quick profile's verdict from
 # the quick rows (2 seeds): a quick build's own (`results/quick.jsonl`) when it holds them all, else the copy
-# shipped with the book (`results/quick-scorecard.jsonl`, written by `tools/ship_quick_rows.py`). **no** flags a
+# shipped with the book (`results/quick-scorecard.jsonl`, written by `tools/ship_quick_rows.py`). A red **no** flags a
 # claim whose verdict the miniature does not keep; a source whose runs are not all there yet gives a provisional
 # verdict, not compared. A claim reads only the runs of the configurations its profile runs today.
 #
@@ -136,12 +136,12 @@ elif profile == "paper":
     else:
         display(Markdown(f"The quick profile's verdicts: `{quick_results}`."))
 if agreement is not None:
-    flagged = agreement[agreement.agree == "**no**"]
+    flagged = agreement[agreement.agree == scorecard.DISAGREE]
     display(Markdown(f"Verdicts that differ from the paper profile's: {len(flagged)} of "
                      f"{int((agreement.agree != '-').sum())} that both profiles can score"
                      + (": " + ", ".join(f"claim {c} ({p})" for c, p in zip(flagged.claim, flagged.protocol))
                         if len(flagged) else "") + "."))
-    display(agreement.set_index(["claim", "protocol"]))
+    display(scorecard.styled_agreement(agreement))
 
 # %% [markdown]
 # ## Our numbers against the paper's, table by table

@@ -83,14 +83,20 @@ def _cards(*verdicts):
 def test_against_paper_profile_compares_only_complete_claims_both_sides_have():
     both = lambda c, v: [(c, p, v) for p in scorecard.PROTOCOLS]  # noqa: E731
     ours = _cards(*both("1 (Table 1)", "reproduced"), *both("2 (Table 1)", "reproduced"),
-                  *both("3 (Table 2)", "partly"), *both("9 (Figure 6)", "reproduced"))
+                  *both("3 (Table 2)", "partly"), *both("9 (Figure 6)", "reproduced"),
+                  ("5 (Figure 5)", "any", "reproduced"))
     theirs = _cards(*both("1 (Table 1)", "reproduced"), ("2 (Table 1)", "test-cv", "not reproduced"),
                     ("2 (Table 1)", "labelled-to-test", "reproduced"), *both("3 (Table 2)", "partly"),
-                    *both("6 (alternating MVAE)", "reproduced"))
+                    *both("6 (alternating MVAE)", "reproduced"), ("5 (Figure 5)", "any", "not reproduced"))
     a = scorecard.against_paper_profile(ours, theirs, runs={"Table 1": (60, 60), "Table 2": (5, 90)})
+    html = scorecard.styled_agreement(a).to_html()
+    red = html[html.index("<style"):html.index("color: #b00020")]
+    assert "**" not in html and red.count("_col2") == 2  # the agree cells of claim 2 (test-cv) and claim 5
     a = a.set_index(["claim", "protocol"])
+    # a claim whose evidence does not depend on the protocol is one verdict, counted once
+    assert a.loc["5 (Figure 5)"].index.tolist() == ["any"] and a.loc[("5 (Figure 5)", "any"), "agree"] == "no"
     assert a.loc[("1 (Table 1)", "test-cv"), "agree"] == "yes"
-    assert a.loc[("2 (Table 1)", "test-cv"), "agree"] == "**no**"  # a differing verdict is flagged
+    assert a.loc[("2 (Table 1)", "test-cv"), "agree"] == "no"  # a differing verdict is flagged
     assert a.loc[("2 (Table 1)", "labelled-to-test"), "agree"] == "yes"
     # an incomplete source: the same verdict, but provisional and not compared
     assert a.loc[("3 (Table 2)", "test-cv"), "paper profile"] == "partly (provisional: 5 of 90 runs)"
@@ -121,7 +127,7 @@ def test_quick_against_paper_reads_the_quick_rows_and_trains_nothing(tmp_path):
     assert len(experiments.Store(f).latest(warn=False)) == before
     assert a.loc[("1 (Table 1)", "test-cv"), "quick profile"] == "reproduced"
     assert a.loc[("1 (Table 1)", "test-cv"), "agree"] == "yes"
-    assert a.loc[("2 (Table 1)", "labelled-to-test"), "agree"] == "**no**"  # quick: reproduced; paper: not
+    assert a.loc[("2 (Table 1)", "labelled-to-test"), "agree"] == "no"  # quick: reproduced; paper: not
     assert a.loc[("8 (Table 4)", "test-cv"), "quick profile"] == "not run"
     assert a.loc[("8 (Table 4)", "test-cv"), "agree"] == "-"
 
@@ -349,14 +355,16 @@ def test_claims_six_to_eight_have_a_verdict_under_each_objective(tmp_path, run_c
     reproduced under the one and not the other, each verdict naming its objective, with the metric share."""
     f = tmp_path / "r.jsonl"
     _store_mvae_sources(f, _mvae_run({"image-sum": 0.9, "pixel-mean": 0.1},
-                                     {"image-sum": lambda c: 0.9, "pixel-mean": lambda c: 0.3}))
+                                     {"image-sum": lambda c: 0.2 if c.gamma == 0 else 0.9, "pixel-mean": lambda c: 0.3}))
     cards = scorecard.claims(f, "quick", "test-cv").set_index("claim")
+    assert cards.loc["7 (Table 4)", "verdict"] == "reproduced"  # gamma > 0 (0.9) beats the plain VAE (0.2)
     six, six_literal = cards.loc["6 (alternating MVAE)"], cards.loc["6 (alternating MVAE, pixel-mean)"]
     assert (six.verdict, six_literal.verdict) == ("not reproduced", "reproduced")
     assert six.objective == "image-sum (ours)" and six_literal.objective == "pixel-mean (the paper's MSELoss)"
     assert "the metric term's share of the loss: 1.0 %" in six_literal.evidence
-    assert cards.loc["8 (Table 4, pixel-mean)", "evidence"].startswith("DML - MVAE: +0.679")
-    assert cards.loc["8 (Table 4)", "evidence"].startswith("DML - MVAE: +0.079")
+    assert cards.loc["8 (Table 4, pixel-mean)", "evidence"].startswith("DML - MVAE (gamma > 0): +0.679")
+    # the plain VAE (gamma = 0, 0.2) is no MetricVAE: it does not pull claim 8's difference up
+    assert cards.loc["8 (Table 4)", "evidence"].startswith("DML - MVAE (gamma > 0): +0.079")
     # the rows of one objective never leak into the other's claims (one grid holds both alternating versions)
     assert "+0.801" in six.evidence and "+0.001" in six_literal.evidence
     code, out, err = run_cli("scorecard", "--profile", "quick", "--results", f, "--seeds", 2)
@@ -385,3 +393,23 @@ def test_the_objective_is_a_cause_in_the_causes_table(tmp_path):
     assert t.loc[(t4, literal), "toward the paper"] == pytest.approx(0.051 - 0.299)
     assert t.loc[(alt, literal), "paper"] == 0.1 and t.loc[(alt, literal), "toward the paper"] == pytest.approx(0.8)
     assert t.loc[(t4, ours), "seeds"] == 2 and t.loc[(t4, ours), "sd"] == pytest.approx(0.002 * 2 ** -0.5)
+
+
+def test_table_agreement_counts_inside_two_sd_and_names_the_furthest_cells_with_their_weights():
+    nan = float("nan")
+    cmp = pd.DataFrame([
+        # ours 0.90 ± 0.01: the paper's 0.91 is inside 2 sd
+        dict(model="mvae", pl_pct=100.0, lsdim=2, alpha=nan, gamma=2.0, metric="knn_acc", paper=0.91, ours_mean=0.90,
+             ours_sd=0.01, n_seeds=3, diff=-0.01, ours="0.900 ± 0.010", note=""),
+        # 0.5 away: outside, the furthest
+        dict(model="dml_autoencoder", pl_pct=10.0, lsdim=2, alpha=0.25, gamma=nan, metric="knn_acc", paper=0.4,
+             ours_mean=0.9, ours_sd=0.01, n_seeds=3, diff=0.5, ours="0.900 ± 0.010", note="at chance"),
+        dict(model="dml", pl_pct=10.0, lsdim=2, alpha=nan, gamma=nan, metric="knn_acc", paper=0.8, ours_mean=0.9,
+             ours_sd=0.01, n_seeds=1, diff=0.1, ours="0.900", note=""),
+    ])
+    a = scorecard.table_agreement(cmp)
+    assert a["numbers"] == 3 and a["with 2+ seeds"] == 2 and a["paper inside ours ± 2 sd"] == "50%"
+    assert a["mean |ours - paper|"] == pytest.approx(round((0.01 + 0.5 + 0.1) / 3, 3))
+    assert a["furthest"].split("; ")[0] == "dml_autoencoder pl=10 lsdim=2 alpha=0.25 knn_acc: 0.900 ± 0.010 vs " \
+                                         "0.400 (at chance)"
+    assert "dml pl=10 lsdim=2 knn_acc" in a["furthest"] and "mvae pl=100 lsdim=2 gamma=2 knn_acc" in a["furthest"]
