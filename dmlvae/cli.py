@@ -27,6 +27,19 @@ def write_json_atomic(path: Path, obj) -> None:
     os.replace(tmp, path)
 
 
+def _threads(args) -> None:
+    """``--threads N``: torch's CPU threads for the runs of this process (an exact re-run of a stored row needs
+    the thread count it records, ``threads``: float sums are taken in another order on another count)."""
+    if args.threads is not None:
+        import torch
+
+        from .errors import number
+        torch.set_num_threads(number("--threads", args.threads, low=1, high=MAX_THREADS, integer=True))
+
+
+MAX_THREADS = 1024
+
+
 def _train(args):
     from .experiments import LATENT_KEYS, check_writable, save_latents
     from .train import check_device, run
@@ -40,6 +53,7 @@ def _train(args):
     if args.save_latents:
         check_writable(args.save_latents, "--save-latents")
     progress = sys.stderr.isatty() if args.progress is None else args.progress
+    _threads(args)
     result = run(cfg, progress=progress)
     latents = {k: result.pop(k) for k in LATENT_KEYS}
     if args.save_latents:
@@ -58,6 +72,10 @@ def _sweep(args):
     backend = dict(progress=not args.no_progress, retry_failed=args.retry_failed, rerun_stale=args.rerun_stale,
                    workers=args.workers, address=args.address, cpus_per_run=args.cpus_per_run,
                    gpus_per_run=args.gpus_per_run)
+    if args.threads is not None and (args.workers is not None or args.address is not None):
+        raise DmlvaeError(f"--threads {args.threads} sets the threads of runs in this process; with --workers or "
+                          "--address each run's torch threads are its --cpus-per-run")
+    _threads(args)
     if (args.table is None) == (args.grid is None):
         raise DmlvaeError(f"give exactly one of --table ({', '.join(map(str, paper_tables()))}) or --grid "
                           f"({', '.join(grids.GRIDS)})")
@@ -162,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default=None, help="write the full result (config, history, metrics) as JSON here")
     t.add_argument("--save-latents", default=None, help="write the test latents z (mu) and labels y, and the labelled training latents and labels "
                         "(z_labelled, y_labelled), to this .npz")
+    t.add_argument("--threads", default=None, help="torch CPU threads (default: torch's own); an exact re-run of a "
+                                                   "stored row needs the count it records")
     t.add_argument("--progress", dest="progress", action="store_true", default=None, help="show a progress bar")
     t.add_argument("--no-progress", dest="progress", action="store_false")
     t.set_defaults(func=_train)
@@ -191,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--cpus-per-run", default=1, help="Ray CPUs and torch threads per run (default: 1)")
     sw.add_argument("--gpus-per-run", default=0.0,
                     help="GPUs per run, e.g. 0.125 packs eight runs on one GPU (default: 0, CPU runs)")
+    sw.add_argument("--threads", default=None, help="torch CPU threads of the runs in this process (default: "
+                                                    "torch's own); each row records its count")
     sw.add_argument("--rerun-stale", action="store_true",
                     help="train again the runs stored by another training-code version (dmlvae.version)")
     sw.set_defaults(func=_sweep)

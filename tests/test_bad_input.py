@@ -259,3 +259,19 @@ def test_a_page_checks_its_own_parameters_under_plain_papermill():
         parameters.check(figure_alpha=0.5)
     assert parameters.check(profile="quick", seeds=2, dataset=None) == {"profile": "quick", "seeds": 2,
                                                                         "dataset": None}
+
+
+def test_threads_is_recorded_and_checked(run_cli, tmp_path):
+    """``--threads N`` sets torch's threads for the run (the row records it: an exact re-run needs it); a bad
+    count, or one beside Ray workers (whose threads are --cpus-per-run), is one error line."""
+    import json
+    code, _, err = run_cli("train", "--dataset", "digits", "--epochs", 1, "--hidden", 16, "--threads", 1,
+                           "--out", tmp_path / "r.json", env={"OMP_NUM_THREADS": "2"})
+    assert code == 0, err
+    assert json.loads((tmp_path / "r.json").read_text())["threads"] == 1
+    for args, msg in ((("train", "--threads", "0"), "error: --threads must be an integer in [1, 1024]; got '0'"),
+                      (("sweep", "--table", 1, "--threads", 2, "--workers", 2),
+                       "error: --threads 2 sets the threads of runs in this process; with --workers or --address "
+                       "each run's torch threads are its --cpus-per-run")):
+        code, out, err = run_cli(*args)
+        assert code == 2 and err.strip().splitlines() == [msg]
