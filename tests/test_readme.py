@@ -19,3 +19,21 @@ def test_readme_opens_with_the_two_commands():
     first_block = re.search(r"```bash\n(.*?)```", README.read_text(), flags=re.S).group(1)
     commands = [l.split("#")[0].strip() for l in first_block.splitlines() if l.strip()]
     assert commands == ["make book", "make test"]
+
+
+def test_readme_geodesic_cost_is_the_shipped_rows():
+    """The README's cost of the geodesic triplet loss is what the shipped paper-scale rows of the geodesic grid
+    give (the geodesic page computes the same ratio from them)."""
+    import statistics
+
+    from dmlvae import experiments, grids
+    from dmlvae.config import RunConfig
+    seconds = {}
+    for r in experiments.rows_for(experiments.SHIPPED, "geodesic", "paper"):
+        variant = grids.geodesic_variant(RunConfig.from_dict(r["config"]))
+        seconds.setdefault(variant, []).append(experiments.run_seconds(r))
+    geodesic, euclidean = (statistics.median(seconds[n]) for n, _ in grids.GEODESIC_VARIANTS[2:0:-1])
+    said = re.search(r"its runs take (\d+\.\d)x the time of\s+the Euclidean batch-hard ones \(medians of the geodesic "
+                     r"grid's shipped rows: (\d+) s against (\d+) s", README.read_text())
+    assert said, "the README no longer states the geodesic loss's cost"
+    assert (said[1], said[2], said[3]) == (f"{geodesic / euclidean:.1f}", f"{geodesic:.0f}", f"{euclidean:.0f}")
