@@ -117,11 +117,13 @@ class RunConfig:
         'distances picks the triplets)')
     geodesic_segments: int = assumed(8, 'distance="geodesic": segments T of the decoded straight path')
     lp_k: int = assumed(5, 'dml_labelprop: neighbours of each image in the kNN graph labels are propagated on '
-                        '(chosen on a validation split among 5, 10, 20; see the beyond page)')
+                        '(chosen on a validation split among 5, 10, 20, a range first narrowed by label-spreading '
+                        'accuracy measured with every training label, beyond the labelled budget; see the beyond page)')
     lp_alpha: float = assumed(0.99, 'dml_labelprop: label-spreading weight of the graph against the seeds '
                               '(Zhou et al. 2004; Iscen et al. 2019 use 0.99)')
     lp_every: int = assumed(3, 'dml_labelprop: epochs between label propagations (at epochs 0, lp_every, ...; '
-                            'chosen on a validation split against propagating once)')
+                            'the first candidate; propagating once only (lp_every 10) scored as well on the validation '
+                            'split, so this default was kept, not chosen over it; see the beyond page)')
     lp_first_graph: str = assumed("pixels",
         'dml_labelprop: the first propagation\'s graph: "pixels" (PCA-50 of the images; chosen on a validation '
         'split) or "latent" (the embedding after lp_every epochs of DML on the labels alone, as Iscen et al.)')

@@ -169,8 +169,9 @@ def contender(cfg) -> str:
 VALIDATION_IMAGES = 5000
 VALIDATION_IMAGES_SMALL = {"digits": 300}  # sklearn's digits have 1,347 training images
 # one factor at a time from the first setting (the defaults): the first graph, the metric loss, the graph's
-# neighbours (narrowed to 5-20 by label-spreading accuracy on the training images), propagating once only, and
-# twice the epochs
+# neighbours (a range narrowed to 5-20 beforehand by label-spreading accuracy on the training images, which reads
+# every training label: beyond the labelled budget, as the beyond page says), propagating once only, and twice
+# the epochs
 LABELPROP_BASE = {"lp_first_graph": "pixels", "loss": "triplet", "lp_k": 10, "lp_every": 3}  # the first candidate
 LABELPROP_VARIANTS = ({}, {"lp_first_graph": "latent"}, {"loss": "supcon"}, {"lp_k": 5}, {"lp_k": 20},
                       {"lp_every": 10}, {"epochs": 20}, {"lp_k": 5, "epochs": 20})
