@@ -462,6 +462,9 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
 
     use_ray = workers is not None or address is not None
     workers, address, cpus_per_run, gpus_per_run = parallel.validate(workers, address, cpus_per_run, gpus_per_run)
+    if paper_dataset is None:  # a book grid that re-runs one of the paper's figures or claims: the paper's dataset
+        from .grids import PAPER_DATASETS
+        paper_dataset = PAPER_DATASETS.get(grid)
     store = Store(check_writable(results, "results file"))
     if not use_ray or gpus_per_run == 0:  # on a Ray cluster the devices are the workers', not this machine's
         for dev in sorted({c.device for c in cfgs}):

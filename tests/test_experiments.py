@@ -368,3 +368,30 @@ def test_the_sweep_cli_builds_a_grid_with_its_profile_setting(tmp_path, run_cli)
                              "--results", f, "--no-progress", env={"DMLVAE_NO_TRAIN": "1"})
     assert code == 0, err
     assert len(experiments.Store(f).rows()) == len(cfgs)
+
+
+def test_a_book_grid_run_on_another_dataset_than_the_papers_is_recorded_and_shown_as_a_stand_in(tmp_path):
+    """Figure 5 is Table 3's figure (OrganAMNIST): run on digits its rows say stand_in, as a paper table's do, and
+    a row stored before that (stand_in false) is read as one all the same; the book's own grids have no paper
+    dataset. Table 2's caption names the stand-in."""
+    from dmlvae import grids, paper
+    f = tmp_path / "r.jsonl"
+    m = {"knn_acc": 0.5, "knn_ami": 0.1}
+    fake = lambda cfg: {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": []}  # noqa: E731
+    for grid, cells in (("figure5", grids.cells("figure5", dataset="digits")),
+                        ("beyond", grids.cells("beyond", dataset="digits")[:1]),
+                        ("mvae-alternating", grids.cells("mvae-alternating", dataset="mnist")[:1])):
+        cfgs = experiments.profile_configs(cells, "smoke", 1, grid=grid)
+        experiments.run_configs(grid, "smoke", cfgs, f, progress=False, run_fn=fake)
+    rows = {r["table"]: r for r in experiments.Store(f).rows()}
+    assert rows["figure5"]["stand_in"] and rows["figure5"]["paper_dataset"] == "organamnist"
+    assert not rows["beyond"]["stand_in"] and not rows["mvae-alternating"]["stand_in"]
+    old = {**rows["figure5"], "stand_in": False, "paper_dataset": "digits"}
+    assert grids.is_stand_in(old) and not grids.is_stand_in(rows["beyond"])
+    assert not grids.is_stand_in(rows["mvae-alternating"])
+    experiments.sweep(2, "smoke", 1, f, dataset="digits", progress=False, run_fn=fake)
+    cmp = experiments.table(2, f, "smoke")
+    assert "dataset `digits` (**a stand-in**: the paper's numbers are OrganAMNIST's" in paper.caption(2, cmp, "smoke",
+                                                                                                       [0])
+    experiments.sweep(1, "smoke", 1, tmp_path / "m.jsonl", progress=False, run_fn=fake)
+    assert "stand-in" not in paper.caption(1, experiments.table(1, tmp_path / "m.jsonl"), "smoke", [0])

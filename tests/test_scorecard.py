@@ -413,3 +413,13 @@ def test_table_agreement_counts_inside_two_sd_and_names_the_furthest_cells_with_
     assert a["furthest"].split("; ")[0] == "dml_autoencoder pl=10 lsdim=2 alpha=0.25 knn_acc: 0.900 ± 0.010 vs " \
                                          "0.400 (at chance)"
     assert "dml pl=10 lsdim=2 knn_acc" in a["furthest"] and "mvae pl=100 lsdim=2 gamma=2 knn_acc" in a["furthest"]
+
+
+def test_a_verdict_on_a_stand_in_says_so(tmp_path):
+    f = tmp_path / "r.jsonl"
+    experiments.sweep(2, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake(True))
+    experiments.sweep(1, "smoke", 2, f, dataset="mnist", progress=False, run_fn=_fake(True))
+    cards = scorecard.claims(f, "smoke", "test-cv").set_index("claim")
+    assert cards.loc["1 (Table 2)", "evidence"].endswith("(on the stand-in `digits`, not OrganAMNIST: a stand-in's "
+                                                         "verdict)")
+    assert "stand-in" not in cards.loc["1 (Table 1)", "evidence"]  # Table 1 on MNIST, the paper's dataset
