@@ -241,7 +241,9 @@ def kl_gmm_paper(z, mu, logvar, means, logvar_prior) -> torch.Tensor:
 
     - the posterior term is -eps^2 / 2 for the reparameterised z = mu + exp(sigma / 2) eps: it carries no
       gradient, so the encoder's variance is never regularised;
-    - minimising -(z - mu_p)^2 pushes z *away* from the prior mean: the latents run off.
+    - minimising -(z - mu_p)^2 pushes z *away* from its nearest prior mean: a z far outside the hypercube can run
+      off; latents that start near it settle at its centre, equally far from every component (what the stored
+      Figure 5 runs do: ``priors.paper_kl_outcome``).
 
     The algorithm passes one prior mean ``mu_p``; which one a mixture passes is not printed. Our reading: the
     component nearest to the sampled z (the most responsible one, since the components share one weight and

@@ -35,7 +35,7 @@ class DivergedError(RuntimeError):
 
 # A run past these is recorded as failed (diverged), like a NaN: no loss of the paper's models comes near them
 # (an image-summed reconstruction of 28x28 images is at most 784), and kNN on embeddings this far out means
-# nothing. The paper's Algorithm 4 (kl="paper") is unbounded below and ends here by design.
+# nothing. The paper's Algorithm 4 (kl="paper") is unbounded below: a run whose latents run off under it ends here.
 MAX_ABS_LOSS = 1e6
 MAX_EMBEDDING_NORM = 1e4
 

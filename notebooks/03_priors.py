@@ -168,10 +168,16 @@ for cfg in fig5:
 # %% [markdown]
 # ## Why Figure 5 shows no clusters
 #
-# **The paper's KL drives the latents away.** Minimising Algorithm 4 as printed minimises
-# $-\tfrac12\lVert z-\mu_p\rVert^2/e^{\sigma_p}$: every step moves $z$ farther from its nearest prior mean, and
-# nothing pulls it back (the posterior term has no gradient). The `kl="paper"` rows above end with a large
-# negative "KL" and a large $|\mu|$: the latents run off.
+# **The paper's KL does not pull the latents towards the prior's components.** Minimising Algorithm 4 as printed
+# minimises $-\tfrac12\lVert z-\mu_p\rVert^2/e^{\sigma_p}$ with $\mu_p$ the component nearest to $z$: every step
+# moves $z$ farther from its nearest component, and the posterior term has no gradient. At the centre of the
+# hypercube every component is equally far, and any step from there brings $z$ nearer to one of them; a $z$ far
+# outside the hypercube, instead, can move away for ever. Which happened here, from the rows:
+
+# %% tags=["hide-input"]
+display(Markdown(priors.paper_kl_outcome(rows5)))
+
+# %% [markdown]
 #
 # **The "16 clusters" prior has no separate clusters.** An equal-weight mixture of
 # $\mathcal N(v, s^2 I)$ over the vertices $v$ of $[-1,1]^d$ is exactly a product of $d$ independent 1-D pairs,

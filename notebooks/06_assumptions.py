@@ -137,7 +137,7 @@ params[params.source == "the paper"]
 # | in the paper | what we do |
 # |---|---|
 # | Algorithm 4 (Monte-Carlo KL) returns Q(z\|mu_p, sigma_p) - P(z\|mu, sigma), i.e. log p - log q without normalisers: the negative KL | `kl="correct"`: mean of log q(z\|x) - log p(z) with full densities; `kl="paper"` is the printed algorithm exactly, labelled as such |
-# | Algorithm 4 calls the log-variance sigma "variance" and divides by exp(sigma); read literally, its posterior term is -eps^2/2 for the reparameterised z and carries no gradient, and minimising its prior term pushes z away from the prior mean | the correct estimator regularises mean and variance; the proposal 2 page shows the paper mode's latents running off |
+# | Algorithm 4 calls the log-variance sigma "variance" and divides by exp(sigma); read literally, its posterior term is -eps^2/2 for the reparameterised z and carries no gradient, and minimising its prior term pushes z away from the prior mean | the correct estimator regularises mean and variance; the proposal 2 page shows where the paper mode's latents end |
 # | Algorithm 4 passes one prior mean mu_p, not a log-sum-exp over the mixture, and does not say which | log-sum-exp over all 2^d components; the paper mode passes the component nearest to z (our reading) |
 # | The GMM prior's "16 clusters": 2^d components at the vertices of [-1, 1]^d with logvar 1 | with s = exp(1/2) = 1.65 the mixture factorises into 1-D pairs N(+-1, s^2), each with one mode (s >= 1): the prior has a single mode, no separate clusters (proposal 2 page) |
 # | Algorithms 3 and 5 compute the metric loss on the sampled z | `metric_on="z"` (the default); `metric_on="mu"` is a labelled departure |

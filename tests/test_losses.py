@@ -322,3 +322,36 @@ def test_paper_variant_posterior_term_has_no_gradient_and_pushes_z_away():
     loss = losses.kl_gmm_mc(zz, mu.detach(), logvar.detach(), means, 1.0)
     (g,) = torch.autograd.grad(loss, zz)
     assert (torch.cdist(zz.detach() - 0.01 * g, means).min(1).values < before).any()
+
+
+def test_paper_kl_at_the_centre_is_its_closed_form():
+    """Algorithm 4 as printed, for latents at the hypercube's centre with a vanishing posterior variance, against
+    lsdim / 2 * (1 - exp(-logvar)): the value the stored kl="paper" runs end at."""
+    from dmlvae import priors
+    for lsdim, lv in ((2, 1.0), (4, 0.0), (3, -1.0)):
+        mu = torch.zeros(200_000, lsdim, dtype=torch.float64)
+        logvar = torch.full_like(mu, -30.0)  # a vanishing posterior variance
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        means = torch.as_tensor(priors.hypercube_means(lsdim), dtype=torch.float64)
+        got = losses.kl_gmm_paper(z, mu, logvar, means, lv).item()
+        assert got == pytest.approx(priors.paper_kl_at_centre(lsdim, lv), abs=0.01), (lsdim, lv)
+
+
+def _paper_rows(norm, kl, status="ok", reason=None):
+    return [{"config": {"model": "dml_gmm_prior", "kl": "paper", "lsdim": 2, "gmm_logvar": 1.0}, "status": status,
+             "reason": reason, "history": [{"embedding_norm": norm, "kl": kl}]},
+            {"config": {"model": "dml_gmm_prior", "kl": "correct", "lsdim": 2, "gmm_logvar": 1.0}, "status": "ok",
+             "history": [{"embedding_norm": 50.0, "kl": 0.3}]}]  # the correct KL's run is not the paper's
+
+
+def test_paper_kl_outcome_follows_the_rows():
+    from dmlvae import priors
+    centre = priors.paper_kl_outcome(_paper_rows(0.018, 0.640))
+    assert "mean |mu| of 0.018 to 0.018 and a final value of 0.640 to 0.640" in centre
+    assert "The latents settle at the centre" in centre and "0.632" in centre
+    assert priors.paper_kl_outcome(_paper_rows(250.0, -9000.0)).endswith("the latents run off.")
+    failed = priors.paper_kl_outcome(_paper_rows(None, None, "failed", "DivergedError: mean embedding norm"))
+    assert failed == "1 run(s) failed as diverged; the latents run off."
+    assert priors.paper_kl_outcome(_paper_rows(1.5, 0.1)).endswith("neither run off nor settle at the centre of the "
+                                                                    "hypercube.")
+    assert "No run" in priors.paper_kl_outcome([])
