@@ -637,15 +637,22 @@ def results_frame(results, profile: str | None = None, dataset: str | None = Non
     return df
 
 
+def of_runs(frame: pd.DataFrame, cfgs) -> pd.Series:
+    """Which rows of ``frame`` (:meth:`Store.frame`) are runs of ``cfgs``: the same configuration (``cell_key``, so
+    a field the run key leaves out does not split it) and the same seed."""
+    want = {(cell_key(c.to_dict()), c.seed) for c in cfgs}
+    return pd.Series([(c, s) in want for c, s in zip(frame.cell, frame.seed)], index=frame.index, dtype=bool)
+
+
 def table(table, results, profile: str | None = None, dataset: str | None = None, cfgs=None) -> pd.DataFrame:
     """Our results beside the paper's for every number the paper reports in ``table`` (long format). With
-    ``cfgs`` (what a page trained) only the rows of those configurations, apart from the seed, are read: a
-    results file may also hold rows of a setting the profile or page no longer uses. Without, every row of the
-    table is, and rows of two configurations in one cell are refused."""
+    ``cfgs`` (what a page trained) only the rows of those runs are read, their configurations and seeds: a
+    results file may also hold rows of a setting the profile or page no longer uses, or more seeds than the page
+    asks for. Without, every row of the table is, and rows of two configurations in one cell are refused."""
     t = paper.validate_table(table)
     df = results_frame(results, profile, dataset)
     if cfgs is not None:
-        df = df[(df.table != t) | df.cell.isin({cell_key(c.to_dict()) for c in cfgs})]
+        df = df[(df.table != t) | of_runs(df, cfgs)]
     if not (df.table == t).any():
         raise DmlvaeError(f"{results} holds no rows of Table {t}; run `python -m dmlvae sweep --table {t}` first")
     return paper.compare(t, df)

@@ -37,8 +37,7 @@ def table4_compare(results, profile: str, grid, cfgs) -> pd.DataFrame:
     """``paper.compare`` of Table 4 from the rows of ``cfgs`` stored under ``grid`` (Table 4's or its literal
     twin's)."""
     df = experiments.results_frame(results, profile)
-    want = {experiments.cell_key(c.to_dict()) for c in cfgs}
-    return paper.compare(4, df[(df.table == grid) & df.cell.isin(want)].assign(table=4))
+    return paper.compare(4, df[(df.table == grid) & experiments.of_runs(df, cfgs)].assign(table=4))
 
 
 def log_classes(row: dict) -> float:

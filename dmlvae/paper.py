@@ -178,8 +178,8 @@ def caption(table, cmp: pd.DataFrame, profile: str, seeds, note: str = "") -> st
     """The Markdown caption of a comparison table on the pages: the paper's caption, our profile, seeds and
     dataset, and how to read a cell."""
     used = ", ".join(sorted(set(cmp.dataset_used) - {""})) or "-"
-    theirs = sorted(set(cmp.dataset_paper))
-    stand_in = used != "-" and set(used.split(", ")) != set(theirs)
+    theirs = sorted(set(cmp.dataset_paper)) if "dataset_paper" in cmp else []
+    stand_in = used != "-" and bool(theirs) and set(used.split(", ")) != set(theirs)
     names = {"mnist": "MNIST", "organamnist": "OrganAMNIST"}
     return (f"**{CAPTIONS[validate_table(table)]}.** Ours: profile `{profile}`, seeds {list(seeds)}, dataset "
             f"`{used}`" + (f" (**a stand-in**: the paper's numbers are {', '.join(names.get(d, d) for d in theirs)}'s; "

@@ -53,15 +53,19 @@ def current_configurations(grid, profile: str, params: dict | None = None) -> se
     return {_shape(c.to_dict()) for c in _source_configs(grid, profile, 1, "mnist", params)}
 
 
-def runs(results, grid, profile: str, protocol: str = "test-cv", params: dict | None = None) -> pd.DataFrame:
+def runs(results, grid, profile: str, protocol: str = "test-cv", params: dict | None = None,
+         seeds=None) -> pd.DataFrame:
     """One row per ok run of ``grid``: its config fields, seed, kNN accuracy under ``protocol``, the last epoch's
     history values, and the weighted metric term's share of the loss in the last epoch that has one
     (``metric_share``, :mod:`dmlvae.shares`). For a claim source's grid only the rows of the configurations
-    ``profile`` runs today with grid parameters ``params`` (:func:`current_configurations`)."""
+    ``profile`` runs today with grid parameters ``params`` (:func:`current_configurations`); only seeds ``seeds``
+    (``--seeds K``-like: K means 0..K-1; None: every seed stored)."""
     out = []
     current = current_configurations(grid, profile, params)
+    keep = None if seeds is None else set(experiments.seeds_arg(seeds))
     for r in experiments.rows_for(results, grid, profile):
-        if r.get("status") != "ok" or (current is not None and _shape(r["config"]) not in current):
+        if r.get("status") != "ok" or (current is not None and _shape(r["config"]) not in current) \
+                or (keep is not None and r["seed"] not in keep):
             continue
         last = (r.get("history") or [{}])[-1]
         share = shares.columns(r, "last_metric").get("metric share")
@@ -161,14 +165,14 @@ OBJECTIVE_SOURCES = {"image-sum": ("alternating MVAE", "Table 4"),
                      "pixel-mean": ("alternating MVAE, pixel-mean", "Table 4, pixel-mean")}
 
 
-def mvae_claims(results, profile: str, protocol: str, protocol_free: bool, objective: str) -> list:
+def mvae_claims(results, profile: str, protocol: str, protocol_free: bool, objective: str, seeds=None) -> list:
     """Claims 6-8 (the alternating MetricVAE at chance; gamma > 0 beats gamma = 0; DML beats the joint MetricVAE)
     under one MetricVAE objective, each with the metric term's share of the loss beside the accuracies."""
     label = OBJECTIVE_LABELS[objective]
     alt, t4 = (SOURCE_GRIDS[name] for name in OBJECTIVE_SOURCES[objective])
     suffix = "" if objective == "image-sum" else f", {objective}"
     out = []
-    fa = runs(results, _source_grid(alt), profile, protocol, _source_params(alt)) if protocol_free else []
+    fa = runs(results, _source_grid(alt), profile, protocol, _source_params(alt), seeds) if protocol_free else []
     if len(fa):
         parts, verdicts = [], []
         for loss, g in fa[fa.model == "mvae"].groupby("loss"):
@@ -179,7 +183,7 @@ def mvae_claims(results, profile: str, protocol: str, protocol_free: bool, objec
                           "supervised contrastive and center loss", combine(verdicts),
                           "; ".join(parts) + f"; {_share_range(fa[fa.model == 'mvae'])} (last supervised epoch)",
                           "test-cv, sampled z", label))
-    f4 = runs(results, _source_grid(t4), profile, protocol, _source_params(t4))
+    f4 = runs(results, _source_grid(t4), profile, protocol, _source_params(t4), seeds)
     if len(f4):
         mv = {"model": "mvae"}
         by_dim = [paired(f4, {**mv, "gamma": [2.0, 5.0, 10.0]}, {**mv, "gamma": 0.0}, {"lsdim": d}) for d in (2, 5, 10)]
@@ -195,13 +199,13 @@ def mvae_claims(results, profile: str, protocol: str, protocol_free: bool, objec
     return out
 
 
-def claims(results, profile: str, protocol: str = "test-cv", protocol_free: bool = True) -> pd.DataFrame:
+def claims(results, profile: str, protocol: str = "test-cv", protocol_free: bool = True, seeds=None) -> pd.DataFrame:
     """Every claim of the paper with our verdict and evidence under ``protocol`` (the claims whose evidence
     does not depend on the protocol only with ``protocol_free``)."""
     out = []
     dml, ae = {"model": "dml"}, {"model": "dml_autoencoder"}
     for t in (1, 2):
-        f = runs(results, t, profile, protocol)
+        f = runs(results, t, profile, protocol, seeds=seeds)
         if not len(f):
             continue
         low = [paired(f, {**ae, "alpha": [0.25, 0.5, 0.75]}, dml, {"pl_pct": p}) for p in (0.01, 0.1)]
@@ -218,7 +222,7 @@ def claims(results, profile: str, protocol: str = "test-cv", protocol_free: bool
                           "at 10 %", combine([beats(e) for e in ae1] + [beats(lose)]),
                           "; ".join(f"AE - DML at {p} %: {fmt(e)}" for p, e in zip((0.01, 0.1), ae1))
                           + f"; DML - AE at 10 %: {fmt(lose)}" + _stand_in(f, t), protocol))
-    f3 = runs(results, 3, profile, protocol)
+    f3 = runs(results, 3, profile, protocol, seeds=seeds)
     if len(f3):
         priors = f3[f3.model != "dml"]
         chance = 1.0 / priors.n_classes.iloc[0] if len(priors) else 0.1
@@ -231,7 +235,7 @@ def claims(results, profile: str, protocol: str = "test-cv", protocol_free: bool
                           f"prior cells' mean accuracy on mu minus chance ({chance:.3f}): {fmt(above)}; the best "
                           f"cell is {worst:+.3f} above chance; on a sampled z (test-cv): {fmt(sampled)}"
                           + _stand_in(f3, 3), protocol))
-    f5 = runs(results, "figure5", profile, protocol) if protocol_free else []
+    f5 = runs(results, "figure5", profile, protocol, seeds=seeds) if protocol_free else []
     if len(f5):
         unit = f5[f5.model == "dml_unit_prior"].embedding_norm.mean()
         gmm = f5[(f5.model == "dml_gmm_prior") & (f5.kl == "correct")].embedding_norm.mean()
@@ -241,8 +245,8 @@ def claims(results, profile: str, protocol: str = "test-cv", protocol_free: bool
                           f"mean |mu|: unit prior {unit:.3f}, GMM prior {gmm:.3f} (the GMM prior has one mode: "
                           "see proposal 2)" + _stand_in(f5, "figure5"), "any"))
     for objective in OBJECTIVE_SOURCES:
-        out += mvae_claims(results, profile, protocol, protocol_free, objective)
-    f6 = runs(results, "figure6", profile, protocol) if protocol_free else []
+        out += mvae_claims(results, profile, protocol, protocol_free, objective, seeds)
+    f6 = runs(results, "figure6", profile, protocol, seeds=seeds) if protocol_free else []
     if len(f6):
         late = []
         for _, r in f6.iterrows():
@@ -294,7 +298,7 @@ def _cause_cell(cfg) -> str:
             + (f", alpha {cfg.alpha:g}" if cfg.model != "dml" else ""))
 
 
-def causes_table(results, profile: str) -> pd.DataFrame:
+def causes_table(results, profile: str, seeds=None) -> pd.DataFrame:
     """Per Table 1 cell of the causes grid and per cause: our kNN accuracy (test-cv, mean ± sd over seeds), the
     paper's, ours - paper, |ours - paper|, and how much closer to the paper the cause brings us than our defaults
     do (|defaults - paper| - |cause - paper|; positive: toward the paper). Then the MetricVAE's grids under the
@@ -305,8 +309,9 @@ def causes_table(results, profile: str) -> pd.DataFrame:
     ref = paper.paper_table(1)
     ref = ref[ref.metric == "knn_acc"]
     out = []
+    keep = None if seeds is None else set(experiments.seeds_arg(seeds))
     for r in experiments.rows_for(results, "causes", profile):
-        if r.get("status") != "ok":
+        if r.get("status") != "ok" or (keep is not None and r["seed"] not in keep):
             continue
         cfg = RunConfig.from_dict(r["config"])
         match = ref[(ref.model == cfg.model) & (ref.pl_pct == cfg.pl_pct) & (ref.lsdim == cfg.lsdim)
@@ -318,7 +323,7 @@ def causes_table(results, profile: str) -> pd.DataFrame:
                     "ours": experiments.metric(r, "knn_acc"), "paper": float(match.value.iloc[0])})
     f = pd.DataFrame(out)
     if f.empty:
-        return objective_causes(results, profile)
+        return objective_causes(results, profile, seeds)
     causes = [name for name, _ in grids.CAUSES]  # the grid's order, whatever order the rows were stored in
     f = f.sort_values(["rank", "cause"], key=lambda c: c.map(causes.index) if c.name == "cause" else c,
                       kind="stable")
@@ -329,14 +334,14 @@ def causes_table(results, profile: str) -> pd.DataFrame:
     base = g[g.cause == grids.CAUSES[0][0]].set_index("cell")["ours - paper"].abs()
     g["toward the paper"] = [base.get(c, float("nan")) - abs(d) for c, d in zip(g.cell, g["ours - paper"])]
     g["kind"] = "Table 1 cell"
-    return pd.concat([g, objective_causes(results, profile)], ignore_index=True)
+    return pd.concat([g, objective_causes(results, profile, seeds)], ignore_index=True)
 
 
 OBJECTIVE_CAUSE = "the paper's literal objective (MSELoss averaged over pixels)"
 CHANCE = 0.1  # the paper's alternating MetricVAE: chance on MNIST's 10 classes (it reports no numbers)
 
 
-def objective_causes(results, profile: str) -> pd.DataFrame:
+def objective_causes(results, profile: str, seeds=None) -> pd.DataFrame:
     """The MetricVAE's grids as rows of the causes table, under our objective ("as specified") and the paper's
     literal one (``OBJECTIVE_CAUSE``): Table 4's joint MetricVAE (its 12 cells: kNN accuracy, test-cv, against the
     paper's) and the alternating MetricVAE (9 cells: kNN accuracy of a sampled z, test-cv, against the chance level
@@ -349,8 +354,10 @@ def objective_causes(results, profile: str) -> pd.DataFrame:
     out = []
     for objective, (alt, t4) in OBJECTIVE_SOURCES.items():
         cause = OBJECTIVE_CAUSE if objective == "pixel-mean" else "as specified (our defaults)"
-        f4 = runs(results, _source_grid(SOURCE_GRIDS[t4]), profile, "test-cv", _source_params(SOURCE_GRIDS[t4]))
-        fa = runs(results, _source_grid(SOURCE_GRIDS[alt]), profile, "test-cv", _source_params(SOURCE_GRIDS[alt]))
+        f4 = runs(results, _source_grid(SOURCE_GRIDS[t4]), profile, "test-cv", _source_params(SOURCE_GRIDS[t4]),
+                  seeds)
+        fa = runs(results, _source_grid(SOURCE_GRIDS[alt]), profile, "test-cv", _source_params(SOURCE_GRIDS[alt]),
+                  seeds)
         for cell, f, cols, acc, ref_of in (
                 ("Table 4: joint MetricVAE (12 cells)", f4, ["lsdim", "gamma"], "acc", lambda k: ref[k]),
                 ("alternating MetricVAE, sampled z (9 cells; the paper: chance)", fa, ["loss", "pl_pct"],
@@ -373,7 +380,7 @@ def objective_causes(results, profile: str) -> pd.DataFrame:
     return g
 
 
-def stopped_training(results, profile: str, grid="causes") -> pd.DataFrame:
+def stopped_training(results, profile: str, grid="causes", seeds=None) -> pd.DataFrame:
     """Per cell of ``grid`` run as specified (our defaults): the epoch (1-based) from which every seed's training
     loss is exactly 0 to the end, where that happens by the last epoch. A zero loss has a zero gradient, so once
     Adam's momentum dies out training beyond that epoch changes nothing (e.g. DML whose labelled images all meet
@@ -381,9 +388,11 @@ def stopped_training(results, profile: str, grid="causes") -> pd.DataFrame:
     from . import grids
     from .config import RunConfig
     out = []
+    keep = None if seeds is None else set(experiments.seeds_arg(seeds))
     for r in experiments.rows_for(results, grid, profile):
         cfg = RunConfig.from_dict(r["config"])
-        if r.get("status") != "ok" or grids.cause(cfg) != grids.CAUSES[0][0]:
+        if r.get("status") != "ok" or grids.cause(cfg) != grids.CAUSES[0][0] or (keep is not None
+                                                                                  and r["seed"] not in keep):
             continue
         losses = [h.get("loss") for h in r.get("history") or []]
         first = len(losses)
@@ -399,10 +408,10 @@ def stopped_training(results, profile: str, grid="causes") -> pd.DataFrame:
     return g[g["zero from epoch"] <= g.epochs].reset_index(drop=True)
 
 
-def all_claims(results, profile: str) -> pd.DataFrame:
+def all_claims(results, profile: str, seeds=None) -> pd.DataFrame:
     """The claims under both protocols (the protocol-free ones once), as the scorecard page shows them."""
-    return pd.concat([claims(results, profile, "test-cv"),
-                      claims(results, profile, "labelled-to-test", protocol_free=False)])
+    return pd.concat([claims(results, profile, "test-cv", seeds=seeds),
+                      claims(results, profile, "labelled-to-test", protocol_free=False, seeds=seeds)])
 
 
 # each claim source's grid: a paper table's number, the name of one of the book's grids, or (name, its parameters)

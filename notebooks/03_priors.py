@@ -80,7 +80,8 @@ if note:
     display(Markdown(f"**Stand-in.** {note}"))
 display(Markdown(paper.label_count_note(3, used, n_train_used)))
 experiments.sweep(3, profile, seeds, results, dataset=t3_dataset, device=device, progress=False, workers=workers)
-cmp3 = experiments.table(3, results, profile, cfgs=experiments.configs(3, profile, seeds, dataset=t3_dataset))
+cfgs3 = experiments.configs(3, profile, seeds, dataset=t3_dataset)
+cmp3 = experiments.table(3, results, profile, cfgs=cfgs3)
 display(Markdown(paper.caption(3, cmp3, profile, seed_list)))
 paper.styled_layout(cmp3)
 
@@ -95,7 +96,7 @@ plots.metric_bars(cmp3[cmp3.model != "dml"], "knn_acc",
 # explains chance-level numbers.
 
 # %% tags=["hide-input"]
-rows3 = experiments.rows_for(results, 3, profile)
+rows3 = experiments.rows_for(results, 3, profile, cfgs3)
 rows3 = [r for r in rows3 if r["status"] == "ok" and r["config"]["model"] != "dml"]
 frame = experiments.flatten(rows3, ["model", "lsdim"], experiments.MU_AND_Z)
 experiments.summary(frame, ["model", "lsdim"], ["mu", "sampled z"])

@@ -185,7 +185,7 @@ objectives.summary_table(t4_frames["pixel-mean"], ["gamma", "lsdim"])
 
 # %% tags=["hide-input"]
 alt_frames = {o: mvae_frame(alt_rows[o], ["loss", "pl_pct"]) for o in objectives.OBJECTIVES}
-six = {o: next((c for c in scorecard.mvae_claims(results, profile, "test-cv", True, o)
+six = {o: next((c for c in scorecard.mvae_claims(results, profile, "test-cv", True, o, seeds)
                 if c["claim"].startswith("6")), None) for o in objectives.OBJECTIVES}
 agreements = {o: scorecard.table_agreement(t4[o][3]) for o in objectives.OBJECTIVES}
 display(Markdown("\n".join(

@@ -74,7 +74,7 @@ display(Markdown(f"Profile `{profile}`, seeds {experiments.seeds_arg(seeds)}; re
 # evidence gives the metric term's share of the loss beside the accuracies.
 
 # %% tags=["hide-input"]
-cards = scorecard.all_claims(results, profile)
+cards = scorecard.all_claims(results, profile, seeds)
 scorecard.verdict_table(cards)
 
 # %% tags=["hide-input"]
@@ -168,13 +168,17 @@ pd.DataFrame({f"Table {t}": scorecard.table_agreement(experiments.table(
 # %% tags=["hide-input"]
 # at the paper's scale only: trained here under the paper profile, else read from the shipped rows (as many as exist)
 cause_results = results if profile == "paper" else experiments.SHIPPED
+cause_seeds = seeds if profile == "paper" else experiments.PAPER_SEEDS  # the page's seeds, or the shipped rows'
 if profile == "paper":
-    causes_cfgs = experiments.profile_configs(grids.cells("causes"), "paper", 3, grid="causes", device=device)
+    causes_cfgs = experiments.profile_configs(grids.cells("causes"), "paper", cause_seeds, grid="causes",
+                                              device=device)
     experiments.run_configs("causes", "paper", causes_cfgs, results, **run)
-causes = scorecard.causes_table(cause_results, "paper") if cause_results.exists() else pd.DataFrame()
-want = len(grids.cells("causes")) * 3
+causes = (scorecard.causes_table(cause_results, "paper", cause_seeds) if cause_results.exists()
+          else pd.DataFrame())
+want = len(grids.cells("causes")) * len(experiments.seeds_arg(cause_seeds))
 have = int(causes[causes.kind == "Table 1 cell"].seeds.sum()) if len(causes) else 0
-display(Markdown(f"Profile `paper` (`{cause_results}`): {have} of {want} runs so far"
+display(Markdown(f"Profile `paper` (`{cause_results}`), seeds {experiments.seeds_arg(cause_seeds)}: {have} of "
+                 f"{want} runs so far"
                  + ("" if have == want else " (the sweep resumes: `python -m dmlvae sweep --grid causes --profile "
                     "paper --seeds 3`)") + "; kNN accuracy, test-cv, mean over seeds."))
 causes.drop(columns=["kind"]).round(3).set_index(["cell", "cause"]) if len(causes) else None
@@ -186,7 +190,8 @@ display(Markdown("**Which causes move our numbers toward the paper's** (mean ove
     "; ".join(f"{c}: {v:+.3f}" for c, v in moves.items()) + ". " + (
         f"The largest: *{moves.idxmax()}*." if moves.max() > 0 else "None moves them toward it.")
     if moves.notna().any() else "no cause has been run at the paper's scale yet.")))
-stops = scorecard.stopped_training(cause_results, "paper") if cause_results.exists() else pd.DataFrame()
+stops = (scorecard.stopped_training(cause_results, "paper", seeds=cause_seeds) if cause_results.exists()
+         else pd.DataFrame())
 if len(stops):
     display(Markdown("**Where training stops by itself:** " + "; ".join(
         f"{r.cell}: the training loss is exactly 0 from epoch {r['zero from epoch']} of {r.epochs} in all "

@@ -395,3 +395,24 @@ def test_a_book_grid_run_on_another_dataset_than_the_papers_is_recorded_and_show
                                                                                                        [0])
     experiments.sweep(1, "smoke", 1, tmp_path / "m.jsonl", progress=False, run_fn=fake)
     assert "stand-in" not in paper.caption(1, experiments.table(1, tmp_path / "m.jsonl"), "smoke", [0])
+
+
+def test_a_table_and_a_verdict_read_only_the_seeds_asked_for(tmp_path):
+    """Three seeds stored, seed 0 far from seeds 1 and 2: the page's table with seeds=1 shows seed 0 alone, with
+    seeds=3 the mean of all three; the scorecard's claims likewise (-p seeds N means what it says)."""
+    from dmlvae import scorecard
+    f = tmp_path / "r.jsonl"
+
+    def fake(cfg):
+        acc = (0.9 if cfg.seed == 0 else 0.3) + (0.05 if cfg.model == "dml_autoencoder" else 0.0)
+        m = {"knn_acc": acc, "knn_ami": 0.1}
+        return {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": []}
+    experiments.sweep(1, "smoke", 3, f, progress=False, run_fn=fake)
+    one = experiments.table(1, f, "smoke", cfgs=experiments.configs(1, "smoke", 1))
+    three = experiments.table(1, f, "smoke", cfgs=experiments.configs(1, "smoke", 3))
+    dml = lambda t: t[(t.model == "dml") & (t.metric == "knn_acc")]  # noqa: E731
+    assert dml(one).n_seeds.eq(1).all() and dml(one).ours_mean.round(6).eq(0.9).all()
+    assert dml(three).n_seeds.eq(3).all() and dml(three).ours_mean.round(6).eq(0.5).all()
+    assert scorecard.claims(f, "smoke", seeds=1).set_index("claim").loc["1 (Table 1)", "evidence"].count("(1 seed)") == 2
+    assert "(3 seeds)" in scorecard.claims(f, "smoke", seeds=3).set_index("claim").loc["1 (Table 1)", "evidence"]
+    assert "(2 seeds)" in scorecard.claims(f, "smoke", seeds=[1, 2]).set_index("claim").loc["1 (Table 1)", "evidence"]
