@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import evaluate, experiments, grids
 from .config import RunConfig
-from .scorecard import interval
+from .scorecard import ALPHA, holm, interval
 
 BASELINE = grids.BEYOND_CONTENDERS[0][0]
 PROTOCOLS = ("test-cv", "labelled-to-test")
@@ -73,7 +73,7 @@ def versus(runs: pd.DataFrame, protocol: str, reference: str = BASELINE) -> pd.D
     out = [{"dataset": ds, "contender": name, **d}
            for ds in ok.dataset.unique() for name in ok[ok.dataset == ds].contender.unique() if name != reference
            for d in paired_by_seed(ok[ok.dataset == ds], "contender", name, reference, ["pl_pct"], protocol)]
-    return pd.DataFrame(out, columns=["dataset", "contender", "pl_pct", "mean", "low", "high", "n", "verdict"])
+    return pd.DataFrame(out, columns=["dataset", "contender", "pl_pct", "mean", "low", "high", "n", "p", "verdict"])
 
 
 def versus_dml(runs: pd.DataFrame, protocol: str) -> pd.DataFrame:
@@ -120,9 +120,21 @@ VERBS = {"helps": "helps", "hurts": "hurts", "mixed": "is mixed (some models bet
 ON_ALL = {"none beats it": "any dataset"}
 
 
+def holm_verdicts(h: pd.DataFrame) -> pd.Series:
+    """The verdicts of a family of comparisons (the rows of ``h``, each with its mean and t-test p-value ``p``) after
+    Holm's correction: "better" or "worse" where the adjusted p-value is below ``ALPHA``, else "no difference
+    shown". A claim that rests on whichever of several models clears zero needs it: with four models at 5 % each,
+    one clears zero by chance far more often than 5 % of the time."""
+    adjusted = pd.Series(holm(h["p"]), index=h.index)
+    return pd.Series(["better" if a < ALPHA and m > 0 else "worse" if a < ALPHA and m < 0 else "no difference shown"
+                      for a, m in zip(adjusted, h["mean"])], index=h.index)
+
+
 def _component_word(h: pd.DataFrame) -> tuple[str, str]:
-    """(word, detail) for the reconstruction-component models of one dataset and labelled percentage."""
-    better, worse = h[h.verdict == "better"], h[h.verdict == "worse"]
+    """(word, detail) for the reconstruction-component models of one dataset and labelled percentage, with Holm's
+    correction over those models (:func:`holm_verdicts`)."""
+    v = holm_verdicts(h)
+    better, worse = h[v == "better"], h[v == "worse"]
     word = ("mixed" if len(better) and len(worse) else "helps" if len(better) else
             "hurts" if len(worse) else "no difference shown")
     detail = f"{len(better)} of {len(h)} better, {len(worse)} worse"
@@ -133,8 +145,9 @@ def _component_word(h: pd.DataFrame) -> tuple[str, str]:
 
 
 def labels_word(h: pd.DataFrame) -> tuple[str, str]:
-    """(word, detail) against the autoencoder alone: does any reconstruction-component model beat it?"""
-    return ("some beat it" if (h.verdict == "better").any() else "none beats it"), _component_word(h)[1]
+    """(word, detail) against the autoencoder alone: does any reconstruction-component model beat it (Holm-corrected
+    over those models)?"""
+    return ("some beat it" if (holm_verdicts(h) == "better").any() else "none beats it"), _component_word(h)[1]
 
 
 def answer_table(diffs: dict, word=_component_word) -> pd.DataFrame:
@@ -190,8 +203,9 @@ def short_answer(diffs: dict) -> str:
         return ""
     return ("**Does a VAE component help DML when few labels exist?** Counting the DML autoencoder under each "
             "routine and the MetricVAE under both (the autoencoder alone and label propagation aside), against "
-            "DML with seed-paired 95 % intervals, a reconstruction component *helps* where at least one of those "
-            "models beats DML and none loses to it, and *hurts* in the reverse case. " + " ".join(out))
+            "DML with seed-paired t-tests, Holm-corrected over those models at each labelled percentage, a "
+            "reconstruction component *helps* where at least one of those models beats DML and none loses to it, "
+            "and *hurts* in the reverse case. " + " ".join(out))
 
 
 # the contender that reads no label: what the reconstruction gives without the metric loss
@@ -206,7 +220,8 @@ def labels_answer(diffs: dict) -> str:
     if not out:
         return ""
     return ("**Is it the reconstruction or the labels?** The autoencoder alone (alpha = 1) reads no label; the same "
-            "models against it, seed-paired with 95 % intervals. " + " ".join(out) + " Where none beats it, their "
+            "models against it, seed-paired t-tests Holm-corrected over the models. " + " ".join(out) + " Where none "
+            "beats it, their "
             "gain over DML is what the unsupervised embedding gives alone: the labels' metric loss adds nothing "
             "shown.")
 

@@ -26,16 +26,34 @@ SETTLED = 0.02      # a reconstruction loss changing less than 2 % over the last
 
 
 def interval(values) -> dict:
-    """Mean, 95% t-interval and n of ``values`` (one per seed); one value gives no interval."""
+    """Mean, 95% t-interval, n and the two-sided p-value of the one-sample t-test of mean 0 (``p``) of ``values``
+    (one per seed); one value gives no interval (and p NaN)."""
     v = np.asarray([x for x in values if x is not None and not math.isnan(x)], dtype=float)
     n = len(v)
     if n == 0:
-        return {"mean": float("nan"), "low": float("nan"), "high": float("nan"), "n": 0}
+        return {"mean": float("nan"), "low": float("nan"), "high": float("nan"), "n": 0, "p": float("nan")}
     mean = float(v.mean())
     if n == 1:
-        return {"mean": mean, "low": float("nan"), "high": float("nan"), "n": 1}
-    half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
-    return {"mean": mean, "low": mean - half, "high": mean + half, "n": n}
+        return {"mean": mean, "low": float("nan"), "high": float("nan"), "n": 1, "p": float("nan")}
+    sd = float(v.std(ddof=1))
+    half = float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n))
+    p = (0.0 if mean != 0 else 1.0) if sd == 0 else float(2 * stats.t.sf(abs(mean) / (sd / math.sqrt(n)), n - 1))
+    return {"mean": mean, "low": mean - half, "high": mean + half, "n": n, "p": p}
+
+
+def holm(pvalues) -> list[float]:
+    """Holm's step-down adjustment of a family of p-values (NaN stays NaN and does not count in the family): a
+    test is significant at level a when its adjusted p-value is below a, with the family-wise error rate a."""
+    p = [float(x) for x in pvalues]
+    idx = sorted((i for i, x in enumerate(p) if not math.isnan(x)), key=lambda i: p[i])
+    m, out, running = len(idx), [float("nan")] * len(p), 0.0
+    for rank, i in enumerate(idx):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        out[i] = running
+    return out
+
+
+ALPHA = 0.05  # the level of every test and interval here (95 % intervals)
 
 
 def _shape(config: dict) -> str:

@@ -96,12 +96,14 @@ for protocol, d in diffs.items():
 # %% tags=["hide-input"]
 display(Markdown(beyond.short_answer(diffs)))
 display(Markdown("In detail, per dataset and labelled percentage (*helps*: some of those models beat DML and none "
-                 "loses to it; *hurts*: the reverse; *mixed*: both):"), beyond.answer_table(diffs))
+                 "loses to it; *hurts*: the reverse; *mixed*: both; each after Holm's correction over the models, "
+                 "which the counts below follow):"), beyond.answer_table(diffs))
 alone = {p: beyond.versus(runs, p, beyond.AUTOENCODER_ALONE) for p in beyond.PROTOCOLS}
 display(Markdown(beyond.labels_answer(alone)))
 display(Markdown("Per dataset and labelled percentage, against the autoencoder alone:"),
         beyond.answer_table(alone, beyond.labels_word))
-display(Markdown("Every contender, the autoencoder alone and label propagation included:\n\n"
+display(Markdown("Every contender, the autoencoder alone and label propagation included, each comparison on its "
+                 "own (uncorrected 95 % intervals: read one model at a time, not which of them clears zero):\n\n"
                  + "\n\n".join(beyond.answer(d, p) for p, d in diffs.items())))
 display(Markdown(
     f"**Caveats.** {len(seed_list)} seeds; one architecture (MLP {'-'.join(map(str, cfgs[0].hidden))}, lsdim "

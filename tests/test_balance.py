@@ -62,7 +62,7 @@ def test_frame_and_paired_differences(tmp_path):
 
 def test_the_answer_follows_the_rows(tmp_path):
     a = balance.answer(_store(tmp_path, helpful_at_half), "test-cv")
-    assert "help the MetricVAE (it beats the VAE alone" in a
+    assert "help the MetricVAE (it beats the VAE alone: seed-paired t-tests, Holm-corrected" in a
     assert "at 0.1 % with shares 0.5, 0.9" in a and "at 10 % with shares 0.5, 0.9" in a
     assert "at 0.01 % no share does" in a
     assert "beats DML at 0.1 % (share 0.5: +0.400 [+0.400, +0.400]); 0.1 % (share 0.9" in a
@@ -85,3 +85,21 @@ def test_figure_has_a_line_per_percentage_and_the_references(tmp_path):
     assert len([t for t in fig.data if t.line.dash == "dash"]) == 8 and fig.layout.xaxis.type == "log"
     dml = next(t for t in fig.data if t.name == "DML, 0.01 %")
     assert list(dml.y) == pytest.approx([0.502, 0.502])  # the mean over seeds 0, 1, 2
+
+
+def test_which_share_helps_is_holm_corrected(tmp_path):
+    """At 0.1 % shares 0.5 and 0.9 beat the VAE alone by 0.1 with seed noise that puts each t-test at p = 0.04: each
+    interval clears zero on its own, but after Holm's correction over the four shares neither helps."""
+    x = 0.1 * 3 ** 0.5 / 4.849  # the sd of (0.1 - x, 0.1, 0.1 + x) that gives t(2 df) = 4.849, p = 0.04
+
+    def acc(cfg):
+        if cfg.model == "dml":
+            return 0.5
+        lift = 0.1 + (-x, 0.0, x)[cfg.seed] if (cfg.metric_share or 0) >= 0.5 and cfg.pl_pct == 0.1 else 0.0
+        return 0.8 + lift - 0.002 * cfg.seed  # _fake adds 0.002 per seed back
+    f = _store(tmp_path, acc)
+    ev = balance.paired(f, "share 0.5", balance.VAE, 0.1, "test-cv")
+    assert ev["low"] > 0 and ev["p"] == pytest.approx(0.04, abs=0.001)
+    d = balance.differences(f).set_index(["protocol", "pl_pct", "line"])
+    assert not d.loc[("test-cv", 0.1, "share 0.5"), "helps"] and not d.loc[("test-cv", 0.1, "share 0.9"), "helps"]
+    assert "labels help the MetricVAE at no share" in balance.answer(f, "test-cv")

@@ -374,7 +374,7 @@ def test_short_answer_counts_only_the_reconstruction_component_models():
     def row(ds, name, pl, verdict, mean=0.1):
         low, high = (mean - 0.05, mean + 0.05) if verdict != "no difference shown" else (-0.1, 0.1)
         return {"dataset": ds, "contender": name, "pl_pct": pl, "mean": mean, "low": low, "high": high, "n": 5,
-                "verdict": verdict}
+                "p": 0.5 if verdict == "no difference shown" else 0.001, "verdict": verdict}
     tc = pd.DataFrame([row("mnist", ae, 0.01, "better", 0.30), row("mnist", mv, 0.01, "better", 0.20),
                        row("fash", ae, 0.01, "better", 0.10), row("fash", mv, 0.01, "no difference shown"),
                        row("mnist", ae, 10, "worse", -0.1), row("mnist", mv, 10, "better", 0.05),
@@ -426,7 +426,7 @@ def test_labels_answer_says_none_on_any_dataset():
 
     from dmlvae import beyond
     d = pd.DataFrame([{"dataset": ds, "contender": beyond.VAE_COMPONENT[0], "pl_pct": 1.0, "mean": 0.0, "low": -0.1,
-                       "high": 0.1, "n": 3, "verdict": "no difference shown"} for ds in ("mnist", "fash")])
+                       "high": 0.1, "n": 3, "p": 0.9, "verdict": "no difference shown"} for ds in ("mnist", "fash")])
     assert "Under `test-cv` none beats it on any dataset at 1 % labelled." in beyond.labels_answer({"test-cv": d})
 
 
@@ -450,3 +450,22 @@ def dataclasses_doc(name):
 
     from dmlvae.config import RunConfig
     return next(f.metadata["doc"] for f in dataclasses.fields(RunConfig) if f.name == name)
+
+
+def test_which_model_clears_zero_is_holm_corrected():
+    """Two models each beat DML at p = 0.04 on their own (their intervals clear zero), but not after Holm's
+    correction over the two (0.08): the answer says no difference; at p = 0.01 and 0.04 (adjusted 0.02 and 0.04)
+    both count."""
+    import pandas as pd
+
+    from dmlvae import beyond
+    a, b = beyond.VAE_COMPONENT[:2]
+
+    def fam(pa, pb):
+        return pd.DataFrame([{"dataset": "mnist", "contender": m, "pl_pct": 0.1, "mean": 0.05, "low": 0.01,
+                              "high": 0.09, "n": 5, "p": p, "verdict": "better"} for m, p in ((a, pa), (b, pb))])
+    assert beyond.holm_verdicts(fam(0.04, 0.04)).tolist() == ["no difference shown"] * 2
+    assert "shows no difference on mnist at 0.1 %" in beyond.short_answer({"test-cv": fam(0.04, 0.04)})
+    assert beyond.holm_verdicts(fam(0.01, 0.04)).tolist() == ["better", "better"]
+    assert "helps on mnist at 0.1 %" in beyond.short_answer({"test-cv": fam(0.01, 0.04)})
+    assert beyond.labels_word(fam(0.04, 0.04))[0] == "none beats it"

@@ -423,3 +423,15 @@ def test_a_verdict_on_a_stand_in_says_so(tmp_path):
     assert cards.loc["1 (Table 2)", "evidence"].endswith("(on the stand-in `digits`, not OrganAMNIST: a stand-in's "
                                                          "verdict)")
     assert "stand-in" not in cards.loc["1 (Table 1)", "evidence"]  # Table 1 on MNIST, the paper's dataset
+
+
+def test_p_value_and_holm_against_scipy_and_by_hand():
+    from scipy import stats
+    v = [0.10, 0.12, 0.09, 0.15]
+    assert scorecard.interval(v)["p"] == pytest.approx(stats.ttest_1samp(v, 0).pvalue, rel=1e-9)
+    assert scorecard.interval([0.2, 0.2])["p"] == 0.0 and scorecard.interval([0.0, 0.0])["p"] == 1.0
+    assert math.isnan(scorecard.interval([0.3])["p"])
+    # sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1, made monotone: 0.02, 0.03, 0.06, 0.06
+    assert scorecard.holm([0.01, 0.04, 0.03, 0.005, float("nan")])[:4] == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert math.isnan(scorecard.holm([0.01, float("nan")])[1]) and scorecard.holm([0.01, float("nan")])[0] == 0.01
+    assert scorecard.holm([0.9, 0.8]) == [1.0, 1.0] and scorecard.holm([0.2, 0.01]) == [0.2, 0.02]
