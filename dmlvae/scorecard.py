@@ -75,7 +75,7 @@ def runs(results, grid, profile: str, protocol: str = "test-cv", params: dict | 
          seeds=None) -> pd.DataFrame:
     """One row per ok run of ``grid``: its config fields, seed, kNN accuracy under ``protocol``, the last epoch's
     history values, and the weighted metric term's share of the loss in the last epoch that has one
-    (``metric_share``, :mod:`dmlvae.shares`). For a claim source's grid only the rows of the configurations
+    (``loss_share_metric``, :mod:`dmlvae.shares`). For a claim source's grid only the rows of the configurations
     ``profile`` runs today with grid parameters ``params`` (:func:`current_configurations`); only seeds ``seeds``
     (``--seeds K``-like: K means 0..K-1; None: every seed stored)."""
     out = []
@@ -90,7 +90,7 @@ def runs(results, grid, profile: str, protocol: str = "test-cv", params: dict | 
         out.append({**r["config"], "seed": r["seed"], "acc": experiments.metric(r, "knn_acc", protocol),
                     "acc_sampled": experiments.metric(r, "knn_acc", "test-cv/sampled-z"),
                     "embedding_norm": last.get("embedding_norm"), "kl_final": last.get("kl"),
-                    "metric_share": share, "stale": experiments.is_stale(r),
+                    "loss_share_metric": share, "stale": experiments.is_stale(r),
                     "history": r.get("history") or [], "n_classes": _classes(r)})
     return pd.DataFrame(out)
 
@@ -109,20 +109,43 @@ def paired(frame: pd.DataFrame, a: dict, b: dict, over: dict | None = None) -> d
                                              for k, v in q.items()])] if len(f) else f
     fa, fb = sel(a), sel(b)
     if not len(fa) or not len(fb):
-        return interval([])
+        return {**interval([]), "cells": [], "per_seed": {}}
     base = fb.groupby(["pl_pct", "lsdim", "seed"])["acc"].mean()
-    per_seed = {}
+    per_seed, per_cell = {}, {}
     for _, r in fa.iterrows():
         k = (r.pl_pct, r.lsdim, r.seed)
         if k in base.index and r.acc is not None:
             per_seed.setdefault(r.seed, []).append(r.acc - base[k])
-    return interval([float(np.mean(v)) for v in per_seed.values()])
+            per_cell.setdefault(_cell_label(r), []).append(r.acc - base[k])
+    seeds = {s: float(np.mean(v)) for s, v in per_seed.items()}
+    cells = [{"cell": c, **interval(v)} for c, v in per_cell.items()]
+    return {**interval(list(seeds.values())), "cells": cells, "per_seed": seeds}
+
+
+def _cell_label(r) -> str:
+    """A claim's cell: the labelled percentage, lsdim, and the weight (alpha of an alternating routine, gamma of
+    the joint one) of the run it is about."""
+    weight = (f", alpha {r.alpha:g}" if str(r.get("routine", "")).startswith("alternating") else
+              f", gamma {r.gamma:g}" if r.get("routine") == "joint" else "")
+    return f"{r.pl_pct:g} %, lsdim {r.lsdim}{weight}"
+
+
+def opposite_cells(ev: dict) -> list[dict]:
+    """The cells of a pooled difference whose own 95 % interval lies wholly on the other side of 0."""
+    if not (ev["n"] > 1 and not math.isnan(ev["low"])):
+        return []
+    sign = 1 if ev["mean"] > 0 else -1
+    return [c for c in ev.get("cells", []) if c["n"] > 1 and (c["high"] < 0 if sign > 0 else c["low"] > 0)]
 
 
 def beats(ev: dict) -> str:
+    """'reproduced' when the pooled interval is above 0 and no cell's is wholly below it ('partly' when one is);
+    'not reproduced' when the pooled interval is not above 0."""
     if ev["n"] < 2 or math.isnan(ev["low"]):
         return "too few seeds"
-    return "reproduced" if ev["low"] > 0 else "not reproduced"
+    if ev["low"] > 0:
+        return "partly" if opposite_cells(ev) else "reproduced"
+    return "not reproduced"
 
 
 def combine(verdicts) -> str:
@@ -131,7 +154,7 @@ def combine(verdicts) -> str:
         return "too few seeds"
     if all(x == "reproduced" for x in v):
         return "reproduced"
-    if any(x == "reproduced" for x in v):
+    if any(x in ("reproduced", "partly") for x in v):
         return "partly"
     return "not reproduced"
 
@@ -142,15 +165,60 @@ def fmt(ev: dict, unit: str = "seed") -> str:
         return "no runs"
     if ev["n"] == 1:
         return f"{ev['mean']:+.3f} (1 {unit})"
-    return f"{ev['mean']:+.3f} [{ev['low']:+.3f}, {ev['high']:+.3f}] ({ev['n']} {unit}s)"
+    text = f"{ev['mean']:+.3f} [{ev['low']:+.3f}, {ev['high']:+.3f}] ({ev['n']} {unit}s)"
+    other = opposite_cells(ev)
+    return text + (" (the other way at " + ", ".join(f"{c['cell']}: {c['mean']:+.3f} [{c['low']:+.3f}, "
+                                                       f"{c['high']:+.3f}]" for c in other) + ")" if other else "")
 
 
 NO_OBJECTIVE = "-"
 
 
-def _claim(number, text, verdict, evidence, protocol, objective=NO_OBJECTIVE):
+def _claim(number, text, verdict, evidence, protocol, objective=NO_OBJECTIVE, evs=()):
+    """A claim's row; ``evs``: the paired differences it rests on, whose cells :func:`cell_verdicts` lists."""
+    cells = [{"difference": name, **c} for name, ev in evs for c in ev.get("cells", [])]
     return {"claim": number, "the paper says": text, "objective": objective, "protocol": protocol,
-            "verdict": verdict, "evidence": evidence}
+            "verdict": verdict, "evidence": evidence, "cells": cells}
+
+
+def cell_verdicts(cards: pd.DataFrame) -> pd.DataFrame:
+    """Beside each pooled verdict, one row per cell it pools (labelled percentage, lsdim, alpha or gamma): the
+    seed-paired difference in that cell with its 95 % interval, and whether that cell alone is on the claim's
+    side ("for"), the other ("against") or neither ("no difference shown")."""
+    rows = []
+    for c in cards.itertuples():
+        for cell in getattr(c, "cells", None) or []:
+            side = ("for" if cell["low"] > 0 else "against" if cell["high"] < 0 else "no difference shown") \
+                if cell["n"] > 1 else "too few seeds"
+            rows.append({"claim": c.claim, "protocol": c.protocol, "difference": cell["difference"],
+                         "cell": cell["cell"], "mean [95 % interval]": fmt(cell), "this cell": side})
+    return pd.DataFrame(rows, columns=["claim", "protocol", "difference", "cell", "mean [95 % interval]",
+                                       "this cell"])
+
+
+OCCUPIED_RADIUS = 0.5  # a quarter of the distance between neighbouring hypercube components (2)
+
+
+def occupancy(z: np.ndarray, means: np.ndarray, radius: float = OCCUPIED_RADIUS) -> np.ndarray:
+    """The fraction of latents ``z`` within ``radius`` of each component mean."""
+    d = np.linalg.norm(np.asarray(z, float)[:, None, :] - np.asarray(means, float)[None], axis=2)
+    return (d <= radius).mean(axis=0)
+
+
+def occupied_components(results, profile: str, run) -> int | None:
+    """How many of a Figure 5 GMM-prior run's 2^lsdim components its test latents occupy: at least 1/(2K) of them
+    within ``OCCUPIED_RADIUS`` of the component's mean (a trace of the component). None when the run's latents
+    are not stored (``run``: a row of :func:`runs`)."""
+    from .config import RunConfig
+    from .priors import hypercube_means
+    import dataclasses
+    cfg = RunConfig.from_dict({f.name: run[f.name] for f in dataclasses.fields(RunConfig) if f.name in run})
+    path = experiments.latents_path(results, "figure5", profile, cfg)
+    if not path.exists():
+        return None
+    z, _ = experiments.load_latents(results, "figure5", profile, cfg)
+    means = hypercube_means(cfg.lsdim)
+    return int((occupancy(z, means) >= 1 / (2 * len(means))).sum())
 
 
 def _stand_in(frame: pd.DataFrame, grid) -> str:
@@ -168,7 +236,7 @@ def _stand_in(frame: pd.DataFrame, grid) -> str:
 def _share_range(frame: pd.DataFrame) -> str:
     """The weighted metric term's share of the loss over ``frame``'s runs (their last epoch with the term), as
     evidence beside an accuracy."""
-    v = frame.metric_share.dropna() if "metric_share" in frame else pd.Series(dtype=float)
+    v = frame.loss_share_metric.dropna() if "loss_share_metric" in frame else pd.Series(dtype=float)
     if not len(v):
         return "the metric term's share of the loss: not recorded"
     lo, hi = shares.fmt_share(v.min()), shares.fmt_share(v.max())
@@ -205,15 +273,21 @@ def mvae_claims(results, profile: str, protocol: str, protocol_free: bool, objec
     if len(f4):
         mv = {"model": "mvae"}
         by_dim = [paired(f4, {**mv, "gamma": [2.0, 5.0, 10.0]}, {**mv, "gamma": 0.0}, {"lsdim": d}) for d in (2, 5, 10)]
+        # "especially at low lsdim": the gain at lsdim 2 minus the gain at lsdim 10, seed by seed
+        low, high = by_dim[0]["per_seed"], by_dim[2]["per_seed"]
+        especially = interval([low[s] - high[s] for s in low if s in high])
         weighted = f4[(f4.model == "mvae") & (f4.gamma > 0)]
         out.append(_claim(f"7 (Table 4{suffix})", "in the joint routine gamma > 0 beats gamma = 0, especially at low "
-                          "lsdim", combine(beats(e) for e in by_dim),
+                          "lsdim", combine([beats(e) for e in by_dim] + [beats(especially)]),
                           "; ".join(f"lsdim {d}: {fmt(e)}" for d, e in zip((2, 5, 10), by_dim))
-                          + f"; at gamma > 0 {_share_range(weighted)} (last epoch)", protocol, label))
+                          + f"; the gain at lsdim 2 minus at lsdim 10: {fmt(especially)}"
+                          + f"; at gamma > 0 {_share_range(weighted)} (last epoch)", protocol, label,
+                          evs=[(f"gamma > 0 - gamma = 0, lsdim {d}", e) for d, e in zip((2, 5, 10), by_dim)]))
         # gamma = 0 is a plain VAE, no MetricVAE: claim 8 compares DML with the gamma > 0 runs only
         ev = paired(f4, {"model": "dml"}, {**mv, "gamma": [2.0, 5.0, 10.0]})
         out.append(_claim(f"8 (Table 4{suffix})", "DML beats the joint MetricVAE", beats(ev),
-                          f"DML - MVAE (gamma > 0): {fmt(ev)}; {_share_range(weighted)}", protocol, label))
+                          f"DML - MVAE (gamma > 0): {fmt(ev)}; {_share_range(weighted)}", protocol, label,
+                          evs=[("DML - MVAE (gamma > 0)", ev)]))
     return out
 
 
@@ -230,16 +304,19 @@ def claims(results, profile: str, protocol: str = "test-cv", protocol_free: bool
         out.append(_claim(f"1 (Table {t})", "the DML autoencoder beats DML at 0.01 % and 0.1 % labels",
                           combine(beats(e) for e in low),
                           "; ".join(f"{p} %: {fmt(e)}" for p, e in zip((0.01, 0.1), low)) + _stand_in(f, t),
-                          protocol))
+                          protocol, evs=[(f"DML-AE - DML at {p} %", e) for p, e in zip((0.01, 0.1), low)]))
         high = paired(f, dml, {**ae, "alpha": [0.25, 0.5, 0.75]}, {"pl_pct": 10})
         out.append(_claim(f"2 (Table {t})", "DML beats the DML autoencoder at 10 %", beats(high),
-                          f"DML - DML-AE at 10 %: {fmt(high)}" + _stand_in(f, t), protocol))
+                          f"DML - DML-AE at 10 %: {fmt(high)}" + _stand_in(f, t), protocol,
+                          evs=[("DML - DML-AE at 10 %", high)]))
         ae1 = [paired(f, {**ae, "alpha": 1.0}, dml, {"pl_pct": p}) for p in (0.01, 0.1)]
         lose = paired(f, dml, {**ae, "alpha": 1.0}, {"pl_pct": 10})
         out.append(_claim(f"3 (Table {t})", "a plain autoencoder (alpha = 1) beats DML at 0.1 % or less, and loses "
                           "at 10 %", combine([beats(e) for e in ae1] + [beats(lose)]),
                           "; ".join(f"AE - DML at {p} %: {fmt(e)}" for p, e in zip((0.01, 0.1), ae1))
-                          + f"; DML - AE at 10 %: {fmt(lose)}" + _stand_in(f, t), protocol))
+                          + f"; DML - AE at 10 %: {fmt(lose)}" + _stand_in(f, t), protocol,
+                          evs=[*((f"AE - DML at {p} %", e) for p, e in zip((0.01, 0.1), ae1)),
+                               ("DML - AE at 10 %", lose)]))
     f3 = runs(results, 3, profile, protocol, seeds=seeds)
     if len(f3):
         priors = f3[f3.model != "dml"]
@@ -256,27 +333,44 @@ def claims(results, profile: str, protocol: str = "test-cv", protocol_free: bool
     f5 = runs(results, "figure5", profile, protocol, seeds=seeds) if protocol_free else []
     if len(f5):
         unit = f5[f5.model == "dml_unit_prior"].embedding_norm.mean()
-        gmm = f5[(f5.model == "dml_gmm_prior") & (f5.kl == "correct")].embedding_norm.mean()
+        gmm_runs = f5[(f5.model == "dml_gmm_prior") & (f5.kl == "correct")]
+        gmm = gmm_runs.embedding_norm.mean()
+        occupied = [n for n in (occupied_components(results, profile, r) for _, r in gmm_runs.iterrows())
+                    if n is not None]
+        shrinks = unit < 0.5 * gmm
+        trace = None if not occupied else max(occupied) > 0
+        verdict = ("reproduced" if shrinks and trace is False else "partly" if shrinks or trace is False
+                   else "not reproduced")
+        k = 2 ** int(gmm_runs.lsdim.iloc[0]) if len(gmm_runs) else 0
         out.append(_claim("5 (Figure 5)", "the GMM-prior latents show no trace of the prior's components, and the "
-                          "unit prior shrinks the latents",
-                          "reproduced" if unit < 0.5 * gmm else "not reproduced",
-                          f"mean |mu|: unit prior {unit:.3f}, GMM prior {gmm:.3f} (the GMM prior has one mode: "
-                          "see proposal 2)" + _stand_in(f5, "figure5"), "any"))
+                          "unit prior shrinks the latents", verdict,
+                          (f"GMM prior: components occupied (at least 1/(2K) of the test latents within "
+                           f"{OCCUPIED_RADIUS:g} of its mean), per run: {', '.join(map(str, occupied))} of {k}"
+                           if occupied else "GMM prior: components occupied: the runs' latents are not stored")
+                          + f"; mean |mu|: unit prior {unit:.3f}, GMM prior {gmm:.3f} (the unit prior shrinks the "
+                          "latents when its mean |mu| is under half the GMM prior's)" + _stand_in(f5, "figure5"),
+                          "any"))
     for objective in OBJECTIVE_SOURCES:
         out += mvae_claims(results, profile, protocol, protocol_free, objective, seeds)
     f6 = runs(results, "figure6", profile, protocol, seeds=seeds) if protocol_free else []
     if len(f6):
-        late = []
+        late, first, last = [], [], []
         for _, r in f6.iterrows():
             rec = [h.get("recon") for h in r.history if h.get("recon") is not None]
             if len(rec) >= 3:
                 late.append((rec[-1] - rec[-3]) / abs(rec[-3]))
+                first.append(rec[0])
+                last.append(rec[-1])
         ev = interval(late)
+        course = (f"the reconstruction goes from {np.median(first):.3g} in the first epoch to {np.median(last):.3g} "
+                  f"in the last (medians over runs); " if late else "")
         settled = ev["n"] > 1 and abs(ev["low"]) < SETTLED and abs(ev["high"]) < SETTLED
         out.append(_claim("9 (Figure 6)", "the MetricVAE's reconstruction loss does not converge",
                           "not reproduced" if settled else "reproduced" if ev["n"] > 1 else "too few seeds",
-                          f"relative change of the reconstruction over the last two epochs, over runs: {fmt(ev, 'run')}; "
-                          f"a change within ±{SETTLED:.0%} counts as converged", "any",
+                          course + f"its relative change over the last two epochs, over runs: {fmt(ev, 'run')}. The "
+                          f"criterion: the loss has converged when that change lies within ±{SETTLED:.0%} (it has "
+                          "stopped moving by the last epoch); a loss still falling steadily has not converged",
+                          "any",
                           OBJECTIVE_LABELS["image-sum"]))
     return pd.DataFrame(out)
 
