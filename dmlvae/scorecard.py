@@ -375,6 +375,22 @@ def claims(results, profile: str, protocol: str = "test-cv", protocol_free: bool
     return pd.DataFrame(out)
 
 
+def gap_sentence(cmp: pd.DataFrame, metric: str = "knn_acc") -> str:
+    """How our numbers of a table (``cmp``: ``paper.compare``) lie against the paper's: in how many cells ours are
+    above, and the paper's lowest cell (with its distance from chance)."""
+    from .paper import weight_label
+    c = cmp[(cmp.metric == metric) & (cmp.n_seeds > 0)]
+    if not len(c):
+        return "No cell of this table is stored yet."
+    above = int((c.ours_mean > c.paper).sum())
+    low = c.loc[c.paper.idxmin()]
+    where = f"{low.model}, {low.pl_pct:g} %, lsdim {low.lsdim}" + ("" if low.model == "dml" else f", {weight_label(low)}")
+    name = {"knn_acc": "kNN", "rf_acc": "random-forest", "linear_acc": "linear"}.get(metric, metric)
+    return (f"Our Table {int(c.table.iloc[0])} {name} accuracies lie above the paper's in "
+            f"{above} of its {len(c)} cells. The paper's lowest is {low.paper:.3f} ({where}), within "
+            f"{abs(low.paper - 0.1):.3f} of chance (0.100); ours there: {low.ours}.")
+
+
 def table_agreement(cmp: pd.DataFrame) -> dict:
     from .paper import weight_label
     """Per table: the share of the paper's numbers inside our mean ± 2 sd, the mean |ours - paper|, and the

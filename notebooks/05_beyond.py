@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # Beyond the paper: the open question, a model that works with 60 labels
+# # Beyond the paper: the open question, and a model for 60 labels
 #
 # The paper ends on an open question: **does a VAE component help DML when few labels exist, under a sensible
 # training routine?** This page answers it with statistics. Every contender is compared with plain DML at 6,

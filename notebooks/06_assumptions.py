@@ -33,7 +33,7 @@ import dataclasses
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import evaluate, experiments, grids, paper, parameters, routines, train
+from dmlvae import evaluate, experiments, grids, objectives, paper, parameters, routines, train
 from dmlvae.config import RunConfig
 
 parameters.check(profile=profile, seeds=seeds, device=device, results=results, workers=workers)
@@ -87,7 +87,7 @@ display(Markdown(f"Seeds: every run's seed fixes its labelled subset, its initia
 # A profile overrides some defaults for every run of a grid. `quick` trains on a training subset that always
 # keeps the labelled subset's size (6, 60 or 6,000 MNIST labels), for few epochs, and trains some grids on more
 # images where the miniature would otherwise call a claim of the paper differently (the second table; the
-# scorecard page gives the measurements); `paper` uses the full data and the defaults above. `make book` builds
+# scorecard page says how that was calibrated); `paper` uses the full data and the defaults above. `make book` builds
 # each page from the shipped `paper` results when all its runs are there, and under `quick` otherwise; each page
 # names its profile at its top.
 
@@ -105,12 +105,12 @@ pd.DataFrame([{"profile": name, "grid": f"Table {g}" if isinstance(g, int) else 
 # The paper's unsupervised loss for the MetricVAE is MSE + beta KL, with no value for beta and no word on
 # how the MSE is reduced. PyTorch's `MSELoss` averages over pixels, while the KL is summed over latent
 # dimensions: beside a per-pixel mean, a KL with beta = 1 weighs about 784 times more than it does in a
-# per-image likelihood, and the posterior collapses onto the prior (KL near 0, a sampled z at chance). The
-# gamma = 0 MetricVAE below is a plain VAE (fully labelled MNIST, `lsdim` 10, joint routine, no metric loss)
-# under each reconstruction reduction and beta. `dmlvae` therefore sums the squared error over each image
+# per-image likelihood, which pushes the posterior onto the prior. The gamma = 0 MetricVAE below is a plain VAE
+# (fully labelled MNIST, `lsdim` 10, joint routine, no metric loss) under each reconstruction reduction and
+# beta; what each does is said below the table, from its rows. `dmlvae` sums the squared error over each image
 # for the MetricVAE (`recon="image-sum"`, a Gaussian log-likelihood up to constants) with beta = 1, the
 # ordinary ELBO; the DML autoencoder keeps the per-pixel mean (`recon="pixel-mean"`), where it only meets the
-# metric loss through alpha. Both are `RunConfig` fields.
+# metric loss through alpha. Both are `RunConfig` fields; the MetricVAE page runs its grids under both.
 
 # %% tags=["hide-input"]
 calib = experiments.profile_configs(grids.cells("vae-calibration"), profile, seeds, grid="vae-calibration",
@@ -123,7 +123,10 @@ vae = experiments.flatten(rows_c, ["recon", "beta"], {"kNN mu": ("knn_acc", None
                           last={"final KL": "kl"})
 display(Markdown(f"Profile `{profile}`, {grids.CALIBRATION_EPOCHS} epochs, seeds {experiments.seeds_arg(seeds)}; "
                  "kNN accuracy under `test-cv`, and the KL (nats) of the last epoch; mean ± sd."))
-experiments.summary(vae, ["recon", "beta"], ["kNN mu", "kNN sampled z", "final KL"])
+display(experiments.summary(vae, ["recon", "beta"], ["kNN mu", "kNN sampled z", "final KL"]))
+calib_frame = objectives.run_frame(rows_c, ["recon", "beta"])
+display(Markdown("\n".join(f"- {objectives.collapse_sentence(g, f'`{recon}`, beta {beta:g}', ['beta'])}"
+                            for (recon, beta), g in calib_frame.groupby(["recon", "beta"], sort=False))))
 
 # %% [markdown]
 # ## What the paper states

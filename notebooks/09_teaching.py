@@ -65,8 +65,8 @@ pd.DataFrame(rows).set_index("page")
 
 # %% [markdown]
 # A page that had to train its missing runs took longer than one that only read them: the first build of
-# the whole book with the `quick` profile trains every run (about ten minutes on 2 cores, see the README);
-# after that each page re-renders in seconds to a minute.
+# the whole book with the `quick` profile trains every run (the README gives the time it took on 2 cores);
+# after that each page re-renders without training.
 #
 # ## A sequence of lessons
 #
