@@ -124,7 +124,9 @@ rows_ab = experiments.rows_for(results, "priors-ablation", profile, ablation)
 ab = experiments.flatten(rows_ab, ["model", "metric_on", "alternate_first"], experiments.MU_AND_Z,
                          last={"last phase": "phase"})
 ab = ab.rename(columns={"metric_on": "metric on", "alternate_first": "first phase"})
-display(Markdown(f"Dataset `{used}`, profile `{profile}`, seeds {seed_list}; kNN accuracy, test-cv."))
+display(Markdown(f"Dataset `{used}`" + (" (a stand-in: the paper's is OrganAMNIST)" if any(
+    grids.is_stand_in(r) for r in rows_ab) else "") + f", profile `{profile}`, seeds {seed_list}; kNN accuracy, "
+                 "test-cv."))
 display(experiments.summary(ab, ["model", "metric on", "first phase", "last phase"], ["mu", "sampled z"]))
 if len(ab):
     order = ab.groupby(["model", "first phase"])["mu"].mean().unstack()
@@ -148,7 +150,9 @@ if len(ab):
 fig5 = experiments.profile_configs(fig5_cells, profile, seeds, grid="figure5", device=device)
 experiments.run_configs("figure5", profile, fig5, results, progress=False, keep_latents=True, workers=workers)
 rows5 = experiments.rows_for(results, "figure5", profile, fig5)
-display(Markdown(f"Dataset `{used}`, alpha {figure_alpha}, profile `{profile}`, seeds {seed_list}."))
+display(Markdown(f"Dataset `{used}`" + (" (a stand-in: the paper's Figure 5 is OrganAMNIST's)" if any(
+    grids.is_stand_in(r) for r in rows5) else "") + f", alpha {figure_alpha}, profile `{profile}`, seeds "
+                 f"{seed_list}."))
 experiments.flatten(rows5, ["model", "kl"], experiments.MU_AND_Z,
                     last={"final KL": "kl", "mean |mu|": "embedding_norm"}, keep=["reason"]).round(3)
 

@@ -202,4 +202,4 @@ display(uni[["dataset", "seed", "labels", "labelled-to-test", "ceiling (perfect 
 display(Markdown("Under the uniform draw (the default) labelled-to-test kNN accuracy is " + "; ".join(
     f"{acc.mean():.3f} ± {acc.std():.3f} on {d} (mean ± sd over {len(acc)} seeds, lowest {acc.min():.3f})"
     for d, acc in uni.groupby("dataset", sort=False)["labelled-to-test"]) + ": the stratified draw's numbers above "
-    "need a class-balanced draw, which a user with 60 labels does not choose."))
+    "need labels balanced over the classes, which a user who picks 60 images to label cannot ensure."))
