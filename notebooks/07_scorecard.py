@@ -84,7 +84,8 @@ display(Markdown(f"Profile `{profile}`, seeds {experiments.seeds_arg(seeds)}; re
 #   occupied in any run, and "the unit prior shrinks the latents" when its mean |mu| is under half the GMM
 #   prior's.
 # - **Claim 9**: the reconstruction has converged when its relative change over the last two epochs lies within
-#   ±2 % in every run's interval; a loss still falling steadily has not.
+#   ±2 % in every run's interval; a loss still falling steadily has not. Our curves are the MetricVAE page's
+#   Figure 6; the paper's figure is a plot with no numbers to set beside them.
 #
 # The MetricVAE's claims (6-8) are scored twice, once under each reading of its objective $\mathrm{MSE} +
 # \beta\,\mathrm{KL}$: our `image-sum` reconstruction, and the paper's literal `MSELoss()` averaged over pixels
