@@ -37,3 +37,23 @@ def test_readme_geodesic_cost_is_the_shipped_rows():
                      r"grid's shipped rows: (\d+) s against (\d+) s", README.read_text())
     assert said, "the README no longer states the geodesic loss's cost"
     assert (said[1], said[2], said[3]) == (f"{geodesic / euclidean:.1f}", f"{geodesic:.0f}", f"{euclidean:.0f}")
+
+
+def test_readme_run_times_are_the_shipped_rows():
+    """The README's whole-run times are the medians (and ranges) of the shipped rows it names."""
+    import statistics
+
+    from dmlvae import experiments
+
+    def rows(grid, **where):
+        return [r for r in experiments.rows_for(experiments.SHIPPED, grid, "paper") if r["status"] == "ok"
+                and r["config"]["dataset"] == "mnist" and all(r["config"][k] == v for k, v in where.items())]
+    med = lambda rs: f"{statistics.median(r['wall_time'] for r in rs):.0f}"  # noqa: E731
+    lp = rows("labelprop")
+    prop = [r["history"][0]["propagation_seconds"] for r in lp]
+    said = (f"DML {med(rows(1, model='dml'))} s and the DML autoencoder {med(rows(1, model='dml_autoencoder'))} s\n"
+            f"(Table 1's runs), `dml_labelprop` {med(lp)} s ({min(r['wall_time'] for r in lp):.0f}-"
+            f"{max(r['wall_time'] for r in lp):.0f} s, the 60-label target's {len(lp)} runs; {min(prop):.0f}-"
+            f"{max(prop):.0f} s of it the PCA and kNN\ngraph of the first propagation), the joint MetricVAE "
+            f"{med(rows(4, model='mvae'))} s (Table 4's runs)")
+    assert said in README.read_text()
