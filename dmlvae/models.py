@@ -87,16 +87,17 @@ class SemiSupervisedModel(nn.Module):
         """Reconstruction and/or KL on an (unlabelled) batch, and their weighted sum ``L_U``."""
         enc = self.encoder(x) if enc is None else enc
         terms = {"embedding_norm": enc.mu.detach().norm(dim=1).mean()}
+        weights = self.unsupervised_weights
         total = 0.0
         if self.decoder is not None:
             err = F.mse_loss(self.decoder(enc.z), x, reduction="none")
             recon = err.mean() if self.cfg.recon == "pixel-mean" else err.flatten(1).sum(1).mean()
             terms["recon"] = recon
-            total = total + recon
+            total = total + weights["recon"] * recon
         if self.prior is not None:
             kl = self.prior.kl(enc)
             terms["kl"] = kl
-            total = total + (self.cfg.beta * kl if self.cfg.model == "mvae" else kl)  # = unsupervised_weights
+            total = total + weights["kl"] * kl
         terms["L_U"] = total
         return terms
 
