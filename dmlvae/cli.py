@@ -141,7 +141,7 @@ def _scorecard(args):
         warnings.simplefilter("ignore")  # claims without runs yet are listed below as such
         cards = scorecard.all_claims(results, args.profile)
     if args.csv:
-        cards.to_csv(args.csv, index=False)
+        cards.drop(columns=["cells"]).to_csv(args.csv, index=False)  # the cells: scorecard.cell_verdicts
     print(f"The paper's claims, profile {args.profile!r}, results {str(results)!r} (paired differences over "
           f"seeds, 95 % t-intervals):")
     for claim, group in cards.groupby("claim", sort=False):

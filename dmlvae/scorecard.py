@@ -89,7 +89,7 @@ def runs(results, grid, profile: str, protocol: str = "test-cv", params: dict | 
         share = shares.columns(r, "last_metric").get("metric share")
         out.append({**r["config"], "seed": r["seed"], "acc": experiments.metric(r, "knn_acc", protocol),
                     "acc_sampled": experiments.metric(r, "knn_acc", "test-cv/sampled-z"),
-                    "embedding_norm": last.get("embedding_norm"), "kl_final": last.get("kl"),
+                    "embedding_norm": last.get("embedding_norm"),
                     "loss_share_metric": share, "stale": experiments.is_stale(r),
                     "history": r.get("history") or [], "n_classes": _classes(r)})
     return pd.DataFrame(out)

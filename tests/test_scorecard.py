@@ -142,7 +142,9 @@ def test_scorecard_cli_prints_every_claim_with_its_runs(run_cli, tmp_path):
     assert "test-cv: reproduced. 0.01 %: +0.100 [+0.100, +0.100] (3 seeds)" in out  # the fake: AE = DML + 0.1
     assert "Table 1 90/90" in out and "Table 4 0/45" in out
     assert "provisional (not all runs stored): Table 2, Table 3, Table 4" in out
-    assert set(pd.read_csv(tmp_path / "c.csv").claim) >= {"1 (Table 1)", "2 (Table 1)", "3 (Table 1)"}
+    csv = pd.read_csv(tmp_path / "c.csv")
+    assert set(csv.claim) >= {"1 (Table 1)", "2 (Table 1)", "3 (Table 1)"}
+    assert list(csv.columns) == ["claim", "the paper says", "objective", "protocol", "verdict", "evidence"]
     assert len(experiments.Store(f).latest(warn=False)) == 90  # nothing trained
 
 
