@@ -8,6 +8,7 @@ and not in others. "At chance" claims compare accuracy with 1 / number of classe
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -211,7 +212,6 @@ def occupied_components(results, profile: str, run) -> int | None:
     are not stored (``run``: a row of :func:`runs`)."""
     from .config import RunConfig
     from .priors import hypercube_means
-    import dataclasses
     cfg = RunConfig.from_dict({f.name: run[f.name] for f in dataclasses.fields(RunConfig) if f.name in run})
     path = experiments.latents_path(results, "figure5", profile, cfg)
     if not path.exists():
@@ -259,7 +259,7 @@ def mvae_claims(results, profile: str, protocol: str, protocol_free: bool, objec
     suffix = "" if objective == "image-sum" else f", {objective}"
     out = []
     fa = runs(results, _source_grid(alt), profile, protocol, _source_params(alt), seeds) if protocol_free else []
-    if len(fa):
+    if len(fa) and (fa.model == "mvae").any():
         parts, verdicts = [], []
         for loss, g in fa[fa.model == "mvae"].groupby("loss"):
             ev = interval((g.groupby("seed")["acc_sampled"].mean() - 0.1).tolist())
