@@ -180,8 +180,8 @@ objectives.summary_table(t4_frames["pixel-mean"], ["gamma", "lsdim"])
 # %% [markdown]
 # ### What the rows answer
 # Does the posterior collapse? A final KL below log(number of classes) nats, the information it takes to name an
-# image's class, counts as collapsed: the mean KL bounds the information the latent carries about the image. Does the literal
-# objective reproduce the paper's chance-level alternating MetricVAE (claim 6), and its Table 4?
+# image's class, counts as collapsed: the mean KL bounds the information the latent carries about the image.
+# Does the literal objective reproduce the paper's chance-level alternating MetricVAE (claim 6), and its Table 4?
 
 # %% tags=["hide-input"]
 alt_frames = {o: mvae_frame(alt_rows[o], ["loss", "pl_pct"]) for o in objectives.OBJECTIVES}
