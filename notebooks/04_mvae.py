@@ -217,8 +217,8 @@ balance.figure(bal, f"kNN accuracy against the metric term's share (MetricVAE, j
 
 # %% tags=["hide-input"]
 display(Markdown("\n".join(f"- {balance.answer(bal, p)}" for p in scorecard.PROTOCOLS)
-                 + "\n\nThe derived gamma, and the metric term's share of the loss in the first and the last epoch "
-                 "(means over the seeds):"))
+                 + f"\n\n{balance.course_sentence(bal)} The derived gamma, and the metric term's share of the loss in "
+                 "the first and the last epoch (means over the seeds):"))
 bal_shares = bal[bal.share.notna()].groupby(["share", "pl_pct"])[["gamma", "first epoch share", "last epoch share"]]
 bal_shares.mean().style.format({"gamma": "{:.3g}", "first epoch share": "{:.1%}", "last epoch share": "{:.1%}"})
 

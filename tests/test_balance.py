@@ -103,3 +103,16 @@ def test_which_share_helps_is_holm_corrected(tmp_path):
     d = balance.differences(f).set_index(["protocol", "pl_pct", "line"])
     assert not d.loc[("test-cv", 0.1, "share 0.5"), "helps"] and not d.loc[("test-cv", 0.1, "share 0.9"), "helps"]
     assert "labels help the MetricVAE at no share" in balance.answer(f, "test-cv")
+
+
+def test_course_sentence_follows_the_first_and_last_epoch_shares(tmp_path):
+    """The fake's metric term shrinks by a tenth an epoch (share s, then 0.9 s over 0.9 s + 1 - s): at share 0.9 it
+    is 90 % in the first epoch and 89 % in the last, at every percentage; a store where it vanishes says so."""
+    f = _store(tmp_path, helpful_at_half)
+    s = balance.course_sentence(f)
+    assert s.startswith("Asked for 90 % at the start, the metric term's share of the loss is (means over the seeds) "
+                        "0.01 %: 90 % in the first epoch, 89 % in the last;")
+    assert s.endswith("At no labelled percentage is it under 0.1 % of the loss by the last epoch.")
+    f.loc[f.pl_pct < 1, "last epoch share"] = 0.0
+    assert balance.course_sentence(f).endswith("At 0.01 %, 0.1 % labelled it is under 0.1 % of the loss by the last "
+                                               "epoch, even from the largest share asked for.")
