@@ -65,19 +65,22 @@ def run_frame(rows, fields=()) -> pd.DataFrame:
 
 
 SHARE_COLUMNS = ("metric share", "reconstruction share", "KL share")
+SHARES = "loss shares: metric / recon. / KL"  # the summary table's one column for the three
 
 
 def summary_table(frame: pd.DataFrame, by) -> pd.DataFrame:
-    """Per ``by`` group: kNN accuracies (mean ± sd over seeds), the final KL in nats (mean ± sd), the runs whose KL
-    is below log(classes), and each term's mean share of the loss (last epoch with the metric term)."""
+    """Per ``by`` group: kNN accuracies (mean ± sd over seeds: test-cv on mu, on a sampled z, labelled-to-test), the
+    final KL in nats (mean ± sd), how many runs collapsed (KL below log(classes)), and each term's mean share of the
+    loss in the last epoch with the metric term, in one column (narrow enough for a page)."""
     g = frame.groupby(list(by), sort=False)
-    out = g.agg(**{"kNN (test-cv)": ("acc", paper.mean_sd), "kNN, sampled z": ("acc_sampled", paper.mean_sd),
-                   "kNN (labelled-to-test)": ("acc_labelled", paper.mean_sd), "final KL (nats)": ("kl", paper.mean_sd),
+    out = g.agg(**{"kNN": ("acc", paper.mean_sd), "kNN, sampled z": ("acc_sampled", paper.mean_sd),
+                   "kNN, labelled-to-test": ("acc_labelled", paper.mean_sd), "KL (nats)": ("kl", paper.mean_sd),
                    "runs": ("seed", "size")})
-    out["KL < log classes"] = g["collapsed"].sum().astype(int).astype(str) + " of " + out["runs"].astype(str)
-    for c in SHARE_COLUMNS:
-        if c in frame:
-            out[c] = g[c].mean().map(shares.fmt_share)
+    out.insert(4, "collapsed", g["collapsed"].sum().astype(int).astype(str) + " of " + out.pop("runs").astype(str))
+    if all(c in frame for c in SHARE_COLUMNS):
+        means = g[list(SHARE_COLUMNS)].mean()
+        out[SHARES] = [" / ".join(shares.fmt_share(v).removesuffix(" %") for v in row) + " %"
+                       for row in means.itertuples(index=False)]
     return out
 
 

@@ -90,8 +90,8 @@ def alternating_table(rows):
     mvae = objectives.run_frame([r for r in rows if r["config"]["model"] == "mvae"], ["loss", "pl_pct"])
     t = objectives.summary_table(mvae, ["loss", "pl_pct"])
     t.insert(0, "DML", dml.groupby(["loss", "pl_pct"], sort=False)["acc"].agg(paper.mean_sd))
-    return t.rename(columns={"kNN (test-cv)": "MetricVAE", "kNN, sampled z": "MetricVAE, sampled z"}).drop(
-        columns=["kNN (labelled-to-test)"])
+    return t.rename(columns={"kNN": "MetricVAE", "kNN, sampled z": "MetricVAE, sampled z"}).drop(
+        columns=["kNN, labelled-to-test"])
 
 
 alt_rows = {o: alternating(o) for o in objectives.OBJECTIVES}

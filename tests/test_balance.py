@@ -81,8 +81,8 @@ def test_figure_has_a_line_per_percentage_and_the_references(tmp_path):
     fig = balance.figure(_store(tmp_path, helpful_at_half), "t")
     solid = [t for t in fig.data if t.line.dash is None]
     assert len(solid) == 4 * 2  # 4 percentages x 2 protocols
-    assert sorted(solid[0].x) == [0.01, 0.1, 0.5, 0.9]
-    assert len([t for t in fig.data if t.line.dash == "dash"]) == 8 and fig.layout.xaxis.type == "log"
+    assert list(solid[0].x) == ["1%", "10%", "50%", "90%"]
+    assert len([t for t in fig.data if t.line.dash == "dash"]) == 8 and fig.layout.xaxis.type == "category"
     dml = next(t for t in fig.data if t.name == "DML, 0.01 %")
     assert list(dml.y) == pytest.approx([0.502, 0.502])  # the mean over seeds 0, 1, 2
 

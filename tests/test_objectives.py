@@ -88,7 +88,9 @@ def test_summary_table_shows_shares_kl_and_collapse(tmp_path):
                             run_fn=_run(lambda c: 0.3, lambda c: 0.0001 if c.gamma == 0 else 4.0))
     rows = [r for r in experiments.rows_for(f, grid, "smoke", cfgs) if r["config"]["model"] == "mvae"]
     t = objectives.summary_table(objectives.run_frame(rows, ["gamma", "lsdim"]), ["gamma", "lsdim"])
-    assert t.loc[(0.0, 2), "KL < log classes"] == "2 of 2" and t.loc[(2.0, 2), "KL < log classes"] == "0 of 2"
-    assert t.loc[(0.0, 2), "metric share"] == "25 %" and t.loc[(0.0, 2), "reconstruction share"] == "75 %"
-    assert t.loc[(2.0, 10), "final KL (nats)"] == "4.000 ± 0.000"
+    assert t.loc[(0.0, 2), "collapsed"] == "2 of 2" and t.loc[(2.0, 2), "collapsed"] == "0 of 2"
+    assert t.loc[(0.0, 2), objectives.SHARES] == "25 / 75 / 0 %"
+    assert t.loc[(2.0, 10), "KL (nats)"] == "4.000 ± 0.000"
+    assert list(t.columns) == ["kNN", "kNN, sampled z", "kNN, labelled-to-test", "KL (nats)", "collapsed",
+                               objectives.SHARES]
     assert scorecard.OBJECTIVE_LABELS.keys() == set(objectives.OBJECTIVES)
