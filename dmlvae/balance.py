@@ -162,6 +162,6 @@ def figure(f: pd.DataFrame, title: str) -> go.Figure:
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=ticks, title_text="share at the start")
     fig.update_yaxes(title_text="kNN accuracy", row=1, col=1)
     fig.update_layout(title=dict(text=title, font_size=13), height=520, margin=dict(t=80, l=60, r=20),
-                      legend=dict(orientation="h", y=-0.22, x=0, title="solid: MetricVAE; dashed: DML; dotted: VAE "
-                                                                       "alone. "))
+                      legend=dict(orientation="h", y=-0.2, x=0, title=dict(
+                          text="solid: MetricVAE; dashed: DML; dotted: the VAE alone", side="top")))
     return fig
