@@ -26,7 +26,7 @@ venv: $(STAMP)
 $(STAMP): requirements.txt requirements-nodeps.txt constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) -c constraints.txt -r requirements.txt $(QUIET)
-	$(PIP) --no-deps -r requirements-nodeps.txt $(QUIET)
+	$(PIP) --no-deps --no-build-isolation -r requirements-nodeps.txt $(QUIET)
 	$(PIP) --no-deps --no-build-isolation -e . $(QUIET)
 	touch $(STAMP)
 
@@ -60,9 +60,9 @@ $(MATHJAX): | system
 notebooks: $(STAMP)
 	$(VENV)/bin/jupytext --sync notebooks/*.py
 
-# the built book onto the gh-pages branch (pushed when the repository has a remote) + an offline archive
+# the built book onto the local gh-pages branch + an offline archive; PUSH=1 also force-pushes that branch to origin
 publish: $(STAMP)
-	$(PY) tools/publish.py
+	$(PY) tools/publish.py $(if $(PUSH),--push)
 
 clean-book:
 	rm -rf _build book/generated

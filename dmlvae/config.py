@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from .data import DATASETS, POLICIES, validate_pl_pct
 from .errors import DmlvaeError, choice, number
 from .evaluate import PROBES, PROTOCOLS
+from .graphs import METHODS as GRAPH_METHODS, PRIORS as GRAPH_PRIORS
 
-MODELS = ("dml", "dml_autoencoder", "dml_unit_prior", "dml_gmm_prior", "mvae", "dml_labelprop")
+MODELS = ("dml", "dml_autoencoder", "dml_unit_prior", "dml_gmm_prior", "mvae", "dml_labelprop", "vae_graph")
 LOSSES = ("triplet", "supcon", "center")
-ROUTINES = ("supervised", "alternating-epoch", "alternating-batch", "joint", "dml-then-gmm", "label-propagation")
+ROUTINES = ("supervised", "alternating-epoch", "alternating-batch", "joint", "dml-then-gmm", "label-propagation",
+            "vae-graph")
 MININGS = ("all", "hard", "semihard")
 NETS = ("mlp", "conv")
 KL_VARIANTS = ("correct", "paper")
@@ -28,7 +30,9 @@ DISTANCES = ("euclidean", "geodesic")
 LP_GRAPHS = ("pixels", "latent")
 DEFAULT_ROUTINE = {"dml": "supervised", "dml_autoencoder": "alternating-epoch", "dml_unit_prior": "alternating-epoch",
                    "dml_gmm_prior": "alternating-epoch", "mvae": "alternating-epoch",
-                   "dml_labelprop": "label-propagation"}
+                   "dml_labelprop": "label-propagation", "vae_graph": "vae-graph"}
+# models whose routine is their own (model and routine go together only)
+OWN_ROUTINES = {"dml_labelprop": "label-propagation", "vae_graph": "vae-graph"}
 # Sanity limits: values past them are typos (a memory blow-up, a seed numpy and torch disagree on), not studies.
 MAX_LSDIM, MAX_EPOCHS, MAX_BATCH, MAX_LAYERS, MAX_WIDTH = 1024, 10_000, 65_536, 8, 16_384
 MAX_SEGMENTS, MAX_LP_K = 256, 1_000
@@ -43,7 +47,10 @@ PRIOR_MODELS = GAUSSIAN_MODELS
 # for good: a later change of the default must not change stored keys); the lp_* fields also for every model but
 # dml_labelprop, which alone reads them
 ADDED_FIELDS = {"distance": "euclidean", "geodesic_segments": 8, "lp_k": 10, "lp_alpha": 0.99, "lp_every": 3,
-                "lp_first_graph": "pixels", "validation": None, "metric_share": None}
+                "lp_first_graph": "pixels", "validation": None, "metric_share": None, "graph_method": "poisson-mbo",
+                "graph_k": 10, "graph_priors": "uniform", "vae_epochs": 100, "vae_lsdim": 20, "vae_hidden": (400,)}
+# fields only one model reads: left out of the key of every other model's runs
+MODEL_FIELDS = {"lp_": "dml_labelprop", "graph_": "vae_graph", "vae_": "vae_graph"}
 
 
 def _field(origin: str, default, doc: str, hash: bool = True):
@@ -63,6 +70,17 @@ def assumed(default, doc, **kw):
 def setting(default, doc, **kw):
     """How a run is executed, not what it computes (seed excepted)."""
     return _field("setting", default, doc, **kw)
+
+
+def _widths(name: str, value) -> tuple:
+    """MLP widths: a tuple, or a string "512 256" / "512,256"; at least one layer, at most MAX_LAYERS."""
+    if isinstance(value, str):
+        value = tuple(value.replace(",", " ").split())
+    value = tuple(value)
+    if not value or len(value) > MAX_LAYERS:
+        raise DmlvaeError(f"{name} {value!r} has {len(value)} layers; allowed: at least 1 and at most {MAX_LAYERS} "
+                          "widths, e.g. 512 256")
+    return tuple(number(name, h, low=1, high=MAX_WIDTH, integer=True) for h in value)
 
 
 @dataclass
@@ -127,6 +145,16 @@ class RunConfig:
     lp_first_graph: str = assumed("pixels",
         'dml_labelprop: the first propagation\'s graph: "pixels" (PCA-50 of the images; chosen on a validation '
         'split) or "latent" (the embedding after lp_every epochs of DML on the labels alone, as Iscen et al.)')
+    graph_method: str = assumed("poisson-mbo",
+        'vae_graph: graph label inference from graphlearning (Calder et al. 2020): "poisson-mbo" (Poisson learning with '
+        'the MBO graph-cut step, which holds the classes at graph_priors) or "poisson" (Poisson learning)')
+    graph_k: int = assumed(10, 'vae_graph: neighbours in the kNN graph of the VAE latents (Calder et al.\'s 10)')
+    graph_priors: str = assumed("uniform",
+        'vae_graph: class priors for the graph step: "uniform" (1/C each; an assumption, not measured), "labelled" (the '
+        'labelled draw\'s class counts + 1) or "none" (plain Poisson argmax; not with poisson-mbo)')
+    vae_epochs: int = assumed(100, 'vae_graph: epochs of the unsupervised VAE (Calder et al.\'s 100)')
+    vae_lsdim: int = assumed(20, 'vae_graph: the VAE\'s latent dimension (Calder et al.\'s 784-400-20)')
+    vae_hidden: tuple = assumed((400,), 'vae_graph: the VAE\'s MLP widths (Calder et al.\'s 400)')
     dml_epochs: int | None = assumed(None, 'dml-then-gmm: epochs of DML before fitting the GMM (None: half)')
     gmm_components: int | None = assumed(None, 'dml-then-gmm: GMM components (None: number of classes)')
     policy: str = assumed("uniform", 'labelled-subset draw: uniform (our reading of the paper) or stratified')
@@ -155,9 +183,10 @@ class RunConfig:
         if self.routine is None:
             self.routine = DEFAULT_ROUTINE[self.model]
         choice("routine", self.routine, ROUTINES)
-        if (self.model == "dml_labelprop") != (self.routine == "label-propagation"):
-            raise DmlvaeError(f"routine {self.routine!r} with model {self.model!r}: model 'dml_labelprop' and routine "
-                              "'label-propagation' go together only; allowed: dml_labelprop with label-propagation")
+        for own_model, own_routine in OWN_ROUTINES.items():
+            if (self.model == own_model) != (self.routine == own_routine):
+                raise DmlvaeError(f"routine {self.routine!r} with model {self.model!r}: model {own_model!r} and routine "
+                                  f"{own_routine!r} go together only; allowed: {own_model} with {own_routine}")
         if self.model == "dml" and self.routine != "supervised":
             raise DmlvaeError(f"routine {self.routine!r} needs an unsupervised loss, which model 'dml' has not; "
                               "allowed for dml: supervised")
@@ -185,11 +214,7 @@ class RunConfig:
         self.epochs = number("epochs", self.epochs, low=1, high=MAX_EPOCHS, integer=True)
         self.batch_size = number("batch_size", self.batch_size, low=2, high=MAX_BATCH, integer=True)
         choice("net", self.net, NETS)
-        if isinstance(self.hidden, str):
-            self.hidden = tuple(h for h in self.hidden.replace(",", " ").split())
-        if len(self.hidden) > MAX_LAYERS:
-            raise DmlvaeError(f"hidden has {len(self.hidden)} layers {self.hidden!r}; allowed: at most {MAX_LAYERS}")
-        self.hidden = tuple(number("hidden", h, low=1, high=MAX_WIDTH, integer=True) for h in self.hidden)
+        self.hidden = _widths("hidden", self.hidden)
         self.margin = float(number("margin", self.margin, low=0))
         choice("mining", self.mining, MININGS)
         self.temperature = float(number("temperature", self.temperature, low=0, low_open=True))
@@ -216,9 +241,22 @@ class RunConfig:
         self.lp_alpha = float(number("lp_alpha", self.lp_alpha, low=0, high=1, low_open=True, high_open=True))
         self.lp_every = number("lp_every", self.lp_every, low=1, high=MAX_EPOCHS, integer=True)
         choice("lp_first_graph", self.lp_first_graph, LP_GRAPHS)
+        choice("graph_method", self.graph_method, GRAPH_METHODS)
+        self.graph_k = number("graph_k", self.graph_k, low=1, high=MAX_LP_K, integer=True)
+        choice("graph_priors", self.graph_priors, GRAPH_PRIORS)
+        if self.graph_method == "poisson-mbo" and self.graph_priors == "none":
+            raise DmlvaeError("graph_method 'poisson-mbo' needs class priors; got graph_priors 'none'; allowed: "
+                              "uniform, labelled")
+        self.vae_epochs = number("vae_epochs", self.vae_epochs, low=1, high=MAX_EPOCHS, integer=True)
+        self.vae_lsdim = number("vae_lsdim", self.vae_lsdim, low=1, high=MAX_LSDIM, integer=True)
+        self.vae_hidden = _widths("vae_hidden", self.vae_hidden)
         if self.dml_epochs is not None:
             self.dml_epochs = number("dml_epochs", self.dml_epochs, low=0, high=self.epochs - 1, integer=True,
                                      meaning="epochs of DML before the GMM prior, fewer than epochs")
+        if self.routine == "dml-then-gmm" and (self.dml_epochs if self.dml_epochs is not None
+                                               else max(1, self.epochs // 2)) >= self.epochs:
+            raise DmlvaeError(f"routine 'dml-then-gmm' with epochs {self.epochs} never reaches its GMM phase (DML "
+                              "takes the first half, at least one epoch); allowed: epochs 2 or more")
         if self.gmm_components is not None:
             self.gmm_components = number("gmm_components", self.gmm_components, low=1, high=MAX_GMM_COMPONENTS,
                                          integer=True)
@@ -244,7 +282,7 @@ class RunConfig:
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        d["hidden"], d["probes"] = list(self.hidden), list(self.probes)
+        d["hidden"], d["probes"], d["vae_hidden"] = list(self.hidden), list(self.probes), list(self.vae_hidden)
         return d
 
     def key(self) -> str:
@@ -252,8 +290,11 @@ class RunConfig:
         stored (``ADDED_FIELDS``) count only when they differ from their first default, so old keys stay valid."""
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.metadata.get("hash", True)
              and not (f.name in ADDED_FIELDS and (getattr(self, f.name) == ADDED_FIELDS[f.name]
-                                                  or f.name.startswith("lp_") and self.model != "dml_labelprop"))}
-        d["hidden"], d["probes"] = list(self.hidden), list(self.probes)
+                                                  or any(f.name.startswith(p) and self.model != m
+                                                         for p, m in MODEL_FIELDS.items())))}
+        for name in ("hidden", "probes", "vae_hidden"):
+            if name in d:
+                d[name] = list(d[name])
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     def replace(self, **changes) -> "RunConfig":

@@ -1,8 +1,8 @@
 """Experiment grids (the paper's Tables 1-4), profiles, a resumable results store, and sweeps.
 
 A sweep trains every (table cell x seed) that the results file does not hold yet. Each finished run is
-one row, written atomically (the whole file is rewritten to a temporary file and renamed over the old
-one, under a lock), so a sweep killed at any moment and started again ends with every run exactly once.
+one row, appended under a lock as one line written whole and fsynced (a line torn by a kill is skipped when
+read, with a warning), so a sweep killed at any moment and started again ends with every run exactly once.
 A run that fails (e.g. a NaN loss) is recorded with status ``failed`` and its reason; the sweep goes on.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import __version__, data, paper, shares
 from .version import TRAINING_VERSION
-from .config import RunConfig
+from .config import MAX_SEED, RunConfig
 from .errors import DmlvaeError, MissingRuns, choice, number
 
 # Profiles are data: RunConfig overrides applied to every cell of a grid.
@@ -100,11 +100,16 @@ def page_seeds(profile: str, seeds=None, paper: int = PAPER_SEEDS):
     return seeds if seeds is not None else paper if validate_profile(profile) == "paper" else DEFAULT_SEEDS
 
 
+MAX_SEEDS = 1000  # more seeds in one sweep or page is a typo (--seeds 1e9), not a study
+
+
 def seeds_arg(seeds) -> list[int]:
-    """``--seeds K`` means seeds 0..K-1; a list is taken as given."""
+    """``--seeds K`` means seeds 0..K-1 (K at most MAX_SEEDS); a list is taken as given, each seed checked."""
     if isinstance(seeds, (list, tuple)):
-        return [int(s) for s in seeds]
-    return list(range(number("seeds", seeds, low=1, integer=True)))
+        if not seeds or len(seeds) > MAX_SEEDS:
+            raise DmlvaeError(f"seeds {seeds!r}: a list of 1 to {MAX_SEEDS} seeds is allowed")
+        return [number("seed", s, low=0, high=MAX_SEED, integer=True) for s in seeds]
+    return list(range(number("seeds", seeds, low=1, high=MAX_SEEDS, integer=True)))
 
 
 # ------------------------------------------------------------------------------------------ store
@@ -115,10 +120,18 @@ class StoreWarning(UserWarning):
     """Some lines of a results file could not be read; they are skipped and left in the file."""
 
 
+NO_TRAIN_OFF = ("", "0", "false", "no", "off")
+
+
+def no_train() -> bool:
+    """Whether DMLVAE_NO_TRAIN forbids training: set to anything but empty, 0, false, no or off (any case)."""
+    return os.environ.get("DMLVAE_NO_TRAIN", "").strip().lower() not in NO_TRAIN_OFF
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError, ValueError):  # no such process, or no valid pid at all
         return False
     except PermissionError:
         return True
@@ -278,18 +291,22 @@ def cell_key(config: dict) -> str:
     return RunConfig.from_dict({**config, "seed": 0, "device": "auto", "data_dir": None}).key()
 
 
+# the temporary files the store's own writers name: a latents file ``NAME.npz.tmpPID.npz`` (save_latents)
+LATENTS_TMP = re.compile(r"^.+\.npz\.tmp(\d{1,10})\.npz$")
+
+
 def cleanup_temporary(folder) -> int:
-    """Remove temporary files (``*.tmpPID*``) left in ``folder`` (and its ``latents``) by writers that were
-    killed; files of live processes are kept. Returns how many were removed."""
+    """Remove the temporary latents files (``LATENTS_TMP``, in ``folder/latents``) left by writers that were killed;
+    files of live processes, and every file the store did not name, are kept. Returns how many were removed."""
     removed = 0
-    for d in (Path(folder), Path(folder) / "latents"):
-        if not d.is_dir():
-            continue
-        for f in d.iterdir():
-            m = re.search(r"\.tmp(\d+)", f.name)
-            if m and f.is_file() and not _pid_alive(int(m.group(1))):
-                f.unlink(missing_ok=True)
-                removed += 1
+    d = Path(folder) / "latents"
+    if not d.is_dir():
+        return 0
+    for f in d.iterdir():
+        m = LATENTS_TMP.match(f.name)
+        if m and f.is_file() and not _pid_alive(int(m.group(1))):
+            f.unlink(missing_ok=True)
+            removed += 1
     return removed
 
 
@@ -303,7 +320,7 @@ def make_row(table, profile: str, cfg: RunConfig, result: dict | None, error: st
            "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
     if result is not None:
         for k in ("metrics", "metrics_by_protocol", "history", "n_train", "n_labelled", "labelled_classes",
-                  "n_test", "source", "device", "torch", "threads", "pseudo_label_acc"):
+                  "n_test", "source", "device", "torch", "threads", "pseudo_label_acc", "own_classifier"):
             if k in result:
                 row[k] = result[k]
         if "cpu_time" in result:
@@ -481,7 +498,7 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
     copied = 0
     if todo and not keep_latents:
         todo, copied = _reuse(store, todo, latest, grid, profile, paper_dataset)
-    if todo and os.environ.get("DMLVAE_NO_TRAIN"):
+    if todo and no_train():
         what = f"Table {grid}" if isinstance(grid, int) else f"grid {grid}"
         raise MissingRuns(f"{len(todo)} of {len(cfgs)} runs of {what} ({profile}) are missing from {results}, and "
                           "DMLVAE_NO_TRAIN forbids training them here")

@@ -50,6 +50,12 @@ def _figure_alpha(name, value):
     return float(v)
 
 
+def _bool(name, value):
+    if not isinstance(value, bool):
+        raise DmlvaeError(f"{name} must be True or False; got {value!r}; allowed: True, False")
+    return value
+
+
 def _int(low, high):
     return lambda name, value: number(name, value, low=low, high=high, integer=True)
 
@@ -82,6 +88,7 @@ VALIDATORS = {
     "workers": lambda n, v: None if v is None else number(n, v, low=1, high=1024, integer=True),
     "test_subset": _subset,
     "segments": _int(1, config.MAX_SEGMENTS),
+    "graph_train": _bool,
 }
 
 

@@ -8,6 +8,7 @@
 | `joint`             | L_U + gamma L_S (Table 4)                                                       |
 | `dml-then-gmm`      | L_S for ``dml_epochs``; then a GMM fitted to the training embeddings becomes the prior: L_U + gamma L_S |
 | `label-propagation` | L_S on pseudo-labelled batches; labels re-propagated every ``lp_every`` epochs (model `dml_labelprop`) |
+| `vae-graph`         | a VAE first (no labels); labels inferred over a kNN graph of its latents (graphlearning); then L_S on inferred-label batches (model `vae_graph`) |
 
 The alternating routines start with the phase ``alternate_first`` names (default: supervised, so epochs
 0, 2, 4, ... are supervised). Every step draws an unlabelled batch from the whole training split (a fresh permutation each epoch) and a
@@ -25,7 +26,7 @@ import numpy as np
 import torch
 
 from .config import RunConfig
-from . import propagation
+from . import graphs, propagation, vae
 from .priors import fitted_gmm
 
 
@@ -130,6 +131,8 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
     """
     if cfg.routine == "label-propagation":
         return fit_label_propagation(model, x, y, labelled, cfg, progress, n_classes)
+    if cfg.routine == "vae-graph":
+        return fit_vae_graph(model, x, y, labelled, cfg, progress, n_classes)
     device = x.device
     gen = torch.Generator().manual_seed(cfg.seed)  # batches: CPU generator, same draws on any device
     # Adam's fused kernel: the same update, 5-10 % faster per step on one CPU thread (bench/step_options.py)
@@ -285,6 +288,67 @@ def fit_label_propagation(model, x, y, labelled, cfg: RunConfig, progress: bool 
         _check_norm(norm, cfg, epoch)
         row.update(phase="dml (labelled only)" if warmup else "pseudo-labelled", seconds=time.perf_counter() - t0,
                    loss=_mean(sums["metric"]), embedding_norm=norm, **{k: _mean(v) for k, v in sums.items()})
+        history.append(row)
+    if bar is not None:
+        bar.close()
+    return history
+
+
+def fit_vae_graph(model, x, y, labelled, cfg: RunConfig, progress: bool = False,
+                  n_classes: int | None = None) -> list[dict]:
+    """The ``vae-graph`` routine (model ``vae_graph``, beyond the paper): (1) a plain VAE on the training images, no
+    label read (:mod:`dmlvae.vae`; reused from its cache when the same images, settings and seed were trained
+    before); (2) a kNN graph of its latents (the training images only: inductive) and labels inferred over it from
+    the labelled images by Poisson-MBO or Poisson learning (:mod:`dmlvae.graphs`, graphlearning); (3) ``epochs`` of
+    DML (the model's own encoder and metric loss) on batches drawn uniformly from all training images, each with its
+    inferred label (the labelled images keep their own).
+
+    ``model.graph`` keeps the VAE encoder and the inferred labels for scoring after training (train.run); labels
+    outside ``labelled`` are never read."""
+    device = x.device
+    lab = labelled.cpu().numpy()
+    y_lab_np = y[labelled].cpu().numpy()
+    n_classes = n_classes or int(y_lab_np.max()) + 1
+    t0 = time.perf_counter()
+    enc, info = vae.encoder(x, cfg.vae_lsdim, cfg.vae_hidden, cfg.vae_epochs, cfg.seed)
+    z = vae.embed(enc, x)
+    t1 = time.perf_counter()
+    W = graphs.knn_weights(z, cfg.graph_k)
+    inferred = graphs.infer(W, lab, y_lab_np, n_classes, cfg.graph_method, cfg.graph_priors)
+    graph_seconds = time.perf_counter() - t1
+    model.graph = {"vae_encoder": enc, "labels": inferred}
+    model.pseudo_label_history = [inferred]
+    pseudo = torch.as_tensor(inferred).to(device)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=device.type in ("cpu", "cuda"))
+    n, bs = len(x), cfg.batch_size
+    history = []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=cfg.epochs * math.ceil(n / bs), desc=f"{cfg.model}/{cfg.routine}", unit="step", leave=False)
+    for epoch in range(cfg.epochs):
+        te = time.perf_counter()
+        perm = torch.randperm(n, generator=gen).to(device)
+        sums = defaultdict(list)
+        for step, i in enumerate(range(0, n, bs)):
+            b = perm[i:i + bs]
+            loss = model.supervised_terms(x[b], pseudo[b])["metric"]
+            _check_loss(loss, cfg, epoch, step)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sums["metric"].append(loss.item())
+            if bar is not None:
+                bar.update(1)
+        with torch.no_grad():
+            norm = float(np.linalg.norm(model.embed(x[:1024]), axis=1).mean())
+        _check_norm(norm, cfg, epoch)
+        row = {"epoch": epoch, "phase": "inferred-label DML", "seconds": time.perf_counter() - te,
+               "loss": _mean(sums["metric"]), "metric": _mean(sums["metric"]), "embedding_norm": norm,
+               "weighted": {"metric": _mean(sums["metric"])}}
+        if epoch == 0:
+            row.update(info, graph_seconds=graph_seconds, setup_seconds=time.perf_counter() - t0 - row["seconds"])
         history.append(row)
     if bar is not None:
         bar.close()

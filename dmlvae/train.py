@@ -111,6 +111,33 @@ def evaluate_model(model, cfg: RunConfig, x, y, labelled, x_te, y_te):
     return metrics, by_protocol, z_te, z_tr
 
 
+OWN_K = 10  # the inferred labels' own classifier: kNN with k = 10 on the training latents (as Calder et al. score)
+
+
+def own_classifier(model, x, x_te, y_te, z_tr, z_te, labelled, y_tr, seed) -> dict:
+    """A ``vae_graph`` model's scores beside the labelled-to-test probe, each on the test split:
+
+    - ``inferred-knn``: its own classifier, kNN (k = OWN_K) fitted on every training latent with its *inferred*
+      label (the graph's; the labelled images' own), on the final embedding;
+    - ``inferred-knn-vae``: the same on the VAE's latents (before the DML step: what DML adds);
+    - ``vae-labelled-to-test``: the VAE's latents alone under labelled-to-test (the labelled images only).
+    The true labels of unlabelled training images are never read: ``y_tr`` is indexed by ``labelled`` only."""
+    from sklearn.neighbors import KNeighborsClassifier
+    from . import vae
+    inferred = model.graph["labels"]
+    enc = model.graph["vae_encoder"]
+    v_tr, v_te = vae.embed(enc, x), vae.embed(enc, x_te)
+    out = {}
+    for name, (a, b) in {"inferred-knn": (z_tr, z_te), "inferred-knn-vae": (v_tr, v_te)}.items():
+        pred = KNeighborsClassifier(n_neighbors=OWN_K).fit(a, inferred).predict(b)
+        out[name] = evaluate.scores("knn", y_te, pred)
+    out["vae-labelled-to-test"] = evaluate.probe(v_te, y_te, "labelled-to-test", ("knn",), z_train=v_tr,
+                                                 y_train=np.where(np.isin(np.arange(len(y_tr)), labelled), y_tr, -1),
+                                                 labelled=labelled, seed=seed)
+    out["vae-labelled-to-test"].pop("r_at_1", None)
+    return out
+
+
 def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dict:
     """Train and evaluate one configuration; return a JSON-able result, and the latents under ``z_test``,
     ``y_test``, ``z_labelled``, ``y_labelled`` (the labelled training images').
@@ -144,6 +171,9 @@ def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dic
     if hasattr(model, "pseudo_label_history"):  # dml_labelprop: how right each propagation was (scored only here)
         y_np = y.cpu().numpy()
         out["pseudo_label_acc"] = [float(np.mean(p == y_np)) for p in model.pseudo_label_history]
+    if hasattr(model, "graph"):  # vae_graph: its own classifier and the VAE's latents, scored here only
+        out["own_classifier"] = own_classifier(model, x, x_te, y_te, z_tr, z_te, labelled.cpu().numpy(),
+                                               y.cpu().numpy(), cfg.seed)
     if keep_model:
         out.update(model=model, z_train=z_tr, y_train=y.cpu().numpy(), labelled=labelled.cpu().numpy())
     return out

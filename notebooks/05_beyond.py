@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # Beyond the paper: the open question, and a model for 60 labels
+# # Beyond the paper: the open question, and models for 60 labels
 #
 # The paper ends on an open question: **does a VAE component help DML when few labels exist, under a sensible
 # training routine?** This page answers it with statistics. Every contender is compared with plain DML at 6,
@@ -27,6 +27,10 @@
 # - the MetricVAE under `joint` and `dml-then-gmm` (DML first, then a Gaussian mixture fitted to its
 #   embeddings becomes the prior);
 # - **DML on propagated labels** (`dml_labelprop`, new here; part 2 below).
+#
+# Part 3 holds the semi-supervised models for 60 labels to a realistic protocol (Oliver et al. 2018): no label
+# beyond the budget for any choice, uniform and stratified draws, 10 seeds, a VAE with Poisson-MBO graph
+# inference (Calder et al. 2020) among the contenders, and published anchors beside.
 #
 # Two protocols: `test-cv` (the paper's reading: probes cross-validated on the test latents) and
 # `labelled-to-test` (the probe is fitted on the labelled training images only, which is all a semi-supervised
@@ -44,6 +48,8 @@ workers = None        # None: train missing runs one by one; N: N at once on Ray
 lsdim = 10            # embedding dimension of every model here
 alpha = 0.5           # weight of L_U in the alternating routines
 gamma = 1.0           # weight of L_S in the joint routines
+graph_train = False   # part 3 shows the stored paper-scale runs of the graph grid; True: train the missing ones
+                      # first (several CPU hours: 250 runs, a 100-epoch VAE per dataset and seed)
 
 # %% tags=["hide-input"]
 import pandas as pd
@@ -53,7 +59,7 @@ from dmlvae import beyond, experiments, grids, paper, parameters, plots
 from dmlvae.config import RunConfig
 
 parameters.check(profile=profile, dataset=dataset, device=device, results=results,
-                 workers=workers, lsdim=lsdim, alpha=alpha, gamma=gamma, seeds=seeds)
+                 workers=workers, lsdim=lsdim, alpha=alpha, gamma=gamma, seeds=seeds, graph_train=graph_train)
 seeds = grids.beyond_seeds(profile, seeds)
 main = dataset or "mnist"
 datasets = grids.beyond_datasets(profile, main, stand_in)
@@ -61,7 +67,8 @@ display(Markdown(parameters.rerun_note("05_beyond", profile, seeds, [
     f"python -m dmlvae sweep --grid beyond --grid-param lsdim={lsdim} --grid-param alpha={alpha} "
     f"--grid-param gamma={gamma} --profile {profile} --seeds {seeds} --dataset {d}" for d in datasets] + [
     f"python -m dmlvae sweep --grid labelprop-validation --profile {profile} --seeds 2"] + [
-    f"python -m dmlvae sweep --grid labelprop --profile {profile} --seeds {seeds} --dataset {d}" for d in datasets])))
+    f"python -m dmlvae sweep --grid labelprop --profile {profile} --seeds {seeds} --dataset {d}" for d in datasets] + [
+    f"python -m dmlvae sweep --grid graph --profile paper --seeds {grids.GRAPH_PAPER_SEEDS}"])))
 plots.setup()
 results = experiments.results_path(profile, results)
 seed_list = experiments.seeds_arg(seeds)
@@ -123,7 +130,7 @@ fig = px.line(summary, x="pl_pct", y="mean", error_y="std", color="contender", f
 fig.show()
 
 # %% [markdown]
-# ## A semi-supervised model for 60 labels
+# ## DML on propagated labels, tuned beyond the labelled budget
 #
 # `dml_labelprop` is DML trained on **propagated labels** (Iscen, Tolias, Avrithis & Chum 2019, "Label
 # propagation for deep semi-supervised learning"; label spreading of Zhou et al. 2004): every `lp_every`
@@ -136,7 +143,8 @@ fig.show()
 # from the other 55,000, scored with kNN under `labelled-to-test` on the held-out images; the test split was
 # not read for any choice. That is 5,000 labels to choose settings for a model that trains with 60, more than a
 # user with 60 labels has (Oliver et al. 2018), and the range of `lp_k` tried (5 to 20) had been narrowed before
-# by label-spreading accuracy measured with every training label.
+# by label-spreading accuracy measured with every training label. The numbers of this part are therefore an
+# optimistic bound, not what 60 labels give: part 3 holds it, and a model built for the task, to a realistic protocol.
 
 # %% tags=["hide-input"]
 # the choice was made at the paper's scale: shown from the shipped rows when they are there, else trained here
@@ -174,18 +182,15 @@ display(Markdown(f"**{lp_cfgs[0].pl_pct:g} % labelled, class-balanced (stratifie
 for d, g in lp[lp.status == "ok"].groupby("dataset", sort=False):
     acc = g["kNN, labelled-to-test"]
     display(Markdown(
-        f"**{d}**: mean {acc.mean():.3f} ± {acc.std():.3f}, lowest seed {acc.min():.3f} "
-        f"(target on MNIST: mean ≥ 0.95, no seed below 0.93: "
-        f"{'met' if d == 'mnist' and acc.mean() >= 0.95 and acc.min() >= 0.93 else 'not met' if d == 'mnist' else 'n/a'}"
-        f"); cost {g.seconds.median():.0f} s a run (median; CPU time where recorded, else wall time), at most "
+        f"**{d}**: mean {acc.mean():.3f} ± {acc.std():.3f}, lowest seed {acc.min():.3f}, with settings chosen on "
+        f"{grids.VALIDATION_IMAGES:,} validation labels and a class-balanced draw (an optimistic bound; part 3 gives "
+        f"the realistic protocol's numbers); cost {g.seconds.median():.0f} s a run (median; CPU time where recorded, "
+        f"else wall time), at most "
         f"{g.seconds.max():.0f} s "
         f"({g.threads.iloc[0]} thread(s), {g.device.iloc[0]}"
         + ("; measured while other runs shared the machine's 2 cores" if lp_profile == "paper" else "") + ")."))
 
 # %% [markdown]
-# Published anchors with 100 MNIST labels: M1+M2 VAE (Kingma et al. 2014) 96.7 %; Ladder networks (Rasmus et al.
-# 2015) 98.9 %.
-#
 # **The uniform draw.** The beyond grid above draws its 60 labels uniformly (the paper's reading), and a
 # uniform draw can give a class one or two labels. With k = 5 such a class loses every kNN vote to its
 # neighbours even if the latents were perfect: the ceiling below places every image exactly on its own
@@ -203,3 +208,70 @@ display(Markdown("Under the uniform draw (the default) labelled-to-test kNN accu
     f"{acc.mean():.3f} ± {acc.std():.3f} on {d} (mean ± sd over {len(acc)} seeds, lowest {acc.min():.3f})"
     for d, acc in uni.groupby("dataset", sort=False)["labelled-to-test"]) + ": the stratified draw's numbers above "
     "need labels balanced over the classes, which a user who picks 60 images to label cannot ensure."))
+
+# %% [markdown]
+# ## Part 3: 60 labels under a realistic protocol
+#
+# Oliver et al. (2018, "Realistic evaluation of deep semi-supervised learning algorithms") ask of a
+# semi-supervised result that **no setting is chosen with labels beyond the labelled budget**, that the draws a
+# user would get are reported, and that fresh seeds confirm a claim once every choice is frozen. Here:
+#
+# - **No tuning.** Every setting is fixed in advance from the literature, not chosen on any labels: the VAE, the
+#   graph and the solver are Calder et al.'s (2020, "Poisson learning"), the DML step takes the paper's defaults.
+#   `dml_labelprop` keeps the settings chosen above (with 5,000 validation labels): it is shown as it is.
+# - **Both draws**: the default uniform draw of 60 labels (a class may get one or none) and the stratified
+#   (class-balanced) draw; and 10 stratified MNIST labels, one per class.
+# - **10 seeds**: seeds 0-4 were run while the model was built; **seeds 5-9 were run once, after every choice was
+#   frozen**, and are summarised apart below.
+# - **Score**: kNN fitted on the labelled training latents only, scored on the test split (`labelled-to-test`,
+#   k at most the labels per class). The VAE + graph models also have **their own classifier**, reported beside:
+#   kNN (k = 10) fitted on every training latent with its inferred label, on the final latents and on the VAE's
+#   latents before the DML step (what DML adds); "inferred labels right" is the share of training images whose
+#   inferred label is their true one (read only to score).
+# - **Inductive**: the VAE, the graph and DML see the training split only; the test images are only embedded.
+#
+# **The model** (`vae_graph`, routine `vae-graph`), from the paper's parts plus a maintained graph-learning
+# library: (1) a plain VAE, MLP 784-400-20, Bernoulli likelihood, 100 epochs, no labels; (2) a 10-nearest-neighbour
+# graph of its latents and labels inferred over it from the labelled images by **Poisson-MBO** from
+# [`graphlearning`](https://github.com/jwcalder/GraphLearning), with **uniform class priors (an assumption: the
+# priors are not measured; MNIST's classes are 9-11 % each, Fashion-MNIST's 10 %)**; (3) DML (the paper's MLP and
+# triplet loss, 10 epochs) on every training image with its inferred label. Plain Poisson learning (no priors) is
+# the fifth contender. The VAE reads no label, so one VAE per dataset and seed serves every draw (cached on disk,
+# its training time counted in each run).
+
+# %% tags=["hide-input"]
+from dmlvae import realistic  # noqa: E402
+
+graph_cfgs = experiments.profile_configs(grids.cells("graph"), "paper", grids.GRAPH_PAPER_SEEDS, grid="graph",
+                                         device=device)
+graph_results = experiments.results_path("paper", results) if profile == "paper" else experiments.SHIPPED
+if graph_train:
+    experiments.run_configs("graph", "paper", graph_cfgs, graph_results, progress=True, workers=workers)
+graph_rows = experiments.rows_for(graph_results, "graph", "paper", graph_cfgs)
+graph_runs = realistic.frame(graph_rows)
+display(Markdown(f"Paper scale (`{graph_results}`): full data, 10 seeds. "
+                 + realistic.progress_sentence(len(graph_rows), len(graph_cfgs))))
+if len(graph_runs):
+    graph_table = realistic.summary(graph_runs)
+    display(graph_table.drop(columns=["mean", "target", "distance"]).rename(
+        columns={"median seconds": "seconds a run (median)"}).style.format(
+        {"seconds a run (median)": "{:.0f}"}, na_rep="-").hide(axis="index"))
+    display(Markdown("**Against the targets** (mean over every stored seed):\n\n"
+                     + "\n".join(f"- {s}" for s in realistic.target_sentences(graph_table))))
+    confirm = realistic.summary(graph_runs, confirm_only=True)
+    display(Markdown(f"**The confirmation seeds alone** ({', '.join(map(str, grids.GRAPH_CONFIRM_SEEDS))}, run "
+                     "once after every choice was frozen):\n\n" + ("\n".join(
+                         f"- {s}" for s in realistic.target_sentences(confirm)) if len(confirm) else
+                         "none is stored yet.")))
+
+# %% [markdown]
+# **Published anchors.** Their protocols differ from ours, as each row says: Calder et al. build the VAE and the
+# graph over all 70,000 images, test images included, and score the unlabelled images (transductive), with k
+# labels per class and 100 draws; Kingma et al. score the test split with labels spread evenly over the classes.
+# None of them draws its labels uniformly.
+
+# %% tags=["hide-input"]
+anchors = realistic.anchors()
+display(anchors.drop(columns=["protocol", "source"]).style.format({"accuracy": "{:.3f}", "sd": "{:.3f}"},
+                                                                  na_rep="-").hide(axis="index"))
+display(Markdown(realistic.anchor_notes(anchors)))

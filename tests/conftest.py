@@ -1,10 +1,13 @@
 import os
 import sys
+import tempfile
 
 import pytest
 
 # Tests run on the CPU with few threads: deterministic and not fighting over 2 cores.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+# the VAEs model vae_graph caches (dmlvae.vae) go to a folder of this test session, not the user's cache
+os.environ.setdefault("DMLVAE_CACHE", tempfile.mkdtemp(prefix="dmlvae-test-cache-"))
 
 
 @pytest.fixture

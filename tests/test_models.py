@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from dmlvae import DmlvaeError, evaluate, losses, priors
-from dmlvae.config import LOSSES, MODELS, PRIOR_MODELS, ROUTINES, RunConfig
+from dmlvae.config import LOSSES, MODELS, OWN_ROUTINES, PRIOR_MODELS, ROUTINES, RunConfig
 from dmlvae.models import build
 from dmlvae.nets import Encoder
 from dmlvae.train import prepare, run
@@ -21,7 +21,7 @@ def valid_pairs():
         for r in ROUTINES:
             if m == "dml" and r != "supervised":
                 continue
-            if (m == "dml_labelprop") != (r == "label-propagation"):
+            if (m in OWN_ROUTINES or r in OWN_ROUTINES.values()) and OWN_ROUTINES.get(m) != r:
                 continue
             if r == "dml-then-gmm" and m not in PRIOR_MODELS:
                 continue

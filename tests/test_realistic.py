@@ -1,0 +1,70 @@
+"""The realistic-protocol comparison (dmlvae.realistic): tables and sentences from rows, and the anchors."""
+import numpy as np
+
+from dmlvae import grids, realistic
+from dmlvae.config import RunConfig
+
+
+def row(contender, seed, acc, dataset="mnist", labels=60, draw="uniform", own=None, status="ok"):
+    cell = next(c for short, _, c in grids.GRAPH_CONTENDERS if short == contender)
+    cfg = RunConfig(**{"dataset": dataset, "pl_pct": grids.graph_pct(labels), "policy": draw, **cell, "seed": seed})
+    r = {"config": cfg.to_dict(), "status": status, "cpu_time": 100.0 + seed,
+         "metrics_by_protocol": {"labelled-to-test": {"knn_acc": acc}}}
+    if own is not None:
+        r["own_classifier"] = {"inferred-knn": {"knn_acc": own}, "inferred-knn-vae": {"knn_acc": own - 0.01}}
+        r["pseudo_label_acc"] = [own - 0.002]
+    return r
+
+
+def test_summary_gives_the_t_interval_and_the_distance_to_the_target():
+    accs = [0.96, 0.97, 0.95]
+    rows = [row("vae-poisson-mbo", s, a, own=0.97) for s, a in enumerate(accs)] + [row("dml", 0, 0.5)]
+    t = realistic.summary(realistic.frame(rows))
+    mine = t[t.contender == realistic.METHOD].iloc[0]
+    assert mine.n == 3 and abs(mine["mean"] - 0.96) < 1e-12
+    half = 4.302652729911275 * np.std(accs, ddof=1) / np.sqrt(3)  # t(0.975, 2)
+    assert mine["labelled-to-test kNN (95 % CI)"] == f"0.960 [{0.96 - half:.3f}, {0.96 + half:.3f}]"
+    assert abs(mine.distance - (0.96 - 0.975)) < 1e-12 and mine["own classifier"] == "0.970"
+    assert mine["own classifier before DML"] == "0.960"
+    dml = t[t.contender == "DML (baseline)"].iloc[0]
+    assert np.isnan(dml.target) and dml["own classifier"] == "-"
+
+
+def test_target_sentences_say_met_missed_and_missing_from_the_rows():
+    rows = [row("vae-poisson-mbo", s, 0.97, own=0.97) for s in range(2)]  # uniform MNIST: target 0.975
+    rows += [row("vae-poisson-mbo", s, 0.955, labels=10, draw="stratified", own=0.96) for s in range(2)]
+    rows += [row("labelprop", s, 0.92) for s in range(2)]
+    sentences = realistic.target_sentences(realistic.summary(realistic.frame(rows)))
+    assert len(sentences) == len(realistic.TARGETS)
+    uniform = next(s for s in sentences if "mnist, 60 labels, uniform" in s and "fashion" not in s)
+    assert "missed by 0.005" in uniform and "DML on propagated labels" in uniform and "0.920" in uniform
+    ten = next(s for s in sentences if "10 labels" in s)
+    assert "met" in ten and "missed" not in ten
+    assert any("fashion-mnist, 60 labels, stratified draw**: no run" in s for s in sentences)
+
+
+def test_failed_runs_and_the_confirmation_seeds_are_kept_apart():
+    rows = [row("vae-poisson-mbo", s, 0.9 + 0.01 * s, own=0.9) for s in range(10)]
+    rows.append(row("vae-poisson-mbo", 10, 0.1, status="failed"))
+    f = realistic.frame(rows)
+    confirm = realistic.summary(f, confirm_only=True).iloc[0]
+    assert confirm.seeds == "5, 6, 7, 8, 9" and abs(confirm["mean"] - 0.97) < 1e-12
+    assert realistic.summary(f).iloc[0].n == 10
+
+
+def test_progress_sentence_counts_and_names_the_command():
+    assert realistic.progress_sentence(250, 250) == "All 250 runs of the graph grid are stored."
+    s = realistic.progress_sentence(12, 250)
+    assert "12 of the graph grid's 250 runs" in s and "sweep --grid graph --profile paper --seeds 10" in s
+
+
+def test_anchors_hold_the_published_numbers_with_their_protocols():
+    a = realistic.anchors()
+    pick = lambda ref, method, ds, n: a[(a.reference == ref) & (a.method == method) & (a.dataset == ds)  # noqa: E731
+                                        & (a.labels == n)].accuracy.item()
+    assert pick("Calder et al. 2020", "Poisson-MBO", "mnist", 50) == 0.9724  # their paper's 97.2
+    assert pick("Calder et al. 2020", "Poisson learning", "mnist", 10) == 0.9018  # 90.2
+    assert pick("Calder et al. 2020", "Poisson learning", "fashion-mnist", 50) == 0.7242  # 72.4
+    assert pick("Kingma et al. 2014", "M1+M2 (VAE features + semi-supervised VAE)", "mnist", 100) == 0.9667
+    assert a.protocol.str.startswith("transductive").sum() == (a.reference == "Calder et al. 2020").sum()
+    assert "transductive" in realistic.anchor_notes(a) and "inductive" in realistic.anchor_notes(a)
