@@ -11,10 +11,12 @@ from pathlib import Path
 
 
 from . import data
-from .config import RunConfig
-from .errors import DmlvaeError
+from .config import MAX_SEED, RunConfig
+from .errors import DmlvaeError, choice, number
 
 def _data(args) -> dict:
+    choice("policy", args.policy, data.POLICIES)  # checked even when --pl-pct is absent (it is then unused)
+    number("seed", args.seed, low=0, high=MAX_SEED, integer=True)
     ds = data.load(args.name, data_dir=args.data_dir, download=not args.no_download)
     return ds.summary(pl_pct=args.pl_pct, seed=args.seed, policy=args.policy)
 

@@ -72,6 +72,7 @@ TRAIN_CASES = [
     (["--dataset", "digits", "--validation", "5000"], ["validation 5000", "1347", "10 to 1346"]),
     (["--hidden", "100000"], ["hidden", "100000"]),
     (["--hidden", "8,8,8,8,8,8,8,8,8"], ["hidden", "at most 8"]),
+    (["--hidden", ""], ["hidden", "at least 1"]),
     (["--epochs", "0"], ["epochs", "0"]),
     (["--epochs", "1e9"], ["epochs", "1e9"]),
     (["--batch-size", "1"], ["batch_size", "1"]),
@@ -110,6 +111,10 @@ TRAIN_CASES = [
     (["--test-subset", "abc"], ["test_subset", "abc"]),
     (["--device", "tpu"], ["tpu", "auto, cpu, cuda"]),
     (["--device", "cuda:x"], ["cuda:x", "cuda:N"]),
+    (["--model", "mvae", "--routine", "dml-then-gmm", "--epochs", "1"], ["epochs 1", "GMM phase", "2 or more"]),
+    (["--model", "vae_graph", "--graph-method", "laplace"], ["laplace", "poisson-mbo, poisson"]),
+    (["--model", "vae_graph", "--graph-priors", "none"], ["poisson-mbo", "needs class priors", "uniform, labelled"]),
+    (["--model", "vae_graph", "--vae-epochs", "0"], ["vae_epochs", "0"]),
 ]
 if NO_CUDA:
     TRAIN_CASES += [(["--device", "cuda"], ["'cuda'", "not available", "auto, cpu"]),
@@ -184,6 +189,20 @@ def test_data_dir_that_is_a_file(cli_error, tmp_path):
     assert "is a file" in line and str(f) in line
     with pytest.raises(DmlvaeError, match="is a file"):
         data.load("digits", data_dir=f)
+
+
+def test_data_checks_policy_and_seed_even_without_pl_pct(cli_error):
+    assert "'foo'" in (line := cli_error("data", "digits", "--policy", "foo")) and "uniform, stratified" in line
+    assert "seed" in (line := cli_error("data", "digits", "--seed", "-1")) and "-1" in line
+
+
+def test_seeds_are_bounded_and_each_listed_seed_is_checked(cli_error, tmp_path):
+    line = cli_error("sweep", "--table", "1", "--profile", "smoke", "--seeds", "1e9", "--results", tmp_path / "r")
+    assert "seeds" in line and "1e9" in line and "1000" in line
+    with pytest.raises(DmlvaeError, match="seed must be an integer"):
+        experiments.seeds_arg([0, -3])
+    with pytest.raises(DmlvaeError, match="1 to 1000 seeds"):
+        experiments.seeds_arg([])
 
 
 def test_sweep_and_table_bad_input(cli_error, tmp_path):

@@ -416,3 +416,18 @@ def test_a_table_and_a_verdict_read_only_the_seeds_asked_for(tmp_path):
     assert scorecard.claims(f, "smoke", seeds=1).set_index("claim").loc["1 (Table 1)", "evidence"].count("(1 seed)") == 2
     assert "(3 seeds)" in scorecard.claims(f, "smoke", seeds=3).set_index("claim").loc["1 (Table 1)", "evidence"]
     assert "(2 seeds)" in scorecard.claims(f, "smoke", seeds=[1, 2]).set_index("claim").loc["1 (Table 1)", "evidence"]
+
+
+@pytest.mark.parametrize("value,forbids", [("1", True), ("yes", True), ("0", False), ("false", False), ("", False),
+                                           ("OFF", False)])
+def test_no_train_is_off_for_0_false_no_and_empty(monkeypatch, tmp_path, value, forbids):
+    from dmlvae.errors import MissingRuns
+    monkeypatch.setenv("DMLVAE_NO_TRAIN", value)
+    cfgs = experiments.profile_configs([{"dataset": "digits", "model": "dml"}], "smoke", 1)
+    m = {"knn_acc": 0.5}
+    run = lambda c: {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": []}  # noqa: E731
+    if forbids:
+        with pytest.raises(MissingRuns):
+            experiments.run_configs("g", "smoke", cfgs, tmp_path / "r.jsonl", progress=False, run_fn=run)
+    else:
+        assert experiments.run_configs("g", "smoke", cfgs, tmp_path / "r.jsonl", progress=False, run_fn=run)["ok"] == 1

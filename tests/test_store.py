@@ -171,15 +171,18 @@ def test_claims_of_dead_processes_are_taken_over(tmp_path):
     assert not other.claim(rid)
 
 
-def test_leftover_temporary_files_of_killed_writers_are_removed(tmp_path):
+def test_leftover_temporary_files_of_killed_writers_are_removed_and_no_other_file(tmp_path):
     f = tmp_path / "r.jsonl"
     (tmp_path / "latents").mkdir()
-    dead = [tmp_path / "r.jsonl.tmp999999999", tmp_path / "latents" / "x.tmp999999999.npz"]
-    live = tmp_path / f"r.jsonl.tmp{os.getpid()}"
-    for p in dead + [live]:
+    dead = [tmp_path / "latents" / "x.npz.tmp999999999.npz"]  # what save_latents names, its writer gone
+    live = tmp_path / "latents" / f"x.npz.tmp{os.getpid()}.npz"
+    # not the store's: a user's files that merely contain ".tmpNNN", one with a number no pid can be
+    others = [tmp_path / "thesis.tmp2024.docx", tmp_path / "a.tmp99999999999", tmp_path / "latents" / "y.tmp5.npz",
+              tmp_path / "r.jsonl.tmp999999999"]
+    for p in dead + [live] + others:
         p.write_bytes(b"0" * 1000)
     experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
-    assert not any(p.exists() for p in dead) and live.exists()
+    assert not any(p.exists() for p in dead) and live.exists() and all(p.exists() for p in others)
 
 
 def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, sweep_cmd):

@@ -1,10 +1,12 @@
-"""`make publish`: the built book onto the `gh-pages` branch with ghp-import (the Jupyter Book convention),
-pushed to a remote when it has one, and a self-contained archive of `_build/html` for offline reading.
+"""`make publish`: the built book onto the local `gh-pages` branch with ghp-import (the Jupyter Book convention)
+and a self-contained archive of `_build/html` for offline reading. Nothing is pushed unless asked:
 
     python tools/publish.py [--html _build/html] [--archive _build/dmlvae-book-html.tar.gz] [--remote origin]
+                            [--branch gh-pages] [--push]
 
-Run it in the repository whose `gh-pages` branch should receive the book. Without the remote (this repository
-has no public one yet), the branch is committed locally and the command says so.
+Without ``--push`` (``make publish``) the branch is committed locally, and the command names the remote, its URL
+and the branch a push would replace. With ``--push`` (``make publish PUSH=1``) it says the same, then force-pushes
+that branch (ghp-import rewrites it: the remote's history of that branch is replaced).
 """
 from __future__ import annotations
 
@@ -32,23 +34,33 @@ def main(argv=None) -> int:
     ap.add_argument("--archive", default="_build/dmlvae-book-html.tar.gz")
     ap.add_argument("--remote", default="origin")
     ap.add_argument("--branch", default="gh-pages")
+    ap.add_argument("--push", action="store_true", help="force-push the branch to the remote (asked explicitly)")
     args = ap.parse_args(argv)
     html = Path(args.html)
     if not (html / "index.html").is_file():
         print(f"error: {html}/index.html not found: build the book first (make book)", file=sys.stderr)
         return 2
     print(f"[publish] archive: {archive(html, Path(args.archive))}")
-    has_remote = subprocess.run(["git", "remote", "get-url", args.remote], capture_output=True).returncode == 0
+    url = subprocess.run(["git", "remote", "get-url", args.remote], capture_output=True, text=True)
+    if args.push and url.returncode != 0:
+        print(f"error: --push: no remote {args.remote!r} in this repository (git remote -v lists them); nothing "
+              "was pushed", file=sys.stderr)
+        return 2
     cmd = [sys.executable, "-m", "ghp_import", "-n", "-b", args.branch, "-m", "Publish the dmlvae book"]
-    if has_remote:
+    target = f"remote {args.remote} ({url.stdout.strip()}), branch {args.branch}" if url.returncode == 0 else None
+    if args.push:
+        print(f"[publish] force-pushing the book to {target}: that branch's history there is replaced", flush=True)
         cmd += ["-p", "-f", "-r", args.remote]
     done = subprocess.run(cmd + [str(html)], capture_output=True, text=True)
     if done.returncode != 0:
         print(f"error: ghp-import failed: {done.stderr.strip()}", file=sys.stderr)
         return 1
-    where = f"pushed to {args.remote}/{args.branch}" if has_remote else (
-        f"committed to the local branch {args.branch}; no remote {args.remote!r} to push to")
-    print(f"[publish] book {where}")
+    if args.push:
+        print(f"[publish] book pushed to {target}")
+    else:
+        print(f"[publish] book committed to the local branch {args.branch}; nothing pushed. "
+              + (f"`make publish PUSH=1` would force-push it to {target}." if target else
+                 f"There is no remote {args.remote!r} to push to."))
     return 0
 
 
