@@ -129,6 +129,8 @@ def no_train() -> bool:
 
 
 def _pid_alive(pid: int) -> bool:
+    if pid <= 0:  # os.kill(0, ...) would signal our own process group: no process is pid 0
+        return False
     try:
         os.kill(pid, 0)
     except (ProcessLookupError, OverflowError, ValueError):  # no such process, or no valid pid at all
@@ -171,12 +173,15 @@ class Store:
 
     def __init__(self, path):
         self.path = Path(path)
-        self.claims = self.path.with_name(self.path.name + ".claims")
+        # the lock and the claims are the file's own, not the path's: two paths to one file (a symlink, a relative
+        # and an absolute path) are one store
+        self.real = Path(os.path.realpath(self.path))
+        self.claims = self.real.with_name(self.real.name + ".claims")
 
     @contextlib.contextmanager
     def _lock(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(self.path.name + ".lock"), "w") as lock:
+        self.real.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.real.with_name(self.real.name + ".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield
@@ -240,26 +245,25 @@ class Store:
         return self.claims / f"{table}-{profile}-{key}"
 
     def claim(self, row_id) -> bool:
-        """Claim a run for this process; False when a live process holds it."""
+        """Claim a run for this process; False when a live process holds it. Claiming, and taking over the claim of a
+        process that is gone, happen under the store's lock, so of several processes that try at once exactly one
+        gets the run."""
         self.claims.mkdir(parents=True, exist_ok=True)
         path = self._claim_path(row_id)
         me = f"{os.getpid()} {socket.gethostname()}"
-        for _ in range(2):
+        with self._lock():
             try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                try:
-                    pid, host = path.read_text().split()
-                except (OSError, ValueError):
-                    pid, host = "0", socket.gethostname()  # a claim being written, or a torn one
-                if host != socket.gethostname() or _pid_alive(int(pid)):
-                    return False
-                path.unlink(missing_ok=True)  # its process is gone: take the run over
-                continue
-            with os.fdopen(fd, "w") as f:
-                f.write(me)
+                pid, host = path.read_text().split()
+            except FileNotFoundError:
+                pid = host = None
+            except (OSError, ValueError):
+                pid, host = "0", socket.gethostname()  # a torn claim (its writer killed mid-write): nobody's
+            if pid is not None and (host != socket.gethostname() or _pid_alive(int(pid))):
+                return False
+            tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+            tmp.write_text(me)
+            os.replace(tmp, path)  # whole, and over a dead process's claim
             return True
-        return False
 
     def release(self, row_id) -> None:
         self._claim_path(row_id).unlink(missing_ok=True)

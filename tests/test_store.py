@@ -199,3 +199,41 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, sweep_cmd):
     assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("interrupted")
     rows = experiments.Store(f).rows()
     assert rows and not any((tmp_path / "r.jsonl.claims").iterdir())  # finished runs kept, claims released
+
+
+def test_two_paths_to_one_file_are_one_store(tmp_path):
+    real = tmp_path / "r.jsonl"
+    real.write_text("")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    rid = ("1", "smoke", "k")
+    assert experiments.Store(real).claim(rid)
+    assert not experiments.Store(link).claim(rid)  # the symlink's sweep sees the same claim
+    assert not experiments.Store(tmp_path / "." / "r.jsonl").claim(rid)
+
+
+def _claim_at_once(path, rid, barrier, out):
+    s = experiments.Store(path)
+    barrier.wait()
+    out.put(s.claim(rid))
+    barrier.wait()  # stay alive until every process has tried: a claim of a live process is not taken over
+
+
+def test_a_dead_sweeps_claim_is_taken_over_by_exactly_one_of_several(tmp_path):
+    import multiprocessing
+    import socket
+    ctx = multiprocessing.get_context("fork")
+    f = tmp_path / "r.jsonl"
+    rid = ("1", "smoke", "k")
+    for trial in range(25):
+        s = experiments.Store(f)
+        s.claims.mkdir(parents=True, exist_ok=True)
+        s._claim_path(rid).write_text(f"999999999 {socket.gethostname()}")  # its sweep was killed
+        barrier, out = ctx.Barrier(4), ctx.Queue()
+        procs = [ctx.Process(target=_claim_at_once, args=(f, rid, barrier, out)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        got = [out.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join(timeout=60)
+        assert sum(got) == 1, (trial, got)
