@@ -116,6 +116,35 @@ def seeds_arg(seeds) -> list[int]:
 REQUIRED_FIELDS = ("table", "profile", "key", "status", "config")
 
 
+def _numbers(d) -> bool:
+    return isinstance(d, dict) and all(isinstance(v, (int, float)) and not isinstance(v, bool) or v is None
+                                       for v in d.values())
+
+
+def valid_row(row) -> bool:
+    """Whether a decoded line is a row the store's readers can use: an object with the required fields of the right
+    kinds, a config that is a valid RunConfig (so lsdim -5 or 1e999 is not), numeric metrics, a list history."""
+    if not isinstance(row, dict) or any(k not in row for k in REQUIRED_FIELDS):
+        return False
+    if not (isinstance(row["table"], (int, str)) and not isinstance(row["table"], bool)
+            and isinstance(row["profile"], str) and isinstance(row["key"], str)
+            and row["status"] in ("ok", "failed") and isinstance(row["config"], dict)):
+        return False
+    if row.get("metrics") is not None and not _numbers(row["metrics"]):
+        return False
+    mbp = row.get("metrics_by_protocol")
+    if mbp is not None and not (isinstance(mbp, dict) and all(_numbers(v) for v in mbp.values())):
+        return False
+    if row.get("history") is not None and not (isinstance(row["history"], list)
+                                               and all(isinstance(h, dict) for h in row["history"])):
+        return False
+    try:
+        RunConfig.from_dict(row["config"])
+    except (DmlvaeError, TypeError, ValueError, OverflowError, RecursionError):
+        return False
+    return True
+
+
 class StoreWarning(UserWarning):
     """Some lines of a results file could not be read; they are skipped and left in the file."""
 
@@ -201,10 +230,10 @@ class Store:
                     continue
                 try:
                     row = json.loads(line)
-                except json.JSONDecodeError:
+                except (ValueError, RecursionError):  # not JSON, a number past Python's digit limit, deep nesting
                     bad.append(n)
                     continue
-                if not isinstance(row, dict) or any(k not in row for k in REQUIRED_FIELDS):
+                if not valid_row(row):
                     bad.append(n)
                     continue
                 rows.append(row)

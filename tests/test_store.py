@@ -237,3 +237,29 @@ def test_a_dead_sweeps_claim_is_taken_over_by_exactly_one_of_several(tmp_path):
         for p in procs:
             p.join(timeout=60)
         assert sum(got) == 1, (trial, got)
+
+
+@pytest.mark.parametrize("bad", [
+    '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": 5}',  # config not an object
+    '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": {"lsdim": -5}}',
+    '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": {"lsdim": 1e999}}',
+    '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": {}, "metrics": {"knn_acc": "high"}}',
+    '{"table": 1, "profile": "smoke", "key": "k", "status": "maybe", "config": {}}',
+    '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": {}, "seed": ' + "9" * 5000 + "}",
+    "[" * 100000 + "]" * 100000,  # deeper than the parser goes
+    '["a", "list"]',
+])
+def test_a_line_that_is_json_but_no_row_is_skipped_with_a_warning_and_table_and_sweep_go_on(tmp_path, bad,
+                                                                                             run_cli):
+    f = tmp_path / "r.jsonl"
+    experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    good = f.read_text().count("\n")
+    with open(f, "a") as fh:
+        fh.write(bad + "\n")
+    with pytest.warns(experiments.StoreWarning, match=rf"r.jsonl: skipped 1 unreadable line\(s\) \(line {good + 1}\)"):
+        assert len(experiments.Store(f).rows()) == good
+    code, out, err = run_cli("table", "1", "--results", f)
+    assert code == 0 and f"line {good + 1}" in err and "Traceback" not in err
+    code, out, err = run_cli("sweep", "--table", "1", "--profile", "smoke", "--seeds", 1, "--dataset", "digits",
+                             "--results", f, "--no-progress", env={"DMLVAE_NO_TRAIN": "1"})
+    assert code == 0 and "Traceback" not in err, err
