@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import data
 from .config import MAX_SEED, RunConfig
-from .errors import DmlvaeError, choice, number
+from .errors import DivergedError, DmlvaeError, choice, number
 
 def _data(args) -> dict:
     choice("policy", args.policy, data.POLICIES)  # checked even when --pl-pct is absent (it is then unused)
@@ -268,8 +268,15 @@ def main(argv=None) -> int:
     except DmlvaeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except DivergedError as e:  # train: one run, so its divergence is the command's failure (sweeps record it)
+        print(f"error: the run diverged: {e}; a smaller --lr usually trains", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        print("interrupted: every finished run is saved; run the same command again to resume", file=sys.stderr)
+        if getattr(args, "func", None) is _train:
+            print("interrupted: nothing was written (train does not resume); run the same command to start over",
+                  file=sys.stderr)
+        else:
+            print("interrupted: every finished run is saved; run the same command again to resume", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader stopped reading (`... | head`): not a failure worth a traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit

@@ -50,3 +50,7 @@ def number(name: str, value, *, low=None, high=None, low_open=False, high_open=F
     if bad:
         raise DmlvaeError(f"{what}; got {value!r}")
     return x
+
+
+class DivergedError(RuntimeError):
+    """The loss became NaN, infinite or exploded, or the embeddings ran off; the message says where."""

@@ -26,12 +26,9 @@ import numpy as np
 import torch
 
 from .config import RunConfig
+from .errors import DivergedError  # noqa: F401  (defined there: the CLI catches it without importing torch)
 from . import graphs, propagation, vae
 from .priors import fitted_gmm
-
-
-class DivergedError(RuntimeError):
-    """The loss became NaN, infinite or exploded, or the embeddings ran off; the message says where."""
 
 
 # A run past these is recorded as failed (diverged), like a NaN: no loss of the paper's models comes near them

@@ -294,3 +294,9 @@ def test_threads_is_recorded_and_checked(run_cli, tmp_path):
                        "each run's torch threads are its --cpus-per-run")):
         code, out, err = run_cli(*args)
         assert code == 2 and err.strip().splitlines() == [msg]
+
+
+def test_a_diverging_train_is_one_error_line_not_a_traceback(run_cli):
+    code, out, err = run_cli("train", "--dataset", "digits", "--lr", "1e6", "--epochs", "2")
+    assert code == 1 and "Traceback" not in err
+    assert err.strip().startswith("error: the run diverged: loss is nan") and "--lr" in err
