@@ -68,7 +68,7 @@ VALIDATORS = {
     "profile": lambda n, v: experiments.validate_profile(v),
     "seeds": lambda n, v: v if v is None else (experiments.seeds_arg(v) and v),  # None: the profile's
     "dataset": _dataset_or_none,
-    "stand_in": lambda n, v: choice(n, v, data.DATASETS),
+    "stand_in": lambda n, v: v if v is None else choice(n, v, data.DATASETS + ("auto",)),  # auto, None: the page's
     "device": _device,
     "results": _results,
     "data_dir": _data_dir,
@@ -99,8 +99,35 @@ def check_one(name: str, value):
     return VALIDATORS[name](name, value)
 
 
+# names IPython puts in a notebook's namespace, and the value types a papermill parameter can have
+IPYTHON_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "display"}
+PLAIN = (str, int, float, bool, type(None), list, tuple, dict)
+_first_names: set | None = None  # the plain names of the namespace at this kernel's first check
+
+
+def _unknown(namespace: dict, declared) -> list[str]:
+    """Plain-valued names in the page's namespace that are not its parameters: a misspelt ``-p lsdimm 3`` lands
+    there. Only names present at the kernel's first check count, so re-running the first cell in Jupyter after
+    later cells defined variables of their own does not flag those."""
+    global _first_names
+    names = {n for n, v in namespace.items()
+             if not n.startswith("_") and n not in IPYTHON_NAMES and isinstance(v, PLAIN)}
+    if _first_names is None:
+        _first_names = names
+    return sorted((names & _first_names) - set(declared))
+
+
 def check(**params) -> dict:
-    """Validate a page's parameters (call it in the page's first cell); returns them as given."""
+    """Validate a page's parameters (call it in the page's first cell, with every parameter of its ``parameters``
+    cell); returns them as given. A name papermill injected that the page does not declare (a misspelt parameter)
+    stops the page here, before anything runs, naming it and the allowed ones."""
+    import inspect
+    caller = inspect.currentframe().f_back
+    if caller is not None and caller.f_globals.get("__name__") == "__main__":  # a notebook's (or script's) top level
+        unknown = _unknown(caller.f_globals, params)
+        if unknown:
+            raise DmlvaeError(f"unknown page parameter(s) {', '.join(map(repr, unknown))}; this page takes: "
+                              f"{', '.join(sorted(params))}")
     for name, value in params.items():
         check_one(name, value)
     return params

@@ -58,7 +58,7 @@ from IPython.display import Markdown, display
 from dmlvae import beyond, experiments, grids, paper, parameters, plots
 from dmlvae.config import RunConfig
 
-parameters.check(profile=profile, dataset=dataset, device=device, results=results,
+parameters.check(profile=profile, dataset=dataset, stand_in=stand_in, device=device, results=results,
                  workers=workers, lsdim=lsdim, alpha=alpha, gamma=gamma, seeds=seeds, graph_train=graph_train)
 seeds = grids.beyond_seeds(profile, seeds)
 main = dataset or "mnist"

@@ -45,8 +45,9 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from dmlvae import DmlvaeError
+from dmlvae import DmlvaeError, parameters
 
+parameters.check(generated=generated)
 LIVE = {"00_data": "trains nothing", "01_dml": "trains one DML model",
         "08_walkthrough": "trains DML and the DML autoencoder"}
 if not any(Path(generated).glob("[0-9]*.ipynb")):

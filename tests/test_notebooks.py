@@ -39,3 +39,28 @@ def test_papermill_cli_runs_a_page_with_a_parameter(tmp_path):
     assert injected and 'dataset = "digits"' in injected[0].source
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "digits: 10 classes" in text
+
+
+def test_every_page_checks_every_parameter_it_declares():
+    """parameters.check flags an injected name the page did not pass it, so each page must pass all of its own."""
+    import ast
+
+    import jupytext
+    for p in sorted((ROOT / "notebooks").glob("*.py")):
+        nb = jupytext.read(p)
+        params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        declared = {t.id for n in ast.parse(params.source).body if isinstance(n, ast.Assign) for t in n.targets}
+        checked = set()
+        for c in nb.cells:
+            if c.cell_type == "code":
+                checked |= {k.arg for n in ast.walk(ast.parse(c.source)) if isinstance(n, ast.Call)
+                            and getattr(n.func, "attr", None) == "check" and getattr(n.func.value, "id", None)
+                            == "parameters" for k in n.keywords}
+        assert declared == checked, (p.stem, declared ^ checked)
+
+
+def test_a_misspelt_papermill_parameter_stops_the_page_before_it_runs(tmp_path):
+    import papermill
+    with pytest.raises(papermill.PapermillExecutionError, match="unknown page parameter.*'lsdimm'.*this page takes"):
+        papermill.execute_notebook(str(ROOT / "notebooks" / "01_dml.ipynb"), str(tmp_path / "o.ipynb"),
+                                   parameters={"lsdimm": 3}, kernel_name="python3", progress_bar=False)
