@@ -115,7 +115,7 @@ def _table(args):
     results = experiments.results_path(args.profile, args.results)
     df = experiments.table(args.table, results, args.profile, args.dataset)
     if args.csv:
-        df.to_csv(args.csv, index=False)
+        df.to_csv(experiments.check_writable(args.csv, "csv file"), index=False)
     print(paper.CAPTIONS[int(args.table)])
     print("cells: ours (mean ± sd over the n seeds) n=seeds (paper, ours - paper)")
     with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250,
@@ -143,7 +143,7 @@ def _scorecard(args):
         warnings.simplefilter("ignore")  # claims without runs yet are listed below as such
         cards = scorecard.all_claims(results, args.profile)
     if args.csv:
-        cards.drop(columns=["cells"]).to_csv(args.csv, index=False)  # the cells: scorecard.cell_verdicts
+        cards.drop(columns=["cells"]).to_csv(experiments.check_writable(args.csv, "csv file"), index=False)  # the cells: scorecard.cell_verdicts
     print(f"The paper's claims, profile {args.profile!r}, results {str(results)!r} (paired differences over "
           f"seeds, 95 % t-intervals):")
     for claim, group in cards.groupby("claim", sort=False):
@@ -268,6 +268,10 @@ def main(argv=None) -> int:
     except DmlvaeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # the file system refused (full, read-only, gone): one line, not a traceback
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        print(f"error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
     except DivergedError as e:  # train: one run, so its divergence is the command's failure (sweeps record it)
         print(f"error: the run diverged: {e}; a smaller --lr usually trains", file=sys.stderr)
         return 1

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import socket
+import tempfile
 import time
 import traceback
 import warnings
@@ -173,6 +174,9 @@ def check_writable(path, what: str = "output") -> Path:
     """Fail before any training when ``path`` cannot be written: it is a directory, or its nearest existing
     ancestor is a file or not writable."""
     path = Path(path)
+    if path.is_symlink() and not path.exists():
+        raise DmlvaeError(f"{what} {str(path)!r} is a symlink to {os.readlink(path)!r}, which does not exist; point it "
+                          "at a file, or give another path")
     if path.is_dir():
         raise DmlvaeError(f"{what} {str(path)!r} is a directory; give a file path")
     if path.exists():
@@ -186,6 +190,12 @@ def check_writable(path, what: str = "output") -> Path:
         raise DmlvaeError(f"{what} {str(path)!r} cannot be created: {str(parent)!r} is a file, not a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise DmlvaeError(f"{what} {str(path)!r} cannot be created: directory {str(parent)!r} is not writable")
+    try:  # access() trusts the mode bits; some file systems (/proc, read-only mounts) refuse all the same
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=".dmlvae-write-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise DmlvaeError(f"{what} {str(path)!r} cannot be created in {str(parent)!r}: {e.strerror}") from None
     return path
 
 
@@ -539,9 +549,16 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
               "failed": 0, "elsewhere": 0}
 
     def record(cfg, result, error, wall):
-        if keep_latents and result is not None:
-            save_latents(latents_path(results, grid, profile, cfg), result)
-        store.append(make_row(grid, profile, cfg, result, error, wall, paper_dataset or cfg.dataset), supersede=True)
+        try:
+            if keep_latents and result is not None:
+                save_latents(latents_path(results, grid, profile, cfg), result)
+            store.append(make_row(grid, profile, cfg, result, error, wall, paper_dataset or cfg.dataset),
+                         supersede=True)
+        except OSError as e:  # a full disk, a file system gone read-only: this run is lost, the stored ones are not
+            store.release((grid, profile, cfg.key()))
+            raise DmlvaeError(f"could not store run {cfg.model}/{cfg.routine} seed {cfg.seed} (key {cfg.key()}) in "
+                              f"{results}: {e.strerror or e}; that run is lost (the rows stored before are intact): "
+                              "free the space or fix the file system, then run the same command to resume") from None
 
     def changed(rid) -> bool:  # another sweep stored a row for this run since we looked
         return _stored_meanwhile(store, latest, rid)

@@ -263,3 +263,43 @@ def test_a_line_that_is_json_but_no_row_is_skipped_with_a_warning_and_table_and_
     code, out, err = run_cli("sweep", "--table", "1", "--profile", "smoke", "--seeds", 1, "--dataset", "digits",
                              "--results", f, "--no-progress", env={"DMLVAE_NO_TRAIN": "1"})
     assert code == 0 and "Traceback" not in err, err
+
+
+def test_a_full_disk_mid_sweep_names_the_lost_run_keeps_the_stored_ones_and_resumes(tmp_path, monkeypatch):
+    import errno
+    f = tmp_path / "r.jsonl"
+    real_append, calls = experiments.Store.append, []
+
+    def full_on_second(self, row, supersede=False):
+        calls.append(row["key"])
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_append(self, row, supersede)
+    monkeypatch.setattr(experiments.Store, "append", full_on_second)
+    with pytest.raises(DmlvaeError, match=r"could not store run .* No space left on device; that run is lost .* "
+                                          r"run the same command to resume"):
+        experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    assert len(experiments.Store(f).rows()) == 1 and not any((tmp_path / "r.jsonl.claims").iterdir())
+    monkeypatch.setattr(experiments.Store, "append", real_append)
+    counts = experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    assert counts["present"] == 1 and len(experiments.Store(f).rows()) == counts["total"]
+
+
+@pytest.mark.parametrize("case", ["proc", "dangling", "csv-under-a-file"])
+def test_file_system_refusals_are_one_line(tmp_path, run_cli, case):
+    if case == "proc":
+        argv = ["sweep", "--table", "1", "--profile", "smoke", "--results", "/proc/x.jsonl"]
+        words = ["/proc", "cannot be created"]
+    elif case == "dangling":
+        (tmp_path / "link.jsonl").symlink_to(tmp_path / "gone" / "r.jsonl")
+        argv = ["sweep", "--table", "1", "--profile", "smoke", "--results", tmp_path / "link.jsonl"]
+        words = ["symlink", "does not exist"]
+    else:
+        experiments.sweep(1, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False, run_fn=_ok)
+        (tmp_path / "afile").write_text("x")
+        argv = ["table", "1", "--results", tmp_path / "r.jsonl", "--csv", tmp_path / "afile" / "t.csv"]
+        words = ["afile", "is a file"]
+    code, out, err = run_cli(*argv)
+    assert code in (1, 2) and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert all(w in err for w in words), err
+    assert not (tmp_path / "gone").exists()
