@@ -171,6 +171,16 @@ def _idx_dir_complete(folder: Path) -> bool:
     return all((folder / f).is_file() for pair in IDX_FILES.values() for f in pair)
 
 
+def _check_not_partial(name: str, folder: Path) -> None:
+    """A data folder holding some of the four idx files but not all is a mistake to name, not to pass over."""
+    files = [f for pair in IDX_FILES.values() for f in pair]
+    have = [f for f in files if (folder / f).is_file()]
+    if have and len(have) < len(files):
+        missing = [f for f in files if f not in have]
+        raise DmlvaeError(f"dataset {name!r}: the folder {folder} is incomplete: it has {', '.join(have)} but not "
+                          f"{', '.join(missing)}; add the missing files, or remove the folder to use the other sources")
+
+
 def _read_idx_dir(folder: Path) -> dict:
     return _check_pairs({s: (read_idx(folder / xi), read_idx(folder / yi)) for s, (xi, yi) in IDX_FILES.items()},
                         folder)
@@ -216,6 +226,7 @@ def _load_idx_dataset(name: str, root: Path, download: bool, offline_dir: Path |
             tried.append(f"download from {IDX_URLS[name]} ({e})")
     else:
         tried.append("download (disabled)")
+    _check_not_partial(name, folder)
     files = [f for pair in IDX_FILES.values() for f in pair]
     raise _missing(name, root, [f"{name}/{f}" for f in files], tried,
                    f"copy the four idx .gz files into {folder}, or run once with network access")
@@ -223,6 +234,7 @@ def _load_idx_dataset(name: str, root: Path, download: bool, offline_dir: Path |
 
 def _load_mnist(root: Path, download: bool) -> Dataset:
     folder = root / "mnist"
+    _check_not_partial("mnist", folder)
     if _idx_dir_complete(folder):
         return _dataset("mnist", f"data-dir:{folder}", _read_idx_dir(folder), [str(i) for i in range(10)])
     try:

@@ -52,9 +52,17 @@ def start(workers, address, cpus_per_run: int, gpus_per_run: float):
             kw = {}
             if gpus_per_run > 0:
                 import torch
-                kw["num_gpus"] = int(os.environ.get("DMLVAE_RAY_GPUS", torch.cuda.device_count()))
-            ray.init(num_cpus=workers * cpus_per_run, include_dashboard=False, logging_level="ERROR",
-                     log_to_driver=False, **kw)
+                gpus = os.environ.get("DMLVAE_RAY_GPUS")
+                kw["num_gpus"] = (torch.cuda.device_count() if gpus is None else
+                                  number("DMLVAE_RAY_GPUS", gpus, low=0, high=1024, integer=True))
+            env_address = os.environ.get("RAY_ADDRESS")
+            try:
+                ray.init(num_cpus=workers * cpus_per_run, include_dashboard=False, logging_level="ERROR",
+                         log_to_driver=False, **kw)
+            except (ConnectionError, RuntimeError, ValueError) as e:
+                why = (f"RAY_ADDRESS={env_address!r} in the environment makes Ray attach there instead of starting "
+                       "locally; unset it, or pass the cluster with --address" if env_address else str(e))
+                raise DmlvaeError(f"cannot start Ray for --workers {workers}: {why}") from None
     res = ray.cluster_resources()
     n = concurrency(res.get("CPU", 0), res.get("GPU", 0), cpus_per_run, gpus_per_run)
     if n == 0:

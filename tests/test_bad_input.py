@@ -300,3 +300,20 @@ def test_a_diverging_train_is_one_error_line_not_a_traceback(run_cli):
     code, out, err = run_cli("train", "--dataset", "digits", "--lr", "1e6", "--epochs", "2")
     assert code == 1 and "Traceback" not in err
     assert err.strip().startswith("error: the run diverged: loss is nan") and "--lr" in err
+
+
+def test_an_incomplete_mnist_folder_is_named_not_passed_over(cli_error, tmp_path):
+    (tmp_path / "mnist").mkdir()
+    (tmp_path / "mnist" / "train-images-idx3-ubyte.gz").write_bytes(b"x")
+    line = cli_error("data", "mnist", "--data-dir", tmp_path, "--no-download")
+    assert "incomplete" in line and str(tmp_path / "mnist") in line and "t10k-labels-idx1-ubyte.gz" in line
+
+
+@pytest.mark.parametrize("env,words", [({"RAY_ADDRESS": "x"}, ["RAY_ADDRESS='x'", "unset it"]),
+                                       ({"DMLVAE_RAY_GPUS": "abc"}, ["DMLVAE_RAY_GPUS", "'abc'"])])
+def test_bad_ray_environment_is_one_line(run_cli, tmp_path, env, words):
+    extra = ["--gpus-per-run", "0.5"] if "DMLVAE_RAY_GPUS" in env else []
+    code, out, err = run_cli("sweep", "--table", "1", "--profile", "smoke", "--seeds", 1, "--dataset", "digits",
+                             "--results", tmp_path / "r.jsonl", "--workers", 1, "--no-progress", *extra, env=env)
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert all(w in err for w in words), err
