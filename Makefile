@@ -30,7 +30,11 @@ $(STAMP): requirements.txt requirements-nodeps.txt constraints.txt pyproject.tom
 	$(PIP) --no-deps --no-build-isolation -e . $(QUIET)
 	touch $(STAMP)
 
+# ruff (configured in pyproject.toml) lints the package, tests, tools, benchmarks and the pages' sources first
+LINTED := dmlvae tests tools bench notebooks/*.py
+
 test: system $(STAMP)
+	$(VENV)/bin/ruff check $(LINTED)
 	$(PY) -m pytest -q tests
 
 PLOTLY_JS := book/_static/plotly.min.js

@@ -87,7 +87,8 @@ def main(argv=None):
         ours, naive = float("inf"), float("inf")
         for _ in range(args.repeats):
             ours, naive = min(ours, time_ours()), min(naive, time_naive())
-        rows.append({"model": name, "routine": cfg.routine, "n_train": len(x), "steps": math.ceil(len(x) / cfg.batch_size),
+        rows.append({"model": name, "routine": cfg.routine, "n_train": len(x),
+                     "steps": math.ceil(len(x) / cfg.batch_size),
                      "dmlvae_s_per_epoch": round(ours, 2), "naive_s_per_epoch": round(naive, 2),
                      "speedup": round(naive / ours, 2), "device": str(x.device), "threads": torch.get_num_threads()})
         print(rows[-1], file=sys.stderr, flush=True)

@@ -45,7 +45,8 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--bf16", action="store_true", help="also time bf16 autocast")
     args = ap.parse_args(argv)
-    variants = [("2 threads", 2, False, False), ("1 thread", 1, False, False), ("2 threads, fused Adam", 2, True, False),
+    variants = [("2 threads", 2, False, False), ("1 thread", 1, False, False),
+                ("2 threads, fused Adam", 2, True, False),
                 ("1 thread, fused Adam", 1, True, False)]
     if args.bf16:
         variants.append(("2 threads, bf16", 2, False, True))

@@ -143,7 +143,8 @@ def _scorecard(args):
         warnings.simplefilter("ignore")  # claims without runs yet are listed below as such
         cards = scorecard.all_claims(results, args.profile)
     if args.csv:
-        cards.drop(columns=["cells"]).to_csv(experiments.check_writable(args.csv, "csv file"), index=False)  # the cells: scorecard.cell_verdicts
+        # the cells' verdicts are scorecard.cell_verdicts
+        cards.drop(columns=["cells"]).to_csv(experiments.check_writable(args.csv, "csv file"), index=False)
     print(f"The paper's claims, profile {args.profile!r}, results {str(results)!r} (paired differences over "
           f"seeds, 95 % t-intervals):")
     for claim, group in cards.groupby("claim", sort=False):
@@ -180,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
         t.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None,
                        help=f"{f.metadata['doc']} (default: {default})".replace("%", "%%"))
     t.add_argument("--out", default=None, help="write the full result (config, history, metrics) as JSON here")
-    t.add_argument("--save-latents", default=None, help="write the test latents z (mu) and labels y, and the labelled training latents and labels "
+    t.add_argument("--save-latents", default=None,
+                   help="write the test latents z (mu) and labels y, and the labelled training latents and labels "
                         "(z_labelled, y_labelled), to this .npz")
     t.add_argument("--threads", default=None, help="torch CPU threads (default: torch's own); an exact re-run of a "
                                                    "stored row needs the count it records")

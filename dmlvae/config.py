@@ -146,12 +146,12 @@ class RunConfig:
         'dml_labelprop: the first propagation\'s graph: "pixels" (PCA-50 of the images; chosen on a validation '
         'split) or "latent" (the embedding after lp_every epochs of DML on the labels alone, as Iscen et al.)')
     graph_method: str = assumed("poisson-mbo",
-        'vae_graph: graph label inference from graphlearning (Calder et al. 2020): "poisson-mbo" (Poisson learning with '
-        'the MBO graph-cut step, which holds the classes at graph_priors) or "poisson" (Poisson learning)')
+        'vae_graph: graph label inference from graphlearning (Calder et al. 2020): "poisson-mbo" (Poisson learning '
+        'with the MBO graph-cut step, which holds the classes at graph_priors) or "poisson" (Poisson learning)')
     graph_k: int = assumed(10, 'vae_graph: neighbours in the kNN graph of the VAE latents (Calder et al.\'s 10)')
     graph_priors: str = assumed("uniform",
-        'vae_graph: class priors for the graph step: "uniform" (1/C each; an assumption, not measured), "labelled" (the '
-        'labelled draw\'s class counts + 1) or "none" (plain Poisson argmax; not with poisson-mbo)')
+        'vae_graph: class priors for the graph step: "uniform" (1/C each; an assumption, not measured), "labelled" '
+        '(the labelled draw\'s class counts + 1) or "none" (plain Poisson argmax; not with poisson-mbo)')
     vae_epochs: int = assumed(100, 'vae_graph: epochs of the unsupervised VAE (Calder et al.\'s 100)')
     vae_lsdim: int = assumed(20, 'vae_graph: the VAE\'s latent dimension (Calder et al.\'s 784-400-20)')
     vae_hidden: tuple = assumed((400,), 'vae_graph: the VAE\'s MLP widths (Calder et al.\'s 400)')
@@ -185,8 +185,8 @@ class RunConfig:
         choice("routine", self.routine, ROUTINES)
         for own_model, own_routine in OWN_ROUTINES.items():
             if (self.model == own_model) != (self.routine == own_routine):
-                raise DmlvaeError(f"routine {self.routine!r} with model {self.model!r}: model {own_model!r} and routine "
-                                  f"{own_routine!r} go together only; allowed: {own_model} with {own_routine}")
+                raise DmlvaeError(f"routine {self.routine!r} with model {self.model!r}: model {own_model!r} and "
+                                  f"routine {own_routine!r} go together only; allowed: {own_model} with {own_routine}")
         if self.model == "dml" and self.routine != "supervised":
             raise DmlvaeError(f"routine {self.routine!r} needs an unsupervised loss, which model 'dml' has not; "
                               "allowed for dml: supervised")
@@ -208,8 +208,8 @@ class RunConfig:
                                   f"term from the start of training; routine {self.routine!r} has no such weight; "
                                   "allowed: joint")
             if self.gamma != 1.0:
-                raise DmlvaeError(f"gamma {self.gamma:g} with metric_share {self.metric_share:g}: gamma is derived from "
-                                  "metric_share; leave gamma at its default (1) or metric_share at None")
+                raise DmlvaeError(f"gamma {self.gamma:g} with metric_share {self.metric_share:g}: gamma is derived "
+                                  "from metric_share; leave gamma at its default (1) or metric_share at None")
         self.lr = float(number("lr", self.lr, low=0, low_open=True))
         self.epochs = number("epochs", self.epochs, low=1, high=MAX_EPOCHS, integer=True)
         self.batch_size = number("batch_size", self.batch_size, low=2, high=MAX_BATCH, integer=True)

@@ -3,8 +3,8 @@
 
 Probes: ``knn`` (k = 5), ``rf`` (random forest), ``mlp`` and ``linear`` (logistic regression, Table 4's
 "linear"); MLP and linear standardise the latents first and stop after ``MAX_ITER`` iterations (scikit-learn's
-ConvergenceWarning when they do is not shown: the cap is the setting, not a fault). Protocols (which latents fit the probe, which
-are scored):
+ConvergenceWarning when they do is not shown: the cap is the setting, not a fault). Protocols (which latents fit
+the probe, which are scored):
 
 - ``test-cv`` (default; our reading of the paper): stratified 5-fold cross-validated predictions on the
   test latents;

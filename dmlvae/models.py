@@ -9,7 +9,7 @@ loss. A model returns its loss terms by name; routines (``dmlvae.routines``) dec
 | `dml_gmm_prior`   | Gaussian  | Monte-Carlo KL to the hypercube GMM (proposal 2) |
 | `mvae`            | Gaussian  | MSE + beta KL to a VampPrior (proposal 3)      |
 | `dml_labelprop`   | point     | none: the metric loss sees propagated pseudo-labels (beyond the paper) |
-| `vae_graph`       | point     | none: a VAE first, then the metric loss sees labels inferred over a graph of its latents (beyond the paper) |
+| `vae_graph`       | point     | none: a VAE first; the metric loss sees labels inferred over its latents' graph |
 """
 from __future__ import annotations
 

@@ -142,8 +142,8 @@ def paper_kl_outcome(rows) -> str:
     norms = [r["history"][-1]["embedding_norm"] for r in ok]
     kls = [r["history"][-1].get("kl") for r in ok]
     centres = [paper_kl_at_centre(r["config"]["lsdim"], r["config"]["gmm_logvar"]) for r in ok]
-    seen = (f"The {len(ok)} `kl=\"paper\"` runs end with a mean |mu| of {min(norms):.3f} to {max(norms):.3f} and a final "
-            f"value of {min(kls):.3f} to {max(kls):.3f} nats" if ok else "")
+    seen = (f"The {len(ok)} `kl=\"paper\"` runs end with a mean |mu| of {min(norms):.3f} to {max(norms):.3f} and a "
+            f"final value of {min(kls):.3f} to {max(kls):.3f} nats" if ok else "")
     if diverged or any(n > RUN_OFF_NORM for n in norms):
         return (seen + "; " if seen else "") + (f"{len(diverged)} run(s) failed as diverged; " if diverged else "") + \
             "the latents run off."

@@ -127,7 +127,8 @@ def progress_sentence(stored: int, total: int) -> str:
     """How much of the grid the shown rows cover, and the command that completes it."""
     if stored >= total:
         return f"All {total} runs of the graph grid are stored."
-    return (f"{stored} of the graph grid's {total} runs {'is' if stored == 1 else 'are'} stored so far; the table shows those (each cell names its "
+    return (f"{stored} of the graph grid's {total} runs {'is' if stored == 1 else 'are'} stored so far; the table "
+            "shows those (each cell names its "
             "seeds). `python -m dmlvae sweep --grid graph --profile paper --seeds 10` trains the rest and resumes "
             "where it stopped.")
 

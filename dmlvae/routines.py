@@ -6,12 +6,13 @@
 | `alternating-epoch` | supervised epochs: (1 - alpha) L_S + alpha L_U; unsupervised epochs: alpha L_U (the paper) |
 | `alternating-batch` | the same alternation, per step instead of per epoch                            |
 | `joint`             | L_U + gamma L_S (Table 4)                                                       |
-| `dml-then-gmm`      | L_S for ``dml_epochs``; then a GMM fitted to the training embeddings becomes the prior: L_U + gamma L_S |
-| `label-propagation` | L_S on pseudo-labelled batches; labels re-propagated every ``lp_every`` epochs (model `dml_labelprop`) |
-| `vae-graph`         | a VAE first (no labels); labels inferred over a kNN graph of its latents (graphlearning); then L_S on inferred-label batches (model `vae_graph`) |
+| `dml-then-gmm`      | L_S for ``dml_epochs``; then a GMM fitted to the embeddings is the prior: L_U + gamma L_S |
+| `label-propagation` | L_S on pseudo-labelled batches, labels propagated every ``lp_every`` epochs (`dml_labelprop`) |
+| `vae-graph`         | a VAE (no labels); labels inferred over its latents' kNN graph; L_S on them (`vae_graph`) |
 
 The alternating routines start with the phase ``alternate_first`` names (default: supervised, so epochs
-0, 2, 4, ... are supervised). Every step draws an unlabelled batch from the whole training split (a fresh permutation each epoch) and a
+0, 2, 4, ... are supervised). Every step draws an unlabelled batch from the whole training split (a fresh
+permutation each epoch) and a
 labelled batch from the labelled subset (without replacement, or with it when the subset is smaller than a
 batch); metric losses see labelled samples only. An epoch is ceil(N_train / batch_size) steps for every
 model, so the labelled-only DML baseline gets the same number of steps as the others.

@@ -384,7 +384,8 @@ def gap_sentence(cmp: pd.DataFrame, metric: str = "knn_acc") -> str:
         return "No cell of this table is stored yet."
     above = int((c.ours_mean > c.paper).sum())
     low = c.loc[c.paper.idxmin()]
-    where = f"{low.model}, {low.pl_pct:g} %, lsdim {low.lsdim}" + ("" if low.model == "dml" else f", {weight_label(low)}")
+    where = (f"{low.model}, {low.pl_pct:g} %, lsdim {low.lsdim}"
+             + ("" if low.model == "dml" else f", {weight_label(low)}"))
     name = {"knn_acc": "kNN", "rf_acc": "random-forest", "linear_acc": "linear"}.get(metric, metric)
     return (f"Our Table {int(c.table.iloc[0])} {name} accuracies lie above the paper's in "
             f"{above} of its {len(c)} cells. The paper's lowest is {low.paper:.3f} ({where}), within "
@@ -496,7 +497,8 @@ def objective_causes(results, profile: str, seeds=None) -> pd.DataFrame:
             by_cell = f.groupby(cols)[acc].agg(["mean", "size"])
             per_seed = f.groupby("seed")[acc].mean()
             papers = np.array([ref_of(k) for k in by_cell.index])
-            out.append({"kind": "MetricVAE grid", "cell": cell, "cause": cause, "ours": by_cell["mean"].mean(), "sd": per_seed.std(ddof=1),
+            out.append({"kind": "MetricVAE grid", "cell": cell, "cause": cause, "ours": by_cell["mean"].mean(),
+                        "sd": per_seed.std(ddof=1),
                         "seeds": int(by_cell["size"].min()), "paper": papers.mean(),
                         "ours - paper": float((by_cell["mean"] - papers).mean()),
                         "|ours - paper|": float((by_cell["mean"] - papers).abs().mean())})

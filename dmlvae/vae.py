@@ -70,7 +70,8 @@ def train(x: torch.Tensor, lsdim: int, hidden, epochs: int, seed: int) -> tuple[
     return enc, losses
 
 
-def encoder(x: torch.Tensor, lsdim: int, hidden, epochs: int, seed: int, use_cache: bool = True) -> tuple[Encoder, dict]:
+def encoder(x: torch.Tensor, lsdim: int, hidden, epochs: int, seed: int,
+            use_cache: bool = True) -> tuple[Encoder, dict]:
     """The VAE encoder for these training images and settings (from the cache when there), and what to record:
     ``vae_seconds`` (the training's, also when reused), ``vae_cached``, ``vae_final_loss``."""
     key = cache_key(x, lsdim, hidden, epochs, seed)

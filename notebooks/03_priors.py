@@ -46,7 +46,6 @@ workers = None               # None: train missing runs one by one; N: N at once
 
 # %% tags=["hide-input"]
 import numpy as np
-import pandas as pd
 import torch
 from IPython.display import Markdown, display
 

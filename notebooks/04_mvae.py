@@ -42,7 +42,6 @@ workers = None               # None: train missing runs one by one; N: N at once
 figure6_epochs = 10   # epochs of the Figure 6 runs (the reconstruction loss per epoch)
 
 # %% tags=["hide-input"]
-import pandas as pd
 from IPython.display import Markdown, display
 
 from dmlvae import balance, experiments, grids, objectives, paper, parameters, plots, scorecard

@@ -52,7 +52,6 @@ graph_train = False   # part 3 shows the stored paper-scale runs of the graph gr
                       # first (several CPU hours: 250 runs, a 100-epoch VAE per dataset and seed)
 
 # %% tags=["hide-input"]
-import pandas as pd
 from IPython.display import Markdown, display
 
 from dmlvae import beyond, experiments, grids, paper, parameters, plots

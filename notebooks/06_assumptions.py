@@ -33,7 +33,7 @@ import dataclasses
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import evaluate, experiments, grids, objectives, paper, parameters, routines, train
+from dmlvae import evaluate, experiments, grids, objectives, parameters, routines, train
 from dmlvae.config import RunConfig
 
 parameters.check(profile=profile, seeds=seeds, device=device, results=results, workers=workers)

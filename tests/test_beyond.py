@@ -5,7 +5,6 @@ import json
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 import torch
 
 from dmlvae import beyond, data, experiments, grids, models, propagation, routines

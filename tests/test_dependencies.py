@@ -8,7 +8,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _pins(path):
-    return {l.strip() for l in (ROOT / path).read_text().splitlines() if l.strip() and not l.startswith("#")}
+    return {line.strip() for line in (ROOT / path).read_text().splitlines()
+            if line.strip() and not line.startswith("#")}
 
 
 def test_environment_yml_pip_list_equals_requirements():

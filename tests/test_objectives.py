@@ -3,7 +3,6 @@ follow the rows, on synthetic stores (nothing is trained), and the grids behind 
 import math
 
 import pandas as pd
-import pytest
 
 from dmlvae import experiments, grids, objectives, scorecard
 from dmlvae.config import RunConfig

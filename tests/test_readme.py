@@ -17,7 +17,7 @@ def test_readme_python_blocks_run():
 
 def test_readme_opens_with_the_two_commands():
     first_block = re.search(r"```bash\n(.*?)```", README.read_text(), flags=re.S).group(1)
-    commands = [l.split("#")[0].strip() for l in first_block.splitlines() if l.strip()]
+    commands = [line.split("#")[0].strip() for line in first_block.splitlines() if line.strip()]
     assert commands == ["make book", "make test"]
 
 
