@@ -54,11 +54,8 @@ $(PLOTLY_JS): $(STAMP)
 	mkdir -p $(@D)
 	$(PY) -c "import plotly, pathlib, shutil; shutil.copyfile(pathlib.Path(plotly.__file__).parent / 'package_data' / 'plotly.min.js', '$@')"
 
-$(MATHJAX): | system
-	rm -rf $(@D) && mkdir -p $(@D)
-	cd $(@D) && npm pack mathjax@3.2.2 --silent >/dev/null && tar -xzf mathjax-3.2.2.tgz --strip-components=2 \
-	  package/es5/tex-mml-chtml.js package/es5/output/chtml package/es5/input package/es5/ui package/es5/a11y \
-	  && rm mathjax-3.2.2.tgz
+$(MATHJAX): $(STAMP)
+	$(PY) tools/fetch_mathjax.py --dest $(@D)
 
 # re-sync each page's output-free .ipynb twin (what papermill, Jupyter and Colab open) with its jupytext source
 notebooks: $(STAMP)
