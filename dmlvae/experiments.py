@@ -14,6 +14,7 @@ import json
 import os
 import re
 import socket
+import sys
 import tempfile
 import time
 import traceback
@@ -499,6 +500,30 @@ def _reuse(store: Store, todo: list, latest: dict, grid, profile: str, paper_dat
     return left, copied
 
 
+def estimate(todo, latest: dict) -> str:
+    """About how long ``todo`` takes, from the stored rows of the same model and profile-scale (training images,
+    epochs): the median of their CPU time where recorded (else wall time) per run, summed; "no stored run to
+    estimate from" when there is none."""
+    by_kind: dict = {}
+    for r in latest.values():
+        if r.get("status") == "ok":
+            c = r["config"]
+            by_kind.setdefault((c.get("model"), c.get("train_subset"), c.get("epochs")), []).append(run_seconds(r))
+    total, known = 0.0, 0
+    for cfg in todo:
+        seen = [s for s in by_kind.get((cfg.model, cfg.train_subset, cfg.epochs), []) if s]
+        if seen:
+            total += float(np.median(seen))
+            known += 1
+    if not known:
+        return "no stored run of these models at this scale to estimate the time from"
+    total *= len(todo) / known
+    when = f"{total / 60:.0f} min" if total >= 120 else f"{total:.0f} s"
+    return (f"about {when} of CPU time (the median stored run of each model at this scale"
+            + ("" if known == len(todo) else f"; {len(todo) - known} runs of models with no stored run counted at "
+               "the mean") + ")")
+
+
 def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = None, progress: bool = True,
                 run_fn=None, keep_latents: bool = False, retry_failed: bool = False,
                 rerun_stale: bool = False, workers: int | None = None, address: str | None = None,
@@ -568,6 +593,9 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
                                 keep_latents=keep_latents, progress=progress, counts=counts,
                                 changed=changed)
 
+    if todo:
+        print(f"[{grid} ({profile})] training {len(todo)} of {len(cfgs)} runs: {estimate(todo, latest)}",
+              file=sys.stderr, flush=True)
     run_fn = run_fn or train_run
     bar = None
     if progress and todo:
@@ -602,6 +630,11 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
             store.release(rid)
         if bar is not None:
             bar.update(1)
+        else:  # a page under papermill: one line per run, in the executed notebook and on --log-output
+            done = counts["ok"] + counts["failed"]
+            print(f"[{grid} ({profile})] {done} of {len(todo)} trained: {cfg.model}/{cfg.routine} seed {cfg.seed}, "
+                  f"{time.perf_counter() - t0:.0f} s" + ("" if error is None else " (failed)"), file=sys.stderr,
+                  flush=True)
     if bar is not None:
         bar.close()
     return counts

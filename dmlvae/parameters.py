@@ -141,7 +141,10 @@ def rerun_note(page: str, profile: str | None = None, seeds=None, commands=()) -
         lines.append(f"**The numbers on this page** come from the `{profile}` profile with seeds "
                      f"{experiments.seeds_arg(seeds)} (results in `results/{profile}.jsonl`).")
     lines.append("**Re-run it:** `papermill notebooks/" + page + ".ipynb out.ipynb -p NAME VALUE` (any parameter "
-                 "below); the whole book: `make book PROFILE=quick` (or `PROFILE=paper`, `PARAMS=\"-p seeds 3\"`).")
+                 "below)" + (f"; the numbers shown here: `-p profile {profile}`" if profile is not None else "")
+                 + "; the whole book: `make book PROFILE=quick` (or `PROFILE=paper`, `PARAMS=\"-p seeds 3\"`). "
+                 "Before training, a page says how many runs it trains and about how long they take, then one line "
+                 "per finished run.")
     if commands:
         lines.append("Its runs from the command line: " + "; ".join(f"`{c}`" for c in commands) + ".")
     return "\n\n".join(lines)

@@ -432,3 +432,17 @@ def test_no_train_is_off_for_0_false_no_and_empty(monkeypatch, tmp_path, value, 
             experiments.run_configs("g", "smoke", cfgs, tmp_path / "r.jsonl", progress=False, run_fn=run)
     else:
         assert experiments.run_configs("g", "smoke", cfgs, tmp_path / "r.jsonl", progress=False, run_fn=run)["ok"] == 1
+
+
+def test_a_page_says_how_many_runs_it_trains_how_long_they_take_and_each_one_done(tmp_path, capsys):
+    f = tmp_path / "r.jsonl"
+    m = {"knn_acc": 0.5}
+    run = lambda c: {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": [], "cpu_time": 30.0}  # noqa: E731
+    first = experiments.profile_configs([{"dataset": "digits", "model": "dml"}], "smoke", 2)
+    experiments.run_configs("g", "smoke", first, f, progress=False, run_fn=run)
+    err = capsys.readouterr().err
+    assert "training 2 of 2 runs: no stored run" in err and "2 of 2 trained: dml/supervised seed 1" in err
+    more = experiments.profile_configs([{"dataset": "digits", "model": "dml"}], "smoke", 5)
+    experiments.run_configs("g", "smoke", more, f, progress=False, run_fn=run)
+    err = capsys.readouterr().err
+    assert "training 3 of 5 runs: about 90 s of CPU time" in err, err
