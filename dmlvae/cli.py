@@ -242,6 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                                 "(default: fashion-mnist)")
     sc.add_argument("--csv", default=None, help="also write the claims (claim, protocol, verdict, evidence) here")
     sc.set_defaults(func=_scorecard)
+
+    fd = sub.add_parser("findings", help="print what the reproduction found (counts of verdicts, which claims hold), "
+                                         "generated from the scorecard of a results file (trains nothing)")
+    fd.add_argument("--profile", default="paper", help="whose results (default: paper, the shipped results)")
+    fd.add_argument("--results", default=None, help="results file (default: results/PROFILE.jsonl)")
+    fd.add_argument("--readme", default=None, help="write the findings into this README between its markers instead")
+    fd.set_defaults(func=_findings)
     return p
 
 
@@ -257,6 +264,18 @@ def _join_negative_values(argv: list[str]) -> list[str]:
         else:
             out.append(a)
     return out
+
+
+def _findings(args):
+    from . import experiments, findings
+    results = experiments.results_path(args.profile, args.results)
+    text = findings.summary(findings.cards(results, args.profile), args.profile)
+    if args.readme:
+        changed = findings.write_readme(args.readme, text)
+        print(f"{args.readme}: findings {'updated' if changed else 'unchanged'}", file=sys.stderr)
+        return None
+    print(text)
+    return None
 
 
 def main(argv=None) -> int:

@@ -180,7 +180,19 @@ def main(argv=None) -> int:
     for source in sources:
         if source not in done and not execute(source, params, args.force, fingerprint, Path(args.out)):
             return 1
+    write_findings(Path(args.out) / "findings.md")
     return 0
+
+
+def write_findings(path: Path) -> None:
+    """The intro's opening (``{include}``d from here): what the reproduction found, from the shipped paper rows."""
+    from dmlvae import experiments, findings
+    text = findings.summary(findings.cards(ROOT / experiments.SHIPPED, "paper"), "paper")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text + "\n")
+    tmp.replace(path)
+    print(f"[book] findings -> {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}", flush=True)
 
 
 if __name__ == "__main__":
