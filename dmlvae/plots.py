@@ -6,6 +6,7 @@ build time and loaded on every page), so figures carry only their data: pages wo
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io._base_renderers import MimetypeRenderer
@@ -168,4 +169,29 @@ def prior_pairs(logvars=(1.0, 0.0, -1.0), title: str = "") -> go.Figure:
     fig.add_vline(x=-1, line_dash="dot", line_color="grey")
     fig.add_vline(x=1, line_dash="dot", line_color="grey")
     fig.update_layout(title=title, xaxis_title="z_d", yaxis_title="density of one factor", height=380)
+    return fig
+
+
+def forest(cells: pd.DataFrame, title: str = "") -> go.Figure:
+    """Every cell's seed-paired difference with its 95 % interval, one row per (claim, cell), a marker colour per
+    protocol; zero marked and the claim's side (positive: every difference is oriented so) shaded. ``cells``:
+    rows with claim, protocol, difference, cell, mean, low, high (``scorecard.cell_frame``)."""
+    colours = {"test-cv": "#1f77b4", "labelled-to-test": "#d62728"}
+    labels = [f"{c} | {d} | {cell}" for c, d, cell in zip(cells.claim, cells.difference, cells.cell)]
+    order = list(dict.fromkeys(labels))
+    fig = go.Figure()
+    for protocol, g in cells.assign(label=labels).groupby("protocol", sort=False):
+        fig.add_trace(go.Scatter(
+            x=g["mean"], y=g["label"], mode="markers", name=protocol, marker=dict(color=colours.get(protocol)),
+            error_x=dict(type="data", symmetric=False, array=g["high"] - g["mean"], arrayminus=g["mean"] - g["low"]),
+            hovertemplate="%{y}<br>%{x:+.3f}<extra>" + protocol + "</extra>"))
+    span = float(np.nanmax(np.abs(np.r_[cells["low"], cells["high"], 0.05]))) * 1.05
+    fig.add_vrect(x0=0, x1=span, fillcolor="#1b7837", opacity=0.08, line_width=0,
+                  annotation_text="the claim's side", annotation_position="top right")
+    fig.add_vline(x=0, line_color="black", line_width=1)
+    fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], automargin=True, tickfont=dict(size=10))
+    fig.update_xaxes(title="seed-paired difference (accuracy), mean and 95 % interval", range=[-span, span],
+                     zeroline=False)
+    fig.update_layout(title=title, height=140 + 18 * len(order), legend=dict(orientation="h", y=-0.08),
+                      margin=dict(l=10, r=10, t=60, b=40))
     return fig

@@ -182,6 +182,14 @@ def _claim(number, text, verdict, evidence, protocol, objective=NO_OBJECTIVE, ev
             "verdict": verdict, "evidence": evidence, "cells": cells}
 
 
+def cell_frame(cards: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell of every pooled difference, with its numbers (mean, low, high, n) for a figure."""
+    rows = [{"claim": c.claim, "protocol": c.protocol, "difference": cell["difference"], "cell": cell["cell"],
+             "mean": cell["mean"], "low": cell["low"], "high": cell["high"], "n": cell["n"]}
+            for c in cards.itertuples() for cell in (getattr(c, "cells", None) or [])]
+    return pd.DataFrame(rows, columns=["claim", "protocol", "difference", "cell", "mean", "low", "high", "n"])
+
+
 def cell_verdicts(cards: pd.DataFrame) -> pd.DataFrame:
     """Beside each pooled verdict, one row per cell it pools (labelled percentage, lsdim, alpha or gamma): the
     seed-paired difference in that cell with its 95 % interval, and whether that cell alone is on the claim's
@@ -419,6 +427,29 @@ def verdict_table(cards: pd.DataFrame) -> pd.DataFrame:
                          "objective": c.get("objective", NO_OBJECTIVE), "protocol": p, "verdict": c.verdict})
     return pd.DataFrame(rows).pivot_table(index=["claim", "the paper says", "objective"], columns="protocol",
                                           values="verdict", aggfunc="first", sort=False)[list(PROTOCOLS)].fillna("")
+
+
+VERDICT_COLOURS = {"reproduced": "#1b7837", "partly": "#b35806", "not reproduced": "#b00020"}
+
+
+def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """How many checks (:func:`verdict_table` rows) have each verdict, per protocol."""
+    verdicts = list(VERDICT_COLOURS)
+    return pd.DataFrame({p: [int((table[p] == v).sum()) for v in verdicts] for p in PROTOCOLS}, index=verdicts)
+
+
+def counts_sentence(table: pd.DataFrame) -> str:
+    """One sentence for the top of the scorecard: the verdict counts under each protocol."""
+    counts = verdict_counts(table)
+    return (f"**{len(table)} checks** (each claim on each table or figure it is made of; claims 6-8 once under each "
+            "reading of the MetricVAE's objective): " + "; ".join(
+        f"under `{p}`, " + ", ".join(f"{counts.loc[v, p]} {v}" for v in counts.index) for p in PROTOCOLS) + ".")
+
+
+def styled_verdicts(table: pd.DataFrame):
+    """:func:`verdict_table` with each verdict in its colour (green reproduced, amber partly, red not), bold."""
+    colour = lambda v: f"color: {VERDICT_COLOURS[v]}; font-weight: bold" if v in VERDICT_COLOURS else ""  # noqa: E731
+    return table.style.map(colour)
 
 
 def _cause_cell(cfg) -> str:

@@ -42,10 +42,11 @@ import warnings
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import experiments, grids, paper, parameters, scorecard
+from dmlvae import experiments, grids, paper, parameters, plots, scorecard
 
 parameters.check(profile=profile, seeds=seeds, stand_in=stand_in, device=device, results=results, workers=workers)
 seeds = experiments.page_seeds(profile, seeds)
+plots.setup()
 display(Markdown(parameters.rerun_note("07_scorecard", profile, seeds, [
     f"python -m dmlvae sweep --table N --profile {profile} --seeds {seeds} (N = 1 to 4; 2 and 3 with "
     f"--dataset fashion-mnist without OrganAMNIST)",
@@ -94,7 +95,9 @@ display(Markdown(f"Profile `{profile}`, seeds {experiments.seeds_arg(seeds)}; re
 
 # %% tags=["hide-input"]
 cards = scorecard.all_claims(results, profile, seeds)
-scorecard.verdict_table(cards)
+verdicts = scorecard.verdict_table(cards)
+display(Markdown(scorecard.counts_sentence(verdicts)))
+scorecard.styled_verdicts(verdicts)
 
 # %% tags=["hide-input"]
 differ = [c for c, g in cards[cards.protocol.isin(scorecard.PROTOCOLS)].groupby("claim") if g.verdict.nunique() > 1]
@@ -112,6 +115,10 @@ display(Markdown(f"Cells on the other side of a claim: {len(against)} of {len(ce
                  + ("" if not len(against) else ": " + "; ".join(
                      f"claim {r.claim} ({r.protocol}), {r.cell}: {r._5}" for r in against.itertuples())) + "."))
 cells.set_index(["claim", "protocol", "difference", "cell"])
+
+# %% tags=["hide-input"]
+plots.forest(scorecard.cell_frame(cards), f"Every cell's seed-paired difference, 95 % interval (profile `{profile}`; "
+             "positive: the claim's side)").show()
 
 # %% [markdown]
 # ## Does this profile tell the paper profile's story?

@@ -505,3 +505,29 @@ def test_a_pooled_win_with_a_cell_significantly_the_other_way_is_partly_and_name
     cells = scorecard.cell_verdicts(cards)
     assert cells["this cell"].tolist() == ["for", "for", "for", "against"] and len(cells) == 4
     assert scorecard.combine(["partly", "partly"]) == "partly"  # not "not reproduced"
+
+
+def test_verdict_counts_colours_and_the_forest_plot_come_from_the_cards():
+    import pandas as pd
+
+    from dmlvae import plots
+    table = pd.DataFrame({"test-cv": ["reproduced", "partly", "not reproduced", "reproduced"],
+                          "labelled-to-test": ["not reproduced", "not reproduced", "partly", "reproduced"]})
+    counts = scorecard.verdict_counts(table)
+    assert counts.loc["reproduced", "test-cv"] == 2 and counts.loc["not reproduced", "labelled-to-test"] == 2
+    s = scorecard.counts_sentence(table)
+    assert s.startswith("**4 checks**") and "under `test-cv`, 2 reproduced, 1 partly, 1 not reproduced" in s
+    html = scorecard.styled_verdicts(table).to_html()
+    import re
+    red = re.search(r"([^}]*)\{\s*color: " + scorecard.VERDICT_COLOURS["not reproduced"], html).group(1)
+    assert red.count("#T_") == 3  # the three "not reproduced" cells share the red rule
+    cards = pd.DataFrame([{"claim": "1 (Table 1)", "protocol": "test-cv", "cells": [
+        {"difference": "A - B", "cell": "c1", "mean": 0.2, "low": 0.1, "high": 0.3, "n": 3},
+        {"difference": "A - B", "cell": "c2", "mean": -0.1, "low": -0.4, "high": 0.2, "n": 3}]},
+        {"claim": "4 (Table 3)", "protocol": "test-cv", "cells": []}])
+    frame = scorecard.cell_frame(cards)
+    assert list(frame.cell) == ["c1", "c2"] and frame["low"].tolist() == [0.1, -0.4]
+    fig = plots.forest(frame)
+    (trace,) = fig.data
+    assert list(trace.x) == [0.2, -0.1] and list(trace.error_x.array) == pytest.approx([0.1, 0.3])
+    assert fig.layout.shapes[0].x0 == 0 and fig.layout.shapes[0].x1 > 0.4  # the claim's side, shaded
