@@ -363,7 +363,8 @@ def make_row(table, profile: str, cfg: RunConfig, result: dict | None, error: st
            "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
     if result is not None:
         for k in ("metrics", "metrics_by_protocol", "history", "n_train", "n_labelled", "labelled_classes",
-                  "n_test", "source", "device", "torch", "threads", "pseudo_label_acc", "own_classifier"):
+                  "n_test", "source", "device", "torch", "threads", "pseudo_label_acc", "own_classifier", "host",
+                  "node"):
             if k in result:
                 row[k] = result[k]
         if "cpu_time" in result:

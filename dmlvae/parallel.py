@@ -86,6 +86,11 @@ def _task(cfg, run_fn, threads: int, keep_latents: bool):
     except Exception as e:  # noqa: BLE001 - recorded by the driver, the sweep goes on
         return {"error": f"{type(e).__name__}: {e}", "wall": time.perf_counter() - t0}
     result = {k: v for k, v in result.items() if k not in ("model", "z_train", "y_train", "labelled")}
+    try:  # the Ray node the run ran on (several nodes may share a host)
+        import ray
+        result["node"] = ray.get_runtime_context().get_node_id()
+    except Exception:  # noqa: BLE001 - not in a Ray worker (a test calling _task directly)
+        pass
     if not keep_latents:
         for k in ("z_test", "y_test", "z_labelled", "y_labelled"):
             result.pop(k, None)

@@ -1,6 +1,7 @@
 """One training run end to end: data -> labelled subset -> model -> routine -> latents -> metrics."""
 from __future__ import annotations
 
+import socket
 import time
 
 import numpy as np
@@ -159,7 +160,7 @@ def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dic
     metrics, by_protocol, z_te, z_tr = evaluate_model(model, cfg, x, y, labelled, x_te, y_te)
     out = {
         "config": cfg.to_dict(), "key": cfg.key(), "version": __version__, "training_version": TRAINING_VERSION,
-        "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "torch": torch.__version__, "threads": torch.get_num_threads(), "host": socket.gethostname(),
         "dataset_used": ds.name, "source": ds.source, "device": str(x.device),
         "n_train": int(len(x)), "n_labelled": int(len(labelled)), "n_test": int(len(y_te)),
         "labelled_classes": int(len(torch.unique(y[labelled]))),

@@ -43,6 +43,7 @@ def test_workers_run_every_run_exactly_once_in_several_processes(tmp_path):
     assert counts == {"total": 60, "present": 0, "reused": 0, "ok": 60, "failed": 0, "elsewhere": 0}
     rows = experiments.Store(f).rows()
     assert len(rows) == 60 and len({experiments.Store.row_id(r) for r in rows}) == 60
+    assert all(isinstance(r.get("node"), str) and len(r["node"]) > 8 for r in rows)  # the Ray node each ran on
     again = experiments.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=fake_run, workers=2)
     assert again["present"] == 60 and again["ok"] == 0
 

@@ -303,3 +303,12 @@ def test_file_system_refusals_are_one_line(tmp_path, run_cli, case):
     assert code in (1, 2) and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert all(w in err for w in words), err
     assert not (tmp_path / "gone").exists()
+
+
+def test_a_real_run_row_records_its_host_and_cpu_seconds_beside_its_wall_time(tmp_path):
+    import socket
+    f = tmp_path / "r.jsonl"
+    cfgs = experiments.profile_configs([{"dataset": "digits", "model": "dml"}], "smoke", 1)
+    experiments.run_configs("g", "smoke", cfgs, f, progress=False)
+    (row,) = experiments.Store(f).rows()
+    assert row["host"] == socket.gethostname() and row["cpu_time"] > 0 and row["wall_time"] > 0
