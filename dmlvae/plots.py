@@ -120,7 +120,12 @@ def latent_scatter(z: np.ndarray, y: np.ndarray, title: str, class_names=None, p
     z, y = np.asarray(z)[idx], np.asarray(y)[idx]
     axis = ("z1", "z2")
     if z.shape[1] > 2:
-        import umap
+        import warnings
+
+        from tqdm import TqdmWarning
+        with warnings.catch_warnings():  # umap's neighbour search imports tqdm.auto: no widgets in a built page
+            warnings.simplefilter("ignore", TqdmWarning)
+            import umap
         z = umap.UMAP(random_state=seed, n_jobs=1).fit_transform(z)
         axis = ("UMAP 1", "UMAP 2")
         prior_means = None

@@ -130,9 +130,9 @@ display(experiments.summary(ab, ["model", "metric on", "first phase", "last phas
 if len(ab):
     order = ab.groupby(["model", "first phase"])["mu"].mean().unstack()
     display(Markdown(
-        f"**Does the order change Table 3's chance level?** On a sampled $z$, no combination leaves chance "
+        f"**Does the order change Table 3's chance level?** On a sampled *z*, no combination leaves chance "
         f"(the best mean is {ab.groupby(['model', 'metric on', 'first phase'])['sampled z'].mean().max():.3f}, with "
-        f"{len(data.load(used).class_names)} classes). On $\\mu$, unsupervised-first (ending on a supervised "
+        f"{len(data.load(used).class_names)} classes). On *μ*, unsupervised-first (ending on a supervised "
         "epoch) against supervised-first: "
         + "; ".join(f"{m} {order.loc[m, 'unsupervised']:.3f} vs {order.loc[m, 'supervised']:.3f}"
                     for m in order.index) + " (mean over both metric inputs and the seeds)."))

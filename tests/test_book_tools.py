@@ -35,6 +35,8 @@ def test_bad_page_parameter_fails_naming_notebook_and_cell_then_good_one_is_cach
     assert p.returncode == 0, p.stderr
     nb = nbformat.read(out / "00_data.ipynb", as_version=4)
     assert nb.metadata["dmlvae"]["parameters"] == {"dataset": "digits"}
+    folded = [c for c in nb.cells if "hide-cell" in c.metadata.get("tags", [])]  # the parameter cells, folded
+    assert {t for c in folded for t in c.metadata["tags"]} >= {"parameters", "injected-parameters"}
     assert not (out / "00_data.failed.ipynb").exists()
     again = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert "unchanged, not re-executed" in again.stdout

@@ -18,6 +18,44 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+# what a reader should not see in a page's outputs (issue 24): Python warnings, tracebacks, stderr, a raw
+# DataFrame printed as text, literal Markdown or TeX, and tables or figures wider than the content column
+# without their own scroll
+CLEAN_JS = """
+const found = [];
+const column = (document.querySelector('article.bd-article') || document.querySelector('main') || document.body)
+  .getBoundingClientRect().width;
+const scrolls = (el, stop) => {
+  for (let a = el.parentElement; a && a !== stop.parentElement; a = a.parentElement) {
+    const s = getComputedStyle(a).overflowX;
+    if ((s === 'auto' || s === 'scroll') && a.getBoundingClientRect().width <= column + 2) return true;
+  }
+  return false;
+};
+document.querySelectorAll('.cell_output').forEach((o, i) => {
+  const text = o.innerText || '';
+  const where = 'output ' + (i + 1);
+  const w = text.match(/\\b\\w*Warning: [^\\n]{0,80}/);
+  if (w) found.push(where + ': a Python warning: ' + w[0]);
+  if (/Traceback \\(most recent call last\\)/.test(text)) found.push(where + ': a traceback');
+  o.querySelectorAll('.stderr').forEach(e => found.push(where + ': stderr: ' + e.innerText.slice(0, 80)));
+  o.querySelectorAll('.text_plain, .output.text_plain pre').forEach(e => {
+    const rows = (e.innerText || '').split('\\n').filter(l => /^\\s*\\S+(\\s{2,}\\S+){2,}\\s*$/.test(l));
+    if (rows.length >= 3) found.push(where + ': a table printed as plain text: ' + rows[0].trim().slice(0, 60));
+  });
+  if (/\\*\\*\\S/.test(text))
+    found.push(where + ': literal Markdown (**): ' + text.match(/.{0,30}\\*\\*\\S.{0,30}/)[0]);
+  const tex = text.match(/\\$[^$\\s][^$\\n]{0,60}\\$/);
+  if (tex) found.push(where + ': literal TeX: ' + tex[0]);
+  o.querySelectorAll('table, .plotly-graph-div, img').forEach(el => {
+    const width = el.getBoundingClientRect().width;
+    if (width > column + 2 && !scrolls(el, o))
+      found.push(where + ': a ' + el.tagName.toLowerCase() + ' ' + Math.round(width) + ' px wide in a ' +
+                 Math.round(column) + ' px column, without its own scroll');
+  });
+});
+return found;
+"""
 FIGURES_JS = """
 const divs = [...document.querySelectorAll('.plotly-graph-div')];
 return [divs.length, divs.filter(d => d.querySelector('svg.main-svg')).length];
@@ -62,17 +100,19 @@ def check_page(driver, page: Path, screenshot: Path | None = None, timeout: floa
         time.sleep(0.2)
     logs = driver.get_log("browser")
     errors = [entry["message"] for entry in logs if entry["level"] == "SEVERE"]
+    unclean = driver.execute_script(CLEAN_JS)
     if screenshot is not None:
         height = driver.execute_script("return Math.min(document.documentElement.scrollHeight, 12000)")
         driver.set_window_size(1300, max(900, height))
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(screenshot))
         driver.set_window_size(1300, 900)
-    return {"page": str(page), "figures": total, "rendered": rendered, "errors": errors}
+    return {"page": str(page), "figures": total, "rendered": rendered, "errors": errors, "unclean": unclean}
 
 
 def problems(result: dict) -> list[str]:
     out = [f"{result['page']}: JavaScript/console error: {e}" for e in result["errors"]]
+    out += [f"{result['page']}: {u}" for u in result.get("unclean", [])]
     if result["rendered"] != result["figures"]:
         out.append(f"{result['page']}: {result['figures'] - result['rendered']} of {result['figures']} plotly "
                    "figures did not render")

@@ -91,11 +91,21 @@ def execute(source: Path, params: dict, force: bool, fingerprint: str, out: Path
                   f"[book] partial output kept in {partial}", file=sys.stderr)
             return False
     result.metadata["dmlvae"] = {"cache_key": key, "parameters": mine, "source": nb.metadata["dmlvae_source"]}
+    fold_parameter_cells(result)
     tmp_target = target.with_suffix(".tmp")
     nbformat.write(result, tmp_target)
     tmp_target.replace(target)
     partial.unlink(missing_ok=True)
     return True
+
+
+def fold_parameter_cells(nb) -> None:
+    """The page's ``parameters`` cell and papermill's injected one are folded (``hide-cell``) in the book: they are
+    for re-running, and the page's re-run note says how."""
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if ("parameters" in tags or "injected-parameters" in tags) and "hide-cell" not in tags:
+            tags.append("hide-cell")
 
 
 def takes_profile(source: Path) -> bool:
