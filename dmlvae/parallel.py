@@ -9,9 +9,13 @@ a dead driver are taken over.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 from .errors import DmlvaeError, number
 
@@ -36,6 +40,64 @@ def concurrency(cpus: float, gpus: float, cpus_per_run: int, gpus_per_run: float
     return max(0, n)
 
 
+@contextlib.contextmanager
+def _captured_stderr():
+    """Ray's C++ client writes its retries and warnings to file descriptor 2: keep them out of the user's terminal
+    (they are read to explain a failure) and hand back what was written."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        os.dup2(tmp.fileno(), 2)
+        out = {"text": ""}
+        try:
+            yield out
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            out["text"] = tmp.read().decode(errors="replace")
+
+
+def attach(ray, address: str) -> None:
+    """Attach to the Ray cluster at ``address``; a failure is one line naming its cause and the fix. A HOST:PORT
+    address is probed first (Ray itself retries an unreachable one for minutes)."""
+    import re
+    import socket
+    m = re.fullmatch(r"(?:ray://)?\[?([^\]]+?)\]?:(\d+)", address.strip())
+    if m:
+        try:
+            socket.create_connection((m.group(1), int(m.group(2))), timeout=3).close()
+        except OSError as e:
+            raise DmlvaeError(f"cannot attach to the Ray cluster at {address!r}: nothing answers there "
+                              f"({e.strerror or e}): start the head with `ray start --head --port PORT`, or check "
+                              "the host and port "
+                              "(`ray status` on the head prints them)") from None
+    with _captured_stderr() as err:
+        try:
+            ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+            return
+        except Exception as e:  # noqa: BLE001 - every failure to attach is explained below
+            error = e
+    said = f"{error} {err['text']}"
+    if "InvalidAuthToken" in said or "Authentication token" in said or "Unauthenticated" in said:
+        token = Path.home() / ".ray" / "auth_token"
+        where = (f"this machine has one in {token}" if token.exists() else
+                 f"copy the head node's ~/.ray/auth_token to {token}, or set RAY_AUTH_TOKEN")
+        why = (f"the cluster requires token authentication (Ray {ray.__version__} clusters started with `ray start` "
+               f"do): set RAY_AUTH_MODE=token in this command's environment ({where})")
+        if os.environ.get("RAY_AUTH_MODE") == "token":
+            why = "its token does not match this machine's: copy the head node's ~/.ray/auth_token here"
+    elif "version" in said.lower() and "mismatch" in said.lower():
+        why = (f"Ray or Python differs between this machine (Ray {ray.__version__}, Python "
+               f"{sys.version.split()[0]}) and the cluster: install the same versions on both ({error})")
+    elif isinstance(error, ConnectionError) or "Failed to connect" in said or "Could not" in said:
+        why = ("nothing answers there: start the head with `ray start --head --port PORT`, or check the host and "
+               "port (`ray status --address ADDRESS` on the head shows them)")
+    else:
+        why = str(error).splitlines()[0]
+    raise DmlvaeError(f"cannot attach to the Ray cluster at {address!r}: {why}") from None
+
+
 def start(workers, address, cpus_per_run: int, gpus_per_run: float):
     """Start (or attach to) Ray; return the module and the number of runs it can hold at once."""
     try:
@@ -44,10 +106,7 @@ def start(workers, address, cpus_per_run: int, gpus_per_run: float):
         raise DmlvaeError("--workers/--address need Ray: pip install ray (pinned in requirements.txt)") from None
     if not ray.is_initialized():
         if address is not None:
-            try:
-                ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
-            except (ConnectionError, RuntimeError, ValueError) as e:
-                raise DmlvaeError(f"cannot attach to the Ray cluster at {address!r}: {e}") from None
+            attach(ray, address)
         else:
             kw = {}
             if gpus_per_run > 0:

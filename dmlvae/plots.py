@@ -182,14 +182,15 @@ def forest(cells: pd.DataFrame, title: str = "") -> go.Figure:
     protocol; zero marked and the claim's side (positive: every difference is oriented so) shaded. ``cells``:
     rows with claim, protocol, difference, cell, mean, low, high (``scorecard.cell_frame``)."""
     colours = {"test-cv": "#1f77b4", "labelled-to-test": "#d62728"}
-    labels = [f"{c} | {d} | {cell}" for c, d, cell in zip(cells.claim, cells.difference, cells.cell)]
+    labels = [f"{c}: {cell}" for c, cell in zip(cells.claim, cells.cell)]
     order = list(dict.fromkeys(labels))
     fig = go.Figure()
     for protocol, g in cells.assign(label=labels).groupby("protocol", sort=False):
         fig.add_trace(go.Scatter(
             x=g["mean"], y=g["label"], mode="markers", name=protocol, marker=dict(color=colours.get(protocol)),
             error_x=dict(type="data", symmetric=False, array=g["high"] - g["mean"], arrayminus=g["mean"] - g["low"]),
-            hovertemplate="%{y}<br>%{x:+.3f}<extra>" + protocol + "</extra>"))
+            customdata=g["difference"],
+            hovertemplate="%{y}<br>%{customdata}: %{x:+.3f}<extra>" + protocol + "</extra>"))
     span = float(np.nanmax(np.abs(np.r_[cells["low"], cells["high"], 0.05]))) * 1.05
     fig.add_vrect(x0=0, x1=span, fillcolor="#1b7837", opacity=0.08, line_width=0,
                   annotation_text="the claim's side", annotation_position="top right")
@@ -197,6 +198,6 @@ def forest(cells: pd.DataFrame, title: str = "") -> go.Figure:
     fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], automargin=True, tickfont=dict(size=10))
     fig.update_xaxes(title="seed-paired difference (accuracy), mean and 95 % interval", range=[-span, span],
                      zeroline=False)
-    fig.update_layout(title=title, height=140 + 18 * len(order), legend=dict(orientation="h", y=-0.08),
-                      margin=dict(l=10, r=10, t=60, b=40))
+    fig.update_layout(title=dict(text=title, y=0.995, yanchor="top"), height=160 + 18 * len(order),
+                      legend=dict(orientation="h", y=-0.06), margin=dict(l=10, r=10, t=90, b=40))
     return fig

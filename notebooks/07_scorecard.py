@@ -117,8 +117,9 @@ display(Markdown(f"Cells on the other side of a claim: {len(against)} of {len(ce
 cells.set_index(["claim", "protocol", "difference", "cell"])
 
 # %% tags=["hide-input"]
-plots.forest(scorecard.cell_frame(cards), f"Every cell's seed-paired difference, 95 % interval (profile `{profile}`; "
-             "positive: the claim's side)").show()
+display(Markdown(f"Every cell as a forest plot (profile `{profile}`): each difference is oriented so that positive "
+                 "is the claim's side (shaded); hover for the difference a row measures."))
+plots.forest(scorecard.cell_frame(cards), "Seed-paired differences, 95 % intervals").show()
 
 # %% [markdown]
 # ## Does this profile tell the paper profile's story?
