@@ -1,0 +1,102 @@
+"""A Ray cluster that a user starts (``ray start``), attached with ``sweep --address``: a head and a second node as
+separate processes on this machine, each with its own CPU; the second node's raylet is SIGKILLed mid-sweep. Every
+run must be stored exactly once, the runs lost with the node retried, and the rows equal a local sequential sweep's
+(one thread per run, as the cluster's). Everything the test started is stopped by process id."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dmlvae import experiments
+
+RAY = Path(sys.executable).with_name("ray")
+pytestmark = pytest.mark.skipif(not RAY.exists(), reason="the ray command-line tool is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pids_with(text: str) -> set[int]:
+    """Processes whose command line mentions ``text``."""
+    out = set()
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if text in (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    out.add(int(d.name))
+            except OSError:
+                pass
+    return out
+
+
+def raylets() -> set[int]:
+    return pids_with("ray/raylet/raylet")
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """A head and a second node, 1 CPU each, with token authentication as `ray start` sets it up."""
+    temp = Path(f"/tmp/dmlvae-ray-{os.getpid()}")  # Ray's socket paths must stay short
+    port = free_port()
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_USAGE_STATS_ENABLED": "0"}
+    before = raylets()
+    subprocess.run([str(RAY), "start", "--head", "--port", str(port), "--num-cpus", "1", "--temp-dir", str(temp),
+                    "--include-dashboard", "false", "--disable-usage-stats"], check=True, env=env,
+                   capture_output=True, timeout=120)
+    head = raylets() - before
+    subprocess.run([str(RAY), "start", "--address", f"127.0.0.1:{port}", "--num-cpus", "1",
+                    "--disable-usage-stats"], check=True, env=env, capture_output=True, timeout=120)
+    second = raylets() - before - head
+    assert len(head) == 1 and len(second) == 1
+    try:
+        yield {"address": f"127.0.0.1:{port}", "env": env, "second_raylet": second.pop()}
+    finally:
+        for pid in pids_with(str(temp)):  # every process of this cluster names its session folder
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def sweep(results, *extra):
+    return [sys.executable, "-m", "dmlvae", "sweep", "--table", "1", "--profile", "smoke", "--seeds", "1",
+            "--dataset", "digits", "--results", str(results), "--no-progress", *map(str, extra)]
+
+
+def test_a_user_started_cluster_survives_a_lost_node_and_stores_every_run_once(tmp_path, cluster):
+    f = tmp_path / "cluster.jsonl"
+    p = subprocess.Popen(sweep(f, "--address", cluster["address"], "--workers", 2, "--cpus-per-run", 1),
+                         env=cluster["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and not (f.exists() and f.read_text().count("\n") >= 3):
+        time.sleep(0.1)
+    os.kill(cluster["second_raylet"], signal.SIGKILL)  # the second node is lost mid-sweep
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err[-2000:]
+    rows = experiments.Store(f).rows()
+    ids = [experiments.Store.row_id(r) for r in rows]
+    assert len(rows) == 30 and len(set(ids)) == 30 and all(r["status"] == "ok" for r in rows)
+    assert len({r.get("node") for r in rows}) == 2  # both nodes ran runs before one was lost
+    local = tmp_path / "local.jsonl"
+    done = subprocess.run(sweep(local, "--threads", 1), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    mine = {r["key"]: r["metrics"] for r in experiments.Store(local).rows()}
+    assert {r["key"]: r["metrics"] for r in rows} == mine
+
+
+def test_attaching_without_the_token_is_one_line_naming_the_fix(tmp_path, cluster):
+    env = {k: v for k, v in cluster["env"].items() if k != "RAY_AUTH_MODE"}
+    done = subprocess.run(sweep(tmp_path / "r.jsonl", "--address", cluster["address"], "--workers", 1), env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr[-2000:]
+    assert "RAY_AUTH_MODE=token" in done.stderr and "auth_token" in done.stderr
