@@ -256,6 +256,7 @@ BOOK_CASES = [
     (["-p", "alpha", "2"], ["alpha", "(0, 1]"]),
     (["-p", "pl_pcts", "[0, 10]"], ["pl_pct", "(0, 100]"]),
     (["-p", "figure_dataset", "cifar"], ["figure_dataset", "no page takes"]),
+    (["-p", "seeds", "[1, 2"], ["-p seeds", "not a YAML value", "quote a string"]),
     (["--profile", "huge"], ["huge", "smoke, quick, paper"]),
     (["--only", "07_nothing"], ["07_nothing", "allowed"]),
 ] + ([(["-p", "device", "cuda"], ["'cuda'", "not available"])] if NO_CUDA else [])

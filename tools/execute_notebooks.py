@@ -152,7 +152,15 @@ def main(argv=None) -> int:
     ap.add_argument("--force", action="store_true", help="execute even when nothing changed")
     ap.add_argument("--out", default=str(OUT), help="where executed notebooks go (default book/generated)")
     args = ap.parse_args(argv)
-    params = {name: yaml.safe_load(value) for name, value in args.parameter}
+    params = {}
+    for name, value in args.parameter:
+        try:
+            params[name] = yaml.safe_load(value)
+        except yaml.YAMLError as e:  # one line, as papermill's -p reads the value
+            where = getattr(e, "problem", None) or str(e).splitlines()[0]
+            print(f"[book] error: -p {name} {value!r} is not a YAML value ({where}); quote a string, e.g. "
+                  f"-p {name} '\"text\"'", file=sys.stderr)
+            return 2
     auto = args.profile == "auto"
     if auto:
         args.profile = "quick"
