@@ -60,6 +60,19 @@ def validate_profile(profile: str) -> str:
     return choice("profile", profile, PROFILES)
 
 
+AUTO = "auto"  # a page's default profile: the shipped paper-scale results, training nothing
+_auto_page = False  # set by page_profile: this kernel runs a page under "auto"
+
+
+def page_profile(profile: str) -> str:
+    """The profile a page runs under: ``auto`` (the pages' default) is ``paper`` read from the shipped results,
+    and then any run they lack is not trained but named (MissingRuns, with the two ways to get it); any other
+    profile is itself (and trains what it lacks)."""
+    global _auto_page
+    _auto_page = profile == AUTO
+    return "paper" if _auto_page else validate_profile(profile)
+
+
 def profile_scale(profile: str) -> str:
     """One sentence for a page: how much data and training a profile's runs get, and how to read its numbers."""
     o = {**RunConfig().to_dict(), **PROFILES[validate_profile(profile)]}
@@ -566,6 +579,12 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
     copied = 0
     if todo and not keep_latents:
         todo, copied = _reuse(store, todo, latest, grid, profile, paper_dataset)
+    if todo and _auto_page and not no_train():
+        what = f"Table {grid}" if isinstance(grid, int) else f"grid {grid}"
+        raise MissingRuns(f"{len(todo)} of {len(cfgs)} runs of {what} are not in the shipped paper-scale results "
+                          f"({results}), and this page's default profile (auto) trains nothing: re-run it with -p "
+                          "profile quick (a miniature that trains in minutes) or -p profile paper (trains them at full "
+                          "scale; the page says how long first)")
     if todo and no_train():
         what = f"Table {grid}" if isinstance(grid, int) else f"grid {grid}"
         raise MissingRuns(f"{len(todo)} of {len(cfgs)} runs of {what} ({profile}) are missing from {results}, and "

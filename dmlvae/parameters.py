@@ -65,7 +65,7 @@ def _subset(name, value):
 
 
 VALIDATORS = {
-    "profile": lambda n, v: experiments.validate_profile(v),
+    "profile": lambda n, v: choice(n, v, (experiments.AUTO, *experiments.PROFILES)),
     "seeds": lambda n, v: v if v is None else (experiments.seeds_arg(v) and v),  # None: the profile's
     "dataset": _dataset_or_none,
     "stand_in": lambda n, v: v if v is None else choice(n, v, data.DATASETS + ("auto",)),  # auto, None: the page's

@@ -33,7 +33,7 @@
 # paper, and then set the metric term's share of the loss directly.
 
 # %% tags=["parameters"]
-profile = "quick"     # smoke, quick or paper
+profile = "auto"      # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
 seeds = None          # None: 3 under the paper profile, 2 otherwise; or N (seeds 0..N-1)
 dataset = None        # None: MNIST as in the paper; or run everything on this dataset
 device = None         # None: cuda when available, else cpu
@@ -48,6 +48,7 @@ from dmlvae import balance, experiments, grids, objectives, paper, parameters, p
 
 parameters.check(profile=profile, seeds=seeds, dataset=dataset, device=device, results=results, workers=workers,
                  figure6_epochs=figure6_epochs)
+profile = experiments.page_profile(profile)  # auto: paper, from the shipped rows only
 seeds = experiments.page_seeds(profile, seeds)
 plots.setup()
 results = experiments.results_path(profile, results)

@@ -21,7 +21,7 @@
 # is listed here, generated from the code itself so that this page cannot drift from it.
 
 # %% tags=["parameters"]
-profile = "quick"   # the profile of the VAE calibration runs below
+profile = "auto"    # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
 seeds = None        # None: 3 under the paper profile, 2 otherwise; or N (seeds 0..N-1)
 device = None       # None: cuda when available, else cpu
 results = None      # results file; None: results/<profile>.jsonl
@@ -37,6 +37,7 @@ from dmlvae import evaluate, experiments, grids, objectives, parameters, routine
 from dmlvae.config import RunConfig
 
 parameters.check(profile=profile, seeds=seeds, device=device, results=results, workers=workers)
+profile = experiments.page_profile(profile)  # auto: paper, from the shipped rows only
 seeds = experiments.page_seeds(profile, seeds)
 display(Markdown(parameters.rerun_note("06_assumptions", profile, seeds, [
     f"python -m dmlvae sweep --grid vae-calibration --profile {profile} --seeds {seeds}",

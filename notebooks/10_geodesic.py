@@ -44,7 +44,7 @@
 # comparison: the same triplets are chosen), and the geodesic loss.
 
 # %% tags=["parameters"]
-profile = "quick"     # smoke, quick or paper
+profile = "auto"      # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
 seeds = 3             # seeds 0..seeds-1 per configuration
 dataset = None        # None: MNIST; or any dataset
 device = None         # None: cuda when available, else cpu
@@ -61,6 +61,7 @@ from dmlvae import beyond, experiments, grids, parameters, plots
 
 parameters.check(profile=profile, seeds=seeds, dataset=dataset, device=device, results=results, workers=workers,
                  lsdim=lsdim, alpha=alpha, segments=segments)
+profile = experiments.page_profile(profile)  # auto: paper, from the shipped rows only
 display(Markdown(parameters.rerun_note("10_geodesic", profile, seeds, [
     f"python -m dmlvae sweep --grid geodesic --grid-param lsdim={lsdim} --grid-param alpha={alpha} "
     f"--grid-param segments={segments} --profile {profile} --seeds {seeds}"])))

@@ -1,5 +1,6 @@
 """The pages as a papermill user meets them: every jupytext source has an output-free .ipynb twin in sync
 (`make notebooks` re-syncs them), and the papermill CLI runs a page with a parameter."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,22 @@ def test_a_misspelt_papermill_parameter_stops_the_page_before_it_runs(tmp_path):
     with pytest.raises(papermill.PapermillExecutionError, match="unknown page parameter.*'lsdimm'.*this page takes"):
         papermill.execute_notebook(str(ROOT / "notebooks" / "01_dml.ipynb"), str(tmp_path / "o.ipynb"),
                                    parameters={"lsdimm": 3}, kernel_name="python3", progress_bar=False)
+
+
+def test_a_page_by_default_shows_the_shipped_paper_rows_and_trains_nothing(tmp_path):
+    """The pages' default profile is auto: papermill with no parameter reads results/paper.jsonl; where a run is
+    missing it stops, naming the two profiles that get it, rather than train for hours."""
+    import nbformat
+    import papermill
+    out = tmp_path / "o.ipynb"
+    papermill.execute_notebook(str(ROOT / "notebooks" / "06_assumptions.ipynb"), str(out), kernel_name="python3",
+                               progress_bar=False, cwd=str(ROOT))
+    text = json.dumps(nbformat.read(out, as_version=4).cells)
+    assert "the `paper` profile" in text and "-p profile paper" in text
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(papermill.PapermillExecutionError, match=r"MissingRuns.*trains nothing: re-run it with -p "
+                                                                r"profile quick .* or -p profile paper"):
+        papermill.execute_notebook(str(ROOT / "notebooks" / "06_assumptions.ipynb"), str(tmp_path / "o2.ipynb"),
+                                   parameters={"results": str(empty)}, kernel_name="python3", progress_bar=False,
+                                   cwd=str(ROOT))
