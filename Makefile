@@ -16,7 +16,7 @@ QUIET  := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' ||
 PROFILE ?= auto
 PARAMS  ?=
 
-.PHONY: system venv test book book-html notebooks publish clean-book clean
+.PHONY: system venv test book book-html notebooks student publish clean-book clean
 
 system:
 	@bash tools/system_deps.sh
@@ -44,6 +44,7 @@ MATHJAX   := book/_extra/_static/mathjax/tex-mml-chtml.js
 book: system $(STAMP) $(PLOTLY_JS) $(MATHJAX)
 	$(PY) tools/execute_notebooks.py --profile $(PROFILE) $(PARAMS)
 	$(MAKE) book-html
+	$(MAKE) student
 	$(PY) tools/check_pages.py
 
 book-html: $(STAMP) $(PLOTLY_JS) $(MATHJAX)
@@ -56,6 +57,10 @@ $(PLOTLY_JS): $(STAMP)
 
 $(MATHJAX): $(STAMP)
 	$(PY) tools/fetch_mathjax.py --dest $(@D)
+
+# the student edition: every page's notebook without its solutions, served with the book (_build/html/student)
+student: $(STAMP)
+	$(PY) tools/student_edition.py --out _build/html/student
 
 # re-sync each page's output-free .ipynb twin (what papermill, Jupyter and Colab open) with its jupytext source
 notebooks: $(STAMP)

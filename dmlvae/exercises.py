@@ -42,8 +42,10 @@ def check_alpha_one(prediction) -> tuple[bool, str]:
     if prediction not in ("same", "different"):
         return _report(False, "set prediction to 'same' or 'different'")
     if prediction == "same":
-        return _report(True, "at alpha = 1 no label is read: the latents are bit-identical (the test suite checks)")
-    return _report(False, "at alpha = 1 the metric loss has weight 1 - alpha = 0, so no label is ever read")
+        return _report(True, "at alpha = 1 the metric loss has weight 1 - alpha = 0, so no label is ever read: the "
+                             "latents are bit-identical (the test suite checks)")
+    return _report(False, "look at the weight the metric loss (the only part that reads labels) gets at alpha = 1, "
+                          "then predict again")
 
 
 def check_pair_modes(fn) -> tuple[bool, str]:

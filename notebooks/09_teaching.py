@@ -16,13 +16,13 @@
 # %% [markdown]
 # # Teaching with this book
 #
-# **Set-up for a course.** Everything runs on a CPU. On a Debian or Ubuntu machine (root for the system
-# packages, or run the `apt-get` line that `make` prints):
+# **Set-up for a course.** Everything runs on a CPU. Copy the repository to each machine (`git clone URL dmlvae`
+# with the URL your course hosts it at, or unpack a copy), then, from its folder:
 #
 # ```bash
-# git clone REPOSITORY && cd dmlvae
-# make test        # installs the Debian packages it needs, creates .venv from the pinned lists, runs the tests
-# make book        # executes every page and builds this book into _build/html
+# cd dmlvae
+# make test        # installs the Debian packages it can (or says what it skips), creates .venv, runs the tests
+# make book        # executes every page and builds this book into _build/html (no root needed)
 # ```
 #
 # The environment is pinned (`requirements.txt`, `constraints.txt`; `environment.yml` for conda). PyTorch
@@ -30,6 +30,10 @@
 # (`notebooks/NAME.ipynb`, kept in sync with its `.py` source by `make notebooks`), with the download button
 # at the top of each page, or run it with papermill and a parameter:
 # `papermill notebooks/08_walkthrough.ipynb out.ipynb -p alpha 1.0`.
+#
+# **The student edition.** `make student` (run by `make book`) writes every page's notebook without its
+# solutions into `_build/html/student/`; the links below open those. Hand them out instead of `notebooks/`,
+# which holds the solutions.
 #
 # **Which pages run live.** The walkthrough and the DML page train their models every time they run. The
 # other pages read finished runs from the results store (`results/PROFILE.jsonl`) and train only what is
@@ -72,20 +76,38 @@ pd.DataFrame(rows).set_index("page")
 # after that each page re-renders without training.
 #
 # ## A sequence of lessons
-#
-# 1. **Deep metric learning and its measurement** (`01_dml`): the triplet loss and its minings, a live run,
-#    probes and the three protocols. Exercise: change `pl_pct` and watch `labelled-to-test` move.
-# 2. **Semi-supervised data** (`00_data`): what 0.01 %, 0.1 % and 10 % labels are, and why 6 labels cannot
-#    cover 10 classes.
-# 3. **The walkthrough** (`08_walkthrough`, 5 minutes): DML against the DML autoencoder with 60 labels, in
-#    class. Ask for a prediction first, then run it with `alpha=1.0`.
-# 4. **Proposal 1, the DML autoencoder** (`02_autoencoder`): Tables 1 and 2 against the paper; single runs
-#    against seeds.
-# 5. **Proposal 2, priors** (`03_priors`): why Table 3 is at chance; the paper's Monte-Carlo KL read
-#    literally; the GMM prior's single mode.
-# 6. **Proposal 3, the MetricVAE** (`04_mvae`): balancing a reconstruction against a KL; posterior collapse.
-# 7. **What reproduced** (`07_scorecard`) and **what the paper left open** (`05_beyond`, `06_assumptions`):
-#    reading a reproduction critically; paired differences and intervals.
-#
+# Every page of the book, in teaching order. The minutes to run a page are its last execution when this book was
+# built (the table above); reading and discussing it takes longer.
+
+# %% tags=["hide-input"]
+from IPython.display import HTML
+
+LESSONS = [
+    ("01_dml", "Deep metric learning and its measurement: the triplet loss, its minings, a live run, probes and the "
+               "three protocols"),
+    ("00_data", "Semi-supervised data: what 0.01 %, 0.1 % and 10 % labels are, and why 6 labels cannot cover 10 "
+                "classes"),
+    ("08_walkthrough", "The walkthrough: DML against the DML autoencoder with 60 labels, in class; ask for a "
+                       "prediction first"),
+    ("02_autoencoder", "Proposal 1, the DML autoencoder: Tables 1 and 2 against the paper; single runs against seeds"),
+    ("03_priors", "Proposal 2, priors: why Table 3 is at chance; the paper's Monte-Carlo KL read literally; the GMM "
+                  "prior's single mode"),
+    ("04_mvae", "Proposal 3, the MetricVAE: balancing a reconstruction against a KL; posterior collapse"),
+    ("10_geodesic", "Proposal 4, a triplet loss on geodesic distances through the decoder"),
+    ("07_scorecard", "What reproduced: reading a reproduction critically; paired differences and intervals"),
+    ("05_beyond", "What the paper left open: the open question, and semi-supervised models held to a realistic "
+                  "protocol"),
+    ("06_assumptions", "Everything the paper does not say, and the defaults chosen for it"),
+]
+times = {r["page"]: r["last execution (s)"] for r in rows}
+missing = sorted(set(times) - {p for p, _ in LESSONS})
+if missing:
+    raise DmlvaeError(f"pages without a lesson: {missing}; add them to LESSONS")
+items = "".join(
+    f"<li><b>{page}</b>: {what}. Runs in {'about ' + str(max(1, round(times[page] / 60))) + ' min' if times.get(page) else 'an unmeasured time'}"
+    f" (<a href=\"../student/{page}.ipynb\">student notebook</a>).</li>" for page, what in LESSONS)
+HTML(f"<ol>{items}</ol>")
+
+# %% [markdown]
 # For a longer course, run the `paper` profile ahead of time (`make book PROFILE=paper`, hours on a
 # CPU; `sweep --workers N` or a GPU shortens it) and teach from its results.

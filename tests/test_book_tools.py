@@ -114,3 +114,22 @@ def test_ship_quick_rows_tool_names_what_its_source_lacks(tmp_path):
                         str(tmp_path / "out.jsonl")], capture_output=True, text=True, timeout=300)
     assert p.returncode == 1 and "Table 1: 60 of 60" in p.stderr and "Figure 6: 8 of 8" in p.stderr
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_the_student_edition_has_every_page_and_no_solution(tmp_path):
+    import jupytext
+    out = tmp_path / "student"
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "student_edition.py"), "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    sources = sorted((ROOT / "notebooks").glob("*.py"))
+    assert sorted(p.stem for p in out.glob("*.ipynb")) == [p.stem for p in sources]
+    for source in sources:
+        full = jupytext.read(source)
+        nb = nbformat.read(out / f"{source.stem}.ipynb", as_version=4)
+        assert not any("solution" in c.metadata.get("tags", []) or "{solution-start}" in c.source for c in nb.cells)
+        exercises = sum("{exercise}" in c.source for c in full.cells)
+        assert sum("{exercise}" in c.source for c in nb.cells) == exercises  # the exercises stay
+        kept = [c.source for c in full.cells if "solution" not in c.metadata.get("tags", [])
+                and "{solution-start}" not in c.source and "{solution-end}" not in c.source]
+        assert [c.source for c in nb.cells] == kept, source.stem
