@@ -4,8 +4,9 @@ the targets, the published anchors (``anchors.csv``) and sentences generated fro
 
 - No setting is chosen with labels: the VAE, the graph and Poisson-MBO take Calder et al.'s settings, the DML step the
   paper's defaults; the class priors are uniform (an assumption), never estimated beyond the labelled draw.
-- Seeds 0-4 were run while the model was built; seeds 5-9 (``grids.GRAPH_CONFIRM_SEEDS``) were run once, after every
-  choice was frozen, and are summarised apart.
+- Seeds 0-4 are the development seeds (the draws of seeds 0-2 were looked at on seed 0's VAE while the model was put
+  together); seeds 5-9 (``grids.GRAPH_CONFIRM_SEEDS``) were first run after every choice was frozen, and are
+  summarised apart.
 """
 from __future__ import annotations
 

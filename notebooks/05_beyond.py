@@ -221,8 +221,9 @@ display(Markdown("Under the uniform draw (the default) labelled-to-test kNN accu
 #   `dml_labelprop` keeps the settings chosen above (with 5,000 validation labels): it is shown as it is.
 # - **Both draws**: the default uniform draw of 60 labels (a class may get one or none) and the stratified
 #   (class-balanced) draw; and 10 stratified MNIST labels, one per class.
-# - **10 seeds**: seeds 0-4 were run while the model was built; **seeds 5-9 were run once, after every choice was
-#   frozen**, and are summarised apart below.
+# - **10 seeds**: seeds 0-4 are the development seeds (while the model was put together, the draws of seeds 0-2
+#   were looked at on seed 0's VAE, scored with every training label; no setting was changed by them); **seeds
+#   5-9 were first run after every choice was frozen**, and are summarised apart below.
 # - **Score**: kNN fitted on the labelled training latents only, scored on the test split (`labelled-to-test`,
 #   k at most the labels per class). The VAE + graph models also have **their own classifier**, reported beside:
 #   kNN (k = 10) fitted on every training latent with its inferred label, on the final latents and on the VAE's
