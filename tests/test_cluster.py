@@ -100,3 +100,12 @@ def test_attaching_without_the_token_is_one_line_naming_the_fix(tmp_path, cluste
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr[-2000:]
     assert "RAY_AUTH_MODE=token" in done.stderr and "auth_token" in done.stderr
+
+
+def test_an_address_where_nothing_answers_is_one_line_at_once(tmp_path):
+    t0 = time.time()
+    done = subprocess.run(sweep(tmp_path / "r.jsonl", "--address", f"127.0.0.1:{free_port()}", "--workers", 1),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr[-2000:]
+    assert "nothing answers there" in done.stderr and "ray start --head" in done.stderr
+    assert time.time() - t0 < 60  # probed, not retried for minutes
