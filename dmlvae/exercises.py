@@ -101,3 +101,28 @@ def check_unit_kl(fn) -> tuple[bool, str]:
     if abs(zero) > 1e-12:
         return _report(False, f"a posterior equal to the prior must have KL 0; got {zero}")
     return _report(True, "a collapsed posterior (q = prior) costs 0 nats: the KL alone cannot tell classes apart")
+
+
+# Predict-then-run exercises: a prediction and a reason, each a choice, checked before any explanation is shown
+# (the explanation comes only with the right answers).
+MINING_REASONS = {
+    "a": "batch-hard mining takes each anchor's farthest positive and nearest negative, the triplets most likely to "
+         "violate the margin",
+    "b": "batch-hard mining uses a larger margin",
+    "c": "batch-hard mining trains for more steps",
+}
+
+
+def check_mining_active(prediction, reason) -> tuple[bool, str]:
+    """After training with mining="hard" instead of "all", is the fraction of active triplets "higher" or "lower"?
+    And why (a key of ``MINING_REASONS``)?"""
+    if prediction not in ("higher", "lower") or reason not in MINING_REASONS:
+        return _report(False, "set prediction to 'higher' or 'lower' and reason to one of "
+                              + ", ".join(f"'{k}'" for k in MINING_REASONS))
+    if prediction != "higher":
+        return _report(False, "the prediction is not it: think about which triplets each mining averages over")
+    if reason != "a":
+        return _report(False, "the prediction is right, the reason is not: both minings share the margin and the "
+                              "number of steps")
+    return _report(True, "higher: of all valid triplets most are easy (loss 0) once classes separate, while each "
+                         "anchor's hardest pair usually still violates the margin; now run it and see")

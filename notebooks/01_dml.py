@@ -121,3 +121,55 @@ pd.DataFrame(table).set_index("protocol")
 # %%
 plots.latent_scatter(r["z_test"], r["y_test"], f"DML test latents (lsdim {lsdim}, seed {seed})",
                      class_names=data.load(dataset).class_names, seed=seed).show()
+
+# %% [markdown]
+# ## Exercise
+
+# %% [markdown]
+# ```{exercise} Predict, then run: mining and active triplets
+# :label: ex-mining-active
+#
+# The live run above mines `all` valid triplets. Predict: trained the same way with `mining="hard"` (each anchor's
+# farthest positive and nearest negative), will the fraction of active triplets in its last epoch be `"higher"`
+# or `"lower"`? And why (`reason`)? Set both and run the check; only then run the experiment cell below it (about
+# 30 s on a laptop).
+#
+# - `"a"`: batch-hard mining takes each anchor's farthest positive and nearest negative, the triplets most likely to
+#   violate the margin
+# - `"b"`: batch-hard mining uses a larger margin
+# - `"c"`: batch-hard mining trains for more steps
+# ```
+
+# %%
+prediction = None  # your answer: "higher" or "lower"
+reason = None      # your answer: "a", "b" or "c"
+
+from dmlvae import exercises
+
+exercises.check_mining_active(prediction, reason);
+
+# %% tags=["remove-output"]
+# the experiment (its output is left out of the book: run it yourself, after predicting): the same small run under
+# each mining (digits, 2 epochs), the last epoch's fraction of active triplets
+from dmlvae.config import RunConfig
+from dmlvae.train import run as train_run
+
+for m in ("all", "hard"):
+    h = train_run(RunConfig(dataset="digits", model="dml", pl_pct=10, epochs=2, mining=m, seed=seed))["history"]
+    print(f"mining {m}: active triplets in the last epoch {h[-1]['active_triplets']:.3f}")
+
+# %% [markdown]
+# ```{solution-start} ex-mining-active
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+from dmlvae import exercises
+
+prediction, reason = "higher", "a"  # the hardest pair of an anchor is the last to stop violating the margin
+
+exercises.check_mining_active(prediction, reason);
+
+# %% [markdown]
+# ```{solution-end}
+# ```

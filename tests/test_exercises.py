@@ -8,6 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("02_autoencoder", "03_priors", "04_mvae")
+PREDICT_PAGES = ("01_dml",)  # predict-then-run exercises: a prediction and a reason, checked before explanation
 
 
 def cells(page, tag=None):
@@ -23,7 +24,7 @@ def run(source):
     return out.getvalue()
 
 
-SOLUTIONS = [(p, i) for p in PAGES for i in range(len(cells(p, "solution")))]
+SOLUTIONS = [(p, i) for p in PAGES + PREDICT_PAGES for i in range(len(cells(p, "solution")))]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -45,3 +46,24 @@ def test_the_empty_answers_are_not_right(page):
     assert len(stubs) >= 2
     for s in stubs:
         assert run(s).startswith("Not yet: ")
+
+
+def test_a_predict_then_run_exercise_checks_prediction_and_reason_before_explaining():
+    from dmlvae import exercises
+    ok, msg = exercises.check_mining_active("lower", "a")
+    assert not ok and "margin" not in msg and "hardest" not in msg  # a wrong prediction gets no explanation
+    ok, msg = exercises.check_mining_active("higher", "b")
+    assert not ok and "reason is not" in msg
+    assert exercises.check_mining_active("higher", "a")[0]
+    assert not exercises.check_mining_active(None, None)[0]
+    text = (ROOT / "notebooks" / "01_dml.py").read_text()
+    stub = text[text.index("{exercise} Predict, then run"):text.index("{solution-start} ex-mining-active")]
+    assert '"higher", "a"' not in stub  # no answer printed near the exercise
+
+
+def test_the_mining_experiment_shows_what_the_right_answer_says():
+    from dmlvae.config import RunConfig
+    from dmlvae.train import run as train_run
+    last = {m: train_run(RunConfig(dataset="digits", model="dml", pl_pct=10, epochs=2, mining=m))["history"][-1]
+            ["active_triplets"] for m in ("all", "hard")}
+    assert last["hard"] > last["all"]
