@@ -103,9 +103,9 @@ times = {r["page"]: r["last execution (s)"] for r in rows}
 missing = sorted(set(times) - {p for p, _ in LESSONS})
 if missing:
     raise DmlvaeError(f"pages without a lesson: {missing}; add them to LESSONS")
-items = "".join(
-    f"<li><b>{page}</b>: {what}. Runs in {'about ' + str(max(1, round(times[page] / 60))) + ' min' if times.get(page) else 'an unmeasured time'}"
-    f" (<a href=\"../student/{page}.ipynb\">student notebook</a>).</li>" for page, what in LESSONS)
+minutes = {page: f"about {max(1, round(t / 60))} min" if t else "an unmeasured time" for page, t in times.items()}
+items = "".join(f"<li><b>{page}</b>: {what}. Runs in {minutes.get(page, 'an unmeasured time')} "
+                f"(<a href=\"../student/{page}.ipynb\">student notebook</a>).</li>" for page, what in LESSONS)
 HTML(f"<ol>{items}</ol>")
 
 # %% [markdown]
