@@ -301,7 +301,8 @@ def fit_vae_graph(model, x, y, labelled, cfg: RunConfig, progress: bool = False,
     DML (the model's own encoder and metric loss) on batches drawn uniformly from all training images, each with its
     inferred label (the labelled images keep their own).
 
-    ``model.graph`` keeps the VAE encoder and the inferred labels for scoring after training (train.run); labels
+    ``model.graph`` keeps the VAE encoder, its training latents and the inferred labels for scoring after training
+    (train.run); labels
     outside ``labelled`` are never read."""
     device = x.device
     lab = labelled.cpu().numpy()
@@ -314,7 +315,7 @@ def fit_vae_graph(model, x, y, labelled, cfg: RunConfig, progress: bool = False,
     W = graphs.knn_weights(z, cfg.graph_k)
     inferred = graphs.infer(W, lab, y_lab_np, n_classes, cfg.graph_method, cfg.graph_priors)
     graph_seconds = time.perf_counter() - t1
-    model.graph = {"vae_encoder": enc, "labels": inferred}
+    model.graph = {"vae_encoder": enc, "labels": inferred, "z_train": z}
     model.pseudo_label_history = [inferred]
     pseudo = torch.as_tensor(inferred).to(device)
     gen = torch.Generator().manual_seed(cfg.seed)

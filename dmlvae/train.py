@@ -115,7 +115,7 @@ def evaluate_model(model, cfg: RunConfig, x, y, labelled, x_te, y_te):
 OWN_K = 10  # the inferred labels' own classifier: kNN with k = 10 on the training latents (as Calder et al. score)
 
 
-def own_classifier(model, x, x_te, y_te, z_tr, z_te, labelled, y_tr, seed) -> dict:
+def own_classifier(model, x_te, y_te, z_tr, z_te, labelled, y_tr, seed) -> dict:
     """A ``vae_graph`` model's scores beside the labelled-to-test probe, each on the test split:
 
     - ``inferred-knn``: its own classifier, kNN (k = OWN_K) fitted on every training latent with its *inferred*
@@ -127,7 +127,7 @@ def own_classifier(model, x, x_te, y_te, z_tr, z_te, labelled, y_tr, seed) -> di
     from . import vae
     inferred = model.graph["labels"]
     enc = model.graph["vae_encoder"]
-    v_tr, v_te = vae.embed(enc, x), vae.embed(enc, x_te)
+    v_tr, v_te = model.graph["z_train"], vae.embed(enc, x_te)  # the training latents the graph was built on
     out = {}
     for name, (a, b) in {"inferred-knn": (z_tr, z_te), "inferred-knn-vae": (v_tr, v_te)}.items():
         pred = KNeighborsClassifier(n_neighbors=OWN_K).fit(a, inferred).predict(b)
@@ -173,7 +173,7 @@ def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dic
         y_np = y.cpu().numpy()
         out["pseudo_label_acc"] = [float(np.mean(p == y_np)) for p in model.pseudo_label_history]
     if hasattr(model, "graph"):  # vae_graph: its own classifier and the VAE's latents, scored here only
-        out["own_classifier"] = own_classifier(model, x, x_te, y_te, z_tr, z_te, labelled.cpu().numpy(),
+        out["own_classifier"] = own_classifier(model, x_te, y_te, z_tr, z_te, labelled.cpu().numpy(),
                                                y.cpu().numpy(), cfg.seed)
     if keep_model:
         out.update(model=model, z_train=z_tr, y_train=y.cpu().numpy(), labelled=labelled.cpu().numpy())

@@ -136,7 +136,7 @@ def test_own_classifier_reads_only_the_labelled_training_labels():
     ds, x, y, labelled, x_te, y_te = train.prepare(cfg)
     model = fitted(cfg)
     z_tr, z_te = model.embed(x), model.embed(x_te)
-    args = (model, x, x_te, y_te, z_tr, z_te, labelled.numpy())
+    args = (model, x_te, y_te, z_tr, z_te, labelled.numpy())
     a = train.own_classifier(*args, y.numpy(), 0)
     b = train.own_classifier(*args, scramble_unlabelled(y, labelled).numpy(), 0)
     assert a == b and set(a) == {"inferred-knn", "inferred-knn-vae", "vae-labelled-to-test"}
