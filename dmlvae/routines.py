@@ -214,6 +214,29 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
     return history
 
 
+def _metric_epoch(model, opt, batches, x, cfg: RunConfig, epoch: int, bar=None) -> tuple[dict, float]:
+    """One epoch of the metric loss alone over ``batches`` ((images, labels) pairs; the routines that train DML on
+    pseudo- or inferred labels): each step checked for divergence; returns each step's metric loss and fraction of
+    active triplets (``sums``), and the embedding norm after the epoch (checked)."""
+    sums = defaultdict(list)
+    for step, (xb, yb) in enumerate(batches):
+        if bar is not None:
+            bar.update(1)
+        loss = model.supervised_terms(xb, yb)["metric"]
+        _check_loss(loss, cfg, epoch, step)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sums["metric"].append(loss.item())
+        frac = getattr(model.metric, "last_active_fraction", None)
+        if frac is not None and not math.isnan(frac):
+            sums["active_triplets"].append(frac)
+    with torch.no_grad():
+        norm = float(np.linalg.norm(model.embed(x[:1024]), axis=1).mean())
+    _check_norm(norm, cfg, epoch)
+    return sums, norm
+
+
 def propagate(model, x: torch.Tensor, labelled: np.ndarray, y_labelled: np.ndarray, cfg: RunConfig,
               n_classes: int, pixels: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pseudo-labels, certainties and sampling weights of every training image, propagated from the labelled
@@ -262,28 +285,15 @@ def fit_label_propagation(model, x, y, labelled, cfg: RunConfig, progress: bool 
             model.pseudo_label_history.append(labels)
             row.update(propagated=True, certainty=float(certainty.mean()),
                        propagation_seconds=time.perf_counter() - t0)
-        sums = defaultdict(list)
-        for step in range(steps):
-            if warmup:
-                pick = _labelled_batch(labelled, bs, gen).to(device)
-                xb, yb = x[labelled[pick]], y_lab[pick]
-            else:
-                i = torch.multinomial(weights, bs, replacement=True, generator=gen).to(device)
-                xb, yb = x[i], pseudo[i]
-            if bar is not None:
-                bar.update(1)
-            loss = model.supervised_terms(xb, yb)["metric"]
-            _check_loss(loss, cfg, epoch, step)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sums["metric"].append(loss.item())
-            frac = getattr(model.metric, "last_active_fraction", None)
-            if frac is not None and not math.isnan(frac):
-                sums["active_triplets"].append(frac)
-        with torch.no_grad():
-            norm = float(np.linalg.norm(model.embed(x[:1024]), axis=1).mean())
-        _check_norm(norm, cfg, epoch)
+        def batches():  # drawn one at a time, as the steps ask for them
+            for _ in range(steps):
+                if warmup:
+                    pick = _labelled_batch(labelled, bs, gen).to(device)
+                    yield x[labelled[pick]], y_lab[pick]
+                else:
+                    i = torch.multinomial(weights, bs, replacement=True, generator=gen).to(device)
+                    yield x[i], pseudo[i]
+        sums, norm = _metric_epoch(model, opt, batches(), x, cfg, epoch, bar)
         row.update(phase="dml (labelled only)" if warmup else "pseudo-labelled", seconds=time.perf_counter() - t0,
                    loss=_mean(sums["metric"]), embedding_norm=norm, **{k: _mean(v) for k, v in sums.items()})
         history.append(row)
@@ -329,22 +339,9 @@ def fit_vae_graph(model, x, y, labelled, cfg: RunConfig, progress: bool = False,
     for epoch in range(cfg.epochs):
         te = time.perf_counter()
         perm = torch.randperm(n, generator=gen).to(device)
-        sums = defaultdict(list)
-        for step, i in enumerate(range(0, n, bs)):
-            b = perm[i:i + bs]
-            loss = model.supervised_terms(x[b], pseudo[b])["metric"]
-            _check_loss(loss, cfg, epoch, step)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sums["metric"].append(loss.item())
-            if bar is not None:
-                bar.update(1)
-        with torch.no_grad():
-            norm = float(np.linalg.norm(model.embed(x[:1024]), axis=1).mean())
-        _check_norm(norm, cfg, epoch)
+        sums, norm = _metric_epoch(model, opt, ((x[b], pseudo[b]) for b in perm.split(bs)), x, cfg, epoch, bar)
         row = {"epoch": epoch, "phase": "inferred-label DML", "seconds": time.perf_counter() - te,
-               "loss": _mean(sums["metric"]), "metric": _mean(sums["metric"]), "embedding_norm": norm,
+               "loss": _mean(sums["metric"]), "embedding_norm": norm, **{k: _mean(v) for k, v in sums.items()},
                "weighted": {"metric": _mean(sums["metric"])}}
         if epoch == 0:
             row.update(info, graph_seconds=graph_seconds, setup_seconds=time.perf_counter() - t0 - row["seconds"])
