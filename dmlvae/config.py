@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from .data import DATASETS, POLICIES, validate_pl_pct
 from .errors import DmlvaeError, choice, number
 from .evaluate import PROBES, PROTOCOLS
-from .graphs import METHODS as GRAPH_METHODS, PRIORS as GRAPH_PRIORS
+from .graphs import check_method_priors as check_graph_method_priors
 
 MODELS = ("dml", "dml_autoencoder", "dml_unit_prior", "dml_gmm_prior", "mvae", "dml_labelprop", "vae_graph")
 LOSSES = ("triplet", "supcon", "center")
@@ -241,12 +241,8 @@ class RunConfig:
         self.lp_alpha = float(number("lp_alpha", self.lp_alpha, low=0, high=1, low_open=True, high_open=True))
         self.lp_every = number("lp_every", self.lp_every, low=1, high=MAX_EPOCHS, integer=True)
         choice("lp_first_graph", self.lp_first_graph, LP_GRAPHS)
-        choice("graph_method", self.graph_method, GRAPH_METHODS)
+        check_graph_method_priors(self.graph_method, self.graph_priors)
         self.graph_k = number("graph_k", self.graph_k, low=1, high=MAX_LP_K, integer=True)
-        choice("graph_priors", self.graph_priors, GRAPH_PRIORS)
-        if self.graph_method == "poisson-mbo" and self.graph_priors == "none":
-            raise DmlvaeError("graph_method 'poisson-mbo' needs class priors; got graph_priors 'none'; allowed: "
-                              "uniform, labelled")
         self.vae_epochs = number("vae_epochs", self.vae_epochs, low=1, high=MAX_EPOCHS, integer=True)
         self.vae_lsdim = number("vae_lsdim", self.vae_lsdim, low=1, high=MAX_LSDIM, integer=True)
         self.vae_hidden = _widths("vae_hidden", self.vae_hidden)

@@ -579,14 +579,13 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
     copied = 0
     if todo and not keep_latents:
         todo, copied = _reuse(store, todo, latest, grid, profile, paper_dataset)
+    what = f"Table {grid}" if isinstance(grid, int) else f"grid {grid}"
     if todo and _auto_page and not no_train():
-        what = f"Table {grid}" if isinstance(grid, int) else f"grid {grid}"
         raise MissingRuns(f"{len(todo)} of {len(cfgs)} runs of {what} are not in the shipped paper-scale results "
                           f"({results}), and this page's default profile (auto) trains nothing: re-run it with -p "
                           "profile quick (a miniature that trains in minutes) or -p profile paper (trains them at full "
                           "scale; the page says how long first)")
     if todo and no_train():
-        what = f"Table {grid}" if isinstance(grid, int) else f"grid {grid}"
         raise MissingRuns(f"{len(todo)} of {len(cfgs)} runs of {what} ({profile}) are missing from {results}, and "
                           "DMLVAE_NO_TRAIN forbids training them here")
     counts = {"total": len(cfgs), "present": len(cfgs) - len(todo) - copied, "reused": copied, "ok": 0,
@@ -607,15 +606,18 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
     def changed(rid) -> bool:  # another sweep stored a row for this run since we looked
         return _stored_meanwhile(store, latest, rid)
 
+    def announce():  # once the backend is ready, before the first run: how many runs, and about how long
+        if todo:
+            print(f"[{grid} ({profile})] training {len(todo)} of {len(cfgs)} runs: {estimate(todo, latest)}",
+                  file=sys.stderr, flush=True)
+
     if use_ray:
         return parallel.run_all(todo, store, grid, profile, record, workers=workers, address=address,
                                 cpus_per_run=cpus_per_run, gpus_per_run=gpus_per_run, run_fn=run_fn,
                                 keep_latents=keep_latents, progress=progress, counts=counts,
-                                changed=changed)
+                                changed=changed, announce=announce)
 
-    if todo:
-        print(f"[{grid} ({profile})] training {len(todo)} of {len(cfgs)} runs: {estimate(todo, latest)}",
-              file=sys.stderr, flush=True)
+    announce()
     run_fn = run_fn or train_run
     bar = None
     if progress and todo:

@@ -21,6 +21,15 @@ METHODS = ("poisson-mbo", "poisson")
 PRIORS = ("uniform", "labelled", "none")
 
 
+def check_method_priors(method: str, priors: str) -> None:
+    """The graph method and class priors, each allowed, and together: Poisson-MBO needs priors."""
+    choice("graph_method", method, METHODS)
+    choice("graph_priors", priors, PRIORS)
+    if method == "poisson-mbo" and priors == "none":
+        raise DmlvaeError("graph_method 'poisson-mbo' needs class priors; got graph_priors 'none'; allowed: "
+                          "uniform, labelled")
+
+
 def knn_weights(features: np.ndarray, k: int):
     """graphlearning's symmetrised kNN weight matrix (scipy sparse, zero diagonal) of ``features`` (N, D)."""
     import graphlearning as gl
@@ -50,14 +59,11 @@ def infer(W, labelled: np.ndarray, y_labelled: np.ndarray, n_classes: int, metho
     A class with no labelled node cannot be predicted (the solvers see only the classes present): the present
     classes are renumbered 0..m-1 for graphlearning and mapped back, and the priors restricted to them."""
     import graphlearning as gl
-    choice("graph_method", method, METHODS)
+    check_method_priors(method, priors)
     labelled, y_labelled = np.asarray(labelled), np.asarray(y_labelled)
     if len(labelled) != len(y_labelled) or len(labelled) == 0:
         raise DmlvaeError(f"infer needs one label per labelled node and at least one; got {len(labelled)} nodes "
                           f"and {len(y_labelled)} labels")
-    if method == "poisson-mbo" and priors == "none":
-        raise DmlvaeError("graph_method 'poisson-mbo' needs class priors; got graph_priors 'none'; allowed: "
-                          "uniform, labelled")
     present = np.unique(y_labelled)
     if len(present) == 1:  # one class seen: it is every node's
         return np.full(W.shape[0], present[0])

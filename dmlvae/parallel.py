@@ -58,6 +58,10 @@ def _captured_stderr():
             out["text"] = tmp.read().decode(errors="replace")
 
 
+NOTHING_ANSWERS = ("nothing answers there: start the head with `ray start --head --port PORT`, or check the host and "
+                   "port (`ray status` on the head prints them)")
+
+
 def attach(ray, address: str) -> None:
     """Attach to the Ray cluster at ``address``; a failure is one line naming its cause and the fix. A HOST:PORT
     address is probed first (Ray itself retries an unreachable one for minutes)."""
@@ -68,10 +72,8 @@ def attach(ray, address: str) -> None:
         try:
             socket.create_connection((m.group(1), int(m.group(2))), timeout=3).close()
         except OSError as e:
-            raise DmlvaeError(f"cannot attach to the Ray cluster at {address!r}: nothing answers there "
-                              f"({e.strerror or e}): start the head with `ray start --head --port PORT`, or check "
-                              "the host and port "
-                              "(`ray status` on the head prints them)") from None
+            raise DmlvaeError(f"cannot attach to the Ray cluster at {address!r}: {NOTHING_ANSWERS} "
+                              f"({e.strerror or e})") from None
     with _captured_stderr() as err:
         try:
             ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
@@ -91,8 +93,7 @@ def attach(ray, address: str) -> None:
         why = (f"Ray or Python differs between this machine (Ray {ray.__version__}, Python "
                f"{sys.version.split()[0]}) and the cluster: install the same versions on both ({error})")
     elif isinstance(error, ConnectionError) or "Failed to connect" in said or "Could not" in said:
-        why = ("nothing answers there: start the head with `ray start --head --port PORT`, or check the host and "
-               "port (`ray status --address ADDRESS` on the head shows them)")
+        why = NOTHING_ANSWERS
     else:
         why = str(error).splitlines()[0]
     raise DmlvaeError(f"cannot attach to the Ray cluster at {address!r}: {why}") from None
@@ -158,10 +159,11 @@ def _task(cfg, run_fn, threads: int, keep_latents: bool):
 
 def run_all(todo, store, grid, profile, record, *, workers=None, address=None, cpus_per_run=1, gpus_per_run=0.0,
             run_fn=None, keep_latents=False, progress=True, counts=None, max_retries=MAX_RETRIES,
-            changed=lambda rid: False) -> dict:
+            changed=lambda rid: False, announce=lambda: None) -> dict:
     """Run ``todo`` (RunConfigs, already missing from ``store``) as Ray tasks; ``record(cfg, result, error,
     wall)`` appends each finished run's row in this (driver) process, exactly once."""
     ray, slots = start(workers, address, cpus_per_run, gpus_per_run)
+    announce()
     remote = ray.remote(_task).options(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=max_retries)
     bar = None
     if progress and todo:

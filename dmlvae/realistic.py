@@ -56,7 +56,8 @@ def frame(rows) -> pd.DataFrame:
         own = (r.get("own_classifier") or {}).get("inferred-knn") or {}
         own_vae = (r.get("own_classifier") or {}).get("inferred-knn-vae") or {}
         pseudo = r.get("pseudo_label_acc") or [None]
-        out.append({"dataset": cfg.dataset, "labels": n_labelled(60_000, cfg.pl_pct), "draw": cfg.policy,
+        labels = n_labelled(grids.GRAPH_TRAIN_IMAGES, cfg.pl_pct)
+        out.append({"dataset": cfg.dataset, "labels": labels, "draw": cfg.policy,
                     "contender": grids.graph_contender(cfg), "seed": cfg.seed, "status": r["status"],
                     "labelled-to-test": metric(r, "knn_acc", "labelled-to-test"),
                     "own classifier": own.get("knn_acc"), "own classifier before DML": own_vae.get("knn_acc"),
