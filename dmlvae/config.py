@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from .data import DATASETS, POLICIES, validate_pl_pct
 from .errors import DmlvaeError, choice, number
 from .evaluate import PROBES, PROTOCOLS
-from .graphs import check_method_priors as check_graph_method_priors
+from .graphs import METHODS as GRAPH_METHODS, PRIORS as GRAPH_PRIORS, check_method_priors
 
 MODELS = ("dml", "dml_autoencoder", "dml_unit_prior", "dml_gmm_prior", "mvae", "dml_labelprop", "vae_graph")
 LOSSES = ("triplet", "supcon", "center")
@@ -53,8 +53,10 @@ ADDED_FIELDS = {"distance": "euclidean", "geodesic_segments": 8, "lp_k": 10, "lp
 MODEL_FIELDS = {"lp_": "dml_labelprop", "graph_": "vae_graph", "vae_": "vae_graph"}
 
 
-def _field(origin: str, default, doc: str, hash: bool = True):
-    return field(default=default, metadata={"origin": origin, "doc": doc, "hash": hash})
+def _field(origin: str, default, doc: str, hash: bool = True, check=None):
+    """A RunConfig field: where its default comes from, its documentation, whether it enters the run key, and its
+    validator ``check(name, value) -> the value to keep`` (raises DmlvaeError naming the value and the allowed)."""
+    return field(default=default, metadata={"origin": origin, "doc": doc, "hash": hash, "check": check})
 
 
 def paper(default, doc, **kw):
@@ -72,6 +74,39 @@ def setting(default, doc, **kw):
     return _field("setting", default, doc, **kw)
 
 
+def one_of(options):
+    return lambda name, value: choice(name, value, options)
+
+
+def integer(low, high, **kw):
+    return lambda name, value: number(name, value, low=low, high=high, integer=True, **kw)
+
+
+def real(**bounds):
+    return lambda name, value: float(number(name, value, **bounds))
+
+
+def optional(check):
+    """``check``, with None allowed (a default filled in later, or "not set")."""
+    return lambda name, value: None if value is None else check(name, value)
+
+
+def _probes(name: str, value) -> tuple:
+    """Probes: a tuple, or a string "knn rf" / "knn,rf"; at least one, each one of PROBES."""
+    if isinstance(value, str):
+        value = tuple(value.replace(",", " ").split())
+    value = tuple(choice("probe", p, PROBES) for p in value)
+    if not value:
+        raise DmlvaeError(f"probes is empty; allowed: {', '.join(PROBES)}")
+    return value
+
+
+def _device(name: str, value) -> str:
+    if not (value in ("auto", "cpu", "cuda") or (isinstance(value, str) and re.fullmatch(r"cuda:\d+", value))):
+        raise DmlvaeError(f"unknown device {value!r}; allowed: auto, cpu, cuda, cuda:N")
+    return value
+
+
 def _widths(name: str, value) -> tuple:
     """MLP widths: a tuple, or a string "512 256" / "512,256"; at least one layer, at most MAX_LAYERS."""
     if isinstance(value, str):
@@ -87,190 +122,128 @@ def _widths(name: str, value) -> tuple:
 class RunConfig:
     """One training run. ``origin``: "paper" where the paper states the value or the grid, "assumption" where
     the paper is silent and this default is ours (each listed on the book's assumptions page)."""
-    dataset: str = paper("mnist", 'one of mnist, fashion-mnist, organamnist, digits')
-    pl_pct: float = paper(10.0, 'percent of the training split labelled, (0, 100]')
+    dataset: str = paper("mnist", 'one of mnist, fashion-mnist, organamnist, digits', check=one_of(DATASETS))
+    pl_pct: float = paper(10.0, 'percent of the training split labelled, (0, 100]',
+        check=lambda n, v: validate_pl_pct(v))
     model: str = paper("dml", 'dml, dml_autoencoder, dml_unit_prior, dml_gmm_prior, mvae; dml_labelprop (beyond '
-                       'the paper: DML on labels propagated over a kNN graph, Iscen et al. 2019)')
-    loss: str = paper("triplet", 'metric loss: triplet, supcon (supervised contrastive), center')
-    routine: str | None = paper(None, 'None: "supervised" for dml, else "alternating-epoch" (the paper\'s)')
-    lsdim: int = paper(10, 'latent (embedding) dimension')
-    alpha: float = paper(0.5, 'alternating routines: (1 - alpha) L_S + alpha L_U; alpha = 1: no labels')
-    gamma: float = paper(1.0, 'joint routine: L_U + gamma L_S; gamma = 0: no labels')
+                       'the paper: DML on labels propagated over a kNN graph, Iscen et al. 2019)', check=one_of(MODELS))
+    loss: str = paper("triplet", 'metric loss: triplet, supcon (supervised contrastive), center', check=one_of(LOSSES))
+    routine: str | None = paper(None, 'None: "supervised" for dml, else "alternating-epoch" (the paper\'s)',
+        check=optional(one_of(ROUTINES)))
+    lsdim: int = paper(10, 'latent (embedding) dimension', check=integer(1, MAX_LSDIM))
+    alpha: float = paper(0.5, 'alternating routines: (1 - alpha) L_S + alpha L_U; alpha = 1: no labels',
+        check=real(low=0, high=1, low_open=True))
+    gamma: float = paper(1.0, 'joint routine: L_U + gamma L_S; gamma = 0: no labels', check=real(low=0))
     metric_share: float | None = assumed(None,
         'joint routine, beyond the paper: instead of gamma, the metric term\'s share of the loss at the start of '
         'training, gamma L_S / (L_U + gamma L_S) with L_S and L_U the untrained model\'s mean losses over the first '
-        '10 batches; gamma is derived from it once, before the first step (None: gamma as given)')
-    beta: float = assumed(1.0, 'mvae: L_U = recon + beta KL (the paper names beta, never its value)')
-    lr: float = paper(1e-3, "the paper's learning rate (Adam, the lab's habit)")
-    epochs: int = assumed(10, 'passes over the whole training split, for every model')
+        '10 batches; gamma is derived from it once, before the first step (None: gamma as given)',
+        check=optional(real(low=0, high=1, low_open=True, high_open=True)))
+    beta: float = assumed(1.0, 'mvae: L_U = recon + beta KL (the paper names beta, never its value)', check=real(low=0))
+    lr: float = paper(1e-3, "the paper's learning rate (Adam, the lab's habit)", check=real(low=0, low_open=True))
+    epochs: int = assumed(10, 'passes over the whole training split, for every model', check=integer(1, MAX_EPOCHS))
     batch_size: int = assumed(256,
         'unlabelled batch and labelled batch each; the labelled batch is drawn with replacement when the '
-        'labelled subset is smaller')
-    net: str = assumed("mlp", 'mlp (fast on CPU) or conv')
-    hidden: tuple = assumed((512, 256), 'MLP widths (encoder; the decoder mirrors them)')
-    margin: float = assumed(0.2, 'triplet margin (Euclidean distances, embeddings not normalised)')
-    mining: str = assumed("all", 'triplet mining: all valid triplets, batch-hard or semi-hard')
-    temperature: float = assumed(0.1, 'SupCon temperature (Khosla 2020 default)')
+        'labelled subset is smaller', check=integer(2, MAX_BATCH))
+    net: str = assumed("mlp", 'mlp (fast on CPU) or conv', check=one_of(NETS))
+    hidden: tuple = assumed((512, 256), 'MLP widths (encoder; the decoder mirrors them)', check=_widths)
+    margin: float = assumed(0.2, 'triplet margin (Euclidean distances, embeddings not normalised)', check=real(low=0))
+    mining: str = assumed("all", 'triplet mining: all valid triplets, batch-hard or semi-hard', check=one_of(MININGS))
+    temperature: float = assumed(0.1, 'SupCon temperature (Khosla 2020 default)', check=real(low=0, low_open=True))
     center_weight: float = assumed(0.01,
-        'center loss: softmax cross-entropy + center_weight * centre term (Wen 2016)')
+        'center loss: softmax cross-entropy + center_weight * centre term (Wen 2016)', check=real(low=0))
     gmm_logvar: float = assumed(1.0,
-        'fixed GMM prior: component log-variance ("logvar = 1" in the paper\'s text)')
-    kl: str = assumed("correct", 'Monte-Carlo KL: "correct" estimator or "paper" (Algorithm 4 as printed)')
-    n_pseudo: int = assumed(500, 'VampPrior pseudo-inputs (Tomczak & Welling 2018)')
+        'fixed GMM prior: component log-variance ("logvar = 1" in the paper\'s text)',
+        check=real(low=-MAX_ABS_LOGVAR, high=MAX_ABS_LOGVAR))
+    kl: str = assumed("correct", 'Monte-Carlo KL: "correct" estimator or "paper" (Algorithm 4 as printed)',
+        check=one_of(KL_VARIANTS))
+    n_pseudo: int = assumed(500, 'VampPrior pseudo-inputs (Tomczak & Welling 2018)', check=integer(1, MAX_PSEUDO))
     metric_on: str = paper("z",
         'Gaussian encoders: the metric loss sees the sampled z (Algorithms 3 and 5); "mu", the mean, is a '
-        'departure from the paper')
+        'departure from the paper', check=one_of(METRIC_ON))
     alternate_first: str = assumed("supervised",
         'alternating routines: which phase comes first, "supervised" or "unsupervised" (the paper does not say; '
-        'with an even number of epochs, supervised-first ends on an unsupervised epoch)')
+        'with an even number of epochs, supervised-first ends on an unsupervised epoch)', check=one_of(ALTERNATE_FIRST))
     recon: str | None = assumed(None,
         'reconstruction error: "pixel-mean" (squared error averaged over pixels, PyTorch\'s MSELoss default, likely '
         'the paper\'s) or "image-sum" (summed over each image\'s pixels: a Gaussian log-likelihood up to constants, '
         'commensurate with a KL in nats). None: pixel-mean for dml_autoencoder, image-sum for mvae, whose gamma = 0 '
         'model is otherwise no VAE (per-pixel MSE beside a summed KL weighs the KL ~784x more: the posterior '
-        'collapses; see the assumptions page)')
+        'collapses; see the assumptions page)', check=optional(one_of(RECON)))
     distance: str = assumed("euclidean",
         'triplet loss distance: "euclidean" (the paper\'s) or "geodesic", the length in image space of the decoded '
         'straight path between two latents (proposal 4; models with a decoder, batch-hard mining on Euclidean '
-        'distances picks the triplets)')
-    geodesic_segments: int = assumed(8, 'distance="geodesic": segments T of the decoded straight path')
+        'distances picks the triplets)', check=one_of(DISTANCES))
+    geodesic_segments: int = assumed(8, 'distance="geodesic": segments T of the decoded straight path',
+        check=integer(1, MAX_SEGMENTS))
     lp_k: int = assumed(5, 'dml_labelprop: neighbours of each image in the kNN graph labels are propagated on '
                         '(chosen on a validation split among 5, 10, 20, a range first narrowed by label-spreading '
-                        'accuracy measured with every training label, beyond the labelled budget; see the beyond page)')
+                        'accuracy measured with every training label, beyond the labelled budget; see the beyond page)',
+        check=integer(1, MAX_LP_K))
     lp_alpha: float = assumed(0.99, 'dml_labelprop: label-spreading weight of the graph against the seeds '
-                              '(Zhou et al. 2004; Iscen et al. 2019 use 0.99)')
+                              '(Zhou et al. 2004; Iscen et al. 2019 use 0.99)',
+        check=real(low=0, high=1, low_open=True, high_open=True))
     lp_every: int = assumed(3, 'dml_labelprop: epochs between label propagations (at epochs 0, lp_every, ...; '
                             'the first candidate; propagating once only (lp_every 10) scored as well on the validation '
-                            'split, so this default was kept, not chosen over it; see the beyond page)')
+                            'split, so this default was kept, not chosen over it; see the beyond page)',
+        check=integer(1, MAX_EPOCHS))
     lp_first_graph: str = assumed("pixels",
         'dml_labelprop: the first propagation\'s graph: "pixels" (PCA-50 of the images; chosen on a validation '
-        'split) or "latent" (the embedding after lp_every epochs of DML on the labels alone, as Iscen et al.)')
+        'split) or "latent" (the embedding after lp_every epochs of DML on the labels alone, as Iscen et al.)',
+        check=one_of(LP_GRAPHS))
     graph_method: str = assumed("poisson-mbo",
         'vae_graph: graph label inference from graphlearning (Calder et al. 2020): "poisson-mbo" (Poisson learning '
-        'with the MBO graph-cut step, which holds the classes at graph_priors) or "poisson" (Poisson learning)')
-    graph_k: int = assumed(10, 'vae_graph: neighbours in the kNN graph of the VAE latents (Calder et al.\'s 10)')
+        'with the MBO graph-cut step, which holds the classes at graph_priors) or "poisson" (Poisson learning)',
+        check=one_of(GRAPH_METHODS))
+    graph_k: int = assumed(10, 'vae_graph: neighbours in the kNN graph of the VAE latents (Calder et al.\'s 10)',
+        check=integer(1, MAX_LP_K))
     graph_priors: str = assumed("uniform",
         'vae_graph: class priors for the graph step: "uniform" (1/C each; an assumption, not measured), "labelled" '
-        '(the labelled draw\'s class counts + 1) or "none" (plain Poisson argmax; not with poisson-mbo)')
-    vae_epochs: int = assumed(100, 'vae_graph: epochs of the unsupervised VAE (Calder et al.\'s 100)')
-    vae_lsdim: int = assumed(20, 'vae_graph: the VAE\'s latent dimension (Calder et al.\'s 784-400-20)')
-    vae_hidden: tuple = assumed((400,), 'vae_graph: the VAE\'s MLP widths (Calder et al.\'s 400)')
-    dml_epochs: int | None = assumed(None, 'dml-then-gmm: epochs of DML before fitting the GMM (None: half)')
-    gmm_components: int | None = assumed(None, 'dml-then-gmm: GMM components (None: number of classes)')
-    policy: str = assumed("uniform", 'labelled-subset draw: uniform (our reading of the paper) or stratified')
+        '(the labelled draw\'s class counts + 1) or "none" (plain Poisson argmax; not with poisson-mbo)',
+        check=one_of(GRAPH_PRIORS))
+    vae_epochs: int = assumed(100, 'vae_graph: epochs of the unsupervised VAE (Calder et al.\'s 100)',
+        check=integer(1, MAX_EPOCHS))
+    vae_lsdim: int = assumed(20, 'vae_graph: the VAE\'s latent dimension (Calder et al.\'s 784-400-20)',
+        check=integer(1, MAX_LSDIM))
+    vae_hidden: tuple = assumed((400,), 'vae_graph: the VAE\'s MLP widths (Calder et al.\'s 400)', check=_widths)
+    dml_epochs: int | None = assumed(None, 'dml-then-gmm: epochs of DML before fitting the GMM (None: half)',
+        check=optional(integer(0, MAX_EPOCHS)))
+    gmm_components: int | None = assumed(None, 'dml-then-gmm: GMM components (None: number of classes)',
+        check=optional(integer(1, MAX_GMM_COMPONENTS)))
+    policy: str = assumed("uniform", 'labelled-subset draw: uniform (our reading of the paper) or stratified',
+        check=one_of(POLICIES))
     train_subset: int | None = assumed(None,
         'train on N training images: the labelled subset (pl_pct of the FULL training split, so 0.01 % stays 6 '
-        'MNIST labels) plus random others; None: all')
+        'MNIST labels) plus random others; None: all', check=optional(integer(10, MAX_SUBSET)))
     test_subset: int | None = assumed(None,
-        'evaluate on N test images (a fixed stratified draw, the same for every seed); None: all')
+        'evaluate on N test images (a fixed stratified draw, the same for every seed); None: all',
+        check=optional(integer(10, MAX_SUBSET)))
     protocol: str = assumed("test-cv",
-        'evaluation protocol reported as `metrics`: test-cv, train-to-test, labelled-to-test')
-    probes: tuple = assumed(("knn",), 'probes fitted on the latents: knn (k=5), rf, mlp, linear')
-    eval_latents: str = assumed("mu", 'Gaussian encoders: evaluate the mean mu or a sampled z')
+        'evaluation protocol reported as `metrics`: test-cv, train-to-test, labelled-to-test', check=one_of(PROTOCOLS))
+    probes: tuple = assumed(("knn",), 'probes fitted on the latents: knn (k=5), rf, mlp, linear', check=_probes)
+    eval_latents: str = assumed("mu", 'Gaussian encoders: evaluate the mean mu or a sampled z',
+        check=one_of(("mu", "z")))
     validation: int | None = setting(None,
         'score on N training images held out (a fixed stratified draw, never trained on; their labels are read '
         'only to score) instead of the test split, for choosing settings without touching the test split; None: '
-        'the test split')
-    seed: int = setting(0, 'seed of the labelled subset, the initialisation and the batches')
-    device: str = setting("auto", 'auto: cuda when available, else cpu', hash=False)
+        'the test split', check=optional(integer(10, MAX_SUBSET)))
+    seed: int = setting(0, 'seed of the labelled subset, the initialisation and the batches',
+        check=integer(0, MAX_SEED))
+    device: str = setting("auto", 'auto: cuda when available, else cpu', hash=False, check=_device)
     data_dir: str | None = setting(None, 'data directory (None: $DMLVAE_DATA or ~/.cache/dmlvae)', hash=False)
 
     def __post_init__(self):
-        choice("dataset", self.dataset, DATASETS)
-        self.pl_pct = validate_pl_pct(self.pl_pct)
-        choice("model", self.model, MODELS)
-        choice("loss", self.loss, LOSSES)
+        """Each field through its own validator (``check`` in its metadata), in declaration order; then the defaults
+        that depend on the model, and the rules between fields (``RULES``)."""
+        for f in dataclasses.fields(self):
+            if f.metadata.get("check") is not None:
+                setattr(self, f.name, f.metadata["check"](f.name, getattr(self, f.name)))
         if self.routine is None:
             self.routine = DEFAULT_ROUTINE[self.model]
-        choice("routine", self.routine, ROUTINES)
-        for own_model, own_routine in OWN_ROUTINES.items():
-            if (self.model == own_model) != (self.routine == own_routine):
-                raise DmlvaeError(f"routine {self.routine!r} with model {self.model!r}: model {own_model!r} and "
-                                  f"routine {own_routine!r} go together only; allowed: {own_model} with {own_routine}")
-        if self.model == "dml" and self.routine != "supervised":
-            raise DmlvaeError(f"routine {self.routine!r} needs an unsupervised loss, which model 'dml' has not; "
-                              "allowed for dml: supervised")
-        if self.routine == "dml-then-gmm" and self.model not in PRIOR_MODELS:
-            raise DmlvaeError(f"routine 'dml-then-gmm' needs a model with a prior; got model {self.model!r}; "
-                              f"allowed: {', '.join(PRIOR_MODELS)}")
-        self.lsdim = number("lsdim", self.lsdim, low=1, high=MAX_LSDIM, integer=True)
-        if self.model == "dml_gmm_prior" and self.lsdim > 16:
-            raise DmlvaeError(f"lsdim {self.lsdim} is too large for dml_gmm_prior (2^lsdim hypercube components); "
-                              "allowed: 1 to 16")
-        self.alpha = float(number("alpha", self.alpha, low=0, high=1, low_open=True))
-        self.gamma = float(number("gamma", self.gamma, low=0))
-        self.beta = float(number("beta", self.beta, low=0))
-        if self.metric_share is not None:
-            self.metric_share = float(number("metric_share", self.metric_share, low=0, high=1, low_open=True,
-                                             high_open=True))
-            if self.routine != "joint":
-                raise DmlvaeError(f"metric_share {self.metric_share:g} sets the weight of the joint routine's metric "
-                                  f"term from the start of training; routine {self.routine!r} has no such weight; "
-                                  "allowed: joint")
-            if self.gamma != 1.0:
-                raise DmlvaeError(f"gamma {self.gamma:g} with metric_share {self.metric_share:g}: gamma is derived "
-                                  "from metric_share; leave gamma at its default (1) or metric_share at None")
-        self.lr = float(number("lr", self.lr, low=0, low_open=True))
-        self.epochs = number("epochs", self.epochs, low=1, high=MAX_EPOCHS, integer=True)
-        self.batch_size = number("batch_size", self.batch_size, low=2, high=MAX_BATCH, integer=True)
-        choice("net", self.net, NETS)
-        self.hidden = _widths("hidden", self.hidden)
-        self.margin = float(number("margin", self.margin, low=0))
-        choice("mining", self.mining, MININGS)
-        self.temperature = float(number("temperature", self.temperature, low=0, low_open=True))
-        self.center_weight = float(number("center_weight", self.center_weight, low=0))
-        self.gmm_logvar = float(number("gmm_logvar", self.gmm_logvar, low=-MAX_ABS_LOGVAR, high=MAX_ABS_LOGVAR))
-        choice("kl", self.kl, KL_VARIANTS)
-        self.n_pseudo = number("n_pseudo", self.n_pseudo, low=1, high=MAX_PSEUDO, integer=True)
-        choice("metric_on", self.metric_on, METRIC_ON)
-        choice("alternate_first", self.alternate_first, ALTERNATE_FIRST)
         if self.recon is None:
             self.recon = DEFAULT_RECON.get(self.model, "pixel-mean")
-        choice("recon", self.recon, RECON)
-        choice("distance", self.distance, DISTANCES)
-        if self.distance == "geodesic":
-            if self.model not in DECODER_MODELS:
-                raise DmlvaeError(f"distance 'geodesic' needs a decoder; model {self.model!r} has none; allowed: "
-                                  f"{', '.join(DECODER_MODELS)}")
-            if self.loss != "triplet" or self.mining != "hard":
-                raise DmlvaeError(f"distance 'geodesic' is computed for mined triplets only: it needs loss 'triplet' "
-                                  f"with mining 'hard'; got loss {self.loss!r}, mining {self.mining!r}")
-        self.geodesic_segments = number("geodesic_segments", self.geodesic_segments, low=1, high=MAX_SEGMENTS,
-                                        integer=True)
-        self.lp_k = number("lp_k", self.lp_k, low=1, high=MAX_LP_K, integer=True)
-        self.lp_alpha = float(number("lp_alpha", self.lp_alpha, low=0, high=1, low_open=True, high_open=True))
-        self.lp_every = number("lp_every", self.lp_every, low=1, high=MAX_EPOCHS, integer=True)
-        choice("lp_first_graph", self.lp_first_graph, LP_GRAPHS)
-        check_graph_method_priors(self.graph_method, self.graph_priors)
-        self.graph_k = number("graph_k", self.graph_k, low=1, high=MAX_LP_K, integer=True)
-        self.vae_epochs = number("vae_epochs", self.vae_epochs, low=1, high=MAX_EPOCHS, integer=True)
-        self.vae_lsdim = number("vae_lsdim", self.vae_lsdim, low=1, high=MAX_LSDIM, integer=True)
-        self.vae_hidden = _widths("vae_hidden", self.vae_hidden)
-        if self.dml_epochs is not None:
-            self.dml_epochs = number("dml_epochs", self.dml_epochs, low=0, high=self.epochs - 1, integer=True,
-                                     meaning="epochs of DML before the GMM prior, fewer than epochs")
-        if self.routine == "dml-then-gmm" and (self.dml_epochs if self.dml_epochs is not None
-                                               else max(1, self.epochs // 2)) >= self.epochs:
-            raise DmlvaeError(f"routine 'dml-then-gmm' with epochs {self.epochs} never reaches its GMM phase (DML "
-                              "takes the first half, at least one epoch); allowed: epochs 2 or more")
-        if self.gmm_components is not None:
-            self.gmm_components = number("gmm_components", self.gmm_components, low=1, high=MAX_GMM_COMPONENTS,
-                                         integer=True)
-        choice("policy", self.policy, POLICIES)
-        choice("protocol", self.protocol, PROTOCOLS)
-        if isinstance(self.probes, str):
-            self.probes = tuple(self.probes.replace(",", " ").split())
-        self.probes = tuple(choice("probe", p, PROBES) for p in self.probes)
-        if not self.probes:
-            raise DmlvaeError(f"probes is empty; allowed: {', '.join(PROBES)}")
-        choice("eval_latents", self.eval_latents, ("mu", "z"))
-        for name in ("train_subset", "test_subset", "validation"):
-            if getattr(self, name) is not None:
-                setattr(self, name, number(name, getattr(self, name), low=10, high=MAX_SUBSET, integer=True))
-        self.seed = number("seed", self.seed, low=0, high=MAX_SEED, integer=True)
-        if not (self.device in ("auto", "cpu", "cuda") or (isinstance(self.device, str)
-                                                           and re.fullmatch(r"cuda:\d+", self.device))):
-            raise DmlvaeError(f"unknown device {self.device!r}; allowed: auto, cpu, cuda, cuda:N")
+        for rule in RULES:
+            rule(self)
 
     @property
     def gaussian(self) -> bool:
@@ -303,3 +276,63 @@ class RunConfig:
         if unknown:
             raise DmlvaeError(f"unknown RunConfig field(s) {unknown}; allowed: {', '.join(sorted(names))}")
         return cls(**d)
+
+
+# Rules between fields, each one error naming the values and what is allowed; RunConfig checks them in this order after
+# every field's own validator.
+def _own_routines(c: RunConfig) -> None:
+    for own_model, own_routine in OWN_ROUTINES.items():
+        if (c.model == own_model) != (c.routine == own_routine):
+            raise DmlvaeError(f"routine {c.routine!r} with model {c.model!r}: model {own_model!r} and routine "
+                              f"{own_routine!r} go together only; allowed: {own_model} with {own_routine}")
+    if c.model == "dml" and c.routine != "supervised":
+        raise DmlvaeError(f"routine {c.routine!r} needs an unsupervised loss, which model 'dml' has not; allowed for "
+                          "dml: supervised")
+    if c.routine == "dml-then-gmm" and c.model not in PRIOR_MODELS:
+        raise DmlvaeError(f"routine 'dml-then-gmm' needs a model with a prior; got model {c.model!r}; allowed: "
+                          f"{', '.join(PRIOR_MODELS)}")
+
+
+def _gmm_lsdim(c: RunConfig) -> None:
+    if c.model == "dml_gmm_prior" and c.lsdim > 16:
+        raise DmlvaeError(f"lsdim {c.lsdim} is too large for dml_gmm_prior (2^lsdim hypercube components); allowed: "
+                          "1 to 16")
+
+
+def _metric_share(c: RunConfig) -> None:
+    if c.metric_share is None:
+        return
+    if c.routine != "joint":
+        raise DmlvaeError(f"metric_share {c.metric_share:g} sets the weight of the joint routine's metric term from "
+                          f"the start of training; routine {c.routine!r} has no such weight; allowed: joint")
+    if c.gamma != 1.0:
+        raise DmlvaeError(f"gamma {c.gamma:g} with metric_share {c.metric_share:g}: gamma is derived from "
+                          "metric_share; leave gamma at its default (1) or metric_share at None")
+
+
+def _geodesic(c: RunConfig) -> None:
+    if c.distance != "geodesic":
+        return
+    if c.model not in DECODER_MODELS:
+        raise DmlvaeError(f"distance 'geodesic' needs a decoder; model {c.model!r} has none; allowed: "
+                          f"{', '.join(DECODER_MODELS)}")
+    if c.loss != "triplet" or c.mining != "hard":
+        raise DmlvaeError(f"distance 'geodesic' is computed for mined triplets only: it needs loss 'triplet' with "
+                          f"mining 'hard'; got loss {c.loss!r}, mining {c.mining!r}")
+
+
+def _graph(c: RunConfig) -> None:
+    check_method_priors(c.graph_method, c.graph_priors)
+
+
+def _dml_then_gmm(c: RunConfig) -> None:
+    if c.dml_epochs is not None:
+        c.dml_epochs = number("dml_epochs", c.dml_epochs, low=0, high=c.epochs - 1, integer=True,
+                              meaning="epochs of DML before the GMM prior, fewer than epochs")
+    if c.routine == "dml-then-gmm" and (c.dml_epochs if c.dml_epochs is not None
+                                        else max(1, c.epochs // 2)) >= c.epochs:
+        raise DmlvaeError(f"routine 'dml-then-gmm' with epochs {c.epochs} never reaches its GMM phase (DML takes the "
+                          "first half, at least one epoch); allowed: epochs 2 or more")
+
+
+RULES = (_own_routines, _gmm_lsdim, _metric_share, _geodesic, _graph, _dml_then_gmm)
