@@ -121,6 +121,62 @@ def _labelled_batch(labelled: torch.Tensor, bs: int, gen: torch.Generator) -> to
     return torch.randint(len(labelled), (bs,), generator=gen)
 
 
+def _optimiser(model, x: torch.Tensor, cfg: RunConfig) -> torch.optim.Optimizer:
+    # Adam's fused kernel: the same update, 5-10 % faster per step on one CPU thread (bench/step_options.py)
+    return torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=x.device.type in ("cpu", "cuda"))
+
+
+def _progress(cfg: RunConfig, steps: int, progress: bool):
+    """A step progress bar over every epoch (None without ``progress``)."""
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(total=cfg.epochs * steps, desc=f"{cfg.model}/{cfg.routine}", unit="step", leave=False)
+
+
+def _step(opt, loss: torch.Tensor, cfg: RunConfig, epoch: int, step: int) -> None:
+    """One optimiser step on ``loss``, refused (DivergedError) when the loss is not finite or has exploded."""
+    _check_loss(loss, cfg, epoch, step)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+
+
+def _embedding_norm(model, x: torch.Tensor) -> float:
+    """The mean embedding norm of the first 1,024 training images (a diverging run's latents run off)."""
+    with torch.no_grad():
+        return float(np.linalg.norm(model.embed(x[:1024]), axis=1).mean())
+
+
+def _active_triplets(model, sums) -> None:
+    frac = getattr(model.metric, "last_active_fraction", None)
+    if frac is not None and not math.isnan(frac):
+        sums["active_triplets"].append(frac)
+
+
+def _paper_step_loss(model, xl, yl, xu, w_s: float, w_u: float, inner: dict, sums, weighted):
+    """The loss of one step of the paper's routines, w_s L_S + w_u L_U, each term's value recorded in ``sums`` and its
+    weighted value added to ``weighted``; None when the step trains nothing (e.g. alpha = 1 and no L_U)."""
+    loss = 0.0
+    both = w_s > 0 and w_u > 0 and model.has_unsupervised_loss
+    if both:  # one encoder pass over both batches
+        sup, unsup = model.both_terms(xl, yl, xu)
+    if w_s > 0:
+        terms = sup if both else model.supervised_terms(xl, yl)
+        loss = loss + w_s * terms["metric"]
+        sums["metric"].append(terms["metric"].item())
+        weighted["metric"] += w_s * sums["metric"][-1]
+        _active_triplets(model, sums)
+    if w_u > 0 and model.has_unsupervised_loss:
+        terms = unsup if both else model.unsupervised_terms(xu)
+        loss = loss + w_u * terms["L_U"]
+        for k, v in terms.items():
+            sums[k].append(v.item() if torch.is_tensor(v) else float(v))
+        for k, w in inner.items():
+            weighted[k] += w_u * w * sums[k][-1]
+    return loss if torch.is_tensor(loss) else None
+
+
 def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: RunConfig,
         progress: bool = False, n_classes: int | None = None) -> list[dict]:
     """Train ``model`` in place on training images ``x`` (on the model's device) and return the history.
@@ -133,8 +189,7 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
         return fit_vae_graph(model, x, y, labelled, cfg, progress, n_classes)
     device = x.device
     gen = torch.Generator().manual_seed(cfg.seed)  # batches: CPU generator, same draws on any device
-    # Adam's fused kernel: the same update, 5-10 % faster per step on one CPU thread (bench/step_options.py)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=device.type in ("cpu", "cuda"))
+    opt = _optimiser(model, x, cfg)
     n, bs = len(x), cfg.batch_size
     steps = math.ceil(n / bs)
     y_lab = y[labelled]
@@ -146,16 +201,12 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
     # the loss terms each step weights (a term a step leaves out counts 0 in its epoch's mean): the metric loss,
     # and the unsupervised terms with their weights inside L_U (reconstruction 1, KL beta or 1)
     inner = model.unsupervised_weights
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=cfg.epochs * steps, desc=f"{cfg.model}/{cfg.routine}", unit="step", leave=False)
+    bar = _progress(cfg, steps, progress)
     global_step = 0
     for epoch in range(cfg.epochs):
         if cfg.routine == "dml-then-gmm" and epoch == dml_epochs(cfg):
-            z = model.embed(x)
             k = cfg.gmm_components or n_classes or 10
-            model.prior = fitted_gmm(z, k, seed=cfg.seed).to(device)
+            model.prior = fitted_gmm(model.embed(x), k, seed=cfg.seed).to(device)
         t0 = time.perf_counter()
         sums = defaultdict(list)
         weighted = dict.fromkeys(["metric", *inner], 0.0)
@@ -167,41 +218,17 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
             global_step += 1
             if bar is not None:
                 bar.update(1)
-            loss = 0.0
-            both = w_s > 0 and w_u > 0 and model.has_unsupervised_loss
-            if both:  # one encoder pass over both batches
-                sup, unsup = model.both_terms(x[labelled[pick]], y_lab[pick], x[u_idx])
-            if w_s > 0:
-                terms = sup if both else model.supervised_terms(x[labelled[pick]], y_lab[pick])
-                loss = loss + w_s * terms["metric"]
-                sums["metric"].append(terms["metric"].item())
-                weighted["metric"] += w_s * sums["metric"][-1]
-                frac = getattr(model.metric, "last_active_fraction", None)
-                if frac is not None and not math.isnan(frac):
-                    sums["active_triplets"].append(frac)
-            if w_u > 0 and model.has_unsupervised_loss:
-                terms = unsup if both else model.unsupervised_terms(x[u_idx])
-                loss = loss + w_u * terms["L_U"]
-                for k_, v in terms.items():
-                    sums[k_].append(v.item() if torch.is_tensor(v) else float(v))
-                for k_, w in inner.items():
-                    weighted[k_] += w_u * w * sums[k_][-1]
-            if not torch.is_tensor(loss):  # nothing to train at this step (e.g. alpha = 1 and no L_U)
-                continue
-            _check_loss(loss, cfg, epoch, step)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sums["loss"].append(loss.item())
+            loss = _paper_step_loss(model, x[labelled[pick]], y_lab[pick], x[u_idx], w_s, w_u, inner, sums, weighted)
+            if loss is not None:
+                _step(opt, loss, cfg, epoch, step)
+                sums["loss"].append(loss.item())
         if "embedding_norm" not in sums:
-            with torch.no_grad():
-                sums["embedding_norm"].append(float(np.linalg.norm(model.embed(x[:1024]), axis=1).mean()))
+            sums["embedding_norm"].append(_embedding_norm(model, x))
         _check_norm(float(np.mean(sums["embedding_norm"])), cfg, epoch)
         row = {"epoch": epoch, "phase": step_weights(cfg, epoch, global_step - 1, gamma)[2],
-               "seconds": time.perf_counter() - t0}
-        row.update({k_: _mean(v) for k_, v in sums.items()})
-        # each term as it enters the loss (its weight times its value), averaged over every step of the epoch
-        row["weighted"] = {k_: v / steps for k_, v in weighted.items()}
+               "seconds": time.perf_counter() - t0, **{k: _mean(v) for k, v in sums.items()},
+               # each term as it enters the loss (its weight times its value), averaged over every step of the epoch
+               "weighted": {k: v / steps for k, v in weighted.items()}}
         if gamma is not None:
             row["gamma"] = gamma
             if epoch == 0:
@@ -223,16 +250,10 @@ def _metric_epoch(model, opt, batches, x, cfg: RunConfig, epoch: int, bar=None) 
         if bar is not None:
             bar.update(1)
         loss = model.supervised_terms(xb, yb)["metric"]
-        _check_loss(loss, cfg, epoch, step)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        _step(opt, loss, cfg, epoch, step)
         sums["metric"].append(loss.item())
-        frac = getattr(model.metric, "last_active_fraction", None)
-        if frac is not None and not math.isnan(frac):
-            sums["active_triplets"].append(frac)
-    with torch.no_grad():
-        norm = float(np.linalg.norm(model.embed(x[:1024]), axis=1).mean())
+        _active_triplets(model, sums)
+    norm = _embedding_norm(model, x)
     _check_norm(norm, cfg, epoch)
     return sums, norm
 
@@ -260,7 +281,7 @@ def fit_label_propagation(model, x, y, labelled, cfg: RunConfig, progress: bool 
     """
     device = x.device
     gen = torch.Generator().manual_seed(cfg.seed)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=device.type in ("cpu", "cuda"))
+    opt = _optimiser(model, x, cfg)
     n, bs = len(x), cfg.batch_size
     steps = math.ceil(n / bs)
     lab = labelled.cpu().numpy()
@@ -270,10 +291,7 @@ def fit_label_propagation(model, x, y, labelled, cfg: RunConfig, progress: bool 
     model.pseudo_label_history = []
     pseudo = weights = None
     history = []
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=cfg.epochs * steps, desc=f"{cfg.model}/{cfg.routine}", unit="step", leave=False)
+    bar = _progress(cfg, steps, progress)
     for epoch in range(cfg.epochs):
         t0 = time.perf_counter()
         row = {"epoch": epoch}
@@ -329,13 +347,10 @@ def fit_vae_graph(model, x, y, labelled, cfg: RunConfig, progress: bool = False,
     model.pseudo_label_history = [inferred]
     pseudo = torch.as_tensor(inferred).to(device)
     gen = torch.Generator().manual_seed(cfg.seed)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=device.type in ("cpu", "cuda"))
+    opt = _optimiser(model, x, cfg)
     n, bs = len(x), cfg.batch_size
     history = []
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=cfg.epochs * math.ceil(n / bs), desc=f"{cfg.model}/{cfg.routine}", unit="step", leave=False)
+    bar = _progress(cfg, math.ceil(n / bs), progress)
     for epoch in range(cfg.epochs):
         te = time.perf_counter()
         perm = torch.randperm(n, generator=gen).to(device)
