@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from dmlvae import experiments, paper
+from dmlvae import paper, profiles, store, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 RAY = Path(sys.executable).with_name("ray")
@@ -28,7 +28,7 @@ RAY = Path(sys.executable).with_name("ray")
 
 def run_ways(n: int, epochs: int) -> list[dict]:
     cells = paper.grid(1)[:n]
-    cfgs = experiments.profile_configs(cells, "paper", 1, grid=1, epochs=epochs)
+    cfgs = profiles.profile_configs(cells, "paper", 1, grid=1, epochs=epochs)
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -36,9 +36,9 @@ def run_ways(n: int, epochs: int) -> list[dict]:
         def measure(name, **backend):
             f = tmp / f"{name}.jsonl"
             t0 = time.perf_counter()
-            experiments.run_configs(1, "paper", cfgs, f, progress=False, **backend)
+            sweep.run_configs(1, "paper", cfgs, f, progress=False, **backend)
             wall = time.perf_counter() - t0
-            rows = experiments.Store(f).rows()
+            rows = store.Store(f).rows()
             cpu = statistics.median(r["cpu_time"] for r in rows)
             out.append({"way": name, "runs": len(rows), "wall_s": round(wall, 1),
                         "runs_per_hour": round(len(rows) * 3600 / wall), "cpu_s_per_run": round(cpu, 1),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dmlvae import experiments, grids, scorecard
+from dmlvae import grids, profiles, scorecard, sweep
 
 OUT = Path(__file__).resolve().parent / "out"
 SOURCES = {"1": [(1, None), (2, "fashion-mnist")], "2": [(1, None), (2, "fashion-mnist")],
@@ -44,21 +44,21 @@ def main(argv=None) -> int:
     if bad:
         ap.error(f"--claims: {', '.join(bad)} not calibrated here; allowed: {', '.join(SOURCES)}")
     sources = list(dict.fromkeys(s for c in claims for s in SOURCES[c]))
-    quick = experiments.PROFILES["quick"]
-    experiments.PROFILES["quick"] = {**quick, "train_subset": args.train_subset, "epochs": args.epochs}
-    experiments.GRID_PROFILES["quick"] = {}  # the setting measured here applies to every grid alike
+    quick = profiles.PROFILES["quick"]
+    profiles.PROFILES["quick"] = {**quick, "train_subset": args.train_subset, "epochs": args.epochs}
+    profiles.GRID_PROFILES["quick"] = {}  # the setting measured here applies to every grid alike
     results = OUT / "quick_calibration" / f"{args.train_subset}_{args.epochs}.jsonl"
     t0 = time.perf_counter()
     for source, dataset in sources:
         if isinstance(source, int):
-            experiments.sweep(source, "quick", args.seeds, results, dataset=dataset, progress=False)
+            sweep.sweep(source, "quick", args.seeds, results, dataset=dataset, progress=False)
         else:
-            cfgs = experiments.profile_configs(grids.cells(source), "quick", args.seeds, grid=source)
-            experiments.run_configs(source, "quick", cfgs, results, progress=False)
+            cfgs = profiles.profile_configs(grids.cells(source), "quick", args.seeds, grid=source)
+            sweep.run_configs(source, "quick", cfgs, results, progress=False)
     rows = [json.loads(line) for line in results.read_text().splitlines()]
     wall = sum(r["wall_time"] for r in rows if r["seed"] < args.seeds and r["table"] in {s for s, _ in sources})
     ours = verdicts(results, "quick", claims)
-    paper = verdicts(experiments.SHIPPED, "paper", claims)
+    paper = verdicts(profiles.SHIPPED, "paper", claims)
     both = ours.assign(**{"verdict (paper profile)": paper["verdict"].reindex(ours.index).fillna("not run")})
     theirs = both["verdict (paper profile)"]
     both["agree"] = [("-" if t == "not run" else "yes" if o == t else "no") for o, t in zip(both.verdict, theirs)]

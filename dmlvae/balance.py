@@ -11,9 +11,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import experiments, grids, shares
+from . import grids, shares, store
 from .config import RunConfig
-from .scorecard import ALPHA, PROTOCOLS, holm, interval
+from .scorecard import PROTOCOLS
+from .stats import ALPHA, holm, interval
 
 FEW_LABELS = (0.01, 0.1)  # the percentages where the paper's proposals are meant to help
 DML, VAE = (name for name, _ in grids.BALANCE_REFERENCES)
@@ -32,7 +33,7 @@ def frame(rows) -> pd.DataFrame:
         rec = {"line": grids.balance_line(cfg), "share": cfg.metric_share, "pl_pct": cfg.pl_pct, "seed": r["seed"],
                "gamma": history[0].get("gamma", cfg.gamma if cfg.model == "mvae" else None)}
         for p in PROTOCOLS:
-            rec[p] = experiments.metric(r, "knn_acc", p)
+            rec[p] = store.metric(r, "knn_acc", p)
         if cfg.model == "mvae":
             rec["first epoch share"] = shares.of_epoch(r, 0)["shares"]["metric"]
             rec["last epoch share"] = shares.of_epoch(r, -1)["shares"]["metric"]

@@ -2,7 +2,7 @@
 plain-words answer; the setting chosen on the validation split; the ceiling a label draw puts on kNN.
 
 Runs that share a seed share the labelled subset, so the difference to DML is taken seed by seed
-(``scorecard.interval``: mean and 95% t-interval over seeds).
+(``stats.paired`` and ``stats.interval``: mean and 95% t-interval over seeds).
 """
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import evaluate, experiments, grids
+from . import evaluate, grids, profiles, store, sweep, tables
 from .config import RunConfig
-from .scorecard import ALPHA, holm, interval
+from . import stats
+from .stats import ALPHA, holm, interval
 
 BASELINE = grids.BEYOND_CONTENDERS[0][0]
 PROTOCOLS = ("test-cv", "labelled-to-test")
@@ -22,11 +23,11 @@ PROTOCOLS = ("test-cv", "labelled-to-test")
 def frame(rows, name=grids.contender, column: str = "contender") -> pd.DataFrame:
     """One row per stored run: its ``column`` (``name(config)``: the beyond page's contender, or the geodesic
     page's variant), dataset, pl_pct, seed, status, kNN under both protocols, labels, wall time and seconds (the
-    run's cost: :func:`experiments.run_seconds`)."""
-    out = experiments.flatten(rows, ["dataset", "pl_pct"], {p: ("knn_acc", p) for p in PROTOCOLS},
+    run's cost: :func:`store.run_seconds`)."""
+    out = tables.flatten(rows, ["dataset", "pl_pct"], {p: ("knn_acc", p) for p in PROTOCOLS},
                               keep=["n_labelled", "wall_time"]).rename(columns={"n_labelled": "labels"})
     out.insert(0, column, [name(RunConfig.from_dict(r["config"])) for r in rows])
-    out["seconds"] = [experiments.run_seconds(r) for r in rows]
+    out["seconds"] = [store.run_seconds(r) for r in rows]
     return out
 
 
@@ -34,8 +35,8 @@ def load_or_train(grid: str, profile: str, cfgs, results, name=grids.contender, 
                   workers=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train the runs of ``cfgs`` missing from ``results`` (load-or-train), then (every run's row as in
     :func:`frame`, the failed ones)."""
-    experiments.run_configs(grid, profile, cfgs, results, progress=False, workers=workers)
-    runs = frame(experiments.rows_for(results, grid, profile, cfgs), name, column)
+    sweep.run_configs(grid, profile, cfgs, results, progress=False, workers=workers)
+    runs = frame(store.rows_for(results, grid, profile, cfgs), name, column)
     return runs, runs[runs.status != "ok"]
 
 
@@ -44,11 +45,11 @@ def paired_by_seed(runs: pd.DataFrame, column: str, target, reference, by: list[
     for each group of ``by`` the target ran (in order of appearance): the group's values, mean, 95% interval, n
     and verdict."""
     ok = runs[runs.status == "ok"]
-    base = ok[ok[column] == reference].set_index([*by, "seed"])[value]
+    d = stats.paired(ok[ok[column] == target], ok[ok[column] == reference], [*by, "seed"], value)
     out = []
     for key, g in ok[ok[column] == target].groupby(by, sort=False):
         key = key if isinstance(key, tuple) else (key,)
-        ev = interval([r[value] - base[(*key, r.seed)] for _, r in g.iterrows() if (*key, r.seed) in base.index])
+        ev = interval(d.loc[d.index.intersection(g.index), "diff"])
         out.append({**dict(zip(by, key)), **ev, "verdict": verdict(ev)})
     return out
 
@@ -230,12 +231,12 @@ def chosen_setting(rows) -> tuple[dict, pd.DataFrame]:
     """(the dml_labelprop setting with the best mean validation kNN under labelled-to-test, the per-setting
     table: mean ± sd over seeds, runs)."""
     keys = list(grids.LABELPROP_CHOICES)
-    f = experiments.flatten(rows, keys, {"validation kNN": ("knn_acc", "labelled-to-test")})
+    f = tables.flatten(rows, keys, {"validation kNN": ("knn_acc", "labelled-to-test")})
     ok = f[f.status == "ok"]
-    stats = ok.groupby(keys)["validation kNN"].agg(["mean", "std", "size"]).reset_index()
-    best = stats.loc[stats["mean"].idxmax()]
+    per_setting = ok.groupby(keys)["validation kNN"].agg(["mean", "std", "size"]).reset_index()
+    best = per_setting.loc[per_setting["mean"].idxmax()]
     return ({k: best[k].item() if hasattr(best[k], "item") else best[k] for k in keys},
-            stats.sort_values("mean", ascending=False))
+            per_setting.sort_values("mean", ascending=False))
 
 
 def perfect_latents_ceiling(y_labelled, y_test, seed: int = 0) -> float:
@@ -263,5 +264,5 @@ def ceiling(cfg: RunConfig) -> float:
 def validation_source(profile: str, results, dataset: str = "mnist"):
     """(profile, results file) of the labelprop validation runs a page shows: the shipped paper-profile rows when
     they hold every run (the choice of defaults was made there), else the page's own profile and file."""
-    return experiments.shipped_or(profile, results, "labelprop-validation",
+    return profiles.shipped_or(profile, results, "labelprop-validation",
                                   grids.cells("labelprop-validation", dataset=dataset), 2)

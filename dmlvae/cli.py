@@ -43,7 +43,7 @@ MAX_THREADS = 1024
 
 
 def _train(args):
-    from .experiments import LATENT_KEYS, check_writable, save_latents
+    from .store import LATENT_KEYS, check_writable, save_latents
     from .train import check_device, run
 
     fields = {f.name: getattr(args, f.name) for f in dataclasses.fields(RunConfig)
@@ -69,8 +69,8 @@ def _train(args):
 def _sweep(args):
     import yaml
 
-    from . import experiments, grids
-    results = experiments.results_path(args.profile, args.results)
+    from . import grids, profiles, sweep
+    results = profiles.results_path(args.profile, args.results)
     backend = dict(progress=not args.no_progress, retry_failed=args.retry_failed, rerun_stale=args.rerun_stale,
                    workers=args.workers, address=args.address, cpus_per_run=args.cpus_per_run,
                    gpus_per_run=args.gpus_per_run)
@@ -84,7 +84,7 @@ def _sweep(args):
     if args.table is not None:
         if args.grid_param:
             raise DmlvaeError("--grid-param goes with --grid, not --table")
-        return experiments.sweep(args.table, args.profile, args.seeds, results, dataset=args.dataset,
+        return sweep.sweep(args.table, args.profile, args.seeds, results, dataset=args.dataset,
                                  device=args.device, data_dir=args.data_dir, **backend)
     params = {}
     for item in args.grid_param:
@@ -95,9 +95,9 @@ def _sweep(args):
     if args.dataset is not None:
         params["dataset"] = args.dataset
     cells = grids.cells(args.grid, **params)
-    cfgs = experiments.profile_configs(cells, args.profile, args.seeds, grid=args.grid, device=args.device,
+    cfgs = profiles.profile_configs(cells, args.profile, args.seeds, grid=args.grid, device=args.device,
                                        data_dir=args.data_dir)
-    return experiments.run_configs(args.grid, args.profile, cfgs, results, keep_latents=args.grid == "figure5",
+    return sweep.run_configs(args.grid, args.profile, cfgs, results, keep_latents=args.grid == "figure5",
                                    **backend)
 
 
@@ -109,13 +109,13 @@ def paper_tables():
 def _table(args):
     import pandas as pd
 
-    from . import experiments, paper
+    from . import paper, profiles, store, tables
     if args.results is None and args.profile is None:
         raise DmlvaeError("give --profile (reads results/PROFILE.jsonl) or --results FILE")
-    results = experiments.results_path(args.profile, args.results)
-    df = experiments.table(args.table, results, args.profile, args.dataset)
+    results = profiles.results_path(args.profile, args.results)
+    df = tables.table(args.table, results, args.profile, args.dataset)
     if args.csv:
-        df.to_csv(experiments.check_writable(args.csv, "csv file"), index=False)
+        df.to_csv(store.check_writable(args.csv, "csv file"), index=False)
     print(paper.CAPTIONS[int(args.table)])
     print("cells: ours (mean ± sd over the n seeds) n=seeds (paper, ours - paper)")
     with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250,
@@ -131,20 +131,20 @@ def _table(args):
 def _scorecard(args):
     import warnings
 
-    from . import experiments, scorecard
+    from . import pages, profiles, scorecard, store, tables
     from .errors import choice
     choice("--stand-in", args.stand_in, data.DATASETS)
-    results = experiments.results_path(args.profile, args.results)
-    seeds = len(experiments.seeds_arg(experiments.page_seeds(args.profile, args.seeds)))
+    results = profiles.results_path(args.profile, args.results)
+    seeds = len(profiles.seeds_arg(pages.page_seeds(args.profile, args.seeds)))
     if args.profile == "quick" and args.results is None:  # as the paper-profile scorecard page reads them
         results = scorecard.quick_rows_file(results, seeds=seeds, stand_in=args.stand_in)
-    experiments.results_frame(results, args.profile)  # names a missing file, or a profile the file does not hold
+    tables.results_frame(results, args.profile)  # names a missing file, or a profile the file does not hold
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # claims without runs yet are listed below as such
         cards = scorecard.all_claims(results, args.profile)
     if args.csv:
         # the cells' verdicts are scorecard.cell_verdicts
-        cards.drop(columns=["cells"]).to_csv(experiments.check_writable(args.csv, "csv file"), index=False)
+        cards.drop(columns=["cells"]).to_csv(store.check_writable(args.csv, "csv file"), index=False)
     print(f"The paper's claims, profile {args.profile!r}, results {str(results)!r} (paired differences over "
           f"seeds, 95 % t-intervals):")
     for claim, group in cards.groupby("claim", sort=False):
@@ -190,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-progress", dest="progress", action="store_false")
     t.set_defaults(func=_train)
 
-    from .experiments import PROFILES
+    from .profiles import PROFILES
     from .paper import TABLES
     from .grids import GRIDS
     sw = sub.add_parser("sweep", help="train the runs of a paper table, or of one of the book's grids, missing "
@@ -267,8 +267,8 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 
 
 def _findings(args):
-    from . import experiments, findings
-    results = experiments.results_path(args.profile, args.results)
+    from . import findings, profiles
+    results = profiles.results_path(args.profile, args.results)
     text = findings.summary(findings.cards(results, args.profile), args.profile)
     if args.readme:
         changed = findings.write_readme(args.readme, text)

@@ -1,7 +1,7 @@
 """The book's own experiment grids, beside the paper's Tables 1-4 (``paper.grid``).
 
 Each grid is a function of a few page parameters that returns its cells: dicts of RunConfig fields. A
-page runs a grid with ``experiments.run_configs(NAME, profile, experiments.profile_configs(cells, ...))``;
+page runs a grid with ``sweep.run_configs(NAME, profile, profiles.profile_configs(cells, ...))``;
 the same cells can be run from the command line, so whatever a page shows can be re-run without it.
 """
 from __future__ import annotations
@@ -65,7 +65,7 @@ def mvae_alternating(dataset: str = "mnist", losses=LOSSES, alpha: float = 0.5, 
             for m in ({"model": "dml", "routine": "supervised"}, mvae)]
 
 
-# Table 4 reports linear, random-forest and kNN accuracies (as experiments.TABLE_PROBES[4])
+# Table 4 reports linear, random-forest and kNN accuracies (as profiles.TABLE_PROBES[4])
 TABLE4_PROBES = ["knn", "rf", "linear"]
 
 
@@ -132,7 +132,7 @@ BEYOND_PAPER_SEEDS = 5
 
 def beyond_seeds(profile: str, seeds=None):
     """The beyond page's seeds: ``seeds`` when given, else 5 under the paper profile and 2 under the others."""
-    from .experiments import page_seeds
+    from .pages import page_seeds
     return page_seeds(profile, seeds, paper=BEYOND_PAPER_SEEDS)
 
 

@@ -9,7 +9,7 @@ import math
 
 import pandas as pd
 
-from . import experiments, grids, paper, scorecard, shares
+from . import grids, paper, profiles, scorecard, shares, store, tables
 
 OBJECTIVES = tuple(grids.OBJECTIVES)  # ("image-sum", "pixel-mean")
 LABELS = scorecard.OBJECTIVE_LABELS
@@ -20,24 +20,24 @@ def table4_configs(profile: str, seeds, objective: str, dataset: str | None = No
     """(grid, RunConfigs) of Table 4 under ``objective``: Table 4 itself for ours, the ``table4-objective`` grid
     for the paper's literal one (the same cells, the MetricVAE's reconstruction averaged over pixels)."""
     if objective == "image-sum":
-        return 4, experiments.configs(4, profile, seeds, dataset=dataset, device=device)
+        return 4, profiles.configs(4, profile, seeds, dataset=dataset, device=device)
     cells = grids.cells("table4-objective", dataset=dataset or "mnist", recon=objective)
-    return "table4-objective", experiments.profile_configs(cells, profile, seeds, grid="table4-objective",
+    return "table4-objective", profiles.profile_configs(cells, profile, seeds, grid="table4-objective",
                                                            device=device)
 
 
 def alternating_configs(profile: str, seeds, objective: str, dataset: str = "mnist", device=None):
     """(grid, RunConfigs) of the alternating MetricVAE grid under ``objective`` (DML's runs are the same)."""
     cells = grids.cells("mvae-alternating", dataset=dataset, recon=None if objective == "image-sum" else objective)
-    return "mvae-alternating", experiments.profile_configs(cells, profile, seeds, grid="mvae-alternating",
+    return "mvae-alternating", profiles.profile_configs(cells, profile, seeds, grid="mvae-alternating",
                                                            device=device)
 
 
 def table4_compare(results, profile: str, grid, cfgs) -> pd.DataFrame:
     """``paper.compare`` of Table 4 from the rows of ``cfgs`` stored under ``grid`` (Table 4's or its literal
     twin's)."""
-    df = experiments.results_frame(results, profile)
-    return paper.compare(4, df[(df.table == grid) & experiments.of_runs(df, cfgs)].assign(table=4))
+    df = tables.results_frame(results, profile)
+    return paper.compare(4, df[(df.table == grid) & store.of_runs(df, cfgs)].assign(table=4))
 
 
 def log_classes(row: dict) -> float:
@@ -55,9 +55,9 @@ def run_frame(rows, fields=()) -> pd.DataFrame:
             continue
         kl = (r.get("history") or [{}])[-1].get("kl")
         rec = {f: r["config"].get(f) for f in fields}
-        rec.update(seed=r["seed"], acc=experiments.metric(r, "knn_acc"),
-                   acc_sampled=experiments.metric(r, "knn_acc", "test-cv/sampled-z"),
-                   acc_labelled=experiments.metric(r, "knn_acc", "labelled-to-test"),
+        rec.update(seed=r["seed"], acc=store.metric(r, "knn_acc"),
+                   acc_sampled=store.metric(r, "knn_acc", "test-cv/sampled-z"),
+                   acc_labelled=store.metric(r, "knn_acc", "labelled-to-test"),
                    kl=kl, log_classes=log_classes(r), collapsed=None if kl is None else kl < log_classes(r))
         rec.update(shares.columns(r, "last_metric"))
         out.append(rec)

@@ -1,4 +1,5 @@
-"""Page parameters (papermill): one validator per name, so a bad value is refused before any page runs.
+"""What a page needs: its profile and seeds, its parameters (papermill) checked one validator per name so a bad
+value is refused before any page runs, and its re-run note.
 
 ``tools/execute_notebooks.py`` checks every ``-p NAME VALUE`` here before executing a page, and each page
 checks its own parameters in its first cell (``check(name=value, ...)``), so running a page directly with
@@ -6,8 +7,36 @@ papermill gives the same one-line error as the CLI and the Python API.
 """
 from __future__ import annotations
 
-from . import config, data, experiments, grids
+from . import config, data, grids
 from .errors import DmlvaeError, choice, number
+from .profiles import PROFILES, seeds_arg, validate_profile
+from .store import check_writable
+
+AUTO = "auto"  # a page's default profile: the shipped paper-scale results, training nothing
+_auto_page = False  # set by page_profile: this kernel runs a page under "auto"
+
+
+def page_profile(profile: str) -> str:
+    """The profile a page runs under: ``auto`` (the pages' default) is ``paper`` read from the shipped results,
+    and then any run they lack is not trained but named (MissingRuns, with the two ways to get it); any other
+    profile is itself (and trains what it lacks)."""
+    global _auto_page
+    _auto_page = profile == AUTO
+    return "paper" if _auto_page else validate_profile(profile)
+
+
+def auto_page() -> bool:
+    """Whether this kernel runs a page under ``auto``: then a sweep trains nothing and names what is missing."""
+    return _auto_page
+
+
+# the pages' seeds when their `seeds` parameter is None: 3 at the paper's scale (the shipped results), 2 otherwise
+PAPER_SEEDS, DEFAULT_SEEDS = 3, 2
+
+
+def page_seeds(profile: str, seeds=None, paper: int = PAPER_SEEDS):
+    """A page's seeds: ``seeds`` when given, else ``paper`` (3) under the paper profile and 2 under the others."""
+    return seeds if seeds is not None else paper if validate_profile(profile) == "paper" else DEFAULT_SEEDS
 
 
 def _dataset_or_none(name, value):
@@ -23,7 +52,7 @@ def _device(name, value):
 
 
 def _results(name, value):
-    return None if value is None else str(experiments.check_writable(value, f"{name}"))
+    return None if value is None else str(check_writable(value, f"{name}"))
 
 
 def _data_dir(name, value):
@@ -65,8 +94,8 @@ def _subset(name, value):
 
 
 VALIDATORS = {
-    "profile": lambda n, v: choice(n, v, (experiments.AUTO, *experiments.PROFILES)),
-    "seeds": lambda n, v: v if v is None else (experiments.seeds_arg(v) and v),  # None: the profile's
+    "profile": lambda n, v: choice(n, v, (AUTO, *PROFILES)),
+    "seeds": lambda n, v: v if v is None else (seeds_arg(v) and v),  # None: the profile's
     "dataset": _dataset_or_none,
     "stand_in": lambda n, v: v if v is None else choice(n, v, data.DATASETS + ("auto",)),  # auto, None: the page's
     "device": _device,
@@ -139,7 +168,7 @@ def rerun_note(page: str, profile: str | None = None, seeds=None, commands=()) -
     lines = []
     if profile is not None:
         lines.append(f"**The numbers on this page** come from the `{profile}` profile with seeds "
-                     f"{experiments.seeds_arg(seeds)} (results in `results/{profile}.jsonl`).")
+                     f"{seeds_arg(seeds)} (results in `results/{profile}.jsonl`).")
     lines.append("**Re-run it:** `papermill notebooks/" + page + ".ipynb out.ipynb -p NAME VALUE` (any parameter "
                  "below)" + (f"; the numbers shown here: `-p profile {profile}`" if profile is not None else "")
                  + "; the whole book: `make book PROFILE=quick` (or `PROFILE=paper`, `PARAMS=\"-p seeds 3\"`). "

@@ -119,7 +119,7 @@ def _differing_fields(sel: pd.DataFrame) -> str:
 
 def compare(table, results: pd.DataFrame) -> pd.DataFrame:
     """One row per number the paper reports in ``table``: the paper's value, ours (mean, sd, n over seeds,
-    seeds listed) and ours - paper. ``results`` holds one row per run (``experiments.Store.frame()``),
+    seeds listed) and ours - paper. ``results`` holds one row per run (``store.Store.frame()``),
     already restricted to the profile wanted.
 
     A cell averages only runs of one configuration apart from the seed: runs that differ in anything else

@@ -1,6 +1,6 @@
 """Sweeps over Ray workers: each run is one Ray task; the driver alone writes the results store.
 
-``experiments.run_configs(..., workers=N)`` starts a local Ray instance with room for N runs at once;
+``sweep.run_configs(..., workers=N)`` starts a local Ray instance with room for N runs at once;
 ``address=...`` attaches to an existing Ray cluster instead. ``cpus_per_run`` sets each run's Ray CPUs and
 torch threads; ``gpus_per_run`` (e.g. 0.125) packs several runs onto one GPU. Ray retries a task whose worker
 died (``max_retries``), and the driver records a run that still cannot finish as failed, with the reason. A

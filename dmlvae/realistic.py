@@ -18,8 +18,8 @@ import pandas as pd
 from . import grids
 from .config import RunConfig
 from .data import n_labelled
-from .experiments import metric, run_seconds
-from .scorecard import interval
+from .store import metric, run_seconds
+from .stats import interval
 
 # the targets (mean labelled-to-test kNN accuracy over seeds) a semi-supervised model built from the paper's parts
 # should reach: (dataset, labels, draw) -> accuracy

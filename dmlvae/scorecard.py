@@ -17,49 +17,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from . import experiments, shares
+from . import errors, pages, profiles, shares, store, version
+from . import stats
+from .stats import interval
 
 PROTOCOLS = ("test-cv", "labelled-to-test")
 CHANCE_BAND = 0.05  # within 5 points of 1 / classes counts as chance
 SETTLED = 0.02      # a reconstruction loss changing less than 2 % over the last two epochs has converged
 
 
-def interval(values) -> dict:
-    """Mean, 95% t-interval, n and the two-sided p-value of the one-sample t-test of mean 0 (``p``) of ``values``
-    (one per seed); one value gives no interval (and p NaN)."""
-    v = np.asarray([x for x in values if x is not None and not math.isnan(x)], dtype=float)
-    n = len(v)
-    if n == 0:
-        return {"mean": float("nan"), "low": float("nan"), "high": float("nan"), "n": 0, "p": float("nan")}
-    mean = float(v.mean())
-    if n == 1:
-        return {"mean": mean, "low": float("nan"), "high": float("nan"), "n": 1, "p": float("nan")}
-    sd = float(v.std(ddof=1))
-    half = float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n))
-    p = (0.0 if mean != 0 else 1.0) if sd == 0 else float(2 * stats.t.sf(abs(mean) / (sd / math.sqrt(n)), n - 1))
-    return {"mean": mean, "low": mean - half, "high": mean + half, "n": n, "p": p}
-
-
-def holm(pvalues) -> list[float]:
-    """Holm's step-down adjustment of a family of p-values (NaN stays NaN and does not count in the family): a
-    test is significant at level a when its adjusted p-value is below a, with the family-wise error rate a."""
-    p = [float(x) for x in pvalues]
-    idx = sorted((i for i, x in enumerate(p) if not math.isnan(x)), key=lambda i: p[i])
-    m, out, running = len(idx), [float("nan")] * len(p), 0.0
-    for rank, i in enumerate(idx):
-        running = max(running, min(1.0, (m - rank) * p[i]))
-        out[i] = running
-    return out
-
-
-ALPHA = 0.05  # the level of every test and interval here (95 % intervals)
-
-
 def _shape(config: dict) -> str:
     """A run's configuration apart from its seed, device and dataset (claims hold on any dataset)."""
-    return experiments.cell_key({**config, "dataset": "mnist"})
+    return store.cell_key({**config, "dataset": "mnist"})
 
 
 def current_configurations(grid, profile: str, params: dict | None = None) -> set | None:
@@ -81,17 +51,17 @@ def runs(results, grid, profile: str, protocol: str = "test-cv", params: dict | 
     (``--seeds K``-like: K means 0..K-1; None: every seed stored)."""
     out = []
     current = current_configurations(grid, profile, params)
-    keep = None if seeds is None else set(experiments.seeds_arg(seeds))
-    for r in experiments.rows_for(results, grid, profile):
+    keep = None if seeds is None else set(profiles.seeds_arg(seeds))
+    for r in store.rows_for(results, grid, profile):
         if r.get("status") != "ok" or (current is not None and _shape(r["config"]) not in current) \
                 or (keep is not None and r["seed"] not in keep):
             continue
         last = (r.get("history") or [{}])[-1]
         share = shares.columns(r, "last_metric").get("metric share")
-        out.append({**r["config"], "seed": r["seed"], "acc": experiments.metric(r, "knn_acc", protocol),
-                    "acc_sampled": experiments.metric(r, "knn_acc", "test-cv/sampled-z"),
+        out.append({**r["config"], "seed": r["seed"], "acc": store.metric(r, "knn_acc", protocol),
+                    "acc_sampled": store.metric(r, "knn_acc", "test-cv/sampled-z"),
                     "embedding_norm": last.get("embedding_norm"),
-                    "loss_share_metric": share, "stale": experiments.is_stale(r),
+                    "loss_share_metric": share, "stale": store.is_stale(r),
                     "history": r.get("history") or [], "n_classes": _classes(r)})
     return pd.DataFrame(out)
 
@@ -111,15 +81,11 @@ def paired(frame: pd.DataFrame, a: dict, b: dict, over: dict | None = None) -> d
     fa, fb = sel(a), sel(b)
     if not len(fa) or not len(fb):
         return {**interval([]), "cells": [], "per_seed": {}}
-    base = fb.groupby(["pl_pct", "lsdim", "seed"])["acc"].mean()
-    per_seed, per_cell = {}, {}
-    for _, r in fa.iterrows():
-        k = (r.pl_pct, r.lsdim, r.seed)
-        if k in base.index and r.acc is not None:
-            per_seed.setdefault(r.seed, []).append(r.acc - base[k])
-            per_cell.setdefault(_cell_label(r), []).append(r.acc - base[k])
-    seeds = {s: float(np.mean(v)) for s, v in per_seed.items()}
-    cells = [{"cell": c, **interval(v)} for c, v in per_cell.items()]
+    base = fb.groupby(["pl_pct", "lsdim", "seed"], as_index=False)["acc"].mean()
+    d = stats.paired(fa.assign(cell=[_cell_label(r) for _, r in fa.iterrows()]), base, ["pl_pct", "lsdim", "seed"],
+                     "acc")
+    seeds = {s: float(g.mean()) for s, g in d.groupby("seed", sort=False)["diff"]}
+    cells = [{"cell": c, **interval(g)} for c, g in d.groupby("cell", sort=False)["diff"]]
     return {**interval(list(seeds.values())), "cells": cells, "per_seed": seeds}
 
 
@@ -221,10 +187,10 @@ def occupied_components(results, profile: str, run) -> int | None:
     from .config import RunConfig
     from .priors import hypercube_means
     cfg = RunConfig.from_dict({f.name: run[f.name] for f in dataclasses.fields(RunConfig) if f.name in run})
-    path = experiments.latents_path(results, "figure5", profile, cfg)
+    path = store.latents_path(results, "figure5", profile, cfg)
     if not path.exists():
         return None
-    z, _ = experiments.load_latents(results, "figure5", profile, cfg)
+    z, _ = store.load_latents(results, "figure5", profile, cfg)
     means = hypercube_means(cfg.lsdim)
     return int((occupancy(z, means) >= 1 / (2 * len(means))).sum())
 
@@ -469,8 +435,8 @@ def causes_table(results, profile: str, seeds=None) -> pd.DataFrame:
     ref = paper.paper_table(1)
     ref = ref[ref.metric == "knn_acc"]
     out = []
-    keep = None if seeds is None else set(experiments.seeds_arg(seeds))
-    for r in experiments.rows_for(results, "causes", profile):
+    keep = None if seeds is None else set(profiles.seeds_arg(seeds))
+    for r in store.rows_for(results, "causes", profile):
         if r.get("status") != "ok" or (keep is not None and r["seed"] not in keep):
             continue
         cfg = RunConfig.from_dict(r["config"])
@@ -480,7 +446,7 @@ def causes_table(results, profile: str, seeds=None) -> pd.DataFrame:
                     len(grids.CAUSE_CELLS))
         out.append({"rank": rank, "cell": _cause_cell(cfg),
                     "cause": grids.cause(cfg), "seed": r["seed"],
-                    "ours": experiments.metric(r, "knn_acc"), "paper": float(match.value.iloc[0])})
+                    "ours": store.metric(r, "knn_acc"), "paper": float(match.value.iloc[0])})
     f = pd.DataFrame(out)
     if f.empty:
         return objective_causes(results, profile, seeds)
@@ -549,8 +515,8 @@ def stopped_training(results, profile: str, grid="causes", seeds=None) -> pd.Dat
     from . import grids
     from .config import RunConfig
     out = []
-    keep = None if seeds is None else set(experiments.seeds_arg(seeds))
-    for r in experiments.rows_for(results, grid, profile):
+    keep = None if seeds is None else set(profiles.seeds_arg(seeds))
+    for r in store.rows_for(results, grid, profile):
         cfg = RunConfig.from_dict(r["config"])
         if r.get("status") != "ok" or grids.cause(cfg) != grids.CAUSES[0][0] or (keep is not None
                                                                                   and r["seed"] not in keep):
@@ -597,10 +563,10 @@ def _source_configs(grid, profile: str, seeds, stand_in: str, params: dict | Non
     from . import grids
     grid, params = _source_grid(grid), {**_source_params(grid), **(params or {})}
     if isinstance(grid, int):
-        return experiments.configs(grid, profile, seeds, dataset=stand_in if grid in (2, 3) else None)
+        return profiles.configs(grid, profile, seeds, dataset=stand_in if grid in (2, 3) else None)
     if grid == "figure5":
         params["dataset"] = stand_in
-    return experiments.profile_configs(grids.cells(grid, **params), profile, seeds, grid=grid)
+    return profiles.profile_configs(grids.cells(grid, **params), profile, seeds, grid=grid)
 
 
 def claim_sources(profile: str = "paper", seeds: int = 3, stand_in: str = "fashion-mnist") -> dict:
@@ -613,7 +579,7 @@ def claim_sources(profile: str = "paper", seeds: int = 3, stand_in: str = "fashi
 
 def claim_runs(results, seeds: int = 3, stand_in: str = "fashion-mnist", profile: str = "paper") -> dict:
     """Per claim source (:func:`claim_sources`): (ok runs stored, runs ``profile`` needs with ``seeds`` seeds)."""
-    stored = {(r["table"], r["key"]) for r in experiments.Store(results).latest(warn=False).values()
+    stored = {(r["table"], r["key"]) for r in store.Store(results).latest(warn=False).values()
               if r.get("status") == "ok" and r["profile"] == profile}
     return {name: (sum((g, c.key()) in stored for c in cfgs), len(cfgs))
             for name, (g, cfgs) in claim_sources(profile, seeds, stand_in).items()}
@@ -625,13 +591,13 @@ the claims the miniature does not keep without training them. Only the scorecard
 PROFILE=quick`` trains its own runs into ``results/quick.jsonl``. Rewritten by ``tools/ship_quick_rows.py``."""
 
 
-def ship_quick_rows(src, dst=SHIPPED_QUICK, seeds: int = experiments.DEFAULT_SEEDS,
+def ship_quick_rows(src, dst=SHIPPED_QUICK, seeds: int = pages.DEFAULT_SEEDS,
                     stand_in: str = "fashion-mnist") -> int:
     """Write the latest ok quick-profile rows of every claim source in ``src`` to ``dst`` (replacing it in one
     step), and return how many. Refuses, naming what is missing, unless ``src`` holds every such run of the
     current training-code version: a partial or stale copy would flag the wrong claims."""
-    latest = {(r["table"], r["key"]): r for r in experiments.Store(src).latest(warn=False).values()
-              if r["profile"] == "quick" and r.get("status") == "ok" and not experiments.is_stale(r)}
+    latest = {(r["table"], r["key"]): r for r in store.Store(src).latest(warn=False).values()
+              if r["profile"] == "quick" and r.get("status") == "ok" and not store.is_stale(r)}
     rows, missing = {}, []
     for name, (grid, cfgs) in claim_sources("quick", seeds, stand_in).items():
         have = [latest[(grid, c.key())] for c in cfgs if (grid, c.key()) in latest]
@@ -639,8 +605,8 @@ def ship_quick_rows(src, dst=SHIPPED_QUICK, seeds: int = experiments.DEFAULT_SEE
         if len(have) < len(cfgs):
             missing.append(f"{name}: {len(cfgs) - len(have)} of {len(cfgs)}")
     if missing:
-        raise experiments.DmlvaeError(
-            f"{src} lacks ok quick runs of the current training version ({experiments.TRAINING_VERSION}) for the "
+        raise errors.DmlvaeError(
+            f"{src} lacks ok quick runs of the current training version ({version.TRAINING_VERSION}) for the "
             f"scorecard: {'; '.join(missing)}; store them with `make book PROFILE=quick` or `python -m dmlvae "
             f"sweep --profile quick --seeds {seeds} ...`")
     dst = Path(dst)
@@ -650,7 +616,7 @@ def ship_quick_rows(src, dst=SHIPPED_QUICK, seeds: int = experiments.DEFAULT_SEE
     return len(rows)
 
 
-def quick_rows_file(local, shipped=SHIPPED_QUICK, seeds: int = experiments.DEFAULT_SEEDS,
+def quick_rows_file(local, shipped=SHIPPED_QUICK, seeds: int = pages.DEFAULT_SEEDS,
                     stand_in: str = "fashion-mnist") -> Path:
     """The file the paper-profile scorecard reads the quick verdicts from: ``local`` (a quick build's or sweep's
     own rows, the newest) when it holds every quick run of the claim sources, else ``shipped`` when it exists,
@@ -712,7 +678,7 @@ def styled_agreement(agreement: pd.DataFrame):
     return agreement.set_index(["claim", "protocol"]).style.map(flag, subset=["agree"])
 
 
-def quick_against_paper(paper_cards: pd.DataFrame, quick_results, seeds: int = experiments.DEFAULT_SEEDS,
+def quick_against_paper(paper_cards: pd.DataFrame, quick_results, seeds: int = pages.DEFAULT_SEEDS,
                         stand_in: str = "fashion-mnist", runs: dict | None = None) -> pd.DataFrame | None:
     """The paper-profile scorecard's view of the miniature: the quick profile's verdicts, from the quick rows
     in ``quick_results`` (``seeds`` seeds, as its pages run), beside ``paper_cards`` (``runs``: their

@@ -38,10 +38,10 @@ per_class = 8               # sample images per class in the grid
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import data, parameters, plots
+from dmlvae import data, pages, plots
 
-parameters.check(dataset=dataset, pl_pcts=pl_pcts, seed=seed, policy=policy, data_dir=data_dir, per_class=per_class)
-display(Markdown(parameters.rerun_note("00_data", None, None, [])))
+pages.check(dataset=dataset, pl_pcts=pl_pcts, seed=seed, policy=policy, data_dir=data_dir, per_class=per_class)
+display(Markdown(pages.rerun_note("00_data", None, None, [])))
 plots.setup()
 ds = data.load(dataset, data_dir=data_dir)
 pl_pcts = [data.validate_pl_pct(p) for p in pl_pcts]

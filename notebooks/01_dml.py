@@ -46,13 +46,13 @@ import pandas as pd
 from IPython.display import Markdown, display
 import torch
 
-from dmlvae import data, evaluate, losses, parameters, plots
+from dmlvae import data, evaluate, losses, pages, plots
 from dmlvae.config import RunConfig
 from dmlvae.train import run
 
-parameters.check(dataset=dataset, pl_pct=pl_pct, lsdim=lsdim, epochs=epochs, train_subset=train_subset,
+pages.check(dataset=dataset, pl_pct=pl_pct, lsdim=lsdim, epochs=epochs, train_subset=train_subset,
                  test_subset=test_subset, seed=seed, device=device)
-display(Markdown(parameters.rerun_note("01_dml", None, None, [])))
+display(Markdown(pages.rerun_note("01_dml", None, None, [])))
 plots.setup()
 cfg = RunConfig(dataset=dataset, model="dml", pl_pct=pl_pct, lsdim=lsdim, epochs=epochs,
                 train_subset=train_subset, test_subset=test_subset, seed=seed, device=device)

@@ -39,26 +39,26 @@ workers = None               # None: train missing runs one by one; N: N at once
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import data, experiments, paper, parameters, plots, statements
+from dmlvae import data, pages, paper, plots, profiles, statements, sweep, tables
 
-parameters.check(profile=profile, seeds=seeds, dataset=dataset, stand_in=stand_in, device=device,
+pages.check(profile=profile, seeds=seeds, dataset=dataset, stand_in=stand_in, device=device,
                  results=results, workers=workers)
-profile = experiments.page_profile(profile)  # auto: paper, from the shipped rows only
-seeds = experiments.page_seeds(profile, seeds)
-display(Markdown(parameters.rerun_note("02_autoencoder", profile, seeds, [
+profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
+seeds = pages.page_seeds(profile, seeds)
+display(Markdown(pages.rerun_note("02_autoencoder", profile, seeds, [
     f"python -m dmlvae sweep --table 1 --profile {profile} --seeds {seeds}",
     f"python -m dmlvae sweep --table 2 --profile {profile} --seeds {seeds} --dataset fashion-mnist",
 ])))
 plots.setup()
-results = experiments.results_path(profile, results)
-seed_list = experiments.seeds_arg(seeds)
+results = profiles.results_path(profile, results)
+seed_list = profiles.seeds_arg(seeds)
 
 
 def show_table(t, table_dataset):
-    experiments.sweep(t, profile, seeds, results, dataset=table_dataset, device=device, progress=False,
+    sweep.sweep(t, profile, seeds, results, dataset=table_dataset, device=device, progress=False,
                       workers=workers)
-    cmp = experiments.table(t, results, profile,
-                            cfgs=experiments.configs(t, profile, seeds, dataset=table_dataset))
+    cmp = tables.table(t, results, profile,
+                            cfgs=profiles.configs(t, profile, seeds, dataset=table_dataset))
     display(Markdown(paper.caption(t, cmp, profile, seed_list)), paper.styled_layout(cmp))
     return cmp
 
@@ -79,7 +79,7 @@ plots.paper_vs_ours(cmp1, "Table 1: every reported number, ours against the pape
 # ## Table 2: OrganAMNIST
 
 # %% tags=["hide-input"]
-t2_dataset, note = experiments.table_dataset(2, dataset, stand_in)
+t2_dataset, note = sweep.table_dataset(2, dataset, stand_in)
 if note:
     display(Markdown(f"**Stand-in.** {note}"))
 t2_used = t2_dataset or "organamnist"
@@ -97,7 +97,7 @@ plots.metric_bars(cmp2, "knn_acc", f"Table 2 ({cmp2.dataset_used.iloc[0]}): kNN 
 # - Each paper cell is a single run; the spread over our seeds shows how much a single run can move.
 
 # %% tags=["hide-input"]
-display(Markdown(experiments.profile_scale(profile)))
+display(Markdown(profiles.profile_scale(profile)))
 
 # %% tags=["hide-input"]
 both = pd.concat([cmp1, cmp2])

@@ -49,21 +49,21 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from dmlvae import data, experiments, grids, paper, parameters, plots, priors, statements
+from dmlvae import data, grids, pages, paper, plots, priors, profiles, statements, store, sweep, tables
 from dmlvae.losses import log_mixture
 
-parameters.check(profile=profile, seeds=seeds, dataset=dataset, stand_in=stand_in, figure_alpha=figure_alpha,
+pages.check(profile=profile, seeds=seeds, dataset=dataset, stand_in=stand_in, figure_alpha=figure_alpha,
                  device=device, results=results, workers=workers)
-profile = experiments.page_profile(profile)  # auto: paper, from the shipped rows only
-seeds = experiments.page_seeds(profile, seeds)
+profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
+seeds = pages.page_seeds(profile, seeds)
 plots.setup()
-results = experiments.results_path(profile, results)
-seed_list = experiments.seeds_arg(seeds)
-t3_dataset, note = experiments.table_dataset(3, dataset, stand_in)
+results = profiles.results_path(profile, results)
+seed_list = profiles.seeds_arg(seeds)
+t3_dataset, note = sweep.table_dataset(3, dataset, stand_in)
 used = t3_dataset or "organamnist"
 fig5_cells = grids.cells("figure5", dataset=used, alpha=figure_alpha)  # checks figure_alpha before any run
 n_train_used = len(data.load(used).split("train")[1])
-display(Markdown(parameters.rerun_note("03_priors", profile, seeds, [
+display(Markdown(pages.rerun_note("03_priors", profile, seeds, [
     f"python -m dmlvae sweep --table 3 --profile {profile} --seeds {seeds} --dataset {used}",
     f"python -m dmlvae sweep --grid priors-ablation --dataset {used} --grid-param alpha={figure_alpha} "
     f"--profile {profile} --seeds {seeds}",
@@ -79,9 +79,9 @@ display(Markdown(parameters.rerun_note("03_priors", profile, seeds, [
 if note:
     display(Markdown(f"**Stand-in.** {note}"))
 display(Markdown(paper.label_count_note(3, used, n_train_used)))
-experiments.sweep(3, profile, seeds, results, dataset=t3_dataset, device=device, progress=False, workers=workers)
-cfgs3 = experiments.configs(3, profile, seeds, dataset=t3_dataset)
-cmp3 = experiments.table(3, results, profile, cfgs=cfgs3)
+sweep.sweep(3, profile, seeds, results, dataset=t3_dataset, device=device, progress=False, workers=workers)
+cfgs3 = profiles.configs(3, profile, seeds, dataset=t3_dataset)
+cmp3 = tables.table(3, results, profile, cfgs=cfgs3)
 statements.paper_table3_at_chance()  # the introduction's sentence about the paper's Table 3
 display(Markdown(paper.caption(3, cmp3, profile, seed_list)))
 paper.styled_layout(cmp3)
@@ -97,10 +97,10 @@ plots.metric_bars(cmp3[cmp3.model != "dml"], "knn_acc",
 # explains chance-level numbers.
 
 # %% tags=["hide-input"]
-rows3 = experiments.rows_for(results, 3, profile, cfgs3)
+rows3 = store.rows_for(results, 3, profile, cfgs3)
 rows3 = [r for r in rows3 if r["status"] == "ok" and r["config"]["model"] != "dml"]
-frame = experiments.flatten(rows3, ["model", "lsdim"], experiments.MU_AND_Z)
-experiments.summary(frame, ["model", "lsdim"], ["mu", "sampled z"])
+frame = tables.flatten(rows3, ["model", "lsdim"], tables.MU_AND_Z)
+tables.summary(frame, ["model", "lsdim"], ["mu", "sampled z"])
 
 # %% [markdown]
 # ## The metric loss on the sampled z, and the alternating order
@@ -117,17 +117,17 @@ experiments.summary(frame, ["model", "lsdim"], ["mu", "sampled z"])
 # accuracy under `test-cv` on $\mu$ and on a sampled $z$, mean ± sd over the seeds.
 
 # %% tags=["hide-input"]
-ablation = experiments.profile_configs(grids.cells("priors-ablation", dataset=used, alpha=figure_alpha), profile,
+ablation = profiles.profile_configs(grids.cells("priors-ablation", dataset=used, alpha=figure_alpha), profile,
                                        seeds, grid="priors-ablation", device=device)
-experiments.run_configs("priors-ablation", profile, ablation, results, progress=False, workers=workers)
-rows_ab = experiments.rows_for(results, "priors-ablation", profile, ablation)
-ab = experiments.flatten(rows_ab, ["model", "metric_on", "alternate_first"], experiments.MU_AND_Z,
+sweep.run_configs("priors-ablation", profile, ablation, results, progress=False, workers=workers)
+rows_ab = store.rows_for(results, "priors-ablation", profile, ablation)
+ab = tables.flatten(rows_ab, ["model", "metric_on", "alternate_first"], tables.MU_AND_Z,
                          last={"last phase": "phase"})
 ab = ab.rename(columns={"metric_on": "metric on", "alternate_first": "first phase"})
 display(Markdown(f"Dataset `{used}`" + (" (a stand-in: the paper's is OrganAMNIST)" if any(
     grids.is_stand_in(r) for r in rows_ab) else "") + f", profile `{profile}`, seeds {seed_list}; kNN accuracy, "
                  "test-cv."))
-display(experiments.summary(ab, ["model", "metric on", "first phase", "last phase"], ["mu", "sampled z"]))
+display(tables.summary(ab, ["model", "metric on", "first phase", "last phase"], ["mu", "sampled z"]))
 if len(ab):
     order = ab.groupby(["model", "first phase"])["mu"].mean().unstack()
     display(Markdown(
@@ -147,13 +147,13 @@ if len(ab):
 # standard deviations of $\mathcal N(0, I)$).
 
 # %% tags=["hide-input"]
-fig5 = experiments.profile_configs(fig5_cells, profile, seeds, grid="figure5", device=device)
-experiments.run_configs("figure5", profile, fig5, results, progress=False, keep_latents=True, workers=workers)
-rows5 = experiments.rows_for(results, "figure5", profile, fig5)
+fig5 = profiles.profile_configs(fig5_cells, profile, seeds, grid="figure5", device=device)
+sweep.run_configs("figure5", profile, fig5, results, progress=False, keep_latents=True, workers=workers)
+rows5 = store.rows_for(results, "figure5", profile, fig5)
 display(Markdown(f"Dataset `{used}`" + (" (a stand-in: the paper's Figure 5 is OrganAMNIST's)" if any(
     grids.is_stand_in(r) for r in rows5) else "") + f", alpha {figure_alpha}, profile `{profile}`, seeds "
                  f"{seed_list}."))
-experiments.flatten(rows5, ["model", "kl"], experiments.MU_AND_Z,
+tables.flatten(rows5, ["model", "kl"], tables.MU_AND_Z,
                     last={"final KL": "kl", "mean |mu|": "embedding_norm"}, keep=["reason"]).round(3)
 
 # %% tags=["hide-input"]
@@ -165,7 +165,7 @@ for cfg in fig5:
     if cfg.key() not in ok:
         display(Markdown(f"*{cfg.model}, kl={cfg.kl}, seed {cfg.seed}: the run failed (see the table above).*"))
         continue
-    z, y = experiments.load_latents(results, "figure5", profile, cfg)
+    z, y = store.load_latents(results, "figure5", profile, cfg)
     gmm = priors.hypercube_means(2) if cfg.model == "dml_gmm_prior" else None
     plots.latent_scatter(z, y, f"{cfg.model}, kl={cfg.kl} ({used}, lsdim 2, 10 % labels, alpha {figure_alpha:g}, "
                          f"seed {cfg.seed})", class_names=names, prior_means=gmm,

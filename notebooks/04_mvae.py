@@ -44,17 +44,17 @@ figure6_epochs = 10   # epochs of the Figure 6 runs (the reconstruction loss per
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from dmlvae import balance, experiments, grids, objectives, paper, parameters, plots, scorecard
+from dmlvae import balance, grids, objectives, pages, paper, plots, profiles, scorecard, store, sweep
 
-parameters.check(profile=profile, seeds=seeds, dataset=dataset, device=device, results=results, workers=workers,
+pages.check(profile=profile, seeds=seeds, dataset=dataset, device=device, results=results, workers=workers,
                  figure6_epochs=figure6_epochs)
-profile = experiments.page_profile(profile)  # auto: paper, from the shipped rows only
-seeds = experiments.page_seeds(profile, seeds)
+profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
+seeds = pages.page_seeds(profile, seeds)
 plots.setup()
-results = experiments.results_path(profile, results)
-seed_list = experiments.seeds_arg(seeds)
+results = profiles.results_path(profile, results)
+seed_list = profiles.seeds_arg(seeds)
 the_dataset = dataset or "mnist"
-display(Markdown(parameters.rerun_note("04_mvae", profile, seeds, [
+display(Markdown(pages.rerun_note("04_mvae", profile, seeds, [
     f"python -m dmlvae sweep --grid mvae-alternating --dataset {the_dataset} --profile {profile} --seeds {seeds}",
     f"python -m dmlvae sweep --table 4 --profile {profile} --seeds {seeds}",
     f"python -m dmlvae sweep --grid figure6 --dataset {the_dataset} --grid-param "
@@ -64,7 +64,7 @@ display(Markdown(parameters.rerun_note("04_mvae", profile, seeds, [
     f"python -m dmlvae sweep --grid table4-objective --dataset {the_dataset} --profile {profile} --seeds {seeds}",
     f"python -m dmlvae sweep --grid balance --dataset {the_dataset} --profile {profile} --seeds {seeds}",
 ])))
-display(Markdown(experiments.profile_scale(profile)))
+display(Markdown(profiles.profile_scale(profile)))
 
 
 
@@ -80,8 +80,8 @@ display(Markdown(experiments.profile_scale(profile)))
 def alternating(objective):
     """Train what the store lacks of the alternating grid under one objective; its rows."""
     grid, cfgs = objectives.alternating_configs(profile, seeds, objective, the_dataset, device)
-    experiments.run_configs(grid, profile, cfgs, results, progress=False, workers=workers)
-    return experiments.rows_for(results, grid, profile, cfgs)
+    sweep.run_configs(grid, profile, cfgs, results, progress=False, workers=workers)
+    return store.rows_for(results, grid, profile, cfgs)
 
 
 def alternating_table(rows):
@@ -107,8 +107,8 @@ alternating_table(alt_rows["image-sum"])
 def table4(objective):
     """Train what the store lacks of Table 4 under one objective; (grid, configs, rows, comparison)."""
     grid, cfgs = objectives.table4_configs(profile, seeds, objective, dataset, device)
-    experiments.run_configs(grid, profile, cfgs, results, progress=False, workers=workers)
-    return grid, cfgs, experiments.rows_for(results, grid, profile, cfgs), objectives.table4_compare(
+    sweep.run_configs(grid, profile, cfgs, results, progress=False, workers=workers)
+    return grid, cfgs, store.rows_for(results, grid, profile, cfgs), objectives.table4_compare(
         results, profile, grid, cfgs)
 
 
@@ -140,12 +140,12 @@ objectives.summary_table(t4_frames["image-sum"], ["gamma", "lsdim"])
 # assumptions page), on the unlabelled batches, averaged over each epoch.
 
 # %% tags=["hide-input"]
-fig6 = experiments.profile_configs(grids.cells("figure6", dataset=the_dataset, epochs=figure6_epochs), profile,
+fig6 = profiles.profile_configs(grids.cells("figure6", dataset=the_dataset, epochs=figure6_epochs), profile,
                                    seeds, grid="figure6", device=device)
-experiments.run_configs("figure6", profile, fig6, results, progress=False, workers=workers)
-rows6 = [r for r in experiments.rows_for(results, "figure6", profile, fig6) if r["status"] == "ok"]
-if experiments.reuse_note(rows6):
-    display(Markdown(experiments.reuse_note(rows6)))
+sweep.run_configs("figure6", profile, fig6, results, progress=False, workers=workers)
+rows6 = [r for r in store.rows_for(results, "figure6", profile, fig6) if r["status"] == "ok"]
+if sweep.reuse_note(rows6):
+    display(Markdown(sweep.reuse_note(rows6)))
 plots.history_lines(rows6, "recon", f"Figure 6: reconstruction loss per epoch (MVAE, joint, lsdim 5, {profile})",
                     label=lambda r: f"gamma={r['config']['gamma']:g}, seed {r['seed']}",
                     yaxis="squared error per image").show()
@@ -207,11 +207,11 @@ display(Markdown("\n".join(
 # 60,000 labels, against DML and the VAE alone ($\gamma = 0$).
 
 # %% tags=["hide-input"]
-bal_cfgs = experiments.profile_configs(grids.cells("balance", dataset=the_dataset), profile, seeds, grid="balance",
+bal_cfgs = profiles.profile_configs(grids.cells("balance", dataset=the_dataset), profile, seeds, grid="balance",
                                        device=device)
-experiments.run_configs("balance", profile, bal_cfgs, results, progress=False, workers=workers)
-bal = balance.frame(experiments.rows_for(results, "balance", profile, bal_cfgs))
-display(Markdown(experiments.reuse_note(experiments.rows_for(results, "balance", profile, bal_cfgs))))
+sweep.run_configs("balance", profile, bal_cfgs, results, progress=False, workers=workers)
+bal = balance.frame(store.rows_for(results, "balance", profile, bal_cfgs))
+display(Markdown(sweep.reuse_note(store.rows_for(results, "balance", profile, bal_cfgs))))
 balance.figure(bal, f"kNN accuracy against the metric term's share (MetricVAE, joint, lsdim 10; {profile}, seeds "
                     f"{seed_list})").show()
 

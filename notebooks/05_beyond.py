@@ -54,25 +54,25 @@ graph_train = False   # part 3 shows the stored paper-scale runs of the graph gr
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from dmlvae import beyond, experiments, grids, paper, parameters, plots
+from dmlvae import beyond, grids, pages, paper, plots, profiles, store, sweep, tables
 from dmlvae.config import RunConfig
 
-parameters.check(profile=profile, dataset=dataset, stand_in=stand_in, device=device, results=results,
+pages.check(profile=profile, dataset=dataset, stand_in=stand_in, device=device, results=results,
                  workers=workers, lsdim=lsdim, alpha=alpha, gamma=gamma, seeds=seeds, graph_train=graph_train)
-profile = experiments.page_profile(profile)  # auto: paper, from the shipped rows only
+profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
 seeds = grids.beyond_seeds(profile, seeds)
 main = dataset or "mnist"
 datasets = grids.beyond_datasets(profile, main, stand_in)
-display(Markdown(parameters.rerun_note("05_beyond", profile, seeds, [
+display(Markdown(pages.rerun_note("05_beyond", profile, seeds, [
     f"python -m dmlvae sweep --grid beyond --grid-param lsdim={lsdim} --grid-param alpha={alpha} "
     f"--grid-param gamma={gamma} --profile {profile} --seeds {seeds} --dataset {d}" for d in datasets] + [
     f"python -m dmlvae sweep --grid labelprop-validation --profile {profile} --seeds 2"] + [
     f"python -m dmlvae sweep --grid labelprop --profile {profile} --seeds {seeds} --dataset {d}" for d in datasets] + [
     f"python -m dmlvae sweep --grid graph --profile paper --seeds {grids.GRAPH_PAPER_SEEDS}"])))
 plots.setup()
-results = experiments.results_path(profile, results)
-seed_list = experiments.seeds_arg(seeds)
-cfgs = [c for d in datasets for c in experiments.profile_configs(
+results = profiles.results_path(profile, results)
+seed_list = profiles.seeds_arg(seeds)
+cfgs = [c for d in datasets for c in profiles.profile_configs(
     grids.cells("beyond", dataset=d, lsdim=lsdim, alpha=alpha, gamma=gamma), profile, seeds, grid="beyond",
     device=device)]
 runs, failed = beyond.load_or_train("beyond", profile, cfgs, results, workers=workers)
@@ -149,10 +149,10 @@ fig.show()
 # %% tags=["hide-input"]
 # the choice was made at the paper's scale: shown from the shipped rows when they are there, else trained here
 val_profile, val_results = beyond.validation_source(profile, results, main)
-val_cfgs = experiments.profile_configs(grids.cells("labelprop-validation", dataset=main), val_profile, 2,
+val_cfgs = profiles.profile_configs(grids.cells("labelprop-validation", dataset=main), val_profile, 2,
                                        grid="labelprop-validation", device=device)
-experiments.run_configs("labelprop-validation", val_profile, val_cfgs, val_results, progress=False, workers=workers)
-best, val_table = beyond.chosen_setting(experiments.rows_for(val_results, "labelprop-validation", val_profile,
+sweep.run_configs("labelprop-validation", val_profile, val_cfgs, val_results, progress=False, workers=workers)
+best, val_table = beyond.chosen_setting(store.rows_for(val_results, "labelprop-validation", val_profile,
                                                              val_cfgs))
 default = {k: getattr(RunConfig(model="dml_labelprop"), k) for k in best}
 display(Markdown(f"Validation kNN accuracy (labelled-to-test on the {val_cfgs[0].validation:,} held-out images, "
@@ -164,21 +164,21 @@ display(Markdown(f"Best on validation: {best}. The model's defaults: {default}"
 # %% tags=["hide-input"]
 # the target is a paper-scale result: the shipped rows (5 seeds, MNIST and the stand-in) when complete, else trained
 lp_cells = [c for d in grids.beyond_datasets("paper", main) for c in grids.cells("labelprop", dataset=d)]
-lp_profile, lp_results = experiments.shipped_or(profile, results, "labelprop", lp_cells, grids.beyond_seeds("paper"))
+lp_profile, lp_results = profiles.shipped_or(profile, results, "labelprop", lp_cells, grids.beyond_seeds("paper"))
 if lp_profile == profile:
     lp_cells = [c for d in datasets for c in grids.cells("labelprop", dataset=d)]
 lp_seeds = grids.beyond_seeds(lp_profile, None if lp_profile != profile else seeds)
-lp_cfgs = experiments.profile_configs(lp_cells, lp_profile, lp_seeds, grid="labelprop", device=device)
-experiments.run_configs("labelprop", lp_profile, lp_cfgs, lp_results, progress=False, workers=workers)
-lp_rows = experiments.rows_for(lp_results, "labelprop", lp_profile, lp_cfgs)
-lp = experiments.flatten(lp_rows, ["dataset"], {"kNN, labelled-to-test": ("knn_acc", "labelled-to-test"),
+lp_cfgs = profiles.profile_configs(lp_cells, lp_profile, lp_seeds, grid="labelprop", device=device)
+sweep.run_configs("labelprop", lp_profile, lp_cfgs, lp_results, progress=False, workers=workers)
+lp_rows = store.rows_for(lp_results, "labelprop", lp_profile, lp_cfgs)
+lp = tables.flatten(lp_rows, ["dataset"], {"kNN, labelled-to-test": ("knn_acc", "labelled-to-test"),
                                                 "kNN, test-cv": ("knn_acc", "test-cv")},
                          keep=["n_labelled", "wall_time", "threads", "device"])
 lp["pseudo-labels right (last)"] = [(r.get("pseudo_label_acc") or [None])[-1] for r in lp_rows]
-lp["seconds"] = [experiments.run_seconds(r) for r in lp_rows]
+lp["seconds"] = [store.run_seconds(r) for r in lp_rows]
 display(Markdown(f"**{lp_cfgs[0].pl_pct:g} % labelled, class-balanced (stratified) draw** (60 labels on MNIST), as "
                  f"the published anchors draw theirs; profile `{lp_profile}` (`{lp_results}`), seeds "
-                 f"{experiments.seeds_arg(lp_seeds)}; wall time in seconds:"), lp)
+                 f"{profiles.seeds_arg(lp_seeds)}; wall time in seconds:"), lp)
 for d, g in lp[lp.status == "ok"].groupby("dataset", sort=False):
     acc = g["kNN, labelled-to-test"]
     display(Markdown(
@@ -243,12 +243,12 @@ display(Markdown("Under the uniform draw (the default) labelled-to-test kNN accu
 # %% tags=["hide-input"]
 from dmlvae import realistic  # noqa: E402
 
-graph_cfgs = experiments.profile_configs(grids.cells("graph"), "paper", grids.GRAPH_PAPER_SEEDS, grid="graph",
+graph_cfgs = profiles.profile_configs(grids.cells("graph"), "paper", grids.GRAPH_PAPER_SEEDS, grid="graph",
                                          device=device)
-graph_results = experiments.results_path("paper", results) if profile == "paper" else experiments.SHIPPED
+graph_results = profiles.results_path("paper", results) if profile == "paper" else profiles.SHIPPED
 if graph_train:
-    experiments.run_configs("graph", "paper", graph_cfgs, graph_results, progress=True, workers=workers)
-graph_rows = experiments.rows_for(graph_results, "graph", "paper", graph_cfgs)
+    sweep.run_configs("graph", "paper", graph_cfgs, graph_results, progress=True, workers=workers)
+graph_rows = store.rows_for(graph_results, "graph", "paper", graph_cfgs)
 graph_runs = realistic.frame(graph_rows)
 display(Markdown(f"Paper scale (`{graph_results}`): full data, 10 seeds. "
                  + realistic.progress_sentence(len(graph_rows), len(graph_cfgs))))

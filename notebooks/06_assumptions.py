@@ -33,13 +33,13 @@ import dataclasses
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import evaluate, experiments, grids, objectives, parameters, routines, train
+from dmlvae import evaluate, grids, objectives, pages, profiles, routines, store, sweep, tables, train
 from dmlvae.config import RunConfig
 
-parameters.check(profile=profile, seeds=seeds, device=device, results=results, workers=workers)
-profile = experiments.page_profile(profile)  # auto: paper, from the shipped rows only
-seeds = experiments.page_seeds(profile, seeds)
-display(Markdown(parameters.rerun_note("06_assumptions", profile, seeds, [
+pages.check(profile=profile, seeds=seeds, device=device, results=results, workers=workers)
+profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
+seeds = pages.page_seeds(profile, seeds)
+display(Markdown(pages.rerun_note("06_assumptions", profile, seeds, [
     f"python -m dmlvae sweep --grid vae-calibration --profile {profile} --seeds {seeds}",
 ])))
 
@@ -93,13 +93,13 @@ display(Markdown(f"Seeds: every run's seed fixes its labelled subset, its initia
 # names its profile at its top.
 
 # %% tags=["hide-input"]
-profiles = {name: {k: str(v) for k, v in o.items()} for name, o in experiments.PROFILES.items()}
-pd.DataFrame(profiles).astype(object).fillna("default")
+profile_table = {name: {k: str(v) for k, v in o.items()} for name, o in profiles.PROFILES.items()}
+pd.DataFrame(profile_table).astype(object).fillna("default")
 
 # %% tags=["hide-input"]
 pd.DataFrame([{"profile": name, "grid": f"Table {g}" if isinstance(g, int) else g,
                **{k: str(v) for k, v in o.items()}}
-              for name, by_grid in experiments.GRID_PROFILES.items() for g, o in by_grid.items()])
+              for name, by_grid in profiles.GRID_PROFILES.items() for g, o in by_grid.items()])
 
 # %% [markdown]
 # ## The MetricVAE's reconstruction scale and beta
@@ -114,17 +114,17 @@ pd.DataFrame([{"profile": name, "grid": f"Table {g}" if isinstance(g, int) else 
 # metric loss through alpha. Both are `RunConfig` fields; the MetricVAE page runs its grids under both.
 
 # %% tags=["hide-input"]
-calib = experiments.profile_configs(grids.cells("vae-calibration"), profile, seeds, grid="vae-calibration",
+calib = profiles.profile_configs(grids.cells("vae-calibration"), profile, seeds, grid="vae-calibration",
                                     device=device)
-results = experiments.results_path(profile, results)
-experiments.run_configs("vae-calibration", profile, calib, results, progress=False, workers=workers)
-rows_c = experiments.rows_for(results, "vae-calibration", profile, calib)
-vae = experiments.flatten(rows_c, ["recon", "beta"], {"kNN mu": ("knn_acc", None),
+results = profiles.results_path(profile, results)
+sweep.run_configs("vae-calibration", profile, calib, results, progress=False, workers=workers)
+rows_c = store.rows_for(results, "vae-calibration", profile, calib)
+vae = tables.flatten(rows_c, ["recon", "beta"], {"kNN mu": ("knn_acc", None),
                                                        "kNN sampled z": ("knn_acc", "test-cv/sampled-z")},
                           last={"final KL": "kl"})
-display(Markdown(f"Profile `{profile}`, {grids.CALIBRATION_EPOCHS} epochs, seeds {experiments.seeds_arg(seeds)}; "
+display(Markdown(f"Profile `{profile}`, {grids.CALIBRATION_EPOCHS} epochs, seeds {profiles.seeds_arg(seeds)}; "
                  "kNN accuracy under `test-cv`, and the KL (nats) of the last epoch; mean ± sd."))
-display(experiments.summary(vae, ["recon", "beta"], ["kNN mu", "kNN sampled z", "final KL"]))
+display(tables.summary(vae, ["recon", "beta"], ["kNN mu", "kNN sampled z", "final KL"]))
 calib_frame = objectives.run_frame(rows_c, ["recon", "beta"])
 display(Markdown("\n".join(f"- {objectives.collapse_sentence(g, f'`{recon}`, beta {beta:g}', ['beta'])}"
                             for (recon, beta), g in calib_frame.groupby(["recon", "beta"], sort=False))))

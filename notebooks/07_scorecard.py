@@ -42,29 +42,29 @@ import warnings
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import experiments, grids, paper, parameters, plots, scorecard
+from dmlvae import grids, pages, paper, plots, profiles, scorecard, sweep, tables
 
-parameters.check(profile=profile, seeds=seeds, stand_in=stand_in, device=device, results=results, workers=workers)
-profile = experiments.page_profile(profile)  # auto: paper, from the shipped rows only
-seeds = experiments.page_seeds(profile, seeds)
+pages.check(profile=profile, seeds=seeds, stand_in=stand_in, device=device, results=results, workers=workers)
+profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
+seeds = pages.page_seeds(profile, seeds)
 plots.setup()
-display(Markdown(parameters.rerun_note("07_scorecard", profile, seeds, [
+display(Markdown(pages.rerun_note("07_scorecard", profile, seeds, [
     f"python -m dmlvae sweep --table N --profile {profile} --seeds {seeds} (N = 1 to 4; 2 and 3 with "
     f"--dataset fashion-mnist without OrganAMNIST)",
 ])))
 pd.set_option("display.max_colwidth", None)
-results = experiments.results_path(profile, results)
+results = profiles.results_path(profile, results)
 run = dict(progress=False, workers=workers)
 datasets = {}
 for t in paper.TABLES:
-    datasets[t] = experiments.table_dataset(t, None, stand_in)[0]
-    experiments.sweep(t, profile, seeds, results, dataset=datasets[t], device=device, **run)
+    datasets[t] = sweep.table_dataset(t, None, stand_in)[0]
+    sweep.sweep(t, profile, seeds, results, dataset=datasets[t], device=device, **run)
 for name, params in (("figure5", {"dataset": datasets[3] or "organamnist"}), ("mvae-alternating", {}),
                      ("figure6", {}), ("mvae-alternating", {"recon": "pixel-mean"}), ("table4-objective", {})):
-    cfgs = experiments.profile_configs(grids.cells(name, **params), profile, seeds, grid=name, device=device)
-    experiments.run_configs(name, profile, cfgs, results, keep_latents=name == "figure5", **run)
+    cfgs = profiles.profile_configs(grids.cells(name, **params), profile, seeds, grid=name, device=device)
+    sweep.run_configs(name, profile, cfgs, results, keep_latents=name == "figure5", **run)
 stand_ins = [f"Table {t}: `{d}`" for t, d in datasets.items() if d]
-display(Markdown(f"Profile `{profile}`, seeds {experiments.seeds_arg(seeds)}; results `{results}`. "
+display(Markdown(f"Profile `{profile}`, seeds {profiles.seeds_arg(seeds)}; results `{results}`. "
                  + (f"Stand-in datasets (not comparable with the paper's numbers): {', '.join(stand_ins)}."
                     if stand_ins else "")))
 
@@ -138,7 +138,7 @@ plots.forest(scorecard.cell_frame(cards), "Seed-paired differences, 95 % interva
 # verdict beside the paper profile's. Its runs are kept in `bench/out/`, which is not shipped, so this page cannot
 # show them; the command re-creates them. What it was used for:
 #
-# - **The MetricVAE's grids take 12,000 images** under `quick` (`experiments.GRID_PROFILES`): at the profile's own
+# - **The MetricVAE's grids take 12,000 images** under `quick` (`profiles.GRID_PROFILES`): at the profile's own
 #   6,000 images the miniature called claims 6 and 7 otherwise than the paper profile. The MetricVAE's grids under
 #   the paper's literal objective and the balance axis take the same setting; their claims were not calibrated.
 # - **Tables 1-3 keep 6,000 images**: no setting measured made the miniature call claims 1-3 as the paper profile
@@ -147,7 +147,7 @@ plots.forest(scorecard.cell_frame(cards), "Seed-paired differences, 95 % interva
 # Whether the shipped quick rows keep each verdict is what the table below shows, from the rows.
 
 # %% tags=["hide-input"]
-shipped = experiments.SHIPPED
+shipped = profiles.SHIPPED
 agreement = None
 if profile != "paper" and shipped.exists():
     with warnings.catch_warnings():
@@ -157,7 +157,7 @@ if profile != "paper" and shipped.exists():
 elif profile == "paper":
     # this page is the paper profile: the miniature's verdicts come from the quick rows, a quick build's own or
     # the shipped copy (nothing is trained for this section)
-    quick_results = scorecard.quick_rows_file(experiments.results_path("quick"))
+    quick_results = scorecard.quick_rows_file(profiles.results_path("quick"))
     agreement = scorecard.quick_against_paper(cards, quick_results, stand_in=stand_in,
                                               runs=scorecard.claim_runs(results, seeds, stand_in))
     if agreement is None:
@@ -181,14 +181,14 @@ if agreement is not None:
 # furthest from the paper (with the paper's own note, where it has one). Each paper cell is a single run.
 
 # %% tags=["hide-input"]
-pd.DataFrame({f"Table {t}": scorecard.table_agreement(experiments.table(
-    t, results, profile, cfgs=experiments.configs(t, profile, seeds, dataset=datasets[t]))) for t in paper.TABLES}).T
+pd.DataFrame({f"Table {t}": scorecard.table_agreement(tables.table(
+    t, results, profile, cfgs=profiles.configs(t, profile, seeds, dataset=datasets[t]))) for t in paper.TABLES}).T
 
 # %% [markdown]
 # ## Where our numbers and the paper's part
 
 # %% tags=["hide-input"]
-cmp1 = experiments.table(1, results, profile, cfgs=experiments.configs(1, profile, seeds, dataset=datasets[1]))
+cmp1 = tables.table(1, results, profile, cfgs=profiles.configs(1, profile, seeds, dataset=datasets[1]))
 display(Markdown(scorecard.gap_sentence(cmp1)))
 
 # %% [markdown]
@@ -204,17 +204,17 @@ display(Markdown(scorecard.gap_sentence(cmp1)))
 
 # %% tags=["hide-input"]
 # at the paper's scale only: trained here under the paper profile, else read from the shipped rows (as many as exist)
-cause_results = results if profile == "paper" else experiments.SHIPPED
-cause_seeds = seeds if profile == "paper" else experiments.PAPER_SEEDS  # the page's seeds, or the shipped rows'
+cause_results = results if profile == "paper" else profiles.SHIPPED
+cause_seeds = seeds if profile == "paper" else pages.PAPER_SEEDS  # the page's seeds, or the shipped rows'
 if profile == "paper":
-    causes_cfgs = experiments.profile_configs(grids.cells("causes"), "paper", cause_seeds, grid="causes",
+    causes_cfgs = profiles.profile_configs(grids.cells("causes"), "paper", cause_seeds, grid="causes",
                                               device=device)
-    experiments.run_configs("causes", "paper", causes_cfgs, results, **run)
+    sweep.run_configs("causes", "paper", causes_cfgs, results, **run)
 causes = (scorecard.causes_table(cause_results, "paper", cause_seeds) if cause_results.exists()
           else pd.DataFrame())
-want = len(grids.cells("causes")) * len(experiments.seeds_arg(cause_seeds))
+want = len(grids.cells("causes")) * len(profiles.seeds_arg(cause_seeds))
 have = int(causes[causes.kind == "Table 1 cell"].seeds.sum()) if len(causes) else 0
-display(Markdown(f"Profile `paper` (`{cause_results}`), seeds {experiments.seeds_arg(cause_seeds)}: {have} of "
+display(Markdown(f"Profile `paper` (`{cause_results}`), seeds {profiles.seeds_arg(cause_seeds)}: {have} of "
                  f"{want} runs so far"
                  + ("" if have == want else " (the sweep resumes: `python -m dmlvae sweep --grid causes --profile "
                     "paper --seeds 3`)") + "; kNN accuracy, test-cv, mean over seeds."))

@@ -39,13 +39,13 @@ seed = 0              # labelled subset, initialisation, batches
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import data, evaluate, parameters, plots
+from dmlvae import data, evaluate, pages, plots
 from dmlvae.config import RunConfig
 from dmlvae.train import run
 
-parameters.check(pl_pct=pl_pct, train_subset=train_subset, test_subset=test_subset, epochs=epochs, lsdim=lsdim,
+pages.check(pl_pct=pl_pct, train_subset=train_subset, test_subset=test_subset, epochs=epochs, lsdim=lsdim,
                  alpha=alpha, seed=seed)
-display(Markdown(parameters.rerun_note("08_walkthrough")))
+display(Markdown(pages.rerun_note("08_walkthrough")))
 plots.setup()
 common = dict(dataset="mnist", pl_pct=pl_pct, train_subset=train_subset, test_subset=test_subset, epochs=epochs,
               lsdim=lsdim, seed=seed, device="cpu")

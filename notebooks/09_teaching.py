@@ -50,10 +50,10 @@ import nbformat
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dmlvae import DmlvaeError, parameters
+from dmlvae import DmlvaeError, pages
 
-parameters.check(generated=generated)
-display(Markdown(parameters.rerun_note("09_teaching")))
+pages.check(generated=generated)
+display(Markdown(pages.rerun_note("09_teaching")))
 LIVE = {"00_data": "trains nothing", "01_dml": "trains one DML model",
         "08_walkthrough": "trains DML and the DML autoencoder"}
 if not any(Path(generated).glob("[0-9]*.ipynb")):

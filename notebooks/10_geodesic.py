@@ -57,17 +57,17 @@ segments = 8          # T: segments of the decoded straight path
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from dmlvae import beyond, experiments, grids, parameters, plots
+from dmlvae import beyond, grids, pages, plots, profiles, tables
 
-parameters.check(profile=profile, seeds=seeds, dataset=dataset, device=device, results=results, workers=workers,
+pages.check(profile=profile, seeds=seeds, dataset=dataset, device=device, results=results, workers=workers,
                  lsdim=lsdim, alpha=alpha, segments=segments)
-profile = experiments.page_profile(profile)  # auto: paper, from the shipped rows only
-display(Markdown(parameters.rerun_note("10_geodesic", profile, seeds, [
+profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
+display(Markdown(pages.rerun_note("10_geodesic", profile, seeds, [
     f"python -m dmlvae sweep --grid geodesic --grid-param lsdim={lsdim} --grid-param alpha={alpha} "
     f"--grid-param segments={segments} --profile {profile} --seeds {seeds}"])))
 plots.setup()
-results = experiments.results_path(profile, results)
-cfgs = experiments.profile_configs(grids.cells("geodesic", dataset=dataset or "mnist", lsdim=lsdim, alpha=alpha,
+results = profiles.results_path(profile, results)
+cfgs = profiles.profile_configs(grids.cells("geodesic", dataset=dataset or "mnist", lsdim=lsdim, alpha=alpha,
                                                segments=segments), profile, seeds, grid="geodesic",
                                    device=device)
 frame, failed = beyond.load_or_train("geodesic", profile, cfgs, results, grids.geodesic_variant, "variant", workers)
@@ -75,10 +75,10 @@ if len(failed):
     display(Markdown(f"**{len(failed)} runs failed** and are left out below:"), failed)
 ok = frame[frame.status == "ok"]
 order = [n for n, _ in grids.GEODESIC_VARIANTS]
-display(Markdown(f"Profile `{profile}`, seeds {experiments.seeds_arg(seeds)}, lsdim {lsdim}, alpha {alpha}, "
+display(Markdown(f"Profile `{profile}`, seeds {profiles.seeds_arg(seeds)}, lsdim {lsdim}, alpha {alpha}, "
                  f"T = {segments}; kNN accuracy, mean ± sd over seeds; seconds a run, the median (CPU time where "
                  "the row records it, else wall time, which a machine shared with other runs inflates)."))
-table = experiments.summary(ok, ["variant", "pl_pct"], ["test-cv", "labelled-to-test"])
+table = tables.summary(ok, ["variant", "pl_pct"], ["test-cv", "labelled-to-test"])
 table.insert(2, "seconds a run (median)", ok.groupby(["variant", "pl_pct"]).seconds.median().round(0))
 table.reindex([(v, p) for v in order for p in sorted(ok.pl_pct.unique())])
 

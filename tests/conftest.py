@@ -38,7 +38,7 @@ def kill_mid_sweep():
     import subprocess
     import time
 
-    from dmlvae import experiments
+    from dmlvae import store
 
     def run(cmd, results, rows=4, **popen):
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
@@ -47,5 +47,5 @@ def kill_mid_sweep():
             time.sleep(0.05)
         os.kill(p.pid, signal.SIGKILL)
         p.wait()
-        return len(experiments.Store(results).rows())
+        return len(store.Store(results).rows())
     return run

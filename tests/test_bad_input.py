@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from dmlvae import DmlvaeError, cli, data, experiments
+from dmlvae import DmlvaeError, cli, data, pages, profiles, store, sweep
 from dmlvae.config import RunConfig
 
 NO_CUDA = not torch.cuda.is_available()
@@ -178,7 +178,7 @@ def test_bad_organamnist_npz_is_named_and_tables_fall_back(cli_error, tmp_path, 
     assert "organamnist.npz" in line
     monkeypatch.setenv("DMLVAE_DATA", str(tmp_path))
     data._load_cached.cache_clear()
-    used, note = experiments.table_dataset(2)
+    used, note = sweep.table_dataset(2)
     assert used == "fashion-mnist" and "organamnist.npz" in note
 
 
@@ -200,9 +200,9 @@ def test_seeds_are_bounded_and_each_listed_seed_is_checked(cli_error, tmp_path):
     line = cli_error("sweep", "--table", "1", "--profile", "smoke", "--seeds", "1e9", "--results", tmp_path / "r")
     assert "seeds" in line and "1e9" in line and "1000" in line
     with pytest.raises(DmlvaeError, match="seed must be an integer"):
-        experiments.seeds_arg([0, -3])
+        profiles.seeds_arg([0, -3])
     with pytest.raises(DmlvaeError, match="1 to 1000 seeds"):
-        experiments.seeds_arg([])
+        profiles.seeds_arg([])
 
 
 def test_sweep_and_table_bad_input(cli_error, tmp_path):
@@ -215,7 +215,7 @@ def test_sweep_and_table_bad_input(cli_error, tmp_path):
     assert "is a directory" in cli_error("sweep", "--table", "1", "--dataset", "digits", "--results", tmp_path)
     # table: a missing file, a profile or dataset the file does not hold
     assert "does not exist" in cli_error("table", "1", "--results", tmp_path / "none.jsonl")
-    experiments.sweep(1, "smoke", 1, r, dataset="digits", progress=False,
+    sweep.sweep(1, "smoke", 1, r, dataset="digits", progress=False,
                       run_fn=lambda c: {"metrics": {"knn_acc": 0.5, "knn_ami": 0.1}, "metrics_by_protocol": {}})
     line = cli_error("table", "1", "--results", r, "--profile", "paper")
     assert "no rows of profile 'paper'" in line and "smoke" in line
@@ -223,7 +223,7 @@ def test_sweep_and_table_bad_input(cli_error, tmp_path):
     assert "no rows of Table 3" in cli_error("table", "3", "--results", r)
     assert "9" in cli_error("table", "9", "--results", r)
     assert "give --profile" in cli_error("table", "1")
-    assert experiments.results_path("paper") == Path("results/paper.jsonl")
+    assert profiles.results_path("paper") == Path("results/paper.jsonl")
     # scorecard: the same checks, and its own --stand-in
     assert "does not exist" in cli_error("scorecard", "--results", tmp_path / "none.jsonl")
     assert "no rows of profile 'paper'" in cli_error("scorecard", "--results", r)
@@ -236,9 +236,9 @@ def test_sweep_and_table_bad_input(cli_error, tmp_path):
 def test_exploding_run_is_recorded_as_failed(tmp_path):
     f = tmp_path / "r.jsonl"
     cfgs = [RunConfig(dataset="digits", model="dml", pl_pct=100, lr=1e6, epochs=3, hidden=(64, 32))]
-    counts = experiments.run_configs("lr", "smoke", cfgs, f, progress=False)
+    counts = sweep.run_configs("lr", "smoke", cfgs, f, progress=False)
     assert counts["failed"] == 1
-    row = experiments.Store(f).rows()[0]
+    row = store.Store(f).rows()[0]
     assert row["status"] == "failed" and "DivergedError" in row["reason"] and "lr 1e+06" in row["reason"]
 
 
@@ -274,10 +274,9 @@ def test_book_parameters_are_checked_before_any_page_runs(argv, words, tmp_path)
 
 
 def test_a_page_checks_its_own_parameters_under_plain_papermill():
-    from dmlvae import parameters
     with pytest.raises(DmlvaeError, match="figure_alpha 0.5 is not in Table 3's grid"):
-        parameters.check(figure_alpha=0.5)
-    assert parameters.check(profile="quick", seeds=2, dataset=None) == {"profile": "quick", "seeds": 2,
+        pages.check(figure_alpha=0.5)
+    assert pages.check(profile="quick", seeds=2, dataset=None) == {"profile": "quick", "seeds": 2,
                                                                         "dataset": None}
 
 

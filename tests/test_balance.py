@@ -2,7 +2,7 @@
 known (nothing is trained), and its grid."""
 import pytest
 
-from dmlvae import balance, experiments, grids
+from dmlvae import balance, grids, profiles, store, sweep
 from dmlvae.config import RunConfig
 
 
@@ -21,9 +21,9 @@ def _fake(acc_of):
 
 def _store(tmp_path, acc_of):
     f = tmp_path / "r.jsonl"
-    cfgs = experiments.profile_configs(grids.cells("balance", dataset="digits"), "smoke", 3, grid="balance")
-    experiments.run_configs("balance", "smoke", cfgs, f, progress=False, run_fn=_fake(acc_of))
-    return balance.frame(experiments.rows_for(f, "balance", "smoke", cfgs))
+    cfgs = profiles.profile_configs(grids.cells("balance", dataset="digits"), "smoke", 3, grid="balance")
+    sweep.run_configs("balance", "smoke", cfgs, f, progress=False, run_fn=_fake(acc_of))
+    return balance.frame(store.rows_for(f, "balance", "smoke", cfgs))
 
 
 def helpful_at_half(cfg):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from dmlvae import beyond, data, experiments, grids, models, propagation, routines
+from dmlvae import beyond, data, grids, models, pages, profiles, propagation, routines, store, sweep
 from dmlvae import train as T
 from dmlvae.config import RunConfig
 from dmlvae.losses import decoded_path_length, geodesic_triplet_terms
@@ -294,21 +294,21 @@ def test_chosen_setting_is_the_best_mean_on_validation():
 
 
 def test_pages_show_the_shipped_paper_rows_only_when_complete(tmp_path, monkeypatch):
-    from dmlvae import experiments
+    from dmlvae import profiles
     shipped = tmp_path / "paper.jsonl"
-    monkeypatch.setattr(experiments, "SHIPPED", shipped)
+    monkeypatch.setattr(profiles, "SHIPPED", shipped)
     cells = grids.cells("labelprop", dataset="digits")
 
     def fake(cfg):
         m = {"knn_acc": 0.5, "knn_ami": 0.1}
         return {"metrics": m, "metrics_by_protocol": {"labelled-to-test": m}, "history": []}
-    assert experiments.shipped_or("quick", None, "labelprop", cells, 2) == ("quick", experiments.results_path("quick"))
-    experiments.run_configs("labelprop", "paper", experiments.profile_configs(cells, "paper", 1), shipped,
+    assert profiles.shipped_or("quick", None, "labelprop", cells, 2) == ("quick", profiles.results_path("quick"))
+    sweep.run_configs("labelprop", "paper", profiles.profile_configs(cells, "paper", 1), shipped,
                             progress=False, run_fn=fake)
-    assert experiments.shipped_or("quick", None, "labelprop", cells, 2)[0] == "quick"  # 1 of 2 seeds: not complete
-    experiments.run_configs("labelprop", "paper", experiments.profile_configs(cells, "paper", 2), shipped,
+    assert profiles.shipped_or("quick", None, "labelprop", cells, 2)[0] == "quick"  # 1 of 2 seeds: not complete
+    sweep.run_configs("labelprop", "paper", profiles.profile_configs(cells, "paper", 2), shipped,
                             progress=False, run_fn=fake)
-    assert experiments.shipped_or("quick", None, "labelprop", cells, 2) == ("paper", shipped)
+    assert profiles.shipped_or("quick", None, "labelprop", cells, 2) == ("paper", shipped)
 
 
 def test_paired_against_takes_target_minus_reference_seed_by_seed():
@@ -328,29 +328,29 @@ def test_paired_against_takes_target_minus_reference_seed_by_seed():
 
 
 def test_no_train_mode_refuses_to_train_and_names_what_is_missing(tmp_path, monkeypatch):
-    from dmlvae import MissingRuns, experiments
+    from dmlvae import MissingRuns, profiles
     monkeypatch.setenv("DMLVAE_NO_TRAIN", "1")
     trained = []
-    cfgs = experiments.profile_configs(grids.cells("labelprop", dataset="digits"), "smoke", 2)
+    cfgs = profiles.profile_configs(grids.cells("labelprop", dataset="digits"), "smoke", 2)
     with pytest.raises(MissingRuns, match="2 of 2 runs of grid labelprop .smoke. are missing"):
-        experiments.run_configs("labelprop", "smoke", cfgs, tmp_path / "r.jsonl", progress=False,
+        sweep.run_configs("labelprop", "smoke", cfgs, tmp_path / "r.jsonl", progress=False,
                                 run_fn=lambda c: trained.append(c))
     assert trained == []
 
 
 def test_page_seeds_follow_the_profile():
-    from dmlvae import DmlvaeError, experiments, parameters
-    assert experiments.page_seeds("paper") == 3 and experiments.page_seeds("quick") == 2
-    assert experiments.page_seeds("paper", 5) == 5 and grids.beyond_seeds("paper") == 5
+    from dmlvae import DmlvaeError
+    assert pages.page_seeds("paper") == 3 and pages.page_seeds("quick") == 2
+    assert pages.page_seeds("paper", 5) == 5 and grids.beyond_seeds("paper") == 5
     assert grids.beyond_seeds("quick") == 2 and grids.beyond_seeds("smoke", 4) == 4
-    assert parameters.check_one("seeds", None) is None
+    assert pages.check_one("seeds", None) is None
     with pytest.raises(DmlvaeError, match="profile"):
-        experiments.page_seeds("huge")
+        pages.page_seeds("huge")
 
 
 def test_load_or_train_trains_the_missing_runs_once_and_names_each_row(tmp_path):
-    from dmlvae import beyond, experiments
-    cfgs = experiments.profile_configs(grids.cells("geodesic", dataset="digits"), "smoke", 1)
+    from dmlvae import beyond, profiles
+    cfgs = profiles.profile_configs(grids.cells("geodesic", dataset="digits"), "smoke", 1)
     f = tmp_path / "r.jsonl"
     runs, failed = beyond.load_or_train("geodesic", "smoke", cfgs, f, grids.geodesic_variant, "variant")
     assert len(runs) == len(cfgs) == 6 and failed.empty
@@ -434,7 +434,7 @@ def test_what_the_defaults_say_of_their_validation_holds_on_the_shipped_rows():
     propagating once only scored as well as every 3 epochs (the default kept, not chosen over it): both must hold
     on the shipped validation rows, or the docs (and the assumptions page, made from them) must change."""
     from dmlvae.config import RunConfig
-    rows = experiments.rows_for(experiments.SHIPPED, "labelprop-validation", "paper")
+    rows = store.rows_for(profiles.SHIPPED, "labelprop-validation", "paper")
     best, table = beyond.chosen_setting(rows)
     assert best["lp_k"] == RunConfig(model="dml_labelprop").lp_k == 5
     score = lambda **kw: float(table[np.logical_and.reduce([table[k] == v for k, v in kw.items()])]  # noqa: E731

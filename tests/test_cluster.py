@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dmlvae import experiments
+from dmlvae import store
 
 RAY = Path(sys.executable).with_name("ray")
 pytestmark = pytest.mark.skipif(not RAY.exists(), reason="the ray command-line tool is not installed")
@@ -83,14 +83,14 @@ def test_a_user_started_cluster_survives_a_lost_node_and_stores_every_run_once(t
     os.kill(cluster["second_raylet"], signal.SIGKILL)  # the second node is lost mid-sweep
     out, err = p.communicate(timeout=300)
     assert p.returncode == 0, err[-2000:]
-    rows = experiments.Store(f).rows()
-    ids = [experiments.Store.row_id(r) for r in rows]
+    rows = store.Store(f).rows()
+    ids = [store.Store.row_id(r) for r in rows]
     assert len(rows) == 30 and len(set(ids)) == 30 and all(r["status"] == "ok" for r in rows)
     assert len({r.get("node") for r in rows}) == 2  # both nodes ran runs before one was lost
     local = tmp_path / "local.jsonl"
     done = subprocess.run(sweep(local, "--threads", 1), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    mine = {r["key"]: r["metrics"] for r in experiments.Store(local).rows()}
+    mine = {r["key"]: r["metrics"] for r in store.Store(local).rows()}
     assert {r["key"]: r["metrics"] for r in rows} == mine
 
 

@@ -43,7 +43,7 @@ def test_papermill_cli_runs_a_page_with_a_parameter(tmp_path):
 
 
 def test_every_page_checks_every_parameter_it_declares():
-    """parameters.check flags an injected name the page did not pass it, so each page must pass all of its own."""
+    """pages.check flags an injected name the page did not pass it, so each page must pass all of its own."""
     import ast
 
     import jupytext
@@ -56,7 +56,7 @@ def test_every_page_checks_every_parameter_it_declares():
             if c.cell_type == "code":
                 checked |= {k.arg for n in ast.walk(ast.parse(c.source)) if isinstance(n, ast.Call)
                             and getattr(n.func, "attr", None) == "check" and getattr(n.func.value, "id", None)
-                            == "parameters" for k in n.keywords}
+                            == "pages" for k in n.keywords}
         assert declared == checked, (p.stem, declared ^ checked)
 
 

@@ -4,14 +4,14 @@ import math
 
 import pandas as pd
 
-from dmlvae import experiments, grids, objectives, scorecard
+from dmlvae import grids, objectives, profiles, scorecard, store, sweep
 from dmlvae.config import RunConfig
 
 
 def test_the_literal_grids_change_the_metricvae_only():
     t4 = [RunConfig(**c) for c in grids.cells("table4-objective")]
     assert {(c.model, c.recon) for c in t4} == {("mvae", "pixel-mean"), ("dml", "pixel-mean")}
-    ours = experiments.configs(4, "paper", 1)
+    ours = profiles.configs(4, "paper", 1)
     assert [c.key() for c in t4 if c.model == "dml"] == [c.key() for c in ours if c.model == "dml"]
     assert len(t4) == len(ours) and all(c.probes == ("knn", "rf", "linear") for c in t4)
     alt = [RunConfig(**c) for c in grids.cells("mvae-alternating", recon="pixel-mean")]
@@ -35,7 +35,7 @@ def test_table4_under_each_objective_reads_its_own_rows(tmp_path):
     acc = lambda c: 0.9 if c.model == "dml" else (0.7 if c.recon == "image-sum" else 0.2)  # noqa: E731
     for o in objectives.OBJECTIVES:
         grid, cfgs = objectives.table4_configs("smoke", 2, o)
-        experiments.run_configs(grid, "smoke", cfgs, f, progress=False, run_fn=_run(acc))
+        sweep.run_configs(grid, "smoke", cfgs, f, progress=False, run_fn=_run(acc))
     for o, want in (("image-sum", 0.701), ("pixel-mean", 0.201)):
         grid, cfgs = objectives.table4_configs("smoke", 2, o)
         cmp = objectives.table4_compare(f, "smoke", grid, cfgs)
@@ -83,9 +83,9 @@ def test_agreement_sentence_names_the_closer_objective():
 def test_summary_table_shows_shares_kl_and_collapse(tmp_path):
     f = tmp_path / "r.jsonl"
     grid, cfgs = objectives.table4_configs("smoke", 2, "pixel-mean")
-    experiments.run_configs(grid, "smoke", cfgs, f, progress=False,
+    sweep.run_configs(grid, "smoke", cfgs, f, progress=False,
                             run_fn=_run(lambda c: 0.3, lambda c: 0.0001 if c.gamma == 0 else 4.0))
-    rows = [r for r in experiments.rows_for(f, grid, "smoke", cfgs) if r["config"]["model"] == "mvae"]
+    rows = [r for r in store.rows_for(f, grid, "smoke", cfgs) if r["config"]["model"] == "mvae"]
     t = objectives.summary_table(objectives.run_frame(rows, ["gamma", "lsdim"]), ["gamma", "lsdim"])
     assert t.loc[(0.0, 2), "collapsed"] == "2 of 2" and t.loc[(2.0, 2), "collapsed"] == "0 of 2"
     assert t.loc[(0.0, 2), objectives.SHARES] == "25 / 75 / 0 %"

@@ -11,7 +11,7 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from dmlvae import experiments, parallel  # noqa: E402
+from dmlvae import parallel, profiles, store, sweep  # noqa: E402
 
 ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the fake runs below travel by value
 
@@ -39,12 +39,12 @@ def test_concurrency_arithmetic():
 
 def test_workers_run_every_run_exactly_once_in_several_processes(tmp_path):
     f = tmp_path / "r.jsonl"
-    counts = experiments.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=fake_run, workers=2)
+    counts = sweep.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=fake_run, workers=2)
     assert counts == {"total": 60, "present": 0, "reused": 0, "ok": 60, "failed": 0, "elsewhere": 0}
-    rows = experiments.Store(f).rows()
-    assert len(rows) == 60 and len({experiments.Store.row_id(r) for r in rows}) == 60
+    rows = store.Store(f).rows()
+    assert len(rows) == 60 and len({store.Store.row_id(r) for r in rows}) == 60
     assert all(isinstance(r.get("node"), str) and len(r["node"]) > 8 for r in rows)  # the Ray node each ran on
-    again = experiments.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=fake_run, workers=2)
+    again = sweep.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=fake_run, workers=2)
     assert again["present"] == 60 and again["ok"] == 0
 
 
@@ -71,8 +71,8 @@ def test_gpus_per_run_packs_runs_on_declared_gpus(tmp_path, monkeypatch):
     log = tmp_path / "spans"
     monkeypatch.setenv("DMLVAE_TEST_LOG", str(log))
     monkeypatch.setenv("DMLVAE_RAY_GPUS", "1")
-    cfgs = experiments.configs(4, "smoke", [0], dataset="digits")[:6]
-    counts = experiments.run_configs("pack", "smoke", cfgs, tmp_path / "r.jsonl", progress=False,
+    cfgs = profiles.configs(4, "smoke", [0], dataset="digits")[:6]
+    counts = sweep.run_configs("pack", "smoke", cfgs, tmp_path / "r.jsonl", progress=False,
                                      run_fn=_sleep_and_log, workers=4, gpus_per_run=0.5)
     assert counts["ok"] == 6
     assert _max_overlap(log) == 2
@@ -91,9 +91,9 @@ def _die_once_or_always(cfg):
 def test_a_killed_worker_is_retried_then_recorded_as_failed(tmp_path, monkeypatch):
     monkeypatch.setenv("DMLVAE_TEST_DIR", str(tmp_path))
     f = tmp_path / "r.jsonl"
-    cfgs = [c for c in experiments.configs(1, "smoke", [0], dataset="digits") if c.lsdim == 2 and c.pl_pct == 10]
-    counts = experiments.run_configs(1, "smoke", cfgs, f, progress=False, run_fn=_die_once_or_always, workers=2)
-    rows = experiments.Store(f).rows()
+    cfgs = [c for c in profiles.configs(1, "smoke", [0], dataset="digits") if c.lsdim == 2 and c.pl_pct == 10]
+    counts = sweep.run_configs(1, "smoke", cfgs, f, progress=False, run_fn=_die_once_or_always, workers=2)
+    rows = store.Store(f).rows()
     assert len(rows) == len(cfgs) == 5 and len({r["key"] for r in rows}) == 5  # none lost, none twice
     by_alpha = {r["config"]["alpha"]: r for r in rows if r["config"]["model"] == "dml_autoencoder"}
     assert by_alpha[0.5]["status"] == "ok"  # retried after its worker died
@@ -110,8 +110,8 @@ def test_driver_killed_and_resumed_ends_with_every_run_exactly_once(tmp_path, sw
     assert out.returncode == 0, out.stderr[-2000:]
     counts = json.loads(out.stdout)
     assert counts["present"] >= killed_at and counts["present"] + counts["ok"] + counts["failed"] == 30
-    rows = experiments.Store(f).rows()
-    assert len(rows) == 30 and len({experiments.Store.row_id(r) for r in rows}) == 30
+    rows = store.Store(f).rows()
+    assert len(rows) == 30 and len({store.Store.row_id(r) for r in rows}) == 30
     assert all(r["status"] == "ok" for r in rows)
 
 
@@ -120,8 +120,8 @@ def test_bad_backend_values(tmp_path):
     for kw, word in (({"workers": 0}, "workers"), ({"workers": 2, "cpus_per_run": 0}, "cpus_per_run"),
                      ({"workers": 2, "gpus_per_run": -1}, "gpus_per_run")):
         with pytest.raises(DmlvaeError, match=word):
-            experiments.sweep(1, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False,
+            sweep.sweep(1, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False,
                               run_fn=fake_run, **kw)
     with pytest.raises(DmlvaeError, match="no run fits"):
-        experiments.sweep(1, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False, run_fn=fake_run,
+        sweep.sweep(1, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False, run_fn=fake_run,
                           workers=1, cpus_per_run=1, gpus_per_run=1)

@@ -26,12 +26,12 @@ def test_readme_geodesic_cost_is_the_shipped_rows():
     give (the geodesic page computes the same ratio from them)."""
     import statistics
 
-    from dmlvae import experiments, grids
+    from dmlvae import grids, profiles, store
     from dmlvae.config import RunConfig
     seconds = {}
-    for r in experiments.rows_for(experiments.SHIPPED, "geodesic", "paper"):
+    for r in store.rows_for(profiles.SHIPPED, "geodesic", "paper"):
         variant = grids.geodesic_variant(RunConfig.from_dict(r["config"]))
-        seconds.setdefault(variant, []).append(experiments.run_seconds(r))
+        seconds.setdefault(variant, []).append(store.run_seconds(r))
     geodesic, euclidean = (statistics.median(seconds[n]) for n, _ in grids.GEODESIC_VARIANTS[2:0:-1])
     said = re.search(r"its runs take (\d+\.\d)x the time of\s+the Euclidean batch-hard ones \(medians of the geodesic "
                      r"grid's shipped rows: (\d+) s against (\d+) s", README.read_text())
@@ -43,10 +43,10 @@ def test_readme_run_times_are_the_shipped_rows():
     """The README's whole-run times are the medians (and ranges) of the shipped rows it names."""
     import statistics
 
-    from dmlvae import experiments
+    from dmlvae import profiles, store
 
     def rows(grid, **where):
-        return [r for r in experiments.rows_for(experiments.SHIPPED, grid, "paper") if r["status"] == "ok"
+        return [r for r in store.rows_for(profiles.SHIPPED, grid, "paper") if r["status"] == "ok"
                 and r["config"]["dataset"] == "mnist" and all(r["config"][k] == v for k, v in where.items())]
     med = lambda rs: f"{statistics.median(r['wall_time'] for r in rs):.0f}"  # noqa: E731
     lp = rows("labelprop")

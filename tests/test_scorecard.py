@@ -1,19 +1,9 @@
 """The scorecard's statistics and verdicts against hand computations and synthetic stores."""
-import math
 
 import pandas as pd
 import pytest
 
-from dmlvae import experiments, scorecard
-
-
-def test_interval_is_the_t_interval_by_hand():
-    ev = scorecard.interval([0.1, 0.3])
-    half = 12.706204736 * math.sqrt(0.02) / math.sqrt(2)  # t(0.975, 1 df) * sd / sqrt(n)
-    assert ev["mean"] == pytest.approx(0.2) and ev["n"] == 2
-    assert ev["low"] == pytest.approx(0.2 - half, rel=1e-6) and ev["high"] == pytest.approx(0.2 + half, rel=1e-6)
-    assert scorecard.interval([0.5])["n"] == 1 and math.isnan(scorecard.interval([0.5])["low"])
-    assert scorecard.interval([])["n"] == 0
+from dmlvae import config, errors, profiles, scorecard, store, sweep, tables
 
 
 def test_paired_difference_pairs_by_seed_and_cell():
@@ -53,7 +43,7 @@ def _fake(better_at_low: bool):
                                              (False, ("not reproduced", "not reproduced"))])
 def test_claims_one_and_two_follow_the_store(tmp_path, better, verdicts):
     f = tmp_path / "r.jsonl"
-    experiments.sweep(1, "smoke", 3, f, dataset="digits", progress=False, run_fn=_fake(better))
+    sweep.sweep(1, "smoke", 3, f, dataset="digits", progress=False, run_fn=_fake(better))
     cards = scorecard.claims(f, "smoke", "test-cv").set_index("claim")
     assert (cards.loc["1 (Table 1)", "verdict"], cards.loc["2 (Table 1)", "verdict"]) == verdicts
     assert "3 seeds" in cards.loc["1 (Table 1)", "evidence"]
@@ -115,16 +105,16 @@ def test_against_paper_profile_compares_only_complete_claims_both_sides_have():
 def test_quick_against_paper_reads_the_quick_rows_and_trains_nothing(tmp_path):
     f = tmp_path / "quick.jsonl"
     assert scorecard.quick_against_paper(_cards(), f) is None  # no file
-    experiments.sweep(1, "smoke", 2, f, progress=False, run_fn=_fake(True))
+    sweep.sweep(1, "smoke", 2, f, progress=False, run_fn=_fake(True))
     assert scorecard.quick_against_paper(_cards(), f) is None  # another profile's rows are not the quick ones
-    experiments.sweep(1, "quick", 2, f, progress=False, run_fn=_fake(True))
+    sweep.sweep(1, "quick", 2, f, progress=False, run_fn=_fake(True))
     assert scorecard.claim_runs(f, 2, profile="quick")["Table 1"] == (60, 60)
     assert scorecard.claim_runs(f, 2, profile="quick")["Table 4"] == (0, 30)
     paper_cards = _cards(*[(c, p, v) for c, v in (("1 (Table 1)", "reproduced"), ("2 (Table 1)", "not reproduced"),
                                                   ("8 (Table 4)", "reproduced")) for p in scorecard.PROTOCOLS])
-    before = len(experiments.Store(f).latest(warn=False))
+    before = len(store.Store(f).latest(warn=False))
     a = scorecard.quick_against_paper(paper_cards, f).set_index(["claim", "protocol"])
-    assert len(experiments.Store(f).latest(warn=False)) == before
+    assert len(store.Store(f).latest(warn=False)) == before
     assert a.loc[("1 (Table 1)", "test-cv"), "quick profile"] == "reproduced"
     assert a.loc[("1 (Table 1)", "test-cv"), "agree"] == "yes"
     assert a.loc[("2 (Table 1)", "labelled-to-test"), "agree"] == "no"  # quick: reproduced; paper: not
@@ -134,7 +124,7 @@ def test_quick_against_paper_reads_the_quick_rows_and_trains_nothing(tmp_path):
 
 def test_scorecard_cli_prints_every_claim_with_its_runs(run_cli, tmp_path):
     f = tmp_path / "r.jsonl"
-    experiments.sweep(1, "smoke", 3, f, progress=False, run_fn=_fake(True))
+    sweep.sweep(1, "smoke", 3, f, progress=False, run_fn=_fake(True))
     code, out, err = run_cli("scorecard", "--profile", "smoke", "--results", f, "--seeds", 3, "--csv",
                              tmp_path / "c.csv")
     assert code == 0, err
@@ -145,7 +135,7 @@ def test_scorecard_cli_prints_every_claim_with_its_runs(run_cli, tmp_path):
     csv = pd.read_csv(tmp_path / "c.csv")
     assert set(csv.claim) >= {"1 (Table 1)", "2 (Table 1)", "3 (Table 1)"}
     assert list(csv.columns) == ["claim", "the paper says", "objective", "protocol", "verdict", "evidence"]
-    assert len(experiments.Store(f).latest(warn=False)) == 90  # nothing trained
+    assert len(store.Store(f).latest(warn=False)) == 90  # nothing trained
 
 
 @pytest.mark.parametrize("late,verdict", [((81.0, 72.9), "reproduced"), ((50.2, 50.1), "not reproduced")])
@@ -154,13 +144,13 @@ def test_claim_nine_reads_the_last_two_epochs_of_each_figure6_run(tmp_path, late
     moves under 2 % over the last two epochs (converged: it does not). The interval is over runs."""
     from dmlvae import grids
     f = tmp_path / "r.jsonl"
-    cfgs = experiments.profile_configs(grids.cells("figure6", dataset="digits"), "smoke", 2)  # 4 epochs faked below
+    cfgs = profiles.profile_configs(grids.cells("figure6", dataset="digits"), "smoke", 2)  # 4 epochs faked below
 
     def run_fn(cfg):
         curve = [100.0, 50.0 if late[0] < 60 else 90.0, late[0] + 0.01 * cfg.seed, late[1] + 0.01 * cfg.gamma]
         m = {"knn_acc": 0.5, "knn_ami": 0.1}
         return {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": [{"recon": r} for r in curve]}
-    experiments.run_configs("figure6", "smoke", cfgs, f, progress=False, run_fn=run_fn)
+    sweep.run_configs("figure6", "smoke", cfgs, f, progress=False, run_fn=run_fn)
     card = scorecard.claims(f, "smoke", "test-cv").set_index("claim").loc["9 (Figure 6)"]
     assert card.verdict == verdict and "(8 runs)" in card.evidence
     assert card.evidence.startswith("the reconstruction goes from 100 in the first epoch to ")
@@ -171,7 +161,7 @@ def test_stopped_training_finds_the_epoch_from_which_the_loss_is_zero(tmp_path):
     a loss that touches 0 and moves again, or a run of another cause, does not count."""
     from dmlvae import grids
     f = tmp_path / "r.jsonl"
-    cfgs = experiments.profile_configs(grids.cells("causes", dataset="digits"), "smoke", 2)
+    cfgs = profiles.profile_configs(grids.cells("causes", dataset="digits"), "smoke", 2)
     curves = {("dml", 0): [0.5, 0.0, 0.0, 0.0], ("dml", 1): [0.5, 0.1, 0.0, 0.0],
               ("dml_autoencoder", 0): [0.5, 0.0, 0.2, 0.1], ("dml_autoencoder", 1): [0.5, 0.4, 0.3, 0.2]}
 
@@ -180,7 +170,7 @@ def test_stopped_training_finds_the_epoch_from_which_the_loss_is_zero(tmp_path):
         other_cause = grids.cause(cfg) != grids.CAUSES[0][0]  # these stop later: they must not count
         curve = [0.5, 0.5, 0.5, 0.0] if other_cause else curves[(cfg.model, cfg.seed)]
         return {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": [{"loss": v} for v in curve]}
-    experiments.run_configs("causes", "smoke", cfgs, f, progress=False, run_fn=run_fn)
+    sweep.run_configs("causes", "smoke", cfgs, f, progress=False, run_fn=run_fn)
     stops = scorecard.stopped_training(f, "smoke")
     assert stops.to_dict("records") == [{"cell": "dml, 0.1 %, lsdim 10", "seeds": 2, "epochs": 4,
                                          "zero from epoch": 3}]
@@ -200,8 +190,8 @@ def test_causes_table_measures_the_move_toward_the_paper(tmp_path):
         m = {"knn_acc": acc, "knn_ami": 0.1}
         return {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": []}
     f = tmp_path / "r.jsonl"
-    cfgs = experiments.profile_configs(grids.cells("causes"), "paper", 2)
-    experiments.run_configs("causes", "paper", cfgs[::-1], f, progress=False, run_fn=run)  # stored backwards
+    cfgs = profiles.profile_configs(grids.cells("causes"), "paper", 2)
+    sweep.run_configs("causes", "paper", cfgs[::-1], f, progress=False, run_fn=run)  # stored backwards
     t = scorecard.causes_table(f, "paper")
     assert len(t) == len(grids.cells("causes")) and set(t.seeds) == {2}
     # shown in the grid's order all the same: cell by cell, each cause as listed
@@ -221,14 +211,14 @@ def _store_quick_sources(f, skip: str | None = None):
     """Fake quick runs of every claim source but ``skip``, into ``f`` (nothing is trained)."""
     for name, (grid, cfgs) in scorecard.claim_sources("quick", 2).items():
         if name != skip:
-            experiments.run_configs(grid, "quick", cfgs, f, progress=False, run_fn=_fake(True))
+            sweep.run_configs(grid, "quick", cfgs, f, progress=False, run_fn=_fake(True))
 
 
 def test_ship_quick_rows_copies_every_claim_source_or_refuses(tmp_path):
     src, dst = tmp_path / "quick.jsonl", tmp_path / "quick-scorecard.jsonl"
-    experiments.sweep(1, "smoke", 2, src, progress=False, run_fn=_fake(True))  # another profile: never copied
+    sweep.sweep(1, "smoke", 2, src, progress=False, run_fn=_fake(True))  # another profile: never copied
     _store_quick_sources(src, skip="Table 3")
-    with pytest.raises(experiments.DmlvaeError, match=r"Table 3: 84 of 84") as e:
+    with pytest.raises(errors.DmlvaeError, match=r"Table 3: 84 of 84") as e:
         scorecard.ship_quick_rows(src, dst)
     assert "Table 1" not in str(e.value) and not dst.exists()
     _store_quick_sources(src)
@@ -237,15 +227,15 @@ def test_ship_quick_rows_copies_every_claim_source_or_refuses(tmp_path):
     need = scorecard.claim_runs(src, 2, profile="quick")
     # every run of every source, once: the alternating MetricVAE's DML runs belong to both objectives' sources
     assert sum(w for _, w in need.values()) == 350 and n == 350 - 18
-    shipped = experiments.Store(dst).rows()
+    shipped = store.Store(dst).rows()
     assert len(shipped) == n and {r["profile"] for r in shipped} == {"quick"}  # the old content is replaced
     assert scorecard.claim_runs(dst, 2, profile="quick") == need
     # a stale or failed latest row is not a run to ship: the source it belongs to is named
-    stale = next(r for r in experiments.Store(src).rows() if r["table"] == "figure6")
-    experiments.Store(src).append({**stale, "training_version": 1}, supersede=True)
-    with pytest.raises(experiments.DmlvaeError, match=r"Figure 6: 1 of 8"):
+    stale = next(r for r in store.Store(src).rows() if r["table"] == "figure6")
+    store.Store(src).append({**stale, "training_version": 1}, supersede=True)
+    with pytest.raises(errors.DmlvaeError, match=r"Figure 6: 1 of 8"):
         scorecard.ship_quick_rows(src, dst)
-    assert len(experiments.Store(dst).rows()) == n  # a refusal leaves the shipped file as it was
+    assert len(store.Store(dst).rows()) == n  # a refusal leaves the shipped file as it was
 
 
 def test_quick_rows_file_prefers_a_complete_local_store_then_the_shipped_copy(tmp_path):
@@ -260,8 +250,8 @@ def test_quick_rows_file_prefers_a_complete_local_store_then_the_shipped_copy(tm
 
 
 def test_the_shipped_quick_rows_hold_every_claim_source_at_this_training_version():
-    rows = experiments.Store(scorecard.SHIPPED_QUICK).rows()
-    assert rows and not any(experiments.is_stale(r) for r in rows), \
+    rows = store.Store(scorecard.SHIPPED_QUICK).rows()
+    assert rows and not any(store.is_stale(r) for r in rows), \
         "regenerate results/quick-scorecard.jsonl with tools/ship_quick_rows.py"
     assert all(have == need for have, need in
                scorecard.claim_runs(scorecard.SHIPPED_QUICK, 2, profile="quick").values())
@@ -271,24 +261,24 @@ def test_claims_read_only_the_configurations_the_profile_runs_today(tmp_path):
     """Rows of a former setting (here: 3 epochs, where smoke runs 1) that would reverse claim 1 are left out."""
     import json
     f = tmp_path / "r.jsonl"
-    experiments.sweep(1, "smoke", 3, f, dataset="digits", progress=False, run_fn=_fake(True))
+    sweep.sweep(1, "smoke", 3, f, dataset="digits", progress=False, run_fn=_fake(True))
     before = scorecard.claims(f, "smoke", "test-cv").set_index("claim")
     former = tmp_path / "former.jsonl"
-    experiments.sweep(1, "smoke", 3, former, dataset="digits", progress=False, run_fn=_fake(False))
+    sweep.sweep(1, "smoke", 3, former, dataset="digits", progress=False, run_fn=_fake(False))
     with open(f, "a") as out:
-        for r in experiments.Store(former).rows():
+        for r in store.Store(former).rows():
             cfg = {**r["config"], "epochs": 3}
-            key = experiments.RunConfig.from_dict(cfg).key()
+            key = config.RunConfig.from_dict(cfg).key()
             out.write(json.dumps({**r, "config": cfg, "key": key}) + "\n")
-    assert len(experiments.Store(f).latest()) == 2 * len(experiments.Store(former).rows())
+    assert len(store.Store(f).latest()) == 2 * len(store.Store(former).rows())
     after = scorecard.claims(f, "smoke", "test-cv").set_index("claim")
     assert after.loc["1 (Table 1)", "verdict"] == before.loc["1 (Table 1)", "verdict"] == "reproduced"
     assert after.loc["1 (Table 1)", "evidence"] == before.loc["1 (Table 1)", "evidence"]
     # a table read for what a page trained leaves them out too; read whole, two configurations are refused
-    cmp = experiments.table(1, f, "smoke", cfgs=experiments.configs(1, "smoke", 3, dataset="digits"))
+    cmp = tables.table(1, f, "smoke", cfgs=profiles.configs(1, "smoke", 3, dataset="digits"))
     assert (cmp.n_seeds == 3).all()
-    with pytest.raises(experiments.DmlvaeError, match=r"differ in epochs \(1, 3\)"):
-        experiments.table(1, f, "smoke")
+    with pytest.raises(errors.DmlvaeError, match=r"differ in epochs \(1, 3\)"):
+        tables.table(1, f, "smoke")
 
 
 def test_scorecard_cli_under_quick_reads_the_shipped_quick_rows_unless_a_local_store_is_complete(
@@ -350,7 +340,7 @@ def _paper_knn(cfg):
 def _store_mvae_sources(f, run_fn):
     for name, (grid, cfgs) in scorecard.claim_sources("quick", 2).items():
         if "MVAE" in name or name.startswith("Table 4"):
-            experiments.run_configs(grid, "quick", cfgs, f, progress=False, run_fn=run_fn)
+            sweep.run_configs(grid, "quick", cfgs, f, progress=False, run_fn=run_fn)
 
 
 def test_claims_six_to_eight_have_a_verdict_under_each_objective(tmp_path, run_cli):
@@ -425,24 +415,12 @@ def test_table_agreement_counts_inside_two_sd_and_names_the_furthest_cells_with_
 
 def test_a_verdict_on_a_stand_in_says_so(tmp_path):
     f = tmp_path / "r.jsonl"
-    experiments.sweep(2, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake(True))
-    experiments.sweep(1, "smoke", 2, f, dataset="mnist", progress=False, run_fn=_fake(True))
+    sweep.sweep(2, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake(True))
+    sweep.sweep(1, "smoke", 2, f, dataset="mnist", progress=False, run_fn=_fake(True))
     cards = scorecard.claims(f, "smoke", "test-cv").set_index("claim")
     assert cards.loc["1 (Table 2)", "evidence"].endswith("(on the stand-in `digits`, not OrganAMNIST: a stand-in's "
                                                          "verdict)")
     assert "stand-in" not in cards.loc["1 (Table 1)", "evidence"]  # Table 1 on MNIST, the paper's dataset
-
-
-def test_p_value_and_holm_against_scipy_and_by_hand():
-    from scipy import stats
-    v = [0.10, 0.12, 0.09, 0.15]
-    assert scorecard.interval(v)["p"] == pytest.approx(stats.ttest_1samp(v, 0).pvalue, rel=1e-9)
-    assert scorecard.interval([0.2, 0.2])["p"] == 0.0 and scorecard.interval([0.0, 0.0])["p"] == 1.0
-    assert math.isnan(scorecard.interval([0.3])["p"])
-    # sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1, made monotone: 0.02, 0.03, 0.06, 0.06
-    assert scorecard.holm([0.01, 0.04, 0.03, 0.005, float("nan")])[:4] == pytest.approx([0.03, 0.06, 0.06, 0.02])
-    assert math.isnan(scorecard.holm([0.01, float("nan")])[1]) and scorecard.holm([0.01, float("nan")])[0] == 0.01
-    assert scorecard.holm([0.9, 0.8]) == [1.0, 1.0] and scorecard.holm([0.2, 0.01]) == [0.2, 0.02]
 
 
 def _figure5_run(gmm_at):
@@ -466,8 +444,8 @@ def _figure5_run(gmm_at):
 def test_claim_five_counts_the_components_the_latents_occupy(tmp_path, gmm_at, occupied, verdict):
     from dmlvae import grids
     f = tmp_path / "r.jsonl"
-    cfgs = experiments.profile_configs(grids.cells("figure5", dataset="digits"), "smoke", 2, grid="figure5")
-    experiments.run_configs("figure5", "smoke", cfgs, f, progress=False, keep_latents=True,
+    cfgs = profiles.profile_configs(grids.cells("figure5", dataset="digits"), "smoke", 2, grid="figure5")
+    sweep.run_configs("figure5", "smoke", cfgs, f, progress=False, keep_latents=True,
                             run_fn=_figure5_run(gmm_at))
     card = scorecard.claims(f, "smoke").set_index("claim").loc["5 (Figure 5)"]
     assert card.verdict == verdict

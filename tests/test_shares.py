@@ -8,7 +8,7 @@ import torch
 
 from dmlvae import DmlvaeError, data, routines, shares
 from dmlvae.config import RunConfig
-from dmlvae.experiments import make_row
+from dmlvae.sweep import make_row
 from dmlvae.models import build, unsupervised_weights
 from dmlvae.train import run
 

@@ -3,7 +3,7 @@ fails (or changes) when fed data that contradicts it."""
 import pandas as pd
 import pytest
 
-from dmlvae import experiments, objectives, paper, priors, scorecard, statements
+from dmlvae import objectives, paper, priors, profiles, scorecard, statements, store
 
 
 def test_the_guards_hold_on_the_papers_tables():
@@ -53,9 +53,9 @@ def test_the_gap_sentence_follows_the_comparison():
 
 def test_sentences_of_the_shipped_rows_read_as_the_pages_say():
     """What the pages now generate from the shipped rows (a regression check of the wording's inputs)."""
-    rows5 = experiments.rows_for(experiments.SHIPPED, "figure5", "paper")
+    rows5 = store.rows_for(profiles.SHIPPED, "figure5", "paper")
     assert "The latents settle at the centre" in priors.paper_kl_outcome(rows5)
-    calib = objectives.run_frame(experiments.rows_for(experiments.SHIPPED, "vae-calibration", "paper"),
+    calib = objectives.run_frame(store.rows_for(profiles.SHIPPED, "vae-calibration", "paper"),
                                  ["recon", "beta"])
     pm = calib[(calib.recon == "pixel-mean") & (calib.beta == 1.0)]
     im = calib[(calib.recon == "image-sum") & (calib.beta == 1.0)]

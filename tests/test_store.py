@@ -10,7 +10,7 @@ import warnings
 import pytest
 import torch
 
-from dmlvae import DmlvaeError, experiments
+from dmlvae import DmlvaeError, profiles, store, sweep, tables
 from dmlvae.routines import DivergedError
 from dmlvae.version import TRAINING_VERSION
 
@@ -26,19 +26,19 @@ def _fail(cfg):
 
 def test_failed_rows_show_as_failed_and_are_retried_with_retry_failed(tmp_path, run_cli):
     f = tmp_path / "r.jsonl"
-    counts = experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_fail)
+    counts = sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_fail)
     assert counts["failed"] == 30
-    cmp = experiments.table(1, f)
+    cmp = tables.table(1, f)
     assert (cmp.ours.str.startswith("failed")).all() and (cmp.n_failed == 1).all()
     code, out, _ = run_cli("table", "1", "--results", f)
     assert code == 0 and "failed (1)" in out and "failed (no ok run): 60" in out
     # a plain re-run trains nothing; --retry-failed trains the failed runs again, and the new rows win
-    assert experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)["ok"] == 0
-    again = experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok, retry_failed=True)
+    assert sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)["ok"] == 0
+    again = sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok, retry_failed=True)
     assert again["ok"] == 30 and again["present"] == 0
-    cmp = experiments.table(1, f)
+    cmp = tables.table(1, f)
     assert (cmp.n_seeds == 1).all() and (cmp.n_failed == 0).all()
-    assert len(experiments.Store(f).rows()) == 60 and len(experiments.Store(f).latest()) == 30
+    assert len(store.Store(f).rows()) == 60 and len(store.Store(f).latest()) == 30
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
@@ -46,7 +46,7 @@ def test_impossible_device_is_refused_before_any_run(tmp_path, run_cli):
     f = tmp_path / "r.jsonl"
     calls = []
     with pytest.raises(DmlvaeError, match="device 'cuda' is not available.*allowed here: auto, cpu"):
-        experiments.sweep(1, "smoke", 1, f, dataset="digits", device="cuda", progress=False,
+        sweep.sweep(1, "smoke", 1, f, dataset="digits", device="cuda", progress=False,
                           run_fn=lambda c: calls.append(c))
     assert not calls and not f.exists()
     for dev in ("cuda", "cuda:7"):
@@ -56,13 +56,13 @@ def test_impossible_device_is_refused_before_any_run(tmp_path, run_cli):
 
 def test_table_never_averages_different_configurations(tmp_path, run_cli):
     f = tmp_path / "r.jsonl"
-    experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
-    experiments.sweep(1, "smoke", 1, f, dataset="fashion-mnist", progress=False, run_fn=_ok)
+    sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    sweep.sweep(1, "smoke", 1, f, dataset="fashion-mnist", progress=False, run_fn=_ok)
     with pytest.raises(DmlvaeError, match=r"differ in dataset \(digits, fashion-mnist\)"):
-        experiments.table(1, f)
+        tables.table(1, f)
     code, _, err = run_cli("table", "1", "--results", f)
     assert code == 2 and "--dataset" in err and "Traceback" not in err
-    cmp = experiments.table(1, f, dataset="digits")
+    cmp = tables.table(1, f, dataset="digits")
     assert (cmp.n_seeds == 1).all() and (cmp.dataset_used == "digits").all()
     code, out, err = run_cli("table", "1", "--results", f, "--dataset", "fashion-mnist")
     assert code == 0, err
@@ -72,51 +72,51 @@ def test_a_field_the_run_key_leaves_out_does_not_split_a_cell(tmp_path):
     """Table 4's DML rows stored before and after lp_k's default changed (lp_* do not apply to DML) are one
     configuration; rows that differ in the epochs are still refused."""
     f = tmp_path / "r.jsonl"
-    experiments.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=_ok)
-    rows = experiments.Store(f).rows()
+    sweep.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=_ok)
+    rows = store.Store(f).rows()
     f.write_text("".join(json.dumps({**r, "config": {**r["config"], "lp_k": 10 if r["seed"] else 5}}) + "\n"
                          for r in rows))
-    assert (experiments.table(1, f).n_seeds == 2).all()
+    assert (tables.table(1, f).n_seeds == 2).all()
     f.write_text("".join(json.dumps({**r, "config": {**r["config"], "epochs": 1 + r["seed"]}}) + "\n"
                          for r in rows))
     with pytest.raises(DmlvaeError, match=r"differ in epochs \(1, 2\)"):
-        experiments.table(1, f)
+        tables.table(1, f)
 
 
 def test_rows_record_the_training_version_and_stale_rows_are_marked_and_rerun(tmp_path, run_cli):
     f = tmp_path / "r.jsonl"
-    experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False,
+    sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False,
                       run_fn=lambda cfg: {**_ok(cfg), "cpu_time": 1.23456})
-    rows = experiments.Store(f).rows()
+    rows = store.Store(f).rows()
     assert all(r["training_version"] == TRAINING_VERSION for r in rows)
     assert all(r["cpu_time"] == 1.235 for r in rows)  # the run's CPU seconds, kept beside its wall time
     old = [dict(r, training_version=TRAINING_VERSION - 1) for r in rows]
     f.write_text("".join(json.dumps(r) + "\n" for r in old))
-    cmp = experiments.table(1, f)
+    cmp = tables.table(1, f)
     assert cmp.stale.all() and cmp.ours.str.endswith("stale").all()
     code, out, _ = run_cli("table", "1", "--results", f)
     assert "stale (another training-code version; `sweep --rerun-stale`): 60" in out
-    assert experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)["ok"] == 0
-    counts = experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok, rerun_stale=True)
+    assert sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)["ok"] == 0
+    counts = sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok, rerun_stale=True)
     assert counts["ok"] == 30
-    assert not experiments.table(1, f).stale.any()
+    assert not tables.table(1, f).stale.any()
 
 
 def test_bad_lines_are_skipped_with_a_warning_and_never_rewritten(tmp_path, run_cli):
     f = tmp_path / "r.jsonl"
-    experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
     good = f.read_text().splitlines()
     lines = good[:10] + ["garbage {", json.dumps({"table": 1, "profile": "smoke"})] + good[10:-1] + [good[-1][:40]]
     f.write_text("\n".join(lines))  # the last line is truncated, as a full disk leaves it
-    with pytest.warns(experiments.StoreWarning, match=r"r.jsonl: skipped 3 unreadable line\(s\) \(line 11, 12, 32\)"):
-        rows = experiments.Store(f).rows()
+    with pytest.warns(store.StoreWarning, match=r"r.jsonl: skipped 3 unreadable line\(s\) \(line 11, 12, 32\)"):
+        rows = store.Store(f).rows()
     assert len(rows) == 29
     # the truncated run counts as missing and is trained again; the bad lines stay in the file
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", experiments.StoreWarning)
-        counts = experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+        warnings.simplefilter("ignore", store.StoreWarning)
+        counts = sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
         assert counts["ok"] == 1
-        assert len(experiments.Store(f).rows(warn=False)) == 30
+        assert len(store.Store(f).rows(warn=False)) == 30
     text = f.read_text()
     assert "garbage {" in text and good[-1][:40] + "\n" in text
     code, out, err = run_cli("table", "1", "--results", f)
@@ -128,10 +128,10 @@ def test_unwritable_outputs_are_refused_before_training(tmp_path, run_cli, monke
     blocker.write_text("x")
     calls = []
     with pytest.raises(DmlvaeError, match="is a file, not a directory"):
-        experiments.sweep(1, "smoke", 1, blocker / "r.jsonl", dataset="digits", progress=False,
+        sweep.sweep(1, "smoke", 1, blocker / "r.jsonl", dataset="digits", progress=False,
                           run_fn=lambda c: calls.append(c))
     with pytest.raises(DmlvaeError, match="is a directory"):
-        experiments.sweep(1, "smoke", 1, tmp_path, dataset="digits", progress=False, run_fn=lambda c: calls.append(c))
+        sweep.sweep(1, "smoke", 1, tmp_path, dataset="digits", progress=False, run_fn=lambda c: calls.append(c))
     assert not calls
     import dmlvae.train as T
     from dmlvae import cli
@@ -154,19 +154,19 @@ def test_two_concurrent_sweeps_share_the_work(tmp_path, sweep_cmd):
     for c in counts:
         assert c["present"] + c["reused"] + c["ok"] + c["failed"] + c["elsewhere"] == c["total"] == 30
     assert sum(c["ok"] + c["failed"] for c in counts) == 30  # each run trained once, by one of them
-    rows = experiments.Store(f).rows()
-    assert len(rows) == 30 and len({experiments.Store.row_id(r) for r in rows}) == 30
+    rows = store.Store(f).rows()
+    assert len(rows) == 30 and len({store.Store.row_id(r) for r in rows}) == 30
     assert not any((tmp_path / "r.jsonl.claims").iterdir())
 
 
 def test_claims_of_dead_processes_are_taken_over(tmp_path):
-    s = experiments.Store(tmp_path / "r.jsonl")
+    s = store.Store(tmp_path / "r.jsonl")
     rid = (1, "smoke", "abc")
     s.claims.mkdir(parents=True)
     import socket
     s._claim_path(rid).write_text(f"999999999 {socket.gethostname()}")  # no such process
     assert s.claim(rid)
-    other = experiments.Store(tmp_path / "r.jsonl")
+    other = store.Store(tmp_path / "r.jsonl")
     s._claim_path(rid).write_text(f"{os.getppid()} {socket.gethostname()}")  # a live process
     assert not other.claim(rid)
 
@@ -181,7 +181,7 @@ def test_leftover_temporary_files_of_killed_writers_are_removed_and_no_other_fil
               tmp_path / "r.jsonl.tmp999999999"]
     for p in dead + [live] + others:
         p.write_bytes(b"0" * 1000)
-    experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
     assert not any(p.exists() for p in dead) and live.exists() and all(p.exists() for p in others)
 
 
@@ -197,7 +197,7 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, sweep_cmd):
     out, err = p.communicate(timeout=120)
     assert p.returncode == 130
     assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("interrupted")
-    rows = experiments.Store(f).rows()
+    rows = store.Store(f).rows()
     assert rows and not any((tmp_path / "r.jsonl.claims").iterdir())  # finished runs kept, claims released
 
 
@@ -207,13 +207,13 @@ def test_two_paths_to_one_file_are_one_store(tmp_path):
     link = tmp_path / "link.jsonl"
     link.symlink_to(real)
     rid = ("1", "smoke", "k")
-    assert experiments.Store(real).claim(rid)
-    assert not experiments.Store(link).claim(rid)  # the symlink's sweep sees the same claim
-    assert not experiments.Store(tmp_path / "." / "r.jsonl").claim(rid)
+    assert store.Store(real).claim(rid)
+    assert not store.Store(link).claim(rid)  # the symlink's sweep sees the same claim
+    assert not store.Store(tmp_path / "." / "r.jsonl").claim(rid)
 
 
 def _claim_at_once(path, rid, barrier, out):
-    s = experiments.Store(path)
+    s = store.Store(path)
     barrier.wait()
     out.put(s.claim(rid))
     barrier.wait()  # stay alive until every process has tried: a claim of a live process is not taken over
@@ -226,7 +226,7 @@ def test_a_dead_sweeps_claim_is_taken_over_by_exactly_one_of_several(tmp_path):
     f = tmp_path / "r.jsonl"
     rid = ("1", "smoke", "k")
     for trial in range(25):
-        s = experiments.Store(f)
+        s = store.Store(f)
         s.claims.mkdir(parents=True, exist_ok=True)
         s._claim_path(rid).write_text(f"999999999 {socket.gethostname()}")  # its sweep was killed
         barrier, out = ctx.Barrier(4), ctx.Queue()
@@ -252,12 +252,12 @@ def test_a_dead_sweeps_claim_is_taken_over_by_exactly_one_of_several(tmp_path):
 def test_a_line_that_is_json_but_no_row_is_skipped_with_a_warning_and_table_and_sweep_go_on(tmp_path, bad,
                                                                                              run_cli):
     f = tmp_path / "r.jsonl"
-    experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
     good = f.read_text().count("\n")
     with open(f, "a") as fh:
         fh.write(bad + "\n")
-    with pytest.warns(experiments.StoreWarning, match=rf"r.jsonl: skipped 1 unreadable line\(s\) \(line {good + 1}\)"):
-        assert len(experiments.Store(f).rows()) == good
+    with pytest.warns(store.StoreWarning, match=rf"r.jsonl: skipped 1 unreadable line\(s\) \(line {good + 1}\)"):
+        assert len(store.Store(f).rows()) == good
     code, out, err = run_cli("table", "1", "--results", f)
     assert code == 0 and f"line {good + 1}" in err and "Traceback" not in err
     code, out, err = run_cli("sweep", "--table", "1", "--profile", "smoke", "--seeds", 1, "--dataset", "digits",
@@ -268,21 +268,21 @@ def test_a_line_that_is_json_but_no_row_is_skipped_with_a_warning_and_table_and_
 def test_a_full_disk_mid_sweep_names_the_lost_run_keeps_the_stored_ones_and_resumes(tmp_path, monkeypatch):
     import errno
     f = tmp_path / "r.jsonl"
-    real_append, calls = experiments.Store.append, []
+    real_append, calls = store.Store.append, []
 
     def full_on_second(self, row, supersede=False):
         calls.append(row["key"])
         if len(calls) == 2:
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_append(self, row, supersede)
-    monkeypatch.setattr(experiments.Store, "append", full_on_second)
+    monkeypatch.setattr(store.Store, "append", full_on_second)
     with pytest.raises(DmlvaeError, match=r"could not store run .* No space left on device; that run is lost .* "
                                           r"run the same command to resume"):
-        experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
-    assert len(experiments.Store(f).rows()) == 1 and not any((tmp_path / "r.jsonl.claims").iterdir())
-    monkeypatch.setattr(experiments.Store, "append", real_append)
-    counts = experiments.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
-    assert counts["present"] == 1 and len(experiments.Store(f).rows()) == counts["total"]
+        sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    assert len(store.Store(f).rows()) == 1 and not any((tmp_path / "r.jsonl.claims").iterdir())
+    monkeypatch.setattr(store.Store, "append", real_append)
+    counts = sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    assert counts["present"] == 1 and len(store.Store(f).rows()) == counts["total"]
 
 
 @pytest.mark.parametrize("case", ["proc", "dangling", "csv-under-a-file"])
@@ -295,7 +295,7 @@ def test_file_system_refusals_are_one_line(tmp_path, run_cli, case):
         argv = ["sweep", "--table", "1", "--profile", "smoke", "--results", tmp_path / "link.jsonl"]
         words = ["symlink", "does not exist"]
     else:
-        experiments.sweep(1, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False, run_fn=_ok)
+        sweep.sweep(1, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False, run_fn=_ok)
         (tmp_path / "afile").write_text("x")
         argv = ["table", "1", "--results", tmp_path / "r.jsonl", "--csv", tmp_path / "afile" / "t.csv"]
         words = ["afile", "is a file"]
@@ -308,7 +308,7 @@ def test_file_system_refusals_are_one_line(tmp_path, run_cli, case):
 def test_a_real_run_row_records_its_host_and_cpu_seconds_beside_its_wall_time(tmp_path):
     import socket
     f = tmp_path / "r.jsonl"
-    cfgs = experiments.profile_configs([{"dataset": "digits", "model": "dml"}], "smoke", 1)
-    experiments.run_configs("g", "smoke", cfgs, f, progress=False)
-    (row,) = experiments.Store(f).rows()
+    cfgs = profiles.profile_configs([{"dataset": "digits", "model": "dml"}], "smoke", 1)
+    sweep.run_configs("g", "smoke", cfgs, f, progress=False)
+    (row,) = store.Store(f).rows()
     assert row["host"] == socket.gethostname() and row["cpu_time"] > 0 and row["wall_time"] > 0

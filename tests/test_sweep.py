@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dmlvae import DmlvaeError, evaluate, experiments, paper
+from dmlvae import DmlvaeError, evaluate, paper, profiles, store, sweep, tables
 from dmlvae.routines import DivergedError
 
 
@@ -21,32 +21,32 @@ def test_table_grids_match_the_paper():
 
 
 def test_configs_times_seeds_and_profile_overrides():
-    cfgs = experiments.configs(1, "smoke", [0, 1, 2])
+    cfgs = profiles.configs(1, "smoke", [0, 1, 2])
     assert len(cfgs) == 90 and len({c.key() for c in cfgs}) == 90
     assert all(c.epochs == 1 and c.train_subset == 2000 for c in cfgs)
     assert {c.seed for c in cfgs} == {0, 1, 2}
-    t4 = experiments.configs(4, "quick", [0])
+    t4 = profiles.configs(4, "quick", [0])
     assert all(c.probes == ("knn", "rf", "linear") for c in t4)
 
 
 def test_profile_scale_describes_what_the_runs_see():
-    quick, paper_ = experiments.profile_scale("quick"), experiments.profile_scale("paper")
+    quick, paper_ = profiles.profile_scale("quick"), profiles.profile_scale("paper")
     assert "6,000 training images" in quick and "2 epochs" in quick and "256-128" in quick
     assert "miniature" in quick and "2,000 test images" in quick
     assert "full training split" in paper_ and "10 epochs" in paper_ and "512-256" in paper_
     assert "miniature" not in paper_ and "full test split" in paper_
-    assert "1 epoch " in experiments.profile_scale("smoke")
+    assert "1 epoch " in profiles.profile_scale("smoke")
     with pytest.raises(DmlvaeError, match="smoke, quick, paper"):
-        experiments.profile_scale("full")
+        profiles.profile_scale("full")
 
 
 @pytest.mark.parametrize("call,allowed", [
-    (lambda: experiments.configs(5, "quick", [0]), "1, 2, 3, 4"),
-    (lambda: experiments.configs("x", "quick", [0]), "1, 2, 3, 4"),
-    (lambda: experiments.configs(1, "fast", [0]), "smoke, quick, paper"),
+    (lambda: profiles.configs(5, "quick", [0]), "1, 2, 3, 4"),
+    (lambda: profiles.configs("x", "quick", [0]), "1, 2, 3, 4"),
+    (lambda: profiles.configs(1, "fast", [0]), "smoke, quick, paper"),
     (lambda: evaluate.probe(np.zeros((10, 2)), np.zeros(10, int), protocol="holdout"), "test-cv"),
     (lambda: evaluate.probe(np.zeros((10, 2)), np.zeros(10, int), probes=("svm",)), "linear"),
-    (lambda: experiments.seeds_arg(0), "seeds"),
+    (lambda: profiles.seeds_arg(0), "seeds"),
 ])
 def test_bad_table_profile_protocol_rejected_with_allowed_values(call, allowed):
     with pytest.raises(DmlvaeError) as e:
@@ -70,22 +70,22 @@ def _fake_run(cfg):
 
 def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
     f = tmp_path / "r.jsonl"
-    counts = experiments.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake_run)
+    counts = sweep.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake_run)
     assert counts == {"total": 60, "present": 0, "reused": 0, "ok": 48, "failed": 12, "elsewhere": 0}
-    rows = experiments.Store(f).rows()
+    rows = store.Store(f).rows()
     failed = [r for r in rows if r["status"] == "failed"]
     assert len(failed) == 12 and all("DivergedError: loss is nan" in r["reason"] for r in failed)
     # started again: nothing is re-run, nothing duplicated
-    again = experiments.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake_run)
+    again = sweep.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake_run)
     assert again == {"total": 60, "present": 60, "reused": 0, "ok": 0, "failed": 0, "elsewhere": 0}
-    assert len(experiments.Store(f).rows()) == 60
+    assert len(store.Store(f).rows()) == 60
     # more seeds: only the new ones run
-    more = experiments.sweep(1, "smoke", 3, f, dataset="digits", progress=False, run_fn=_fake_run)
+    more = sweep.sweep(1, "smoke", 3, f, dataset="digits", progress=False, run_fn=_fake_run)
     assert more["present"] == 60 and more["ok"] + more["failed"] == 30
 
 
 def test_store_refuses_duplicates_unless_superseding(tmp_path):
-    s = experiments.Store(tmp_path / "r.jsonl")
+    s = store.Store(tmp_path / "r.jsonl")
     row = {"table": 1, "profile": "smoke", "key": "abc", "status": "ok", "config": {}, "x": 1}
     assert s.append(row) and not s.append(dict(row, x=2))
     assert s.rows() == [row]
@@ -99,14 +99,14 @@ def test_stand_in_is_recorded_and_missing_dataset_explained(tmp_path, monkeypatc
     data._load_cached.cache_clear()
     monkeypatch.setattr(data, "_download", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
     with pytest.raises(DmlvaeError) as e:
-        experiments.sweep(2, "smoke", 1, tmp_path / "r.jsonl", progress=False, run_fn=_fake_run)
+        sweep.sweep(2, "smoke", 1, tmp_path / "r.jsonl", progress=False, run_fn=_fake_run)
     assert "Table 2 needs organamnist" in str(e.value) and "--dataset fashion-mnist" in str(e.value)
-    assert experiments.table_dataset(1) == (None, None)
-    used, note = experiments.table_dataset(2)
+    assert sweep.table_dataset(1) == (None, None)
+    used, note = sweep.table_dataset(2)
     assert used == "fashion-mnist" and "stand-in" in note and "organamnist" in note
-    assert experiments.table_dataset(2, dataset="digits") == ("digits", None)
-    experiments.sweep(2, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False, run_fn=_fake_run)
-    rows = experiments.Store(tmp_path / "r.jsonl").rows()
+    assert sweep.table_dataset(2, dataset="digits") == ("digits", None)
+    sweep.sweep(2, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False, run_fn=_fake_run)
+    rows = store.Store(tmp_path / "r.jsonl").rows()
     assert all(r["stand_in"] and r["dataset_used"] == "digits" and r["paper_dataset"] == "organamnist"
                for r in rows)
 
@@ -121,8 +121,8 @@ def test_kill_and_resume_ends_with_every_run_exactly_once(tmp_path, sweep_cmd, k
     assert out.returncode == 0, out.stderr
     counts = json.loads(out.stdout)
     assert counts["present"] == killed_at and counts["ok"] == 30 - killed_at
-    rows = experiments.Store(f).rows()
-    ids = [experiments.Store.row_id(r) for r in rows]
+    rows = store.Store(f).rows()
+    ids = [store.Store.row_id(r) for r in rows]
     assert len(rows) == 30 and len(set(ids)) == 30 and all(r["status"] == "ok" for r in rows)
 
 
@@ -167,8 +167,8 @@ def test_recall_at_1_matches_loop():
 @pytest.mark.parametrize("table", paper.TABLES)
 def test_every_paper_cell_is_in_the_comparison(table, tmp_path):
     f = tmp_path / "r.jsonl"
-    experiments.sweep(table, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake_run)
-    cmp = experiments.table(table, f)
+    sweep.sweep(table, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake_run)
+    cmp = tables.table(table, f)
     published = paper.paper_table(table)
     assert len(cmp) == len(published)
     assert (cmp.paper.values == published.value.values).all()
@@ -183,7 +183,7 @@ def test_every_paper_cell_is_in_the_comparison(table, tmp_path):
 
 def test_table_cli_prints_layout(run_cli, tmp_path):
     f = tmp_path / "r.jsonl"
-    experiments.sweep(4, "smoke", 1, f, dataset="digits", progress=False, run_fn=_fake_run)
+    sweep.sweep(4, "smoke", 1, f, dataset="digits", progress=False, run_fn=_fake_run)
     code, out, err = run_cli("table", "4", "--results", f, "--csv", tmp_path / "t.csv")
     assert code == 0, err
     assert "Table 4" in out and "gamma=10" in out and "linear_acc" in out
@@ -197,9 +197,9 @@ def test_mean_sd_format():
 
 def test_metric_reads_stored_rows():
     row = {"metrics": {"knn_acc": 0.7}, "metrics_by_protocol": {"test-cv/sampled-z": {"knn_acc": 0.1}}}
-    assert experiments.metric(row, "knn_acc") == 0.7
-    assert experiments.metric(row, "knn_acc", "test-cv/sampled-z") == 0.1
-    assert experiments.metric({"metrics": None, "status": "failed"}, "knn_acc", "test-cv") is None
+    assert store.metric(row, "knn_acc") == 0.7
+    assert store.metric(row, "knn_acc", "test-cv/sampled-z") == 0.1
+    assert store.metric({"metrics": None, "status": "failed"}, "knn_acc", "test-cv") is None
 
 
 def test_cli_sweeps_a_book_grid_like_its_page(tmp_path, monkeypatch, capsys):
@@ -210,8 +210,8 @@ def test_cli_sweeps_a_book_grid_like_its_page(tmp_path, monkeypatch, capsys):
     argv = ["sweep", "--grid", "figure6", "--grid-param", "epochs=3", "--profile", "smoke", "--seeds", "2",
             "--dataset", "digits", "--results", str(f), "--no-progress"]
     assert cli.main(argv) == 0
-    page = experiments.profile_configs(grids.cells("figure6", dataset="digits", epochs=3), "smoke", 2)
-    rows = experiments.rows_for(f, "figure6", "smoke", page)
+    page = profiles.profile_configs(grids.cells("figure6", dataset="digits", epochs=3), "smoke", 2)
+    rows = store.rows_for(f, "figure6", "smoke", page)
     assert len(rows) == 8 and all(r["config"]["epochs"] == 3 for r in rows)
     for bad, words in ((["--grid", "figure6", "--grid-param", "lsdim=3"], ["lsdim", "dataset, epochs"]),
                        (["--grid", "nope"], ["nope", "figure5"]), ([], ["--table", "--grid"]),
@@ -225,10 +225,10 @@ def test_flatten_and_summary_build_the_pages_tables():
     rows = [{"config": {"model": "mvae", "lsdim": 2}, "seed": s, "status": "ok", "reason": None,
              "metrics": {"knn_acc": 0.5 + s / 10}, "metrics_by_protocol": {"test-cv/sampled-z": {"knn_acc": 0.1}},
              "history": [{"kl": 9.0}, {"kl": 1.0 + s}]} for s in (0, 1)]
-    f = experiments.flatten(rows, ["model", "lsdim"], experiments.MU_AND_Z, last={"kl": "kl"}, keep=["reason"])
+    f = tables.flatten(rows, ["model", "lsdim"], tables.MU_AND_Z, last={"kl": "kl"}, keep=["reason"])
     assert list(f.columns) == ["model", "lsdim", "seed", "status", "mu", "sampled z", "kl", "reason"]
     assert f.mu.tolist() == [0.5, 0.6] and f["sampled z"].tolist() == [0.1, 0.1] and f.kl.tolist() == [1.0, 2.0]
-    s = experiments.summary(f, ["model", "lsdim"], ["mu", "kl"])
+    s = tables.summary(f, ["model", "lsdim"], ["mu", "kl"])
     assert s.loc[("mvae", 2), "mu"] == "0.550 ± 0.071" and s.loc[("mvae", 2), "runs"] == 2
     cmp = pd.DataFrame({"dataset_used": ["digits", ""]})
     assert "profile `quick`, seeds [0, 1], dataset `digits`" in paper.caption(1, cmp, "quick", [0, 1])
@@ -238,7 +238,7 @@ def test_a_run_whose_latents_are_missing_is_trained_again_or_named_as_missing(tm
     """Figure 5 plots saved latents: a stored row without its latents file (a fresh clone, a deleted file) is not
     'present', so the page trains it again, or under DMLVAE_NO_TRAIN names it as missing."""
     from dmlvae import MissingRuns, grids
-    cfgs = experiments.profile_configs(grids.cells("figure5", dataset="digits")[:1], "smoke", 1)
+    cfgs = profiles.profile_configs(grids.cells("figure5", dataset="digits")[:1], "smoke", 1)
     trained = []
 
     def run_fn(cfg):
@@ -247,19 +247,19 @@ def test_a_run_whose_latents_are_missing_is_trained_again_or_named_as_missing(tm
         return {"metrics": {"knn_acc": 0.5}, "metrics_by_protocol": {}, "history": [], "z_test": z,
                 "y_test": np.arange(4), "z_labelled": z[:2], "y_labelled": np.arange(2)}
     f = tmp_path / "r.jsonl"
-    go = lambda: experiments.run_configs("figure5", "smoke", cfgs, f, progress=False, run_fn=run_fn,  # noqa: E731
+    go = lambda: sweep.run_configs("figure5", "smoke", cfgs, f, progress=False, run_fn=run_fn,  # noqa: E731
                                          keep_latents=True)
     assert go()["ok"] == 1 and go()["present"] == 1 and len(trained) == 1
-    path = experiments.latents_path(f, "figure5", "smoke", cfgs[0])
+    path = store.latents_path(f, "figure5", "smoke", cfgs[0])
     path.unlink()
     monkeypatch.setenv("DMLVAE_NO_TRAIN", "1")
     with pytest.raises(MissingRuns, match="1 of 1 runs of grid figure5"):
         go()
     monkeypatch.delenv("DMLVAE_NO_TRAIN")
     assert go()["ok"] == 1 and len(trained) == 2
-    z, _ = experiments.load_latents(f, "figure5", "smoke", cfgs[0])
-    assert (z == 2).all() and len(experiments.rows_for(f, "figure5", "smoke", cfgs)) == 1
-    assert experiments.run_configs("figure5", "smoke", cfgs, f, progress=False, run_fn=run_fn)["present"] == 1
+    z, _ = store.load_latents(f, "figure5", "smoke", cfgs[0])
+    assert (z == 2).all() and len(store.rows_for(f, "figure5", "smoke", cfgs)) == 1
+    assert sweep.run_configs("figure5", "smoke", cfgs, f, progress=False, run_fn=run_fn)["present"] == 1
 
 
 def _probe_run(trained):
@@ -278,28 +278,28 @@ def test_a_run_another_grid_trained_is_copied_not_trained_again(tmp_path, monkey
     another grid of the profile already trained copies that row, with only its own probes' metrics."""
     from dmlvae import grids
     f, trained = tmp_path / "r.jsonl", []
-    t4 = [c for c in experiments.configs(4, "smoke", 2, dataset="digits") if c.model == "mvae" and c.lsdim == 5]
-    assert experiments.run_configs(4, "smoke", t4, f, progress=False, run_fn=_probe_run(trained))["ok"] == 8
-    fig6 = experiments.profile_configs(grids.cells("figure6", dataset="digits", epochs=1), "smoke", 2)
-    assert {c.probes for c in fig6} == {("knn",)} and {experiments.training_key(c) for c in fig6} <= \
-        {experiments.training_key(c) for c in t4}
+    t4 = [c for c in profiles.configs(4, "smoke", 2, dataset="digits") if c.model == "mvae" and c.lsdim == 5]
+    assert sweep.run_configs(4, "smoke", t4, f, progress=False, run_fn=_probe_run(trained))["ok"] == 8
+    fig6 = profiles.profile_configs(grids.cells("figure6", dataset="digits", epochs=1), "smoke", 2)
+    assert {c.probes for c in fig6} == {("knn",)} and {sweep.training_key(c) for c in fig6} <= \
+        {sweep.training_key(c) for c in t4}
     monkeypatch.setenv("DMLVAE_NO_TRAIN", "1")  # copying is not training
-    counts = experiments.run_configs("figure6", "smoke", fig6, f, progress=False, run_fn=_probe_run(trained))
+    counts = sweep.run_configs("figure6", "smoke", fig6, f, progress=False, run_fn=_probe_run(trained))
     assert counts == {"total": 8, "present": 0, "reused": 8, "ok": 0, "failed": 0, "elsewhere": 0}
     assert len(trained) == 8
-    rows = experiments.rows_for(f, "figure6", "smoke", fig6)
+    rows = store.rows_for(f, "figure6", "smoke", fig6)
     assert [r["key"] for r in rows] == [c.key() for c in fig6]
     r = rows[0]
     assert r["reused_from"]["table"] == 4 and r["config"]["probes"] == ["knn"] and r["table"] == "figure6"
     assert r["metrics"] == {"knn_acc": 0.5, "knn_ami": 0.5} and "rf_acc" not in r["metrics_by_protocol"]["test-cv"]
     assert r["history"] == [{"epoch": 0, "recon": 3.0}] and r["cpu_time"] == 42.0
-    source = {x["key"]: x for x in experiments.rows_for(f, 4, "smoke")}[r["reused_from"]["key"]]
+    source = {x["key"]: x for x in store.rows_for(f, 4, "smoke")}[r["reused_from"]["key"]]
     assert source["metrics"]["rf_acc"] == 0.1  # the source row is untouched
-    assert experiments.reuse_note(rows) == ("8 of these 8 runs are runs of Table 4 (the same configuration and "
+    assert sweep.reuse_note(rows) == ("8 of these 8 runs are runs of Table 4 (the same configuration and "
                                             "seed), copied from there rather than trained again.")
-    assert experiments.reuse_note(experiments.rows_for(f, 4, "smoke")) == ""
+    assert sweep.reuse_note(store.rows_for(f, 4, "smoke")) == ""
     # copied once: a second sweep finds them present
-    again = experiments.run_configs("figure6", "smoke", fig6, f, progress=False, run_fn=_probe_run(trained))
+    again = sweep.run_configs("figure6", "smoke", fig6, f, progress=False, run_fn=_probe_run(trained))
     assert again["present"] == 8 and again["reused"] == 0
     monkeypatch.delenv("DMLVAE_NO_TRAIN")
 
@@ -309,28 +309,28 @@ def test_only_a_current_ok_run_with_the_probes_needed_is_copied(tmp_path):
     f, trained = tmp_path / "r.jsonl", []
     base = dict(dataset="digits", model="dml", epochs=1, train_subset=300, test_subset=100)
     knn_only = [RunConfig(**base, seed=s) for s in (0, 1, 2)]
-    experiments.run_configs("a", "smoke", knn_only, f, progress=False, run_fn=_probe_run(trained))
-    store = experiments.Store(f)
-    old = {**store.latest()[("a", "smoke", knn_only[1].key())], "training_version": 1}  # another code version
-    store.append(old, supersede=True)
-    store.append({**store.latest()[("a", "smoke", knn_only[2].key())], "status": "failed"}, supersede=True)
+    sweep.run_configs("a", "smoke", knn_only, f, progress=False, run_fn=_probe_run(trained))
+    st = store.Store(f)
+    old = {**st.latest()[("a", "smoke", knn_only[1].key())], "training_version": 1}  # another code version
+    st.append(old, supersede=True)
+    st.append({**st.latest()[("a", "smoke", knn_only[2].key())], "status": "failed"}, supersede=True)
     trained.clear()
-    counts = experiments.run_configs("b", "smoke", knn_only, f, progress=False, run_fn=_probe_run(trained))
+    counts = sweep.run_configs("b", "smoke", knn_only, f, progress=False, run_fn=_probe_run(trained))
     assert counts["reused"] == 1 and counts["ok"] == 2 and [s for s, _ in trained] == [1, 2]
-    assert experiments.run_configs("c", "quick", knn_only, f, progress=False,  # another profile: trained
+    assert sweep.run_configs("c", "quick", knn_only, f, progress=False,  # another profile: trained
                                    run_fn=_probe_run(trained))["reused"] == 0
     trained.clear()
     more = [RunConfig(**base, seed=0, probes=("knn", "rf"))]  # a probe the stored run did not score
-    assert experiments.run_configs("d", "smoke", more, f, progress=False, run_fn=_probe_run(trained))["ok"] == 1
+    assert sweep.run_configs("d", "smoke", more, f, progress=False, run_fn=_probe_run(trained))["ok"] == 1
     assert trained == [(0, ("knn", "rf"))]
     other = [RunConfig(**{**base, "epochs": 2}, seed=0)]  # trained differently
-    assert experiments.run_configs("e", "smoke", other, f, progress=False, run_fn=_probe_run(trained))["ok"] == 1
+    assert sweep.run_configs("e", "smoke", other, f, progress=False, run_fn=_probe_run(trained))["ok"] == 1
     # a row whose config this code cannot read (a field it does not know) is no source, and breaks nothing: it is
     # skipped with the store's warning naming its line
-    odd = store.latest()[("a", "smoke", knn_only[0].key())]
-    store.append({**odd, "table": "z", "key": "0" * 16, "config": {**odd["config"], "bogus": 1}})
-    with pytest.warns(experiments.StoreWarning, match="skipped 1 unreadable line"):
-        counts = experiments.run_configs("f", "smoke", other, f, progress=False, run_fn=_probe_run(trained))
+    odd = st.latest()[("a", "smoke", knn_only[0].key())]
+    st.append({**odd, "table": "z", "key": "0" * 16, "config": {**odd["config"], "bogus": 1}})
+    with pytest.warns(store.StoreWarning, match="skipped 1 unreadable line"):
+        counts = sweep.run_configs("f", "smoke", other, f, progress=False, run_fn=_probe_run(trained))
     assert counts["reused"] == 1
 
 
@@ -338,23 +338,23 @@ def test_grid_profiles_change_only_their_grids_under_their_profile(monkeypatch):
     """The quick profile trains Table 4 and the alternating-MetricVAE grid on 12,000 images (its calibration);
     every other grid, and every grid of the paper profile, keeps the profile's own setting."""
     from dmlvae import grids, scorecard
-    assert {c.train_subset for c in experiments.configs(4, "quick", [0])} == {12000}
-    assert {c.train_subset for c in experiments.configs(1, "quick", [0])} == {6000}
-    assert {c.train_subset for c in experiments.configs(4, "paper", [0])} == {None}
+    assert {c.train_subset for c in profiles.configs(4, "quick", [0])} == {12000}
+    assert {c.train_subset for c in profiles.configs(1, "quick", [0])} == {6000}
+    assert {c.train_subset for c in profiles.configs(4, "paper", [0])} == {None}
     alt = grids.cells("mvae-alternating")
-    assert {c.train_subset for c in experiments.profile_configs(alt, "quick", 1, grid="mvae-alternating")} == {12000}
-    assert {c.train_subset for c in experiments.profile_configs(alt, "quick", 1, grid="figure6")} == {6000}
-    assert {c.train_subset for c in experiments.profile_configs(alt, "quick", 1)} == {6000}
+    assert {c.train_subset for c in profiles.profile_configs(alt, "quick", 1, grid="mvae-alternating")} == {12000}
+    assert {c.train_subset for c in profiles.profile_configs(alt, "quick", 1, grid="figure6")} == {6000}
+    assert {c.train_subset for c in profiles.profile_configs(alt, "quick", 1)} == {6000}
     # the scorecard's sources are the runs a page trains: the same keys
     sources = scorecard.claim_sources("quick", 2)
-    page = experiments.profile_configs(grids.cells("mvae-alternating"), "quick", 2, grid="mvae-alternating")
+    page = profiles.profile_configs(grids.cells("mvae-alternating"), "quick", 2, grid="mvae-alternating")
     assert [c.key() for c in sources["alternating MVAE"][1]] == [c.key() for c in page]
     assert ("Table 4, the mvae-alternating grid, the table4-objective grid and the balance grid: train_subset 12,000"
-            in experiments.profile_scale("quick"))
-    assert "train_subset" not in experiments.profile_scale("paper")
+            in profiles.profile_scale("quick"))
+    assert "train_subset" not in profiles.profile_scale("paper")
     # a cell's own field still wins over a grid setting
-    monkeypatch.setitem(experiments.GRID_PROFILES, "quick", {"g": {"train_subset": 9000, "epochs": 3}})
-    cfg, = experiments.profile_configs([{"train_subset": 500}], "quick", 1, grid="g")
+    monkeypatch.setitem(profiles.GRID_PROFILES, "quick", {"g": {"train_subset": 9000, "epochs": 3}})
+    cfg, = profiles.profile_configs([{"train_subset": 500}], "quick", 1, grid="g")
     assert (cfg.train_subset, cfg.epochs) == (500, 3)
 
 
@@ -363,14 +363,14 @@ def test_the_sweep_cli_builds_a_grid_with_its_profile_setting(tmp_path, run_cli)
     stored, it has nothing left to train even where training is forbidden."""
     from dmlvae import grids
     f = tmp_path / "r.jsonl"
-    cfgs = experiments.profile_configs(grids.cells("mvae-alternating"), "quick", 1, grid="mvae-alternating")
+    cfgs = profiles.profile_configs(grids.cells("mvae-alternating"), "quick", 1, grid="mvae-alternating")
     m = {"knn_acc": 0.5}
-    experiments.run_configs("mvae-alternating", "quick", cfgs, f, progress=False,
+    sweep.run_configs("mvae-alternating", "quick", cfgs, f, progress=False,
                             run_fn=lambda c: {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": []})
     code, out, err = run_cli("sweep", "--grid", "mvae-alternating", "--profile", "quick", "--seeds", 1,
                              "--results", f, "--no-progress", env={"DMLVAE_NO_TRAIN": "1"})
     assert code == 0, err
-    assert len(experiments.Store(f).rows()) == len(cfgs)
+    assert len(store.Store(f).rows()) == len(cfgs)
 
 
 def test_a_book_grid_run_on_another_dataset_than_the_papers_is_recorded_and_shown_as_a_stand_in(tmp_path):
@@ -384,20 +384,20 @@ def test_a_book_grid_run_on_another_dataset_than_the_papers_is_recorded_and_show
     for grid, cells in (("figure5", grids.cells("figure5", dataset="digits")),
                         ("beyond", grids.cells("beyond", dataset="digits")[:1]),
                         ("mvae-alternating", grids.cells("mvae-alternating", dataset="mnist")[:1])):
-        cfgs = experiments.profile_configs(cells, "smoke", 1, grid=grid)
-        experiments.run_configs(grid, "smoke", cfgs, f, progress=False, run_fn=fake)
-    rows = {r["table"]: r for r in experiments.Store(f).rows()}
+        cfgs = profiles.profile_configs(cells, "smoke", 1, grid=grid)
+        sweep.run_configs(grid, "smoke", cfgs, f, progress=False, run_fn=fake)
+    rows = {r["table"]: r for r in store.Store(f).rows()}
     assert rows["figure5"]["stand_in"] and rows["figure5"]["paper_dataset"] == "organamnist"
     assert not rows["beyond"]["stand_in"] and not rows["mvae-alternating"]["stand_in"]
     old = {**rows["figure5"], "stand_in": False, "paper_dataset": "digits"}
     assert grids.is_stand_in(old) and not grids.is_stand_in(rows["beyond"])
     assert not grids.is_stand_in(rows["mvae-alternating"])
-    experiments.sweep(2, "smoke", 1, f, dataset="digits", progress=False, run_fn=fake)
-    cmp = experiments.table(2, f, "smoke")
+    sweep.sweep(2, "smoke", 1, f, dataset="digits", progress=False, run_fn=fake)
+    cmp = tables.table(2, f, "smoke")
     assert "dataset `digits` (**a stand-in**: the paper's numbers are OrganAMNIST's" in paper.caption(2, cmp, "smoke",
                                                                                                        [0])
-    experiments.sweep(1, "smoke", 1, tmp_path / "m.jsonl", progress=False, run_fn=fake)
-    assert "stand-in" not in paper.caption(1, experiments.table(1, tmp_path / "m.jsonl"), "smoke", [0])
+    sweep.sweep(1, "smoke", 1, tmp_path / "m.jsonl", progress=False, run_fn=fake)
+    assert "stand-in" not in paper.caption(1, tables.table(1, tmp_path / "m.jsonl"), "smoke", [0])
 
 
 def test_a_table_and_a_verdict_read_only_the_seeds_asked_for(tmp_path):
@@ -410,9 +410,9 @@ def test_a_table_and_a_verdict_read_only_the_seeds_asked_for(tmp_path):
         acc = (0.9 if cfg.seed == 0 else 0.3) + (0.05 if cfg.model == "dml_autoencoder" else 0.0)
         m = {"knn_acc": acc, "knn_ami": 0.1}
         return {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": []}
-    experiments.sweep(1, "smoke", 3, f, progress=False, run_fn=fake)
-    one = experiments.table(1, f, "smoke", cfgs=experiments.configs(1, "smoke", 1))
-    three = experiments.table(1, f, "smoke", cfgs=experiments.configs(1, "smoke", 3))
+    sweep.sweep(1, "smoke", 3, f, progress=False, run_fn=fake)
+    one = tables.table(1, f, "smoke", cfgs=profiles.configs(1, "smoke", 1))
+    three = tables.table(1, f, "smoke", cfgs=profiles.configs(1, "smoke", 3))
     dml = lambda t: t[(t.model == "dml") & (t.metric == "knn_acc")]  # noqa: E731
     assert dml(one).n_seeds.eq(1).all() and dml(one).ours_mean.round(6).eq(0.9).all()
     assert dml(three).n_seeds.eq(3).all() and dml(three).ours_mean.round(6).eq(0.5).all()
@@ -427,25 +427,40 @@ def test_a_table_and_a_verdict_read_only_the_seeds_asked_for(tmp_path):
 def test_no_train_is_off_for_0_false_no_and_empty(monkeypatch, tmp_path, value, forbids):
     from dmlvae.errors import MissingRuns
     monkeypatch.setenv("DMLVAE_NO_TRAIN", value)
-    cfgs = experiments.profile_configs([{"dataset": "digits", "model": "dml"}], "smoke", 1)
+    cfgs = profiles.profile_configs([{"dataset": "digits", "model": "dml"}], "smoke", 1)
     m = {"knn_acc": 0.5}
     run = lambda c: {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": []}  # noqa: E731
     if forbids:
         with pytest.raises(MissingRuns):
-            experiments.run_configs("g", "smoke", cfgs, tmp_path / "r.jsonl", progress=False, run_fn=run)
+            sweep.run_configs("g", "smoke", cfgs, tmp_path / "r.jsonl", progress=False, run_fn=run)
     else:
-        assert experiments.run_configs("g", "smoke", cfgs, tmp_path / "r.jsonl", progress=False, run_fn=run)["ok"] == 1
+        assert sweep.run_configs("g", "smoke", cfgs, tmp_path / "r.jsonl", progress=False, run_fn=run)["ok"] == 1
 
 
 def test_a_page_says_how_many_runs_it_trains_how_long_they_take_and_each_one_done(tmp_path, capsys):
     f = tmp_path / "r.jsonl"
     m = {"knn_acc": 0.5}
     run = lambda c: {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": [], "cpu_time": 30.0}  # noqa: E731
-    first = experiments.profile_configs([{"dataset": "digits", "model": "dml"}], "smoke", 2)
-    experiments.run_configs("g", "smoke", first, f, progress=False, run_fn=run)
+    first = profiles.profile_configs([{"dataset": "digits", "model": "dml"}], "smoke", 2)
+    sweep.run_configs("g", "smoke", first, f, progress=False, run_fn=run)
     err = capsys.readouterr().err
     assert "training 2 of 2 runs: no stored run" in err and "2 of 2 trained: dml/supervised seed 1" in err
-    more = experiments.profile_configs([{"dataset": "digits", "model": "dml"}], "smoke", 5)
-    experiments.run_configs("g", "smoke", more, f, progress=False, run_fn=run)
+    more = profiles.profile_configs([{"dataset": "digits", "model": "dml"}], "smoke", 5)
+    sweep.run_configs("g", "smoke", more, f, progress=False, run_fn=run)
     err = capsys.readouterr().err
     assert "training 3 of 5 runs: about 90 s of CPU time" in err, err
+
+
+@pytest.mark.parametrize("model, check", [("dml_autoencoder", "mean embedding norm is"), ("mvae", "loss is nan")])
+def test_divergence_is_a_failed_row_with_its_reason_and_the_sweep_goes_on(tmp_path, model, check):
+    """lr 1 on digits: the autoencoder's latents run off (the norm check), the MetricVAE's loss turns NaN (the loss
+    check); each is a failed row naming where it diverged, and the next run still trains."""
+    from dmlvae.config import RunConfig
+    bad = RunConfig(dataset="digits", model=model, lr=1.0, epochs=2)
+    good = RunConfig(dataset="digits", model="dml", epochs=1, train_subset=300, test_subset=100)
+    counts = sweep.run_configs("div", "smoke", [bad, good], tmp_path / "r.jsonl", progress=False)
+    assert (counts["failed"], counts["ok"]) == (1, 1)
+    rows = {r["key"]: r for r in store.rows_for(tmp_path / "r.jsonl", "div", "smoke")}
+    failed = rows[bad.key()]
+    assert failed["status"] == "failed" and failed["reason"].startswith("DivergedError: ") and check in failed["reason"]
+    assert "metrics" not in failed and rows[good.key()]["status"] == "ok"

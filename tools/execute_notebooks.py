@@ -166,7 +166,7 @@ def main(argv=None) -> int:
         args.profile = "quick"
     if args.profile is not None:
         from dmlvae import DmlvaeError
-        from dmlvae.experiments import validate_profile
+        from dmlvae.profiles import validate_profile
         try:
             params["profile"] = validate_profile(args.profile)
         except DmlvaeError as e:  # before any page runs, not in the middle of the build
@@ -187,10 +187,10 @@ def main(argv=None) -> int:
         print(f"[book] error: no page takes parameter(s) {unknown}; allowed: {', '.join(sorted(declared))}",
               file=sys.stderr)
         return 2
-    from dmlvae import DmlvaeError, parameters
+    from dmlvae import DmlvaeError, pages
     try:  # every value, before any page runs: not inside a page after minutes of training
         for name, value in params.items():
-            parameters.check_one(name, value)
+            pages.check_one(name, value)
     except DmlvaeError as e:
         print(f"[book] error: {e}", file=sys.stderr)
         return 2
@@ -204,8 +204,8 @@ def main(argv=None) -> int:
 
 def write_findings(path: Path) -> None:
     """The intro's opening (``{include}``d from here): what the reproduction found, from the shipped paper rows."""
-    from dmlvae import experiments, findings
-    text = findings.summary(findings.cards(ROOT / experiments.SHIPPED, "paper"), "paper")
+    from dmlvae import findings, profiles
+    text = findings.summary(findings.cards(ROOT / profiles.SHIPPED, "paper"), "paper")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text + "\n")

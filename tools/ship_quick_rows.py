@@ -11,17 +11,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dmlvae import experiments, scorecard
+from dmlvae import errors, profiles, scorecard
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--src", default=str(experiments.results_path("quick")))
+    ap.add_argument("--src", default=str(profiles.results_path("quick")))
     ap.add_argument("--dst", default=str(scorecard.SHIPPED_QUICK))
     args = ap.parse_args(argv)
     try:
         n = scorecard.ship_quick_rows(args.src, args.dst)
-    except experiments.DmlvaeError as e:
+    except errors.DmlvaeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(f"{args.dst}: {n} quick runs of the scorecard's claim sources")
