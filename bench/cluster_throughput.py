@@ -6,6 +6,7 @@ cpu_time), as a markdown table; written to bench/out/cluster_throughput.json.
 
     .venv/bin/python bench/cluster_throughput.py [--runs 8] [--epochs 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,16 +41,25 @@ def run_ways(n: int, epochs: int) -> list[dict]:
             wall = time.perf_counter() - t0
             rows = store.Store(f).rows()
             cpu = statistics.median(r["cpu_time"] for r in rows)
-            out.append({"way": name, "runs": len(rows), "wall_s": round(wall, 1),
-                        "runs_per_hour": round(len(rows) * 3600 / wall), "cpu_s_per_run": round(cpu, 1),
-                        "nodes": len({r.get("node") or r.get("host") for r in rows})})
+            out.append(
+                {
+                    "way": name,
+                    "runs": len(rows),
+                    "wall_s": round(wall, 1),
+                    "runs_per_hour": round(len(rows) * 3600 / wall),
+                    "cpu_s_per_run": round(cpu, 1),
+                    "nodes": len({r.get("node") or r.get("host") for r in rows}),
+                }
+            )
             print(out[-1], flush=True)
 
         import torch
+
         torch.set_num_threads(1)
         measure("one process (1 thread)")
         measure("--workers 2, local Ray (1 thread each)", workers=2, cpus_per_run=1)
         import ray
+
         ray.shutdown()
         temp = Path(f"/tmp/dmlvae-bench-ray-{os.getpid()}")
         with socket.socket() as s:
@@ -58,12 +68,31 @@ def run_ways(n: int, epochs: int) -> list[dict]:
         os.environ["RAY_AUTH_MODE"] = "token"
         env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
         try:
-            subprocess.run([str(RAY), "start", "--head", "--port", str(port), "--num-cpus", "1", "--temp-dir",
-                            str(temp), "--include-dashboard", "false"], check=True, env=env, capture_output=True)
-            subprocess.run([str(RAY), "start", "--address", f"127.0.0.1:{port}", "--num-cpus", "1"], check=True,
-                           env=env, capture_output=True)
-            measure("2-node cluster (ray start, 1 CPU each), --address", address=f"127.0.0.1:{port}",
-                    cpus_per_run=1)
+            subprocess.run(
+                [
+                    str(RAY),
+                    "start",
+                    "--head",
+                    "--port",
+                    str(port),
+                    "--num-cpus",
+                    "1",
+                    "--temp-dir",
+                    str(temp),
+                    "--include-dashboard",
+                    "false",
+                ],
+                check=True,
+                env=env,
+                capture_output=True,
+            )
+            subprocess.run(
+                [str(RAY), "start", "--address", f"127.0.0.1:{port}", "--num-cpus", "1"],
+                check=True,
+                env=env,
+                capture_output=True,
+            )
+            measure("2-node cluster (ray start, 1 CPU each), --address", address=f"127.0.0.1:{port}", cpus_per_run=1)
         finally:
             ray.shutdown()
             for d in Path("/proc").iterdir():
@@ -87,8 +116,9 @@ def main(argv=None) -> int:
         print(f"| {r['way']} | {r['runs']} | {r['wall_s']} s | {r['runs_per_hour']} | {r['cpu_s_per_run']} |")
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
-    (out / "cluster_throughput.json").write_text(json.dumps({"runs": args.runs, "epochs": args.epochs,
-                                                             "ways": rows}, indent=2))
+    (out / "cluster_throughput.json").write_text(
+        json.dumps({"runs": args.runs, "epochs": args.epochs, "ways": rows}, indent=2)
+    )
     return 0
 
 

@@ -4,6 +4,7 @@ with the same losses, in the same process. Prints a markdown table and writes be
 
     .venv/bin/python bench/epoch_speed.py [--epochs 1] [--train-subset N] [--models dml mvae ...]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,9 @@ def naive_epoch(model, x, y, labelled, cfg):
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     unl = DataLoader(PerItem(x, y), batch_size=cfg.batch_size, shuffle=True)
     lab_ds = PerItem(x[labelled], y[labelled])
-    lab = DataLoader(lab_ds, batch_size=cfg.batch_size,
-                     sampler=RandomSampler(lab_ds, replacement=True, num_samples=len(x)))
+    lab = DataLoader(
+        lab_ds, batch_size=cfg.batch_size, sampler=RandomSampler(lab_ds, replacement=True, num_samples=len(x))
+    )
     for step, ((xu, _), (xl, yl)) in enumerate(zip(unl, lab)):
         w_s, w_u, _ = routines.step_weights(cfg, 0, step)
         loss = w_s * model.supervised_terms(xl, yl)["metric"]
@@ -59,8 +61,16 @@ def main(argv=None):
     args = ap.parse_args(argv)
     rows = []
     for name in args.models:
-        cfg = RunConfig(dataset="mnist", model=name, pl_pct=10, lsdim=4 if name == "dml_gmm_prior" else 10,
-                        epochs=args.epochs, train_subset=args.train_subset, device=args.device, seed=0)
+        cfg = RunConfig(
+            dataset="mnist",
+            model=name,
+            pl_pct=10,
+            lsdim=4 if name == "dml_gmm_prior" else 10,
+            epochs=args.epochs,
+            train_subset=args.train_subset,
+            device=args.device,
+            seed=0,
+        )
         ds, x, y, labelled, _, _ = prepare(cfg)
         init = x[: cfg.n_pseudo]
 
@@ -87,18 +97,29 @@ def main(argv=None):
         ours, naive = float("inf"), float("inf")
         for _ in range(args.repeats):
             ours, naive = min(ours, time_ours()), min(naive, time_naive())
-        rows.append({"model": name, "routine": cfg.routine, "n_train": len(x),
-                     "steps": math.ceil(len(x) / cfg.batch_size),
-                     "dmlvae_s_per_epoch": round(ours, 2), "naive_s_per_epoch": round(naive, 2),
-                     "speedup": round(naive / ours, 2), "device": str(x.device), "threads": torch.get_num_threads()})
+        rows.append(
+            {
+                "model": name,
+                "routine": cfg.routine,
+                "n_train": len(x),
+                "steps": math.ceil(len(x) / cfg.batch_size),
+                "dmlvae_s_per_epoch": round(ours, 2),
+                "naive_s_per_epoch": round(naive, 2),
+                "speedup": round(naive / ours, 2),
+                "device": str(x.device),
+                "threads": torch.get_num_threads(),
+            }
+        )
         print(rows[-1], file=sys.stderr, flush=True)
     out = Path(__file__).parent / "out"
     out.mkdir(exist_ok=True)
     (out / "epoch_speed.json").write_text(json.dumps(rows, indent=2))
     print("| model | routine | steps/epoch | dmlvae s/epoch | naive s/epoch | speed-up |\n|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['model']} | {r['routine']} | {r['steps']} | {r['dmlvae_s_per_epoch']} | "
-              f"{r['naive_s_per_epoch']} | {r['speedup']}x |")
+        print(
+            f"| {r['model']} | {r['routine']} | {r['steps']} | {r['dmlvae_s_per_epoch']} | "
+            f"{r['naive_s_per_epoch']} | {r['speedup']}x |"
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ the claims) and the verdicts to bench/out/quick_calibration.md.
     .venv/bin/python bench/quick_calibration.py --train-subset 20000 --epochs 2 --seeds 3
     .venv/bin/python bench/quick_calibration.py --claims 6,7 --train-subset 12000 --epochs 2 --seeds 2
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,13 @@ import pandas as pd
 from dmlvae import grids, profiles, scorecard, sweep
 
 OUT = Path(__file__).resolve().parent / "out"
-SOURCES = {"1": [(1, None), (2, "fashion-mnist")], "2": [(1, None), (2, "fashion-mnist")],
-           "3": [(1, None), (2, "fashion-mnist")], "6": [("mvae-alternating", None)], "7": [(4, None)]}
+SOURCES = {
+    "1": [(1, None), (2, "fashion-mnist")],
+    "2": [(1, None), (2, "fashion-mnist")],
+    "3": [(1, None), (2, "fashion-mnist")],
+    "6": [("mvae-alternating", None)],
+    "7": [(4, None)],
+}
 
 
 def verdicts(results, profile: str, claims) -> pd.DataFrame:
@@ -62,8 +68,10 @@ def main(argv=None) -> int:
     both = ours.assign(**{"verdict (paper profile)": paper["verdict"].reindex(ours.index).fillna("not run")})
     theirs = both["verdict (paper profile)"]
     both["agree"] = [("-" if t == "not run" else "yes" if o == t else "no") for o, t in zip(both.verdict, theirs)]
-    title = (f"## quick with {args.train_subset} training images, {args.epochs} epochs, {args.seeds} seeds "
-             f"(claims {args.claims}: {wall:.0f} s of training; this call {time.perf_counter() - t0:.0f} s)")
+    title = (
+        f"## quick with {args.train_subset} training images, {args.epochs} epochs, {args.seeds} seeds "
+        f"(claims {args.claims}: {wall:.0f} s of training; this call {time.perf_counter() - t0:.0f} s)"
+    )
     text = title + "\n\n" + both[["verdict", "verdict (paper profile)", "agree", "evidence"]].to_markdown() + "\n"
     print(text)
     with open(OUT / "quick_calibration.md", "a") as f:

@@ -7,6 +7,7 @@ bench/out/step_options.json.
 Options: ``threads`` (torch threads of the run) and ``fused-adam`` (Adam's fused CPU kernel). bf16 autocast
 is not offered: on a CPU without AMX/avx512_bf16 it is many times slower (measure with --bf16).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,15 +46,26 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--bf16", action="store_true", help="also time bf16 autocast")
     args = ap.parse_args(argv)
-    variants = [("2 threads", 2, False, False), ("1 thread", 1, False, False),
-                ("2 threads, fused Adam", 2, True, False),
-                ("1 thread, fused Adam", 1, True, False)]
+    variants = [
+        ("2 threads", 2, False, False),
+        ("1 thread", 1, False, False),
+        ("2 threads, fused Adam", 2, True, False),
+        ("1 thread, fused Adam", 1, True, False),
+    ]
     if args.bf16:
         variants.append(("2 threads, bf16", 2, False, True))
     rows = []
     for name in args.models:
-        cfg = RunConfig(dataset="mnist", model=name, pl_pct=10, lsdim=10, epochs=1, train_subset=args.train_subset,
-                        device="cpu", seed=0)
+        cfg = RunConfig(
+            dataset="mnist",
+            model=name,
+            pl_pct=10,
+            lsdim=10,
+            epochs=1,
+            train_subset=args.train_subset,
+            device="cpu",
+            seed=0,
+        )
         ds, x, y, labelled, _, _ = prepare(cfg)
 
         def fresh():
@@ -70,8 +82,9 @@ def main(argv=None):
                     model, t = fresh(), time.perf_counter()
                     history = routines.fit(model, x, y, labelled, cfg)
                     best = min(best, time.perf_counter() - t)
-            rows.append({"model": name, "option": label, "s_per_epoch": round(best, 2),
-                         "final_loss": history[-1]["loss"]})
+            rows.append(
+                {"model": name, "option": label, "s_per_epoch": round(best, 2), "final_loss": history[-1]["loss"]}
+            )
             print(rows[-1], flush=True)
     out = Path(__file__).parent / "out"
     out.mkdir(exist_ok=True)

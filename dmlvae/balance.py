@@ -5,6 +5,7 @@ percentage. The MetricVAE page's figure and its answer in words, from the stored
 The question: at which share, if any, do the labels help the MetricVAE (it beats the VAE alone, seed-paired),
 and does it then beat DML with few labels (0.01 % and 0.1 %)?
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -30,8 +31,13 @@ def frame(rows) -> pd.DataFrame:
             continue
         cfg = RunConfig.from_dict(r["config"])
         history = r.get("history") or [{}]
-        rec = {"line": grids.balance_line(cfg), "share": cfg.metric_share, "pl_pct": cfg.pl_pct, "seed": r["seed"],
-               "gamma": history[0].get("gamma", cfg.gamma if cfg.model == "mvae" else None)}
+        rec = {
+            "line": grids.balance_line(cfg),
+            "share": cfg.metric_share,
+            "pl_pct": cfg.pl_pct,
+            "seed": r["seed"],
+            "gamma": history[0].get("gamma", cfg.gamma if cfg.model == "mvae" else None),
+        }
         for p in PROTOCOLS:
             rec[p] = store.metric(r, "knn_acc", p)
         if cfg.model == "mvae":
@@ -67,10 +73,22 @@ def differences(f: pd.DataFrame) -> pd.DataFrame:
             family = []
             for line in _lines(f):
                 vae, dml = paired(f, line, VAE, pct, p), paired(f, line, DML, pct, p)
-                family.append({"protocol": p, "pl_pct": pct, "line": line, "vs VAE": vae["mean"],
-                               "vs VAE low": vae["low"], "vs VAE high": vae["high"], "vs VAE p": vae["p"],
-                               "vs DML": dml["mean"], "vs DML low": dml["low"], "vs DML high": dml["high"],
-                               "vs DML p": dml["p"], "seeds": min(vae["n"], dml["n"])})
+                family.append(
+                    {
+                        "protocol": p,
+                        "pl_pct": pct,
+                        "line": line,
+                        "vs VAE": vae["mean"],
+                        "vs VAE low": vae["low"],
+                        "vs VAE high": vae["high"],
+                        "vs VAE p": vae["p"],
+                        "vs DML": dml["mean"],
+                        "vs DML low": dml["low"],
+                        "vs DML high": dml["high"],
+                        "vs DML p": dml["p"],
+                        "seeds": min(vae["n"], dml["n"]),
+                    }
+                )
             for ref, verdict in (("vs VAE", "helps"), ("vs DML", "beats DML")):
                 for row, adjusted in zip(family, holm([r[f"{ref} p"] for r in family])):
                     row[verdict] = bool(adjusted < ALPHA and row[ref] > 0)
@@ -92,25 +110,41 @@ def answer(f: pd.DataFrame, protocol: str) -> str:
         return f"Under `{protocol}`: too few runs to answer yet."
     helps = d[d.helps]
     if not len(helps):
-        text = (f"Under `{protocol}` the labels help the MetricVAE at no share: at no labelled percentage does any "
-                "share beat the VAE alone (seed-paired t-tests, Holm-corrected over the shares).")
+        text = (
+            f"Under `{protocol}` the labels help the MetricVAE at no share: at no labelled percentage does any "
+            "share beat the VAE alone (seed-paired t-tests, Holm-corrected over the shares)."
+        )
     else:
-        per = [f"at {pct:g} % with share{'s' if len(g) > 1 else ''} "
-               f"{', '.join(x.removeprefix('share ') for x in g.line)}" for pct, g in helps.groupby("pl_pct")]
+        per = [
+            f"at {pct:g} % with share{'s' if len(g) > 1 else ''} {', '.join(x.removeprefix('share ') for x in g.line)}"
+            for pct, g in helps.groupby("pl_pct")
+        ]
         never = sorted(set(d.pl_pct) - set(helps.pl_pct))
-        text = (f"Under `{protocol}` the labels help the MetricVAE (it beats the VAE alone: seed-paired t-tests, "
-                f"Holm-corrected over the shares) {'; '.join(per)}" + (f"; at {_pcts(never)} no share does"
-                                                                        if never else "") + ".")
+        text = (
+            f"Under `{protocol}` the labels help the MetricVAE (it beats the VAE alone: seed-paired t-tests, "
+            f"Holm-corrected over the shares) {'; '.join(per)}"
+            + (f"; at {_pcts(never)} no share does" if never else "")
+            + "."
+        )
     few = helps[helps.pl_pct.isin(FEW_LABELS)]
     if not len(few):
         text += f" With few labels ({_pcts(FEW_LABELS)}) no share helps, so none can beat DML through its labels."
     else:
         wins = few[few["beats DML"]]
-        text += (" Where they help with few labels, the MetricVAE " + (
-            "beats DML at " + "; ".join(f"{r.pl_pct:g} % (share {r.line.removeprefix('share ')}: "
-                                        f"{r['vs DML']:+.3f} [{r['vs DML low']:+.3f}, {r['vs DML high']:+.3f}])"
-                                        for _, r in wins.iterrows()) if len(wins) else "does not beat DML there")
-            + ".")
+        text += (
+            " Where they help with few labels, the MetricVAE "
+            + (
+                "beats DML at "
+                + "; ".join(
+                    f"{r.pl_pct:g} % (share {r.line.removeprefix('share ')}: "
+                    f"{r['vs DML']:+.3f} [{r['vs DML low']:+.3f}, {r['vs DML high']:+.3f}])"
+                    for _, r in wins.iterrows()
+                )
+                if len(wins)
+                else "does not beat DML there"
+            )
+            + "."
+        )
     return text
 
 
@@ -124,19 +158,29 @@ def course_sentence(f: pd.DataFrame) -> str:
     top = m.share.max()
     at = m[m.share == top].groupby("pl_pct")[["first epoch share", "last epoch share"]].mean()
     gone = [p for p, r in at.iterrows() if r["last epoch share"] < 0.001]
-    parts = "; ".join(f"{p:g} %: {shares.fmt_share(r['first epoch share'])} in the first epoch, "
-                      f"{shares.fmt_share(r['last epoch share'])} in the last" for p, r in at.iterrows())
-    return (f"Asked for {shares.fmt_share(top)} at the start, the metric term's share of the loss is (means over the "
-            f"seeds) {parts}. " + (f"At {_pcts(gone)} labelled it is under 0.1 % of the loss by the last epoch, even "
-                                   "from the largest share asked for." if gone else
-                                   "At no labelled percentage is it under 0.1 % of the loss by the last epoch."))
+    parts = "; ".join(
+        f"{p:g} %: {shares.fmt_share(r['first epoch share'])} in the first epoch, "
+        f"{shares.fmt_share(r['last epoch share'])} in the last"
+        for p, r in at.iterrows()
+    )
+    return (
+        f"Asked for {shares.fmt_share(top)} at the start, the metric term's share of the loss is (means over the "
+        f"seeds) {parts}. "
+        + (
+            f"At {_pcts(gone)} labelled it is under 0.1 % of the loss by the last epoch, even "
+            "from the largest share asked for."
+            if gone
+            else "At no labelled percentage is it under 0.1 % of the loss by the last epoch."
+        )
+    )
 
 
 def figure(f: pd.DataFrame, title: str) -> go.Figure:
     """kNN accuracy against the metric share asked for, one line per labelled percentage (mean ± sd over seeds),
     a panel per protocol; DML (dashed) and the VAE alone (dotted) at each percentage as reference lines."""
-    fig = make_subplots(rows=1, cols=len(PROTOCOLS), subplot_titles=list(PROTOCOLS), shared_yaxes=True,
-                        horizontal_spacing=0.06)
+    fig = make_subplots(
+        rows=1, cols=len(PROTOCOLS), subplot_titles=list(PROTOCOLS), shared_yaxes=True, horizontal_spacing=0.06
+    )
     pcts = sorted(f.pl_pct.unique())
     colours = {p: f"hsl({(i * 85) % 360}, 65%, 42%)" for i, p in enumerate(pcts)}
     label = lambda s: f"{s:.0%}"  # noqa: E731  the shares, evenly spaced: 1 %, 10 %, 50 %, 90 %
@@ -146,23 +190,46 @@ def figure(f: pd.DataFrame, title: str) -> go.Figure:
             at = f[f.pl_pct == pct]
             mv = at[at.share.notna()].groupby("share")[p].agg(["mean", "std", "size"]).reset_index()
             name = f"{pct:g} % labelled"
-            fig.add_scatter(x=[label(s) for s in mv["share"]], y=mv["mean"], mode="lines+markers", name=name,
-                            legendgroup=name,
-                            showlegend=col == 1, line=dict(color=colours[pct]),
-                            error_y=dict(type="data", array=mv["std"].fillna(0), visible=True, thickness=1),
-                            customdata=mv["size"], row=1, col=col,
-                            hovertemplate=f"{name}<br>share %{{x}}<br>kNN %{{y:.3f}} (%{{customdata}} seeds)"
-                                          "<extra></extra>")
+            fig.add_scatter(
+                x=[label(s) for s in mv["share"]],
+                y=mv["mean"],
+                mode="lines+markers",
+                name=name,
+                legendgroup=name,
+                showlegend=col == 1,
+                line=dict(color=colours[pct]),
+                error_y=dict(type="data", array=mv["std"].fillna(0), visible=True, thickness=1),
+                customdata=mv["size"],
+                row=1,
+                col=col,
+                hovertemplate=f"{name}<br>share %{{x}}<br>kNN %{{y:.3f}} (%{{customdata}} seeds)<extra></extra>",
+            )
             for ref, dash in ((DML, "dash"), (VAE, "dot")):
                 v = at[at.line == ref][p]
                 if len(v):
-                    fig.add_scatter(x=[ticks[0], ticks[-1]], y=[v.mean()] * 2, mode="lines", legendgroup=name,
-                                    name=f"{ref}, {pct:g} %", showlegend=False, row=1, col=col,
-                                    line=dict(color=colours[pct], dash=dash, width=1),
-                                    hovertemplate=f"{ref}, {pct:g} %: %{{y:.3f}} ({len(v)} seeds)<extra></extra>")
+                    fig.add_scatter(
+                        x=[ticks[0], ticks[-1]],
+                        y=[v.mean()] * 2,
+                        mode="lines",
+                        legendgroup=name,
+                        name=f"{ref}, {pct:g} %",
+                        showlegend=False,
+                        row=1,
+                        col=col,
+                        line=dict(color=colours[pct], dash=dash, width=1),
+                        hovertemplate=f"{ref}, {pct:g} %: %{{y:.3f}} ({len(v)} seeds)<extra></extra>",
+                    )
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=ticks, title_text="share at the start")
     fig.update_yaxes(title_text="kNN accuracy", row=1, col=1)
-    fig.update_layout(title=dict(text=title, font_size=13), height=520, margin=dict(t=80, l=60, r=20),
-                      legend=dict(orientation="h", y=-0.2, x=0, title=dict(
-                          text="solid: MetricVAE; dashed: DML; dotted: the VAE alone", side="top")))
+    fig.update_layout(
+        title=dict(text=title, font_size=13),
+        height=520,
+        margin=dict(t=80, l=60, r=20),
+        legend=dict(
+            orientation="h",
+            y=-0.2,
+            x=0,
+            title=dict(text="solid: MetricVAE; dashed: DML; dotted: the VAE alone", side="top"),
+        ),
+    )
     return fig

@@ -4,6 +4,7 @@ plain-words answer; the setting chosen on the validation split; the ceiling a la
 Runs that share a seed share the labelled subset, so the difference to DML is taken seed by seed
 (``stats.paired`` and ``stats.interval``: mean and 95% t-interval over seeds).
 """
+
 from __future__ import annotations
 
 import math
@@ -24,15 +25,17 @@ def frame(rows, name=grids.contender, column: str = "contender") -> pd.DataFrame
     """One row per stored run: its ``column`` (``name(config)``: the beyond page's contender, or the geodesic
     page's variant), dataset, pl_pct, seed, status, kNN under both protocols, labels, wall time and seconds (the
     run's cost: :func:`store.run_seconds`)."""
-    out = tables.flatten(rows, ["dataset", "pl_pct"], {p: ("knn_acc", p) for p in PROTOCOLS},
-                              keep=["n_labelled", "wall_time"]).rename(columns={"n_labelled": "labels"})
+    out = tables.flatten(
+        rows, ["dataset", "pl_pct"], {p: ("knn_acc", p) for p in PROTOCOLS}, keep=["n_labelled", "wall_time"]
+    ).rename(columns={"n_labelled": "labels"})
     out.insert(0, column, [name(RunConfig.from_dict(r["config"])) for r in rows])
     out["seconds"] = [store.run_seconds(r) for r in rows]
     return out
 
 
-def load_or_train(grid: str, profile: str, cfgs, results, name=grids.contender, column: str = "contender",
-                  workers=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_or_train(
+    grid: str, profile: str, cfgs, results, name=grids.contender, column: str = "contender", workers=None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train the runs of ``cfgs`` missing from ``results`` (load-or-train), then (every run's row as in
     :func:`frame`, the failed ones)."""
     sweep.run_configs(grid, profile, cfgs, results, progress=False, workers=workers)
@@ -57,23 +60,32 @@ def paired_by_seed(runs: pd.DataFrame, column: str, target, reference, by: list[
 def paired_against(runs: pd.DataFrame, column: str, target: str, references) -> pd.DataFrame:
     """``target`` minus each of ``references`` (values of ``column``), seed by seed, per pl_pct and protocol:
     mean, 95% interval, seeds and verdict."""
-    out = [{"against": ref, "protocol": protocol, **d} for ref in references for protocol in PROTOCOLS
-           for d in paired_by_seed(runs, column, target, ref, ["pl_pct"], protocol)]
+    out = [
+        {"against": ref, "protocol": protocol, **d}
+        for ref in references
+        for protocol in PROTOCOLS
+        for d in paired_by_seed(runs, column, target, ref, ["pl_pct"], protocol)
+    ]
     frame = pd.DataFrame(out, columns=["against", "protocol", "pl_pct", "mean", "low", "high", "n", "verdict"])
     frame = frame.rename(columns={"n": "seeds"})
     order = {"against": list(references), "protocol": list(PROTOCOLS)}
     key = lambda c: c.map(order[c.name].index) if c.name in order else c  # noqa: E731
     return frame.sort_values(["against", "pl_pct", "protocol"], key=key, kind="stable", ignore_index=True)[
-        ["against", "pl_pct", "protocol", "mean", "low", "high", "seeds", "verdict"]]
+        ["against", "pl_pct", "protocol", "mean", "low", "high", "seeds", "verdict"]
+    ]
 
 
 def versus(runs: pd.DataFrame, protocol: str, reference: str = BASELINE) -> pd.DataFrame:
     """Per dataset, contender and pl_pct: mean of (contender - ``reference``) over the seeds both have, its 95%
     interval, the number of seeds and a verdict (better / worse / no difference shown)."""
     ok = runs[runs.status == "ok"]
-    out = [{"dataset": ds, "contender": name, **d}
-           for ds in ok.dataset.unique() for name in ok[ok.dataset == ds].contender.unique() if name != reference
-           for d in paired_by_seed(ok[ok.dataset == ds], "contender", name, reference, ["pl_pct"], protocol)]
+    out = [
+        {"dataset": ds, "contender": name, **d}
+        for ds in ok.dataset.unique()
+        for name in ok[ok.dataset == ds].contender.unique()
+        if name != reference
+        for d in paired_by_seed(ok[ok.dataset == ds], "contender", name, reference, ["pl_pct"], protocol)
+    ]
     return pd.DataFrame(out, columns=["dataset", "contender", "pl_pct", "mean", "low", "high", "n", "p", "verdict"])
 
 
@@ -90,11 +102,12 @@ def verdict(ev: dict) -> str:
 
 def show(diffs: pd.DataFrame) -> pd.DataFrame:
     """The differences as 'mean [low, high]' strings, contenders down, labelled percentages across."""
-    cell = lambda r: (f"{r['mean']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}]" if r["n"] > 1  # noqa: E731
-                      else f"{r['mean']:+.3f} (n=1)")
+
+    def cell(r):
+        return f"{r['mean']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}]" if r["n"] > 1 else f"{r['mean']:+.3f} (n=1)"
+
     d = diffs.assign(cell=diffs.apply(cell, axis=1))
-    return d.pivot_table(index=["dataset", "contender"], columns="pl_pct", values="cell", aggfunc="first",
-                         sort=False)
+    return d.pivot_table(index=["dataset", "contender"], columns="pl_pct", values="cell", aggfunc="first", sort=False)
 
 
 def answer(diffs: pd.DataFrame, protocol: str) -> str:
@@ -103,20 +116,29 @@ def answer(diffs: pd.DataFrame, protocol: str) -> str:
     for (ds, name), g in diffs.groupby(["dataset", "contender"], sort=False):
         better = [f"{p:g} %" for p, v in zip(g.pl_pct, g.verdict) if v == "better"]
         worse = [f"{p:g} %" for p, v in zip(g.pl_pct, g.verdict) if v == "worse"]
-        parts = ([f"beats DML at {', '.join(better)}"] if better else []) + \
-                ([f"loses to DML at {', '.join(worse)}"] if worse else [])
-        lines.append(f"- {ds}, {name}: " + ("; ".join(parts) if parts else "no difference from DML shown at any "
-                                                                              "labelled percentage") + ".")
+        parts = ([f"beats DML at {', '.join(better)}"] if better else []) + (
+            [f"loses to DML at {', '.join(worse)}"] if worse else []
+        )
+        lines.append(
+            f"- {ds}, {name}: "
+            + ("; ".join(parts) if parts else "no difference from DML shown at any labelled percentage")
+            + "."
+        )
     return f"Under `{protocol}` (95% intervals of the seed-paired difference):\n" + "\n".join(lines)
 
 
 # the contenders that add a reconstruction (autoencoder or VAE) component to DML: the open question's subject
-VAE_COMPONENT = tuple(n for n, c in grids.BEYOND_CONTENDERS if c["model"] in ("dml_autoencoder", "mvae")
-                      and c.get("alpha") != 1.0)
+VAE_COMPONENT = tuple(
+    n for n, c in grids.BEYOND_CONTENDERS if c["model"] in ("dml_autoencoder", "mvae") and c.get("alpha") != 1.0
+)
 
 
-VERBS = {"helps": "helps", "hurts": "hurts", "mixed": "is mixed (some models better, some worse)",
-         "no difference shown": "shows no difference"}
+VERBS = {
+    "helps": "helps",
+    "hurts": "hurts",
+    "mixed": "is mixed (some models better, some worse)",
+    "no difference shown": "shows no difference",
+}
 # how a sentence says "on all datasets" after a word, where "every dataset" would read wrong
 ON_ALL = {"none beats it": "any dataset"}
 
@@ -127,8 +149,13 @@ def holm_verdicts(h: pd.DataFrame) -> pd.Series:
     shown". A claim that rests on whichever of several models clears zero needs it: with four models at 5 % each,
     one clears zero by chance far more often than 5 % of the time."""
     adjusted = pd.Series(holm(h["p"]), index=h.index)
-    return pd.Series(["better" if a < ALPHA and m > 0 else "worse" if a < ALPHA and m < 0 else "no difference shown"
-                      for a, m in zip(adjusted, h["mean"])], index=h.index)
+    return pd.Series(
+        [
+            "better" if a < ALPHA and m > 0 else "worse" if a < ALPHA and m < 0 else "no difference shown"
+            for a, m in zip(adjusted, h["mean"])
+        ],
+        index=h.index,
+    )
 
 
 def _component_word(h: pd.DataFrame) -> tuple[str, str]:
@@ -136,8 +163,15 @@ def _component_word(h: pd.DataFrame) -> tuple[str, str]:
     correction over those models (:func:`holm_verdicts`)."""
     v = holm_verdicts(h)
     better, worse = h[v == "better"], h[v == "worse"]
-    word = ("mixed" if len(better) and len(worse) else "helps" if len(better) else
-            "hurts" if len(worse) else "no difference shown")
+    word = (
+        "mixed"
+        if len(better) and len(worse)
+        else "helps"
+        if len(better)
+        else "hurts"
+        if len(worse)
+        else "no difference shown"
+    )
     detail = f"{len(better)} of {len(h)} better, {len(worse)} worse"
     if len(better):
         best = better.loc[better["mean"].idxmax()]
@@ -167,10 +201,12 @@ def answer_table(diffs: dict, word=_component_word) -> pd.DataFrame:
         return pd.DataFrame(columns=["protocol", "% labelled"])
     t = pd.DataFrame(rows)
     order = {p: i for i, p in enumerate(diffs)}
-    t = t.sort_values(["protocol", "% labelled"], key=lambda c: c.map(order) if c.name == "protocol" else c,
-                      kind="stable")
-    return t.pivot_table(index=["protocol", "% labelled"], columns="dataset", values="answer", aggfunc="first",
-                         sort=False)
+    t = t.sort_values(
+        ["protocol", "% labelled"], key=lambda c: c.map(order) if c.name == "protocol" else c, kind="stable"
+    )
+    return t.pivot_table(
+        index=["protocol", "% labelled"], columns="dataset", values="answer", aggfunc="first", sort=False
+    )
 
 
 def _sentences(diffs: dict, word=_component_word, subject: str = "it ") -> list[str]:
@@ -186,12 +222,20 @@ def _sentences(diffs: dict, word=_component_word, subject: str = "it ") -> list[
         for pl, g in d.groupby("pl_pct", sort=True):
             per = {ds: VERBS.get(w := word(h)[0], w) for ds, h in g.groupby("dataset", sort=False)}
             w = next(iter(per.values()))
-            said = (f"{w} on {ON_ALL.get(w, 'every dataset') if len(per) > 1 else next(iter(per))}"
-                    if len(set(per.values())) == 1 else ", ".join(f"{w} on {ds}" for ds, w in per.items()))
+            said = (
+                f"{w} on {ON_ALL.get(w, 'every dataset') if len(per) > 1 else next(iter(per))}"
+                if len(set(per.values())) == 1
+                else ", ".join(f"{w} on {ds}" for ds, w in per.items())
+            )
             words.setdefault(said, []).append(f"{pl:g} %")
-        out.append(f"Under `{protocol}` {subject}" + "; ".join(
-            f"{said} at {' and '.join(pcts) if len(pcts) < 3 else ', '.join(pcts[:-1]) + ' and ' + pcts[-1]}"
-            for said, pcts in words.items()) + " labelled.")
+        out.append(
+            f"Under `{protocol}` {subject}"
+            + "; ".join(
+                f"{said} at {' and '.join(pcts) if len(pcts) < 3 else ', '.join(pcts[:-1]) + ' and ' + pcts[-1]}"
+                for said, pcts in words.items()
+            )
+            + " labelled."
+        )
     return out
 
 
@@ -202,11 +246,13 @@ def short_answer(diffs: dict) -> str:
     out = _sentences(diffs)
     if not out:
         return ""
-    return ("**Does a VAE component help DML when few labels exist?** Counting the DML autoencoder under each "
-            "routine and the MetricVAE under both (the autoencoder alone and label propagation aside), against "
-            "DML with seed-paired t-tests, Holm-corrected over those models at each labelled percentage, a "
-            "reconstruction component *helps* where at least one of those models beats DML and none loses to it, "
-            "and *hurts* in the reverse case. " + " ".join(out))
+    return (
+        "**Does a VAE component help DML when few labels exist?** Counting the DML autoencoder under each "
+        "routine and the MetricVAE under both (the autoencoder alone and label propagation aside), against "
+        "DML with seed-paired t-tests, Holm-corrected over those models at each labelled percentage, a "
+        "reconstruction component *helps* where at least one of those models beats DML and none loses to it, "
+        "and *hurts* in the reverse case. " + " ".join(out)
+    )
 
 
 # the contender that reads no label: what the reconstruction gives without the metric loss
@@ -220,11 +266,13 @@ def labels_answer(diffs: dict) -> str:
     out = _sentences(diffs, labels_word, subject="")
     if not out:
         return ""
-    return ("**Is it the reconstruction or the labels?** The autoencoder alone (alpha = 1) reads no label; the same "
-            "models against it, seed-paired t-tests Holm-corrected over the models. " + " ".join(out) + " Where none "
-            "beats it, their "
-            "gain over DML is what the unsupervised embedding gives alone: the labels' metric loss adds nothing "
-            "shown.")
+    return (
+        "**Is it the reconstruction or the labels?** The autoencoder alone (alpha = 1) reads no label; the same "
+        "models against it, seed-paired t-tests Holm-corrected over the models. " + " ".join(out) + " Where none "
+        "beats it, their "
+        "gain over DML is what the unsupervised embedding gives alone: the labels' metric loss adds nothing "
+        "shown."
+    )
 
 
 def chosen_setting(rows) -> tuple[dict, pd.DataFrame]:
@@ -235,8 +283,10 @@ def chosen_setting(rows) -> tuple[dict, pd.DataFrame]:
     ok = f[f.status == "ok"]
     per_setting = ok.groupby(keys)["validation kNN"].agg(["mean", "std", "size"]).reset_index()
     best = per_setting.loc[per_setting["mean"].idxmax()]
-    return ({k: best[k].item() if hasattr(best[k], "item") else best[k] for k in keys},
-            per_setting.sort_values("mean", ascending=False))
+    return (
+        {k: best[k].item() if hasattr(best[k], "item") else best[k] for k in keys},
+        per_setting.sort_values("mean", ascending=False),
+    )
 
 
 def perfect_latents_ceiling(y_labelled, y_test, seed: int = 0) -> float:
@@ -246,14 +296,23 @@ def perfect_latents_ceiling(y_labelled, y_test, seed: int = 0) -> float:
     y_labelled, y_test = np.asarray(y_labelled), np.asarray(y_test)
     classes = int(max(y_labelled.max(), y_test.max())) + 1
     eye = np.eye(classes)
-    m = evaluate.probe(eye[y_test], y_test, "labelled-to-test", ("knn",), z_train=eye[y_labelled],
-                       y_train=y_labelled, labelled=np.arange(len(y_labelled)), seed=seed)
+    m = evaluate.probe(
+        eye[y_test],
+        y_test,
+        "labelled-to-test",
+        ("knn",),
+        z_train=eye[y_labelled],
+        y_train=y_labelled,
+        labelled=np.arange(len(y_labelled)),
+        seed=seed,
+    )
     return m["knn_acc"]
 
 
 def ceiling(cfg: RunConfig) -> float:
     """:func:`perfect_latents_ceiling` for the labelled draw and test images of run ``cfg``."""
     from . import data, train
+
     ds = data.load(cfg.dataset, data_dir=cfg.data_dir)
     _, y_full = ds.split("train")
     keep, lab = train.training_indices(y_full, cfg)
@@ -264,5 +323,6 @@ def ceiling(cfg: RunConfig) -> float:
 def validation_source(profile: str, results, dataset: str = "mnist"):
     """(profile, results file) of the labelprop validation runs a page shows: the shipped paper-profile rows when
     they hold every run (the choice of defaults was made there), else the page's own profile and file."""
-    return profiles.shipped_or(profile, results, "labelprop-validation",
-                                  grids.cells("labelprop-validation", dataset=dataset), 2)
+    return profiles.shipped_or(
+        profile, results, "labelprop-validation", grids.cells("labelprop-validation", dataset=dataset), 2
+    )

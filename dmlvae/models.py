@@ -11,6 +11,7 @@ loss. A model returns its loss terms by name; routines (``dmlvae.routines``) dec
 | `dml_labelprop`   | point     | none: the metric loss sees propagated pseudo-labels (beyond the paper) |
 | `vae_graph`       | point     | none: a VAE first; the metric loss sees labels inferred over its latents' graph |
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -64,7 +65,8 @@ class SemiSupervisedModel(nn.Module):
         emb = enc.z if self.cfg.metric_on == "z" else enc.mu
         if self.cfg.distance == "geodesic":
             loss, self.metric.last_active_fraction = geodesic_triplet_terms(
-                emb, y, self.frozen_decode, self.cfg.margin, self.cfg.geodesic_segments)
+                emb, y, self.frozen_decode, self.cfg.margin, self.cfg.geodesic_segments
+            )
             return {"metric": loss}
         return {"metric": self.metric(emb, y)}
 
@@ -80,8 +82,14 @@ class SemiSupervisedModel(nn.Module):
         the same as in two passes; only the passes' overhead is saved)."""
         enc = self.encoder(torch.cat([x_lab, x_unl]))
         n = len(x_lab)
-        part = lambda a, b: Encoding(enc.z[a:b], enc.mu[a:b],  # noqa: E731
-                                     None if enc.logvar is None else enc.logvar[a:b])
+
+        def part(a, b):
+            return Encoding(
+                enc.z[a:b],
+                enc.mu[a:b],
+                None if enc.logvar is None else enc.logvar[a:b],
+            )
+
         return self.supervised_terms(x_lab, y_lab, part(0, n)), self.unsupervised_terms(x_unl, part(n, len(enc.z)))
 
     def unsupervised_terms(self, x, enc: Encoding | None = None) -> dict:
@@ -107,7 +115,7 @@ class SemiSupervisedModel(nn.Module):
         """Embeddings of ``x``: mu for Gaussian encoders (or a sampled z with ``sample=True``)."""
         was = self.training
         self.eval()
-        out = [self.encoder(x[i:i + batch_size], sample=sample).z.cpu() for i in range(0, len(x), batch_size)]
+        out = [self.encoder(x[i : i + batch_size], sample=sample).z.cpu() for i in range(0, len(x), batch_size)]
         self.train(was)
         return torch.cat(out).numpy()
 

@@ -4,6 +4,7 @@ An encoder returns an :class:`Encoding`: ``z`` (the embedding the metric loss an
 Gaussian encoders ``mu``, ``logvar`` with ``z = mu + exp(logvar / 2) * eps`` (reparameterisation).
 Deterministic encoders set ``mu = z`` and ``logvar = None``. Decoders end in a sigmoid (pixels in [0, 1]).
 """
+
 from __future__ import annotations
 
 import math
@@ -84,17 +85,23 @@ class Decoder(nn.Module):
         self.out_shape = tuple(out_shape)
         if net == "mlp":
             widths = (lsdim, *reversed(hidden))
-            self.net = nn.Sequential(_mlp(widths), nn.Linear(widths[-1], math.prod(out_shape)),
-                                     nn.Sigmoid(), nn.Unflatten(1, out_shape))
+            self.net = nn.Sequential(
+                _mlp(widths), nn.Linear(widths[-1], math.prod(out_shape)), nn.Sigmoid(), nn.Unflatten(1, out_shape)
+            )
         else:
             c, h, w = out_shape
             if h % 4 or w % 4:
                 raise ValueError(f"the conv decoder needs H and W divisible by 4; got {out_shape}")
             c1, c2 = CONV_CHANNELS
             self.net = nn.Sequential(
-                nn.Linear(lsdim, c2 * (h // 4) * (w // 4)), nn.ReLU(), nn.Unflatten(1, (c2, h // 4, w // 4)),
-                nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),
-                nn.ConvTranspose2d(c1, c, 4, stride=2, padding=1), nn.Sigmoid())
+                nn.Linear(lsdim, c2 * (h // 4) * (w // 4)),
+                nn.ReLU(),
+                nn.Unflatten(1, (c2, h // 4, w // 4)),
+                nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1),
+                nn.ReLU(),
+                nn.ConvTranspose2d(c1, c, 4, stride=2, padding=1),
+                nn.Sigmoid(),
+            )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)

@@ -3,6 +3,7 @@ image-sum reconstruction and the paper's literal MSELoss() averaged over pixels,
 objective's runs weigh (the loss shares), whether their posterior collapses, and how far Table 4 lies from the
 paper's, all from the stored rows: the MetricVAE page's tables and sentences.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,15 +23,13 @@ def table4_configs(profile: str, seeds, objective: str, dataset: str | None = No
     if objective == "image-sum":
         return 4, profiles.configs(4, profile, seeds, dataset=dataset, device=device)
     cells = grids.cells("table4-objective", dataset=dataset or "mnist", recon=objective)
-    return "table4-objective", profiles.profile_configs(cells, profile, seeds, grid="table4-objective",
-                                                           device=device)
+    return "table4-objective", profiles.profile_configs(cells, profile, seeds, grid="table4-objective", device=device)
 
 
 def alternating_configs(profile: str, seeds, objective: str, dataset: str = "mnist", device=None):
     """(grid, RunConfigs) of the alternating MetricVAE grid under ``objective`` (DML's runs are the same)."""
     cells = grids.cells("mvae-alternating", dataset=dataset, recon=None if objective == "image-sum" else objective)
-    return "mvae-alternating", profiles.profile_configs(cells, profile, seeds, grid="mvae-alternating",
-                                                           device=device)
+    return "mvae-alternating", profiles.profile_configs(cells, profile, seeds, grid="mvae-alternating", device=device)
 
 
 def table4_compare(results, profile: str, grid, cfgs) -> pd.DataFrame:
@@ -55,10 +54,15 @@ def run_frame(rows, fields=()) -> pd.DataFrame:
             continue
         kl = (r.get("history") or [{}])[-1].get("kl")
         rec = {f: r["config"].get(f) for f in fields}
-        rec.update(seed=r["seed"], acc=store.metric(r, "knn_acc"),
-                   acc_sampled=store.metric(r, "knn_acc", "test-cv/sampled-z"),
-                   acc_labelled=store.metric(r, "knn_acc", "labelled-to-test"),
-                   kl=kl, log_classes=log_classes(r), collapsed=None if kl is None else kl < log_classes(r))
+        rec.update(
+            seed=r["seed"],
+            acc=store.metric(r, "knn_acc"),
+            acc_sampled=store.metric(r, "knn_acc", "test-cv/sampled-z"),
+            acc_labelled=store.metric(r, "knn_acc", "labelled-to-test"),
+            kl=kl,
+            log_classes=log_classes(r),
+            collapsed=None if kl is None else kl < log_classes(r),
+        )
         rec.update(shares.columns(r, "last_metric"))
         out.append(rec)
     return pd.DataFrame(out)
@@ -73,22 +77,31 @@ def summary_table(frame: pd.DataFrame, by) -> pd.DataFrame:
     final KL in nats (mean ± sd), how many runs collapsed (KL below log(classes)), and each term's mean share of the
     loss in the last epoch with the metric term, in one column (narrow enough for a page)."""
     g = frame.groupby(list(by), sort=False)
-    out = g.agg(**{"kNN": ("acc", paper.mean_sd), "kNN, sampled z": ("acc_sampled", paper.mean_sd),
-                   "kNN, labelled-to-test": ("acc_labelled", paper.mean_sd), "KL (nats)": ("kl", paper.mean_sd),
-                   "runs": ("seed", "size")})
+    out = g.agg(
+        **{
+            "kNN": ("acc", paper.mean_sd),
+            "kNN, sampled z": ("acc_sampled", paper.mean_sd),
+            "kNN, labelled-to-test": ("acc_labelled", paper.mean_sd),
+            "KL (nats)": ("kl", paper.mean_sd),
+            "runs": ("seed", "size"),
+        }
+    )
     out.insert(4, "collapsed", g["collapsed"].sum().astype(int).astype(str) + " of " + out.pop("runs").astype(str))
     if all(c in frame for c in SHARE_COLUMNS):
         means = g[list(SHARE_COLUMNS)].mean()
-        out[SHARES] = [" / ".join(shares.fmt_share(v).removesuffix(" %") for v in row) + " %"
-                       for row in means.itertuples(index=False)]
+        out[SHARES] = [
+            " / ".join(shares.fmt_share(v).removesuffix(" %") for v in row) + " %"
+            for row in means.itertuples(index=False)
+        ]
     return out
 
 
 def _names(keys, by) -> str:
     """'gamma 0, lsdim 2; gamma 2, lsdim 2'-like names of groups (their ``by`` values)."""
     fmt = lambda v: f"{v:g}" if isinstance(v, float) else str(v)  # noqa: E731
-    return "; ".join(", ".join(f"{k} {fmt(v)}" for k, v in zip(by, key if isinstance(key, tuple) else (key,)))
-                     for key in keys)
+    return "; ".join(
+        ", ".join(f"{k} {fmt(v)}" for k, v in zip(by, key if isinstance(key, tuple) else (key,))) for key in keys
+    )
 
 
 def collapse_sentence(frame: pd.DataFrame, what: str, by) -> str:
@@ -107,12 +120,16 @@ def collapse_sentence(frame: pd.DataFrame, what: str, by) -> str:
     elif len(none) == len(per):
         parts = ["collapses in no run"]
     else:
-        parts = ([f"collapses in every run at {_names(every, by)}"] if every else []) + \
-            ([f"in no run at {_names(none, by)}"] if none else []) + \
-            ([f"in some runs only at {_names(some, by)}"] if some else [])
-    return (f"{what}: the final KL is {f.kl.mean():.3g} nats on average over {len(f)} runs ({f.kl.min():.3g} to "
-            f"{f.kl.max():.3g}); the posterior " + "; ".join(parts) + f" (a final KL below log "
-            f"{round(math.exp(f.log_classes.iloc[0]))} = {f.log_classes.iloc[0]:.2f} nats counts as collapsed).")
+        parts = (
+            ([f"collapses in every run at {_names(every, by)}"] if every else [])
+            + ([f"in no run at {_names(none, by)}"] if none else [])
+            + ([f"in some runs only at {_names(some, by)}"] if some else [])
+        )
+    return (
+        f"{what}: the final KL is {f.kl.mean():.3g} nats on average over {len(f)} runs ({f.kl.min():.3g} to "
+        f"{f.kl.max():.3g}); the posterior " + "; ".join(parts) + f" (a final KL below log "
+        f"{round(math.exp(f.log_classes.iloc[0]))} = {f.log_classes.iloc[0]:.2f} nats counts as collapsed)."
+    )
 
 
 NAMES = {"image-sum": "our image-sum objective", "pixel-mean": "the paper's literal objective"}
@@ -126,5 +143,7 @@ def agreement_sentence(agreements: dict) -> str:
         return "Table 4 has not been run under both objectives yet."
     text = "; ".join(f"{NAMES[o]}: {g:.3f} over {agreements[o]['numbers']} numbers" for o, g in gaps.items())
     closer, further = sorted(gaps, key=gaps.get)
-    return (f"Mean |ours - paper| over Table 4's reported accuracies: {text}. Table 4 under {NAMES[closer]} is the "
-            f"closer to the paper's, by {gaps[further] - gaps[closer]:.3f}.")
+    return (
+        f"Mean |ours - paper| over Table 4's reported accuracies: {text}. Table 4 under {NAMES[closer]} is the "
+        f"closer to the paper's, by {gaps[further] - gaps[closer]:.3f}."
+    )

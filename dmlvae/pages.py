@@ -5,6 +5,7 @@ value is refused before any page runs, and its re-run note.
 checks its own parameters in its first cell (``check(name=value, ...)``), so running a page directly with
 papermill gives the same one-line error as the CLI and the Python API.
 """
+
 from __future__ import annotations
 
 from . import config, data, grids
@@ -45,6 +46,7 @@ def _dataset_or_none(name, value):
 
 def _device(name, value):
     from .train import check_device
+
     if value is None:
         return None
     config.RunConfig(device=value)  # the format: auto, cpu, cuda, cuda:N
@@ -59,6 +61,7 @@ def _data_dir(name, value):
     if value is None:
         return None
     from pathlib import Path
+
     p = Path(str(value)).expanduser()
     if p.exists() and not p.is_dir():
         raise DmlvaeError(f"{name} {str(value)!r} is a file, not a directory")
@@ -74,8 +77,9 @@ def _pl_pcts(name, value):
 def _figure_alpha(name, value):
     v = number(name, value, low=0, high=1, low_open=True)
     if float(v) not in grids.TABLE3_ALPHAS:
-        raise DmlvaeError(f"{name} {value!r} is not in Table 3's grid; allowed: "
-                          f"{', '.join(map(str, grids.TABLE3_ALPHAS))}")
+        raise DmlvaeError(
+            f"{name} {value!r} is not in Table 3's grid; allowed: {', '.join(map(str, grids.TABLE3_ALPHAS))}"
+        )
     return float(v)
 
 
@@ -139,8 +143,9 @@ def _unknown(namespace: dict, declared) -> list[str]:
     there. Only names present at the kernel's first check count, so re-running the first cell in Jupyter after
     later cells defined variables of their own does not flag those."""
     global _first_names
-    names = {n for n, v in namespace.items()
-             if not n.startswith("_") and n not in IPYTHON_NAMES and isinstance(v, PLAIN)}
+    names = {
+        n for n, v in namespace.items() if not n.startswith("_") and n not in IPYTHON_NAMES and isinstance(v, PLAIN)
+    }
     if _first_names is None:
         _first_names = names
     return sorted((names & _first_names) - set(declared))
@@ -151,12 +156,15 @@ def check(**params) -> dict:
     cell); returns them as given. A name papermill injected that the page does not declare (a misspelt parameter)
     stops the page here, before anything runs, naming it and the allowed ones."""
     import inspect
+
     caller = inspect.currentframe().f_back
     if caller is not None and caller.f_globals.get("__name__") == "__main__":  # a notebook's (or script's) top level
         unknown = _unknown(caller.f_globals, params)
         if unknown:
-            raise DmlvaeError(f"unknown page parameter(s) {', '.join(map(repr, unknown))}; this page takes: "
-                              f"{', '.join(sorted(params))}")
+            raise DmlvaeError(
+                f"unknown page parameter(s) {', '.join(map(repr, unknown))}; this page takes: "
+                f"{', '.join(sorted(params))}"
+            )
     for name, value in params.items():
         check_one(name, value)
     return params
@@ -167,13 +175,18 @@ def rerun_note(page: str, profile: str | None = None, seeds=None, commands=()) -
     papermill, with `make book`, and (``commands``) the CLI commands that train its grids."""
     lines = []
     if profile is not None:
-        lines.append(f"**The numbers on this page** come from the `{profile}` profile with seeds "
-                     f"{seeds_arg(seeds)} (results in `results/{profile}.jsonl`).")
-    lines.append("**Re-run it:** `papermill notebooks/" + page + ".ipynb out.ipynb -p NAME VALUE` (any parameter "
-                 "below)" + (f"; the numbers shown here: `-p profile {profile}`" if profile is not None else "")
-                 + "; the whole book: `make book PROFILE=quick` (or `PROFILE=paper`, `PARAMS=\"-p seeds 3\"`). "
-                 "Before training, a page says how many runs it trains and about how long they take, then one line "
-                 "per finished run.")
+        lines.append(
+            f"**The numbers on this page** come from the `{profile}` profile with seeds "
+            f"{seeds_arg(seeds)} (results in `results/{profile}.jsonl`)."
+        )
+    lines.append(
+        "**Re-run it:** `papermill notebooks/" + page + ".ipynb out.ipynb -p NAME VALUE` (any parameter "
+        "below)"
+        + (f"; the numbers shown here: `-p profile {profile}`" if profile is not None else "")
+        + '; the whole book: `make book PROFILE=quick` (or `PROFILE=paper`, `PARAMS="-p seeds 3"`). '
+        "Before training, a page says how many runs it trains and about how long they take, then one line "
+        "per finished run."
+    )
     if commands:
         lines.append("Its runs from the command line: " + "; ".join(f"`{c}`" for c in commands) + ".")
     return "\n\n".join(lines)

@@ -4,6 +4,7 @@ put our results (mean +- sd over seeds) beside them.
 Table 3's caption says MNIST, but its numbers are the thesis's OrganAMNIST table; Table 2's DML column
 equals its own alpha = 1 rows; Table 4 is single fully labelled runs. The ``note`` column keeps these.
 """
+
 from __future__ import annotations
 
 import importlib.resources
@@ -19,7 +20,7 @@ CAPTIONS = {
     1: "Table 1: DML autoencoder (proposal 1) vs DML on MNIST; kNN accuracy and AMI",
     2: "Table 2: DML autoencoder (proposal 1) vs DML on OrganAMNIST; kNN accuracy and AMI",
     3: "Table 3: DML with a unit-Gaussian or GMM prior (proposal 2); kNN accuracy and AMI "
-       "(caption says MNIST; the numbers are the thesis's OrganAMNIST table)",
+    "(caption says MNIST; the numbers are the thesis's OrganAMNIST table)",
     4: "Table 4: MetricVAE, joint routine, fully labelled MNIST; linear / RF / kNN accuracy",
 }
 
@@ -32,6 +33,7 @@ PL_PCTS = (0.01, 0.1, 10)
 def label_counts(n_train: int, pl_pcts=PL_PCTS) -> dict:
     """Labelled images at each ``pl_pct`` of a training split of ``n_train`` images (``data.n_labelled``)."""
     from .data import n_labelled
+
     return {p: n_labelled(n_train, p) for p in pl_pcts}
 
 
@@ -43,8 +45,10 @@ def label_count_note(table, used: str | None = None, n_train_used: int | None = 
     n = PAPER_TRAIN_SIZE[ds]
     fmt = lambda counts: ", ".join(f"{v:,}" for v in counts.values())  # noqa: E731
     pcts = ", ".join(f"{p:g} %" for p in PL_PCTS)
-    text = (f"Table {t}'s numbers are {'OrganAMNIST' if ds == 'organamnist' else 'MNIST'}'s: {pcts} of its "
-            f"{n:,} training images are {fmt(label_counts(n))} labels")
+    text = (
+        f"Table {t}'s numbers are {'OrganAMNIST' if ds == 'organamnist' else 'MNIST'}'s: {pcts} of its "
+        f"{n:,} training images are {fmt(label_counts(n))} labels"
+    )
     if ds != "mnist":
         text += f", not MNIST's {fmt(label_counts(PAPER_TRAIN_SIZE['mnist']))}"
     text += "."
@@ -99,14 +103,17 @@ def mean_sd(values) -> str:
     return _fmt(v.mean(), v.std(ddof=1), len(v))
 
 
-VARYING_HINT = ("keep one configuration per results file, or choose one with --dataset (dataset=...) when "
-                "the file holds several datasets")
+VARYING_HINT = (
+    "keep one configuration per results file, or choose one with --dataset (dataset=...) when "
+    "the file holds several datasets"
+)
 
 
 def _differing_fields(sel: pd.DataFrame) -> str:
     import dataclasses
 
     from .config import RunConfig
+
     fields = [f.name for f in dataclasses.fields(RunConfig) if f.name not in ("seed", "device", "data_dir")]
     cols = [c for c in fields if c in sel.columns]
     out = []
@@ -150,7 +157,8 @@ def compare(table, results: pd.DataFrame) -> pd.DataFrame:
                 f"Table {t}, cell {cell.model} pl={cell.pl_pct:g} lsdim={cell.lsdim} "
                 f"{weight_label(cell)}: the stored runs are not one configuration apart from the seed; they "
                 f"differ in {_differing_fields(ok)}. Tables never average different configurations: "
-                f"{VARYING_HINT}")
+                f"{VARYING_HINT}"
+            )
         has = len(ok) and cell.metric in ok
         values = ok[cell.metric].dropna().astype(float) if has else pd.Series([], dtype=float)
         n = len(values)
@@ -162,15 +170,30 @@ def compare(table, results: pd.DataFrame) -> pd.DataFrame:
             text = f"failed ({n_failed})"
         elif stale and n:
             text += " stale"
-        out.append({
-            "table": t, "model": cell.model, "routine": cell.routine, "pl_pct": cell.pl_pct, "lsdim": cell.lsdim,
-            "alpha": cell.alpha, "gamma": cell.gamma, "metric": cell.metric, "paper": cell.value,
-            "ours_mean": mean, "ours_sd": sd, "n_seeds": n, "n_failed": n_failed, "stale": bool(stale and n),
-            "seeds": ",".join(str(int(s)) for s in sorted(ok["seed"])) if n else "",
-            "diff": mean - cell.value if n else np.nan,
-            "ours": text, "dataset_paper": cell.dataset, "dataset_used": ",".join(used),
-            "note": cell.note if isinstance(cell.note, str) else "",
-        })
+        out.append(
+            {
+                "table": t,
+                "model": cell.model,
+                "routine": cell.routine,
+                "pl_pct": cell.pl_pct,
+                "lsdim": cell.lsdim,
+                "alpha": cell.alpha,
+                "gamma": cell.gamma,
+                "metric": cell.metric,
+                "paper": cell.value,
+                "ours_mean": mean,
+                "ours_sd": sd,
+                "n_seeds": n,
+                "n_failed": n_failed,
+                "stale": bool(stale and n),
+                "seeds": ",".join(str(int(s)) for s in sorted(ok["seed"])) if n else "",
+                "diff": mean - cell.value if n else np.nan,
+                "ours": text,
+                "dataset_paper": cell.dataset,
+                "dataset_used": ",".join(used),
+                "note": cell.note if isinstance(cell.note, str) else "",
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -181,10 +204,17 @@ def caption(table, cmp: pd.DataFrame, profile: str, seeds, note: str = "") -> st
     theirs = sorted(set(cmp.dataset_paper)) if "dataset_paper" in cmp else []
     stand_in = used != "-" and bool(theirs) and set(used.split(", ")) != set(theirs)
     names = {"mnist": "MNIST", "organamnist": "OrganAMNIST"}
-    return (f"**{CAPTIONS[validate_table(table)]}.** Ours: profile `{profile}`, seeds {list(seeds)}, dataset "
-            f"`{used}`" + (f" (**a stand-in**: the paper's numbers are {', '.join(names.get(d, d) for d in theirs)}'s; "
-                           f"ours are not comparable with them)" if stand_in else "")
-            + f"{note}; cells: ours (mean ± sd) n=seeds (paper, ours - paper).")
+    return (
+        f"**{CAPTIONS[validate_table(table)]}.** Ours: profile `{profile}`, seeds {list(seeds)}, dataset "
+        f"`{used}`"
+        + (
+            f" (**a stand-in**: the paper's numbers are {', '.join(names.get(d, d) for d in theirs)}'s; "
+            f"ours are not comparable with them)"
+            if stand_in
+            else ""
+        )
+        + f"{note}; cells: ours (mean ± sd) n=seeds (paper, ours - paper)."
+    )
 
 
 def weight_label(row) -> str:
@@ -199,12 +229,19 @@ def layout(comparison: pd.DataFrame) -> pd.DataFrame:
     'ours (paper, diff)'."""
     df = comparison.copy()
     df["weight"] = [weight_label(r) for r in df.itertuples()]
-    df["cell"] = df.apply(lambda r: f"{r.ours}" + (f" n={r.n_seeds}" if r.n_seeds else "") + f" ({r.paper:.3f}"
-                          + (f", {r['diff']:+.3f})" if r.n_seeds else ")"),
-                          axis=1)
+    df["cell"] = df.apply(
+        lambda r: (
+            f"{r.ours}"
+            + (f" n={r.n_seeds}" if r.n_seeds else "")
+            + f" ({r.paper:.3f}"
+            + (f", {r['diff']:+.3f})" if r.n_seeds else ")")
+        ),
+        axis=1,
+    )
     df["pl%"] = [f"{p:g}" for p in df.pl_pct]
-    wide = df.pivot_table(index=["model", "pl%", "weight"], columns=["lsdim", "metric"], values="cell",
-                          aggfunc="first", sort=False)
+    wide = df.pivot_table(
+        index=["model", "pl%", "weight"], columns=["lsdim", "metric"], values="cell", aggfunc="first", sort=False
+    )
     return wide
 
 

@@ -7,6 +7,7 @@ died (``max_retries``), and the driver records a run that still cannot finish as
 driver killed at any moment resumes like any sweep: every finished run was appended once, and runs claimed by
 a dead driver are taken over.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -58,8 +59,10 @@ def _captured_stderr():
             out["text"] = tmp.read().decode(errors="replace")
 
 
-NOTHING_ANSWERS = ("nothing answers there: start the head with `ray start --head --port PORT`, or check the host and "
-                   "port (`ray status` on the head prints them)")
+NOTHING_ANSWERS = (
+    "nothing answers there: start the head with `ray start --head --port PORT`, or check the host and "
+    "port (`ray status` on the head prints them)"
+)
 
 
 def attach(ray, address: str) -> None:
@@ -67,31 +70,40 @@ def attach(ray, address: str) -> None:
     address is probed first (Ray itself retries an unreachable one for minutes)."""
     import re
     import socket
+
     m = re.fullmatch(r"(?:ray://)?\[?([^\]]+?)\]?:(\d+)", address.strip())
     if m:
         try:
             socket.create_connection((m.group(1), int(m.group(2))), timeout=3).close()
         except OSError as e:
-            raise DmlvaeError(f"cannot attach to the Ray cluster at {address!r}: {NOTHING_ANSWERS} "
-                              f"({e.strerror or e})") from None
+            raise DmlvaeError(
+                f"cannot attach to the Ray cluster at {address!r}: {NOTHING_ANSWERS} ({e.strerror or e})"
+            ) from None
     with _captured_stderr() as err:
         try:
             ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
             return
-        except Exception as e:  # noqa: BLE001 - every failure to attach is explained below
+        except Exception as e:
             error = e
     said = f"{error} {err['text']}"
     if "InvalidAuthToken" in said or "Authentication token" in said or "Unauthenticated" in said:
         token = Path.home() / ".ray" / "auth_token"
-        where = (f"this machine has one in {token}" if token.exists() else
-                 f"copy the head node's ~/.ray/auth_token to {token}, or set RAY_AUTH_TOKEN")
-        why = (f"the cluster requires token authentication (Ray {ray.__version__} clusters started with `ray start` "
-               f"do): set RAY_AUTH_MODE=token in this command's environment ({where})")
+        where = (
+            f"this machine has one in {token}"
+            if token.exists()
+            else f"copy the head node's ~/.ray/auth_token to {token}, or set RAY_AUTH_TOKEN"
+        )
+        why = (
+            f"the cluster requires token authentication (Ray {ray.__version__} clusters started with `ray start` "
+            f"do): set RAY_AUTH_MODE=token in this command's environment ({where})"
+        )
         if os.environ.get("RAY_AUTH_MODE") == "token":
             why = "its token does not match this machine's: copy the head node's ~/.ray/auth_token here"
     elif "version" in said.lower() and "mismatch" in said.lower():
-        why = (f"Ray or Python differs between this machine (Ray {ray.__version__}, Python "
-               f"{sys.version.split()[0]}) and the cluster: install the same versions on both ({error})")
+        why = (
+            f"Ray or Python differs between this machine (Ray {ray.__version__}, Python "
+            f"{sys.version.split()[0]}) and the cluster: install the same versions on both ({error})"
+        )
     elif isinstance(error, ConnectionError) or "Failed to connect" in said or "Could not" in said:
         why = NOTHING_ANSWERS
     else:
@@ -112,22 +124,37 @@ def start(workers, address, cpus_per_run: int, gpus_per_run: float):
             kw = {}
             if gpus_per_run > 0:
                 import torch
+
                 gpus = os.environ.get("DMLVAE_RAY_GPUS")
-                kw["num_gpus"] = (torch.cuda.device_count() if gpus is None else
-                                  number("DMLVAE_RAY_GPUS", gpus, low=0, high=1024, integer=True))
+                kw["num_gpus"] = (
+                    torch.cuda.device_count()
+                    if gpus is None
+                    else number("DMLVAE_RAY_GPUS", gpus, low=0, high=1024, integer=True)
+                )
             env_address = os.environ.get("RAY_ADDRESS")
             try:
-                ray.init(num_cpus=workers * cpus_per_run, include_dashboard=False, logging_level="ERROR",
-                         log_to_driver=False, **kw)
+                ray.init(
+                    num_cpus=workers * cpus_per_run,
+                    include_dashboard=False,
+                    logging_level="ERROR",
+                    log_to_driver=False,
+                    **kw,
+                )
             except (ConnectionError, RuntimeError, ValueError) as e:
-                why = (f"RAY_ADDRESS={env_address!r} in the environment makes Ray attach there instead of starting "
-                       "locally; unset it, or pass the cluster with --address" if env_address else str(e))
+                why = (
+                    f"RAY_ADDRESS={env_address!r} in the environment makes Ray attach there instead of starting "
+                    "locally; unset it, or pass the cluster with --address"
+                    if env_address
+                    else str(e)
+                )
                 raise DmlvaeError(f"cannot start Ray for --workers {workers}: {why}") from None
     res = ray.cluster_resources()
     n = concurrency(res.get("CPU", 0), res.get("GPU", 0), cpus_per_run, gpus_per_run)
     if n == 0:
-        raise DmlvaeError(f"no run fits the Ray cluster: it has {res.get('CPU', 0):g} CPUs and {res.get('GPU', 0):g} "
-                          f"GPUs; each run asks for {cpus_per_run} CPU(s) and {gpus_per_run:g} GPU(s)")
+        raise DmlvaeError(
+            f"no run fits the Ray cluster: it has {res.get('CPU', 0):g} CPUs and {res.get('GPU', 0):g} "
+            f"GPUs; each run asks for {cpus_per_run} CPU(s) and {gpus_per_run:g} GPU(s)"
+        )
     return ray, n
 
 
@@ -137,19 +164,21 @@ def _task(cfg, run_fn, threads: int, keep_latents: bool):
 
     from .routines import DivergedError  # noqa: F401  (imported so errors unpickle cleanly)
     from .train import run as train_run
+
     torch.set_num_threads(threads)
     t0 = time.perf_counter()
     try:
         result = (run_fn or train_run)(cfg)
     except DmlvaeError as e:
         return {"input_error": str(e)}
-    except Exception as e:  # noqa: BLE001 - recorded by the driver, the sweep goes on
+    except Exception as e:
         return {"error": f"{type(e).__name__}: {e}", "wall": time.perf_counter() - t0}
     result = {k: v for k, v in result.items() if k not in ("model", "z_train", "y_train", "labelled")}
     try:  # the Ray node the run ran on (several nodes may share a host)
         import ray
+
         result["node"] = ray.get_runtime_context().get_node_id()
-    except Exception:  # noqa: BLE001 - not in a Ray worker (a test calling _task directly)
+    except Exception:
         pass
     if not keep_latents:
         for k in ("z_test", "y_test", "z_labelled", "y_labelled"):
@@ -157,9 +186,25 @@ def _task(cfg, run_fn, threads: int, keep_latents: bool):
     return {"result": result, "wall": time.perf_counter() - t0}
 
 
-def run_all(todo, store, grid, profile, record, *, workers=None, address=None, cpus_per_run=1, gpus_per_run=0.0,
-            run_fn=None, keep_latents=False, progress=True, counts=None, max_retries=MAX_RETRIES,
-            changed=lambda rid: False, announce=lambda: None) -> dict:
+def run_all(
+    todo,
+    store,
+    grid,
+    profile,
+    record,
+    *,
+    workers=None,
+    address=None,
+    cpus_per_run=1,
+    gpus_per_run=0.0,
+    run_fn=None,
+    keep_latents=False,
+    progress=True,
+    counts=None,
+    max_retries=MAX_RETRIES,
+    changed=lambda rid: False,
+    announce=lambda: None,
+) -> dict:
     """Run ``todo`` (RunConfigs, already missing from ``store``) as Ray tasks; ``record(cfg, result, error,
     wall)`` appends each finished run's row in this (driver) process, exactly once."""
     ray, slots = start(workers, address, cpus_per_run, gpus_per_run)
@@ -168,8 +213,13 @@ def run_all(todo, store, grid, profile, record, *, workers=None, address=None, c
     bar = None
     if progress and todo:
         from tqdm.auto import tqdm
-        bar = tqdm(total=counts["total"], initial=counts["present"] + counts.get("reused", 0),
-                   desc=f"{grid} ({profile}, {slots} at once)", unit="run")
+
+        bar = tqdm(
+            total=counts["total"],
+            initial=counts["present"] + counts.get("reused", 0),
+            desc=f"{grid} ({profile}, {slots} at once)",
+            unit="run",
+        )
     pending, queue, held = {}, list(todo), set()
     try:
         while queue or pending:
@@ -194,8 +244,11 @@ def run_all(todo, store, grid, profile, record, *, workers=None, address=None, c
                 try:
                     out = ray.get(ref)
                 except ray.exceptions.RayError as e:  # the worker died, and kept dying through the retries
-                    out = {"error": f"{type(e).__name__}: the run's worker died {max_retries + 1} time(s) "
-                                    f"({str(e).splitlines()[0][:300]})", "wall": time.perf_counter() - t0}
+                    out = {
+                        "error": f"{type(e).__name__}: the run's worker died {max_retries + 1} time(s) "
+                        f"({str(e).splitlines()[0][:300]})",
+                        "wall": time.perf_counter() - t0,
+                    }
                 if "input_error" in out:
                     raise DmlvaeError(out["input_error"])
                 record(cfg, out.get("result"), out.get("error"), out.get("wall", time.perf_counter() - t0))
@@ -204,8 +257,7 @@ def run_all(todo, store, grid, profile, record, *, workers=None, address=None, c
                 counts["ok" if out.get("error") is None else "failed"] += 1
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(ok=counts["ok"], failed=counts["failed"],
-                                    remaining=len(queue) + len(pending))
+                    bar.set_postfix(ok=counts["ok"], failed=counts["failed"], remaining=len(queue) + len(pending))
     finally:
         for ref in pending:
             ray.cancel(ref, force=True)

@@ -3,6 +3,7 @@
 The book serves plotly.js itself (``book/_static/plotly.min.js``, copied from the plotly package at
 build time and loaded on every page), so figures carry only their data: pages work offline.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,9 @@ class BookRenderer(MimetypeRenderer):
     """Emit a ``text/html`` div without plotly.js (the book loads it once, from its own static files)."""
 
     def to_mimebundle(self, fig_dict):
-        html = pio.to_html(fig_dict, include_plotlyjs=False, full_html=False,
-                           config={"responsive": True, "displaylogo": False})
+        html = pio.to_html(
+            fig_dict, include_plotlyjs=False, full_html=False, config={"responsive": True, "displaylogo": False}
+        )
         return {"text/html": html}
 
 
@@ -41,34 +43,38 @@ def sample_grid(ds: Dataset, split: str = "train", per_class: int = 8, seed: int
         members = np.flatnonzero(y == c)
         pick = rng.choice(members, size=min(per_class, len(members)), replace=False) if len(members) else []
         for j, i in enumerate(pick):
-            grid[c * (h + 2) + 1:c * (h + 2) + 1 + h, j * (w + 2) + 1:j * (w + 2) + 1 + w] = x[i, 0]
-    fig = go.Figure(go.Heatmap(z=grid[::-1], colorscale="gray", reversescale=True, showscale=False,
-                               hoverinfo="skip"))
+            grid[c * (h + 2) + 1 : c * (h + 2) + 1 + h, j * (w + 2) + 1 : j * (w + 2) + 1 + w] = x[i, 0]
+    fig = go.Figure(go.Heatmap(z=grid[::-1], colorscale="gray", reversescale=True, showscale=False, hoverinfo="skip"))
     centres = [(ds.n_classes - 1 - c) * (h + 2) + (h + 2) / 2 for c in range(ds.n_classes)]
     names = [n if n == str(c) else f"{c}: {n}" for c, n in enumerate(ds.class_names)]
-    fig.update_yaxes(tickvals=centres, ticktext=names,
-                     scaleanchor="x", showgrid=False, zeroline=False)
+    fig.update_yaxes(tickvals=centres, ticktext=names, scaleanchor="x", showgrid=False, zeroline=False)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_layout(title=dict(text=f"{ds.name}: random {split} images per class (seed {seed})", font_size=14),
-                      height=70 + 34 * ds.n_classes, width=max(520, 140 + 34 * per_class),
-                      margin=dict(l=120, r=10, t=50, b=10), plot_bgcolor="white")
+    fig.update_layout(
+        title=dict(text=f"{ds.name}: random {split} images per class (seed {seed})", font_size=14),
+        height=70 + 34 * ds.n_classes,
+        width=max(520, 140 + 34 * per_class),
+        margin=dict(l=120, r=10, t=50, b=10),
+        plot_bgcolor="white",
+    )
     return fig
 
 
 def labelled_histograms(ds: Dataset, pl_pcts, seed: int = 0, policy: str = "uniform") -> go.Figure:
     """Label histogram of the labelled training subset, one panel per labelled percentage."""
-    fig = make_subplots(rows=1, cols=len(pl_pcts), shared_yaxes=False,
-                        subplot_titles=[f"pl% = {p}" for p in pl_pcts])
+    fig = make_subplots(rows=1, cols=len(pl_pcts), shared_yaxes=False, subplot_titles=[f"pl% = {p}" for p in pl_pcts])
     y = ds.labels["train"]
     for k, p in enumerate(pl_pcts, start=1):
         idx = labelled_subset(y, p, seed=seed, policy=policy)
         counts = histogram(y[idx], ds.n_classes)
-        fig.add_bar(x=list(counts), y=list(counts.values()), name=f"{p}% ({len(idx)} labels)",
-                    row=1, col=k)
+        fig.add_bar(x=list(counts), y=list(counts.values()), name=f"{p}% ({len(idx)} labels)", row=1, col=k)
         fig.update_xaxes(title_text="class", type="category", row=1, col=k)
     fig.update_yaxes(title_text="labelled images", row=1, col=1)
-    fig.update_layout(title=f"{ds.name}: labels in the labelled subset ({policy} draw, seed {seed})",
-                      height=380, showlegend=True, bargap=0.15)
+    fig.update_layout(
+        title=f"{ds.name}: labels in the labelled subset ({policy} draw, seed {seed})",
+        height=380,
+        showlegend=True,
+        bargap=0.15,
+    )
     return fig
 
 
@@ -78,14 +84,24 @@ def paper_vs_ours(cmp, title: str) -> go.Figure:
     df = cmp[cmp.n_seeds > 0].copy()
     fig = go.Figure()
     for metric, part in df.groupby("metric", sort=False):
-        text = [f"{r.model} {weight_label(r)}<br>pl%={r.pl_pct:g} lsdim={r.lsdim}<br>seeds {r.seeds}<br>"
-                f"ours {r.ours}<br>paper {r.paper:.3f}" for r in part.itertuples()]
-        fig.add_scatter(x=part.paper, y=part.ours_mean, mode="markers", name=metric, text=text,
-                        hovertemplate="%{text}<extra></extra>",
-                        error_y=dict(type="data", array=part.ours_sd.fillna(0), visible=True, thickness=1))
+        text = [
+            f"{r.model} {weight_label(r)}<br>pl%={r.pl_pct:g} lsdim={r.lsdim}<br>seeds {r.seeds}<br>"
+            f"ours {r.ours}<br>paper {r.paper:.3f}"
+            for r in part.itertuples()
+        ]
+        fig.add_scatter(
+            x=part.paper,
+            y=part.ours_mean,
+            mode="markers",
+            name=metric,
+            text=text,
+            hovertemplate="%{text}<extra></extra>",
+            error_y=dict(type="data", array=part.ours_sd.fillna(0), visible=True, thickness=1),
+        )
     lo = float(min(df.paper.min(), (df.ours_mean - df.ours_sd.fillna(0)).min(), 0)) if len(df) else 0
-    fig.add_scatter(x=[lo, 1], y=[lo, 1], mode="lines", line=dict(dash="dot", color="grey"), name="ours = paper",
-                    hoverinfo="skip")
+    fig.add_scatter(
+        x=[lo, 1], y=[lo, 1], mode="lines", line=dict(dash="dot", color="grey"), name="ours = paper", hoverinfo="skip"
+    )
     fig.update_layout(title=title, xaxis_title="paper", yaxis_title="ours (mean ± sd over seeds)", height=450)
     return fig
 
@@ -101,19 +117,46 @@ def metric_bars(cmp, metric: str, title: str) -> go.Figure:
         for config, cp in part.groupby("config", sort=False):
             colour = colours.setdefault(config, f"hsl({len(colours) * 47 % 360}, 60%, 45%)")
             x = [f"{p:g}%" for p in cp.pl_pct]
-            fig.add_bar(x=x, y=cp.ours_mean, name=config, legendgroup=config, showlegend=col == 1,
-                        marker_color=colour, error_y=dict(type="data", array=cp.ours_sd.fillna(0)),
-                        customdata=cp.seeds, hovertemplate="%{y:.3f} (seeds %{customdata})", row=1, col=col)
-            fig.add_scatter(x=x, y=cp.paper, mode="markers", marker=dict(symbol="diamond-open", size=10,
-                            color=colour), name=f"{config} (paper)", legendgroup=config, showlegend=False,
-                            hovertemplate="paper %{y:.3f}", row=1, col=col)
+            fig.add_bar(
+                x=x,
+                y=cp.ours_mean,
+                name=config,
+                legendgroup=config,
+                showlegend=col == 1,
+                marker_color=colour,
+                error_y=dict(type="data", array=cp.ours_sd.fillna(0)),
+                customdata=cp.seeds,
+                hovertemplate="%{y:.3f} (seeds %{customdata})",
+                row=1,
+                col=col,
+            )
+            fig.add_scatter(
+                x=x,
+                y=cp.paper,
+                mode="markers",
+                marker=dict(symbol="diamond-open", size=10, color=colour),
+                name=f"{config} (paper)",
+                legendgroup=config,
+                showlegend=False,
+                hovertemplate="paper %{y:.3f}",
+                row=1,
+                col=col,
+            )
     fig.update_layout(title=title, barmode="group", height=420, yaxis_title=metric)
     fig.update_xaxes(title_text="labelled %")
     return fig
 
 
-def latent_scatter(z: np.ndarray, y: np.ndarray, title: str, class_names=None, prior_means=None,
-                   unit_circle: bool = False, max_points: int = 3000, seed: int = 0) -> go.Figure:
+def latent_scatter(
+    z: np.ndarray,
+    y: np.ndarray,
+    title: str,
+    class_names=None,
+    prior_means=None,
+    unit_circle: bool = False,
+    max_points: int = 3000,
+    seed: int = 0,
+) -> go.Figure:
     """Test latents coloured by class (UMAP to 2-d when lsdim > 2), optionally with the prior's components."""
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(z), size=min(max_points, len(z)), replace=False)
@@ -123,6 +166,7 @@ def latent_scatter(z: np.ndarray, y: np.ndarray, title: str, class_names=None, p
         import warnings
 
         from tqdm import TqdmWarning
+
         with warnings.catch_warnings():  # umap's neighbour search imports tqdm.auto: no widgets in a built page
             warnings.simplefilter("ignore", TqdmWarning)
             import umap
@@ -134,17 +178,29 @@ def latent_scatter(z: np.ndarray, y: np.ndarray, title: str, class_names=None, p
     fig = go.Figure()
     for c in np.unique(y):
         name = class_names[c] if class_names is not None else str(c)
-        fig.add_scattergl(x=z[y == c, 0], y=z[y == c, 1], mode="markers", marker=dict(size=4, opacity=0.7),
-                          name=str(name))
+        fig.add_scattergl(
+            x=z[y == c, 0], y=z[y == c, 1], mode="markers", marker=dict(size=4, opacity=0.7), name=str(name)
+        )
     if prior_means is not None:
         m = np.asarray(prior_means)
-        fig.add_scatter(x=m[:, 0], y=m[:, 1], mode="markers", name="prior components",
-                        marker=dict(symbol="x", size=14, color="black", line=dict(width=2)))
+        fig.add_scatter(
+            x=m[:, 0],
+            y=m[:, 1],
+            mode="markers",
+            name="prior components",
+            marker=dict(symbol="x", size=14, color="black", line=dict(width=2)),
+        )
     if unit_circle:
         t = np.linspace(0, 2 * np.pi, 100)
         for r in (1, 2):
-            fig.add_scatter(x=r * np.cos(t), y=r * np.sin(t), mode="lines", line=dict(color="black", dash="dot"),
-                            name=f"N(0, I): {r} sd", hoverinfo="skip")
+            fig.add_scatter(
+                x=r * np.cos(t),
+                y=r * np.sin(t),
+                mode="lines",
+                line=dict(color="black", dash="dot"),
+                name=f"N(0, I): {r} sd",
+                hoverinfo="skip",
+            )
     fig.update_layout(title=title, xaxis_title=axis[0], yaxis_title=axis[1], height=480, width=560)
     return fig
 
@@ -164,13 +220,18 @@ def prior_pairs(logvars=(1.0, 0.0, -1.0), title: str = "") -> go.Figure:
     """The 1-D factor 1/2 N(-1, s^2) + 1/2 N(+1, s^2) of the hypercube GMM prior for each log-variance, with
     its number of modes (``priors.pair_modes``)."""
     from .priors import pair_modes
+
     fig = go.Figure()
     t = np.linspace(-5, 5, 801)
     for lv in logvars:
         s = float(np.exp(0.5 * lv))
         dens = 0.5 * (np.exp(-0.5 * ((t + 1) / s) ** 2) + np.exp(-0.5 * ((t - 1) / s) ** 2)) / (s * np.sqrt(2 * np.pi))
-        fig.add_scatter(x=t, y=dens, mode="lines",
-                        name=f"logvar {lv:g} (s = {s:.2f}): {pair_modes(lv)} mode{'s' if pair_modes(lv) > 1 else ''}")
+        fig.add_scatter(
+            x=t,
+            y=dens,
+            mode="lines",
+            name=f"logvar {lv:g} (s = {s:.2f}): {pair_modes(lv)} mode{'s' if pair_modes(lv) > 1 else ''}",
+        )
     fig.add_vline(x=-1, line_dash="dot", line_color="grey")
     fig.add_vline(x=1, line_dash="dot", line_color="grey")
     fig.update_layout(title=title, xaxis_title="z_d", yaxis_title="density of one factor", height=380)
@@ -186,18 +247,39 @@ def forest(cells: pd.DataFrame, title: str = "") -> go.Figure:
     order = list(dict.fromkeys(labels))
     fig = go.Figure()
     for protocol, g in cells.assign(label=labels).groupby("protocol", sort=False):
-        fig.add_trace(go.Scatter(
-            x=g["mean"], y=g["label"], mode="markers", name=protocol, marker=dict(color=colours.get(protocol)),
-            error_x=dict(type="data", symmetric=False, array=g["high"] - g["mean"], arrayminus=g["mean"] - g["low"]),
-            customdata=g["difference"],
-            hovertemplate="%{y}<br>%{customdata}: %{x:+.3f}<extra>" + protocol + "</extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=g["mean"],
+                y=g["label"],
+                mode="markers",
+                name=protocol,
+                marker=dict(color=colours.get(protocol)),
+                error_x=dict(
+                    type="data", symmetric=False, array=g["high"] - g["mean"], arrayminus=g["mean"] - g["low"]
+                ),
+                customdata=g["difference"],
+                hovertemplate="%{y}<br>%{customdata}: %{x:+.3f}<extra>" + protocol + "</extra>",
+            )
+        )
     span = float(np.nanmax(np.abs(np.r_[cells["low"], cells["high"], 0.05]))) * 1.05
-    fig.add_vrect(x0=0, x1=span, fillcolor="#1b7837", opacity=0.08, line_width=0,
-                  annotation_text="the claim's side", annotation_position="top right")
+    fig.add_vrect(
+        x0=0,
+        x1=span,
+        fillcolor="#1b7837",
+        opacity=0.08,
+        line_width=0,
+        annotation_text="the claim's side",
+        annotation_position="top right",
+    )
     fig.add_vline(x=0, line_color="black", line_width=1)
     fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], automargin=True, tickfont=dict(size=10))
-    fig.update_xaxes(title="seed-paired difference (accuracy), mean and 95 % interval", range=[-span, span],
-                     zeroline=False)
-    fig.update_layout(title=dict(text=title, y=0.995, yanchor="top"), height=160 + 18 * len(order),
-                      legend=dict(orientation="h", y=-0.06), margin=dict(l=10, r=10, t=90, b=40))
+    fig.update_xaxes(
+        title="seed-paired difference (accuracy), mean and 95 % interval", range=[-span, span], zeroline=False
+    )
+    fig.update_layout(
+        title=dict(text=title, y=0.995, yanchor="top"),
+        height=160 + 18 * len(order),
+        legend=dict(orientation="h", y=-0.06),
+        margin=dict(l=10, r=10, t=90, b=40),
+    )
     return fig

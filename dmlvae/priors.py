@@ -6,6 +6,7 @@
 - :func:`fitted_gmm`: a diagonal GMM fitted to DML embeddings (the paper's future work).
 Mixture KLs are Monte-Carlo estimates from the encoder's sampled z.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -37,8 +38,10 @@ class MixturePrior(nn.Module):
         means = torch.as_tensor(np.asarray(means), dtype=torch.float32)
         self.register_buffer("means", means)
         self.register_buffer("logvars", torch.as_tensor(np.asarray(logvars), dtype=torch.float32))
-        self.register_buffer("log_weights", None if log_weights is None
-                             else torch.as_tensor(np.asarray(log_weights), dtype=torch.float32))
+        self.register_buffer(
+            "log_weights",
+            None if log_weights is None else torch.as_tensor(np.asarray(log_weights), dtype=torch.float32),
+        )
         self.variant = variant
 
     def kl(self, enc: Encoding) -> torch.Tensor:
@@ -124,9 +127,9 @@ def paper_kl_at_centre(lsdim: int, logvar: float = 1.0) -> float:
     return lsdim / 2 * (1 - math.exp(-logvar))
 
 
-CENTRE_NORM = 0.1     # a mean |mu| below this is "at the centre" (the hypercube's vertices are sqrt(lsdim) away)
+CENTRE_NORM = 0.1  # a mean |mu| below this is "at the centre" (the hypercube's vertices are sqrt(lsdim) away)
 CENTRE_KL_TOL = 0.05  # and a final paper-KL within this of paper_kl_at_centre
-RUN_OFF_NORM = 10.0   # a mean |mu| above this (or a run failed on its embeddings) has run off
+RUN_OFF_NORM = 10.0  # a mean |mu| above this (or a run failed on its embeddings) has run off
 
 
 def paper_kl_outcome(rows) -> str:
@@ -142,13 +145,22 @@ def paper_kl_outcome(rows) -> str:
     norms = [r["history"][-1]["embedding_norm"] for r in ok]
     kls = [r["history"][-1].get("kl") for r in ok]
     centres = [paper_kl_at_centre(r["config"]["lsdim"], r["config"]["gmm_logvar"]) for r in ok]
-    seen = (f"The {len(ok)} `kl=\"paper\"` runs end with a mean |mu| of {min(norms):.3f} to {max(norms):.3f} and a "
-            f"final value of {min(kls):.3f} to {max(kls):.3f} nats" if ok else "")
+    seen = (
+        f'The {len(ok)} `kl="paper"` runs end with a mean |mu| of {min(norms):.3f} to {max(norms):.3f} and a '
+        f"final value of {min(kls):.3f} to {max(kls):.3f} nats"
+        if ok
+        else ""
+    )
     if diverged or any(n > RUN_OFF_NORM for n in norms):
-        return (seen + "; " if seen else "") + (f"{len(diverged)} run(s) failed as diverged; " if diverged else "") + \
-            "the latents run off."
+        return (
+            (seen + "; " if seen else "")
+            + (f"{len(diverged)} run(s) failed as diverged; " if diverged else "")
+            + "the latents run off."
+        )
     if all(n < CENTRE_NORM and k is not None and abs(k - c) <= CENTRE_KL_TOL for n, k, c in zip(norms, kls, centres)):
-        return (seen + f": the printed algorithm's value at the centre of the hypercube with no posterior noise is "
-                f"{centres[0]:.3f}. The latents settle at the centre, equally far from every component: the "
-                "paper's KL collapses them instead of spreading them over the prior's components.")
+        return (
+            seen + f": the printed algorithm's value at the centre of the hypercube with no posterior noise is "
+            f"{centres[0]:.3f}. The latents settle at the centre, equally far from every component: the "
+            "paper's KL collapses them instead of spreading them over the prior's components."
+        )
     return seen + ": the latents neither run off nor settle at the centre of the hypercube."

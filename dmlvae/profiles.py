@@ -1,5 +1,6 @@
 """Profiles (smoke, quick, paper): the RunConfig overrides every run of a grid gets, the grids' configurations
 under a profile and seeds, and the results file of a profile."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,11 +14,23 @@ from .store import rows_for
 # Profiles are data: RunConfig overrides applied to every cell of a grid.
 PROFILES = {
     # the whole Table 1 grid in about a minute on 2 CPU cores (for tests and a first look)
-    "smoke": {"epochs": 1, "train_subset": 2000, "test_subset": 500, "hidden": [64, 32], "batch_size": 128,
-              "n_pseudo": 50},
+    "smoke": {
+        "epochs": 1,
+        "train_subset": 2000,
+        "test_subset": 500,
+        "hidden": [64, 32],
+        "batch_size": 128,
+        "n_pseudo": 50,
+    },
     # all four tables with 2 seeds in about 6 minutes on 2 CPU cores: data subsets, few epochs
-    "quick": {"epochs": 2, "train_subset": 6000, "test_subset": 2000, "hidden": [256, 128], "batch_size": 256,
-              "n_pseudo": 100},
+    "quick": {
+        "epochs": 2,
+        "train_subset": 6000,
+        "test_subset": 2000,
+        "hidden": [256, 128],
+        "batch_size": 256,
+        "n_pseudo": 100,
+    },
     # full data, RunConfig's documented defaults (10 epochs, MLP 512-256, batch 256)
     "paper": {},
 }
@@ -29,14 +42,22 @@ PROFILES = {
 # keep the paper profile's verdicts, for about 1.4 times those grids' training time; the MetricVAE's other grids
 # (Table 4 under the paper's literal objective, the balance axis) follow them. Keys: a table number or the name of
 # one of the book's grids.
-GRID_PROFILES = {"quick": {4: {"train_subset": 12000}, "mvae-alternating": {"train_subset": 12000},
-                           "table4-objective": {"train_subset": 12000}, "balance": {"train_subset": 12000}}}
+GRID_PROFILES = {
+    "quick": {
+        4: {"train_subset": 12000},
+        "mvae-alternating": {"train_subset": 12000},
+        "table4-objective": {"train_subset": 12000},
+        "balance": {"train_subset": 12000},
+    }
+}
 
 
 # why, in a clause for the pages (profile_scale)
-GRID_PROFILE_REASONS = {"quick": "with the profile's own 6,000 images the miniature calls the paper's claims 6 and 7 "
-                                 "(the MetricVAE) otherwise than the paper profile does, and the MetricVAE's other "
-                                 "grids take the same setting so that they compare like with like"}
+GRID_PROFILE_REASONS = {
+    "quick": "with the profile's own 6,000 images the miniature calls the paper's claims 6 and 7 "
+    "(the MetricVAE) otherwise than the paper profile does, and the MetricVAE's other "
+    "grids take the same setting so that they compare like with like"
+}
 
 
 # Table 4 reports linear, random-forest and kNN accuracies
@@ -50,13 +71,19 @@ def validate_profile(profile: str) -> str:
 def profile_scale(profile: str) -> str:
     """One sentence for a page: how much data and training a profile's runs get, and how to read its numbers."""
     o = {**RunConfig().to_dict(), **PROFILES[validate_profile(profile)]}
-    images = (f"{o['train_subset']:,} training images (the labelled subset kept at its full size)"
-              if o["train_subset"] else "the full training split")
+    images = (
+        f"{o['train_subset']:,} training images (the labelled subset kept at its full size)"
+        if o["train_subset"]
+        else "the full training split"
+    )
     test = f"{o['test_subset']:,} test images" if o["test_subset"] else "the full test split"
     hidden = "-".join(str(h) for h in o["hidden"])
-    read = ("This is a miniature: compare the *pattern* across labelled percentages and settings, not the "
-            "levels (`make book PROFILE=paper` reads the full-scale runs)." if o["train_subset"] else
-            "This is the paper's scale, as far as the paper states it (the assumptions page lists the rest).")
+    read = (
+        "This is a miniature: compare the *pattern* across labelled percentages and settings, not the "
+        "levels (`make book PROFILE=paper` reads the full-scale runs)."
+        if o["train_subset"]
+        else "This is the paper's scale, as far as the paper states it (the assumptions page lists the rest)."
+    )
     epochs = f"{o['epochs']} epoch{'s' if o['epochs'] != 1 else ''}"
     by_setting = {}  # grids that share a setting are named together
     for g, o2 in GRID_PROFILES.get(profile, {}).items():
@@ -64,13 +91,17 @@ def profile_scale(profile: str) -> str:
         by_setting.setdefault(setting, []).append(f"Table {g}" if isinstance(g, int) else f"the {g} grid")
     listed = lambda names: names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"  # noqa: E731
     exceptions = "; ".join(f"{listed(names)}: {setting}" for setting, names in by_setting.items())
-    return (f"Under the `{profile}` profile every run sees {images} for {epochs} with an MLP {hidden}, and "
-            f"is scored on {test}" + (f" ({exceptions}: {GRID_PROFILE_REASONS[profile]})" if exceptions else "")
-            + f". {read}")
+    return (
+        f"Under the `{profile}` profile every run sees {images} for {epochs} with an MLP {hidden}, and "
+        f"is scored on {test}"
+        + (f" ({exceptions}: {GRID_PROFILE_REASONS[profile]})" if exceptions else "")
+        + f". {read}"
+    )
 
 
-def configs(table, profile: str, seeds, dataset: str | None = None, device: str | None = None,
-            data_dir: str | None = None) -> list[RunConfig]:
+def configs(
+    table, profile: str, seeds, dataset: str | None = None, device: str | None = None, data_dir: str | None = None
+) -> list[RunConfig]:
     """Every RunConfig of ``table`` under ``profile``, for each seed (the table's cells in paper order)."""
     t = paper.validate_table(table)
     if dataset is not None:
@@ -114,6 +145,8 @@ def profile_configs(cells, profile: str, seeds, grid=None, **fixed) -> list[RunC
     not None (dataset, device, data_dir, ...) override every cell. ``grid`` (a table number or a grid's name)
     adds the profile's settings for that grid (``GRID_PROFILES``)."""
     overrides = {**PROFILES[validate_profile(profile)], **GRID_PROFILES.get(profile, {}).get(grid, {})}
-    return [RunConfig(**{**overrides, **cell, **{k: v for k, v in fixed.items() if v is not None}, "seed": s})
-            for cell in cells for s in seeds_arg(seeds)]
-
+    return [
+        RunConfig(**{**overrides, **cell, **{k: v for k, v in fixed.items() if v is not None}, "seed": s})
+        for cell in cells
+        for s in seeds_arg(seeds)
+    ]

@@ -14,6 +14,7 @@ image a pseudo-label and a certainty for a metric loss.
 
 Only the labelled images' labels are read.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,13 +27,14 @@ PCA_DIMS = 50  # the first graph ("pixels"): PCA of the images to 50 dimensions 
 def knn_graph(features: np.ndarray, k: int) -> sp.csr_matrix:
     """S = D^-1/2 W D^-1/2 of the symmetrised kNN graph of ``features`` (N, D)."""
     from sklearn.neighbors import NearestNeighbors
+
     features = np.asarray(features, dtype=np.float32)
     n = len(features)
     k = min(k, n - 1)
     dist, idx = NearestNeighbors(n_neighbors=k + 1).fit(features).kneighbors(features)
     dist, idx = dist[:, 1:], idx[:, 1:]  # drop each point itself
     sigma = float(np.median(dist[:, -1])) or 1.0
-    w = np.exp(-(dist / sigma) ** 2)
+    w = np.exp(-((dist / sigma) ** 2))
     W = sp.csr_matrix((w.ravel(), (np.repeat(np.arange(n), k), idx.ravel())), shape=(n, n))
     W = W + W.T
     deg = np.asarray(W.sum(1)).ravel()
@@ -43,6 +45,7 @@ def knn_graph(features: np.ndarray, k: int) -> sp.csr_matrix:
 def pixel_features(images: np.ndarray, seed: int = 0, dims: int = PCA_DIMS) -> np.ndarray:
     """The images flattened and reduced by PCA (the first graph when ``lp_first_graph="pixels"``)."""
     from sklearn.decomposition import PCA
+
     flat = np.asarray(images).reshape(len(images), -1)
     return PCA(min(dims, *flat.shape), random_state=seed).fit_transform(flat)
 
@@ -55,8 +58,9 @@ def seeds(n: int, labelled: np.ndarray, y_labelled: np.ndarray, n_classes: int) 
     return Y
 
 
-def spread(S, labelled, y_labelled, n_classes: int, alpha: float = 0.99,
-           iterations: int = SPREAD_ITERATIONS) -> np.ndarray:
+def spread(
+    S, labelled, y_labelled, n_classes: int, alpha: float = 0.99, iterations: int = SPREAD_ITERATIONS
+) -> np.ndarray:
     """F after ``iterations`` of F <- alpha S F + (1 - alpha) Y."""
     Y = seeds(S.shape[0], np.asarray(labelled), np.asarray(y_labelled), n_classes)
     F = Y.copy()

@@ -8,6 +8,7 @@ the targets, the published anchors (``anchors.csv``) and sentences generated fro
   together); seeds 5-9 (``grids.GRAPH_CONFIRM_SEEDS``) were first run after every choice was frozen, and are
   summarised apart.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,13 @@ from .stats import interval
 
 # the targets (mean labelled-to-test kNN accuracy over seeds) a semi-supervised model built from the paper's parts
 # should reach: (dataset, labels, draw) -> accuracy
-TARGETS = {("mnist", 60, "uniform"): 0.975, ("mnist", 60, "stratified"): 0.98, ("mnist", 10, "stratified"): 0.95,
-           ("fashion-mnist", 60, "uniform"): 0.72, ("fashion-mnist", 60, "stratified"): 0.78}
+TARGETS = {
+    ("mnist", 60, "uniform"): 0.975,
+    ("mnist", 60, "stratified"): 0.98,
+    ("mnist", 10, "stratified"): 0.95,
+    ("fashion-mnist", 60, "uniform"): 0.72,
+    ("fashion-mnist", 60, "stratified"): 0.78,
+}
 METHOD = grids.GRAPH_CONTENDERS[0][1]  # the model built for the targets: VAE + Poisson-MBO + DML
 DRAWS = {"uniform": "uniform draw", "stratified": "stratified draw"}
 
@@ -40,9 +46,12 @@ def anchor_notes(anchors: pd.DataFrame) -> str:
     lines = []
     for ref, g in anchors.groupby("reference", sort=False):
         files = sorted({s.split(" at commit")[0].split("ResultsFromPaper/")[-1] for s in g.source})
-        where = (f"the per-trial files of the authors' repository `jwcalder/GraphLearning` (commit e8de19f), "
-                 f"`ResultsFromPaper/`: {', '.join(f'`{f}`' for f in files)}; mean and sd over their trials"
-                 if "ResultsFromPaper" in g.source.iloc[0] else g.source.iloc[0])
+        where = (
+            f"the per-trial files of the authors' repository `jwcalder/GraphLearning` (commit e8de19f), "
+            f"`ResultsFromPaper/`: {', '.join(f'`{f}`' for f in files)}; mean and sd over their trials"
+            if "ResultsFromPaper" in g.source.iloc[0]
+            else g.source.iloc[0]
+        )
         lines.append(f"- **{ref}**: {g.protocol.iloc[0]}. Numbers: {where}.")
     return "\n".join(lines)
 
@@ -57,13 +66,22 @@ def frame(rows) -> pd.DataFrame:
         own_vae = (r.get("own_classifier") or {}).get("inferred-knn-vae") or {}
         pseudo = r.get("pseudo_label_acc") or [None]
         labels = n_labelled(grids.GRAPH_TRAIN_IMAGES, cfg.pl_pct)
-        out.append({"dataset": cfg.dataset, "labels": labels, "draw": cfg.policy,
-                    "contender": grids.graph_contender(cfg), "seed": cfg.seed, "status": r["status"],
-                    "labelled-to-test": metric(r, "knn_acc", "labelled-to-test"),
-                    "own classifier": own.get("knn_acc"), "own classifier before DML": own_vae.get("knn_acc"),
-                    "inferred labels right": pseudo[-1],
-                    "seconds": run_seconds(r) if r["status"] == "ok" else None,
-                    "confirm": cfg.seed in grids.GRAPH_CONFIRM_SEEDS})
+        out.append(
+            {
+                "dataset": cfg.dataset,
+                "labels": labels,
+                "draw": cfg.policy,
+                "contender": grids.graph_contender(cfg),
+                "seed": cfg.seed,
+                "status": r["status"],
+                "labelled-to-test": metric(r, "knn_acc", "labelled-to-test"),
+                "own classifier": own.get("knn_acc"),
+                "own classifier before DML": own_vae.get("knn_acc"),
+                "inferred labels right": pseudo[-1],
+                "seconds": run_seconds(r) if r["status"] == "ok" else None,
+                "confirm": cfg.seed in grids.GRAPH_CONFIRM_SEEDS,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -88,14 +106,24 @@ def summary(runs: pd.DataFrame, confirm_only: bool = False) -> pd.DataFrame:
         target = TARGETS.get((ds, labels, draw)) if name == METHOD else None
         own, before = g["own classifier"].dropna(), g["own classifier before DML"].dropna()
         pseudo = g["inferred labels right"].dropna()
-        out.append({"dataset": ds, "labels": labels, "draw": draw, "contender": name,
-                    "seeds": ", ".join(str(s) for s in sorted(g.seed)), "n": iv["n"], "mean": iv["mean"],
-                    "labelled-to-test kNN (95 % CI)": _fmt_interval(iv),
-                    "own classifier": f"{own.mean():.3f}" if len(own) else "-",
-                    "own classifier before DML": f"{before.mean():.3f}" if len(before) else "-",
-                    "inferred labels right": f"{pseudo.mean():.3f}" if len(pseudo) else "-",
-                    "target": target, "distance": None if target is None else iv["mean"] - target,
-                    "median seconds": float(g.seconds.median()) if g.seconds.notna().any() else None})
+        out.append(
+            {
+                "dataset": ds,
+                "labels": labels,
+                "draw": draw,
+                "contender": name,
+                "seeds": ", ".join(str(s) for s in sorted(g.seed)),
+                "n": iv["n"],
+                "mean": iv["mean"],
+                "labelled-to-test kNN (95 % CI)": _fmt_interval(iv),
+                "own classifier": f"{own.mean():.3f}" if len(own) else "-",
+                "own classifier before DML": f"{before.mean():.3f}" if len(before) else "-",
+                "inferred labels right": f"{pseudo.mean():.3f}" if len(pseudo) else "-",
+                "target": target,
+                "distance": None if target is None else iv["mean"] - target,
+                "median seconds": float(g.seconds.median()) if g.seconds.notna().any() else None,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -115,13 +143,19 @@ def target_sentences(table: pd.DataFrame) -> list[str]:
             out.append(f"**{name}**: no run of {METHOD} is stored yet (target {target:.3f}).")
             continue
         m = mine.iloc[0]
-        verdict = ("met" if m["mean"] >= target else f"missed by {target - m['mean']:.3f}")
+        verdict = "met" if m["mean"] >= target else f"missed by {target - m['mean']:.3f}"
         others = here[here.contender != METHOD].sort_values("mean", ascending=False)
-        best = (f"; the best other contender, {others.iloc[0].contender}, reaches {others.iloc[0]['mean']:.3f} "
-                f"({others.iloc[0].n} seeds)" if not others.empty else "")
-        out.append(f"**{name}**: {METHOD} reaches {m['labelled-to-test kNN (95 % CI)']} over {m.n} "
-                   f"seed{'s' if m.n != 1 else ''} "
-                   f"({m.seeds}); its own classifier {m['own classifier']}; target {target:.3f}: {verdict}{best}.")
+        best = (
+            f"; the best other contender, {others.iloc[0].contender}, reaches {others.iloc[0]['mean']:.3f} "
+            f"({others.iloc[0].n} seeds)"
+            if not others.empty
+            else ""
+        )
+        out.append(
+            f"**{name}**: {METHOD} reaches {m['labelled-to-test kNN (95 % CI)']} over {m.n} "
+            f"seed{'s' if m.n != 1 else ''} "
+            f"({m.seeds}); its own classifier {m['own classifier']}; target {target:.3f}: {verdict}{best}."
+        )
     return out
 
 
@@ -129,10 +163,12 @@ def progress_sentence(stored: int, total: int) -> str:
     """How much of the grid the shown rows cover, and the command that completes it."""
     if stored >= total:
         return f"All {total} runs of the graph grid are stored."
-    return (f"{stored} of the graph grid's {total} runs {'is' if stored == 1 else 'are'} stored so far; the table "
-            "shows those (each cell names its "
-            "seeds). `python -m dmlvae sweep --grid graph --profile paper --seeds 10` trains the rest and resumes "
-            "where it stopped.")
+    return (
+        f"{stored} of the graph grid's {total} runs {'is' if stored == 1 else 'are'} stored so far; the table "
+        "shows those (each cell names its "
+        "seeds). `python -m dmlvae sweep --grid graph --profile paper --seeds 10` trains the rest and resumes "
+        "where it stopped."
+    )
 
 
 def fmt_pct(x: float) -> str:

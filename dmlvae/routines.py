@@ -17,6 +17,7 @@ labelled batch from the labelled subset (without replacement, or with it when th
 batch); metric losses see labelled samples only. An epoch is ceil(N_train / batch_size) steps for every
 model, so the labelled-only DML baseline gets the same number of steps as the others.
 """
+
 from __future__ import annotations
 
 import math
@@ -27,7 +28,7 @@ import numpy as np
 import torch
 
 from .config import RunConfig
-from .errors import DivergedError  # noqa: F401  (defined there: the CLI catches it without importing torch)
+from .errors import DivergedError
 from . import graphs, propagation, vae
 from .priors import fitted_gmm
 
@@ -67,8 +68,9 @@ START_BATCHES = 10
 
 
 @torch.no_grad()
-def start_losses(model, x: torch.Tensor, labelled: torch.Tensor, y_lab: torch.Tensor, cfg: RunConfig,
-                 batches: int = START_BATCHES) -> tuple[float, float]:
+def start_losses(
+    model, x: torch.Tensor, labelled: torch.Tensor, y_lab: torch.Tensor, cfg: RunConfig, batches: int = START_BATCHES
+) -> tuple[float, float]:
     """(L_S, L_U) of the untrained model: each the mean over the first ``batches`` steps' batches, drawn exactly as
     the first epoch of training draws them (an unlabelled batch from the whole training split, a labelled one from
     the labelled subset; fewer when an epoch has fewer steps). The metric loss sees the labelled batches only, as in
@@ -80,7 +82,7 @@ def start_losses(model, x: torch.Tensor, labelled: torch.Tensor, y_lab: torch.Te
     l_s, l_u = [], []
     with torch.random.fork_rng(devices=cuda):
         for step in range(min(batches, math.ceil(n / bs))):
-            u_idx = perm[step * bs:(step + 1) * bs].to(x.device)
+            u_idx = perm[step * bs : (step + 1) * bs].to(x.device)
             pick = _labelled_batch(labelled, bs, gen).to(x.device)
             sup, unsup = model.both_terms(x[labelled[pick]], y_lab[pick], x[u_idx])
             l_s.append(sup["metric"].item())
@@ -92,8 +94,10 @@ def share_gamma(share: float, l_s: float, l_u: float) -> float:
     """The weight gamma of L_S that makes the metric term ``share`` of the joint loss at the start of training:
     gamma L_S / (L_U + gamma L_S) = share, so gamma = share / (1 - share) * L_U / L_S."""
     if not (l_s > 0 and l_u > 0 and math.isfinite(l_s) and math.isfinite(l_u)):
-        raise DivergedError(f"the untrained model's losses are L_S = {l_s:.4g}, L_U = {l_u:.4g}: a metric share "
-                            "needs both finite and positive (a labelled batch of one class has no triplet)")
+        raise DivergedError(
+            f"the untrained model's losses are L_S = {l_s:.4g}, L_U = {l_u:.4g}: a metric share "
+            "needs both finite and positive (a labelled batch of one class has no triplet)"
+        )
     return share / (1 - share) * l_u / l_s
 
 
@@ -103,15 +107,19 @@ def _mean(values):
 
 def _check_loss(loss, cfg: RunConfig, epoch: int, step: int):
     if not torch.isfinite(loss) or abs(loss.item()) > MAX_ABS_LOSS:
-        raise DivergedError(f"loss is {loss.item():.4g} at epoch {epoch}, step {step} (limit: finite, "
-                            f"|loss| <= {MAX_ABS_LOSS:g}; {cfg.model}, {cfg.routine}, lr {cfg.lr:g}, "
-                            f"seed {cfg.seed})")
+        raise DivergedError(
+            f"loss is {loss.item():.4g} at epoch {epoch}, step {step} (limit: finite, "
+            f"|loss| <= {MAX_ABS_LOSS:g}; {cfg.model}, {cfg.routine}, lr {cfg.lr:g}, "
+            f"seed {cfg.seed})"
+        )
 
 
 def _check_norm(norm: float, cfg: RunConfig, epoch: int):
     if not math.isfinite(norm) or norm > MAX_EMBEDDING_NORM:
-        raise DivergedError(f"mean embedding norm is {norm:.4g} at epoch {epoch} (limit {MAX_EMBEDDING_NORM:g}; "
-                            f"{cfg.model}, {cfg.routine}, lr {cfg.lr:g}, seed {cfg.seed})")
+        raise DivergedError(
+            f"mean embedding norm is {norm:.4g} at epoch {epoch} (limit {MAX_EMBEDDING_NORM:g}; "
+            f"{cfg.model}, {cfg.routine}, lr {cfg.lr:g}, seed {cfg.seed})"
+        )
 
 
 def _labelled_batch(labelled: torch.Tensor, bs: int, gen: torch.Generator) -> torch.Tensor:
@@ -131,6 +139,7 @@ def _progress(cfg: RunConfig, steps: int, progress: bool):
     if not progress:
         return None
     from tqdm.auto import tqdm
+
     return tqdm(total=cfg.epochs * steps, desc=f"{cfg.model}/{cfg.routine}", unit="step", leave=False)
 
 
@@ -177,8 +186,15 @@ def _paper_step_loss(model, xl, yl, xu, w_s: float, w_u: float, inner: dict, sum
     return loss if torch.is_tensor(loss) else None
 
 
-def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: RunConfig,
-        progress: bool = False, n_classes: int | None = None) -> list[dict]:
+def fit(
+    model,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    labelled: torch.Tensor,
+    cfg: RunConfig,
+    progress: bool = False,
+    n_classes: int | None = None,
+) -> list[dict]:
     """Train ``model`` in place on training images ``x`` (on the model's device) and return the history.
 
     ``labelled`` holds the indices of the labelled subset; labels outside it are never read.
@@ -212,7 +228,7 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
         weighted = dict.fromkeys(["metric", *inner], 0.0)
         perm = torch.randperm(n, generator=gen)
         for step in range(steps):
-            u_idx = perm[step * bs:(step + 1) * bs].to(device)
+            u_idx = perm[step * bs : (step + 1) * bs].to(device)
             pick = _labelled_batch(labelled, bs, gen).to(device)
             w_s, w_u, _ = step_weights(cfg, epoch, global_step, gamma)
             global_step += 1
@@ -225,10 +241,14 @@ def fit(model, x: torch.Tensor, y: torch.Tensor, labelled: torch.Tensor, cfg: Ru
         if "embedding_norm" not in sums:
             sums["embedding_norm"].append(_embedding_norm(model, x))
         _check_norm(float(np.mean(sums["embedding_norm"])), cfg, epoch)
-        row = {"epoch": epoch, "phase": step_weights(cfg, epoch, global_step - 1, gamma)[2],
-               "seconds": time.perf_counter() - t0, **{k: _mean(v) for k, v in sums.items()},
-               # each term as it enters the loss (its weight times its value), averaged over every step of the epoch
-               "weighted": {k: v / steps for k, v in weighted.items()}}
+        row = {
+            "epoch": epoch,
+            "phase": step_weights(cfg, epoch, global_step - 1, gamma)[2],
+            "seconds": time.perf_counter() - t0,
+            **{k: _mean(v) for k, v in sums.items()},
+            # each term as it enters the loss (its weight times its value), averaged over every step of the epoch
+            "weighted": {k: v / steps for k, v in weighted.items()},
+        }
         if gamma is not None:
             row["gamma"] = gamma
             if epoch == 0:
@@ -258,8 +278,9 @@ def _metric_epoch(model, opt, batches, x, cfg: RunConfig, epoch: int, bar=None) 
     return sums, norm
 
 
-def propagate(model, x: torch.Tensor, labelled: np.ndarray, y_labelled: np.ndarray, cfg: RunConfig,
-              n_classes: int, pixels: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def propagate(
+    model, x: torch.Tensor, labelled: np.ndarray, y_labelled: np.ndarray, cfg: RunConfig, n_classes: int, pixels: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pseudo-labels, certainties and sampling weights of every training image, propagated from the labelled
     ones over a kNN graph of the images' PCA (``pixels``) or of the model's current embedding."""
     feats = propagation.pixel_features(x.cpu().numpy(), cfg.seed) if pixels else model.embed(x)
@@ -268,8 +289,9 @@ def propagate(model, x: torch.Tensor, labelled: np.ndarray, y_labelled: np.ndarr
     return propagation.pseudo_labels(F, labelled, y_labelled)
 
 
-def fit_label_propagation(model, x, y, labelled, cfg: RunConfig, progress: bool = False,
-                          n_classes: int | None = None) -> list[dict]:
+def fit_label_propagation(
+    model, x, y, labelled, cfg: RunConfig, progress: bool = False, n_classes: int | None = None
+) -> list[dict]:
     """The ``label-propagation`` routine (model ``dml_labelprop``; Iscen et al. 2019): at epochs 0, lp_every,
     2 lp_every, ... labels are propagated from the labelled images to all (:mod:`dmlvae.propagation`); each step's
     batch is drawn from all training images with probability proportional to certainty / pseudo-class size, and
@@ -297,12 +319,13 @@ def fit_label_propagation(model, x, y, labelled, cfg: RunConfig, progress: bool 
         row = {"epoch": epoch}
         warmup = cfg.lp_first_graph == "latent" and epoch < cfg.lp_every
         if not warmup and (epoch % cfg.lp_every == 0 or pseudo is None):
-            labels, certainty, w = propagate(model, x, lab, y_lab_np, cfg, n_classes,
-                                             pixels=cfg.lp_first_graph == "pixels" and pseudo is None)
+            labels, certainty, w = propagate(
+                model, x, lab, y_lab_np, cfg, n_classes, pixels=cfg.lp_first_graph == "pixels" and pseudo is None
+            )
             pseudo, weights = torch.as_tensor(labels).to(device), torch.as_tensor(w, dtype=torch.float64)
             model.pseudo_label_history.append(labels)
-            row.update(propagated=True, certainty=float(certainty.mean()),
-                       propagation_seconds=time.perf_counter() - t0)
+            row.update(propagated=True, certainty=float(certainty.mean()), propagation_seconds=time.perf_counter() - t0)
+
         def batches():  # drawn one at a time, as the steps ask for them
             for _ in range(steps):
                 if warmup:
@@ -311,17 +334,24 @@ def fit_label_propagation(model, x, y, labelled, cfg: RunConfig, progress: bool 
                 else:
                     i = torch.multinomial(weights, bs, replacement=True, generator=gen).to(device)
                     yield x[i], pseudo[i]
+
         sums, norm = _metric_epoch(model, opt, batches(), x, cfg, epoch, bar)
-        row.update(phase="dml (labelled only)" if warmup else "pseudo-labelled", seconds=time.perf_counter() - t0,
-                   loss=_mean(sums["metric"]), embedding_norm=norm, **{k: _mean(v) for k, v in sums.items()})
+        row.update(
+            phase="dml (labelled only)" if warmup else "pseudo-labelled",
+            seconds=time.perf_counter() - t0,
+            loss=_mean(sums["metric"]),
+            embedding_norm=norm,
+            **{k: _mean(v) for k, v in sums.items()},
+        )
         history.append(row)
     if bar is not None:
         bar.close()
     return history
 
 
-def fit_vae_graph(model, x, y, labelled, cfg: RunConfig, progress: bool = False,
-                  n_classes: int | None = None) -> list[dict]:
+def fit_vae_graph(
+    model, x, y, labelled, cfg: RunConfig, progress: bool = False, n_classes: int | None = None
+) -> list[dict]:
     """The ``vae-graph`` routine (model ``vae_graph``, beyond the paper): (1) a plain VAE on the training images, no
     label read (:mod:`dmlvae.vae`; reused from its cache when the same images, settings and seed were trained
     before); (2) a kNN graph of its latents (the training images only: inductive) and labels inferred over it from
@@ -355,9 +385,15 @@ def fit_vae_graph(model, x, y, labelled, cfg: RunConfig, progress: bool = False,
         te = time.perf_counter()
         perm = torch.randperm(n, generator=gen).to(device)
         sums, norm = _metric_epoch(model, opt, ((x[b], pseudo[b]) for b in perm.split(bs)), x, cfg, epoch, bar)
-        row = {"epoch": epoch, "phase": "inferred-label DML", "seconds": time.perf_counter() - te,
-               "loss": _mean(sums["metric"]), "embedding_norm": norm, **{k: _mean(v) for k, v in sums.items()},
-               "weighted": {"metric": _mean(sums["metric"])}}
+        row = {
+            "epoch": epoch,
+            "phase": "inferred-label DML",
+            "seconds": time.perf_counter() - te,
+            "loss": _mean(sums["metric"]),
+            "embedding_norm": norm,
+            **{k: _mean(v) for k, v in sums.items()},
+            "weighted": {"metric": _mean(sums["metric"])},
+        }
         if epoch == 0:
             row.update(info, graph_seconds=graph_seconds, setup_seconds=time.perf_counter() - t0 - row["seconds"])
         history.append(row)

@@ -6,6 +6,7 @@ and a 95% t-interval over seeds. A claim that "A beats B" is *reproduced* when t
 reproduced* when it is below 0 or contains 0, and *partly* when it holds in some of the settings it names
 and not in others. "At chance" claims compare accuracy with 1 / number of classes (within ``CHANCE_BAND``).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,7 +25,7 @@ from .stats import interval
 
 PROTOCOLS = ("test-cv", "labelled-to-test")
 CHANCE_BAND = 0.05  # within 5 points of 1 / classes counts as chance
-SETTLED = 0.02      # a reconstruction loss changing less than 2 % over the last two epochs has converged
+SETTLED = 0.02  # a reconstruction loss changing less than 2 % over the last two epochs has converged
 
 
 def _shape(config: dict) -> str:
@@ -42,8 +43,9 @@ def current_configurations(grid, profile: str, params: dict | None = None) -> se
     return {_shape(c.to_dict()) for c in _source_configs(grid, profile, 1, "mnist", params)}
 
 
-def runs(results, grid, profile: str, protocol: str = "test-cv", params: dict | None = None,
-         seeds=None) -> pd.DataFrame:
+def runs(
+    results, grid, profile: str, protocol: str = "test-cv", params: dict | None = None, seeds=None
+) -> pd.DataFrame:
     """One row per ok run of ``grid``: its config fields, seed, kNN accuracy under ``protocol``, the last epoch's
     history values, and the weighted metric term's share of the loss in the last epoch that has one
     (``loss_share_metric``, :mod:`dmlvae.shares`). For a claim source's grid only the rows of the configurations
@@ -53,16 +55,27 @@ def runs(results, grid, profile: str, protocol: str = "test-cv", params: dict | 
     current = current_configurations(grid, profile, params)
     keep = None if seeds is None else set(profiles.seeds_arg(seeds))
     for r in store.rows_for(results, grid, profile):
-        if r.get("status") != "ok" or (current is not None and _shape(r["config"]) not in current) \
-                or (keep is not None and r["seed"] not in keep):
+        if (
+            r.get("status") != "ok"
+            or (current is not None and _shape(r["config"]) not in current)
+            or (keep is not None and r["seed"] not in keep)
+        ):
             continue
         last = (r.get("history") or [{}])[-1]
         share = shares.columns(r, "last_metric").get("metric share")
-        out.append({**r["config"], "seed": r["seed"], "acc": store.metric(r, "knn_acc", protocol),
-                    "acc_sampled": store.metric(r, "knn_acc", "test-cv/sampled-z"),
-                    "embedding_norm": last.get("embedding_norm"),
-                    "loss_share_metric": share, "stale": store.is_stale(r),
-                    "history": r.get("history") or [], "n_classes": _classes(r)})
+        out.append(
+            {
+                **r["config"],
+                "seed": r["seed"],
+                "acc": store.metric(r, "knn_acc", protocol),
+                "acc_sampled": store.metric(r, "knn_acc", "test-cv/sampled-z"),
+                "embedding_norm": last.get("embedding_norm"),
+                "loss_share_metric": share,
+                "stale": store.is_stale(r),
+                "history": r.get("history") or [],
+                "n_classes": _classes(r),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -76,14 +89,21 @@ def paired(frame: pd.DataFrame, a: dict, b: dict, over: dict | None = None) -> d
     f = frame
     for k, v in (over or {}).items():
         f = f[f[k].isin(v if isinstance(v, (list, tuple, set)) else [v])]
-    sel = lambda q: f[np.logical_and.reduce([f[k].isin(v if isinstance(v, (list, tuple, set)) else [v])  # noqa: E731
-                                             for k, v in q.items()])] if len(f) else f
+
+    def sel(q):
+        return (
+            f[np.logical_and.reduce([f[k].isin(v if isinstance(v, (list, tuple, set)) else [v]) for k, v in q.items()])]
+            if len(f)
+            else f
+        )
+
     fa, fb = sel(a), sel(b)
     if not len(fa) or not len(fb):
         return {**interval([]), "cells": [], "per_seed": {}}
     base = fb.groupby(["pl_pct", "lsdim", "seed"], as_index=False)["acc"].mean()
-    d = stats.paired(fa.assign(cell=[_cell_label(r) for _, r in fa.iterrows()]), base, ["pl_pct", "lsdim", "seed"],
-                     "acc")
+    d = stats.paired(
+        fa.assign(cell=[_cell_label(r) for _, r in fa.iterrows()]), base, ["pl_pct", "lsdim", "seed"], "acc"
+    )
     seeds = {s: float(g.mean()) for s, g in d.groupby("seed", sort=False)["diff"]}
     cells = [{"cell": c, **interval(g)} for c, g in d.groupby("cell", sort=False)["diff"]]
     return {**interval(list(seeds.values())), "cells": cells, "per_seed": seeds}
@@ -92,8 +112,13 @@ def paired(frame: pd.DataFrame, a: dict, b: dict, over: dict | None = None) -> d
 def _cell_label(r) -> str:
     """A claim's cell: the labelled percentage, lsdim, and the weight (alpha of an alternating routine, gamma of
     the joint one) of the run it is about."""
-    weight = (f", alpha {r.alpha:g}" if str(r.get("routine", "")).startswith("alternating") else
-              f", gamma {r.gamma:g}" if r.get("routine") == "joint" else "")
+    weight = (
+        f", alpha {r.alpha:g}"
+        if str(r.get("routine", "")).startswith("alternating")
+        else f", gamma {r.gamma:g}"
+        if r.get("routine") == "joint"
+        else ""
+    )
     return f"{r.pl_pct:g} %, lsdim {r.lsdim}{weight}"
 
 
@@ -134,8 +159,13 @@ def fmt(ev: dict, unit: str = "seed") -> str:
         return f"{ev['mean']:+.3f} (1 {unit})"
     text = f"{ev['mean']:+.3f} [{ev['low']:+.3f}, {ev['high']:+.3f}] ({ev['n']} {unit}s)"
     other = opposite_cells(ev)
-    return text + (" (the other way at " + ", ".join(f"{c['cell']}: {c['mean']:+.3f} [{c['low']:+.3f}, "
-                                                       f"{c['high']:+.3f}]" for c in other) + ")" if other else "")
+    return text + (
+        " (the other way at "
+        + ", ".join(f"{c['cell']}: {c['mean']:+.3f} [{c['low']:+.3f}, {c['high']:+.3f}]" for c in other)
+        + ")"
+        if other
+        else ""
+    )
 
 
 NO_OBJECTIVE = "-"
@@ -144,15 +174,33 @@ NO_OBJECTIVE = "-"
 def _claim(number, text, verdict, evidence, protocol, objective=NO_OBJECTIVE, evs=()):
     """A claim's row; ``evs``: the paired differences it rests on, whose cells :func:`cell_verdicts` lists."""
     cells = [{"difference": name, **c} for name, ev in evs for c in ev.get("cells", [])]
-    return {"claim": number, "the paper says": text, "objective": objective, "protocol": protocol,
-            "verdict": verdict, "evidence": evidence, "cells": cells}
+    return {
+        "claim": number,
+        "the paper says": text,
+        "objective": objective,
+        "protocol": protocol,
+        "verdict": verdict,
+        "evidence": evidence,
+        "cells": cells,
+    }
 
 
 def cell_frame(cards: pd.DataFrame) -> pd.DataFrame:
     """One row per cell of every pooled difference, with its numbers (mean, low, high, n) for a figure."""
-    rows = [{"claim": c.claim, "protocol": c.protocol, "difference": cell["difference"], "cell": cell["cell"],
-             "mean": cell["mean"], "low": cell["low"], "high": cell["high"], "n": cell["n"]}
-            for c in cards.itertuples() for cell in (getattr(c, "cells", None) or [])]
+    rows = [
+        {
+            "claim": c.claim,
+            "protocol": c.protocol,
+            "difference": cell["difference"],
+            "cell": cell["cell"],
+            "mean": cell["mean"],
+            "low": cell["low"],
+            "high": cell["high"],
+            "n": cell["n"],
+        }
+        for c in cards.itertuples()
+        for cell in (getattr(c, "cells", None) or [])
+    ]
     return pd.DataFrame(rows, columns=["claim", "protocol", "difference", "cell", "mean", "low", "high", "n"])
 
 
@@ -163,12 +211,22 @@ def cell_verdicts(cards: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for c in cards.itertuples():
         for cell in getattr(c, "cells", None) or []:
-            side = ("for" if cell["low"] > 0 else "against" if cell["high"] < 0 else "no difference shown") \
-                if cell["n"] > 1 else "too few seeds"
-            rows.append({"claim": c.claim, "protocol": c.protocol, "difference": cell["difference"],
-                         "cell": cell["cell"], "mean [95 % interval]": fmt(cell), "this cell": side})
-    return pd.DataFrame(rows, columns=["claim", "protocol", "difference", "cell", "mean [95 % interval]",
-                                       "this cell"])
+            side = (
+                ("for" if cell["low"] > 0 else "against" if cell["high"] < 0 else "no difference shown")
+                if cell["n"] > 1
+                else "too few seeds"
+            )
+            rows.append(
+                {
+                    "claim": c.claim,
+                    "protocol": c.protocol,
+                    "difference": cell["difference"],
+                    "cell": cell["cell"],
+                    "mean [95 % interval]": fmt(cell),
+                    "this cell": side,
+                }
+            )
+    return pd.DataFrame(rows, columns=["claim", "protocol", "difference", "cell", "mean [95 % interval]", "this cell"])
 
 
 OCCUPIED_RADIUS = 0.5  # a quarter of the distance between neighbouring hypercube components (2)
@@ -186,6 +244,7 @@ def occupied_components(results, profile: str, run) -> int | None:
     are not stored (``run``: a row of :func:`runs`)."""
     from .config import RunConfig
     from .priors import hypercube_means
+
     cfg = RunConfig.from_dict({f.name: run[f.name] for f in dataclasses.fields(RunConfig) if f.name in run})
     path = store.latents_path(results, "figure5", profile, cfg)
     if not path.exists():
@@ -199,6 +258,7 @@ def _stand_in(frame: pd.DataFrame, grid) -> str:
     """' (on the stand-in `fashion-mnist`, not OrganAMNIST)' when ``frame``'s runs of ``grid`` (a paper table or one
     of the book's grids) ran on another dataset than the paper's, else ''."""
     from . import grids, paper
+
     theirs = paper.paper_table(grid).dataset.iloc[0] if grid in paper.TABLES else grids.PAPER_DATASETS.get(grid)
     ours = sorted(set(frame.dataset)) if len(frame) else []
     if theirs is None or not ours or ours == [theirs]:
@@ -221,8 +281,10 @@ def _share_range(frame: pd.DataFrame) -> str:
 # and the paper's literal MSELoss() averaged over pixels. Per objective: its label and the claim sources of the
 # alternating MetricVAE and of Table 4 (SOURCE_GRIDS names).
 OBJECTIVE_LABELS = {"image-sum": "image-sum (ours)", "pixel-mean": "pixel-mean (the paper's MSELoss)"}
-OBJECTIVE_SOURCES = {"image-sum": ("alternating MVAE", "Table 4"),
-                     "pixel-mean": ("alternating MVAE, pixel-mean", "Table 4, pixel-mean")}
+OBJECTIVE_SOURCES = {
+    "image-sum": ("alternating MVAE", "Table 4"),
+    "pixel-mean": ("alternating MVAE, pixel-mean", "Table 4, pixel-mean"),
+}
 
 
 def mvae_claims(results, profile: str, protocol: str, protocol_free: bool, objective: str, seeds=None) -> list:
@@ -239,10 +301,16 @@ def mvae_claims(results, profile: str, protocol: str, protocol_free: bool, objec
             ev = interval((g.groupby("seed")["acc_sampled"].mean() - 0.1).tolist())
             verdicts.append("reproduced" if abs(ev["mean"]) <= CHANCE_BAND else "not reproduced")
             parts.append(f"{loss}: sampled-z accuracy minus chance {fmt(ev)}")
-        out.append(_claim(f"6 (alternating MVAE{suffix})", "the alternating MetricVAE is at chance with triplet, "
-                          "supervised contrastive and center loss", combine(verdicts),
-                          "; ".join(parts) + f"; {_share_range(fa[fa.model == 'mvae'])} (last supervised epoch)",
-                          "test-cv, sampled z", label))
+        out.append(
+            _claim(
+                f"6 (alternating MVAE{suffix})",
+                "the alternating MetricVAE is at chance with triplet, supervised contrastive and center loss",
+                combine(verdicts),
+                "; ".join(parts) + f"; {_share_range(fa[fa.model == 'mvae'])} (last supervised epoch)",
+                "test-cv, sampled z",
+                label,
+            )
+        )
     f4 = runs(results, _source_grid(t4), profile, protocol, _source_params(t4), seeds)
     if len(f4):
         mv = {"model": "mvae"}
@@ -251,17 +319,32 @@ def mvae_claims(results, profile: str, protocol: str, protocol_free: bool, objec
         low, high = by_dim[0]["per_seed"], by_dim[2]["per_seed"]
         especially = interval([low[s] - high[s] for s in low if s in high])
         weighted = f4[(f4.model == "mvae") & (f4.gamma > 0)]
-        out.append(_claim(f"7 (Table 4{suffix})", "in the joint routine gamma > 0 beats gamma = 0, especially at low "
-                          "lsdim", combine([beats(e) for e in by_dim] + [beats(especially)]),
-                          "; ".join(f"lsdim {d}: {fmt(e)}" for d, e in zip((2, 5, 10), by_dim))
-                          + f"; the gain at lsdim 2 minus at lsdim 10: {fmt(especially)}"
-                          + f"; at gamma > 0 {_share_range(weighted)} (last epoch)", protocol, label,
-                          evs=[(f"gamma > 0 - gamma = 0, lsdim {d}", e) for d, e in zip((2, 5, 10), by_dim)]))
+        out.append(
+            _claim(
+                f"7 (Table 4{suffix})",
+                "in the joint routine gamma > 0 beats gamma = 0, especially at low lsdim",
+                combine([beats(e) for e in by_dim] + [beats(especially)]),
+                "; ".join(f"lsdim {d}: {fmt(e)}" for d, e in zip((2, 5, 10), by_dim))
+                + f"; the gain at lsdim 2 minus at lsdim 10: {fmt(especially)}"
+                + f"; at gamma > 0 {_share_range(weighted)} (last epoch)",
+                protocol,
+                label,
+                evs=[(f"gamma > 0 - gamma = 0, lsdim {d}", e) for d, e in zip((2, 5, 10), by_dim)],
+            )
+        )
         # gamma = 0 is a plain VAE, no MetricVAE: claim 8 compares DML with the gamma > 0 runs only
         ev = paired(f4, {"model": "dml"}, {**mv, "gamma": [2.0, 5.0, 10.0]})
-        out.append(_claim(f"8 (Table 4{suffix})", "DML beats the joint MetricVAE", beats(ev),
-                          f"DML - MVAE (gamma > 0): {fmt(ev)}; {_share_range(weighted)}", protocol, label,
-                          evs=[("DML - MVAE (gamma > 0)", ev)]))
+        out.append(
+            _claim(
+                f"8 (Table 4{suffix})",
+                "DML beats the joint MetricVAE",
+                beats(ev),
+                f"DML - MVAE (gamma > 0): {fmt(ev)}; {_share_range(weighted)}",
+                protocol,
+                label,
+                evs=[("DML - MVAE (gamma > 0)", ev)],
+            )
+        )
     return out
 
 
@@ -275,55 +358,95 @@ def claims(results, profile: str, protocol: str = "test-cv", protocol_free: bool
         if not len(f):
             continue
         low = [paired(f, {**ae, "alpha": [0.25, 0.5, 0.75]}, dml, {"pl_pct": p}) for p in (0.01, 0.1)]
-        out.append(_claim(f"1 (Table {t})", "the DML autoencoder beats DML at 0.01 % and 0.1 % labels",
-                          combine(beats(e) for e in low),
-                          "; ".join(f"{p} %: {fmt(e)}" for p, e in zip((0.01, 0.1), low)) + _stand_in(f, t),
-                          protocol, evs=[(f"DML-AE - DML at {p} %", e) for p, e in zip((0.01, 0.1), low)]))
+        out.append(
+            _claim(
+                f"1 (Table {t})",
+                "the DML autoencoder beats DML at 0.01 % and 0.1 % labels",
+                combine(beats(e) for e in low),
+                "; ".join(f"{p} %: {fmt(e)}" for p, e in zip((0.01, 0.1), low)) + _stand_in(f, t),
+                protocol,
+                evs=[(f"DML-AE - DML at {p} %", e) for p, e in zip((0.01, 0.1), low)],
+            )
+        )
         high = paired(f, dml, {**ae, "alpha": [0.25, 0.5, 0.75]}, {"pl_pct": 10})
-        out.append(_claim(f"2 (Table {t})", "DML beats the DML autoencoder at 10 %", beats(high),
-                          f"DML - DML-AE at 10 %: {fmt(high)}" + _stand_in(f, t), protocol,
-                          evs=[("DML - DML-AE at 10 %", high)]))
+        out.append(
+            _claim(
+                f"2 (Table {t})",
+                "DML beats the DML autoencoder at 10 %",
+                beats(high),
+                f"DML - DML-AE at 10 %: {fmt(high)}" + _stand_in(f, t),
+                protocol,
+                evs=[("DML - DML-AE at 10 %", high)],
+            )
+        )
         ae1 = [paired(f, {**ae, "alpha": 1.0}, dml, {"pl_pct": p}) for p in (0.01, 0.1)]
         lose = paired(f, dml, {**ae, "alpha": 1.0}, {"pl_pct": 10})
-        out.append(_claim(f"3 (Table {t})", "a plain autoencoder (alpha = 1) beats DML at 0.1 % or less, and loses "
-                          "at 10 %", combine([beats(e) for e in ae1] + [beats(lose)]),
-                          "; ".join(f"AE - DML at {p} %: {fmt(e)}" for p, e in zip((0.01, 0.1), ae1))
-                          + f"; DML - AE at 10 %: {fmt(lose)}" + _stand_in(f, t), protocol,
-                          evs=[*((f"AE - DML at {p} %", e) for p, e in zip((0.01, 0.1), ae1)),
-                               ("DML - AE at 10 %", lose)]))
+        out.append(
+            _claim(
+                f"3 (Table {t})",
+                "a plain autoencoder (alpha = 1) beats DML at 0.1 % or less, and loses at 10 %",
+                combine([beats(e) for e in ae1] + [beats(lose)]),
+                "; ".join(f"AE - DML at {p} %: {fmt(e)}" for p, e in zip((0.01, 0.1), ae1))
+                + f"; DML - AE at 10 %: {fmt(lose)}"
+                + _stand_in(f, t),
+                protocol,
+                evs=[*((f"AE - DML at {p} %", e) for p, e in zip((0.01, 0.1), ae1)), ("DML - AE at 10 %", lose)],
+            )
+        )
     f3 = runs(results, 3, profile, protocol, seeds=seeds)
     if len(f3):
         priors = f3[f3.model != "dml"]
         chance = 1.0 / priors.n_classes.iloc[0] if len(priors) else 0.1
         above = interval((priors.groupby("seed")["acc"].mean() - chance).tolist())
         worst = priors.groupby(["model", "pl_pct", "lsdim", "alpha"])["acc"].mean().max() - chance
-        verdict = ("reproduced" if abs(above["mean"]) <= CHANCE_BAND and worst <= CHANCE_BAND
-                   else "partly" if abs(above["mean"]) <= CHANCE_BAND else "not reproduced")
+        verdict = (
+            "reproduced"
+            if abs(above["mean"]) <= CHANCE_BAND and worst <= CHANCE_BAND
+            else "partly"
+            if abs(above["mean"]) <= CHANCE_BAND
+            else "not reproduced"
+        )
         sampled = interval((priors.groupby("seed")["acc_sampled"].mean() - chance).tolist())
-        out.append(_claim("4 (Table 3)", "DML with a unit or GMM prior is at chance everywhere", verdict,
-                          f"prior cells' mean accuracy on mu minus chance ({chance:.3f}): {fmt(above)}; the best "
-                          f"cell is {worst:+.3f} above chance; on a sampled z (test-cv): {fmt(sampled)}"
-                          + _stand_in(f3, 3), protocol))
+        out.append(
+            _claim(
+                "4 (Table 3)",
+                "DML with a unit or GMM prior is at chance everywhere",
+                verdict,
+                f"prior cells' mean accuracy on mu minus chance ({chance:.3f}): {fmt(above)}; the best "
+                f"cell is {worst:+.3f} above chance; on a sampled z (test-cv): {fmt(sampled)}" + _stand_in(f3, 3),
+                protocol,
+            )
+        )
     f5 = runs(results, "figure5", profile, protocol, seeds=seeds) if protocol_free else []
     if len(f5):
         unit = f5[f5.model == "dml_unit_prior"].embedding_norm.mean()
         gmm_runs = f5[(f5.model == "dml_gmm_prior") & (f5.kl == "correct")]
         gmm = gmm_runs.embedding_norm.mean()
-        occupied = [n for n in (occupied_components(results, profile, r) for _, r in gmm_runs.iterrows())
-                    if n is not None]
+        occupied = [
+            n for n in (occupied_components(results, profile, r) for _, r in gmm_runs.iterrows()) if n is not None
+        ]
         shrinks = unit < 0.5 * gmm
         trace = None if not occupied else max(occupied) > 0
-        verdict = ("reproduced" if shrinks and trace is False else "partly" if shrinks or trace is False
-                   else "not reproduced")
+        verdict = (
+            "reproduced" if shrinks and trace is False else "partly" if shrinks or trace is False else "not reproduced"
+        )
         k = 2 ** int(gmm_runs.lsdim.iloc[0]) if len(gmm_runs) else 0
-        out.append(_claim("5 (Figure 5)", "the GMM-prior latents show no trace of the prior's components, and the "
-                          "unit prior shrinks the latents", verdict,
-                          (f"GMM prior: components occupied (at least 1/(2K) of the test latents within "
-                           f"{OCCUPIED_RADIUS:g} of its mean), per run: {', '.join(map(str, occupied))} of {k}"
-                           if occupied else "GMM prior: components occupied: the runs' latents are not stored")
-                          + f"; mean |mu|: unit prior {unit:.3f}, GMM prior {gmm:.3f} (the unit prior shrinks the "
-                          "latents when its mean |mu| is under half the GMM prior's)" + _stand_in(f5, "figure5"),
-                          "any"))
+        out.append(
+            _claim(
+                "5 (Figure 5)",
+                "the GMM-prior latents show no trace of the prior's components, and the unit prior shrinks the latents",
+                verdict,
+                (
+                    f"GMM prior: components occupied (at least 1/(2K) of the test latents within "
+                    f"{OCCUPIED_RADIUS:g} of its mean), per run: {', '.join(map(str, occupied))} of {k}"
+                    if occupied
+                    else "GMM prior: components occupied: the runs' latents are not stored"
+                )
+                + f"; mean |mu|: unit prior {unit:.3f}, GMM prior {gmm:.3f} (the unit prior shrinks the "
+                "latents when its mean |mu| is under half the GMM prior's)" + _stand_in(f5, "figure5"),
+                "any",
+            )
+        )
     for objective in OBJECTIVE_SOURCES:
         out += mvae_claims(results, profile, protocol, protocol_free, objective, seeds)
     f6 = runs(results, "figure6", profile, protocol, seeds=seeds) if protocol_free else []
@@ -336,16 +459,25 @@ def claims(results, profile: str, protocol: str = "test-cv", protocol_free: bool
                 first.append(rec[0])
                 last.append(rec[-1])
         ev = interval(late)
-        course = (f"the reconstruction goes from {np.median(first):.3g} in the first epoch to {np.median(last):.3g} "
-                  f"in the last (medians over runs); " if late else "")
+        course = (
+            f"the reconstruction goes from {np.median(first):.3g} in the first epoch to {np.median(last):.3g} "
+            f"in the last (medians over runs); "
+            if late
+            else ""
+        )
         settled = ev["n"] > 1 and abs(ev["low"]) < SETTLED and abs(ev["high"]) < SETTLED
-        out.append(_claim("9 (Figure 6)", "the MetricVAE's reconstruction loss does not converge",
-                          "not reproduced" if settled else "reproduced" if ev["n"] > 1 else "too few seeds",
-                          course + f"its relative change over the last two epochs, over runs: {fmt(ev, 'run')}. The "
-                          f"criterion: the loss has converged when that change lies within ±{SETTLED:.0%} (it has "
-                          "stopped moving by the last epoch); a loss still falling steadily has not converged",
-                          "any",
-                          OBJECTIVE_LABELS["image-sum"]))
+        out.append(
+            _claim(
+                "9 (Figure 6)",
+                "the MetricVAE's reconstruction loss does not converge",
+                "not reproduced" if settled else "reproduced" if ev["n"] > 1 else "too few seeds",
+                course + f"its relative change over the last two epochs, over runs: {fmt(ev, 'run')}. The "
+                f"criterion: the loss has converged when that change lies within ±{SETTLED:.0%} (it has "
+                "stopped moving by the last epoch); a loss still falling steadily has not converged",
+                "any",
+                OBJECTIVE_LABELS["image-sum"],
+            )
+        )
     return pd.DataFrame(out)
 
 
@@ -353,33 +485,44 @@ def gap_sentence(cmp: pd.DataFrame, metric: str = "knn_acc") -> str:
     """How our numbers of a table (``cmp``: ``paper.compare``) lie against the paper's: in how many cells ours are
     above, and the paper's lowest cell (with its distance from chance)."""
     from .paper import weight_label
+
     c = cmp[(cmp.metric == metric) & (cmp.n_seeds > 0)]
     if not len(c):
         return "No cell of this table is stored yet."
     above = int((c.ours_mean > c.paper).sum())
     low = c.loc[c.paper.idxmin()]
-    where = (f"{low.model}, {low.pl_pct:g} %, lsdim {low.lsdim}"
-             + ("" if low.model == "dml" else f", {weight_label(low)}"))
+    where = f"{low.model}, {low.pl_pct:g} %, lsdim {low.lsdim}" + (
+        "" if low.model == "dml" else f", {weight_label(low)}"
+    )
     name = {"knn_acc": "kNN", "rf_acc": "random-forest", "linear_acc": "linear"}.get(metric, metric)
-    return (f"Our Table {int(c.table.iloc[0])} {name} accuracies lie above the paper's in "
-            f"{above} of its {len(c)} cells. The paper's lowest is {low.paper:.3f} ({where}), within "
-            f"{abs(low.paper - 0.1):.3f} of chance (0.100); ours there: {low.ours}.")
+    return (
+        f"Our Table {int(c.table.iloc[0])} {name} accuracies lie above the paper's in "
+        f"{above} of its {len(c)} cells. The paper's lowest is {low.paper:.3f} ({where}), within "
+        f"{abs(low.paper - 0.1):.3f} of chance (0.100); ours there: {low.ours}."
+    )
 
 
 def table_agreement(cmp: pd.DataFrame) -> dict:
     from .paper import weight_label
+
     """Per table: the share of the paper's numbers inside our mean ± 2 sd, the mean |ours - paper|, and the
     cells furthest from the paper (with the paper's note, where it has one)."""
     have = cmp[cmp.n_seeds > 1]
-    inside = ((have.paper >= have.ours_mean - 2 * have.ours_sd) & (have.paper <= have.ours_mean + 2 * have.ours_sd))
+    inside = (have.paper >= have.ours_mean - 2 * have.ours_sd) & (have.paper <= have.ours_mean + 2 * have.ours_sd)
     far = cmp[cmp.n_seeds > 0].assign(gap=lambda d: (d["diff"]).abs()).nlargest(3, "gap")
-    return {"numbers": int(len(cmp)), "with 2+ seeds": int(len(have)),
-            "paper inside ours ± 2 sd": f"{inside.mean():.0%}" if len(have) else "-",
-            "mean |ours - paper|": round(float(cmp["diff"].abs().mean()), 3) if cmp.n_seeds.any() else None,
-            "furthest": "; ".join(f"{r.model} pl={r.pl_pct:g} lsdim={r.lsdim}"
-                                  + ("" if r.model == "dml" else f" {weight_label(r)}")
-                                  + f" {r.metric}: {r.ours} vs {r.paper:.3f}"
-                                  + (f" ({r.note})" if r.note else "") for r in far.itertuples())}
+    return {
+        "numbers": int(len(cmp)),
+        "with 2+ seeds": int(len(have)),
+        "paper inside ours ± 2 sd": f"{inside.mean():.0%}" if len(have) else "-",
+        "mean |ours - paper|": round(float(cmp["diff"].abs().mean()), 3) if cmp.n_seeds.any() else None,
+        "furthest": "; ".join(
+            f"{r.model} pl={r.pl_pct:g} lsdim={r.lsdim}"
+            + ("" if r.model == "dml" else f" {weight_label(r)}")
+            + f" {r.metric}: {r.ours} vs {r.paper:.3f}"
+            + (f" ({r.note})" if r.note else "")
+            for r in far.itertuples()
+        ),
+    }
 
 
 def verdict_table(cards: pd.DataFrame) -> pd.DataFrame:
@@ -388,11 +531,27 @@ def verdict_table(cards: pd.DataFrame) -> pd.DataFrame:
     verdict is about (claims 6-9), "-" for the others."""
     rows = []
     for _, c in cards.iterrows():
-        for p in (PROTOCOLS if c.protocol not in PROTOCOLS else (c.protocol,)):
-            rows.append({"claim": c.claim, "the paper says": c["the paper says"],
-                         "objective": c.get("objective", NO_OBJECTIVE), "protocol": p, "verdict": c.verdict})
-    return pd.DataFrame(rows).pivot_table(index=["claim", "the paper says", "objective"], columns="protocol",
-                                          values="verdict", aggfunc="first", sort=False)[list(PROTOCOLS)].fillna("")
+        for p in PROTOCOLS if c.protocol not in PROTOCOLS else (c.protocol,):
+            rows.append(
+                {
+                    "claim": c.claim,
+                    "the paper says": c["the paper says"],
+                    "objective": c.get("objective", NO_OBJECTIVE),
+                    "protocol": p,
+                    "verdict": c.verdict,
+                }
+            )
+    return (
+        pd.DataFrame(rows)
+        .pivot_table(
+            index=["claim", "the paper says", "objective"],
+            columns="protocol",
+            values="verdict",
+            aggfunc="first",
+            sort=False,
+        )[list(PROTOCOLS)]
+        .fillna("")
+    )
 
 
 VERDICT_COLOURS = {"reproduced": "#1b7837", "partly": "#b35806", "not reproduced": "#b00020"}
@@ -407,9 +566,12 @@ def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:
 def counts_sentence(table: pd.DataFrame) -> str:
     """One sentence for the top of the scorecard: the verdict counts under each protocol."""
     counts = verdict_counts(table)
-    return (f"**{len(table)} checks** (each claim on each table or figure it is made of; claims 6-8 once under each "
-            "reading of the MetricVAE's objective): " + "; ".join(
-        f"under `{p}`, " + ", ".join(f"{counts.loc[v, p]} {v}" for v in counts.index) for p in PROTOCOLS) + ".")
+    return (
+        f"**{len(table)} checks** (each claim on each table or figure it is made of; claims 6-8 once under each "
+        "reading of the MetricVAE's objective): "
+        + "; ".join(f"under `{p}`, " + ", ".join(f"{counts.loc[v, p]} {v}" for v in counts.index) for p in PROTOCOLS)
+        + "."
+    )
 
 
 def styled_verdicts(table: pd.DataFrame):
@@ -420,8 +582,9 @@ def styled_verdicts(table: pd.DataFrame):
 
 def _cause_cell(cfg) -> str:
     """A causes-grid cell's label: model, labelled percentage, lsdim, and alpha where the model has one."""
-    return (f"{cfg.model}, {cfg.pl_pct:g} %, lsdim {cfg.lsdim}"
-            + (f", alpha {cfg.alpha:g}" if cfg.model != "dml" else ""))
+    return f"{cfg.model}, {cfg.pl_pct:g} %, lsdim {cfg.lsdim}" + (
+        f", alpha {cfg.alpha:g}" if cfg.model != "dml" else ""
+    )
 
 
 def causes_table(results, profile: str, seeds=None) -> pd.DataFrame:
@@ -432,6 +595,7 @@ def causes_table(results, profile: str, seeds=None) -> pd.DataFrame:
     "MetricVAE grid"."""
     from . import grids, paper
     from .config import RunConfig
+
     ref = paper.paper_table(1)
     ref = ref[ref.metric == "knn_acc"]
     out = []
@@ -440,21 +604,36 @@ def causes_table(results, profile: str, seeds=None) -> pd.DataFrame:
         if r.get("status") != "ok" or (keep is not None and r["seed"] not in keep):
             continue
         cfg = RunConfig.from_dict(r["config"])
-        match = ref[(ref.model == cfg.model) & (ref.pl_pct == cfg.pl_pct) & (ref.lsdim == cfg.lsdim)
-                    & ((ref.alpha == cfg.alpha) | ref.alpha.isna() & (cfg.model == "dml"))]
-        rank = next((i for i, c in enumerate(grids.CAUSE_CELLS) if all(getattr(cfg, k) == v for k, v in c.items())),
-                    len(grids.CAUSE_CELLS))
-        out.append({"rank": rank, "cell": _cause_cell(cfg),
-                    "cause": grids.cause(cfg), "seed": r["seed"],
-                    "ours": store.metric(r, "knn_acc"), "paper": float(match.value.iloc[0])})
+        match = ref[
+            (ref.model == cfg.model)
+            & (ref.pl_pct == cfg.pl_pct)
+            & (ref.lsdim == cfg.lsdim)
+            & ((ref.alpha == cfg.alpha) | ref.alpha.isna() & (cfg.model == "dml"))
+        ]
+        rank = next(
+            (i for i, c in enumerate(grids.CAUSE_CELLS) if all(getattr(cfg, k) == v for k, v in c.items())),
+            len(grids.CAUSE_CELLS),
+        )
+        out.append(
+            {
+                "rank": rank,
+                "cell": _cause_cell(cfg),
+                "cause": grids.cause(cfg),
+                "seed": r["seed"],
+                "ours": store.metric(r, "knn_acc"),
+                "paper": float(match.value.iloc[0]),
+            }
+        )
     f = pd.DataFrame(out)
     if f.empty:
         return objective_causes(results, profile, seeds)
     causes = [name for name, _ in grids.CAUSES]  # the grid's order, whatever order the rows were stored in
-    f = f.sort_values(["rank", "cause"], key=lambda c: c.map(causes.index) if c.name == "cause" else c,
-                      kind="stable")
-    g = f.groupby(["cell", "cause"], sort=False).agg(ours=("ours", "mean"), sd=("ours", "std"),
-                                                     seeds=("seed", "size"), paper=("paper", "first")).reset_index()
+    f = f.sort_values(["rank", "cause"], key=lambda c: c.map(causes.index) if c.name == "cause" else c, kind="stable")
+    g = (
+        f.groupby(["cell", "cause"], sort=False)
+        .agg(ours=("ours", "mean"), sd=("ours", "std"), seeds=("seed", "size"), paper=("paper", "first"))
+        .reset_index()
+    )
     g["ours - paper"] = g.ours - g.paper
     g["|ours - paper|"] = g["ours - paper"].abs()
     base = g[g.cause == grids.CAUSES[0][0]].set_index("cell")["ours - paper"].abs()
@@ -475,30 +654,45 @@ def objective_causes(results, profile: str, seeds=None) -> pd.DataFrame:
     are means over the cells, ``sd`` the sd over seeds of the seed's mean, ``|ours - paper|`` the mean over the
     cells of each cell's distance, and ``toward the paper`` that distance's drop from our objective's."""
     from . import paper
+
     ref = paper.paper_table(4)
     ref = ref[(ref.metric == "knn_acc") & (ref.model == "mvae")].set_index(["lsdim", "gamma"]).value
     out = []
     for objective, (alt, t4) in OBJECTIVE_SOURCES.items():
         cause = OBJECTIVE_CAUSE if objective == "pixel-mean" else "as specified (our defaults)"
-        f4 = runs(results, _source_grid(SOURCE_GRIDS[t4]), profile, "test-cv", _source_params(SOURCE_GRIDS[t4]),
-                  seeds)
-        fa = runs(results, _source_grid(SOURCE_GRIDS[alt]), profile, "test-cv", _source_params(SOURCE_GRIDS[alt]),
-                  seeds)
+        f4 = runs(results, _source_grid(SOURCE_GRIDS[t4]), profile, "test-cv", _source_params(SOURCE_GRIDS[t4]), seeds)
+        fa = runs(
+            results, _source_grid(SOURCE_GRIDS[alt]), profile, "test-cv", _source_params(SOURCE_GRIDS[alt]), seeds
+        )
         for cell, f, cols, acc, ref_of in (
-                ("Table 4: joint MetricVAE (12 cells)", f4, ["lsdim", "gamma"], "acc", lambda k: ref[k]),
-                ("alternating MetricVAE, sampled z (9 cells; the paper: chance)", fa, ["loss", "pl_pct"],
-                 "acc_sampled", lambda k: CHANCE)):
+            ("Table 4: joint MetricVAE (12 cells)", f4, ["lsdim", "gamma"], "acc", lambda k: ref[k]),
+            (
+                "alternating MetricVAE, sampled z (9 cells; the paper: chance)",
+                fa,
+                ["loss", "pl_pct"],
+                "acc_sampled",
+                lambda k: CHANCE,
+            ),
+        ):
             f = f[f.model == "mvae"] if len(f) else f
             if not len(f):
                 continue
             by_cell = f.groupby(cols)[acc].agg(["mean", "size"])
             per_seed = f.groupby("seed")[acc].mean()
             papers = np.array([ref_of(k) for k in by_cell.index])
-            out.append({"kind": "MetricVAE grid", "cell": cell, "cause": cause, "ours": by_cell["mean"].mean(),
-                        "sd": per_seed.std(ddof=1),
-                        "seeds": int(by_cell["size"].min()), "paper": papers.mean(),
-                        "ours - paper": float((by_cell["mean"] - papers).mean()),
-                        "|ours - paper|": float((by_cell["mean"] - papers).abs().mean())})
+            out.append(
+                {
+                    "kind": "MetricVAE grid",
+                    "cell": cell,
+                    "cause": cause,
+                    "ours": by_cell["mean"].mean(),
+                    "sd": per_seed.std(ddof=1),
+                    "seeds": int(by_cell["size"].min()),
+                    "paper": papers.mean(),
+                    "ours - paper": float((by_cell["mean"] - papers).mean()),
+                    "|ours - paper|": float((by_cell["mean"] - papers).abs().mean()),
+                }
+            )
     g = pd.DataFrame(out)
     if g.empty:
         return g
@@ -514,38 +708,55 @@ def stopped_training(results, profile: str, grid="causes", seeds=None) -> pd.Dat
     the triplet margin)."""
     from . import grids
     from .config import RunConfig
+
     out = []
     keep = None if seeds is None else set(profiles.seeds_arg(seeds))
     for r in store.rows_for(results, grid, profile):
         cfg = RunConfig.from_dict(r["config"])
-        if r.get("status") != "ok" or grids.cause(cfg) != grids.CAUSES[0][0] or (keep is not None
-                                                                                  and r["seed"] not in keep):
+        if (
+            r.get("status") != "ok"
+            or grids.cause(cfg) != grids.CAUSES[0][0]
+            or (keep is not None and r["seed"] not in keep)
+        ):
             continue
         losses = [h.get("loss") for h in r.get("history") or []]
         first = len(losses)
         while first > 0 and losses[first - 1] == 0:
             first -= 1
-        out.append({"cell": _cause_cell(cfg), "seed": r["seed"],
-                    "zero from epoch": first + 1, "epochs": len(losses)})
+        out.append({"cell": _cause_cell(cfg), "seed": r["seed"], "zero from epoch": first + 1, "epochs": len(losses)})
     f = pd.DataFrame(out)
     if f.empty:
         return f
-    g = f.groupby("cell", sort=False).agg(seeds=("seed", "size"), epochs=("epochs", "max"),
-                                          **{"zero from epoch": ("zero from epoch", "max")}).reset_index()
+    g = (
+        f.groupby("cell", sort=False)
+        .agg(seeds=("seed", "size"), epochs=("epochs", "max"), **{"zero from epoch": ("zero from epoch", "max")})
+        .reset_index()
+    )
     return g[g["zero from epoch"] <= g.epochs].reset_index(drop=True)
 
 
 def all_claims(results, profile: str, seeds=None) -> pd.DataFrame:
     """The claims under both protocols (the protocol-free ones once), as the scorecard page shows them."""
-    return pd.concat([claims(results, profile, "test-cv", seeds=seeds),
-                      claims(results, profile, "labelled-to-test", protocol_free=False, seeds=seeds)])
+    return pd.concat(
+        [
+            claims(results, profile, "test-cv", seeds=seeds),
+            claims(results, profile, "labelled-to-test", protocol_free=False, seeds=seeds),
+        ]
+    )
 
 
 # each claim source's grid: a paper table's number, the name of one of the book's grids, or (name, its parameters)
-SOURCE_GRIDS = {"Table 1": 1, "Table 2": 2, "Table 3": 3, "Table 4": 4, "Figure 5": "figure5",
-                "alternating MVAE": "mvae-alternating", "Figure 6": "figure6",
-                "alternating MVAE, pixel-mean": ("mvae-alternating", {"recon": "pixel-mean"}),
-                "Table 4, pixel-mean": ("table4-objective", {"recon": "pixel-mean"})}
+SOURCE_GRIDS = {
+    "Table 1": 1,
+    "Table 2": 2,
+    "Table 3": 3,
+    "Table 4": 4,
+    "Figure 5": "figure5",
+    "alternating MVAE": "mvae-alternating",
+    "Figure 6": "figure6",
+    "alternating MVAE, pixel-mean": ("mvae-alternating", {"recon": "pixel-mean"}),
+    "Table 4, pixel-mean": ("table4-objective", {"recon": "pixel-mean"}),
+}
 
 
 def _source_grid(source):
@@ -561,6 +772,7 @@ def _source_configs(grid, profile: str, seeds, stand_in: str, params: dict | Non
     """The RunConfigs of one claim source's grid (with grid parameters ``params``); Tables 2 and 3 and Figure 5 on
     ``stand_in``."""
     from . import grids
+
     grid, params = _source_grid(grid), {**_source_params(grid), **(params or {})}
     if isinstance(grid, int):
         return profiles.configs(grid, profile, seeds, dataset=stand_in if grid in (2, 3) else None)
@@ -573,16 +785,23 @@ def claim_sources(profile: str = "paper", seeds: int = 3, stand_in: str = "fashi
     """Per claim source ("Table 1", ..., "Figure 5", "alternating MVAE", "Figure 6", and the MetricVAE's sources
     under the paper's literal objective): (grid, the RunConfigs
     ``profile`` needs with ``seeds`` seeds); Tables 2 and 3 and Figure 5 on ``stand_in``."""
-    return {name: (_source_grid(grid), _source_configs(grid, profile, seeds, stand_in))
-            for name, grid in SOURCE_GRIDS.items()}
+    return {
+        name: (_source_grid(grid), _source_configs(grid, profile, seeds, stand_in))
+        for name, grid in SOURCE_GRIDS.items()
+    }
 
 
 def claim_runs(results, seeds: int = 3, stand_in: str = "fashion-mnist", profile: str = "paper") -> dict:
     """Per claim source (:func:`claim_sources`): (ok runs stored, runs ``profile`` needs with ``seeds`` seeds)."""
-    stored = {(r["table"], r["key"]) for r in store.Store(results).latest(warn=False).values()
-              if r.get("status") == "ok" and r["profile"] == profile}
-    return {name: (sum((g, c.key()) in stored for c in cfgs), len(cfgs))
-            for name, (g, cfgs) in claim_sources(profile, seeds, stand_in).items()}
+    stored = {
+        (r["table"], r["key"])
+        for r in store.Store(results).latest(warn=False).values()
+        if r.get("status") == "ok" and r["profile"] == profile
+    }
+    return {
+        name: (sum((g, c.key()) in stored for c in cfgs), len(cfgs))
+        for name, (g, cfgs) in claim_sources(profile, seeds, stand_in).items()
+    }
 
 
 SHIPPED_QUICK = Path("results") / "quick-scorecard.jsonl"
@@ -591,13 +810,15 @@ the claims the miniature does not keep without training them. Only the scorecard
 PROFILE=quick`` trains its own runs into ``results/quick.jsonl``. Rewritten by ``tools/ship_quick_rows.py``."""
 
 
-def ship_quick_rows(src, dst=SHIPPED_QUICK, seeds: int = pages.DEFAULT_SEEDS,
-                    stand_in: str = "fashion-mnist") -> int:
+def ship_quick_rows(src, dst=SHIPPED_QUICK, seeds: int = pages.DEFAULT_SEEDS, stand_in: str = "fashion-mnist") -> int:
     """Write the latest ok quick-profile rows of every claim source in ``src`` to ``dst`` (replacing it in one
     step), and return how many. Refuses, naming what is missing, unless ``src`` holds every such run of the
     current training-code version: a partial or stale copy would flag the wrong claims."""
-    latest = {(r["table"], r["key"]): r for r in store.Store(src).latest(warn=False).values()
-              if r["profile"] == "quick" and r.get("status") == "ok" and not store.is_stale(r)}
+    latest = {
+        (r["table"], r["key"]): r
+        for r in store.Store(src).latest(warn=False).values()
+        if r["profile"] == "quick" and r.get("status") == "ok" and not store.is_stale(r)
+    }
     rows, missing = {}, []
     for name, (grid, cfgs) in claim_sources("quick", seeds, stand_in).items():
         have = [latest[(grid, c.key())] for c in cfgs if (grid, c.key()) in latest]
@@ -608,7 +829,8 @@ def ship_quick_rows(src, dst=SHIPPED_QUICK, seeds: int = pages.DEFAULT_SEEDS,
         raise errors.DmlvaeError(
             f"{src} lacks ok quick runs of the current training version ({version.TRAINING_VERSION}) for the "
             f"scorecard: {'; '.join(missing)}; store them with `make book PROFILE=quick` or `python -m dmlvae "
-            f"sweep --profile quick --seeds {seeds} ...`")
+            f"sweep --profile quick --seeds {seeds} ...`"
+        )
     dst = Path(dst)
     tmp = dst.with_name(dst.name + ".tmp")
     tmp.write_text("".join(json.dumps(r) + "\n" for r in rows.values()))
@@ -616,14 +838,16 @@ def ship_quick_rows(src, dst=SHIPPED_QUICK, seeds: int = pages.DEFAULT_SEEDS,
     return len(rows)
 
 
-def quick_rows_file(local, shipped=SHIPPED_QUICK, seeds: int = pages.DEFAULT_SEEDS,
-                    stand_in: str = "fashion-mnist") -> Path:
+def quick_rows_file(
+    local, shipped=SHIPPED_QUICK, seeds: int = pages.DEFAULT_SEEDS, stand_in: str = "fashion-mnist"
+) -> Path:
     """The file the paper-profile scorecard reads the quick verdicts from: ``local`` (a quick build's or sweep's
     own rows, the newest) when it holds every quick run of the claim sources, else ``shipped`` when it exists,
     else ``local`` as it is."""
     local = Path(local)
-    if local.exists() and all(have == need for have, need in
-                              claim_runs(local, seeds, stand_in, profile="quick").values()):
+    if local.exists() and all(
+        have == need for have, need in claim_runs(local, seeds, stand_in, profile="quick").values()
+    ):
         return local
     return Path(shipped) if Path(shipped).exists() else local
 
@@ -637,34 +861,53 @@ def _provisional(verdict: str, have: int, need: int) -> str:
     return verdict if have >= need else f"{verdict} (provisional: {have} of {need} runs)"
 
 
-def against_paper_profile(cards: pd.DataFrame, paper_cards: pd.DataFrame, runs: dict | None = None,
-                          this_runs: dict | None = None, this: str = "this profile") -> pd.DataFrame:
+def against_paper_profile(
+    cards: pd.DataFrame,
+    paper_cards: pd.DataFrame,
+    runs: dict | None = None,
+    this_runs: dict | None = None,
+    this: str = "this profile",
+) -> pd.DataFrame:
     """This profile's verdict (column ``this``) beside the paper profile's for every claim and protocol, with a
     flag where they differ. 'not run': the paper profile has no evidence yet. 'provisional': ``runs`` (paper
     side) or ``this_runs`` (this side), both from :func:`claim_runs`, say the claim's source is not complete;
     a provisional verdict is not compared."""
-    tables = [verdict_table(c).droplevel(["the paper says", "objective"]) if len(c) else None
-              for c in (cards, paper_cards)]
+    tables = [
+        verdict_table(c).droplevel(["the paper says", "objective"]) if len(c) else None for c in (cards, paper_cards)
+    ]
 
     def verdict(table, claim, p, stored):
-        return table.loc[claim, p] if stored and table is not None and claim in table.index and table.loc[claim, p] \
+        return (
+            table.loc[claim, p]
+            if stored and table is not None and claim in table.index and table.loc[claim, p]
             else "not run"
+        )
 
     keys = list(dict.fromkeys(k for t in tables if t is not None for k in t.index))
     # a claim whose evidence does not depend on the protocol has one verdict: one row, under its own protocol
-    free = {c.claim: c.protocol for cs in (cards, paper_cards) if len(cs) for c in cs.itertuples()
-            if c.protocol not in PROTOCOLS}
+    free = {
+        c.claim: c.protocol
+        for cs in (cards, paper_cards)
+        if len(cs)
+        for c in cs.itertuples()
+        if c.protocol not in PROTOCOLS
+    }
     rows = []
     for claim in keys:
         have, need = (runs or {}).get(_source(claim), (1, 1))
         mine, my_need = (this_runs or {}).get(_source(claim), (1, 1))
-        for p in ((PROTOCOLS[0],) if claim in free else PROTOCOLS):
+        for p in (PROTOCOLS[0],) if claim in free else PROTOCOLS:
             ours, other = verdict(tables[0], claim, p, mine), verdict(tables[1], claim, p, have)
             done = have >= need and mine >= my_need and "not run" not in (ours, other)
-            rows.append({"claim": claim, "protocol": free.get(claim, p),
-                         this: ours if ours == "not run" else _provisional(ours, mine, my_need),
-                         "paper profile": other if other == "not run" else _provisional(other, have, need),
-                         "agree": ("yes" if other == ours else DISAGREE) if done else "-"})
+            rows.append(
+                {
+                    "claim": claim,
+                    "protocol": free.get(claim, p),
+                    this: ours if ours == "not run" else _provisional(ours, mine, my_need),
+                    "paper profile": other if other == "not run" else _provisional(other, have, need),
+                    "agree": ("yes" if other == ours else DISAGREE) if done else "-",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -678,8 +921,13 @@ def styled_agreement(agreement: pd.DataFrame):
     return agreement.set_index(["claim", "protocol"]).style.map(flag, subset=["agree"])
 
 
-def quick_against_paper(paper_cards: pd.DataFrame, quick_results, seeds: int = pages.DEFAULT_SEEDS,
-                        stand_in: str = "fashion-mnist", runs: dict | None = None) -> pd.DataFrame | None:
+def quick_against_paper(
+    paper_cards: pd.DataFrame,
+    quick_results,
+    seeds: int = pages.DEFAULT_SEEDS,
+    stand_in: str = "fashion-mnist",
+    runs: dict | None = None,
+) -> pd.DataFrame | None:
     """The paper-profile scorecard's view of the miniature: the quick profile's verdicts, from the quick rows
     in ``quick_results`` (``seeds`` seeds, as its pages run), beside ``paper_cards`` (``runs``: their
     completeness, as in :func:`against_paper_profile`), flagged where they differ. None when ``quick_results``

@@ -10,6 +10,7 @@ Training records the weighted means in every epoch of a run's history (``weighte
 record only each term's mean over the steps that computed it; :func:`derived` recovers the weighted means from
 those and the routine's weights exactly (within an epoch a term's weight is the same at every step that uses it).
 """
+
 from __future__ import annotations
 
 import math
@@ -25,6 +26,7 @@ def derived(row: dict, epoch: int = -1) -> dict:
     the routine's weights: for rows stored before training recorded them."""
     from .models import unsupervised_weights
     from .routines import step_weights
+
     cfg = RunConfig.from_dict(row["config"])
     h = row["history"][epoch]
     if cfg.routine == "label-propagation":  # the metric loss alone, weight 1 at every step

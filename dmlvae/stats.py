@@ -5,6 +5,7 @@ Runs that share a seed share the labelled subset, so two models are compared see
 per-seed differences summarised (``interval``); the scorecard, the beyond page, the balance axis and the realistic
 protocol all do it this way.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,6 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
+
 
 def interval(values) -> dict:
     """Mean, 95% t-interval, n and the two-sided p-value of the one-sample t-test of mean 0 (``p``) of ``values``

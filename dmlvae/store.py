@@ -6,6 +6,7 @@ killed at any moment and started again ends with every run exactly once. Nothing
 claimed before training (``RESULTS.claims/``), so sweeps sharing a file share the work. Also here: the latents
 files some grids keep, and the readers the pages and the CLI use (``rows_for``, ``metric``, ``results_frame``).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -30,8 +31,9 @@ REQUIRED_FIELDS = ("table", "profile", "key", "status", "config")
 
 
 def _numbers(d) -> bool:
-    return isinstance(d, dict) and all(isinstance(v, (int, float)) and not isinstance(v, bool) or v is None
-                                       for v in d.values())
+    return isinstance(d, dict) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) or v is None for v in d.values()
+    )
 
 
 def valid_row(row) -> bool:
@@ -39,17 +41,23 @@ def valid_row(row) -> bool:
     kinds, a config that is a valid RunConfig (so lsdim -5 or 1e999 is not), numeric metrics, a list history."""
     if not isinstance(row, dict) or any(k not in row for k in REQUIRED_FIELDS):
         return False
-    if not (isinstance(row["table"], (int, str)) and not isinstance(row["table"], bool)
-            and isinstance(row["profile"], str) and isinstance(row["key"], str)
-            and row["status"] in ("ok", "failed") and isinstance(row["config"], dict)):
+    if not (
+        isinstance(row["table"], (int, str))
+        and not isinstance(row["table"], bool)
+        and isinstance(row["profile"], str)
+        and isinstance(row["key"], str)
+        and row["status"] in ("ok", "failed")
+        and isinstance(row["config"], dict)
+    ):
         return False
     if row.get("metrics") is not None and not _numbers(row["metrics"]):
         return False
     mbp = row.get("metrics_by_protocol")
     if mbp is not None and not (isinstance(mbp, dict) and all(_numbers(v) for v in mbp.values())):
         return False
-    if row.get("history") is not None and not (isinstance(row["history"], list)
-                                               and all(isinstance(h, dict) for h in row["history"])):
+    if row.get("history") is not None and not (
+        isinstance(row["history"], list) and all(isinstance(h, dict) for h in row["history"])
+    ):
         return False
     try:
         RunConfig.from_dict(row["config"])
@@ -79,8 +87,10 @@ def check_writable(path, what: str = "output") -> Path:
     ancestor is a file or not writable."""
     path = Path(path)
     if path.is_symlink() and not path.exists():
-        raise DmlvaeError(f"{what} {str(path)!r} is a symlink to {os.readlink(path)!r}, which does not exist; point it "
-                          "at a file, or give another path")
+        raise DmlvaeError(
+            f"{what} {str(path)!r} is a symlink to {os.readlink(path)!r}, which does not exist; point it "
+            "at a file, or give another path"
+        )
     if path.is_dir():
         raise DmlvaeError(f"{what} {str(path)!r} is a directory; give a file path")
     if path.exists():
@@ -153,8 +163,12 @@ class Store:
                 rows.append(row)
         if bad and warn:
             shown = ", ".join(map(str, bad[:10])) + (", ..." if len(bad) > 10 else "")
-            warnings.warn(f"{self.path}: skipped {len(bad)} unreadable line(s) (line {shown}); they are kept in "
-                          "the file, and their runs count as missing", StoreWarning, stacklevel=2)
+            warnings.warn(
+                f"{self.path}: skipped {len(bad)} unreadable line(s) (line {shown}); they are kept in "
+                "the file, and their runs count as missing",
+                StoreWarning,
+                stacklevel=2,
+            )
         return rows
 
     def latest(self, warn: bool = True) -> dict:
@@ -216,8 +230,11 @@ class Store:
         says whether the row was made by another training-code version."""
         records = []
         for r in self.latest().values():
-            rec = {k: v for k, v in r.items()
-                   if k not in ("config", "metrics", "history", "metrics_by_protocol", "loss_shares")}
+            rec = {
+                k: v
+                for k, v in r.items()
+                if k not in ("config", "metrics", "history", "metrics_by_protocol", "loss_shares")
+            }
             rec.update(r["config"])
             rec.update(r.get("metrics") or {})
             rec["stale"] = is_stale(r)
@@ -267,8 +284,9 @@ def save_latents(path, result: dict) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
-    np.savez(tmp, z=result["z_test"], y=result["y_test"], z_labelled=result["z_labelled"],
-             y_labelled=result["y_labelled"])
+    np.savez(
+        tmp, z=result["z_test"], y=result["y_test"], z_labelled=result["z_labelled"], y_labelled=result["y_labelled"]
+    )
     os.replace(tmp, path)
 
 
@@ -308,4 +326,3 @@ def run_seconds(row: dict) -> float | None:
     """A run's cost in seconds: its CPU time (all its threads) where the row records one, else its wall time
     (rows stored before cpu_time was recorded; a paused or shared machine inflates those)."""
     return row.get("cpu_time", row.get("wall_time"))
-

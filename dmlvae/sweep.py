@@ -5,6 +5,7 @@ that concurrent sweeps share the work; a run another grid of the same profile al
 trained again. A run that fails (e.g. a NaN loss) is recorded with status ``failed`` and its reason; the sweep
 goes on.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,18 +32,43 @@ def no_train() -> bool:
     return os.environ.get("DMLVAE_NO_TRAIN", "").strip().lower() not in NO_TRAIN_OFF
 
 
-def make_row(table, profile: str, cfg: RunConfig, result: dict | None, error: str | None,
-             wall: float, paper_dataset: str) -> dict:
-    row = {"table": table, "profile": profile, "key": cfg.key(), "config": cfg.to_dict(), "seed": cfg.seed,
-           "paper_dataset": paper_dataset, "dataset_used": cfg.dataset,
-           "stand_in": cfg.dataset != paper_dataset, "status": "ok" if error is None else "failed",
-           "reason": error, "wall_time": round(wall, 3), "version": __version__,
-           "training_version": TRAINING_VERSION,
-           "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
+def make_row(
+    table, profile: str, cfg: RunConfig, result: dict | None, error: str | None, wall: float, paper_dataset: str
+) -> dict:
+    row = {
+        "table": table,
+        "profile": profile,
+        "key": cfg.key(),
+        "config": cfg.to_dict(),
+        "seed": cfg.seed,
+        "paper_dataset": paper_dataset,
+        "dataset_used": cfg.dataset,
+        "stand_in": cfg.dataset != paper_dataset,
+        "status": "ok" if error is None else "failed",
+        "reason": error,
+        "wall_time": round(wall, 3),
+        "version": __version__,
+        "training_version": TRAINING_VERSION,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
     if result is not None:
-        for k in ("metrics", "metrics_by_protocol", "history", "n_train", "n_labelled", "labelled_classes",
-                  "n_test", "source", "device", "torch", "threads", "pseudo_label_acc", "own_classifier", "host",
-                  "node"):
+        for k in (
+            "metrics",
+            "metrics_by_protocol",
+            "history",
+            "n_train",
+            "n_labelled",
+            "labelled_classes",
+            "n_test",
+            "source",
+            "device",
+            "torch",
+            "threads",
+            "pseudo_label_acc",
+            "own_classifier",
+            "host",
+            "node",
+        ):
             if k in result:
                 row[k] = result[k]
         if "cpu_time" in result:
@@ -59,13 +85,20 @@ def check_dataset(table: int, dataset: str | None, data_dir=None) -> None:
         try:
             data.load(name, data_dir=data_dir)
         except DmlvaeError as e:
-            hint = (". To run the same grid on a stand-in dataset, recorded as such in every row, pass "
-                    "--dataset fashion-mnist (or dataset='fashion-mnist').") if dataset is None else ""
+            hint = (
+                (
+                    ". To run the same grid on a stand-in dataset, recorded as such in every row, pass "
+                    "--dataset fashion-mnist (or dataset='fashion-mnist')."
+                )
+                if dataset is None
+                else ""
+            )
             raise DmlvaeError(f"Table {table} needs {name}, which cannot be loaded: {e}{hint}") from None
 
 
-def table_dataset(table, dataset: str | None = None, stand_in: str = "fashion-mnist",
-                  data_dir=None) -> tuple[str | None, str | None]:
+def table_dataset(
+    table, dataset: str | None = None, stand_in: str = "fashion-mnist", data_dir=None
+) -> tuple[str | None, str | None]:
     """(dataset to run ``table`` on, a note for the reader or None): the paper's own dataset when it loads
     (None: no override), else ``stand_in``, with a note saying so plainly. An explicit ``dataset`` wins."""
     if dataset is not None:
@@ -73,16 +106,29 @@ def table_dataset(table, dataset: str | None = None, stand_in: str = "fashion-mn
     try:
         check_dataset(paper.validate_table(table), None, data_dir)
     except DmlvaeError as e:
-        return stand_in, (f"The paper's dataset could not be loaded here, so Table {table} below is run on the "
-                          f"stand-in dataset `{stand_in}`, and every row of the results store records it as a "
-                          f"stand-in: its numbers are not comparable with the paper's. To run the real table, put "
-                          f"`organamnist.npz` in the data directory and re-run this page. Why: `{e}`")
+        return stand_in, (
+            f"The paper's dataset could not be loaded here, so Table {table} below is run on the "
+            f"stand-in dataset `{stand_in}`, and every row of the results store records it as a "
+            f"stand-in: its numbers are not comparable with the paper's. To run the real table, put "
+            f"`organamnist.npz` in the data directory and re-run this page. Why: `{e}`"
+        )
     return None, None
 
 
-def sweep(table, profile: str = "quick", seeds=2, results=None, dataset: str | None = None,
-          device: str | None = None, data_dir: str | None = None, progress: bool = True,
-          run_fn=None, retry_failed: bool = False, rerun_stale: bool = False, **backend) -> dict:
+def sweep(
+    table,
+    profile: str = "quick",
+    seeds=2,
+    results=None,
+    dataset: str | None = None,
+    device: str | None = None,
+    data_dir: str | None = None,
+    progress: bool = True,
+    run_fn=None,
+    retry_failed: bool = False,
+    rerun_stale: bool = False,
+    **backend,
+) -> dict:
     """Train the runs of paper ``table`` x ``seeds`` missing from ``results`` (default: results/PROFILE.jsonl,
     the file the book reads); return counts. With
     ``retry_failed`` failed runs are trained again, with ``rerun_stale`` runs of another training-code version."""
@@ -91,8 +137,18 @@ def sweep(table, profile: str = "quick", seeds=2, results=None, dataset: str | N
     cfgs = configs(t, profile, seeds_arg(seeds), dataset, device, data_dir)
     check_dataset(t, dataset, data_dir)
     paper_dataset = {c["dataset"] for c in paper.grid(t)}.pop()
-    return run_configs(t, profile, cfgs, results, paper_dataset, progress, run_fn, retry_failed=retry_failed,
-                       rerun_stale=rerun_stale, **backend)
+    return run_configs(
+        t,
+        profile,
+        cfgs,
+        results,
+        paper_dataset,
+        progress,
+        run_fn,
+        retry_failed=retry_failed,
+        rerun_stale=rerun_stale,
+        **backend,
+    )
 
 
 def _wanted(row: dict | None, retry_failed: bool, rerun_stale: bool) -> bool:
@@ -133,6 +189,7 @@ def reused_row(source: dict, grid, cfg: RunConfig, paper_dataset: str) -> dict:
 
     def trim(metrics):
         return None if metrics is None else {k: v for k, v in metrics.items() if k not in drop}
+
     result = {**source, "metrics": trim(source.get("metrics"))}
     if "metrics_by_protocol" in source:
         result["metrics_by_protocol"] = {p: trim(m) for p, m in source["metrics_by_protocol"].items()}
@@ -148,8 +205,10 @@ def reuse_note(rows) -> str:
         return ""
     sources = sorted({r["reused_from"]["table"] for r in copied}, key=str)
     names = ", ".join(f"Table {t}" if isinstance(t, int) else f"grid {t}" for t in sources)
-    return (f"{len(copied)} of these {len(rows)} runs are runs of {names} (the same configuration and seed), "
-            "copied from there rather than trained again.")
+    return (
+        f"{len(copied)} of these {len(rows)} runs are runs of {names} (the same configuration and seed), "
+        "copied from there rather than trained again."
+    )
 
 
 def _stored_meanwhile(store: Store, latest: dict, rid) -> bool:
@@ -164,8 +223,7 @@ def _reuse(store: Store, todo: list, latest: dict, grid, profile: str, paper_dat
     sources = reusable_runs(latest, grid, profile)
     left, copied = [], 0
     for cfg in todo:
-        match = next((row for row, probes in sources.get(training_key(cfg), ()) if probes >= set(cfg.probes)),
-                     None)
+        match = next((row for row, probes in sources.get(training_key(cfg), ()) if probes >= set(cfg.probes)), None)
         rid = (grid, profile, cfg.key())
         if match is None or not store.claim(rid):
             left.append(cfg)
@@ -198,20 +256,25 @@ def estimate(todo, latest: dict) -> str:
         return "no stored run of these models at this scale to estimate the time from"
     total *= len(todo) / known
     when = f"{total / 60:.0f} min" if total >= 120 else f"{total:.0f} s"
-    return (f"about {when} of CPU time (the median stored run of each model at this scale"
-            + ("" if known == len(todo) else f"; {len(todo) - known} runs of models with no stored run counted at "
-               "the mean") + ")")
+    return (
+        f"about {when} of CPU time (the median stored run of each model at this scale"
+        + ("" if known == len(todo) else f"; {len(todo) - known} runs of models with no stored run counted at the mean")
+        + ")"
+    )
 
 
-def _to_train(cfgs, latest: dict, grid, profile: str, results, retry_failed: bool, rerun_stale: bool,
-              keep_latents: bool) -> list:
+def _to_train(
+    cfgs, latest: dict, grid, profile: str, results, retry_failed: bool, rerun_stale: bool, keep_latents: bool
+) -> list:
     """The runs of ``cfgs`` to train: not stored (or failed, or stale, when asked), and with ``keep_latents`` a
     stored run whose latents file is missing (a fresh clone, a deleted file)."""
+
     def wanted(c):
         row = latest.get((grid, profile, c.key()))
-        return (_wanted(row, retry_failed, rerun_stale)
-                or (keep_latents and row.get("status") == "ok"
-                    and not latents_path(results, grid, profile, c).exists()))
+        return _wanted(row, retry_failed, rerun_stale) or (
+            keep_latents and row.get("status") == "ok" and not latents_path(results, grid, profile, c).exists()
+        )
+
     return [c for c in cfgs if wanted(c)]
 
 
@@ -219,17 +282,22 @@ def _refuse_training(todo, cfgs, grid, profile: str, results) -> None:
     """MissingRuns when runs are missing where nothing may be trained: a page under the ``auto`` profile, or
     DMLVAE_NO_TRAIN."""
     from . import pages
+
     if not todo:
         return
     what = f"Table {grid}" if isinstance(grid, int) else f"grid {grid}"
     if pages.auto_page() and not no_train():
-        raise MissingRuns(f"{len(todo)} of {len(cfgs)} runs of {what} are not in the shipped paper-scale results "
-                          f"({results}), and this page's default profile (auto) trains nothing: re-run it with -p "
-                          "profile quick (a miniature that trains in minutes) or -p profile paper (trains them at full "
-                          "scale; the page says how long first)")
+        raise MissingRuns(
+            f"{len(todo)} of {len(cfgs)} runs of {what} are not in the shipped paper-scale results "
+            f"({results}), and this page's default profile (auto) trains nothing: re-run it with -p "
+            "profile quick (a miniature that trains in minutes) or -p profile paper (trains them at full "
+            "scale; the page says how long first)"
+        )
     if no_train():
-        raise MissingRuns(f"{len(todo)} of {len(cfgs)} runs of {what} ({profile}) are missing from {results}, and "
-                          "DMLVAE_NO_TRAIN forbids training them here")
+        raise MissingRuns(
+            f"{len(todo)} of {len(cfgs)} runs of {what} ({profile}) are missing from {results}, and "
+            "DMLVAE_NO_TRAIN forbids training them here"
+        )
 
 
 def _train_one(run_fn, cfg) -> tuple[dict | None, str | None]:
@@ -251,8 +319,10 @@ def _run_here(todo, store: Store, grid, profile: str, record, changed, counts: d
     bar = None
     if progress and todo:
         from tqdm.auto import tqdm
-        bar = tqdm(total=counts["total"], initial=counts["present"] + counts["reused"], desc=f"{grid} ({profile})",
-                   unit="run")
+
+        bar = tqdm(
+            total=counts["total"], initial=counts["present"] + counts["reused"], desc=f"{grid} ({profile})", unit="run"
+        )
     for cfg in todo:
         rid = (grid, profile, cfg.key())
         if not store.claim(rid):
@@ -263,8 +333,10 @@ def _run_here(todo, store: Store, grid, profile: str, record, changed, counts: d
                 counts["present"] += 1  # another sweep trained it meanwhile
                 continue
             if bar is not None:
-                bar.set_postfix_str(f"{cfg.model} {cfg.routine} pl={cfg.pl_pct:g} d={cfg.lsdim} a={cfg.alpha:g} "
-                                    f"g={cfg.gamma:g} seed={cfg.seed}")
+                bar.set_postfix_str(
+                    f"{cfg.model} {cfg.routine} pl={cfg.pl_pct:g} d={cfg.lsdim} a={cfg.alpha:g} "
+                    f"g={cfg.gamma:g} seed={cfg.seed}"
+                )
             t0 = time.perf_counter()
             result, error = _train_one(run_fn, cfg)
             record(cfg, result, error, time.perf_counter() - t0)
@@ -275,17 +347,32 @@ def _run_here(todo, store: Store, grid, profile: str, record, changed, counts: d
             bar.update(1)
         else:  # a page under papermill: one line per run, in the executed notebook and on --log-output
             failed = "" if error is None else " (failed)"
-            print(f"[{grid} ({profile})] {counts['ok'] + counts['failed']} of {len(todo)} trained: {cfg.model}/"
-                  f"{cfg.routine} seed {cfg.seed}, {time.perf_counter() - t0:.0f} s{failed}", file=sys.stderr,
-                  flush=True)
+            print(
+                f"[{grid} ({profile})] {counts['ok'] + counts['failed']} of {len(todo)} trained: {cfg.model}/"
+                f"{cfg.routine} seed {cfg.seed}, {time.perf_counter() - t0:.0f} s{failed}",
+                file=sys.stderr,
+                flush=True,
+            )
     if bar is not None:
         bar.close()
 
 
-def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = None, progress: bool = True,
-                run_fn=None, keep_latents: bool = False, retry_failed: bool = False,
-                rerun_stale: bool = False, workers: int | None = None, address: str | None = None,
-                cpus_per_run: int = 1, gpus_per_run: float = 0.0) -> dict:
+def run_configs(
+    grid,
+    profile: str,
+    cfgs,
+    results,
+    paper_dataset: str | None = None,
+    progress: bool = True,
+    run_fn=None,
+    keep_latents: bool = False,
+    retry_failed: bool = False,
+    rerun_stale: bool = False,
+    workers: int | None = None,
+    address: str | None = None,
+    cpus_per_run: int = 1,
+    gpus_per_run: float = 0.0,
+) -> dict:
     """Train the configurations missing from ``results`` under the name ``grid`` (a paper table number or
     the name of one of the book's own grids); one row per run, appended; failures recorded, not raised.
     Every output path and device is checked before the first run. Each run is claimed before it is trained,
@@ -306,6 +393,7 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
     workers, address, cpus_per_run, gpus_per_run = parallel.validate(workers, address, cpus_per_run, gpus_per_run)
     if paper_dataset is None:  # a book grid that re-runs one of the paper's figures or claims: the paper's dataset
         from .grids import PAPER_DATASETS
+
         paper_dataset = PAPER_DATASETS.get(grid)
     store = Store(check_writable(results, "results file"))
     if not use_ray or gpus_per_run == 0:  # on a Ray cluster the devices are the workers', not this machine's
@@ -321,34 +409,59 @@ def run_configs(grid, profile: str, cfgs, results, paper_dataset: str | None = N
     if todo and not keep_latents:
         todo, copied = _reuse(store, todo, latest, grid, profile, paper_dataset)
     _refuse_training(todo, cfgs, grid, profile, results)
-    counts = {"total": len(cfgs), "present": len(cfgs) - len(todo) - copied, "reused": copied, "ok": 0,
-              "failed": 0, "elsewhere": 0}
+    counts = {
+        "total": len(cfgs),
+        "present": len(cfgs) - len(todo) - copied,
+        "reused": copied,
+        "ok": 0,
+        "failed": 0,
+        "elsewhere": 0,
+    }
 
     def record(cfg, result, error, wall):
         try:
             if keep_latents and result is not None:
                 save_latents(latents_path(results, grid, profile, cfg), result)
-            store.append(make_row(grid, profile, cfg, result, error, wall, paper_dataset or cfg.dataset),
-                         supersede=True)
+            store.append(
+                make_row(grid, profile, cfg, result, error, wall, paper_dataset or cfg.dataset), supersede=True
+            )
         except OSError as e:  # a full disk, a file system gone read-only: this run is lost, the stored ones are not
             store.release((grid, profile, cfg.key()))
-            raise DmlvaeError(f"could not store run {cfg.model}/{cfg.routine} seed {cfg.seed} (key {cfg.key()}) in "
-                              f"{results}: {e.strerror or e}; that run is lost (the rows stored before are intact): "
-                              "free the space or fix the file system, then run the same command to resume") from None
+            raise DmlvaeError(
+                f"could not store run {cfg.model}/{cfg.routine} seed {cfg.seed} (key {cfg.key()}) in "
+                f"{results}: {e.strerror or e}; that run is lost (the rows stored before are intact): "
+                "free the space or fix the file system, then run the same command to resume"
+            ) from None
 
     def changed(rid) -> bool:  # another sweep stored a row for this run since we looked
         return _stored_meanwhile(store, latest, rid)
 
     def announce():  # once the backend is ready, before the first run: how many runs, and about how long
         if todo:
-            print(f"[{grid} ({profile})] training {len(todo)} of {len(cfgs)} runs: {estimate(todo, latest)}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[{grid} ({profile})] training {len(todo)} of {len(cfgs)} runs: {estimate(todo, latest)}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     if use_ray:
-        return parallel.run_all(todo, store, grid, profile, record, workers=workers, address=address,
-                                cpus_per_run=cpus_per_run, gpus_per_run=gpus_per_run, run_fn=run_fn,
-                                keep_latents=keep_latents, progress=progress, counts=counts,
-                                changed=changed, announce=announce)
+        return parallel.run_all(
+            todo,
+            store,
+            grid,
+            profile,
+            record,
+            workers=workers,
+            address=address,
+            cpus_per_run=cpus_per_run,
+            gpus_per_run=gpus_per_run,
+            run_fn=run_fn,
+            keep_latents=keep_latents,
+            progress=progress,
+            counts=counts,
+            changed=changed,
+            announce=announce,
+        )
     announce()
     _run_here(todo, store, grid, profile, record, changed, counts, run_fn or train_run, progress)
     return counts

@@ -1,4 +1,5 @@
 """A page's tables from stored rows: a paper table beside ours, one row per run, mean ± sd per group."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,16 +18,18 @@ def results_frame(results, profile: str | None = None, dataset: str | None = Non
     is an error, not an empty table."""
     path = Path(results)
     if not path.exists():
-        raise DmlvaeError(f"results file {str(path)!r} does not exist; run `python -m dmlvae sweep ... --results "
-                          f"{path}` first")
+        raise DmlvaeError(
+            f"results file {str(path)!r} does not exist; run `python -m dmlvae sweep ... --results {path}` first"
+        )
     df = Store(path).frame()
     if df.empty:
         raise DmlvaeError(f"results file {str(path)!r} holds no readable rows")
     profiles = sorted(df.profile.unique())
     if profile is None:
         if len(profiles) > 1:
-            raise DmlvaeError(f"{path} holds several profiles; choose one with --profile; allowed: "
-                              f"{', '.join(profiles)}")
+            raise DmlvaeError(
+                f"{path} holds several profiles; choose one with --profile; allowed: {', '.join(profiles)}"
+            )
     else:
         validate_profile(profile)
         if profile not in profiles:
@@ -77,6 +80,4 @@ def flatten(rows, fields=(), metrics=None, last=None, keep=()) -> pd.DataFrame:
 
 def summary(frame: pd.DataFrame, by, columns) -> pd.DataFrame:
     """``columns`` of ``frame`` as mean ± sd over the seeds of each ``by`` group, with the number of runs."""
-    return frame.groupby(list(by), sort=False).agg(**{c: (c, paper.mean_sd) for c in columns},
-                                                   runs=("seed", "size"))
-
+    return frame.groupby(list(by), sort=False).agg(**{c: (c, paper.mean_sd) for c in columns}, runs=("seed", "size"))

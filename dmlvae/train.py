@@ -1,4 +1,5 @@
 """One training run end to end: data -> labelled subset -> model -> routine -> latents -> metrics."""
+
 from __future__ import annotations
 
 import socket
@@ -23,12 +24,15 @@ def check_device(name: str) -> str:
     n = torch.cuda.device_count() if torch.cuda.is_available() else 0
     allowed = "auto, cpu" + (", cuda" + "".join(f", cuda:{i}" for i in range(n)) if n else "")
     if n == 0:
-        raise DmlvaeError(f"device {name!r} is not available: this machine has no CUDA GPU "
-                          f"(torch {torch.__version__}); allowed here: {allowed}")
+        raise DmlvaeError(
+            f"device {name!r} is not available: this machine has no CUDA GPU "
+            f"(torch {torch.__version__}); allowed here: {allowed}"
+        )
     index = int(name.split(":")[1]) if ":" in name else 0
     if index >= n:
-        raise DmlvaeError(f"device {name!r} is not available: this machine has {n} CUDA device(s); "
-                          f"allowed here: {allowed}")
+        raise DmlvaeError(
+            f"device {name!r} is not available: this machine has {n} CUDA device(s); allowed here: {allowed}"
+        )
     return name
 
 
@@ -41,9 +45,12 @@ def resolve_device(name: str) -> torch.device:
 def validation_indices(y_full: np.ndarray, n: int) -> np.ndarray:
     """The ``n`` training images held out for validation: a stratified draw, the same for every run seed."""
     from sklearn.model_selection import train_test_split
+
     if n >= len(y_full):
-        raise DmlvaeError(f"validation {n} leaves no training images: the training split has {len(y_full)}; "
-                          f"allowed: 10 to {len(y_full) - 1}")
+        raise DmlvaeError(
+            f"validation {n} leaves no training images: the training split has {len(y_full)}; "
+            f"allowed: 10 to {len(y_full) - 1}"
+        )
     idx, _ = train_test_split(np.arange(len(y_full)), train_size=n, random_state=VALIDATION_SEED, stratify=y_full)
     return np.sort(idx)
 
@@ -58,8 +65,11 @@ def training_indices(y_full: np.ndarray, cfg: RunConfig) -> tuple[np.ndarray, np
     pool = np.arange(len(y_full))
     if cfg.validation:
         pool = np.setdiff1d(pool, validation_indices(y_full, cfg.validation))
-    lab = pool[data.labelled_subset(y_full[pool], cfg.pl_pct, seed=cfg.seed, policy=cfg.policy,
-                                    n=data.n_labelled(len(y_full), cfg.pl_pct))]
+    lab = pool[
+        data.labelled_subset(
+            y_full[pool], cfg.pl_pct, seed=cfg.seed, policy=cfg.policy, n=data.n_labelled(len(y_full), cfg.pl_pct)
+        )
+    ]
     if not cfg.train_subset or cfg.train_subset >= len(pool):
         return pool, np.flatnonzero(np.isin(pool, lab))
     rng = np.random.default_rng([cfg.seed, 1])
@@ -75,6 +85,7 @@ def test_indices(y_test: np.ndarray, n: int | None) -> np.ndarray:
     if not n or n >= len(y_test):
         return np.arange(len(y_test))
     from sklearn.model_selection import train_test_split
+
     idx, _ = train_test_split(np.arange(len(y_test)), train_size=n, random_state=TEST_SUBSET_SEED, stratify=y_test)
     return np.sort(idx)
 
@@ -107,8 +118,9 @@ def evaluate_model(model, cfg: RunConfig, x, y, labelled, x_te, y_te):
     by_protocol = {p: evaluate.probe(z_te, y_te, p, ("knn",), **common) for p in evaluate.PROTOCOLS}
     if cfg.gaussian:  # the other kind of latent, to show what sampling does (Table 3's chance level)
         other = model.embed(x_te, sample=not sample)
-        by_protocol[f"test-cv/{'mu' if sample else 'sampled-z'}"] = evaluate.probe(other, y_te, "test-cv", ("knn",),
-                                                                                    seed=cfg.seed)
+        by_protocol[f"test-cv/{'mu' if sample else 'sampled-z'}"] = evaluate.probe(
+            other, y_te, "test-cv", ("knn",), seed=cfg.seed
+        )
     return metrics, by_protocol, z_te, z_tr
 
 
@@ -125,6 +137,7 @@ def own_classifier(model, x_te, y_te, z_tr, z_te, labelled, y_tr, seed) -> dict:
     The true labels of unlabelled training images are never read: ``y_tr`` is indexed by ``labelled`` only."""
     from sklearn.neighbors import KNeighborsClassifier
     from . import vae
+
     inferred = model.graph["labels"]
     enc = model.graph["vae_encoder"]
     v_tr, v_te = model.graph["z_train"], vae.embed(enc, x_te)  # the training latents the graph was built on
@@ -132,9 +145,16 @@ def own_classifier(model, x_te, y_te, z_tr, z_te, labelled, y_tr, seed) -> dict:
     for name, (a, b) in {"inferred-knn": (z_tr, z_te), "inferred-knn-vae": (v_tr, v_te)}.items():
         pred = KNeighborsClassifier(n_neighbors=OWN_K).fit(a, inferred).predict(b)
         out[name] = evaluate.scores("knn", y_te, pred)
-    out["vae-labelled-to-test"] = evaluate.probe(v_te, y_te, "labelled-to-test", ("knn",), z_train=v_tr,
-                                                 y_train=np.where(np.isin(np.arange(len(y_tr)), labelled), y_tr, -1),
-                                                 labelled=labelled, seed=seed)
+    out["vae-labelled-to-test"] = evaluate.probe(
+        v_te,
+        y_te,
+        "labelled-to-test",
+        ("knn",),
+        z_train=v_tr,
+        y_train=np.where(np.isin(np.arange(len(y_tr)), labelled), y_tr, -1),
+        labelled=labelled,
+        seed=seed,
+    )
     out["vae-labelled-to-test"].pop("r_at_1", None)
     return out
 
@@ -151,30 +171,48 @@ def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dic
     np.random.seed(cfg.seed)
     ds, x, y, labelled, x_te, y_te = prepare(cfg)
     if cfg.routine == "dml-then-gmm" and (cfg.gmm_components or 0) > len(x):
-        raise DmlvaeError(f"gmm_components {cfg.gmm_components} exceeds the {len(x)} training images the GMM is "
-                          f"fitted to; allowed: 1 to {len(x)}")
+        raise DmlvaeError(
+            f"gmm_components {cfg.gmm_components} exceeds the {len(x)} training images the GMM is "
+            f"fitted to; allowed: 1 to {len(x)}"
+        )
     gen = torch.Generator().manual_seed(cfg.seed)
     init = x[torch.randperm(len(x), generator=gen)[: cfg.n_pseudo].to(x.device)] if cfg.model == "mvae" else None
     model = models.build(cfg, ds.image_shape, ds.n_classes, init_images=init).to(x.device)
     history = routines.fit(model, x, y, labelled, cfg, progress=progress, n_classes=ds.n_classes)
     metrics, by_protocol, z_te, z_tr = evaluate_model(model, cfg, x, y, labelled, x_te, y_te)
     out = {
-        "config": cfg.to_dict(), "key": cfg.key(), "version": __version__, "training_version": TRAINING_VERSION,
-        "torch": torch.__version__, "threads": torch.get_num_threads(), "host": socket.gethostname(),
-        "dataset_used": ds.name, "source": ds.source, "device": str(x.device),
-        "n_train": int(len(x)), "n_labelled": int(len(labelled)), "n_test": int(len(y_te)),
+        "config": cfg.to_dict(),
+        "key": cfg.key(),
+        "version": __version__,
+        "training_version": TRAINING_VERSION,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "host": socket.gethostname(),
+        "dataset_used": ds.name,
+        "source": ds.source,
+        "device": str(x.device),
+        "n_train": int(len(x)),
+        "n_labelled": int(len(labelled)),
+        "n_test": int(len(y_te)),
         "labelled_classes": int(len(torch.unique(y[labelled]))),
-        "history": history, "metrics": metrics, "metrics_by_protocol": by_protocol,
+        "history": history,
+        "metrics": metrics,
+        "metrics_by_protocol": by_protocol,
         # cpu_time: this process's CPU seconds (all its threads), the run's cost on a shared or paused machine
-        "wall_time": time.perf_counter() - t0, "cpu_time": time.process_time() - c0, "z_test": z_te, "y_test": y_te,
-        "z_labelled": z_tr[labelled.cpu().numpy()], "y_labelled": y[labelled].cpu().numpy(),
+        "wall_time": time.perf_counter() - t0,
+        "cpu_time": time.process_time() - c0,
+        "z_test": z_te,
+        "y_test": y_te,
+        "z_labelled": z_tr[labelled.cpu().numpy()],
+        "y_labelled": y[labelled].cpu().numpy(),
     }
     if hasattr(model, "pseudo_label_history"):  # dml_labelprop: how right each propagation was (scored only here)
         y_np = y.cpu().numpy()
         out["pseudo_label_acc"] = [float(np.mean(p == y_np)) for p in model.pseudo_label_history]
     if hasattr(model, "graph"):  # vae_graph: its own classifier and the VAE's latents, scored here only
-        out["own_classifier"] = own_classifier(model, x_te, y_te, z_tr, z_te, labelled.cpu().numpy(),
-                                               y.cpu().numpy(), cfg.seed)
+        out["own_classifier"] = own_classifier(
+            model, x_te, y_te, z_tr, z_te, labelled.cpu().numpy(), y.cpu().numpy(), cfg.seed
+        )
     if keep_model:
         out.update(model=model, z_train=z_tr, y_train=y.cpu().numpy(), labelled=labelled.cpu().numpy())
     return out

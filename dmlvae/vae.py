@@ -6,6 +6,7 @@ It reads no label, so the trained encoder of one (training images, settings, see
 draw: it is cached on disk (``cache_dir``), keyed by a hash of the training images and every setting it depends on,
 and a run that finds it reuses it (its row says so, with the seconds the training took).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,8 +33,20 @@ def cache_dir() -> Path:
 def cache_key(x: torch.Tensor, lsdim: int, hidden, epochs: int, seed: int) -> str:
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(x.detach().cpu().numpy()).tobytes())
-    h.update(json.dumps({"lsdim": lsdim, "hidden": list(hidden), "epochs": epochs, "seed": seed, "batch": BATCH_SIZE,
-                         "lr": LR, "training_version": TRAINING_VERSION}, sort_keys=True).encode())
+    h.update(
+        json.dumps(
+            {
+                "lsdim": lsdim,
+                "hidden": list(hidden),
+                "epochs": epochs,
+                "seed": seed,
+                "batch": BATCH_SIZE,
+                "lr": LR,
+                "training_version": TRAINING_VERSION,
+            },
+            sort_keys=True,
+        ).encode()
+    )
     return h.hexdigest()[:20]
 
 
@@ -41,7 +54,7 @@ def loss(enc: Encoder, dec: Decoder, xb: torch.Tensor) -> torch.Tensor:
     """The negative ELBO per image: Bernoulli reconstruction summed over pixels + KL(q(z|x) || N(0, I))."""
     e = enc(xb)
     bce = F.binary_cross_entropy(dec(e.z), xb.clamp(0, 1), reduction="sum")
-    kl = -0.5 * torch.sum(1 + e.logvar - e.mu ** 2 - e.logvar.exp())
+    kl = -0.5 * torch.sum(1 + e.logvar - e.mu**2 - e.logvar.exp())
     return (bce + kl) / len(xb)
 
 
@@ -59,7 +72,7 @@ def train(x: torch.Tensor, lsdim: int, hidden, epochs: int, seed: int) -> tuple[
             perm = torch.randperm(len(x), generator=gen).to(x.device)
             total = 0.0
             for i in range(0, len(x), BATCH_SIZE):
-                xb = x[perm[i:i + BATCH_SIZE]]
+                xb = x[perm[i : i + BATCH_SIZE]]
                 lo = loss(enc, dec, xb)
                 opt.zero_grad(set_to_none=True)
                 lo.backward()
@@ -70,8 +83,9 @@ def train(x: torch.Tensor, lsdim: int, hidden, epochs: int, seed: int) -> tuple[
     return enc, losses
 
 
-def encoder(x: torch.Tensor, lsdim: int, hidden, epochs: int, seed: int,
-            use_cache: bool = True) -> tuple[Encoder, dict]:
+def encoder(
+    x: torch.Tensor, lsdim: int, hidden, epochs: int, seed: int, use_cache: bool = True
+) -> tuple[Encoder, dict]:
     """The VAE encoder for these training images and settings (from the cache when there), and what to record:
     ``vae_seconds`` (the training's, also when reused), ``vae_cached``, ``vae_final_loss``."""
     key = cache_key(x, lsdim, hidden, epochs, seed)
@@ -100,4 +114,4 @@ def encoder(x: torch.Tensor, lsdim: int, hidden, epochs: int, seed: int,
 @torch.no_grad()
 def embed(enc: Encoder, x: torch.Tensor, batch_size: int = 4096) -> np.ndarray:
     """The posterior means mu of ``x``."""
-    return torch.cat([enc(x[i:i + batch_size], sample=False).mu.cpu() for i in range(0, len(x), batch_size)]).numpy()
+    return torch.cat([enc(x[i : i + batch_size], sample=False).mu.cpu() for i in range(0, len(x), batch_size)]).numpy()

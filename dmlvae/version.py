@@ -10,4 +10,5 @@ History: 1 (rows without the field): the first release. 2: the metric loss sees 
 printed, exact triplet mining for any margin, the MetricVAE's per-image reconstruction, divergence checks.
 3: Adam's fused kernel, one encoder pass over both batches of a mixed step (the same sums in another order).
 """
+
 TRAINING_VERSION = 3

@@ -27,12 +27,12 @@
 # (make the `.ipynb` with `jupytext --to ipynb notebooks/00_data.py`).
 
 # %% tags=["parameters"]
-dataset = "mnist"           # one of dmlvae.data.DATASETS: mnist, fashion-mnist, organamnist, digits
-pl_pcts = [0.01, 0.1, 10]   # labelled percentages of the training split (the paper's three)
-seed = 0                    # seed of the labelled subsets and of the sample images
-policy = "uniform"          # how the labelled subset is drawn: uniform (the paper) or stratified
-data_dir = None             # data directory; None: $DMLVAE_DATA or ~/.cache/dmlvae
-per_class = 8               # sample images per class in the grid
+dataset = "mnist"  # one of dmlvae.data.DATASETS: mnist, fashion-mnist, organamnist, digits
+pl_pcts = [0.01, 0.1, 10]  # labelled percentages of the training split (the paper's three)
+seed = 0  # seed of the labelled subsets and of the sample images
+policy = "uniform"  # how the labelled subset is drawn: uniform (the paper) or stratified
+data_dir = None  # data directory; None: $DMLVAE_DATA or ~/.cache/dmlvae
+per_class = 8  # sample images per class in the grid
 
 # %%
 import pandas as pd
@@ -72,8 +72,15 @@ rows = []
 for p in pl_pcts:
     idx = data.labelled_subset(ds.labels["train"], p, seed=seed, policy=policy)
     present = len(set(ds.labels["train"][idx].tolist()))
-    rows.append({"pl_pct": p, "labelled images": len(idx), "classes present": f"{present} / {ds.n_classes}",
-                 "seed": seed, "policy": policy})
+    rows.append(
+        {
+            "pl_pct": p,
+            "labelled images": len(idx),
+            "classes present": f"{present} / {ds.n_classes}",
+            "seed": seed,
+            "policy": policy,
+        }
+    )
 pd.DataFrame(rows).set_index("pl_pct")
 
 # %%

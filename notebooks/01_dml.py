@@ -31,15 +31,15 @@
 # This page trains a small DML model live, on the CPU, and measures it every way the book uses.
 
 # %% tags=["parameters"]
-dataset = "mnist"     # dataset of the live run
-pl_pct = 1            # labelled percentage of the full training split: 1 % of MNIST is 600 labels, a tenth of
-                      # the 6,000-image training subset below (semi-supervised: the rest train unlabelled)
-lsdim = 10            # embedding dimension
-epochs = 4            # passes over the training subset
-train_subset = 6000   # training images used (the labelled subset is pl_pct of the full split)
-test_subset = 2000    # test images scored
-seed = 0              # seed of the labelled subset, initialisation and batches
-device = "auto"       # auto, cpu, cuda
+dataset = "mnist"  # dataset of the live run
+pl_pct = 1  # labelled percentage of the full training split: 1 % of MNIST is 600 labels, a tenth of
+# the 6,000-image training subset below (semi-supervised: the rest train unlabelled)
+lsdim = 10  # embedding dimension
+epochs = 4  # passes over the training subset
+train_subset = 6000  # training images used (the labelled subset is pl_pct of the full split)
+test_subset = 2000  # test images scored
+seed = 0  # seed of the labelled subset, initialisation and batches
+device = "auto"  # auto, cpu, cuda
 
 # %%
 import pandas as pd
@@ -50,12 +50,29 @@ from dmlvae import data, evaluate, losses, pages, plots
 from dmlvae.config import RunConfig
 from dmlvae.train import run
 
-pages.check(dataset=dataset, pl_pct=pl_pct, lsdim=lsdim, epochs=epochs, train_subset=train_subset,
-                 test_subset=test_subset, seed=seed, device=device)
+pages.check(
+    dataset=dataset,
+    pl_pct=pl_pct,
+    lsdim=lsdim,
+    epochs=epochs,
+    train_subset=train_subset,
+    test_subset=test_subset,
+    seed=seed,
+    device=device,
+)
 display(Markdown(pages.rerun_note("01_dml", None, None, [])))
 plots.setup()
-cfg = RunConfig(dataset=dataset, model="dml", pl_pct=pl_pct, lsdim=lsdim, epochs=epochs,
-                train_subset=train_subset, test_subset=test_subset, seed=seed, device=device)
+cfg = RunConfig(
+    dataset=dataset,
+    model="dml",
+    pl_pct=pl_pct,
+    lsdim=lsdim,
+    epochs=epochs,
+    train_subset=train_subset,
+    test_subset=test_subset,
+    seed=seed,
+    device=device,
+)
 
 # %% [markdown]
 # ## Mining, on one batch
@@ -81,15 +98,20 @@ pd.DataFrame(rows).set_index("mining")
 
 # %%
 r = run(cfg, keep_model=True)
-display(Markdown(f"{r['n_labelled']:,} labelled of {r['n_train']:,} training images "
-                 f"({r['n_labelled'] / r['n_train']:.0%}; {r['labelled_classes']} classes); {r['n_test']:,} test "
-                 f"images; {r['wall_time']:.1f} s on {r['device']}; seed {seed}"))
+display(
+    Markdown(
+        f"{r['n_labelled']:,} labelled of {r['n_train']:,} training images "
+        f"({r['n_labelled'] / r['n_train']:.0%}; {r['labelled_classes']} classes); {r['n_test']:,} test "
+        f"images; {r['wall_time']:.1f} s on {r['device']}; seed {seed}"
+    )
+)
 hist = pd.DataFrame(r["history"]).set_index("epoch")
 hist[["metric", "active_triplets", "embedding_norm", "seconds"]].round(4)
 
 # %%
-fig = plots.history_lines([r], "active_triplets", "Fraction of active triplets per epoch",
-                          label=lambda _: f"DML, seed {seed}")
+fig = plots.history_lines(
+    [r], "active_triplets", "Fraction of active triplets per epoch", label=lambda _: f"DML, seed {seed}"
+)
 fig.show()
 
 # %% [markdown]
@@ -109,8 +131,16 @@ fig.show()
 # %%
 table = []
 for protocol in evaluate.PROTOCOLS:
-    m = evaluate.probe(r["z_test"], r["y_test"], protocol, ("knn", "rf", "mlp", "linear"), z_train=r["z_train"],
-                       y_train=r["y_train"], labelled=r["labelled"], seed=seed)
+    m = evaluate.probe(
+        r["z_test"],
+        r["y_test"],
+        protocol,
+        ("knn", "rf", "mlp", "linear"),
+        z_train=r["z_train"],
+        y_train=r["y_train"],
+        labelled=r["labelled"],
+        seed=seed,
+    )
     table.append({"protocol": protocol, **{k: round(v, 3) for k, v in m.items()}})
 pd.DataFrame(table).set_index("protocol")
 
@@ -119,8 +149,13 @@ pd.DataFrame(table).set_index("protocol")
 # The test latents, coloured by class (UMAP to two dimensions when `lsdim` > 2; seed as above).
 
 # %%
-plots.latent_scatter(r["z_test"], r["y_test"], f"DML test latents (lsdim {lsdim}, seed {seed})",
-                     class_names=data.load(dataset).class_names, seed=seed).show()
+plots.latent_scatter(
+    r["z_test"],
+    r["y_test"],
+    f"DML test latents (lsdim {lsdim}, seed {seed})",
+    class_names=data.load(dataset).class_names,
+    seed=seed,
+).show()
 
 # %% [markdown]
 # ## Exercise
@@ -142,12 +177,11 @@ plots.latent_scatter(r["z_test"], r["y_test"], f"DML test latents (lsdim {lsdim}
 
 # %%
 prediction = None  # your answer: "higher" or "lower"
-reason = None      # your answer: "a", "b" or "c"
+reason = None  # your answer: "a", "b" or "c"
 
 from dmlvae import exercises
 
-exercises.check_mining_active(prediction, reason);
-
+exercises.check_mining_active(prediction, reason)
 # %% tags=["remove-output"]
 # the experiment (its output is left out of the book: run it yourself, after predicting): the same small run under
 # each mining (digits, 2 epochs), the last epoch's fraction of active triplets
@@ -168,7 +202,7 @@ from dmlvae import exercises
 
 prediction, reason = "higher", "a"  # the hardest pair of an anchor is the last to stop violating the margin
 
-exercises.check_mining_active(prediction, reason);
+exercises.check_mining_active(prediction, reason)
 
 # %% [markdown]
 # ```{solution-end}

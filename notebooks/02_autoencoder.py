@@ -27,13 +27,13 @@
 # difference. Runs are read from the results store when they exist, and only missing ones are trained.
 
 # %% tags=["parameters"]
-profile = "auto"             # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
-seeds = None                 # None: 3 under the paper profile, 2 otherwise; or N (seeds 0..N-1)
-dataset = None               # None: the paper's datasets; or run both tables on this dataset
-stand_in = "fashion-mnist"   # Table 2's dataset when OrganAMNIST cannot be loaded
-device = None                # None: cuda when available, else cpu
-results = None               # results file; None: results/<profile>.jsonl
-workers = None               # None: train missing runs one by one; N: N at once on Ray workers
+profile = "auto"  # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
+seeds = None  # None: 3 under the paper profile, 2 otherwise; or N (seeds 0..N-1)
+dataset = None  # None: the paper's datasets; or run both tables on this dataset
+stand_in = "fashion-mnist"  # Table 2's dataset when OrganAMNIST cannot be loaded
+device = None  # None: cuda when available, else cpu
+results = None  # results file; None: results/<profile>.jsonl
+workers = None  # None: train missing runs one by one; N: N at once on Ray workers
 
 # %% tags=["hide-input"]
 import pandas as pd
@@ -41,24 +41,32 @@ from IPython.display import Markdown, display
 
 from dmlvae import data, pages, paper, plots, profiles, statements, sweep, tables
 
-pages.check(profile=profile, seeds=seeds, dataset=dataset, stand_in=stand_in, device=device,
-                 results=results, workers=workers)
+pages.check(
+    profile=profile, seeds=seeds, dataset=dataset, stand_in=stand_in, device=device, results=results, workers=workers
+)
 profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
 seeds = pages.page_seeds(profile, seeds)
-display(Markdown(pages.rerun_note("02_autoencoder", profile, seeds, [
-    f"python -m dmlvae sweep --table 1 --profile {profile} --seeds {seeds}",
-    f"python -m dmlvae sweep --table 2 --profile {profile} --seeds {seeds} --dataset fashion-mnist",
-])))
+display(
+    Markdown(
+        pages.rerun_note(
+            "02_autoencoder",
+            profile,
+            seeds,
+            [
+                f"python -m dmlvae sweep --table 1 --profile {profile} --seeds {seeds}",
+                f"python -m dmlvae sweep --table 2 --profile {profile} --seeds {seeds} --dataset fashion-mnist",
+            ],
+        )
+    )
+)
 plots.setup()
 results = profiles.results_path(profile, results)
 seed_list = profiles.seeds_arg(seeds)
 
 
 def show_table(t, table_dataset):
-    sweep.sweep(t, profile, seeds, results, dataset=table_dataset, device=device, progress=False,
-                      workers=workers)
-    cmp = tables.table(t, results, profile,
-                            cfgs=profiles.configs(t, profile, seeds, dataset=table_dataset))
+    sweep.sweep(t, profile, seeds, results, dataset=table_dataset, device=device, progress=False, workers=workers)
+    cmp = tables.table(t, results, profile, cfgs=profiles.configs(t, profile, seeds, dataset=table_dataset))
     display(Markdown(paper.caption(t, cmp, profile, seed_list)), paper.styled_layout(cmp))
     return cmp
 
@@ -102,9 +110,13 @@ display(Markdown(profiles.profile_scale(profile)))
 # %% tags=["hide-input"]
 both = pd.concat([cmp1, cmp2])
 both = both[both.n_seeds > 0]
-pd.DataFrame({"numbers compared": both.groupby("table").size(),
-              "mean |ours - paper|": both.groupby("table")["diff"].apply(lambda d: d.abs().mean()).round(3),
-              "ours above paper": both.groupby("table")["diff"].apply(lambda d: int((d > 0).sum()))})
+pd.DataFrame(
+    {
+        "numbers compared": both.groupby("table").size(),
+        "mean |ours - paper|": both.groupby("table")["diff"].apply(lambda d: d.abs().mean()).round(3),
+        "ours above paper": both.groupby("table")["diff"].apply(lambda d: int((d > 0).sum())),
+    }
+)
 
 # %% [markdown]
 # ## Exercises
@@ -132,8 +144,7 @@ def batch_hard(z, y, margin):
 
 from dmlvae import exercises
 
-exercises.check_batch_hard(batch_hard);
-
+exercises.check_batch_hard(batch_hard)
 # %% [markdown]
 # ```{solution-start} ex-batch-hard
 # :class: dropdown
@@ -154,8 +165,8 @@ def batch_hard(z, y, margin):
     hardest_neg = d.masked_fill(~neg, float("inf")).amin(1)
     return torch.relu(hardest_pos - hardest_neg + margin)[has].mean()
 
-exercises.check_batch_hard(batch_hard);
 
+exercises.check_batch_hard(batch_hard)
 # %% [markdown]
 # ```{solution-end}
 # ```
@@ -175,8 +186,7 @@ prediction = None  # your answer: "same" or "different"
 
 from dmlvae import exercises
 
-exercises.check_alpha_one(prediction);
-
+exercises.check_alpha_one(prediction)
 # %% [markdown]
 # ```{solution-start} ex-alpha-one
 # :class: dropdown
@@ -187,7 +197,7 @@ from dmlvae import exercises
 
 prediction = "same"  # (1 - alpha) = 0: the metric loss, the only reader of labels, has weight 0
 
-exercises.check_alpha_one(prediction);
+exercises.check_alpha_one(prediction)
 
 # %% [markdown]
 # ```{solution-end}

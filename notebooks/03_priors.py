@@ -35,14 +35,14 @@
 # log-sum-exp over the $2^d$ components.
 
 # %% tags=["parameters"]
-profile = "auto"             # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
-seeds = None                 # None: 3 under the paper profile, 2 otherwise; or N (seeds 0..N-1)
-dataset = None               # None: the paper's dataset (OrganAMNIST); or run Table 3 on this dataset
-stand_in = "fashion-mnist"   # Table 3's dataset when OrganAMNIST cannot be loaded
-figure_alpha = 0.33          # alpha of Figure 5 and of the ablation: one of Table 3's grid, 0.33, 0.66, 1.0
-device = None                # None: cuda when available, else cpu
-results = None               # results file; None: results/<profile>.jsonl
-workers = None               # None: train missing runs one by one; N: N at once on Ray workers
+profile = "auto"  # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
+seeds = None  # None: 3 under the paper profile, 2 otherwise; or N (seeds 0..N-1)
+dataset = None  # None: the paper's dataset (OrganAMNIST); or run Table 3 on this dataset
+stand_in = "fashion-mnist"  # Table 3's dataset when OrganAMNIST cannot be loaded
+figure_alpha = 0.33  # alpha of Figure 5 and of the ablation: one of Table 3's grid, 0.33, 0.66, 1.0
+device = None  # None: cuda when available, else cpu
+results = None  # results file; None: results/<profile>.jsonl
+workers = None  # None: train missing runs one by one; N: N at once on Ray workers
 
 # %% tags=["hide-input"]
 import numpy as np
@@ -52,8 +52,16 @@ from IPython.display import Markdown, display
 from dmlvae import data, grids, pages, paper, plots, priors, profiles, statements, store, sweep, tables
 from dmlvae.losses import log_mixture
 
-pages.check(profile=profile, seeds=seeds, dataset=dataset, stand_in=stand_in, figure_alpha=figure_alpha,
-                 device=device, results=results, workers=workers)
+pages.check(
+    profile=profile,
+    seeds=seeds,
+    dataset=dataset,
+    stand_in=stand_in,
+    figure_alpha=figure_alpha,
+    device=device,
+    results=results,
+    workers=workers,
+)
 profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
 seeds = pages.page_seeds(profile, seeds)
 plots.setup()
@@ -63,13 +71,22 @@ t3_dataset, note = sweep.table_dataset(3, dataset, stand_in)
 used = t3_dataset or "organamnist"
 fig5_cells = grids.cells("figure5", dataset=used, alpha=figure_alpha)  # checks figure_alpha before any run
 n_train_used = len(data.load(used).split("train")[1])
-display(Markdown(pages.rerun_note("03_priors", profile, seeds, [
-    f"python -m dmlvae sweep --table 3 --profile {profile} --seeds {seeds} --dataset {used}",
-    f"python -m dmlvae sweep --grid priors-ablation --dataset {used} --grid-param alpha={figure_alpha} "
-    f"--profile {profile} --seeds {seeds}",
-    f"python -m dmlvae sweep --grid figure5 --dataset {used} --grid-param alpha={figure_alpha} "
-    f"--profile {profile} --seeds {seeds}",
-])))
+display(
+    Markdown(
+        pages.rerun_note(
+            "03_priors",
+            profile,
+            seeds,
+            [
+                f"python -m dmlvae sweep --table 3 --profile {profile} --seeds {seeds} --dataset {used}",
+                f"python -m dmlvae sweep --grid priors-ablation --dataset {used} --grid-param alpha={figure_alpha} "
+                f"--profile {profile} --seeds {seeds}",
+                f"python -m dmlvae sweep --grid figure5 --dataset {used} --grid-param alpha={figure_alpha} "
+                f"--profile {profile} --seeds {seeds}",
+            ],
+        )
+    )
+)
 
 
 # %% [markdown]
@@ -87,8 +104,9 @@ display(Markdown(paper.caption(3, cmp3, profile, seed_list)))
 paper.styled_layout(cmp3)
 
 # %% tags=["hide-input"]
-plots.metric_bars(cmp3[cmp3.model != "dml"], "knn_acc",
-                  "Table 3: kNN accuracy of the prior models, ours and the paper").show()
+plots.metric_bars(
+    cmp3[cmp3.model != "dml"], "knn_acc", "Table 3: kNN accuracy of the prior models, ours and the paper"
+).show()
 
 # %% [markdown]
 # ## Mean or sampled latent?
@@ -117,26 +135,40 @@ tables.summary(frame, ["model", "lsdim"], ["mu", "sampled z"])
 # accuracy under `test-cv` on $\mu$ and on a sampled $z$, mean ± sd over the seeds.
 
 # %% tags=["hide-input"]
-ablation = profiles.profile_configs(grids.cells("priors-ablation", dataset=used, alpha=figure_alpha), profile,
-                                       seeds, grid="priors-ablation", device=device)
+ablation = profiles.profile_configs(
+    grids.cells("priors-ablation", dataset=used, alpha=figure_alpha),
+    profile,
+    seeds,
+    grid="priors-ablation",
+    device=device,
+)
 sweep.run_configs("priors-ablation", profile, ablation, results, progress=False, workers=workers)
 rows_ab = store.rows_for(results, "priors-ablation", profile, ablation)
-ab = tables.flatten(rows_ab, ["model", "metric_on", "alternate_first"], tables.MU_AND_Z,
-                         last={"last phase": "phase"})
+ab = tables.flatten(rows_ab, ["model", "metric_on", "alternate_first"], tables.MU_AND_Z, last={"last phase": "phase"})
 ab = ab.rename(columns={"metric_on": "metric on", "alternate_first": "first phase"})
-display(Markdown(f"Dataset `{used}`" + (" (a stand-in: the paper's is OrganAMNIST)" if any(
-    grids.is_stand_in(r) for r in rows_ab) else "") + f", profile `{profile}`, seeds {seed_list}; kNN accuracy, "
-                 "test-cv."))
+display(
+    Markdown(
+        f"Dataset `{used}`"
+        + (" (a stand-in: the paper's is OrganAMNIST)" if any(grids.is_stand_in(r) for r in rows_ab) else "")
+        + f", profile `{profile}`, seeds {seed_list}; kNN accuracy, "
+        "test-cv."
+    )
+)
 display(tables.summary(ab, ["model", "metric on", "first phase", "last phase"], ["mu", "sampled z"]))
 if len(ab):
     order = ab.groupby(["model", "first phase"])["mu"].mean().unstack()
-    display(Markdown(
-        f"**Does the order change Table 3's chance level?** On a sampled *z*, no combination leaves chance "
-        f"(the best mean is {ab.groupby(['model', 'metric on', 'first phase'])['sampled z'].mean().max():.3f}, with "
-        f"{len(data.load(used).class_names)} classes). On *μ*, unsupervised-first (ending on a supervised "
-        "epoch) against supervised-first: "
-        + "; ".join(f"{m} {order.loc[m, 'unsupervised']:.3f} vs {order.loc[m, 'supervised']:.3f}"
-                    for m in order.index) + " (mean over both metric inputs and the seeds)."))
+    display(
+        Markdown(
+            f"**Does the order change Table 3's chance level?** On a sampled *z*, no combination leaves chance "
+            f"(the best mean is {ab.groupby(['model', 'metric on', 'first phase'])['sampled z'].mean().max():.3f}, with "
+            f"{len(data.load(used).class_names)} classes). On *μ*, unsupervised-first (ending on a supervised "
+            "epoch) against supervised-first: "
+            + "; ".join(
+                f"{m} {order.loc[m, 'unsupervised']:.3f} vs {order.loc[m, 'supervised']:.3f}" for m in order.index
+            )
+            + " (mean over both metric inputs and the seeds)."
+        )
+    )
 
 # %% [markdown]
 # ## Figure 5: the latent space at `lsdim` 2
@@ -150,11 +182,17 @@ if len(ab):
 fig5 = profiles.profile_configs(fig5_cells, profile, seeds, grid="figure5", device=device)
 sweep.run_configs("figure5", profile, fig5, results, progress=False, keep_latents=True, workers=workers)
 rows5 = store.rows_for(results, "figure5", profile, fig5)
-display(Markdown(f"Dataset `{used}`" + (" (a stand-in: the paper's Figure 5 is OrganAMNIST's)" if any(
-    grids.is_stand_in(r) for r in rows5) else "") + f", alpha {figure_alpha}, profile `{profile}`, seeds "
-                 f"{seed_list}."))
-tables.flatten(rows5, ["model", "kl"], tables.MU_AND_Z,
-                    last={"final KL": "kl", "mean |mu|": "embedding_norm"}, keep=["reason"]).round(3)
+display(
+    Markdown(
+        f"Dataset `{used}`"
+        + (" (a stand-in: the paper's Figure 5 is OrganAMNIST's)" if any(grids.is_stand_in(r) for r in rows5) else "")
+        + f", alpha {figure_alpha}, profile `{profile}`, seeds "
+        f"{seed_list}."
+    )
+)
+tables.flatten(
+    rows5, ["model", "kl"], tables.MU_AND_Z, last={"final KL": "kl", "mean |mu|": "embedding_norm"}, keep=["reason"]
+).round(3)
 
 # %% tags=["hide-input"]
 names = data.load(used).class_names
@@ -167,9 +205,14 @@ for cfg in fig5:
         continue
     z, y = store.load_latents(results, "figure5", profile, cfg)
     gmm = priors.hypercube_means(2) if cfg.model == "dml_gmm_prior" else None
-    plots.latent_scatter(z, y, f"{cfg.model}, kl={cfg.kl} ({used}, lsdim 2, 10 % labels, alpha {figure_alpha:g}, "
-                         f"seed {cfg.seed})", class_names=names, prior_means=gmm,
-                         unit_circle=cfg.model == "dml_unit_prior").show()
+    plots.latent_scatter(
+        z,
+        y,
+        f"{cfg.model}, kl={cfg.kl} ({used}, lsdim 2, 10 % labels, alpha {figure_alpha:g}, seed {cfg.seed})",
+        class_names=names,
+        prior_means=gmm,
+        unit_circle=cfg.model == "dml_unit_prior",
+    ).show()
 
 # %% [markdown]
 # ## Why Figure 5 shows no clusters
@@ -196,9 +239,13 @@ display(Markdown(priors.paper_kl_outcome(rows5)))
 z_check = torch.randn(2000, 4, dtype=torch.float64) * 2
 means4 = torch.as_tensor(priors.hypercube_means(4), dtype=torch.float64)
 gap = (priors.hypercube_factor_log_prob(z_check, 1.0) - log_mixture(z_check, means4, 1.0)).abs().max().item()
-display(Markdown(f"Check on 2,000 random points in 4-D: the largest difference between the 16-component mixture's "
-                 f"log-density and the product of 1-D pairs is {gap:.1e}. How many modes one pair has is the first "
-                 "exercise below (its solution draws the pair)."))
+display(
+    Markdown(
+        f"Check on 2,000 random points in 4-D: the largest difference between the 16-component mixture's "
+        f"log-density and the product of 1-D pairs is {gap:.1e}. How many modes one pair has is the first "
+        "exercise below (its solution draws the pair)."
+    )
+)
 
 # %% [markdown]
 # ## Exercises
@@ -225,8 +272,7 @@ def modes(logvar):
 
 from dmlvae import exercises
 
-exercises.check_pair_modes(modes);
-
+exercises.check_pair_modes(modes)
 # %% [markdown]
 # ```{solution-start} ex-pair-modes
 # :class: dropdown
@@ -243,7 +289,8 @@ def modes(logvar):
     p = np.exp(-0.5 * ((t + 1) / s) ** 2) + np.exp(-0.5 * ((t - 1) / s) ** 2)
     return int(np.sum((p[1:-1] > p[:-2]) & (p[1:-1] >= p[2:])))
 
-exercises.check_pair_modes(modes);
+
+exercises.check_pair_modes(modes)
 from dmlvae import plots
 
 plots.prior_pairs((1.0, 0.0, -1.0), "One factor of the hypercube GMM prior: the paper's logvar 1 has one mode").show()
@@ -273,8 +320,7 @@ def mc_kl(z, mu, logvar, means, logvar_prior):
 
 from dmlvae import exercises
 
-exercises.check_mc_kl(mc_kl);
-
+exercises.check_mc_kl(mc_kl)
 # %% [markdown]
 # ```{solution-start} ex-mc-kl
 # :class: dropdown
@@ -294,7 +340,8 @@ def mc_kl(z, mu, logvar, means, logvar_prior):
     log_p = torch.logsumexp(comp, dim=1) - math.log(len(means))
     return (log_q - log_p).mean()
 
-exercises.check_mc_kl(mc_kl);
+
+exercises.check_mc_kl(mc_kl)
 
 # %% [markdown]
 # ```{solution-end}

@@ -33,39 +33,54 @@
 # paper, and then set the metric term's share of the loss directly.
 
 # %% tags=["parameters"]
-profile = "auto"      # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
-seeds = None          # None: 3 under the paper profile, 2 otherwise; or N (seeds 0..N-1)
-dataset = None        # None: MNIST as in the paper; or run everything on this dataset
-device = None         # None: cuda when available, else cpu
-results = None        # results file; None: results/<profile>.jsonl
-workers = None               # None: train missing runs one by one; N: N at once on Ray workers
-figure6_epochs = 10   # epochs of the Figure 6 runs (the reconstruction loss per epoch)
+profile = "auto"  # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
+seeds = None  # None: 3 under the paper profile, 2 otherwise; or N (seeds 0..N-1)
+dataset = None  # None: MNIST as in the paper; or run everything on this dataset
+device = None  # None: cuda when available, else cpu
+results = None  # results file; None: results/<profile>.jsonl
+workers = None  # None: train missing runs one by one; N: N at once on Ray workers
+figure6_epochs = 10  # epochs of the Figure 6 runs (the reconstruction loss per epoch)
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
 from dmlvae import balance, grids, objectives, pages, paper, plots, profiles, scorecard, store, sweep
 
-pages.check(profile=profile, seeds=seeds, dataset=dataset, device=device, results=results, workers=workers,
-                 figure6_epochs=figure6_epochs)
+pages.check(
+    profile=profile,
+    seeds=seeds,
+    dataset=dataset,
+    device=device,
+    results=results,
+    workers=workers,
+    figure6_epochs=figure6_epochs,
+)
 profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
 seeds = pages.page_seeds(profile, seeds)
 plots.setup()
 results = profiles.results_path(profile, results)
 seed_list = profiles.seeds_arg(seeds)
 the_dataset = dataset or "mnist"
-display(Markdown(pages.rerun_note("04_mvae", profile, seeds, [
-    f"python -m dmlvae sweep --grid mvae-alternating --dataset {the_dataset} --profile {profile} --seeds {seeds}",
-    f"python -m dmlvae sweep --table 4 --profile {profile} --seeds {seeds}",
-    f"python -m dmlvae sweep --grid figure6 --dataset {the_dataset} --grid-param "
-    f"epochs={figure6_epochs} --profile {profile} --seeds {seeds}",
-    f"python -m dmlvae sweep --grid mvae-alternating --grid-param recon=pixel-mean --dataset {the_dataset} "
-    f"--profile {profile} --seeds {seeds}",
-    f"python -m dmlvae sweep --grid table4-objective --dataset {the_dataset} --profile {profile} --seeds {seeds}",
-    f"python -m dmlvae sweep --grid balance --dataset {the_dataset} --profile {profile} --seeds {seeds}",
-])))
+display(
+    Markdown(
+        pages.rerun_note(
+            "04_mvae",
+            profile,
+            seeds,
+            [
+                f"python -m dmlvae sweep --grid mvae-alternating --dataset {the_dataset} --profile {profile} --seeds {seeds}",
+                f"python -m dmlvae sweep --table 4 --profile {profile} --seeds {seeds}",
+                f"python -m dmlvae sweep --grid figure6 --dataset {the_dataset} --grid-param "
+                f"epochs={figure6_epochs} --profile {profile} --seeds {seeds}",
+                f"python -m dmlvae sweep --grid mvae-alternating --grid-param recon=pixel-mean --dataset {the_dataset} "
+                f"--profile {profile} --seeds {seeds}",
+                f"python -m dmlvae sweep --grid table4-objective --dataset {the_dataset} --profile {profile} --seeds {seeds}",
+                f"python -m dmlvae sweep --grid balance --dataset {the_dataset} --profile {profile} --seeds {seeds}",
+            ],
+        )
+    )
+)
 display(Markdown(profiles.profile_scale(profile)))
-
 
 
 # %% [markdown]
@@ -75,6 +90,7 @@ display(Markdown(profiles.profile_scale(profile)))
 # percentages; $\alpha = 0.5$, `lsdim` 10. The paper reports all of them at chance. kNN accuracy,
 # `test-cv`, mean ± sd over the seeds; the MetricVAE's loss shares are those of its last supervised epoch (the
 # routine ends on an unsupervised one, where the metric term weighs nothing).
+
 
 # %% tags=["hide-input"]
 def alternating(objective):
@@ -91,31 +107,51 @@ def alternating_table(rows):
     t = objectives.summary_table(mvae, ["loss", "pl_pct"])
     t.insert(0, "DML", dml.groupby(["loss", "pl_pct"], sort=False)["acc"].agg(paper.mean_sd))
     return t.rename(columns={"kNN": "MetricVAE", "kNN, sampled z": "MetricVAE, sampled z"}).drop(
-        columns=["kNN, labelled-to-test"])
+        columns=["kNN, labelled-to-test"]
+    )
 
 
 alt_rows = {o: alternating(o) for o in objectives.OBJECTIVES}
-display(Markdown(f"Dataset `{the_dataset}`, profile `{profile}`, seeds {seed_list}; kNN accuracy (`test-cv`) on "
-                 "the mean mu of each encoder, and on a sampled z for the MetricVAE; the MetricVAE's final KL to its "
-                 "prior in nats, and each term's share of its loss. Our objective (image-sum):"))
+display(
+    Markdown(
+        f"Dataset `{the_dataset}`, profile `{profile}`, seeds {seed_list}; kNN accuracy (`test-cv`) on "
+        "the mean mu of each encoder, and on a sampled z for the MetricVAE; the MetricVAE's final KL to its "
+        "prior in nats, and each term's share of its loss. Our objective (image-sum):"
+    )
+)
 alternating_table(alt_rows["image-sum"])
 
 # %% [markdown]
 # ## Table 4: the joint routine on fully labelled MNIST
+
 
 # %% tags=["hide-input"]
 def table4(objective):
     """Train what the store lacks of Table 4 under one objective; (grid, configs, rows, comparison)."""
     grid, cfgs = objectives.table4_configs(profile, seeds, objective, dataset, device)
     sweep.run_configs(grid, profile, cfgs, results, progress=False, workers=workers)
-    return grid, cfgs, store.rows_for(results, grid, profile, cfgs), objectives.table4_compare(
-        results, profile, grid, cfgs)
+    return (
+        grid,
+        cfgs,
+        store.rows_for(results, grid, profile, cfgs),
+        objectives.table4_compare(results, profile, grid, cfgs),
+    )
 
 
 t4 = {o: table4(o) for o in objectives.OBJECTIVES}
 cmp4 = t4["image-sum"][3]
-display(Markdown(paper.caption(4, cmp4, profile, seed_list, note="; probes fitted and scored by the `test-cv` "
-                               "protocol (the paper's 'linear' column was likely scored on one 64-image batch)")))
+display(
+    Markdown(
+        paper.caption(
+            4,
+            cmp4,
+            profile,
+            seed_list,
+            note="; probes fitted and scored by the `test-cv` "
+            "protocol (the paper's 'linear' column was likely scored on one 64-image batch)",
+        )
+    )
+)
 paper.styled_layout(cmp4)
 
 # %% tags=["hide-input"]
@@ -124,6 +160,7 @@ plots.paper_vs_ours(cmp4, "Table 4: every reported accuracy, ours against the pa
 # %% [markdown]
 # What each term weighs in Table 4's MetricVAE runs (their last epoch), beside their kNN accuracy under both
 # protocols and their final KL:
+
 
 # %% tags=["hide-input"]
 def mvae_frame(rows, by):
@@ -140,19 +177,28 @@ objectives.summary_table(t4_frames["image-sum"], ["gamma", "lsdim"])
 # assumptions page), on the unlabelled batches, averaged over each epoch.
 
 # %% tags=["hide-input"]
-fig6 = profiles.profile_configs(grids.cells("figure6", dataset=the_dataset, epochs=figure6_epochs), profile,
-                                   seeds, grid="figure6", device=device)
+fig6 = profiles.profile_configs(
+    grids.cells("figure6", dataset=the_dataset, epochs=figure6_epochs), profile, seeds, grid="figure6", device=device
+)
 sweep.run_configs("figure6", profile, fig6, results, progress=False, workers=workers)
 rows6 = [r for r in store.rows_for(results, "figure6", profile, fig6) if r["status"] == "ok"]
 if sweep.reuse_note(rows6):
     display(Markdown(sweep.reuse_note(rows6)))
-plots.history_lines(rows6, "recon", f"Figure 6: reconstruction loss per epoch (MVAE, joint, lsdim 5, {profile})",
-                    label=lambda r: f"gamma={r['config']['gamma']:g}, seed {r['seed']}",
-                    yaxis="squared error per image").show()
+plots.history_lines(
+    rows6,
+    "recon",
+    f"Figure 6: reconstruction loss per epoch (MVAE, joint, lsdim 5, {profile})",
+    label=lambda r: f"gamma={r['config']['gamma']:g}, seed {r['seed']}",
+    yaxis="squared error per image",
+).show()
 
 # %% tags=["hide-input"]
-plots.history_lines(rows6, "kl", "KL to the VampPrior per epoch (same runs)",
-                    label=lambda r: f"gamma={r['config']['gamma']:g}, seed {r['seed']}").show()
+plots.history_lines(
+    rows6,
+    "kl",
+    "KL to the VampPrior per epoch (same runs)",
+    label=lambda r: f"gamma={r['config']['gamma']:g}, seed {r['seed']}",
+).show()
 
 # %% tags=["hide-input"]
 display(Markdown("The same runs' loss shares in their final epoch:"))
@@ -170,8 +216,18 @@ alternating_table(alt_rows["pixel-mean"])
 
 # %% tags=["hide-input"]
 cmp4_literal = t4["pixel-mean"][3]
-display(Markdown(paper.caption(4, cmp4_literal, profile, seed_list, note="; the MetricVAE under the paper's literal "
-                               "objective (MSELoss averaged over pixels, beta 1); probes as above")))
+display(
+    Markdown(
+        paper.caption(
+            4,
+            cmp4_literal,
+            profile,
+            seed_list,
+            note="; the MetricVAE under the paper's literal "
+            "objective (MSELoss averaged over pixels, beta 1); probes as above",
+        )
+    )
+)
 paper.styled_layout(cmp4_literal)
 
 # %% tags=["hide-input"]
@@ -185,17 +241,35 @@ objectives.summary_table(t4_frames["pixel-mean"], ["gamma", "lsdim"])
 
 # %% tags=["hide-input"]
 alt_frames = {o: mvae_frame(alt_rows[o], ["loss", "pl_pct"]) for o in objectives.OBJECTIVES}
-six = {o: next((c for c in scorecard.mvae_claims(results, profile, "test-cv", True, o, seeds)
-                if c["claim"].startswith("6")), None) for o in objectives.OBJECTIVES}
+six = {
+    o: next(
+        (c for c in scorecard.mvae_claims(results, profile, "test-cv", True, o, seeds) if c["claim"].startswith("6")),
+        None,
+    )
+    for o in objectives.OBJECTIVES
+}
 agreements = {o: scorecard.table_agreement(t4[o][3]) for o in objectives.OBJECTIVES}
-display(Markdown("\n".join(
-    [f"- {objectives.collapse_sentence(t4_frames[o], f'Table 4, {objectives.NAMES[o]}', ['gamma'])}"
-     for o in objectives.OBJECTIVES]
-    + [f"- {objectives.collapse_sentence(alt_frames[o], f'The alternating MetricVAE, {objectives.NAMES[o]}', ['loss'])}"
-       for o in objectives.OBJECTIVES]
-    + [f"- Claim 6 (the alternating MetricVAE at chance) under {objectives.NAMES[o]}: **{six[o]['verdict']}** "
-       f"({six[o]['evidence']})." for o in objectives.OBJECTIVES if six[o] is not None]
-    + [f"- {objectives.agreement_sentence(agreements)}"])))
+display(
+    Markdown(
+        "\n".join(
+            [
+                f"- {objectives.collapse_sentence(t4_frames[o], f'Table 4, {objectives.NAMES[o]}', ['gamma'])}"
+                for o in objectives.OBJECTIVES
+            ]
+            + [
+                f"- {objectives.collapse_sentence(alt_frames[o], f'The alternating MetricVAE, {objectives.NAMES[o]}', ['loss'])}"
+                for o in objectives.OBJECTIVES
+            ]
+            + [
+                f"- Claim 6 (the alternating MetricVAE at chance) under {objectives.NAMES[o]}: **{six[o]['verdict']}** "
+                f"({six[o]['evidence']})."
+                for o in objectives.OBJECTIVES
+                if six[o] is not None
+            ]
+            + [f"- {objectives.agreement_sentence(agreements)}"]
+        )
+    )
+)
 
 # %% [markdown]
 # ## A balance axis: the metric term's share of the loss
@@ -207,18 +281,24 @@ display(Markdown("\n".join(
 # 60,000 labels, against DML and the VAE alone ($\gamma = 0$).
 
 # %% tags=["hide-input"]
-bal_cfgs = profiles.profile_configs(grids.cells("balance", dataset=the_dataset), profile, seeds, grid="balance",
-                                       device=device)
+bal_cfgs = profiles.profile_configs(
+    grids.cells("balance", dataset=the_dataset), profile, seeds, grid="balance", device=device
+)
 sweep.run_configs("balance", profile, bal_cfgs, results, progress=False, workers=workers)
 bal = balance.frame(store.rows_for(results, "balance", profile, bal_cfgs))
 display(Markdown(sweep.reuse_note(store.rows_for(results, "balance", profile, bal_cfgs))))
-balance.figure(bal, f"kNN accuracy against the metric term's share (MetricVAE, joint, lsdim 10; {profile}, seeds "
-                    f"{seed_list})").show()
+balance.figure(
+    bal, f"kNN accuracy against the metric term's share (MetricVAE, joint, lsdim 10; {profile}, seeds {seed_list})"
+).show()
 
 # %% tags=["hide-input"]
-display(Markdown("\n".join(f"- {balance.answer(bal, p)}" for p in scorecard.PROTOCOLS)
-                 + f"\n\n{balance.course_sentence(bal)} The derived gamma, and the metric term's share of the loss in "
-                 "the first and the last epoch (means over the seeds):"))
+display(
+    Markdown(
+        "\n".join(f"- {balance.answer(bal, p)}" for p in scorecard.PROTOCOLS)
+        + f"\n\n{balance.course_sentence(bal)} The derived gamma, and the metric term's share of the loss in "
+        "the first and the last epoch (means over the seeds):"
+    )
+)
 bal_shares = bal[bal.share.notna()].groupby(["share", "pl_pct"])[["gamma", "first epoch share", "last epoch share"]]
 bal_shares.mean().style.format({"gamma": "{:.3g}", "first epoch share": "{:.1%}", "last epoch share": "{:.1%}"})
 
@@ -236,6 +316,7 @@ bal_shares.mean().style.format({"gamma": "{:.3g}", "first epoch share": "{:.1%}"
 # decide whether the gamma = 0 MetricVAE is a VAE at all (see the assumptions page)?
 # ```
 
+
 # %%
 def image_sum(x_hat, x):
     """Your answer: a number or a 0-d tensor."""
@@ -244,8 +325,7 @@ def image_sum(x_hat, x):
 
 from dmlvae import exercises
 
-exercises.check_image_sum(image_sum);
-
+exercises.check_image_sum(image_sum)
 # %% [markdown]
 # ```{solution-start} ex-image-sum
 # :class: dropdown
@@ -258,7 +338,8 @@ from dmlvae import exercises
 def image_sum(x_hat, x):
     return ((x_hat - x) ** 2).flatten(1).sum(1).mean()
 
-exercises.check_image_sum(image_sum);
+
+exercises.check_image_sum(image_sum)
 
 # %% [markdown]
 # ```{solution-end}
@@ -273,6 +354,7 @@ exercises.check_image_sum(image_sum);
 # `logvar = 0`)? Why can a strong KL weight make that the cheapest solution?
 # ```
 
+
 # %%
 def unit_kl(mu, logvar):
     """Your answer: a number or a 0-d tensor."""
@@ -281,8 +363,7 @@ def unit_kl(mu, logvar):
 
 from dmlvae import exercises
 
-exercises.check_unit_kl(unit_kl);
-
+exercises.check_unit_kl(unit_kl)
 # %% [markdown]
 # ```{solution-start} ex-unit-kl
 # :class: dropdown
@@ -293,9 +374,10 @@ from dmlvae import exercises
 
 
 def unit_kl(mu, logvar):
-    return (0.5 * (mu ** 2 + logvar.exp() - 1 - logvar)).sum(-1).mean()
+    return (0.5 * (mu**2 + logvar.exp() - 1 - logvar)).sum(-1).mean()
 
-exercises.check_unit_kl(unit_kl);
+
+exercises.check_unit_kl(unit_kl)
 
 # %% [markdown]
 # ```{solution-end}

@@ -29,12 +29,12 @@
 # `papermill notebooks/07_scorecard.ipynb out.ipynb -p profile paper` (from `jupytext --to ipynb`).
 
 # %% tags=["parameters"]
-profile = "auto"             # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
-seeds = None                 # None: 3 under the paper profile, 2 otherwise; or N (seeds 0..N-1)
-stand_in = "fashion-mnist"   # Tables 2 and 3's dataset when OrganAMNIST cannot be loaded
-device = None                # None: cuda when available, else cpu
-results = None               # results file; None: results/<profile>.jsonl
-workers = None               # None: train missing runs one by one; N: N at once on Ray workers
+profile = "auto"  # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
+seeds = None  # None: 3 under the paper profile, 2 otherwise; or N (seeds 0..N-1)
+stand_in = "fashion-mnist"  # Tables 2 and 3's dataset when OrganAMNIST cannot be loaded
+device = None  # None: cuda when available, else cpu
+results = None  # results file; None: results/<profile>.jsonl
+workers = None  # None: train missing runs one by one; N: N at once on Ray workers
 
 # %% tags=["hide-input"]
 import warnings
@@ -48,10 +48,19 @@ pages.check(profile=profile, seeds=seeds, stand_in=stand_in, device=device, resu
 profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
 seeds = pages.page_seeds(profile, seeds)
 plots.setup()
-display(Markdown(pages.rerun_note("07_scorecard", profile, seeds, [
-    f"python -m dmlvae sweep --table N --profile {profile} --seeds {seeds} (N = 1 to 4; 2 and 3 with "
-    f"--dataset fashion-mnist without OrganAMNIST)",
-])))
+display(
+    Markdown(
+        pages.rerun_note(
+            "07_scorecard",
+            profile,
+            seeds,
+            [
+                f"python -m dmlvae sweep --table N --profile {profile} --seeds {seeds} (N = 1 to 4; 2 and 3 with "
+                f"--dataset fashion-mnist without OrganAMNIST)",
+            ],
+        )
+    )
+)
 pd.set_option("display.max_colwidth", None)
 results = profiles.results_path(profile, results)
 run = dict(progress=False, workers=workers)
@@ -59,14 +68,22 @@ datasets = {}
 for t in paper.TABLES:
     datasets[t] = sweep.table_dataset(t, None, stand_in)[0]
     sweep.sweep(t, profile, seeds, results, dataset=datasets[t], device=device, **run)
-for name, params in (("figure5", {"dataset": datasets[3] or "organamnist"}), ("mvae-alternating", {}),
-                     ("figure6", {}), ("mvae-alternating", {"recon": "pixel-mean"}), ("table4-objective", {})):
+for name, params in (
+    ("figure5", {"dataset": datasets[3] or "organamnist"}),
+    ("mvae-alternating", {}),
+    ("figure6", {}),
+    ("mvae-alternating", {"recon": "pixel-mean"}),
+    ("table4-objective", {}),
+):
     cfgs = profiles.profile_configs(grids.cells(name, **params), profile, seeds, grid=name, device=device)
     sweep.run_configs(name, profile, cfgs, results, keep_latents=name == "figure5", **run)
 stand_ins = [f"Table {t}: `{d}`" for t, d in datasets.items() if d]
-display(Markdown(f"Profile `{profile}`, seeds {profiles.seeds_arg(seeds)}; results `{results}`. "
-                 + (f"Stand-in datasets (not comparable with the paper's numbers): {', '.join(stand_ins)}."
-                    if stand_ins else "")))
+display(
+    Markdown(
+        f"Profile `{profile}`, seeds {profiles.seeds_arg(seeds)}; results `{results}`. "
+        + (f"Stand-in datasets (not comparable with the paper's numbers): {', '.join(stand_ins)}." if stand_ins else "")
+    )
+)
 
 # %% [markdown]
 # ## The claims
@@ -102,8 +119,9 @@ scorecard.styled_verdicts(verdicts)
 
 # %% tags=["hide-input"]
 differ = [c for c, g in cards[cards.protocol.isin(scorecard.PROTOCOLS)].groupby("claim") if g.verdict.nunique() > 1]
-display(Markdown("**Where the protocols disagree:** " + (", ".join(f"claim {c}" for c in differ) if differ
-                                                          else "nowhere.")))
+display(
+    Markdown("**Where the protocols disagree:** " + (", ".join(f"claim {c}" for c in differ) if differ else "nowhere."))
+)
 cards[["claim", "protocol", "verdict", "evidence"]].set_index(["claim", "protocol"])
 
 # %% [markdown]
@@ -112,14 +130,26 @@ cards[["claim", "protocol", "verdict", "evidence"]].set_index(["claim", "protoco
 # %% tags=["hide-input"]
 cells = scorecard.cell_verdicts(cards)
 against = cells[cells["this cell"] == "against"]
-display(Markdown(f"Cells on the other side of a claim: {len(against)} of {len(cells)}"
-                 + ("" if not len(against) else ": " + "; ".join(
-                     f"claim {r.claim} ({r.protocol}), {r.cell}: {r._5}" for r in against.itertuples())) + "."))
+display(
+    Markdown(
+        f"Cells on the other side of a claim: {len(against)} of {len(cells)}"
+        + (
+            ""
+            if not len(against)
+            else ": " + "; ".join(f"claim {r.claim} ({r.protocol}), {r.cell}: {r._5}" for r in against.itertuples())
+        )
+        + "."
+    )
+)
 cells.set_index(["claim", "protocol", "difference", "cell"])
 
 # %% tags=["hide-input"]
-display(Markdown(f"Every cell as a forest plot (profile `{profile}`): each difference is oriented so that positive "
-                 "is the claim's side (shaded); hover for the difference a row measures."))
+display(
+    Markdown(
+        f"Every cell as a forest plot (profile `{profile}`): each difference is oriented so that positive "
+        "is the claim's side (shaded); hover for the difference a row measures."
+    )
+)
 plots.forest(scorecard.cell_frame(cards), "Seed-paired differences, 95 % intervals").show()
 
 # %% [markdown]
@@ -158,21 +188,34 @@ elif profile == "paper":
     # this page is the paper profile: the miniature's verdicts come from the quick rows, a quick build's own or
     # the shipped copy (nothing is trained for this section)
     quick_results = scorecard.quick_rows_file(profiles.results_path("quick"))
-    agreement = scorecard.quick_against_paper(cards, quick_results, stand_in=stand_in,
-                                              runs=scorecard.claim_runs(results, seeds, stand_in))
+    agreement = scorecard.quick_against_paper(
+        cards, quick_results, stand_in=stand_in, runs=scorecard.claim_runs(results, seeds, stand_in)
+    )
     if agreement is None:
-        display(Markdown(f"This page shows the paper profile itself; `{quick_results}` holds no quick run to set "
-                         "beside it. `make book PROFILE=quick` (or `python -m dmlvae sweep --table N --profile "
-                         "quick`) stores them, and this section then flags every claim the miniature does not "
-                         "keep."))
+        display(
+            Markdown(
+                f"This page shows the paper profile itself; `{quick_results}` holds no quick run to set "
+                "beside it. `make book PROFILE=quick` (or `python -m dmlvae sweep --table N --profile "
+                "quick`) stores them, and this section then flags every claim the miniature does not "
+                "keep."
+            )
+        )
     else:
         display(Markdown(f"The quick profile's verdicts: `{quick_results}`."))
 if agreement is not None:
     flagged = agreement[agreement.agree == scorecard.DISAGREE]
-    display(Markdown(f"Verdicts that differ from the paper profile's: {len(flagged)} of "
-                     f"{int((agreement.agree != '-').sum())} that both profiles can score"
-                     + (": " + ", ".join(f"claim {c} ({p})" for c, p in zip(flagged.claim, flagged.protocol))
-                        if len(flagged) else "") + "."))
+    display(
+        Markdown(
+            f"Verdicts that differ from the paper profile's: {len(flagged)} of "
+            f"{int((agreement.agree != '-').sum())} that both profiles can score"
+            + (
+                ": " + ", ".join(f"claim {c} ({p})" for c, p in zip(flagged.claim, flagged.protocol))
+                if len(flagged)
+                else ""
+            )
+            + "."
+        )
+    )
     display(scorecard.styled_agreement(agreement))
 
 # %% [markdown]
@@ -181,8 +224,14 @@ if agreement is not None:
 # furthest from the paper (with the paper's own note, where it has one). Each paper cell is a single run.
 
 # %% tags=["hide-input"]
-pd.DataFrame({f"Table {t}": scorecard.table_agreement(tables.table(
-    t, results, profile, cfgs=profiles.configs(t, profile, seeds, dataset=datasets[t]))) for t in paper.TABLES}).T
+pd.DataFrame(
+    {
+        f"Table {t}": scorecard.table_agreement(
+            tables.table(t, results, profile, cfgs=profiles.configs(t, profile, seeds, dataset=datasets[t]))
+        )
+        for t in paper.TABLES
+    }
+).T
 
 # %% [markdown]
 # ## Where our numbers and the paper's part
@@ -207,31 +256,57 @@ display(Markdown(scorecard.gap_sentence(cmp1)))
 cause_results = results if profile == "paper" else profiles.SHIPPED
 cause_seeds = seeds if profile == "paper" else pages.PAPER_SEEDS  # the page's seeds, or the shipped rows'
 if profile == "paper":
-    causes_cfgs = profiles.profile_configs(grids.cells("causes"), "paper", cause_seeds, grid="causes",
-                                              device=device)
+    causes_cfgs = profiles.profile_configs(grids.cells("causes"), "paper", cause_seeds, grid="causes", device=device)
     sweep.run_configs("causes", "paper", causes_cfgs, results, **run)
-causes = (scorecard.causes_table(cause_results, "paper", cause_seeds) if cause_results.exists()
-          else pd.DataFrame())
+causes = scorecard.causes_table(cause_results, "paper", cause_seeds) if cause_results.exists() else pd.DataFrame()
 want = len(grids.cells("causes")) * len(profiles.seeds_arg(cause_seeds))
 have = int(causes[causes.kind == "Table 1 cell"].seeds.sum()) if len(causes) else 0
-display(Markdown(f"Profile `paper` (`{cause_results}`), seeds {profiles.seeds_arg(cause_seeds)}: {have} of "
-                 f"{want} runs so far"
-                 + ("" if have == want else " (the sweep resumes: `python -m dmlvae sweep --grid causes --profile "
-                    "paper --seeds 3`)") + "; kNN accuracy, test-cv, mean over seeds."))
+display(
+    Markdown(
+        f"Profile `paper` (`{cause_results}`), seeds {profiles.seeds_arg(cause_seeds)}: {have} of "
+        f"{want} runs so far"
+        + (
+            ""
+            if have == want
+            else " (the sweep resumes: `python -m dmlvae sweep --grid causes --profile paper --seeds 3`)"
+        )
+        + "; kNN accuracy, test-cv, mean over seeds."
+    )
+)
 causes.drop(columns=["kind"]).round(3).set_index(["cell", "cause"]) if len(causes) else None
 
 # %% tags=["hide-input"]
-moves = (causes[causes.cause != grids.CAUSES[0][0]].groupby("cause", sort=False)["toward the paper"].mean()
-         if len(causes) else pd.Series(dtype=float))
-display(Markdown("**Which causes move our numbers toward the paper's** (mean over the cells each applies to): " + (
-    "; ".join(f"{c}: {v:+.3f}" for c, v in moves.items()) + ". " + (
-        f"The largest: *{moves.idxmax()}*." if moves.max() > 0 else "None moves them toward it.")
-    if moves.notna().any() else "no cause has been run at the paper's scale yet.")))
-stops = (scorecard.stopped_training(cause_results, "paper", seeds=cause_seeds) if cause_results.exists()
-         else pd.DataFrame())
+moves = (
+    causes[causes.cause != grids.CAUSES[0][0]].groupby("cause", sort=False)["toward the paper"].mean()
+    if len(causes)
+    else pd.Series(dtype=float)
+)
+display(
+    Markdown(
+        "**Which causes move our numbers toward the paper's** (mean over the cells each applies to): "
+        + (
+            "; ".join(f"{c}: {v:+.3f}" for c, v in moves.items())
+            + ". "
+            + (f"The largest: *{moves.idxmax()}*." if moves.max() > 0 else "None moves them toward it.")
+            if moves.notna().any()
+            else "no cause has been run at the paper's scale yet."
+        )
+    )
+)
+stops = (
+    scorecard.stopped_training(cause_results, "paper", seeds=cause_seeds) if cause_results.exists() else pd.DataFrame()
+)
 if len(stops):
-    display(Markdown("**Where training stops by itself:** " + "; ".join(
-        f"{r.cell}: the training loss is exactly 0 from epoch {r['zero from epoch']} of {r.epochs} in all "
-        f"{r.seeds} seeds" for _, r in stops.iterrows()) + ". A zero loss has a zero gradient, so after Adam's "
-        "momentum dies out the weights stay where they are and fewer epochs cannot change these cells (for DML: "
-        "every triplet of the few labelled images already meets the margin)."))
+    display(
+        Markdown(
+            "**Where training stops by itself:** "
+            + "; ".join(
+                f"{r.cell}: the training loss is exactly 0 from epoch {r['zero from epoch']} of {r.epochs} in all "
+                f"{r.seeds} seeds"
+                for _, r in stops.iterrows()
+            )
+            + ". A zero loss has a zero gradient, so after Adam's "
+            "momentum dies out the weights stay where they are and fewer epochs cannot change these cells (for DML: "
+            "every triplet of the few labelled images already meets the margin)."
+        )
+    )

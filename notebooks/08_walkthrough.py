@@ -27,13 +27,13 @@
 # is ever read) or `-p pl_pct 10` (6,000 labels).
 
 # %% tags=["parameters"]
-pl_pct = 0.1          # labelled percentage of MNIST's training split: 0.1 -> 60 labels
+pl_pct = 0.1  # labelled percentage of MNIST's training split: 0.1 -> 60 labels
 train_subset = 10000  # training images used (the 60 labelled ones always among them)
-test_subset = 2000    # test images scored
-epochs = 6            # passes over the training subset
-lsdim = 2             # embedding dimension: 2 can be drawn as it is
-alpha = 0.5           # the DML autoencoder's weight of the reconstruction loss (alpha = 1: no labels at all)
-seed = 0              # labelled subset, initialisation, batches
+test_subset = 2000  # test images scored
+epochs = 6  # passes over the training subset
+lsdim = 2  # embedding dimension: 2 can be drawn as it is
+alpha = 0.5  # the DML autoencoder's weight of the reconstruction loss (alpha = 1: no labels at all)
+seed = 0  # labelled subset, initialisation, batches
 
 # %%
 import pandas as pd
@@ -43,12 +43,27 @@ from dmlvae import data, evaluate, pages, plots
 from dmlvae.config import RunConfig
 from dmlvae.train import run
 
-pages.check(pl_pct=pl_pct, train_subset=train_subset, test_subset=test_subset, epochs=epochs, lsdim=lsdim,
-                 alpha=alpha, seed=seed)
+pages.check(
+    pl_pct=pl_pct,
+    train_subset=train_subset,
+    test_subset=test_subset,
+    epochs=epochs,
+    lsdim=lsdim,
+    alpha=alpha,
+    seed=seed,
+)
 display(Markdown(pages.rerun_note("08_walkthrough")))
 plots.setup()
-common = dict(dataset="mnist", pl_pct=pl_pct, train_subset=train_subset, test_subset=test_subset, epochs=epochs,
-              lsdim=lsdim, seed=seed, device="cpu")
+common = dict(
+    dataset="mnist",
+    pl_pct=pl_pct,
+    train_subset=train_subset,
+    test_subset=test_subset,
+    epochs=epochs,
+    lsdim=lsdim,
+    seed=seed,
+    device="cpu",
+)
 
 # %% [markdown]
 # ## Two models, one labelled subset
@@ -58,8 +73,12 @@ common = dict(dataset="mnist", pl_pct=pl_pct, train_subset=train_subset, test_su
 # %%
 dml = run(RunConfig(model="dml", **common), keep_model=True)
 ae = run(RunConfig(model="dml_autoencoder", alpha=alpha, **common), keep_model=True)
-display(Markdown(f"{dml['n_labelled']} labelled images covering {dml['labelled_classes']} of 10 classes; "
-                 f"DML trained in {dml['wall_time']:.0f} s, the DML autoencoder in {ae['wall_time']:.0f} s."))
+display(
+    Markdown(
+        f"{dml['n_labelled']} labelled images covering {dml['labelled_classes']} of 10 classes; "
+        f"DML trained in {dml['wall_time']:.0f} s, the DML autoencoder in {ae['wall_time']:.0f} s."
+    )
+)
 
 # %% [markdown]
 # ## The two latent spaces
@@ -68,8 +87,13 @@ display(Markdown(f"{dml['n_labelled']} labelled images covering {dml['labelled_c
 # %%
 names = data.load("mnist").class_names
 for name, r in (("DML", dml), (f"DML autoencoder (alpha {alpha:g})", ae)):
-    plots.latent_scatter(r["z_test"], r["y_test"], f"{name}: test latents, {r['n_labelled']} labels, seed {seed}",
-                         class_names=names, seed=seed).show()
+    plots.latent_scatter(
+        r["z_test"],
+        r["y_test"],
+        f"{name}: test latents, {r['n_labelled']} labels, seed {seed}",
+        class_names=names,
+        seed=seed,
+    ).show()
 
 # %% [markdown]
 # ## Measuring them
@@ -81,10 +105,19 @@ for name, r in (("DML", dml), (f"DML autoencoder (alpha {alpha:g})", ae)):
 rows = []
 for name, r in (("DML", dml), ("DML autoencoder", ae)):
     for protocol in ("test-cv", "labelled-to-test"):
-        m = evaluate.probe(r["z_test"], r["y_test"], protocol, ("knn",), z_train=r["z_train"],
-                           y_train=r["y_train"], labelled=r["labelled"], seed=seed)
-        rows.append({"model": name, "protocol": protocol, "kNN accuracy": round(m["knn_acc"], 3),
-                     "AMI": round(m["knn_ami"], 3)})
+        m = evaluate.probe(
+            r["z_test"],
+            r["y_test"],
+            protocol,
+            ("knn",),
+            z_train=r["z_train"],
+            y_train=r["y_train"],
+            labelled=r["labelled"],
+            seed=seed,
+        )
+        rows.append(
+            {"model": name, "protocol": protocol, "kNN accuracy": round(m["knn_acc"], 3), "AMI": round(m["knn_ami"], 3)}
+        )
 pd.DataFrame(rows).pivot(index="model", columns="protocol", values=["kNN accuracy", "AMI"])
 
 # %% [markdown]

@@ -16,18 +16,42 @@ def run_cli():
     import subprocess
 
     def run(*args, env=None):
-        p = subprocess.run([sys.executable, "-m", "dmlvae", *map(str, args)], capture_output=True,
-                           text=True, env={**os.environ, **(env or {})}, timeout=600)
+        p = subprocess.run(
+            [sys.executable, "-m", "dmlvae", *map(str, args)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+            timeout=600,
+        )
         return p.returncode, p.stdout, p.stderr
+
     return run
 
 
 @pytest.fixture
 def sweep_cmd():
     """The command line of a real smoke sweep of Table 1 on digits (one seed, 30 runs) into ``results``."""
+
     def cmd(results, *extra):
-        return [sys.executable, "-m", "dmlvae", "sweep", "--table", "1", "--profile", "smoke", "--seeds", "1",
-                "--dataset", "digits", "--results", str(results), "--no-progress", *map(str, extra)]
+        return [
+            sys.executable,
+            "-m",
+            "dmlvae",
+            "sweep",
+            "--table",
+            "1",
+            "--profile",
+            "smoke",
+            "--seeds",
+            "1",
+            "--dataset",
+            "digits",
+            "--results",
+            str(results),
+            "--no-progress",
+            *map(str, extra),
+        ]
+
     return cmd
 
 
@@ -48,4 +72,5 @@ def kill_mid_sweep():
         os.kill(p.pid, signal.SIGKILL)
         p.wait()
         return len(store.Store(results).rows())
+
     return run

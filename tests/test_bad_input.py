@@ -1,5 +1,6 @@
 """Bad input through the CLI, the Python API and papermill parameters: one clear error that names the bad
 value (and what is allowed), exit status 2, no traceback, nothing trained first."""
+
 import gzip
 import struct
 import subprocess
@@ -36,6 +37,7 @@ def idx_dir(root: Path, n_train=20, n_train_labels=20) -> Path:
 @pytest.fixture
 def cli_error(capsys):
     """Run the CLI in this process; assert exit 2 and one 'error:' line; return that line."""
+
     def run(*argv):
         data._load_cached.cache_clear()
         code = cli.main([str(a) for a in argv])
@@ -44,6 +46,7 @@ def cli_error(capsys):
         errors = [line for line in err if line.startswith("error: ")]
         assert len(errors) == 1, err
         return errors[0]
+
     return run
 
 
@@ -61,8 +64,10 @@ TRAIN_CASES = [
     (["--distance", "cosine"], ["distance", "cosine", "euclidean, geodesic"]),
     (["--distance", "geodesic"], ["geodesic", "decoder", "'dml'", "dml_autoencoder, mvae"]),
     (["--model", "dml_autoencoder", "--distance", "geodesic"], ["geodesic", "mining 'hard'", "'all'"]),
-    (["--model", "dml_autoencoder", "--distance", "geodesic", "--mining", "hard", "--geodesic-segments", "0"],
-     ["geodesic_segments", "0"]),
+    (
+        ["--model", "dml_autoencoder", "--distance", "geodesic", "--mining", "hard", "--geodesic-segments", "0"],
+        ["geodesic_segments", "0"],
+    ),
     (["--model", "dml_labelprop", "--routine", "joint"], ["'joint'", "dml_labelprop", "label-propagation"]),
     (["--routine", "label-propagation"], ["'label-propagation'", "'dml'", "dml_labelprop"]),
     (["--model", "dml_labelprop", "--lp-alpha", "1"], ["lp_alpha", "1", "(0, 1)"]),
@@ -117,8 +122,10 @@ TRAIN_CASES = [
     (["--model", "vae_graph", "--vae-epochs", "0"], ["vae_epochs", "0"]),
 ]
 if NO_CUDA:
-    TRAIN_CASES += [(["--device", "cuda"], ["'cuda'", "not available", "auto, cpu"]),
-                    (["--device", "cuda:7"], ["'cuda:7'", "not available"])]
+    TRAIN_CASES += [
+        (["--device", "cuda"], ["'cuda'", "not available", "auto, cpu"]),
+        (["--device", "cuda:7"], ["'cuda:7'", "not available"]),
+    ]
 
 
 @pytest.mark.parametrize("argv,words", TRAIN_CASES, ids=[" ".join(a) for a, _ in TRAIN_CASES])
@@ -136,13 +143,27 @@ def test_api_gives_the_same_errors():
         with pytest.raises(DmlvaeError) as e:
             cfg = RunConfig(**kwargs)
             from dmlvae.train import check_device
+
             check_device(cfg.device)
         assert words[0] in str(e.value)
 
 
 def test_gmm_components_beyond_the_training_images(cli_error):
-    line = cli_error("train", "--dataset", "digits", "--model", "mvae", "--routine", "dml-then-gmm",
-                     "--gmm-components", "999", "--train-subset", "100", "--epochs", "2")
+    line = cli_error(
+        "train",
+        "--dataset",
+        "digits",
+        "--model",
+        "mvae",
+        "--routine",
+        "dml-then-gmm",
+        "--gmm-components",
+        "999",
+        "--train-subset",
+        "100",
+        "--epochs",
+        "2",
+    )
     assert "gmm_components 999" in line and "1 to 100" in line
 
 
@@ -150,8 +171,12 @@ def test_data_files_that_are_bad_are_named(cli_error, tmp_path):
     # a garbage MNIST .gz, a truncated one
     mnist = tmp_path / "g" / "mnist"
     mnist.mkdir(parents=True)
-    for f in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
-              "t10k-labels-idx1-ubyte.gz"):
+    for f in (
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ):
         (mnist / f).write_bytes(b"not gzip at all")
     line = cli_error("data", "mnist", "--data-dir", tmp_path / "g")
     assert "train-images-idx3-ubyte.gz" in line and str(mnist) in line
@@ -215,8 +240,15 @@ def test_sweep_and_table_bad_input(cli_error, tmp_path):
     assert "is a directory" in cli_error("sweep", "--table", "1", "--dataset", "digits", "--results", tmp_path)
     # table: a missing file, a profile or dataset the file does not hold
     assert "does not exist" in cli_error("table", "1", "--results", tmp_path / "none.jsonl")
-    sweep.sweep(1, "smoke", 1, r, dataset="digits", progress=False,
-                      run_fn=lambda c: {"metrics": {"knn_acc": 0.5, "knn_ami": 0.1}, "metrics_by_protocol": {}})
+    sweep.sweep(
+        1,
+        "smoke",
+        1,
+        r,
+        dataset="digits",
+        progress=False,
+        run_fn=lambda c: {"metrics": {"knn_acc": 0.5, "knn_ami": 0.1}, "metrics_by_protocol": {}},
+    )
     line = cli_error("table", "1", "--results", r, "--profile", "paper")
     assert "no rows of profile 'paper'" in line and "smoke" in line
     assert "no rows on dataset 'mnist'" in cli_error("table", "1", "--results", r, "--dataset", "mnist")
@@ -265,8 +297,12 @@ BOOK_CASES = [
 @pytest.mark.parametrize("argv,words", BOOK_CASES, ids=[" ".join(a) for a, _ in BOOK_CASES])
 def test_book_parameters_are_checked_before_any_page_runs(argv, words, tmp_path):
     root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, str(root / "tools" / "execute_notebooks.py"), *argv, "--out",
-                          str(tmp_path)], capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, str(root / "tools" / "execute_notebooks.py"), *argv, "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 2, out.stderr[-2000:]
     assert "Traceback" not in out.stderr and not list(tmp_path.iterdir())  # no page ran
     for w in words:
@@ -276,22 +312,38 @@ def test_book_parameters_are_checked_before_any_page_runs(argv, words, tmp_path)
 def test_a_page_checks_its_own_parameters_under_plain_papermill():
     with pytest.raises(DmlvaeError, match="figure_alpha 0.5 is not in Table 3's grid"):
         pages.check(figure_alpha=0.5)
-    assert pages.check(profile="quick", seeds=2, dataset=None) == {"profile": "quick", "seeds": 2,
-                                                                        "dataset": None}
+    assert pages.check(profile="quick", seeds=2, dataset=None) == {"profile": "quick", "seeds": 2, "dataset": None}
 
 
 def test_threads_is_recorded_and_checked(run_cli, tmp_path):
     """``--threads N`` sets torch's threads for the run (the row records it: an exact re-run needs it); a bad
     count, or one beside Ray workers (whose threads are --cpus-per-run), is one error line."""
     import json
-    code, _, err = run_cli("train", "--dataset", "digits", "--epochs", 1, "--hidden", 16, "--threads", 1,
-                           "--out", tmp_path / "r.json", env={"OMP_NUM_THREADS": "2"})
+
+    code, _, err = run_cli(
+        "train",
+        "--dataset",
+        "digits",
+        "--epochs",
+        1,
+        "--hidden",
+        16,
+        "--threads",
+        1,
+        "--out",
+        tmp_path / "r.json",
+        env={"OMP_NUM_THREADS": "2"},
+    )
     assert code == 0, err
     assert json.loads((tmp_path / "r.json").read_text())["threads"] == 1
-    for args, msg in ((("train", "--threads", "0"), "error: --threads must be an integer in [1, 1024]; got '0'"),
-                      (("sweep", "--table", 1, "--threads", 2, "--workers", 2),
-                       "error: --threads 2 sets the threads of runs in this process; with --workers or --address "
-                       "each run's torch threads are its --cpus-per-run")):
+    for args, msg in (
+        (("train", "--threads", "0"), "error: --threads must be an integer in [1, 1024]; got '0'"),
+        (
+            ("sweep", "--table", 1, "--threads", 2, "--workers", 2),
+            "error: --threads 2 sets the threads of runs in this process; with --workers or --address "
+            "each run's torch threads are its --cpus-per-run",
+        ),
+    ):
         code, out, err = run_cli(*args)
         assert code == 2 and err.strip().splitlines() == [msg]
 
@@ -309,11 +361,32 @@ def test_an_incomplete_mnist_folder_is_named_not_passed_over(cli_error, tmp_path
     assert "incomplete" in line and str(tmp_path / "mnist") in line and "t10k-labels-idx1-ubyte.gz" in line
 
 
-@pytest.mark.parametrize("env,words", [({"RAY_ADDRESS": "x"}, ["RAY_ADDRESS='x'", "unset it"]),
-                                       ({"DMLVAE_RAY_GPUS": "abc"}, ["DMLVAE_RAY_GPUS", "'abc'"])])
+@pytest.mark.parametrize(
+    "env,words",
+    [
+        ({"RAY_ADDRESS": "x"}, ["RAY_ADDRESS='x'", "unset it"]),
+        ({"DMLVAE_RAY_GPUS": "abc"}, ["DMLVAE_RAY_GPUS", "'abc'"]),
+    ],
+)
 def test_bad_ray_environment_is_one_line(run_cli, tmp_path, env, words):
     extra = ["--gpus-per-run", "0.5"] if "DMLVAE_RAY_GPUS" in env else []
-    code, out, err = run_cli("sweep", "--table", "1", "--profile", "smoke", "--seeds", 1, "--dataset", "digits",
-                             "--results", tmp_path / "r.jsonl", "--workers", 1, "--no-progress", *extra, env=env)
+    code, out, err = run_cli(
+        "sweep",
+        "--table",
+        "1",
+        "--profile",
+        "smoke",
+        "--seeds",
+        1,
+        "--dataset",
+        "digits",
+        "--results",
+        tmp_path / "r.jsonl",
+        "--workers",
+        1,
+        "--no-progress",
+        *extra,
+        env=env,
+    )
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert all(w in err for w in words), err

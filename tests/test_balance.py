@@ -1,5 +1,6 @@
 """The balance axis's frame, paired differences, figure and answer in words, on synthetic stores whose answer is
 known (nothing is trained), and its grid."""
+
 import pytest
 
 from dmlvae import balance, grids, profiles, store, sweep
@@ -9,13 +10,25 @@ from dmlvae.config import RunConfig
 def _fake(acc_of):
     """A run_fn: kNN accuracy ``acc_of(cfg)`` (+ 0.002 per seed) under every protocol, and a history whose
     epochs record a derived gamma and the weighted terms."""
+
     def run(cfg):
         m = {"knn_acc": acc_of(cfg) + 0.002 * cfg.seed, "knn_ami": 0.1}
         share = cfg.metric_share or 0.0
-        hist = [{"epoch": e, "weighted": {"metric": share * (1 - 0.1 * e), "recon": 1 - share, "kl": 0.0},
-                 **({"gamma": 7.0} if cfg.metric_share else {})} for e in range(2)]
-        return {"metrics": m, "metrics_by_protocol": {"test-cv": m, "labelled-to-test": m}, "history": hist,
-                "n_train": 100}
+        hist = [
+            {
+                "epoch": e,
+                "weighted": {"metric": share * (1 - 0.1 * e), "recon": 1 - share, "kl": 0.0},
+                **({"gamma": 7.0} if cfg.metric_share else {}),
+            }
+            for e in range(2)
+        ]
+        return {
+            "metrics": m,
+            "metrics_by_protocol": {"test-cv": m, "labelled-to-test": m},
+            "history": hist,
+            "n_train": 100,
+        }
+
     return run
 
 
@@ -38,10 +51,17 @@ def test_the_grid_sets_each_share_and_its_references_at_each_percentage():
     assert len(cells) == len(grids.BALANCE_PCTS) * (len(grids.BALANCE_SHARES) + 2)
     cfgs = [RunConfig(**c) for c in cells]
     assert {(c.pl_pct, c.metric_share) for c in cfgs if c.metric_share} == {
-        (p, s) for p in (0.01, 0.1, 10.0, 100.0) for s in (0.01, 0.1, 0.5, 0.9)}
+        (p, s) for p in (0.01, 0.1, 10.0, 100.0) for s in (0.01, 0.1, 0.5, 0.9)
+    }
     assert all(c.routine == "joint" and c.lsdim == 10 and c.model == "mvae" for c in cfgs if c.metric_share)
-    assert {grids.balance_line(c) for c in cfgs} == {"share 0.01", "share 0.1", "share 0.5", "share 0.9", "DML",
-                                                     "VAE alone (gamma = 0)"}
+    assert {grids.balance_line(c) for c in cfgs} == {
+        "share 0.01",
+        "share 0.1",
+        "share 0.5",
+        "share 0.9",
+        "DML",
+        "VAE alone (gamma = 0)",
+    }
     vae = [c for c in cfgs if grids.balance_line(c).startswith("VAE")]
     assert all(c.gamma == 0 and c.model == "mvae" for c in vae) and len(vae) == 4
 
@@ -90,13 +110,14 @@ def test_figure_has_a_line_per_percentage_and_the_references(tmp_path):
 def test_which_share_helps_is_holm_corrected(tmp_path):
     """At 0.1 % shares 0.5 and 0.9 beat the VAE alone by 0.1 with seed noise that puts each t-test at p = 0.04: each
     interval clears zero on its own, but after Holm's correction over the four shares neither helps."""
-    x = 0.1 * 3 ** 0.5 / 4.849  # the sd of (0.1 - x, 0.1, 0.1 + x) that gives t(2 df) = 4.849, p = 0.04
+    x = 0.1 * 3**0.5 / 4.849  # the sd of (0.1 - x, 0.1, 0.1 + x) that gives t(2 df) = 4.849, p = 0.04
 
     def acc(cfg):
         if cfg.model == "dml":
             return 0.5
         lift = 0.1 + (-x, 0.0, x)[cfg.seed] if (cfg.metric_share or 0) >= 0.5 and cfg.pl_pct == 0.1 else 0.0
         return 0.8 + lift - 0.002 * cfg.seed  # _fake adds 0.002 per seed back
+
     f = _store(tmp_path, acc)
     ev = balance.paired(f, "share 0.5", balance.VAE, 0.1, "test-cv")
     assert ev["low"] > 0 and ev["p"] == pytest.approx(0.04, abs=0.001)
@@ -110,9 +131,13 @@ def test_course_sentence_follows_the_first_and_last_epoch_shares(tmp_path):
     is 90 % in the first epoch and 89 % in the last, at every percentage; a store where it vanishes says so."""
     f = _store(tmp_path, helpful_at_half)
     s = balance.course_sentence(f)
-    assert s.startswith("Asked for 90 % at the start, the metric term's share of the loss is (means over the seeds) "
-                        "0.01 %: 90 % in the first epoch, 89 % in the last;")
+    assert s.startswith(
+        "Asked for 90 % at the start, the metric term's share of the loss is (means over the seeds) "
+        "0.01 %: 90 % in the first epoch, 89 % in the last;"
+    )
     assert s.endswith("At no labelled percentage is it under 0.1 % of the loss by the last epoch.")
     f.loc[f.pl_pct < 1, "last epoch share"] = 0.0
-    assert balance.course_sentence(f).endswith("At 0.01 %, 0.1 % labelled it is under 0.1 % of the loss by the last "
-                                               "epoch, even from the largest share asked for.")
+    assert balance.course_sentence(f).endswith(
+        "At 0.01 %, 0.1 % labelled it is under 0.1 % of the loss by the last "
+        "epoch, even from the largest share asked for."
+    )

@@ -1,6 +1,7 @@
 """Beyond the paper: label propagation (dml_labelprop), the validation split, the geodesic triplet loss
 (proposal 4) and the labelled latents that --save-latents writes. References are dense closed forms and
 hand-written loops."""
+
 import json
 
 import numpy as np
@@ -23,12 +24,12 @@ def test_knn_graph_is_the_normalised_symmetric_affinity_of_a_loop():
     k = 4
     S = propagation.knn_graph(f, k).toarray()
     d = np.linalg.norm(f[:, None] - f[None], axis=2)
-    nbrs = [np.argsort(d[i])[1:k + 1] for i in range(40)]
+    nbrs = [np.argsort(d[i])[1 : k + 1] for i in range(40)]
     sigma = np.median([d[i, nbrs[i][-1]] for i in range(40)])
     W = np.zeros((40, 40))
     for i in range(40):
         for j in nbrs[i]:
-            W[i, j] += np.exp(-(d[i, j] / sigma) ** 2)
+            W[i, j] += np.exp(-((d[i, j] / sigma) ** 2))
     W = W + W.T
     deg = W.sum(1)
     ref = W / np.sqrt(deg[:, None] * deg[None, :])
@@ -89,6 +90,7 @@ def test_label_propagation_never_reads_an_unlabelled_label():
         out = torch.randint(0, 10, y.shape, generator=torch.Generator().manual_seed(5))
         out[labelled] = y[labelled]
         return out
+
     a, _, x, _, _, x_te = _digits_fit()
     b, _, _, _, _, _ = _digits_fit(scramble)
     np.testing.assert_array_equal(a.embed(x_te), b.embed(x_te))
@@ -105,6 +107,7 @@ def test_label_propagation_propagates_every_lp_every_epochs_and_beats_the_labels
     np.testing.assert_array_equal(pseudo[lab], y_np[lab])
     # 67 labels of 1,347 images: the propagated labels are right far more often than chance and than 1-NN on pixels
     from sklearn.neighbors import KNeighborsClassifier
+
     flat = x.numpy().reshape(len(x), -1)
     nn1 = KNeighborsClassifier(1).fit(flat[lab], y_np[lab]).predict(flat)
     assert (pseudo == y_np).mean() > (nn1 == y_np).mean() + 0.03 > 0.5
@@ -137,6 +140,7 @@ def test_validation_split_is_held_out_and_replaces_the_test_split(monkeypatch):
     def no_test(self, name):
         assert name != "test", "the test split was read"
         return real_split(self, name)
+
     monkeypatch.setattr(data.Dataset, "split", no_test)
     r = T.run(cfg.replace(epochs=1))
     assert r["n_test"] == 300 and r["n_train"] == len(y_full) - 300
@@ -146,6 +150,7 @@ def test_validation_split_is_held_out_and_replaces_the_test_split(monkeypatch):
 def test_new_fields_at_their_defaults_keep_the_stored_keys():
     """Rows stored before the new fields existed keep their keys (else hours of results would re-run)."""
     from pathlib import Path
+
     rows = [json.loads(line) for line in Path("results/paper.jsonl").read_text().splitlines()[:5]]
     assert rows
     for row in rows:
@@ -196,7 +201,7 @@ def test_geodesic_triplet_loss_against_a_loop():
             continue
         p = max(pos, key=lambda j: (z[a] - z[j]).norm())
         n = min(neg, key=lambda j: (z[a] - z[j]).norm())
-        length = lambda j: decoded_path_length(dec, z[a:a + 1], z[j:j + 1], 4)[0]  # noqa: E731
+        length = lambda j: decoded_path_length(dec, z[a : a + 1], z[j : j + 1], 4)[0]  # noqa: E731
         losses.append(torch.relu(length(p) - length(n) + 0.5))
     ref = torch.stack(losses)
     torch.testing.assert_close(got, ref.mean())
@@ -232,8 +237,22 @@ def test_beyond_grid_covers_every_contender_at_6_60_600_6000_labels():
 
 def test_save_latents_writes_the_labelled_training_latents(tmp_path, run_cli):
     out = tmp_path / "l.npz"
-    code, _, err = run_cli("train", "--dataset", "digits", "--model", "dml_autoencoder", "--pl-pct", "10",
-                           "--epochs", "1", "--hidden", "32", "--save-latents", out, "--no-progress")
+    code, _, err = run_cli(
+        "train",
+        "--dataset",
+        "digits",
+        "--model",
+        "dml_autoencoder",
+        "--pl-pct",
+        "10",
+        "--epochs",
+        "1",
+        "--hidden",
+        "32",
+        "--save-latents",
+        out,
+        "--no-progress",
+    )
     assert code == 0, err
     f = np.load(out)
     cfg = RunConfig(dataset="digits", model="dml_autoencoder", pl_pct=10, epochs=1, hidden=(32,))
@@ -252,12 +271,19 @@ def test_versus_dml_pairs_by_seed_and_dataset():
     from scipy import stats
 
     from dmlvae import beyond
+
     rows = []
-    acc = {("mnist", 0): (0.50, 0.60), ("mnist", 1): (0.55, 0.70), ("mnist", 2): (0.40, 0.52),
-           ("fashion-mnist", 0): (0.30, 0.20), ("fashion-mnist", 1): (0.35, 0.26)}
+    acc = {
+        ("mnist", 0): (0.50, 0.60),
+        ("mnist", 1): (0.55, 0.70),
+        ("mnist", 2): (0.40, 0.52),
+        ("fashion-mnist", 0): (0.30, 0.20),
+        ("fashion-mnist", 1): (0.35, 0.26),
+    }
     for (ds, seed), (dml, other) in acc.items():
-        rows.append({"contender": beyond.BASELINE, "dataset": ds, "pl_pct": 0.1, "seed": seed, "status": "ok",
-                     "test-cv": dml})
+        rows.append(
+            {"contender": beyond.BASELINE, "dataset": ds, "pl_pct": 0.1, "seed": seed, "status": "ok", "test-cv": dml}
+        )
         rows.append({"contender": "X", "dataset": ds, "pl_pct": 0.1, "seed": seed, "status": "ok", "test-cv": other})
     rows.append({"contender": "X", "dataset": "mnist", "pl_pct": 0.1, "seed": 3, "status": "ok", "test-cv": 0.99})
     rows.append({"contender": "X", "dataset": "mnist", "pl_pct": 0.1, "seed": 4, "status": "failed", "test-cv": None})
@@ -272,6 +298,7 @@ def test_versus_dml_pairs_by_seed_and_dataset():
 
 def test_perfect_latents_ceiling_loses_a_class_with_one_label():
     from dmlvae import beyond
+
     y_test = np.repeat(np.arange(3), 10)
     assert beyond.perfect_latents_ceiling([0, 0, 0, 1, 1, 1, 2, 2, 2], y_test) == 1.0
     # class 2 has one label, k = min(5, 9 // 3) = 3: its test images get 1 vote against 2 of another class
@@ -280,14 +307,25 @@ def test_perfect_latents_ceiling_loses_a_class_with_one_label():
 
 def test_chosen_setting_is_the_best_mean_on_validation():
     from dmlvae import beyond
+
     rows = []
-    for i, (v, accs) in enumerate(((grids.LABELPROP_VARIANTS[0], (0.90, 0.92)),
-                                   (grids.LABELPROP_VARIANTS[3], (0.95, 0.93)),
-                                   (grids.LABELPROP_VARIANTS[2], (0.99, 0.50)))):
+    for i, (v, accs) in enumerate(
+        (
+            (grids.LABELPROP_VARIANTS[0], (0.90, 0.92)),
+            (grids.LABELPROP_VARIANTS[3], (0.95, 0.93)),
+            (grids.LABELPROP_VARIANTS[2], (0.99, 0.50)),
+        )
+    ):
         for seed, a in enumerate(accs):
             cfg = {**grids.LABELPROP_BASE, "epochs": 10, **v}
-            rows.append({"config": cfg, "seed": seed, "status": "ok",
-                         "metrics_by_protocol": {"labelled-to-test": {"knn_acc": a}}})
+            rows.append(
+                {
+                    "config": cfg,
+                    "seed": seed,
+                    "status": "ok",
+                    "metrics_by_protocol": {"labelled-to-test": {"knn_acc": a}},
+                }
+            )
     best, table = beyond.chosen_setting(rows)
     assert best == {**grids.LABELPROP_BASE, "epochs": 10, "lp_k": 5}
     assert len(table) == 3
@@ -295,6 +333,7 @@ def test_chosen_setting_is_the_best_mean_on_validation():
 
 def test_pages_show_the_shipped_paper_rows_only_when_complete(tmp_path, monkeypatch):
     from dmlvae import profiles
+
     shipped = tmp_path / "paper.jsonl"
     monkeypatch.setattr(profiles, "SHIPPED", shipped)
     cells = grids.cells("labelprop", dataset="digits")
@@ -302,12 +341,15 @@ def test_pages_show_the_shipped_paper_rows_only_when_complete(tmp_path, monkeypa
     def fake(cfg):
         m = {"knn_acc": 0.5, "knn_ami": 0.1}
         return {"metrics": m, "metrics_by_protocol": {"labelled-to-test": m}, "history": []}
+
     assert profiles.shipped_or("quick", None, "labelprop", cells, 2) == ("quick", profiles.results_path("quick"))
-    sweep.run_configs("labelprop", "paper", profiles.profile_configs(cells, "paper", 1), shipped,
-                            progress=False, run_fn=fake)
+    sweep.run_configs(
+        "labelprop", "paper", profiles.profile_configs(cells, "paper", 1), shipped, progress=False, run_fn=fake
+    )
     assert profiles.shipped_or("quick", None, "labelprop", cells, 2)[0] == "quick"  # 1 of 2 seeds: not complete
-    sweep.run_configs("labelprop", "paper", profiles.profile_configs(cells, "paper", 2), shipped,
-                            progress=False, run_fn=fake)
+    sweep.run_configs(
+        "labelprop", "paper", profiles.profile_configs(cells, "paper", 2), shipped, progress=False, run_fn=fake
+    )
     assert profiles.shipped_or("quick", None, "labelprop", cells, 2) == ("paper", shipped)
 
 
@@ -315,11 +357,20 @@ def test_paired_against_takes_target_minus_reference_seed_by_seed():
     import pandas as pd
 
     from dmlvae import beyond
+
     rows = []
     for seed, (a, b) in enumerate(((0.70, 0.60), (0.72, 0.62), (0.69, 0.60))):
         for name, acc in (("geo", a), ("euc", b)):
-            rows.append({"variant": name, "pl_pct": 1.0, "seed": seed, "status": "ok", "test-cv": acc,
-                         "labelled-to-test": acc - 0.1})
+            rows.append(
+                {
+                    "variant": name,
+                    "pl_pct": 1.0,
+                    "seed": seed,
+                    "status": "ok",
+                    "test-cv": acc,
+                    "labelled-to-test": acc - 0.1,
+                }
+            )
     rows.append({"variant": "geo", "pl_pct": 1.0, "seed": 9, "status": "ok", "test-cv": 0.0, "labelled-to-test": 0.0})
     d = beyond.paired_against(pd.DataFrame(rows), "variant", "geo", ["euc"]).set_index("protocol")
     assert d.loc["test-cv", "seeds"] == 3  # seed 9 has no reference run
@@ -329,17 +380,20 @@ def test_paired_against_takes_target_minus_reference_seed_by_seed():
 
 def test_no_train_mode_refuses_to_train_and_names_what_is_missing(tmp_path, monkeypatch):
     from dmlvae import MissingRuns, profiles
+
     monkeypatch.setenv("DMLVAE_NO_TRAIN", "1")
     trained = []
     cfgs = profiles.profile_configs(grids.cells("labelprop", dataset="digits"), "smoke", 2)
     with pytest.raises(MissingRuns, match="2 of 2 runs of grid labelprop .smoke. are missing"):
-        sweep.run_configs("labelprop", "smoke", cfgs, tmp_path / "r.jsonl", progress=False,
-                                run_fn=lambda c: trained.append(c))
+        sweep.run_configs(
+            "labelprop", "smoke", cfgs, tmp_path / "r.jsonl", progress=False, run_fn=lambda c: trained.append(c)
+        )
     assert trained == []
 
 
 def test_page_seeds_follow_the_profile():
     from dmlvae import DmlvaeError
+
     assert pages.page_seeds("paper") == 3 and pages.page_seeds("quick") == 2
     assert pages.page_seeds("paper", 5) == 5 and grids.beyond_seeds("paper") == 5
     assert grids.beyond_seeds("quick") == 2 and grids.beyond_seeds("smoke", 4) == 4
@@ -350,6 +404,7 @@ def test_page_seeds_follow_the_profile():
 
 def test_load_or_train_trains_the_missing_runs_once_and_names_each_row(tmp_path):
     from dmlvae import beyond, profiles
+
     cfgs = profiles.profile_configs(grids.cells("geodesic", dataset="digits"), "smoke", 1)
     f = tmp_path / "r.jsonl"
     runs, failed = beyond.load_or_train("geodesic", "smoke", cfgs, f, grids.geodesic_variant, "variant")
@@ -366,28 +421,53 @@ def test_short_answer_counts_only_the_reconstruction_component_models():
     import pandas as pd
 
     from dmlvae import beyond
+
     ae, mv = beyond.VAE_COMPONENT[0], beyond.VAE_COMPONENT[3]
     alone, lp = "autoencoder alone (alpha = 1)", beyond.grids.BEYOND_CONTENDERS[-1][0]
     assert alone not in beyond.VAE_COMPONENT and lp not in beyond.VAE_COMPONENT and mv.startswith("MetricVAE")
 
     def row(ds, name, pl, verdict, mean=0.1):
         low, high = (mean - 0.05, mean + 0.05) if verdict != "no difference shown" else (-0.1, 0.1)
-        return {"dataset": ds, "contender": name, "pl_pct": pl, "mean": mean, "low": low, "high": high, "n": 5,
-                "p": 0.5 if verdict == "no difference shown" else 0.001, "verdict": verdict}
-    tc = pd.DataFrame([row("mnist", ae, 0.01, "better", 0.30), row("mnist", mv, 0.01, "better", 0.20),
-                       row("fash", ae, 0.01, "better", 0.10), row("fash", mv, 0.01, "no difference shown"),
-                       row("mnist", ae, 10, "worse", -0.1), row("mnist", mv, 10, "better", 0.05),
-                       row("fash", ae, 10, "no difference shown"), row("fash", mv, 10, "no difference shown"),
-                       row("mnist", alone, 10, "worse", -0.3), row("fash", lp, 10, "better", 0.4)])
-    lt = pd.DataFrame([row(ds, m, pl, "worse", -0.1) for ds in ("mnist", "fash") for m in (ae, mv)
-                       for pl in (0.01, 10)] + [row("mnist", lp, 0.01, "better", 0.5)])
+        return {
+            "dataset": ds,
+            "contender": name,
+            "pl_pct": pl,
+            "mean": mean,
+            "low": low,
+            "high": high,
+            "n": 5,
+            "p": 0.5 if verdict == "no difference shown" else 0.001,
+            "verdict": verdict,
+        }
+
+    tc = pd.DataFrame(
+        [
+            row("mnist", ae, 0.01, "better", 0.30),
+            row("mnist", mv, 0.01, "better", 0.20),
+            row("fash", ae, 0.01, "better", 0.10),
+            row("fash", mv, 0.01, "no difference shown"),
+            row("mnist", ae, 10, "worse", -0.1),
+            row("mnist", mv, 10, "better", 0.05),
+            row("fash", ae, 10, "no difference shown"),
+            row("fash", mv, 10, "no difference shown"),
+            row("mnist", alone, 10, "worse", -0.3),
+            row("fash", lp, 10, "better", 0.4),
+        ]
+    )
+    lt = pd.DataFrame(
+        [row(ds, m, pl, "worse", -0.1) for ds in ("mnist", "fash") for m in (ae, mv) for pl in (0.01, 10)]
+        + [row("mnist", lp, 0.01, "better", 0.5)]
+    )
     text = beyond.short_answer({"test-cv": tc, "labelled-to-test": lt})
-    assert "Under `test-cv` it helps on every dataset at 0.01 %; is mixed (some models better, some worse) on " \
-           "mnist, shows no difference on fash at 10 % labelled." in text
+    assert (
+        "Under `test-cv` it helps on every dataset at 0.01 %; is mixed (some models better, some worse) on "
+        "mnist, shows no difference on fash at 10 % labelled." in text
+    )
     assert "Under `labelled-to-test` it hurts on every dataset at 0.01 % and 10 % labelled." in text
     table = beyond.answer_table({"test-cv": tc, "labelled-to-test": lt})
-    assert table.loc[("test-cv", 0.01), "mnist"] == (f"helps (2 of 2 better, 0 worse; best: {ae}, +0.300 "
-                                                     "[+0.250, +0.350])")
+    assert table.loc[("test-cv", 0.01), "mnist"] == (
+        f"helps (2 of 2 better, 0 worse; best: {ae}, +0.300 [+0.250, +0.350])"
+    )
     assert table.loc[("test-cv", 10), "fash"].startswith("no difference shown (0 of 2")  # label propagation aside
     assert table.loc[("labelled-to-test", 0.01), "mnist"] == "hurts (0 of 2 better, 2 worse)"
     assert beyond.short_answer({"test-cv": tc[tc.contender == alone]}) == ""
@@ -399,14 +479,16 @@ def test_labels_answer_compares_with_the_autoencoder_alone_not_dml():
     import pandas as pd
 
     from dmlvae import beyond
+
     ae = beyond.VAE_COMPONENT[0]
     noise = (0.004, -0.003, 0.002, -0.004, 0.001)
     rows = []
     for seed, e in enumerate(noise):
         for pl, dml, alone, model in ((0.01, 0.40, 0.80, 0.80 + e), (0.1, 0.50, 0.80, 0.90 + e)):
             for name, acc in ((beyond.BASELINE, dml), (beyond.AUTOENCODER_ALONE, alone), (ae, model)):
-                rows.append({"contender": name, "dataset": "mnist", "pl_pct": pl, "seed": seed, "status": "ok",
-                             "test-cv": acc})
+                rows.append(
+                    {"contender": name, "dataset": "mnist", "pl_pct": pl, "seed": seed, "status": "ok", "test-cv": acc}
+                )
     runs = pd.DataFrame(rows)
     assert beyond.AUTOENCODER_ALONE == "autoencoder alone (alpha = 1)"
     against = {"test-cv": beyond.versus(runs, "test-cv", beyond.AUTOENCODER_ALONE)}
@@ -416,7 +498,8 @@ def test_labels_answer_compares_with_the_autoencoder_alone_not_dml():
     table = beyond.answer_table(against, beyond.labels_word)
     assert table.loc[("test-cv", 0.01), "mnist"] == "none beats it (0 of 1 better, 0 worse)"
     assert "Under `test-cv` it helps on mnist at 0.01 % and 0.1 % labelled." in beyond.short_answer(
-        {"test-cv": beyond.versus_dml(runs, "test-cv")})
+        {"test-cv": beyond.versus_dml(runs, "test-cv")}
+    )
     assert beyond.labels_answer({"test-cv": against["test-cv"].iloc[:0]}) == ""
 
 
@@ -424,8 +507,23 @@ def test_labels_answer_says_none_on_any_dataset():
     import pandas as pd
 
     from dmlvae import beyond
-    d = pd.DataFrame([{"dataset": ds, "contender": beyond.VAE_COMPONENT[0], "pl_pct": 1.0, "mean": 0.0, "low": -0.1,
-                       "high": 0.1, "n": 3, "p": 0.9, "verdict": "no difference shown"} for ds in ("mnist", "fash")])
+
+    d = pd.DataFrame(
+        [
+            {
+                "dataset": ds,
+                "contender": beyond.VAE_COMPONENT[0],
+                "pl_pct": 1.0,
+                "mean": 0.0,
+                "low": -0.1,
+                "high": 0.1,
+                "n": 3,
+                "p": 0.9,
+                "verdict": "no difference shown",
+            }
+            for ds in ("mnist", "fash")
+        ]
+    )
     assert "Under `test-cv` none beats it on any dataset at 1 % labelled." in beyond.labels_answer({"test-cv": d})
 
 
@@ -434,11 +532,14 @@ def test_what_the_defaults_say_of_their_validation_holds_on_the_shipped_rows():
     propagating once only scored as well as every 3 epochs (the default kept, not chosen over it): both must hold
     on the shipped validation rows, or the docs (and the assumptions page, made from them) must change."""
     from dmlvae.config import RunConfig
+
     rows = store.rows_for(profiles.SHIPPED, "labelprop-validation", "paper")
     best, table = beyond.chosen_setting(rows)
     assert best["lp_k"] == RunConfig(model="dml_labelprop").lp_k == 5
-    score = lambda **kw: float(table[np.logical_and.reduce([table[k] == v for k, v in kw.items()])]  # noqa: E731
-                               ["mean"].iloc[0])
+
+    def score(**kw):
+        return float(table[np.logical_and.reduce([table[k] == v for k, v in kw.items()])]["mean"].iloc[0])
+
     once, every3 = score(lp_k=10, lp_every=10, epochs=10), score(lp_k=10, lp_every=3, epochs=10)
     assert abs(once - every3) <= 0.002, (once, every3)
     assert "scored as well on the validation" in dataclasses_doc("lp_every")
@@ -448,6 +549,7 @@ def dataclasses_doc(name):
     import dataclasses
 
     from dmlvae.config import RunConfig
+
     return next(f.metadata["doc"] for f in dataclasses.fields(RunConfig) if f.name == name)
 
 
@@ -458,11 +560,27 @@ def test_which_model_clears_zero_is_holm_corrected():
     import pandas as pd
 
     from dmlvae import beyond
+
     a, b = beyond.VAE_COMPONENT[:2]
 
     def fam(pa, pb):
-        return pd.DataFrame([{"dataset": "mnist", "contender": m, "pl_pct": 0.1, "mean": 0.05, "low": 0.01,
-                              "high": 0.09, "n": 5, "p": p, "verdict": "better"} for m, p in ((a, pa), (b, pb))])
+        return pd.DataFrame(
+            [
+                {
+                    "dataset": "mnist",
+                    "contender": m,
+                    "pl_pct": 0.1,
+                    "mean": 0.05,
+                    "low": 0.01,
+                    "high": 0.09,
+                    "n": 5,
+                    "p": p,
+                    "verdict": "better",
+                }
+                for m, p in ((a, pa), (b, pb))
+            ]
+        )
+
     assert beyond.holm_verdicts(fam(0.04, 0.04)).tolist() == ["no difference shown"] * 2
     assert "shows no difference on mnist at 0.1 %" in beyond.short_answer({"test-cv": fam(0.04, 0.04)})
     assert beyond.holm_verdicts(fam(0.01, 0.04)).tolist() == ["better", "better"]

@@ -1,4 +1,5 @@
 """The book's executor: bad parameters are refused up front, a failing page names notebook and cell."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -25,8 +26,13 @@ def test_bad_page_parameter_fails_naming_notebook_and_cell_then_good_one_is_cach
     empty = tmp_path / "empty"
     empty.mkdir()
     out = tmp_path / "out"
-    p = subprocess.run(EXECUTE + ["--only", "00_data", "-p", "dataset", "organamnist", "-p", "data_dir", str(empty),
-                                  "--out", str(out)], capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        EXECUTE
+        + ["--only", "00_data", "-p", "dataset", "organamnist", "-p", "data_dir", str(empty), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert p.returncode == 1
     assert "notebooks/00_data.py, cell" in p.stderr and "DmlvaeError: dataset 'organamnist' not found" in p.stderr
     assert (out / "00_data.failed.ipynb").exists() and not (out / "00_data.ipynb").exists()
@@ -44,6 +50,7 @@ def test_bad_page_parameter_fails_naming_notebook_and_cell_then_good_one_is_cach
 
 def _executor():
     import importlib.util
+
     spec = importlib.util.spec_from_file_location("execute_notebooks", ROOT / "tools" / "execute_notebooks.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -57,6 +64,7 @@ def test_profile_auto_takes_the_shipped_results_page_by_page(tmp_path, monkeypat
 
     import pytest
     from papermill.exceptions import PapermillExecutionError
+
     ex = _executor()
     monkeypatch.setattr(ex, "OUT", tmp_path / "generated")
     sources = sorted(ex.SOURCES.glob("*.py"))
@@ -69,7 +77,9 @@ def test_profile_auto_takes_the_shipped_results_page_by_page(tmp_path, monkeypat
                 raise PapermillExecutionError(3, 3, "", ename, "2 of 320 runs of beyond (paper) are missing", [])
             nbformat.write(nbformat.v4.new_notebook(), Path(out) / f"{source.stem}.ipynb")
             return True
+
         return execute
+
     monkeypatch.setattr(ex, "execute", fake("05_beyond"))
     shipped = ex.shipped_pages(sources, {}, "fp")
     taking = {s.stem for s in sources if ex.takes_profile(s)}
@@ -91,13 +101,21 @@ def test_a_page_lacking_runs_fails_with_missing_runs_under_no_train(tmp_path):
     """The pre-run's signal is real: the geodesic page under paper with an empty results file raises
     MissingRuns (not some other error), through papermill."""
     import os
+
     ex = _executor()
     from papermill.exceptions import PapermillExecutionError
+
     source = ex.SOURCES / "10_geodesic.py"
     os.environ["DMLVAE_NO_TRAIN"] = "1"
     try:
-        ex.execute(source, {"profile": "paper", "results": str(tmp_path / "none.jsonl")}, True, "fp", tmp_path,
-                   raise_errors=True)
+        ex.execute(
+            source,
+            {"profile": "paper", "results": str(tmp_path / "none.jsonl")},
+            True,
+            "fp",
+            tmp_path,
+            raise_errors=True,
+        )
     except PapermillExecutionError as e:
         assert e.ename == "MissingRuns" and "DMLVAE_NO_TRAIN" in e.evalue
     else:
@@ -110,17 +128,33 @@ def test_a_page_lacking_runs_fails_with_missing_runs_under_no_train(tmp_path):
 def test_ship_quick_rows_tool_names_what_its_source_lacks(tmp_path):
     src = tmp_path / "quick.jsonl"
     src.write_text("")
-    p = subprocess.run([sys.executable, str(ROOT / "tools" / "ship_quick_rows.py"), "--src", str(src), "--dst",
-                        str(tmp_path / "out.jsonl")], capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "ship_quick_rows.py"),
+            "--src",
+            str(src),
+            "--dst",
+            str(tmp_path / "out.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 1 and "Table 1: 60 of 60" in p.stderr and "Figure 6: 8 of 8" in p.stderr
     assert not (tmp_path / "out.jsonl").exists()
 
 
 def test_the_student_edition_has_every_page_and_no_solution(tmp_path):
     import jupytext
+
     out = tmp_path / "student"
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "student_edition.py"), "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "student_edition.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     sources = sorted((ROOT / "notebooks").glob("*.py"))
     assert sorted(p.stem for p in out.glob("*.ipynb")) == [p.stem for p in sources]
@@ -130,6 +164,11 @@ def test_the_student_edition_has_every_page_and_no_solution(tmp_path):
         assert not any("solution" in c.metadata.get("tags", []) or "{solution-start}" in c.source for c in nb.cells)
         exercises = sum("{exercise}" in c.source for c in full.cells)
         assert sum("{exercise}" in c.source for c in nb.cells) == exercises  # the exercises stay
-        kept = [c.source for c in full.cells if "solution" not in c.metadata.get("tags", [])
-                and "{solution-start}" not in c.source and "{solution-end}" not in c.source]
+        kept = [
+            c.source
+            for c in full.cells
+            if "solution" not in c.metadata.get("tags", [])
+            and "{solution-start}" not in c.source
+            and "{solution-end}" not in c.source
+        ]
         assert [c.source for c in nb.cells] == kept, source.stem

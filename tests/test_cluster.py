@@ -2,6 +2,7 @@
 separate processes on this machine, each with its own CPU; the second node's raylet is SIGKILLed mid-sweep. Every
 run must be stored exactly once, the runs lost with the node retried, and the rows equal a local sequential sweep's
 (one thread per run, as the cluster's). Everything the test started is stopped by process id."""
+
 import os
 import shutil
 import signal
@@ -49,12 +50,34 @@ def cluster(tmp_path):
     port = free_port()
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_USAGE_STATS_ENABLED": "0"}
     before = raylets()
-    subprocess.run([str(RAY), "start", "--head", "--port", str(port), "--num-cpus", "1", "--temp-dir", str(temp),
-                    "--include-dashboard", "false", "--disable-usage-stats"], check=True, env=env,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            str(RAY),
+            "start",
+            "--head",
+            "--port",
+            str(port),
+            "--num-cpus",
+            "1",
+            "--temp-dir",
+            str(temp),
+            "--include-dashboard",
+            "false",
+            "--disable-usage-stats",
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
     head = raylets() - before
-    subprocess.run([str(RAY), "start", "--address", f"127.0.0.1:{port}", "--num-cpus", "1",
-                    "--disable-usage-stats"], check=True, env=env, capture_output=True, timeout=120)
+    subprocess.run(
+        [str(RAY), "start", "--address", f"127.0.0.1:{port}", "--num-cpus", "1", "--disable-usage-stats"],
+        check=True,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
     second = raylets() - before - head
     assert len(head) == 1 and len(second) == 1
     try:
@@ -69,14 +92,35 @@ def cluster(tmp_path):
 
 
 def sweep(results, *extra):
-    return [sys.executable, "-m", "dmlvae", "sweep", "--table", "1", "--profile", "smoke", "--seeds", "1",
-            "--dataset", "digits", "--results", str(results), "--no-progress", *map(str, extra)]
+    return [
+        sys.executable,
+        "-m",
+        "dmlvae",
+        "sweep",
+        "--table",
+        "1",
+        "--profile",
+        "smoke",
+        "--seeds",
+        "1",
+        "--dataset",
+        "digits",
+        "--results",
+        str(results),
+        "--no-progress",
+        *map(str, extra),
+    ]
 
 
 def test_a_user_started_cluster_survives_a_lost_node_and_stores_every_run_once(tmp_path, cluster):
     f = tmp_path / "cluster.jsonl"
-    p = subprocess.Popen(sweep(f, "--address", cluster["address"], "--workers", 2, "--cpus-per-run", 1),
-                         env=cluster["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        sweep(f, "--address", cluster["address"], "--workers", 2, "--cpus-per-run", 1),
+        env=cluster["env"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 240
     while time.time() < deadline and not (f.exists() and f.read_text().count("\n") >= 3):
         time.sleep(0.1)
@@ -96,16 +140,25 @@ def test_a_user_started_cluster_survives_a_lost_node_and_stores_every_run_once(t
 
 def test_attaching_without_the_token_is_one_line_naming_the_fix(tmp_path, cluster):
     env = {k: v for k, v in cluster["env"].items() if k != "RAY_AUTH_MODE"}
-    done = subprocess.run(sweep(tmp_path / "r.jsonl", "--address", cluster["address"], "--workers", 1), env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        sweep(tmp_path / "r.jsonl", "--address", cluster["address"], "--workers", 1),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr[-2000:]
     assert "RAY_AUTH_MODE=token" in done.stderr and "auth_token" in done.stderr
 
 
 def test_an_address_where_nothing_answers_is_one_line_at_once(tmp_path):
     t0 = time.time()
-    done = subprocess.run(sweep(tmp_path / "r.jsonl", "--address", f"127.0.0.1:{free_port()}", "--workers", 1),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        sweep(tmp_path / "r.jsonl", "--address", f"127.0.0.1:{free_port()}", "--workers", 1),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr[-2000:]
     assert "nothing answers there" in done.stderr and "ray start --head" in done.stderr
     assert time.time() - t0 < 60  # probed, not retried for minutes

@@ -1,4 +1,5 @@
 """Dataset loaders on real data, the OrganAMNIST .npz path on a synthetic file, labelled subsets."""
+
 import json
 
 import numpy as np
@@ -59,8 +60,9 @@ def test_digits():
     assert x.dtype == np.float32 and x.min() == 0.0 and x.max() == 1.0
 
 
-@pytest.mark.skipif(not data._idx_dir_complete(data.DEBIAN_FASHION_DIR),
-                    reason="Debian package dataset-fashion-mnist not installed")
+@pytest.mark.skipif(
+    not data._idx_dir_complete(data.DEBIAN_FASHION_DIR), reason="Debian package dataset-fashion-mnist not installed"
+)
 def test_fashion_mnist_from_debian(tmp_path):
     ds = data.load("fashion-mnist", data_dir=tmp_path, download=False)
     assert ds.source.startswith("debian:")

@@ -1,4 +1,5 @@
 """requirements*.txt and environment.yml must list the same pinned packages."""
+
 import re
 from pathlib import Path
 
@@ -8,8 +9,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _pins(path):
-    return {line.strip() for line in (ROOT / path).read_text().splitlines()
-            if line.strip() and not line.startswith("#")}
+    return {
+        line.strip() for line in (ROOT / path).read_text().splitlines() if line.strip() and not line.startswith("#")
+    }
 
 
 def test_environment_yml_pip_list_equals_requirements():

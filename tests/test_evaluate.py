@@ -1,4 +1,5 @@
 """Probes and metrics (dmlvae.evaluate) against independent references: hand loops and scikit-learn's metrics."""
+
 import numpy as np
 import pytest
 from sklearn.metrics import adjusted_mutual_info_score, normalized_mutual_info_score
@@ -22,8 +23,9 @@ def test_labelled_to_test_knn_is_the_hand_vote_over_the_labelled_points_only():
     z_train, y_train = rng.normal(size=(300, 4)), rng.integers(0, 3, 300)
     z_test, y_test = rng.normal(size=(80, 4)), rng.integers(0, 3, 80)
     labelled = np.sort(rng.choice(300, 30, replace=False))
-    got = evaluate.probe(z_test, y_test, "labelled-to-test", ("knn",), z_train=z_train, y_train=y_train,
-                         labelled=labelled)
+    got = evaluate.probe(
+        z_test, y_test, "labelled-to-test", ("knn",), z_train=z_train, y_train=y_train, labelled=labelled
+    )
     k = min(evaluate.KNN_K, 30 // 3)
     pred = knn_by_hand(z_train[labelled], y_train[labelled], z_test, k)
     assert got["knn_acc"] == np.mean(pred == y_test)
@@ -31,8 +33,9 @@ def test_labelled_to_test_knn_is_the_hand_vote_over_the_labelled_points_only():
     scrambled = y_train.copy()
     rest = np.setdiff1d(np.arange(300), labelled)
     scrambled[rest] = rng.permutation(scrambled[rest])
-    again = evaluate.probe(z_test, y_test, "labelled-to-test", ("knn",), z_train=z_train, y_train=scrambled,
-                           labelled=labelled)
+    again = evaluate.probe(
+        z_test, y_test, "labelled-to-test", ("knn",), z_train=z_train, y_train=scrambled, labelled=labelled
+    )
     assert again == got
 
 

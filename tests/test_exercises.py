@@ -1,4 +1,5 @@
 """Every exercise on the proposals' pages: its solution passes its check, and the empty answer does not."""
+
 import contextlib
 import io
 from pathlib import Path
@@ -50,6 +51,7 @@ def test_the_empty_answers_are_not_right(page):
 
 def test_a_predict_then_run_exercise_checks_prediction_and_reason_before_explaining():
     from dmlvae import exercises
+
     ok, msg = exercises.check_mining_active("lower", "a")
     assert not ok and "margin" not in msg and "hardest" not in msg  # a wrong prediction gets no explanation
     ok, msg = exercises.check_mining_active("higher", "b")
@@ -57,13 +59,18 @@ def test_a_predict_then_run_exercise_checks_prediction_and_reason_before_explain
     assert exercises.check_mining_active("higher", "a")[0]
     assert not exercises.check_mining_active(None, None)[0]
     text = (ROOT / "notebooks" / "01_dml.py").read_text()
-    stub = text[text.index("{exercise} Predict, then run"):text.index("{solution-start} ex-mining-active")]
+    stub = text[text.index("{exercise} Predict, then run") : text.index("{solution-start} ex-mining-active")]
     assert '"higher", "a"' not in stub  # no answer printed near the exercise
 
 
 def test_the_mining_experiment_shows_what_the_right_answer_says():
     from dmlvae.config import RunConfig
     from dmlvae.train import run as train_run
-    last = {m: train_run(RunConfig(dataset="digits", model="dml", pl_pct=10, epochs=2, mining=m))["history"][-1]
-            ["active_triplets"] for m in ("all", "hard")}
+
+    last = {
+        m: train_run(RunConfig(dataset="digits", model="dml", pl_pct=10, epochs=2, mining=m))["history"][-1][
+            "active_triplets"
+        ]
+        for m in ("all", "hard")
+    }
     assert last["hard"] > last["all"]

@@ -1,4 +1,5 @@
 """The generated findings (dmlvae.findings): counts and lists from the verdicts, and the README's copy."""
+
 from pathlib import Path
 
 import pandas as pd
@@ -10,22 +11,25 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def cards(rows):
     return pd.DataFrame(rows, columns=["claim", "asked", "protocol", "verdict", "objective"]).assign(
-        literal=lambda d: d.claim.str.contains("pixel-mean"))
+        literal=lambda d: d.claim.str.contains("pixel-mean")
+    )
 
 
 def test_summary_counts_each_protocol_and_sorts_claims_into_their_lists():
-    c = cards([
-        ("1 (Table 1)", "test-cv", "test-cv", "reproduced", "-"),
-        ("1 (Table 1)", "labelled-to-test", "labelled-to-test", "not reproduced", "-"),
-        ("2 (Table 1)", "test-cv", "test-cv", "not reproduced", "-"),
-        ("2 (Table 1)", "labelled-to-test", "labelled-to-test", "not reproduced", "-"),
-        ("5 (Figure 5)", "test-cv", "any", "reproduced", "-"),
-        ("5 (Figure 5)", "labelled-to-test", "any", "reproduced", "-"),
-        ("6 (alternating MVAE)", "test-cv", "test-cv, sampled z", "not reproduced", "image-sum (ours)"),
-        ("6 (alternating MVAE)", "labelled-to-test", "test-cv, sampled z", "not reproduced", "image-sum (ours)"),
-        ("6 (alternating MVAE, pixel-mean)", "test-cv", "test-cv, sampled z", "reproduced", "pixel-mean"),
-        ("6 (alternating MVAE, pixel-mean)", "labelled-to-test", "test-cv, sampled z", "reproduced", "pixel-mean"),
-    ])
+    c = cards(
+        [
+            ("1 (Table 1)", "test-cv", "test-cv", "reproduced", "-"),
+            ("1 (Table 1)", "labelled-to-test", "labelled-to-test", "not reproduced", "-"),
+            ("2 (Table 1)", "test-cv", "test-cv", "not reproduced", "-"),
+            ("2 (Table 1)", "labelled-to-test", "labelled-to-test", "not reproduced", "-"),
+            ("5 (Figure 5)", "test-cv", "any", "reproduced", "-"),
+            ("5 (Figure 5)", "labelled-to-test", "any", "reproduced", "-"),
+            ("6 (alternating MVAE)", "test-cv", "test-cv, sampled z", "not reproduced", "image-sum (ours)"),
+            ("6 (alternating MVAE)", "labelled-to-test", "test-cv, sampled z", "not reproduced", "image-sum (ours)"),
+            ("6 (alternating MVAE, pixel-mean)", "test-cv", "test-cv, sampled z", "reproduced", "pixel-mean"),
+            ("6 (alternating MVAE, pixel-mean)", "labelled-to-test", "test-cv, sampled z", "reproduced", "pixel-mean"),
+        ]
+    )
     text = findings.summary(c)
     assert "the paper's 4 claims" in text and "4 checks" in text
     assert "under `test-cv` 2 reproduced, 0 partly and 2 not reproduced" in text

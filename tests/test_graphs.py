@@ -1,4 +1,5 @@
 """Graph label inference (dmlvae.graphs, graphlearning), the VAE it runs on (dmlvae.vae) and model vae_graph."""
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -8,8 +9,16 @@ from dmlvae import DmlvaeError, graphs, routines, train, vae
 from dmlvae.config import RunConfig
 from dmlvae.models import build
 
-FAST = dict(dataset="digits", pl_pct=5, epochs=2, vae_epochs=3, hidden=(32,), batch_size=64, test_subset=300,
-            protocol="labelled-to-test")
+FAST = dict(
+    dataset="digits",
+    pl_pct=5,
+    epochs=2,
+    vae_epochs=3,
+    hidden=(32,),
+    batch_size=64,
+    test_subset=300,
+    protocol="labelled-to-test",
+)
 
 
 def three_clusters(seed=0, n=40):
@@ -35,6 +44,7 @@ def hand_poisson(W, labelled, y_labelled, k):
 
 def test_poisson_solver_agrees_with_a_dense_hand_solution():
     import graphlearning as gl
+
     x, y = three_clusters()
     W = graphs.knn_weights(x, 8)
     assert sp.csgraph.connected_components(W)[0] == 1
@@ -42,8 +52,10 @@ def test_poisson_solver_agrees_with_a_dense_hand_solution():
     u_gl = gl.ssl.poisson(W, tol=1e-8).fit(labelled, y[labelled])
     u_hand = hand_poisson(W, labelled, y[labelled], 3)
     assert np.allclose(u_gl, u_hand, atol=1e-6 * np.abs(u_hand).max())
-    assert (graphs.infer(W, labelled, y[labelled], 3, "poisson", "none")[np.setdiff1d(np.arange(120), labelled)]
-            == u_hand.argmax(1)[np.setdiff1d(np.arange(120), labelled)]).all()
+    assert (
+        graphs.infer(W, labelled, y[labelled], 3, "poisson", "none")[np.setdiff1d(np.arange(120), labelled)]
+        == u_hand.argmax(1)[np.setdiff1d(np.arange(120), labelled)]
+    ).all()
 
 
 def test_knn_weights_are_graphlearnings_gaussian_kernel_by_hand():
@@ -59,8 +71,7 @@ def test_knn_weights_are_graphlearnings_gaussian_kernel_by_hand():
     assert np.allclose(W, ref)
 
 
-@pytest.mark.parametrize("method,priors", [("poisson-mbo", "uniform"), ("poisson", "none"),
-                                           ("poisson", "labelled")])
+@pytest.mark.parametrize("method,priors", [("poisson-mbo", "uniform"), ("poisson", "none"), ("poisson", "labelled")])
 def test_inference_finds_clusters_and_keeps_the_given_labels(method, priors):
     x, y = three_clusters()
     W = graphs.knn_weights(x, 8)
@@ -101,8 +112,12 @@ def test_bad_graph_settings_name_the_value_and_the_allowed_ones():
 def test_graph_and_vae_fields_enter_only_vae_graphs_key():
     assert RunConfig(model="dml", graph_k=30, vae_epochs=5).key() == RunConfig(model="dml").key()
     base = RunConfig(model="vae_graph")
-    for change in ({"graph_k": 30}, {"vae_epochs": 5}, {"graph_method": "poisson", "graph_priors": "none"},
-                   {"vae_hidden": (100,)}):
+    for change in (
+        {"graph_k": 30},
+        {"vae_epochs": 5},
+        {"graph_method": "poisson", "graph_priors": "none"},
+        {"vae_hidden": (100,)},
+    ):
         assert RunConfig(model="vae_graph", **change).key() != base.key(), change
 
 
@@ -158,8 +173,14 @@ def test_vae_cache_reuses_the_same_encoder_and_keys_every_setting(tmp_path, monk
     again, info2 = vae.encoder(x, 2, (16,), 2, seed=0)
     assert not info["vae_cached"] and info2["vae_cached"] and info2["vae_seconds"] == info["vae_seconds"]
     assert np.array_equal(vae.embed(enc, x), vae.embed(again, x))
-    keys = {vae.cache_key(x, 2, (16,), 2, 0), vae.cache_key(x, 3, (16,), 2, 0), vae.cache_key(x, 2, (8,), 2, 0),
-            vae.cache_key(x, 2, (16,), 3, 0), vae.cache_key(x, 2, (16,), 2, 1), vae.cache_key(x * 0.5, 2, (16,), 2, 0)}
+    keys = {
+        vae.cache_key(x, 2, (16,), 2, 0),
+        vae.cache_key(x, 3, (16,), 2, 0),
+        vae.cache_key(x, 2, (8,), 2, 0),
+        vae.cache_key(x, 2, (16,), 3, 0),
+        vae.cache_key(x, 2, (16,), 2, 1),
+        vae.cache_key(x * 0.5, 2, (16,), 2, 0),
+    }
     assert len(keys) == 6
     (tmp_path / "vae" / f"{vae.cache_key(x, 2, (16,), 2, 0)}.pt").write_bytes(b"damaged")
     _, info3 = vae.encoder(x, 2, (16,), 2, seed=0)  # a damaged entry is trained again, not an error
@@ -169,6 +190,7 @@ def test_vae_cache_reuses_the_same_encoder_and_keys_every_setting(tmp_path, monk
 def test_vae_loss_is_bernoulli_nll_plus_the_closed_form_kl_by_hand():
     torch.manual_seed(0)
     from dmlvae.nets import Decoder, Encoder
+
     enc, dec = Encoder((1, 4, 4), 2, "mlp", (8,), gaussian=True), Decoder((1, 4, 4), 2, "mlp", (8,))
     x = torch.rand(5, 1, 4, 4)
     torch.manual_seed(1)
@@ -179,8 +201,13 @@ def test_vae_loss_is_bernoulli_nll_plus_the_closed_form_kl_by_hand():
         p = dec(e.z)
     total = 0.0
     for i in range(5):
-        nll = -sum(float(x[i].flatten()[j] * torch.log(p[i].flatten()[j]) + (1 - x[i].flatten()[j])
-                         * torch.log(1 - p[i].flatten()[j])) for j in range(16))
+        nll = -sum(
+            float(
+                x[i].flatten()[j] * torch.log(p[i].flatten()[j])
+                + (1 - x[i].flatten()[j]) * torch.log(1 - p[i].flatten()[j])
+            )
+            for j in range(16)
+        )
         kl = sum(0.5 * float(e.mu[i, d] ** 2 + e.logvar[i, d].exp() - 1 - e.logvar[i, d]) for d in range(2))
         total += nll + kl
     assert abs(got.item() - total / 5) < 1e-4
@@ -189,15 +216,21 @@ def test_vae_loss_is_bernoulli_nll_plus_the_closed_form_kl_by_hand():
 def test_graph_grid_reuses_the_beyond_cells_and_counts_its_labels():
     from dmlvae import grids
     from dmlvae.data import n_labelled
+
     cells = grids.cells("graph")
     assert {n_labelled(60000, c["pl_pct"]) for c in cells} == {10, 60}
     assert {(c["dataset"], n_labelled(60000, c["pl_pct"]), c["policy"]) for c in cells} == {
-        ("mnist", 60, "uniform"), ("mnist", 60, "stratified"), ("mnist", 10, "stratified"),
-        ("fashion-mnist", 60, "uniform"), ("fashion-mnist", 60, "stratified")}
+        ("mnist", 60, "uniform"),
+        ("mnist", 60, "stratified"),
+        ("mnist", 10, "stratified"),
+        ("fashion-mnist", 60, "uniform"),
+        ("fashion-mnist", 60, "stratified"),
+    }
     beyond_keys = {RunConfig(**c).key() for c in grids.cells("beyond")}
     dml60 = [c for c in cells if c["model"] == "dml" and c["policy"] == "uniform" and c["dataset"] == "mnist"]
     assert dml60 and all(RunConfig(**c).key() in beyond_keys for c in dml60)
-    assert [grids.graph_contender(RunConfig(**c)) for c in grids.cells("graph", contenders="vae-poisson")][0] \
-        == "VAE + Poisson learning + DML"
+    assert [grids.graph_contender(RunConfig(**c)) for c in grids.cells("graph", contenders="vae-poisson")][
+        0
+    ] == "VAE + Poisson learning + DML"
     with pytest.raises(DmlvaeError, match="'vae'.*vae-poisson-mbo"):
         grids.cells("graph", contenders="vae")

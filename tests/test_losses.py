@@ -1,5 +1,6 @@
 """Each loss and KL term against an independent reference: brute-force loops, closed forms,
 pytorch-metric-learning (test-only dependency) with matching settings."""
+
 import itertools
 import math
 
@@ -108,8 +109,9 @@ def test_triplet_semihard_matches_loop(seed):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_triplet_all_matches_pytorch_metric_learning(seed):
     z, y = batch(n=40, seed=seed)
-    ref = pml_losses.TripletMarginLoss(margin=0.2, triplets_per_anchor="all", reducer=MeanReducer(),
-                                       distance=EUCLIDEAN)(z, y)
+    ref = pml_losses.TripletMarginLoss(
+        margin=0.2, triplets_per_anchor="all", reducer=MeanReducer(), distance=EUCLIDEAN
+    )(z, y)
     assert losses.triplet_loss(z, y, 0.2, "all").item() == pytest.approx(ref.item(), rel=1e-6)
 
 
@@ -178,8 +180,9 @@ def test_supcon_matches_loop_and_pml(t):
 def test_center_loss_matches_loop():
     z, y = batch()
     centers = torch.randn(4, 5)
-    ref = sum(0.5 * sum((float(z[i, k]) - float(centers[y[i], k])) ** 2 for k in range(5))
-              for i in range(len(y))) / len(y)
+    ref = sum(
+        0.5 * sum((float(z[i, k]) - float(centers[y[i], k])) ** 2 for k in range(5)) for i in range(len(y))
+    ) / len(y)
     assert losses.center_loss(z, y, centers).item() == pytest.approx(ref, rel=1e-12)
 
 
@@ -206,8 +209,12 @@ def gaussian_batch(n=64, d=3, seed=0):
 
 def test_kl_unit_gaussian_closed_form_loop():
     mu, logvar = gaussian_batch()
-    ref = np.mean([sum(0.5 * (m ** 2 + math.exp(lv) - 1 - lv) for m, lv in zip(mr.tolist(), lr.tolist()))
-                   for mr, lr in zip(mu, logvar)])
+    ref = np.mean(
+        [
+            sum(0.5 * (m**2 + math.exp(lv) - 1 - lv) for m, lv in zip(mr.tolist(), lr.tolist()))
+            for mr, lr in zip(mu, logvar)
+        ]
+    )
     assert losses.kl_unit_gaussian(mu, logvar).item() == pytest.approx(ref, rel=1e-12)
 
 
@@ -235,8 +242,9 @@ def log_mixture_loop(z, means, logvar):
     for row in z.tolist():
         comps = []
         for m in means.tolist():
-            comps.append(sum(-0.5 * (math.log(2 * math.pi) + logvar + (a - b) ** 2 / math.exp(logvar))
-                             for a, b in zip(row, m)))
+            comps.append(
+                sum(-0.5 * (math.log(2 * math.pi) + logvar + (a - b) ** 2 / math.exp(logvar)) for a, b in zip(row, m))
+            )
         top = max(comps)
         out.append(top + math.log(sum(math.exp(c - top) for c in comps)) - math.log(len(comps)))
     return out
@@ -245,6 +253,7 @@ def log_mixture_loop(z, means, logvar):
 @pytest.mark.parametrize("logvar", [0.0, 1.0, -1.5])
 def test_log_mixture_matches_loop_on_hypercube(logvar):
     from dmlvae.priors import hypercube_means
+
     means = torch.as_tensor(hypercube_means(3), dtype=torch.float64)
     assert means.shape == (8, 3) and set(means.flatten().tolist()) == {-1.0, 1.0}
     z = torch.randn(10, 3) * 2
@@ -265,11 +274,16 @@ def test_log_mixture_per_component_variances_and_weights():
 
 def test_gmm_mc_is_mean_of_log_q_minus_log_p():
     from dmlvae.priors import hypercube_means
+
     mu, logvar = gaussian_batch(n=6)
     z = mu + torch.exp(0.5 * logvar) * torch.randn(6, 3)
     means = torch.as_tensor(hypercube_means(3), dtype=torch.float64)
-    ref = np.mean([float(losses.log_normal_diag(z[i], mu[i], logvar[i])) - log_mixture_loop(z[i:i + 1], means, 1.0)[0]
-                   for i in range(6)])
+    ref = np.mean(
+        [
+            float(losses.log_normal_diag(z[i], mu[i], logvar[i])) - log_mixture_loop(z[i : i + 1], means, 1.0)[0]
+            for i in range(6)
+        ]
+    )
     assert losses.kl_gmm_mc(z, mu, logvar, means, 1.0).item() == pytest.approx(ref, rel=1e-10)
 
 
@@ -291,6 +305,7 @@ def algorithm4_literal(z, mu, logvar, means, logvar_prior):
 @pytest.mark.parametrize("lsdim", [2, 3])
 def test_paper_variant_is_algorithm4_as_printed(lsdim):
     from dmlvae.priors import hypercube_means
+
     mu, logvar = gaussian_batch(n=7, d=lsdim)
     z = mu + torch.exp(0.5 * logvar) * torch.randn(7, lsdim)
     means = torch.as_tensor(hypercube_means(lsdim), dtype=torch.float64)
@@ -328,6 +343,7 @@ def test_paper_kl_at_the_centre_is_its_closed_form():
     """Algorithm 4 as printed, for latents at the hypercube's centre with a vanishing posterior variance, against
     lsdim / 2 * (1 - exp(-logvar)): the value the stored kl="paper" runs end at."""
     from dmlvae import priors
+
     for lsdim, lv in ((2, 1.0), (4, 0.0), (3, -1.0)):
         mu = torch.zeros(200_000, lsdim, dtype=torch.float64)
         logvar = torch.full_like(mu, -30.0)  # a vanishing posterior variance
@@ -338,20 +354,31 @@ def test_paper_kl_at_the_centre_is_its_closed_form():
 
 
 def _paper_rows(norm, kl, status="ok", reason=None):
-    return [{"config": {"model": "dml_gmm_prior", "kl": "paper", "lsdim": 2, "gmm_logvar": 1.0}, "status": status,
-             "reason": reason, "history": [{"embedding_norm": norm, "kl": kl}]},
-            {"config": {"model": "dml_gmm_prior", "kl": "correct", "lsdim": 2, "gmm_logvar": 1.0}, "status": "ok",
-             "history": [{"embedding_norm": 50.0, "kl": 0.3}]}]  # the correct KL's run is not the paper's
+    return [
+        {
+            "config": {"model": "dml_gmm_prior", "kl": "paper", "lsdim": 2, "gmm_logvar": 1.0},
+            "status": status,
+            "reason": reason,
+            "history": [{"embedding_norm": norm, "kl": kl}],
+        },
+        {
+            "config": {"model": "dml_gmm_prior", "kl": "correct", "lsdim": 2, "gmm_logvar": 1.0},
+            "status": "ok",
+            "history": [{"embedding_norm": 50.0, "kl": 0.3}],
+        },
+    ]  # the correct KL's run is not the paper's
 
 
 def test_paper_kl_outcome_follows_the_rows():
     from dmlvae import priors
+
     centre = priors.paper_kl_outcome(_paper_rows(0.018, 0.640))
     assert "mean |mu| of 0.018 to 0.018 and a final value of 0.640 to 0.640" in centre
     assert "The latents settle at the centre" in centre and "0.632" in centre
     assert priors.paper_kl_outcome(_paper_rows(250.0, -9000.0)).endswith("the latents run off.")
     failed = priors.paper_kl_outcome(_paper_rows(None, None, "failed", "DivergedError: mean embedding norm"))
     assert failed == "1 run(s) failed as diverged; the latents run off."
-    assert priors.paper_kl_outcome(_paper_rows(1.5, 0.1)).endswith("neither run off nor settle at the centre of the "
-                                                                    "hypercube.")
+    assert priors.paper_kl_outcome(_paper_rows(1.5, 0.1)).endswith(
+        "neither run off nor settle at the centre of the hypercube."
+    )
     assert "No run" in priors.paper_kl_outcome([])

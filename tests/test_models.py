@@ -1,5 +1,6 @@
 """Models x routines on real (digits) data: they train, learn, ignore labels when they should, and are
 deterministic; priors against independent references; RunConfig errors name the parameter."""
+
 import json
 import math
 
@@ -41,6 +42,7 @@ def test_every_model_and_routine_trains_without_nan(model, routine):
     # each a majority vote of the k nearest latents of the other folds
     from sklearn.model_selection import StratifiedKFold
     from test_evaluate import knn_by_hand
+
     z, y = r["z_test"], r["y_test"]
     pred = np.empty_like(y)
     for fit, held in StratifiedKFold(evaluate.CV_FOLDS, shuffle=True, random_state=0).split(z, y):
@@ -107,8 +109,21 @@ def test_same_seed_same_numbers_on_cpu():
 
 
 def test_dml_then_gmm_switches_to_a_fitted_prior():
-    r = run(RunConfig(model="mvae", routine="dml-then-gmm", dml_epochs=1, epochs=3, pl_pct=10, dataset="digits",
-                      lsdim=3, n_pseudo=16, hidden=(64, 32), batch_size=128), keep_model=True)
+    r = run(
+        RunConfig(
+            model="mvae",
+            routine="dml-then-gmm",
+            dml_epochs=1,
+            epochs=3,
+            pl_pct=10,
+            dataset="digits",
+            lsdim=3,
+            n_pseudo=16,
+            hidden=(64, 32),
+            batch_size=128,
+        ),
+        keep_model=True,
+    )
     assert [row["phase"] for row in r["history"]] == ["dml", "joint-gmm", "joint-gmm"]
     prior = r["model"].prior
     assert isinstance(prior, priors.MixturePrior) and prior.means.shape == (10, 3)
@@ -119,6 +134,7 @@ def test_dml_then_gmm_switches_to_a_fitted_prior():
 
 def test_fitted_gmm_log_prob_matches_sklearn():
     from sklearn.mixture import GaussianMixture
+
     rng = np.random.default_rng(0)
     z = np.concatenate([rng.normal(-2, 0.5, (200, 2)), rng.normal(2, 1.0, (100, 2))]).astype(np.float32)
     p = priors.fitted_gmm(z, 2, seed=0)
@@ -147,8 +163,12 @@ def test_vampprior_kl_is_mc_kl_to_the_encoded_pseudo_inputs():
 
 def test_unit_prior_kl_is_the_closed_form_loop():
     e = Encoder((1, 8, 8), 2, hidden=(8,), gaussian=True)(torch.rand(3, 1, 8, 8))
-    ref = np.mean([sum(0.5 * (m * m + math.exp(lv) - 1 - lv) for m, lv in zip(mr, lr))
-                   for mr, lr in zip(e.mu.tolist(), e.logvar.tolist())])
+    ref = np.mean(
+        [
+            sum(0.5 * (m * m + math.exp(lv) - 1 - lv) for m, lv in zip(mr, lr))
+            for mr, lr in zip(e.mu.tolist(), e.logvar.tolist())
+        ]
+    )
     assert priors.UnitGaussianPrior().kl(e).item() == pytest.approx(ref, rel=1e-5)
 
 
@@ -157,12 +177,25 @@ def test_paper_kl_variant_trains_and_is_labelled():
     assert r["config"]["kl"] == "paper" and r["model"].prior.variant == "paper"
 
 
-@pytest.mark.parametrize("field,value,allowed", [
-    ("model", "vae", "dml_autoencoder"), ("loss", "contrastive", "supcon"), ("routine", "epochwise", "joint"),
-    ("alpha", 0, "(0, 1]"), ("alpha", 1.5, "(0, 1]"), ("gamma", -1, "[0, inf]"), ("beta", -0.1, "[0, inf]"),
-    ("lsdim", 0, "[1, 1024]"), ("lsdim", 2.5, "integer"), ("mining", "easy", "semihard"), ("kl", "mc", "paper"),
-    ("device", "tpu", "cuda"), ("dataset", "cifar", "organamnist"), ("pl_pct", 0, "(0, 100]"),
-])
+@pytest.mark.parametrize(
+    "field,value,allowed",
+    [
+        ("model", "vae", "dml_autoencoder"),
+        ("loss", "contrastive", "supcon"),
+        ("routine", "epochwise", "joint"),
+        ("alpha", 0, "(0, 1]"),
+        ("alpha", 1.5, "(0, 1]"),
+        ("gamma", -1, "[0, inf]"),
+        ("beta", -0.1, "[0, inf]"),
+        ("lsdim", 0, "[1, 1024]"),
+        ("lsdim", 2.5, "integer"),
+        ("mining", "easy", "semihard"),
+        ("kl", "mc", "paper"),
+        ("device", "tpu", "cuda"),
+        ("dataset", "cifar", "organamnist"),
+        ("pl_pct", 0, "(0, 100]"),
+    ],
+)
 def test_bad_config_names_parameter_and_allowed(field, value, allowed):
     with pytest.raises(DmlvaeError) as e:
         RunConfig(**{field: value})
@@ -196,8 +229,23 @@ def test_models_build_on_mnist_shapes():
 
 def test_cli_train_writes_run_json_and_latents(run_cli, tmp_path):
     out, z = tmp_path / "run.json", tmp_path / "z.npz"
-    code, stdout, err = run_cli("train", "--dataset", "digits", "--model", "dml_unit_prior", "--epochs", "2",
-                                "--lsdim", "3", "--pl-pct", "10", "--out", out, "--save-latents", z)
+    code, stdout, err = run_cli(
+        "train",
+        "--dataset",
+        "digits",
+        "--model",
+        "dml_unit_prior",
+        "--epochs",
+        "2",
+        "--lsdim",
+        "3",
+        "--pl-pct",
+        "10",
+        "--out",
+        out,
+        "--save-latents",
+        z,
+    )
     assert code == 0, err
     d = json.loads(out.read_text())
     assert d["config"]["routine"] == "alternating-epoch" and d["config"]["batch_size"] == 256  # resolved defaults
@@ -225,6 +273,7 @@ class _Recorder(torch.nn.Module):
 def test_metric_loss_sees_the_sampled_z_by_default(model):
     """Algorithms 3 and 5 sample z ~ N(mu, sigma) and then compute m(z, y); metric_on='mu' is the departure."""
     import dataclasses
+
     field = {f.name: f for f in dataclasses.fields(RunConfig)}["metric_on"]
     assert field.default == "z" and field.metadata["origin"] == "paper"
     torch.manual_seed(0)
@@ -241,6 +290,7 @@ def test_metric_loss_sees_the_sampled_z_by_default(model):
 
 def test_alternate_first_sets_which_phase_comes_first():
     from dmlvae.routines import step_weights
+
     sup = RunConfig(model="dml_autoencoder", alpha=0.25, **FAST)
     uns = sup.replace(alternate_first="unsupervised")
     assert [step_weights(sup, e, 0)[:2] for e in range(3)] == [(0.75, 0.25), (0.0, 0.25), (0.75, 0.25)]
@@ -260,8 +310,11 @@ def test_hypercube_gmm_factorises_into_1d_pairs():
     for logvar in (1.0, 0.0, -1.5):
         gmm = priors.hypercube_gmm(3, logvar)
         means = gmm.means.double()
-        np.testing.assert_allclose(priors.hypercube_factor_log_prob(z, logvar).numpy(),
-                                   losses.log_mixture(z, means, logvar).numpy(), rtol=1e-10)
+        np.testing.assert_allclose(
+            priors.hypercube_factor_log_prob(z, logvar).numpy(),
+            losses.log_mixture(z, means, logvar).numpy(),
+            rtol=1e-10,
+        )
 
 
 @pytest.mark.parametrize("logvar,modes", [(1.0, 1), (0.5, 1), (0.0, 1), (-0.1, 2), (-1.0, 2), (-3.0, 2)])
@@ -275,8 +328,20 @@ def test_mvae_default_is_a_working_vae_not_a_collapsed_posterior():
     """gamma = 0 MetricVAE on an MNIST subset: with the default reconstruction (summed per image) the KL stays
     well above 0 and the sampled z carries the class; per-pixel MSE beside the summed KL collapses it."""
     assert RunConfig(model="mvae").recon == "image-sum" and RunConfig(model="dml_autoencoder").recon == "pixel-mean"
-    cfg = RunConfig(dataset="mnist", model="mvae", routine="joint", gamma=0.0, pl_pct=100, lsdim=5, epochs=8,
-                    batch_size=128, n_pseudo=32, hidden=(256, 128), train_subset=3000, test_subset=500)
+    cfg = RunConfig(
+        dataset="mnist",
+        model="mvae",
+        routine="joint",
+        gamma=0.0,
+        pl_pct=100,
+        lsdim=5,
+        epochs=8,
+        batch_size=128,
+        n_pseudo=32,
+        hidden=(256, 128),
+        train_subset=3000,
+        test_subset=500,
+    )
     working = run(cfg)
     assert working["history"][-1]["kl"] > 0.5
     assert working["metrics_by_protocol"]["test-cv/sampled-z"]["knn_acc"] > 0.2
@@ -297,15 +362,23 @@ def test_mvae_unsupervised_loss_is_recon_plus_beta_kl():
         assert t["recon"].item() == pytest.approx(ref.item(), rel=1e-6)
 
 
-@pytest.mark.parametrize("model,routine", [("dml", "supervised"), ("dml_autoencoder", "alternating-epoch"),
-                                           ("dml_autoencoder", "alternating-batch"), ("mvae", "joint"),
-                                           ("mvae", "dml-then-gmm"), ("dml_gmm_prior", "alternating-epoch")])
+@pytest.mark.parametrize(
+    "model,routine",
+    [
+        ("dml", "supervised"),
+        ("dml_autoencoder", "alternating-epoch"),
+        ("dml_autoencoder", "alternating-batch"),
+        ("mvae", "joint"),
+        ("mvae", "dml-then-gmm"),
+        ("dml_gmm_prior", "alternating-epoch"),
+    ],
+)
 def test_labels_outside_the_labelled_subset_are_never_read(model, routine, monkeypatch):
     """Scrambling every label outside the labelled subset leaves every latent bit-identical; scrambling the
     labelled ones does not (so the test can fail)."""
     import dmlvae.train as T
-    cfg = RunConfig(model=model, routine=routine, pl_pct=5, dml_epochs=1 if routine == "dml-then-gmm" else None,
-                    **FAST)
+
+    cfg = RunConfig(model=model, routine=routine, pl_pct=5, dml_epochs=1 if routine == "dml-then-gmm" else None, **FAST)
     base = T.run(cfg)["z_test"]
     original = T.prepare
 
@@ -320,6 +393,7 @@ def test_labels_outside_the_labelled_subset_are_never_read(model, routine, monke
             y = y.clone()
             y[idx] = (y[idx] + 1 + torch.randint(9, (len(idx),), generator=torch.Generator().manual_seed(5))) % 10
             return ds, x, y, lab, xt, yt
+
         return prep
 
     monkeypatch.setattr(T, "prepare", scrambled(inside=False))
@@ -330,8 +404,10 @@ def test_labels_outside_the_labelled_subset_are_never_read(model, routine, monke
 
 def test_joint_routine_weights_metric_by_gamma_and_unsupervised_by_one():
     from dmlvae.routines import step_weights
+
     cfg = RunConfig(model="mvae", routine="joint", gamma=3.0, **FAST)
     assert [step_weights(cfg, e, s)[:2] for e, s in ((0, 0), (1, 5))] == [(3.0, 1.0), (3.0, 1.0)]
-    gmm = RunConfig(model="mvae", routine="dml-then-gmm", gamma=2.0, epochs=4, **{k: v for k, v in FAST.items()
-                                                                                   if k != "epochs"})
+    gmm = RunConfig(
+        model="mvae", routine="dml-then-gmm", gamma=2.0, epochs=4, **{k: v for k, v in FAST.items() if k != "epochs"}
+    )
     assert [step_weights(gmm, e, 0)[:2] for e in range(4)] == [(1.0, 0.0), (1.0, 0.0), (2.0, 1.0), (2.0, 1.0)]

@@ -1,5 +1,6 @@
 """The networks (dmlvae.nets): the reparameterised sample, the heads, and the MLP and conv bodies, against hand
 computations."""
+
 import math
 
 import numpy as np

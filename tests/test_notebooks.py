@@ -1,5 +1,6 @@
 """The pages as a papermill user meets them: every jupytext source has an output-free .ipynb twin in sync
 (`make notebooks` re-syncs them), and the papermill CLI runs a page with a parameter."""
+
 import json
 import subprocess
 import sys
@@ -31,9 +32,26 @@ def test_every_page_has_an_output_free_ipynb_in_sync(source):
 
 def test_papermill_cli_runs_a_page_with_a_parameter(tmp_path):
     out = tmp_path / "out.ipynb"
-    p = subprocess.run([sys.executable, "-m", "papermill", str(ROOT / "notebooks" / "00_data.ipynb"), str(out),
-                        "-p", "dataset", "digits", "-p", "per_class", "2", "--cwd", str(ROOT)],
-                       capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            str(ROOT / "notebooks" / "00_data.ipynb"),
+            str(out),
+            "-p",
+            "dataset",
+            "digits",
+            "-p",
+            "per_class",
+            "2",
+            "--cwd",
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert p.returncode == 0, p.stderr[-2000:]
     nb = nbformat.read(out, as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
@@ -47,6 +65,7 @@ def test_every_page_checks_every_parameter_it_declares():
     import ast
 
     import jupytext
+
     for p in sorted((ROOT / "notebooks").glob("*.py")):
         nb = jupytext.read(p)
         params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
@@ -54,17 +73,28 @@ def test_every_page_checks_every_parameter_it_declares():
         checked = set()
         for c in nb.cells:
             if c.cell_type == "code":
-                checked |= {k.arg for n in ast.walk(ast.parse(c.source)) if isinstance(n, ast.Call)
-                            and getattr(n.func, "attr", None) == "check" and getattr(n.func.value, "id", None)
-                            == "pages" for k in n.keywords}
+                checked |= {
+                    k.arg
+                    for n in ast.walk(ast.parse(c.source))
+                    if isinstance(n, ast.Call)
+                    and getattr(n.func, "attr", None) == "check"
+                    and getattr(n.func.value, "id", None) == "pages"
+                    for k in n.keywords
+                }
         assert declared == checked, (p.stem, declared ^ checked)
 
 
 def test_a_misspelt_papermill_parameter_stops_the_page_before_it_runs(tmp_path):
     import papermill
+
     with pytest.raises(papermill.PapermillExecutionError, match="unknown page parameter.*'lsdimm'.*this page takes"):
-        papermill.execute_notebook(str(ROOT / "notebooks" / "01_dml.ipynb"), str(tmp_path / "o.ipynb"),
-                                   parameters={"lsdimm": 3}, kernel_name="python3", progress_bar=False)
+        papermill.execute_notebook(
+            str(ROOT / "notebooks" / "01_dml.ipynb"),
+            str(tmp_path / "o.ipynb"),
+            parameters={"lsdimm": 3},
+            kernel_name="python3",
+            progress_bar=False,
+        )
 
 
 def test_a_page_by_default_shows_the_shipped_paper_rows_and_trains_nothing(tmp_path):
@@ -72,15 +102,29 @@ def test_a_page_by_default_shows_the_shipped_paper_rows_and_trains_nothing(tmp_p
     missing it stops, naming the two profiles that get it, rather than train for hours."""
     import nbformat
     import papermill
+
     out = tmp_path / "o.ipynb"
-    papermill.execute_notebook(str(ROOT / "notebooks" / "06_assumptions.ipynb"), str(out), kernel_name="python3",
-                               progress_bar=False, cwd=str(ROOT))
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "06_assumptions.ipynb"),
+        str(out),
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(ROOT),
+    )
     text = json.dumps(nbformat.read(out, as_version=4).cells)
     assert "the `paper` profile" in text and "-p profile paper" in text
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    with pytest.raises(papermill.PapermillExecutionError, match=r"MissingRuns.*trains nothing: re-run it with -p "
-                                                                r"profile quick .* or -p profile paper"):
-        papermill.execute_notebook(str(ROOT / "notebooks" / "06_assumptions.ipynb"), str(tmp_path / "o2.ipynb"),
-                                   parameters={"results": str(empty)}, kernel_name="python3", progress_bar=False,
-                                   cwd=str(ROOT))
+    with pytest.raises(
+        papermill.PapermillExecutionError,
+        match=r"MissingRuns.*trains nothing: re-run it with -p "
+        r"profile quick .* or -p profile paper",
+    ):
+        papermill.execute_notebook(
+            str(ROOT / "notebooks" / "06_assumptions.ipynb"),
+            str(tmp_path / "o2.ipynb"),
+            parameters={"results": str(empty)},
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(ROOT),
+        )

@@ -1,5 +1,6 @@
 """The browser check of the built book (tools/check_pages.py) on small pages made here, and on the built
 book when one exists: pages must load without JavaScript errors and every plotly figure must render."""
+
 import importlib.util
 import shutil
 from pathlib import Path
@@ -15,8 +16,9 @@ spec = importlib.util.spec_from_file_location("check_pages", ROOT / "tools" / "c
 check_pages = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(check_pages)
 
-pytestmark = pytest.mark.skipif(check_pages.available() is not None,
-                                reason=f"browser check unavailable: {check_pages.available()}")
+pytestmark = pytest.mark.skipif(
+    check_pages.available() is not None, reason=f"browser check unavailable: {check_pages.available()}"
+)
 
 
 def _page(tmp_path, name, body):

@@ -1,5 +1,6 @@
 """Sweeps over Ray workers on a local Ray instance with 2 CPUs: every run exactly once, a SIGKILLed worker's
 run retried or recorded as failed, the driver killed and resumed, GPU packing arithmetic (GPUs declared)."""
+
 import json
 import os
 import signal
@@ -24,9 +25,18 @@ def _no_ray_left():
 
 def fake_run(cfg):
     time.sleep(0.05)
-    return {"metrics": {"knn_acc": 0.5 + cfg.seed / 10, "knn_ami": 0.2}, "metrics_by_protocol": {}, "history": [],
-            "n_train": 1, "n_labelled": 1, "labelled_classes": 1, "n_test": 1, "source": "x", "device": "cpu",
-            "pid": os.getpid()}
+    return {
+        "metrics": {"knn_acc": 0.5 + cfg.seed / 10, "knn_ami": 0.2},
+        "metrics_by_protocol": {},
+        "history": [],
+        "n_train": 1,
+        "n_labelled": 1,
+        "labelled_classes": 1,
+        "n_test": 1,
+        "source": "x",
+        "device": "cpu",
+        "pid": os.getpid(),
+    }
 
 
 def test_concurrency_arithmetic():
@@ -72,8 +82,9 @@ def test_gpus_per_run_packs_runs_on_declared_gpus(tmp_path, monkeypatch):
     monkeypatch.setenv("DMLVAE_TEST_LOG", str(log))
     monkeypatch.setenv("DMLVAE_RAY_GPUS", "1")
     cfgs = profiles.configs(4, "smoke", [0], dataset="digits")[:6]
-    counts = sweep.run_configs("pack", "smoke", cfgs, tmp_path / "r.jsonl", progress=False,
-                                     run_fn=_sleep_and_log, workers=4, gpus_per_run=0.5)
+    counts = sweep.run_configs(
+        "pack", "smoke", cfgs, tmp_path / "r.jsonl", progress=False, run_fn=_sleep_and_log, workers=4, gpus_per_run=0.5
+    )
     assert counts["ok"] == 6
     assert _max_overlap(log) == 2
 
@@ -81,8 +92,11 @@ def test_gpus_per_run_packs_runs_on_declared_gpus(tmp_path, monkeypatch):
 def _die_once_or_always(cfg):
     """alpha 0.5 cells: the worker kills itself on the first try; alpha 0.25 cells: on every try."""
     marker = os.path.join(os.environ["DMLVAE_TEST_DIR"], f"tried-{cfg.key()}")
-    if cfg.model == "dml_autoencoder" and cfg.alpha == 0.25 or (
-            cfg.model == "dml_autoencoder" and cfg.alpha == 0.5 and not os.path.exists(marker)):
+    if (
+        cfg.model == "dml_autoencoder"
+        and cfg.alpha == 0.25
+        or (cfg.model == "dml_autoencoder" and cfg.alpha == 0.5 and not os.path.exists(marker))
+    ):
         open(marker, "w").close()
         os.kill(os.getpid(), signal.SIGKILL)
     return fake_run(cfg)
@@ -117,11 +131,24 @@ def test_driver_killed_and_resumed_ends_with_every_run_exactly_once(tmp_path, sw
 
 def test_bad_backend_values(tmp_path):
     from dmlvae import DmlvaeError
-    for kw, word in (({"workers": 0}, "workers"), ({"workers": 2, "cpus_per_run": 0}, "cpus_per_run"),
-                     ({"workers": 2, "gpus_per_run": -1}, "gpus_per_run")):
+
+    for kw, word in (
+        ({"workers": 0}, "workers"),
+        ({"workers": 2, "cpus_per_run": 0}, "cpus_per_run"),
+        ({"workers": 2, "gpus_per_run": -1}, "gpus_per_run"),
+    ):
         with pytest.raises(DmlvaeError, match=word):
-            sweep.sweep(1, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False,
-                              run_fn=fake_run, **kw)
+            sweep.sweep(1, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False, run_fn=fake_run, **kw)
     with pytest.raises(DmlvaeError, match="no run fits"):
-        sweep.sweep(1, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False, run_fn=fake_run,
-                          workers=1, cpus_per_run=1, gpus_per_run=1)
+        sweep.sweep(
+            1,
+            "smoke",
+            1,
+            tmp_path / "r.jsonl",
+            dataset="digits",
+            progress=False,
+            run_fn=fake_run,
+            workers=1,
+            cpus_per_run=1,
+            gpus_per_run=1,
+        )

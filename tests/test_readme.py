@@ -1,4 +1,5 @@
 """The README's Python example runs as written."""
+
 import re
 from pathlib import Path
 
@@ -28,13 +29,17 @@ def test_readme_geodesic_cost_is_the_shipped_rows():
 
     from dmlvae import grids, profiles, store
     from dmlvae.config import RunConfig
+
     seconds = {}
     for r in store.rows_for(profiles.SHIPPED, "geodesic", "paper"):
         variant = grids.geodesic_variant(RunConfig.from_dict(r["config"]))
         seconds.setdefault(variant, []).append(store.run_seconds(r))
     geodesic, euclidean = (statistics.median(seconds[n]) for n, _ in grids.GEODESIC_VARIANTS[2:0:-1])
-    said = re.search(r"its runs take (\d+\.\d)x the time of\s+the Euclidean batch-hard ones \(medians of the geodesic "
-                     r"grid's shipped rows: (\d+) s against (\d+) s", README.read_text())
+    said = re.search(
+        r"its runs take (\d+\.\d)x the time of\s+the Euclidean batch-hard ones \(medians of the geodesic "
+        r"grid's shipped rows: (\d+) s against (\d+) s",
+        README.read_text(),
+    )
     assert said, "the README no longer states the geodesic loss's cost"
     assert (said[1], said[2], said[3]) == (f"{geodesic / euclidean:.1f}", f"{geodesic:.0f}", f"{euclidean:.0f}")
 
@@ -46,14 +51,22 @@ def test_readme_run_times_are_the_shipped_rows():
     from dmlvae import profiles, store
 
     def rows(grid, **where):
-        return [r for r in store.rows_for(profiles.SHIPPED, grid, "paper") if r["status"] == "ok"
-                and r["config"]["dataset"] == "mnist" and all(r["config"][k] == v for k, v in where.items())]
+        return [
+            r
+            for r in store.rows_for(profiles.SHIPPED, grid, "paper")
+            if r["status"] == "ok"
+            and r["config"]["dataset"] == "mnist"
+            and all(r["config"][k] == v for k, v in where.items())
+        ]
+
     med = lambda rs: f"{statistics.median(r['wall_time'] for r in rs):.0f}"  # noqa: E731
     lp = rows("labelprop")
     prop = [r["history"][0]["propagation_seconds"] for r in lp]
-    said = (f"DML {med(rows(1, model='dml'))} s and the DML autoencoder {med(rows(1, model='dml_autoencoder'))} s\n"
-            f"(Table 1's runs), `dml_labelprop` {med(lp)} s ({min(r['wall_time'] for r in lp):.0f}-"
-            f"{max(r['wall_time'] for r in lp):.0f} s, the 60-label target's {len(lp)} runs; {min(prop):.0f}-"
-            f"{max(prop):.0f} s of it the PCA and kNN\ngraph of the first propagation), the joint MetricVAE "
-            f"{med(rows(4, model='mvae'))} s (Table 4's runs)")
+    said = (
+        f"DML {med(rows(1, model='dml'))} s and the DML autoencoder {med(rows(1, model='dml_autoencoder'))} s\n"
+        f"(Table 1's runs), `dml_labelprop` {med(lp)} s ({min(r['wall_time'] for r in lp):.0f}-"
+        f"{max(r['wall_time'] for r in lp):.0f} s, the 60-label target's {len(lp)} runs; {min(prop):.0f}-"
+        f"{max(prop):.0f} s of it the PCA and kNN\ngraph of the first propagation), the joint MetricVAE "
+        f"{med(rows(4, model='mvae'))} s (Table 4's runs)"
+    )
     assert said in README.read_text()

@@ -1,4 +1,5 @@
 """The realistic-protocol comparison (dmlvae.realistic): tables and sentences from rows, and the anchors."""
+
 import numpy as np
 
 from dmlvae import grids, realistic
@@ -8,8 +9,12 @@ from dmlvae.config import RunConfig
 def row(contender, seed, acc, dataset="mnist", labels=60, draw="uniform", own=None, status="ok"):
     cell = next(c for short, _, c in grids.GRAPH_CONTENDERS if short == contender)
     cfg = RunConfig(**{"dataset": dataset, "pl_pct": grids.graph_pct(labels), "policy": draw, **cell, "seed": seed})
-    r = {"config": cfg.to_dict(), "status": status, "cpu_time": 100.0 + seed,
-         "metrics_by_protocol": {"labelled-to-test": {"knn_acc": acc}}}
+    r = {
+        "config": cfg.to_dict(),
+        "status": status,
+        "cpu_time": 100.0 + seed,
+        "metrics_by_protocol": {"labelled-to-test": {"knn_acc": acc}},
+    }
     if own is not None:
         r["own_classifier"] = {"inferred-knn": {"knn_acc": own}, "inferred-knn-vae": {"knn_acc": own - 0.01}}
         r["pseudo_label_acc"] = [own - 0.002]
@@ -60,8 +65,10 @@ def test_progress_sentence_counts_and_names_the_command():
 
 def test_anchors_hold_the_published_numbers_with_their_protocols():
     a = realistic.anchors()
-    pick = lambda ref, method, ds, n: a[(a.reference == ref) & (a.method == method) & (a.dataset == ds)  # noqa: E731
-                                        & (a.labels == n)].accuracy.item()
+
+    def pick(ref, method, ds, n):
+        return a[(a.reference == ref) & (a.method == method) & (a.dataset == ds) & (a.labels == n)].accuracy.item()
+
     assert pick("Calder et al. 2020", "Poisson-MBO", "mnist", 50) == 0.9724  # their paper's 97.2
     assert pick("Calder et al. 2020", "Poisson learning", "mnist", 10) == 0.9018  # 90.2
     assert pick("Calder et al. 2020", "Poisson learning", "fashion-mnist", 50) == 0.7242  # 72.4

@@ -12,8 +12,10 @@ def test_paired_difference_pairs_by_seed_and_cell():
     for seed in range(4):
         for pl in (0.01, 0.1):
             base = 0.3 * seed + pl
-            rows += [{"model": "dml_autoencoder", "alpha": 0.5, "pl_pct": pl, "lsdim": 2, "seed": seed, "acc": base},
-                     {"model": "dml", "alpha": 0.5, "pl_pct": pl, "lsdim": 2, "seed": seed, "acc": base - 0.02}]
+            rows += [
+                {"model": "dml_autoencoder", "alpha": 0.5, "pl_pct": pl, "lsdim": 2, "seed": seed, "acc": base},
+                {"model": "dml", "alpha": 0.5, "pl_pct": pl, "lsdim": 2, "seed": seed, "acc": base - 0.02},
+            ]
     f = pd.DataFrame(rows)
     ev = scorecard.paired(f, {"model": "dml_autoencoder"}, {"model": "dml"})
     assert ev["n"] == 4 and ev["mean"] == pytest.approx(0.02) and ev["low"] == pytest.approx(0.02)
@@ -36,11 +38,13 @@ def _fake(better_at_low: bool):
             acc += (0.1 if cfg.pl_pct < 1 else -0.1) * (1 if better_at_low else -1)
         m = {"knn_acc": acc, "knn_ami": 0.1}
         return {"metrics": m, "metrics_by_protocol": {"test-cv": m, "labelled-to-test": m}, "history": []}
+
     return run
 
 
-@pytest.mark.parametrize("better,verdicts", [(True, ("reproduced", "reproduced")),
-                                             (False, ("not reproduced", "not reproduced"))])
+@pytest.mark.parametrize(
+    "better,verdicts", [(True, ("reproduced", "reproduced")), (False, ("not reproduced", "not reproduced"))]
+)
 def test_claims_one_and_two_follow_the_store(tmp_path, better, verdicts):
     f = tmp_path / "r.jsonl"
     sweep.sweep(1, "smoke", 3, f, dataset="digits", progress=False, run_fn=_fake(better))
@@ -50,10 +54,13 @@ def test_claims_one_and_two_follow_the_store(tmp_path, better, verdicts):
 
 
 def test_verdict_table_has_both_protocols_for_every_claim():
-    cards = pd.DataFrame([
-        {"claim": "1", "the paper says": "a", "protocol": "test-cv", "verdict": "reproduced"},
-        {"claim": "1", "the paper says": "a", "protocol": "labelled-to-test", "verdict": "partly"},
-        {"claim": "5", "the paper says": "b", "protocol": "any", "verdict": "not reproduced"}])
+    cards = pd.DataFrame(
+        [
+            {"claim": "1", "the paper says": "a", "protocol": "test-cv", "verdict": "reproduced"},
+            {"claim": "1", "the paper says": "a", "protocol": "labelled-to-test", "verdict": "partly"},
+            {"claim": "5", "the paper says": "b", "protocol": "any", "verdict": "not reproduced"},
+        ]
+    )
     t = scorecard.verdict_table(cards)
     assert list(t.columns) == list(scorecard.PROTOCOLS)
     assert t.loc[("1", "a", "-")].tolist() == ["reproduced", "partly"]
@@ -66,21 +73,34 @@ def test_verdict_table_has_both_protocols_for_every_claim():
 
 def _cards(*verdicts):
     """Cards from (claim, protocol, verdict) triples."""
-    return pd.DataFrame([{"claim": c, "the paper says": "says " + c.split()[0], "protocol": p, "verdict": v,
-                          "evidence": ""} for c, p, v in verdicts])
+    return pd.DataFrame(
+        [
+            {"claim": c, "the paper says": "says " + c.split()[0], "protocol": p, "verdict": v, "evidence": ""}
+            for c, p, v in verdicts
+        ]
+    )
 
 
 def test_against_paper_profile_compares_only_complete_claims_both_sides_have():
     both = lambda c, v: [(c, p, v) for p in scorecard.PROTOCOLS]  # noqa: E731
-    ours = _cards(*both("1 (Table 1)", "reproduced"), *both("2 (Table 1)", "reproduced"),
-                  *both("3 (Table 2)", "partly"), *both("9 (Figure 6)", "reproduced"),
-                  ("5 (Figure 5)", "any", "reproduced"))
-    theirs = _cards(*both("1 (Table 1)", "reproduced"), ("2 (Table 1)", "test-cv", "not reproduced"),
-                    ("2 (Table 1)", "labelled-to-test", "reproduced"), *both("3 (Table 2)", "partly"),
-                    *both("6 (alternating MVAE)", "reproduced"), ("5 (Figure 5)", "any", "not reproduced"))
+    ours = _cards(
+        *both("1 (Table 1)", "reproduced"),
+        *both("2 (Table 1)", "reproduced"),
+        *both("3 (Table 2)", "partly"),
+        *both("9 (Figure 6)", "reproduced"),
+        ("5 (Figure 5)", "any", "reproduced"),
+    )
+    theirs = _cards(
+        *both("1 (Table 1)", "reproduced"),
+        ("2 (Table 1)", "test-cv", "not reproduced"),
+        ("2 (Table 1)", "labelled-to-test", "reproduced"),
+        *both("3 (Table 2)", "partly"),
+        *both("6 (alternating MVAE)", "reproduced"),
+        ("5 (Figure 5)", "any", "not reproduced"),
+    )
     a = scorecard.against_paper_profile(ours, theirs, runs={"Table 1": (60, 60), "Table 2": (5, 90)})
     html = scorecard.styled_agreement(a).to_html()
-    red = html[html.index("<style"):html.index("color: #b00020")]
+    red = html[html.index("<style") : html.index("color: #b00020")]
     assert "**" not in html and red.count("_col2") == 2  # the agree cells of claim 2 (test-cv) and claim 5
     a = a.set_index(["claim", "protocol"])
     # a claim whose evidence does not depend on the protocol is one verdict, counted once
@@ -110,8 +130,17 @@ def test_quick_against_paper_reads_the_quick_rows_and_trains_nothing(tmp_path):
     sweep.sweep(1, "quick", 2, f, progress=False, run_fn=_fake(True))
     assert scorecard.claim_runs(f, 2, profile="quick")["Table 1"] == (60, 60)
     assert scorecard.claim_runs(f, 2, profile="quick")["Table 4"] == (0, 30)
-    paper_cards = _cards(*[(c, p, v) for c, v in (("1 (Table 1)", "reproduced"), ("2 (Table 1)", "not reproduced"),
-                                                  ("8 (Table 4)", "reproduced")) for p in scorecard.PROTOCOLS])
+    paper_cards = _cards(
+        *[
+            (c, p, v)
+            for c, v in (
+                ("1 (Table 1)", "reproduced"),
+                ("2 (Table 1)", "not reproduced"),
+                ("8 (Table 4)", "reproduced"),
+            )
+            for p in scorecard.PROTOCOLS
+        ]
+    )
     before = len(store.Store(f).latest(warn=False))
     a = scorecard.quick_against_paper(paper_cards, f).set_index(["claim", "protocol"])
     assert len(store.Store(f).latest(warn=False)) == before
@@ -125,8 +154,9 @@ def test_quick_against_paper_reads_the_quick_rows_and_trains_nothing(tmp_path):
 def test_scorecard_cli_prints_every_claim_with_its_runs(run_cli, tmp_path):
     f = tmp_path / "r.jsonl"
     sweep.sweep(1, "smoke", 3, f, progress=False, run_fn=_fake(True))
-    code, out, err = run_cli("scorecard", "--profile", "smoke", "--results", f, "--seeds", 3, "--csv",
-                             tmp_path / "c.csv")
+    code, out, err = run_cli(
+        "scorecard", "--profile", "smoke", "--results", f, "--seeds", 3, "--csv", tmp_path / "c.csv"
+    )
     assert code == 0, err
     assert "claim 1 (Table 1): the DML autoencoder beats DML" in out
     assert "test-cv: reproduced. 0.01 %: +0.100 [+0.100, +0.100] (3 seeds)" in out  # the fake: AE = DML + 0.1
@@ -143,6 +173,7 @@ def test_claim_nine_reads_the_last_two_epochs_of_each_figure6_run(tmp_path, late
     """Figure 6: the reconstruction still falls 10 % an epoch (not converged: the paper's claim holds), or
     moves under 2 % over the last two epochs (converged: it does not). The interval is over runs."""
     from dmlvae import grids
+
     f = tmp_path / "r.jsonl"
     cfgs = profiles.profile_configs(grids.cells("figure6", dataset="digits"), "smoke", 2)  # 4 epochs faked below
 
@@ -150,6 +181,7 @@ def test_claim_nine_reads_the_last_two_epochs_of_each_figure6_run(tmp_path, late
         curve = [100.0, 50.0 if late[0] < 60 else 90.0, late[0] + 0.01 * cfg.seed, late[1] + 0.01 * cfg.gamma]
         m = {"knn_acc": 0.5, "knn_ami": 0.1}
         return {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": [{"recon": r} for r in curve]}
+
     sweep.run_configs("figure6", "smoke", cfgs, f, progress=False, run_fn=run_fn)
     card = scorecard.claims(f, "smoke", "test-cv").set_index("claim").loc["9 (Figure 6)"]
     assert card.verdict == verdict and "(8 runs)" in card.evidence
@@ -160,47 +192,62 @@ def test_stopped_training_finds_the_epoch_from_which_the_loss_is_zero(tmp_path):
     """DML's loss reaches 0 at epoch 2 (seed 0) or 3 (seed 1) and stays there: the cell has stopped from epoch 3;
     a loss that touches 0 and moves again, or a run of another cause, does not count."""
     from dmlvae import grids
+
     f = tmp_path / "r.jsonl"
     cfgs = profiles.profile_configs(grids.cells("causes", dataset="digits"), "smoke", 2)
-    curves = {("dml", 0): [0.5, 0.0, 0.0, 0.0], ("dml", 1): [0.5, 0.1, 0.0, 0.0],
-              ("dml_autoencoder", 0): [0.5, 0.0, 0.2, 0.1], ("dml_autoencoder", 1): [0.5, 0.4, 0.3, 0.2]}
+    curves = {
+        ("dml", 0): [0.5, 0.0, 0.0, 0.0],
+        ("dml", 1): [0.5, 0.1, 0.0, 0.0],
+        ("dml_autoencoder", 0): [0.5, 0.0, 0.2, 0.1],
+        ("dml_autoencoder", 1): [0.5, 0.4, 0.3, 0.2],
+    }
 
     def run_fn(cfg):
         m = {"knn_acc": 0.5, "knn_ami": 0.1}
         other_cause = grids.cause(cfg) != grids.CAUSES[0][0]  # these stop later: they must not count
         curve = [0.5, 0.5, 0.5, 0.0] if other_cause else curves[(cfg.model, cfg.seed)]
         return {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": [{"loss": v} for v in curve]}
+
     sweep.run_configs("causes", "smoke", cfgs, f, progress=False, run_fn=run_fn)
     stops = scorecard.stopped_training(f, "smoke")
-    assert stops.to_dict("records") == [{"cell": "dml, 0.1 %, lsdim 10", "seeds": 2, "epochs": 4,
-                                         "zero from epoch": 3}]
+    assert stops.to_dict("records") == [{"cell": "dml, 0.1 %, lsdim 10", "seeds": 2, "epochs": 4, "zero from epoch": 3}]
 
 
 def test_causes_table_measures_the_move_toward_the_paper(tmp_path):
     """A fake run scoring the paper's number exactly under 'fewer epochs' and paper + 0.2 otherwise: that cause
     moves us 0.2 toward the paper in every cell, the others 0."""
     from dmlvae import grids, paper
+
     ref = paper.paper_table(1)
     ref = ref[ref.metric == "knn_acc"]
 
     def run(cfg):
-        hit = ref[(ref.model == cfg.model) & (ref.pl_pct == cfg.pl_pct) & (ref.lsdim == cfg.lsdim)
-                  & ((ref.alpha == cfg.alpha) | ref.alpha.isna() & (cfg.model == "dml"))]
+        hit = ref[
+            (ref.model == cfg.model)
+            & (ref.pl_pct == cfg.pl_pct)
+            & (ref.lsdim == cfg.lsdim)
+            & ((ref.alpha == cfg.alpha) | ref.alpha.isna() & (cfg.model == "dml"))
+        ]
         acc = float(hit.value.iloc[0]) + (0.0 if grids.cause(cfg) == "fewer epochs (2)" else 0.2) + 0.001 * cfg.seed
         m = {"knn_acc": acc, "knn_ami": 0.1}
         return {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": []}
+
     f = tmp_path / "r.jsonl"
     cfgs = profiles.profile_configs(grids.cells("causes"), "paper", 2)
     sweep.run_configs("causes", "paper", cfgs[::-1], f, progress=False, run_fn=run)  # stored backwards
     t = scorecard.causes_table(f, "paper")
     assert len(t) == len(grids.cells("causes")) and set(t.seeds) == {2}
     # shown in the grid's order all the same: cell by cell, each cause as listed
-    assert list(dict.fromkeys(t.cell)) == ["dml, 0.1 %, lsdim 10", "dml_autoencoder, 0.1 %, lsdim 10, alpha 0.5",
-                                           "dml_autoencoder, 10 %, lsdim 2, alpha 0.5",
-                                           "dml_autoencoder, 10 %, lsdim 2, alpha 0.25"]  # the paper's 0.103
+    assert list(dict.fromkeys(t.cell)) == [
+        "dml, 0.1 %, lsdim 10",
+        "dml_autoencoder, 0.1 %, lsdim 10, alpha 0.5",
+        "dml_autoencoder, 10 %, lsdim 2, alpha 0.5",
+        "dml_autoencoder, 10 %, lsdim 2, alpha 0.25",
+    ]  # the paper's 0.103
     names = [n for n, _ in grids.CAUSES]
-    assert list(t[t.cell == t.cell.iloc[-1]].cause) == names and list(t[t.cell == t.cell.iloc[0]].cause) == \
-        [n for n in names if n != "unsupervised-first alternation"]
+    assert list(t[t.cell == t.cell.iloc[-1]].cause) == names and list(t[t.cell == t.cell.iloc[0]].cause) == [
+        n for n in names if n != "unsupervised-first alternation"
+    ]
     fewer = t[t.cause == "fewer epochs (2)"]
     assert len(fewer) == 4 and fewer["toward the paper"].round(6).eq(0.2).all()
     assert t[t.cause != "fewer epochs (2)"]["toward the paper"].round(6).eq(0.0).all()
@@ -251,15 +298,18 @@ def test_quick_rows_file_prefers_a_complete_local_store_then_the_shipped_copy(tm
 
 def test_the_shipped_quick_rows_hold_every_claim_source_at_this_training_version():
     rows = store.Store(scorecard.SHIPPED_QUICK).rows()
-    assert rows and not any(store.is_stale(r) for r in rows), \
+    assert rows and not any(store.is_stale(r) for r in rows), (
         "regenerate results/quick-scorecard.jsonl with tools/ship_quick_rows.py"
-    assert all(have == need for have, need in
-               scorecard.claim_runs(scorecard.SHIPPED_QUICK, 2, profile="quick").values())
+    )
+    assert all(
+        have == need for have, need in scorecard.claim_runs(scorecard.SHIPPED_QUICK, 2, profile="quick").values()
+    )
 
 
 def test_claims_read_only_the_configurations_the_profile_runs_today(tmp_path):
     """Rows of a former setting (here: 3 epochs, where smoke runs 1) that would reverse claim 1 are left out."""
     import json
+
     f = tmp_path / "r.jsonl"
     sweep.sweep(1, "smoke", 3, f, dataset="digits", progress=False, run_fn=_fake(True))
     before = scorecard.claims(f, "smoke", "test-cv").set_index("claim")
@@ -282,10 +332,12 @@ def test_claims_read_only_the_configurations_the_profile_runs_today(tmp_path):
 
 
 def test_scorecard_cli_under_quick_reads_the_shipped_quick_rows_unless_a_local_store_is_complete(
-        tmp_path, monkeypatch, capsys):
+    tmp_path, monkeypatch, capsys
+):
     import shutil
 
     from dmlvae import cli
+
     shipped = scorecard.SHIPPED_QUICK.resolve()
     monkeypatch.chdir(tmp_path)
     (tmp_path / "results").mkdir()
@@ -306,8 +358,10 @@ def test_scorecard_cli_under_quick_reads_the_shipped_quick_rows_unless_a_local_s
 def test_cli_output_piped_into_head_ends_without_a_traceback():
     import subprocess
     import sys
-    p = subprocess.run(f"{sys.executable} -m dmlvae scorecard | head -1", shell=True, capture_output=True,
-                       text=True, timeout=300)
+
+    p = subprocess.run(
+        f"{sys.executable} -m dmlvae scorecard | head -1", shell=True, capture_output=True, text=True, timeout=300
+    )
     assert p.stdout.startswith("The paper's claims, profile 'paper'") and len(p.stdout.splitlines()) == 1
     assert "Traceback" not in p.stderr and "BrokenPipeError" not in p.stderr, p.stderr
 
@@ -315,6 +369,7 @@ def test_cli_output_piped_into_head_ends_without_a_traceback():
 def _mvae_run(sampled: dict, table4: dict):
     """A fake run: the alternating MetricVAE's sampled-z accuracy ``sampled[recon]`` and Table 4's MetricVAE kNN
     accuracy ``table4[recon](cfg)``; DML 0.98. Each epoch records its weighted terms: metric 1, recon 99."""
+
     def run(cfg):
         if cfg.model == "dml":
             acc = 0.98
@@ -325,16 +380,24 @@ def _mvae_run(sampled: dict, table4: dict):
         m = {"knn_acc": acc, "knn_ami": 0.1}
         z = {"knn_acc": sampled[cfg.recon] + 0.002 * cfg.seed if cfg.model == "mvae" else acc, "knn_ami": 0.1}
         hist = [{"epoch": 0, "metric": 1.0, "weighted": {"metric": 1.0, "recon": 99.0, "kl": 0.0}}]
-        return {"metrics": m, "metrics_by_protocol": {"test-cv": m, "labelled-to-test": m, "test-cv/sampled-z": z},
-                "history": hist}
+        return {
+            "metrics": m,
+            "metrics_by_protocol": {"test-cv": m, "labelled-to-test": m, "test-cv/sampled-z": z},
+            "history": hist,
+        }
+
     return run
 
 
 def _paper_knn(cfg):
     from dmlvae import paper
+
     ref = paper.paper_table(4)
-    return float(ref[(ref.metric == "knn_acc") & (ref.model == "mvae") & (ref.lsdim == cfg.lsdim)
-                     & (ref.gamma == cfg.gamma)].value.iloc[0])
+    return float(
+        ref[
+            (ref.metric == "knn_acc") & (ref.model == "mvae") & (ref.lsdim == cfg.lsdim) & (ref.gamma == cfg.gamma)
+        ].value.iloc[0]
+    )
 
 
 def _store_mvae_sources(f, run_fn):
@@ -347,9 +410,16 @@ def test_claims_six_to_eight_have_a_verdict_under_each_objective(tmp_path, run_c
     """The paper's literal objective puts the alternating MetricVAE at chance and ours does not: claim 6 is
     reproduced under the one and not the other, each verdict naming its objective, with the metric share."""
     f = tmp_path / "r.jsonl"
-    _store_mvae_sources(f, _mvae_run({"image-sum": 0.9, "pixel-mean": 0.1},
-                                     {"image-sum": lambda c: 0.2 if c.gamma == 0 else 0.95 if c.lsdim == 2 else 0.9,
-                                      "pixel-mean": lambda c: 0.3}))
+    _store_mvae_sources(
+        f,
+        _mvae_run(
+            {"image-sum": 0.9, "pixel-mean": 0.1},
+            {
+                "image-sum": lambda c: 0.2 if c.gamma == 0 else 0.95 if c.lsdim == 2 else 0.9,
+                "pixel-mean": lambda c: 0.3,
+            },
+        ),
+    )
     cards = scorecard.claims(f, "quick", "test-cv").set_index("claim")
     # gamma > 0 beats the plain VAE (0.2) at every lsdim, and especially at lsdim 2 (0.75 against 0.7)
     assert cards.loc["7 (Table 4)", "verdict"] == "reproduced"
@@ -367,10 +437,14 @@ def test_claims_six_to_eight_have_a_verdict_under_each_objective(tmp_path, run_c
     assert "+0.801" in six.evidence and "+0.001" in six_literal.evidence
     code, out, err = run_cli("scorecard", "--profile", "quick", "--results", f, "--seeds", 2)
     assert code == 0, err
-    assert ("claim 6 (alternating MVAE, pixel-mean): the alternating MetricVAE is at chance with triplet, supervised "
-            "contrastive and center loss (the MetricVAE's objective: pixel-mean (the paper's MSELoss))") in out
-    assert "claim 7 (Table 4): in the joint routine gamma > 0 beats gamma = 0, especially at low lsdim (the " \
-           "MetricVAE's objective: image-sum (ours))" in out
+    assert (
+        "claim 6 (alternating MVAE, pixel-mean): the alternating MetricVAE is at chance with triplet, supervised "
+        "contrastive and center loss (the MetricVAE's objective: pixel-mean (the paper's MSELoss))"
+    ) in out
+    assert (
+        "claim 7 (Table 4): in the joint routine gamma > 0 beats gamma = 0, especially at low lsdim (the "
+        "MetricVAE's objective: image-sum (ours))" in out
+    )
     assert "alternating MVAE, pixel-mean 36/36; Table 4, pixel-mean 30/30" in out
 
 
@@ -379,9 +453,13 @@ def test_the_objective_is_a_cause_in_the_causes_table(tmp_path):
     literal objective moves Table 4 0.25 away from the paper; the alternating MetricVAE at chance moves 0.8
     toward the paper's chance level."""
     f = tmp_path / "r.jsonl"
-    _store_mvae_sources(f, _mvae_run({"image-sum": 0.9, "pixel-mean": 0.1},
-                                     {"image-sum": lambda c: _paper_knn(c) + 0.05,
-                                      "pixel-mean": lambda c: _paper_knn(c) - 0.3}))
+    _store_mvae_sources(
+        f,
+        _mvae_run(
+            {"image-sum": 0.9, "pixel-mean": 0.1},
+            {"image-sum": lambda c: _paper_knn(c) + 0.05, "pixel-mean": lambda c: _paper_knn(c) - 0.3},
+        ),
+    )
     t = scorecard.causes_table(f, "quick").set_index(["cell", "cause"])
     t4 = "Table 4: joint MetricVAE (12 cells)"
     alt = "alternating MetricVAE, sampled z (9 cells; the paper: chance)"
@@ -390,26 +468,69 @@ def test_the_objective_is_a_cause_in_the_causes_table(tmp_path):
     assert t.loc[(t4, literal), "ours - paper"] == pytest.approx(-0.299)
     assert t.loc[(t4, literal), "toward the paper"] == pytest.approx(0.051 - 0.299)
     assert t.loc[(alt, literal), "paper"] == 0.1 and t.loc[(alt, literal), "toward the paper"] == pytest.approx(0.8)
-    assert t.loc[(t4, ours), "seeds"] == 2 and t.loc[(t4, ours), "sd"] == pytest.approx(0.002 * 2 ** -0.5)
+    assert t.loc[(t4, ours), "seeds"] == 2 and t.loc[(t4, ours), "sd"] == pytest.approx(0.002 * 2**-0.5)
 
 
 def test_table_agreement_counts_inside_two_sd_and_names_the_furthest_cells_with_their_weights():
     nan = float("nan")
-    cmp = pd.DataFrame([
-        # ours 0.90 ± 0.01: the paper's 0.91 is inside 2 sd
-        dict(model="mvae", pl_pct=100.0, lsdim=2, alpha=nan, gamma=2.0, metric="knn_acc", paper=0.91, ours_mean=0.90,
-             ours_sd=0.01, n_seeds=3, diff=-0.01, ours="0.900 ± 0.010", note=""),
-        # 0.5 away: outside, the furthest
-        dict(model="dml_autoencoder", pl_pct=10.0, lsdim=2, alpha=0.25, gamma=nan, metric="knn_acc", paper=0.4,
-             ours_mean=0.9, ours_sd=0.01, n_seeds=3, diff=0.5, ours="0.900 ± 0.010", note="at chance"),
-        dict(model="dml", pl_pct=10.0, lsdim=2, alpha=nan, gamma=nan, metric="knn_acc", paper=0.8, ours_mean=0.9,
-             ours_sd=0.01, n_seeds=1, diff=0.1, ours="0.900", note=""),
-    ])
+    cmp = pd.DataFrame(
+        [
+            # ours 0.90 ± 0.01: the paper's 0.91 is inside 2 sd
+            dict(
+                model="mvae",
+                pl_pct=100.0,
+                lsdim=2,
+                alpha=nan,
+                gamma=2.0,
+                metric="knn_acc",
+                paper=0.91,
+                ours_mean=0.90,
+                ours_sd=0.01,
+                n_seeds=3,
+                diff=-0.01,
+                ours="0.900 ± 0.010",
+                note="",
+            ),
+            # 0.5 away: outside, the furthest
+            dict(
+                model="dml_autoencoder",
+                pl_pct=10.0,
+                lsdim=2,
+                alpha=0.25,
+                gamma=nan,
+                metric="knn_acc",
+                paper=0.4,
+                ours_mean=0.9,
+                ours_sd=0.01,
+                n_seeds=3,
+                diff=0.5,
+                ours="0.900 ± 0.010",
+                note="at chance",
+            ),
+            dict(
+                model="dml",
+                pl_pct=10.0,
+                lsdim=2,
+                alpha=nan,
+                gamma=nan,
+                metric="knn_acc",
+                paper=0.8,
+                ours_mean=0.9,
+                ours_sd=0.01,
+                n_seeds=1,
+                diff=0.1,
+                ours="0.900",
+                note="",
+            ),
+        ]
+    )
     a = scorecard.table_agreement(cmp)
     assert a["numbers"] == 3 and a["with 2+ seeds"] == 2 and a["paper inside ours ± 2 sd"] == "50%"
     assert a["mean |ours - paper|"] == pytest.approx(round((0.01 + 0.5 + 0.1) / 3, 3))
-    assert a["furthest"].split("; ")[0] == "dml_autoencoder pl=10 lsdim=2 alpha=0.25 knn_acc: 0.900 ± 0.010 vs " \
-                                         "0.400 (at chance)"
+    assert (
+        a["furthest"].split("; ")[0] == "dml_autoencoder pl=10 lsdim=2 alpha=0.25 knn_acc: 0.900 ± 0.010 vs "
+        "0.400 (at chance)"
+    )
     assert "dml pl=10 lsdim=2 knn_acc" in a["furthest"] and "mvae pl=100 lsdim=2 gamma=2 knn_acc" in a["furthest"]
 
 
@@ -418,8 +539,9 @@ def test_a_verdict_on_a_stand_in_says_so(tmp_path):
     sweep.sweep(2, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake(True))
     sweep.sweep(1, "smoke", 2, f, dataset="mnist", progress=False, run_fn=_fake(True))
     cards = scorecard.claims(f, "smoke", "test-cv").set_index("claim")
-    assert cards.loc["1 (Table 2)", "evidence"].endswith("(on the stand-in `digits`, not OrganAMNIST: a stand-in's "
-                                                         "verdict)")
+    assert cards.loc["1 (Table 2)", "evidence"].endswith(
+        "(on the stand-in `digits`, not OrganAMNIST: a stand-in's verdict)"
+    )
     assert "stand-in" not in cards.loc["1 (Table 1)", "evidence"]  # Table 1 on MNIST, the paper's dataset
 
 
@@ -432,33 +554,47 @@ def _figure5_run(gmm_at):
         z = np.repeat(pts, 100, axis=0) + 0.01
         norm = float(np.linalg.norm(z, axis=1).mean())
         m = {"knn_acc": 0.3, "knn_ami": 0.1}
-        return {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": [{"embedding_norm": norm}],
-                "z_test": z, "y_test": np.zeros(len(z), int), "z_labelled": z[:5], "y_labelled": np.zeros(5, int)}
+        return {
+            "metrics": m,
+            "metrics_by_protocol": {"test-cv": m},
+            "history": [{"embedding_norm": norm}],
+            "z_test": z,
+            "y_test": np.zeros(len(z), int),
+            "z_labelled": z[:5],
+            "y_labelled": np.zeros(5, int),
+        }
+
     return run
 
 
-@pytest.mark.parametrize("gmm_at,occupied,verdict", [
-    ([[0.0, 0.0], [0.1, 0.1]], "0, 0", "reproduced"),  # one blob at the centre: no trace of the 4 components
-    ([[1, 1], [-1, 1], [1, -1], [-1, -1]], "4, 4", "partly"),  # a cluster at every component
-])
+@pytest.mark.parametrize(
+    "gmm_at,occupied,verdict",
+    [
+        ([[0.0, 0.0], [0.1, 0.1]], "0, 0", "reproduced"),  # one blob at the centre: no trace of the 4 components
+        ([[1, 1], [-1, 1], [1, -1], [-1, -1]], "4, 4", "partly"),  # a cluster at every component
+    ],
+)
 def test_claim_five_counts_the_components_the_latents_occupy(tmp_path, gmm_at, occupied, verdict):
     from dmlvae import grids
+
     f = tmp_path / "r.jsonl"
     cfgs = profiles.profile_configs(grids.cells("figure5", dataset="digits"), "smoke", 2, grid="figure5")
-    sweep.run_configs("figure5", "smoke", cfgs, f, progress=False, keep_latents=True,
-                            run_fn=_figure5_run(gmm_at))
+    sweep.run_configs("figure5", "smoke", cfgs, f, progress=False, keep_latents=True, run_fn=_figure5_run(gmm_at))
     card = scorecard.claims(f, "smoke").set_index("claim").loc["5 (Figure 5)"]
     assert card.verdict == verdict
     assert f"per run: {occupied} of 4" in card.evidence
     # without the latents the occupancy is not guessed
     for p in (tmp_path / "latents").glob("*.npz"):
         p.unlink()
-    assert "the runs' latents are not stored" in scorecard.claims(f, "smoke").set_index("claim").loc[
-        "5 (Figure 5)", "evidence"]
+    assert (
+        "the runs' latents are not stored"
+        in scorecard.claims(f, "smoke").set_index("claim").loc["5 (Figure 5)", "evidence"]
+    )
 
 
 def test_occupancy_by_hand():
     import numpy as np
+
     z = np.array([[1.0, 1.0], [0.8, 1.2], [0.0, 0.0], [-1.0, -0.6]])
     means = np.array([[1.0, 1.0], [-1.0, -1.0]])
     assert scorecard.occupancy(z, means).tolist() == [0.5, 0.25]  # |(-1,-0.6)-(-1,-1)| = 0.4 <= 0.5
@@ -470,16 +606,39 @@ def test_a_pooled_win_with_a_cell_significantly_the_other_way_is_partly_and_name
     rows = []
     for seed, e in enumerate((0.0, 0.004, -0.003)):
         for lsdim, alpha, gain in ((2, 0.25, 0.1), (2, 0.5, 0.1), (10, 0.5, 0.1), (10, 0.25, -0.05)):
-            rows += [{"model": "dml_autoencoder", "routine": "alternating-epoch", "alpha": alpha, "gamma": 1.0,
-                      "pl_pct": 0.1, "lsdim": lsdim, "seed": seed, "acc": 0.6 + gain + e},
-                     {"model": "dml", "routine": "supervised", "alpha": 0.5, "gamma": 1.0, "pl_pct": 0.1,
-                      "lsdim": lsdim, "seed": seed, "acc": 0.6}]
+            rows += [
+                {
+                    "model": "dml_autoencoder",
+                    "routine": "alternating-epoch",
+                    "alpha": alpha,
+                    "gamma": 1.0,
+                    "pl_pct": 0.1,
+                    "lsdim": lsdim,
+                    "seed": seed,
+                    "acc": 0.6 + gain + e,
+                },
+                {
+                    "model": "dml",
+                    "routine": "supervised",
+                    "alpha": 0.5,
+                    "gamma": 1.0,
+                    "pl_pct": 0.1,
+                    "lsdim": lsdim,
+                    "seed": seed,
+                    "acc": 0.6,
+                },
+            ]
     ev = scorecard.paired(pd.DataFrame(rows), {"model": "dml_autoencoder"}, {"model": "dml"})
     assert ev["low"] > 0 and scorecard.beats(ev) == "partly"
     assert [c["cell"] for c in scorecard.opposite_cells(ev)] == ["0.1 %, lsdim 10, alpha 0.25"]
     assert "(the other way at 0.1 %, lsdim 10, alpha 0.25: -0.050 [" in scorecard.fmt(ev)
-    cards = pd.DataFrame([scorecard._claim("1 (Table 1)", "says", scorecard.beats(ev), scorecard.fmt(ev), "test-cv",
-                                           evs=[("AE - DML", ev)])])
+    cards = pd.DataFrame(
+        [
+            scorecard._claim(
+                "1 (Table 1)", "says", scorecard.beats(ev), scorecard.fmt(ev), "test-cv", evs=[("AE - DML", ev)]
+            )
+        ]
+    )
     cells = scorecard.cell_verdicts(cards)
     assert cells["this cell"].tolist() == ["for", "for", "for", "against"] and len(cells) == 4
     assert scorecard.combine(["partly", "partly"]) == "partly"  # not "not reproduced"
@@ -489,20 +648,35 @@ def test_verdict_counts_colours_and_the_forest_plot_come_from_the_cards():
     import pandas as pd
 
     from dmlvae import plots
-    table = pd.DataFrame({"test-cv": ["reproduced", "partly", "not reproduced", "reproduced"],
-                          "labelled-to-test": ["not reproduced", "not reproduced", "partly", "reproduced"]})
+
+    table = pd.DataFrame(
+        {
+            "test-cv": ["reproduced", "partly", "not reproduced", "reproduced"],
+            "labelled-to-test": ["not reproduced", "not reproduced", "partly", "reproduced"],
+        }
+    )
     counts = scorecard.verdict_counts(table)
     assert counts.loc["reproduced", "test-cv"] == 2 and counts.loc["not reproduced", "labelled-to-test"] == 2
     s = scorecard.counts_sentence(table)
     assert s.startswith("**4 checks**") and "under `test-cv`, 2 reproduced, 1 partly, 1 not reproduced" in s
     html = scorecard.styled_verdicts(table).to_html()
     import re
+
     red = re.search(r"([^}]*)\{\s*color: " + scorecard.VERDICT_COLOURS["not reproduced"], html).group(1)
     assert red.count("#T_") == 3  # the three "not reproduced" cells share the red rule
-    cards = pd.DataFrame([{"claim": "1 (Table 1)", "protocol": "test-cv", "cells": [
-        {"difference": "A - B", "cell": "c1", "mean": 0.2, "low": 0.1, "high": 0.3, "n": 3},
-        {"difference": "A - B", "cell": "c2", "mean": -0.1, "low": -0.4, "high": 0.2, "n": 3}]},
-        {"claim": "4 (Table 3)", "protocol": "test-cv", "cells": []}])
+    cards = pd.DataFrame(
+        [
+            {
+                "claim": "1 (Table 1)",
+                "protocol": "test-cv",
+                "cells": [
+                    {"difference": "A - B", "cell": "c1", "mean": 0.2, "low": 0.1, "high": 0.3, "n": 3},
+                    {"difference": "A - B", "cell": "c2", "mean": -0.1, "low": -0.4, "high": 0.2, "n": 3},
+                ],
+            },
+            {"claim": "4 (Table 3)", "protocol": "test-cv", "cells": []},
+        ]
+    )
     frame = scorecard.cell_frame(cards)
     assert list(frame.cell) == ["c1", "c2"] and frame["low"].tolist() == [0.1, -0.4]
     fig = plots.forest(frame)

@@ -1,5 +1,6 @@
 """Loss shares (dmlvae.shares) and the derived metric weight (RunConfig.metric_share), against hand computations
 on fixed batches of real MNIST and digits images; the shares derived for old rows against the recorded ones."""
+
 import math
 
 import numpy as np
@@ -55,6 +56,7 @@ def hand_terms(model, enc, batches, cfg):
         per_image = np.array([sum(float(v) for v in img.ravel()) for img in err])  # a loop over every pixel
         recon = per_image.mean() if cfg.recon == "image-sum" else per_image.sum() / err.size
         from dmlvae.nets import Encoding
+
         kl = model.prior.kl(Encoding(enc.z[n:], enc.mu[n:], enc.logvar[n:])).double().item()
     return metric, recon, kl
 
@@ -62,8 +64,20 @@ def hand_terms(model, enc, batches, cfg):
 @pytest.mark.parametrize("recon", ["image-sum", "pixel-mean"])
 def test_weighted_terms_equal_a_hand_computation_on_a_fixed_batch(mnist_batch, recon):
     x, y, labelled = mnist_batch
-    cfg = RunConfig(dataset="mnist", model="mvae", routine="joint", gamma=3.0, beta=0.25, recon=recon, epochs=1,
-                    batch_size=512, lsdim=4, hidden=(32,), n_pseudo=8, seed=5)
+    cfg = RunConfig(
+        dataset="mnist",
+        model="mvae",
+        routine="joint",
+        gamma=3.0,
+        beta=0.25,
+        recon=recon,
+        epochs=1,
+        batch_size=512,
+        lsdim=4,
+        hidden=(32,),
+        n_pseudo=8,
+        seed=5,
+    )
     history, model, enc, batches = one_step(cfg, x, y, labelled)
     metric, rec, kl = hand_terms(model, enc, batches, cfg)
     got = history[0]["weighted"]
@@ -82,8 +96,21 @@ def test_weighted_terms_equal_a_hand_computation_on_a_fixed_batch(mnist_batch, r
 
 def test_pixel_mean_reconstruction_is_torch_mse_loss_and_784_times_smaller(mnist_batch):
     x, y, labelled = mnist_batch
-    cfgs = {r: RunConfig(dataset="mnist", model="mvae", routine="joint", gamma=2.0, recon=r, epochs=1,
-                         batch_size=512, lsdim=4, hidden=(32,), n_pseudo=8) for r in ("pixel-mean", "image-sum")}
+    cfgs = {
+        r: RunConfig(
+            dataset="mnist",
+            model="mvae",
+            routine="joint",
+            gamma=2.0,
+            recon=r,
+            epochs=1,
+            batch_size=512,
+            lsdim=4,
+            hidden=(32,),
+            n_pseudo=8,
+        )
+        for r in ("pixel-mean", "image-sum")
+    }
     torch.manual_seed(0)
     model = build(cfgs["pixel-mean"], (1, 28, 28), 10, init_images=x[:8])
     with torch.no_grad():
@@ -98,15 +125,18 @@ def test_pixel_mean_reconstruction_is_torch_mse_loss_and_784_times_smaller(mnist
     assert steps["image-sum"]["metric"] == pytest.approx(steps["pixel-mean"]["metric"], rel=1e-6)
 
 
-@pytest.mark.parametrize("changes", [
-    dict(model="mvae", routine="joint", gamma=2.0, beta=0.5),
-    dict(model="mvae", routine="alternating-epoch", alpha=0.3, epochs=3),
-    dict(model="mvae", routine="alternating-batch", alpha=0.6, batch_size=200),  # 7 steps an epoch: odd parity
-    dict(model="mvae", routine="dml-then-gmm", gamma=4.0, epochs=3),
-    dict(model="dml_autoencoder", routine="alternating-epoch", alpha=0.5, alternate_first="unsupervised"),
-    dict(model="dml_unit_prior", routine="joint", gamma=0.5),
-    dict(model="dml_gmm_prior", routine="alternating-batch", alpha=0.25, lsdim=2),
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        dict(model="mvae", routine="joint", gamma=2.0, beta=0.5),
+        dict(model="mvae", routine="alternating-epoch", alpha=0.3, epochs=3),
+        dict(model="mvae", routine="alternating-batch", alpha=0.6, batch_size=200),  # 7 steps an epoch: odd parity
+        dict(model="mvae", routine="dml-then-gmm", gamma=4.0, epochs=3),
+        dict(model="dml_autoencoder", routine="alternating-epoch", alpha=0.5, alternate_first="unsupervised"),
+        dict(model="dml_unit_prior", routine="joint", gamma=0.5),
+        dict(model="dml_gmm_prior", routine="alternating-batch", alpha=0.25, lsdim=2),
+    ],
+)
 def test_shares_derived_for_old_rows_equal_the_recorded_ones(changes):
     cfg = RunConfig(**{**TINY, "batch_size": 128, **changes})
     r = run(cfg)
@@ -132,8 +162,19 @@ def test_the_alternating_routine_ends_on_an_epoch_without_the_metric_term():
 def test_metric_share_sets_the_metric_term_share_of_the_first_step(mnist_batch):
     x, y, labelled = mnist_batch
     for share in (0.01, 0.5, 0.9):
-        cfg = RunConfig(dataset="mnist", model="mvae", routine="joint", metric_share=share, epochs=1, lr=1e-8,
-                        batch_size=512, lsdim=4, hidden=(32,), n_pseudo=8, seed=2)
+        cfg = RunConfig(
+            dataset="mnist",
+            model="mvae",
+            routine="joint",
+            metric_share=share,
+            epochs=1,
+            lr=1e-8,
+            batch_size=512,
+            lsdim=4,
+            hidden=(32,),
+            n_pseudo=8,
+            seed=2,
+        )
         history, model, enc, batches = one_step(cfg, x, y, labelled)
         metric, rec, kl = hand_terms(model, enc, batches, cfg)
         h = history[0]
@@ -163,10 +204,14 @@ def test_metric_share_errors_name_the_value_and_what_is_allowed():
     with pytest.raises(DmlvaeError, match="gamma 2 with metric_share 0.5"):
         RunConfig(model="mvae", routine="joint", gamma=2, metric_share=0.5)
     # a run key is unchanged by the new field at its default (the shipped rows stay current)
-    assert RunConfig(model="mvae", routine="joint").key() == RunConfig(model="mvae", routine="joint",
-                                                                       metric_share=None).key()
-    assert RunConfig(model="mvae", routine="joint", metric_share=0.5).key() != RunConfig(model="mvae",
-                                                                                         routine="joint").key()
+    assert (
+        RunConfig(model="mvae", routine="joint").key()
+        == RunConfig(model="mvae", routine="joint", metric_share=None).key()
+    )
+    assert (
+        RunConfig(model="mvae", routine="joint", metric_share=0.5).key()
+        != RunConfig(model="mvae", routine="joint").key()
+    )
 
 
 def test_share_gamma_refuses_losses_that_cannot_give_a_share():
@@ -178,14 +223,23 @@ def test_share_gamma_refuses_losses_that_cannot_give_a_share():
 
 
 def test_fmt_share_keeps_the_digits_a_small_share_needs():
-    assert [shares.fmt_share(v) for v in (0.0, 0.006, 0.0000059, 0.14, 0.5, float("nan"))] == \
-        ["0 %", "0.60 %", "0.00059 %", "14 %", "50 %", "-"]
+    assert [shares.fmt_share(v) for v in (0.0, 0.006, 0.0000059, 0.14, 0.5, float("nan"))] == [
+        "0 %",
+        "0.60 %",
+        "0.00059 %",
+        "14 %",
+        "50 %",
+        "-",
+    ]
 
 
 def test_metric_share_errors_through_the_cli(run_cli):
-    code, out, err = run_cli("train", "--dataset", "digits", "--model", "mvae", "--routine", "alternating-epoch",
-                             "--metric-share", "0.5")
+    code, out, err = run_cli(
+        "train", "--dataset", "digits", "--model", "mvae", "--routine", "alternating-epoch", "--metric-share", "0.5"
+    )
     assert code == 2 and not out
-    assert err.strip().splitlines() == ["error: metric_share 0.5 sets the weight of the joint routine's metric term "
-                                        "from the start of training; routine 'alternating-epoch' has no such weight; "
-                                        "allowed: joint"]
+    assert err.strip().splitlines() == [
+        "error: metric_share 0.5 sets the weight of the joint routine's metric term "
+        "from the start of training; routine 'alternating-epoch' has no such weight; "
+        "allowed: joint"
+    ]

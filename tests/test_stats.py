@@ -1,4 +1,5 @@
 """The book's statistics (dmlvae.stats) against scipy and hand computations."""
+
 import math
 
 import pandas as pd
@@ -30,8 +31,9 @@ def test_p_value_and_holm_against_scipy_and_by_hand():
 
 def test_paired_takes_differences_of_shared_seeds_only_by_hand():
     """Target cells (two per seed) minus one reference per (pl_pct, seed): a hand loop over the pairs."""
-    target = pd.DataFrame({"pl_pct": [1, 1, 1, 1, 10], "seed": [0, 1, 2, 0, 0], "cell": list("aaabb"),
-                           "acc": [0.9, 0.8, 0.7, 0.6, None]})
+    target = pd.DataFrame(
+        {"pl_pct": [1, 1, 1, 1, 10], "seed": [0, 1, 2, 0, 0], "cell": list("aaabb"), "acc": [0.9, 0.8, 0.7, 0.6, None]}
+    )
     reference = pd.DataFrame({"pl_pct": [1, 1, 10, 1], "seed": [0, 1, 0, 5], "acc": [0.5, 0.3, 0.2, 0.0]})
     d = stats.paired(target, reference, ["pl_pct", "seed"], "acc")
     want = []

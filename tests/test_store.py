@@ -1,5 +1,6 @@
 """The results store under the faults a real user meets: failed and stale rows, mixed configurations, bad
 lines, unwritable outputs, concurrent sweeps, leftovers of killed writers, Ctrl-C."""
+
 import json
 import os
 import signal
@@ -16,8 +17,17 @@ from dmlvae.version import TRAINING_VERSION
 
 
 def _ok(cfg):
-    return {"metrics": {"knn_acc": 0.5 + cfg.seed / 10, "knn_ami": 0.2}, "metrics_by_protocol": {}, "history": [],
-            "n_train": 1, "n_labelled": 1, "labelled_classes": 1, "n_test": 1, "source": "x", "device": "cpu"}
+    return {
+        "metrics": {"knn_acc": 0.5 + cfg.seed / 10, "knn_ami": 0.2},
+        "metrics_by_protocol": {},
+        "history": [],
+        "n_train": 1,
+        "n_labelled": 1,
+        "labelled_classes": 1,
+        "n_test": 1,
+        "source": "x",
+        "device": "cpu",
+    }
 
 
 def _fail(cfg):
@@ -46,8 +56,7 @@ def test_impossible_device_is_refused_before_any_run(tmp_path, run_cli):
     f = tmp_path / "r.jsonl"
     calls = []
     with pytest.raises(DmlvaeError, match="device 'cuda' is not available.*allowed here: auto, cpu"):
-        sweep.sweep(1, "smoke", 1, f, dataset="digits", device="cuda", progress=False,
-                          run_fn=lambda c: calls.append(c))
+        sweep.sweep(1, "smoke", 1, f, dataset="digits", device="cuda", progress=False, run_fn=lambda c: calls.append(c))
     assert not calls and not f.exists()
     for dev in ("cuda", "cuda:7"):
         code, _, err = run_cli("sweep", "--table", "1", "--profile", "smoke", "--device", dev, "--results", f)
@@ -74,19 +83,20 @@ def test_a_field_the_run_key_leaves_out_does_not_split_a_cell(tmp_path):
     f = tmp_path / "r.jsonl"
     sweep.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=_ok)
     rows = store.Store(f).rows()
-    f.write_text("".join(json.dumps({**r, "config": {**r["config"], "lp_k": 10 if r["seed"] else 5}}) + "\n"
-                         for r in rows))
+    f.write_text(
+        "".join(json.dumps({**r, "config": {**r["config"], "lp_k": 10 if r["seed"] else 5}}) + "\n" for r in rows)
+    )
     assert (tables.table(1, f).n_seeds == 2).all()
-    f.write_text("".join(json.dumps({**r, "config": {**r["config"], "epochs": 1 + r["seed"]}}) + "\n"
-                         for r in rows))
+    f.write_text("".join(json.dumps({**r, "config": {**r["config"], "epochs": 1 + r["seed"]}}) + "\n" for r in rows))
     with pytest.raises(DmlvaeError, match=r"differ in epochs \(1, 2\)"):
         tables.table(1, f)
 
 
 def test_rows_record_the_training_version_and_stale_rows_are_marked_and_rerun(tmp_path, run_cli):
     f = tmp_path / "r.jsonl"
-    sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False,
-                      run_fn=lambda cfg: {**_ok(cfg), "cpu_time": 1.23456})
+    sweep.sweep(
+        1, "smoke", 1, f, dataset="digits", progress=False, run_fn=lambda cfg: {**_ok(cfg), "cpu_time": 1.23456}
+    )
     rows = store.Store(f).rows()
     assert all(r["training_version"] == TRAINING_VERSION for r in rows)
     assert all(r["cpu_time"] == 1.235 for r in rows)  # the run's CPU seconds, kept beside its wall time
@@ -128,13 +138,15 @@ def test_unwritable_outputs_are_refused_before_training(tmp_path, run_cli, monke
     blocker.write_text("x")
     calls = []
     with pytest.raises(DmlvaeError, match="is a file, not a directory"):
-        sweep.sweep(1, "smoke", 1, blocker / "r.jsonl", dataset="digits", progress=False,
-                          run_fn=lambda c: calls.append(c))
+        sweep.sweep(
+            1, "smoke", 1, blocker / "r.jsonl", dataset="digits", progress=False, run_fn=lambda c: calls.append(c)
+        )
     with pytest.raises(DmlvaeError, match="is a directory"):
         sweep.sweep(1, "smoke", 1, tmp_path, dataset="digits", progress=False, run_fn=lambda c: calls.append(c))
     assert not calls
     import dmlvae.train as T
     from dmlvae import cli
+
     monkeypatch.setattr(T, "run", lambda *a, **k: calls.append(a))
     for flag in ("--out", "--save-latents"):
         assert cli.main(["train", "--dataset", "digits", flag, str(blocker / "run.json")]) == 2
@@ -146,8 +158,10 @@ def test_unwritable_outputs_are_refused_before_training(tmp_path, run_cli, monke
 def test_two_concurrent_sweeps_share_the_work(tmp_path, sweep_cmd):
     f = tmp_path / "r.jsonl"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    procs = [subprocess.Popen(sweep_cmd(f), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(sweep_cmd(f), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=900) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
     counts = [json.loads(o[0]) for o in outs]
@@ -164,6 +178,7 @@ def test_claims_of_dead_processes_are_taken_over(tmp_path):
     rid = (1, "smoke", "abc")
     s.claims.mkdir(parents=True)
     import socket
+
     s._claim_path(rid).write_text(f"999999999 {socket.gethostname()}")  # no such process
     assert s.claim(rid)
     other = store.Store(tmp_path / "r.jsonl")
@@ -177,8 +192,12 @@ def test_leftover_temporary_files_of_killed_writers_are_removed_and_no_other_fil
     dead = [tmp_path / "latents" / "x.npz.tmp999999999.npz"]  # what save_latents names, its writer gone
     live = tmp_path / "latents" / f"x.npz.tmp{os.getpid()}.npz"
     # not the store's: a user's files that merely contain ".tmpNNN", one with a number no pid can be
-    others = [tmp_path / "thesis.tmp2024.docx", tmp_path / "a.tmp99999999999", tmp_path / "latents" / "y.tmp5.npz",
-              tmp_path / "r.jsonl.tmp999999999"]
+    others = [
+        tmp_path / "thesis.tmp2024.docx",
+        tmp_path / "a.tmp99999999999",
+        tmp_path / "latents" / "y.tmp5.npz",
+        tmp_path / "r.jsonl.tmp999999999",
+    ]
     for p in dead + [live] + others:
         p.write_bytes(b"0" * 1000)
     sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
@@ -188,8 +207,13 @@ def test_leftover_temporary_files_of_killed_writers_are_removed_and_no_other_fil
 def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, sweep_cmd):
     f = tmp_path / "r.jsonl"
     # a background job of a non-interactive shell (CI) inherits SIGINT ignored: give the sweep a terminal's default
-    p = subprocess.Popen(sweep_cmd(f), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    p = subprocess.Popen(
+        sweep_cmd(f),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.time() + 300
     while time.time() < deadline and not (f.exists() and f.read_text().count("\n") >= 1):
         time.sleep(0.05)
@@ -222,6 +246,7 @@ def _claim_at_once(path, rid, barrier, out):
 def test_a_dead_sweeps_claim_is_taken_over_by_exactly_one_of_several(tmp_path):
     import multiprocessing
     import socket
+
     ctx = multiprocessing.get_context("fork")
     f = tmp_path / "r.jsonl"
     rid = ("1", "smoke", "k")
@@ -239,18 +264,20 @@ def test_a_dead_sweeps_claim_is_taken_over_by_exactly_one_of_several(tmp_path):
         assert sum(got) == 1, (trial, got)
 
 
-@pytest.mark.parametrize("bad", [
-    '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": 5}',  # config not an object
-    '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": {"lsdim": -5}}',
-    '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": {"lsdim": 1e999}}',
-    '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": {}, "metrics": {"knn_acc": "high"}}',
-    '{"table": 1, "profile": "smoke", "key": "k", "status": "maybe", "config": {}}',
-    '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": {}, "seed": ' + "9" * 5000 + "}",
-    "[" * 100000 + "]" * 100000,  # deeper than the parser goes
-    '["a", "list"]',
-])
-def test_a_line_that_is_json_but_no_row_is_skipped_with_a_warning_and_table_and_sweep_go_on(tmp_path, bad,
-                                                                                             run_cli):
+@pytest.mark.parametrize(
+    "bad",
+    [
+        '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": 5}',  # config not an object
+        '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": {"lsdim": -5}}',
+        '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": {"lsdim": 1e999}}',
+        '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": {}, "metrics": {"knn_acc": "high"}}',
+        '{"table": 1, "profile": "smoke", "key": "k", "status": "maybe", "config": {}}',
+        '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": {}, "seed": ' + "9" * 5000 + "}",
+        "[" * 100000 + "]" * 100000,  # deeper than the parser goes
+        '["a", "list"]',
+    ],
+)
+def test_a_line_that_is_json_but_no_row_is_skipped_with_a_warning_and_table_and_sweep_go_on(tmp_path, bad, run_cli):
     f = tmp_path / "r.jsonl"
     sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
     good = f.read_text().count("\n")
@@ -260,13 +287,27 @@ def test_a_line_that_is_json_but_no_row_is_skipped_with_a_warning_and_table_and_
         assert len(store.Store(f).rows()) == good
     code, out, err = run_cli("table", "1", "--results", f)
     assert code == 0 and f"line {good + 1}" in err and "Traceback" not in err
-    code, out, err = run_cli("sweep", "--table", "1", "--profile", "smoke", "--seeds", 1, "--dataset", "digits",
-                             "--results", f, "--no-progress", env={"DMLVAE_NO_TRAIN": "1"})
+    code, out, err = run_cli(
+        "sweep",
+        "--table",
+        "1",
+        "--profile",
+        "smoke",
+        "--seeds",
+        1,
+        "--dataset",
+        "digits",
+        "--results",
+        f,
+        "--no-progress",
+        env={"DMLVAE_NO_TRAIN": "1"},
+    )
     assert code == 0 and "Traceback" not in err, err
 
 
 def test_a_full_disk_mid_sweep_names_the_lost_run_keeps_the_stored_ones_and_resumes(tmp_path, monkeypatch):
     import errno
+
     f = tmp_path / "r.jsonl"
     real_append, calls = store.Store.append, []
 
@@ -275,9 +316,13 @@ def test_a_full_disk_mid_sweep_names_the_lost_run_keeps_the_stored_ones_and_resu
         if len(calls) == 2:
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_append(self, row, supersede)
+
     monkeypatch.setattr(store.Store, "append", full_on_second)
-    with pytest.raises(DmlvaeError, match=r"could not store run .* No space left on device; that run is lost .* "
-                                          r"run the same command to resume"):
+    with pytest.raises(
+        DmlvaeError,
+        match=r"could not store run .* No space left on device; that run is lost .* "
+        r"run the same command to resume",
+    ):
         sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
     assert len(store.Store(f).rows()) == 1 and not any((tmp_path / "r.jsonl.claims").iterdir())
     monkeypatch.setattr(store.Store, "append", real_append)
@@ -307,6 +352,7 @@ def test_file_system_refusals_are_one_line(tmp_path, run_cli, case):
 
 def test_a_real_run_row_records_its_host_and_cpu_seconds_beside_its_wall_time(tmp_path):
     import socket
+
     f = tmp_path / "r.jsonl"
     cfgs = profiles.profile_configs([{"dataset": "digits", "model": "dml"}], "smoke", 1)
     sweep.run_configs("g", "smoke", cfgs, f, progress=False)

@@ -1,4 +1,5 @@
 """Grids, profiles, the results store (kill and resume, no duplicates, failed runs), paper tables."""
+
 import json
 import subprocess
 
@@ -40,14 +41,17 @@ def test_profile_scale_describes_what_the_runs_see():
         profiles.profile_scale("full")
 
 
-@pytest.mark.parametrize("call,allowed", [
-    (lambda: profiles.configs(5, "quick", [0]), "1, 2, 3, 4"),
-    (lambda: profiles.configs("x", "quick", [0]), "1, 2, 3, 4"),
-    (lambda: profiles.configs(1, "fast", [0]), "smoke, quick, paper"),
-    (lambda: evaluate.probe(np.zeros((10, 2)), np.zeros(10, int), protocol="holdout"), "test-cv"),
-    (lambda: evaluate.probe(np.zeros((10, 2)), np.zeros(10, int), probes=("svm",)), "linear"),
-    (lambda: profiles.seeds_arg(0), "seeds"),
-])
+@pytest.mark.parametrize(
+    "call,allowed",
+    [
+        (lambda: profiles.configs(5, "quick", [0]), "1, 2, 3, 4"),
+        (lambda: profiles.configs("x", "quick", [0]), "1, 2, 3, 4"),
+        (lambda: profiles.configs(1, "fast", [0]), "smoke, quick, paper"),
+        (lambda: evaluate.probe(np.zeros((10, 2)), np.zeros(10, int), protocol="holdout"), "test-cv"),
+        (lambda: evaluate.probe(np.zeros((10, 2)), np.zeros(10, int), probes=("svm",)), "linear"),
+        (lambda: profiles.seeds_arg(0), "seeds"),
+    ],
+)
 def test_bad_table_profile_protocol_rejected_with_allowed_values(call, allowed):
     with pytest.raises(DmlvaeError) as e:
         call()
@@ -64,8 +68,17 @@ def test_cli_bad_table_and_profile(run_cli, tmp_path):
 def _fake_run(cfg):
     if cfg.model == "dml_autoencoder" and cfg.alpha == 0.5:
         raise DivergedError(f"loss is nan at epoch 0, step 3 ({cfg.model})")
-    return {"metrics": {"knn_acc": 0.5 + cfg.seed / 10, "knn_ami": 0.2}, "metrics_by_protocol": {}, "history": [],
-            "n_train": 1, "n_labelled": 1, "labelled_classes": 1, "n_test": 1, "source": "x", "device": "cpu"}
+    return {
+        "metrics": {"knn_acc": 0.5 + cfg.seed / 10, "knn_ami": 0.2},
+        "metrics_by_protocol": {},
+        "history": [],
+        "n_train": 1,
+        "n_labelled": 1,
+        "labelled_classes": 1,
+        "n_test": 1,
+        "source": "x",
+        "device": "cpu",
+    }
 
 
 def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
@@ -96,6 +109,7 @@ def test_store_refuses_duplicates_unless_superseding(tmp_path):
 def test_stand_in_is_recorded_and_missing_dataset_explained(tmp_path, monkeypatch):
     monkeypatch.setenv("DMLVAE_DATA", str(tmp_path / "empty"))
     from dmlvae import data
+
     data._load_cached.cache_clear()
     monkeypatch.setattr(data, "_download", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
     with pytest.raises(DmlvaeError) as e:
@@ -107,8 +121,7 @@ def test_stand_in_is_recorded_and_missing_dataset_explained(tmp_path, monkeypatc
     assert sweep.table_dataset(2, dataset="digits") == ("digits", None)
     sweep.sweep(2, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False, run_fn=_fake_run)
     rows = store.Store(tmp_path / "r.jsonl").rows()
-    assert all(r["stand_in"] and r["dataset_used"] == "digits" and r["paper_dataset"] == "organamnist"
-               for r in rows)
+    assert all(r["stand_in"] and r["dataset_used"] == "digits" and r["paper_dataset"] == "organamnist" for r in rows)
 
 
 def test_kill_and_resume_ends_with_every_run_exactly_once(tmp_path, sweep_cmd, kill_mid_sweep):
@@ -130,8 +143,12 @@ def test_kill_and_resume_ends_with_every_run_exactly_once(tmp_path, sweep_cmd, k
 def test_each_protocol_on_digits(protocol):
     from dmlvae.config import RunConfig
     from dmlvae.train import run
-    r = run(RunConfig(dataset="digits", model="dml", pl_pct=10, epochs=5, lsdim=8, protocol=protocol,
-                      probes=("knn", "linear")))
+
+    r = run(
+        RunConfig(
+            dataset="digits", model="dml", pl_pct=10, epochs=5, lsdim=8, protocol=protocol, probes=("knn", "linear")
+        )
+    )
     m = r["metrics"]
     assert set(m) == {"knn_acc", "knn_ami", "linear_acc", "linear_ami", "r_at_1"}
     assert m["knn_acc"] > 0.6 and m["linear_acc"] > 0.5 and m["r_at_1"] > 0.6
@@ -145,8 +162,9 @@ def test_protocols_differ_as_expected_on_separable_latents():
     z_tr = rng.normal(0, 0.1, (300, 2)) + y_tr[:, None] * 3
     z_te = rng.normal(0, 0.1, (120, 2)) + y_te[:, None] * 3
     for p in evaluate.PROTOCOLS:
-        m = evaluate.probe(z_te, y_te, p, ("knn", "rf", "mlp", "linear"), z_train=z_tr, y_train=y_tr,
-                           labelled=np.array([0, 100, 200]))
+        m = evaluate.probe(
+            z_te, y_te, p, ("knn", "rf", "mlp", "linear"), z_train=z_tr, y_train=y_tr, labelled=np.array([0, 100, 200])
+        )
         assert all(m[f"{k}_acc"] == 1.0 for k in ("knn", "rf", "mlp", "linear")), (p, m)
         assert m["knn_ami"] == pytest.approx(1.0)
     # one labelled class only: every test point gets that class
@@ -205,26 +223,53 @@ def test_metric_reads_stored_rows():
 def test_cli_sweeps_a_book_grid_like_its_page(tmp_path, monkeypatch, capsys):
     import dmlvae.train as T
     from dmlvae import cli, grids
+
     monkeypatch.setattr(T, "run", _fake_run)
     f = tmp_path / "r.jsonl"
-    argv = ["sweep", "--grid", "figure6", "--grid-param", "epochs=3", "--profile", "smoke", "--seeds", "2",
-            "--dataset", "digits", "--results", str(f), "--no-progress"]
+    argv = [
+        "sweep",
+        "--grid",
+        "figure6",
+        "--grid-param",
+        "epochs=3",
+        "--profile",
+        "smoke",
+        "--seeds",
+        "2",
+        "--dataset",
+        "digits",
+        "--results",
+        str(f),
+        "--no-progress",
+    ]
     assert cli.main(argv) == 0
     page = profiles.profile_configs(grids.cells("figure6", dataset="digits", epochs=3), "smoke", 2)
     rows = store.rows_for(f, "figure6", "smoke", page)
     assert len(rows) == 8 and all(r["config"]["epochs"] == 3 for r in rows)
-    for bad, words in ((["--grid", "figure6", "--grid-param", "lsdim=3"], ["lsdim", "dataset, epochs"]),
-                       (["--grid", "nope"], ["nope", "figure5"]), ([], ["--table", "--grid"]),
-                       (["--table", "1", "--grid-param", "a=1"], ["--grid-param"])):
+    for bad, words in (
+        (["--grid", "figure6", "--grid-param", "lsdim=3"], ["lsdim", "dataset, epochs"]),
+        (["--grid", "nope"], ["nope", "figure5"]),
+        ([], ["--table", "--grid"]),
+        (["--table", "1", "--grid-param", "a=1"], ["--grid-param"]),
+    ):
         assert cli.main(["sweep", *bad, "--results", str(f)]) == 2
         err = capsys.readouterr().err
         assert all(w in err for w in words), err
 
 
 def test_flatten_and_summary_build_the_pages_tables():
-    rows = [{"config": {"model": "mvae", "lsdim": 2}, "seed": s, "status": "ok", "reason": None,
-             "metrics": {"knn_acc": 0.5 + s / 10}, "metrics_by_protocol": {"test-cv/sampled-z": {"knn_acc": 0.1}},
-             "history": [{"kl": 9.0}, {"kl": 1.0 + s}]} for s in (0, 1)]
+    rows = [
+        {
+            "config": {"model": "mvae", "lsdim": 2},
+            "seed": s,
+            "status": "ok",
+            "reason": None,
+            "metrics": {"knn_acc": 0.5 + s / 10},
+            "metrics_by_protocol": {"test-cv/sampled-z": {"knn_acc": 0.1}},
+            "history": [{"kl": 9.0}, {"kl": 1.0 + s}],
+        }
+        for s in (0, 1)
+    ]
     f = tables.flatten(rows, ["model", "lsdim"], tables.MU_AND_Z, last={"kl": "kl"}, keep=["reason"])
     assert list(f.columns) == ["model", "lsdim", "seed", "status", "mu", "sampled z", "kl", "reason"]
     assert f.mu.tolist() == [0.5, 0.6] and f["sampled z"].tolist() == [0.1, 0.1] and f.kl.tolist() == [1.0, 2.0]
@@ -238,17 +283,36 @@ def test_a_run_whose_latents_are_missing_is_trained_again_or_named_as_missing(tm
     """Figure 5 plots saved latents: a stored row without its latents file (a fresh clone, a deleted file) is not
     'present', so the page trains it again, or under DMLVAE_NO_TRAIN names it as missing."""
     from dmlvae import MissingRuns, grids
+
     cfgs = profiles.profile_configs(grids.cells("figure5", dataset="digits")[:1], "smoke", 1)
     trained = []
 
     def run_fn(cfg):
         trained.append(cfg.key())
         z = np.full((4, 2), len(trained), dtype=np.float32)
-        return {"metrics": {"knn_acc": 0.5}, "metrics_by_protocol": {}, "history": [], "z_test": z,
-                "y_test": np.arange(4), "z_labelled": z[:2], "y_labelled": np.arange(2)}
+        return {
+            "metrics": {"knn_acc": 0.5},
+            "metrics_by_protocol": {},
+            "history": [],
+            "z_test": z,
+            "y_test": np.arange(4),
+            "z_labelled": z[:2],
+            "y_labelled": np.arange(2),
+        }
+
     f = tmp_path / "r.jsonl"
-    go = lambda: sweep.run_configs("figure5", "smoke", cfgs, f, progress=False, run_fn=run_fn,  # noqa: E731
-                                         keep_latents=True)
+
+    def go():
+        return sweep.run_configs(
+            "figure5",
+            "smoke",
+            cfgs,
+            f,
+            progress=False,
+            run_fn=run_fn,
+            keep_latents=True,
+        )
+
     assert go()["ok"] == 1 and go()["present"] == 1 and len(trained) == 1
     path = store.latents_path(f, "figure5", "smoke", cfgs[0])
     path.unlink()
@@ -265,11 +329,17 @@ def test_a_run_whose_latents_are_missing_is_trained_again_or_named_as_missing(tm
 def _probe_run(trained):
     """A fake run that records each training and reports every probe it was asked for (``knn`` scores 0.5 +
     seed / 10, the others 0.1), under the run's protocol and test-cv."""
+
     def run_fn(cfg):
         trained.append((cfg.seed, cfg.probes))
         m = {f"{p}_{s}": (0.5 + cfg.seed / 10 if p == "knn" else 0.1) for p in cfg.probes for s in ("acc", "ami")}
-        return {"metrics": m, "metrics_by_protocol": {"test-cv": dict(m)}, "history": [{"epoch": 0, "recon": 3.0}],
-                "cpu_time": 42.0}
+        return {
+            "metrics": m,
+            "metrics_by_protocol": {"test-cv": dict(m)},
+            "history": [{"epoch": 0, "recon": 3.0}],
+            "cpu_time": 42.0,
+        }
+
     return run_fn
 
 
@@ -277,12 +347,14 @@ def test_a_run_another_grid_trained_is_copied_not_trained_again(tmp_path, monkey
     """Figure 6's runs are Table 4's lsdim-5 MetricVAE runs (with fewer probes): a grid asking for a run that
     another grid of the profile already trained copies that row, with only its own probes' metrics."""
     from dmlvae import grids
+
     f, trained = tmp_path / "r.jsonl", []
     t4 = [c for c in profiles.configs(4, "smoke", 2, dataset="digits") if c.model == "mvae" and c.lsdim == 5]
     assert sweep.run_configs(4, "smoke", t4, f, progress=False, run_fn=_probe_run(trained))["ok"] == 8
     fig6 = profiles.profile_configs(grids.cells("figure6", dataset="digits", epochs=1), "smoke", 2)
-    assert {c.probes for c in fig6} == {("knn",)} and {sweep.training_key(c) for c in fig6} <= \
-        {sweep.training_key(c) for c in t4}
+    assert {c.probes for c in fig6} == {("knn",)} and {sweep.training_key(c) for c in fig6} <= {
+        sweep.training_key(c) for c in t4
+    }
     monkeypatch.setenv("DMLVAE_NO_TRAIN", "1")  # copying is not training
     counts = sweep.run_configs("figure6", "smoke", fig6, f, progress=False, run_fn=_probe_run(trained))
     assert counts == {"total": 8, "present": 0, "reused": 8, "ok": 0, "failed": 0, "elsewhere": 0}
@@ -295,8 +367,10 @@ def test_a_run_another_grid_trained_is_copied_not_trained_again(tmp_path, monkey
     assert r["history"] == [{"epoch": 0, "recon": 3.0}] and r["cpu_time"] == 42.0
     source = {x["key"]: x for x in store.rows_for(f, 4, "smoke")}[r["reused_from"]["key"]]
     assert source["metrics"]["rf_acc"] == 0.1  # the source row is untouched
-    assert sweep.reuse_note(rows) == ("8 of these 8 runs are runs of Table 4 (the same configuration and "
-                                            "seed), copied from there rather than trained again.")
+    assert sweep.reuse_note(rows) == (
+        "8 of these 8 runs are runs of Table 4 (the same configuration and "
+        "seed), copied from there rather than trained again."
+    )
     assert sweep.reuse_note(store.rows_for(f, 4, "smoke")) == ""
     # copied once: a second sweep finds them present
     again = sweep.run_configs("figure6", "smoke", fig6, f, progress=False, run_fn=_probe_run(trained))
@@ -306,6 +380,7 @@ def test_a_run_another_grid_trained_is_copied_not_trained_again(tmp_path, monkey
 
 def test_only_a_current_ok_run_with_the_probes_needed_is_copied(tmp_path):
     from dmlvae.config import RunConfig
+
     f, trained = tmp_path / "r.jsonl", []
     base = dict(dataset="digits", model="dml", epochs=1, train_subset=300, test_subset=100)
     knn_only = [RunConfig(**base, seed=s) for s in (0, 1, 2)]
@@ -317,8 +392,17 @@ def test_only_a_current_ok_run_with_the_probes_needed_is_copied(tmp_path):
     trained.clear()
     counts = sweep.run_configs("b", "smoke", knn_only, f, progress=False, run_fn=_probe_run(trained))
     assert counts["reused"] == 1 and counts["ok"] == 2 and [s for s, _ in trained] == [1, 2]
-    assert sweep.run_configs("c", "quick", knn_only, f, progress=False,  # another profile: trained
-                                   run_fn=_probe_run(trained))["reused"] == 0
+    assert (
+        sweep.run_configs(
+            "c",
+            "quick",
+            knn_only,
+            f,
+            progress=False,  # another profile: trained
+            run_fn=_probe_run(trained),
+        )["reused"]
+        == 0
+    )
     trained.clear()
     more = [RunConfig(**base, seed=0, probes=("knn", "rf"))]  # a probe the stored run did not score
     assert sweep.run_configs("d", "smoke", more, f, progress=False, run_fn=_probe_run(trained))["ok"] == 1
@@ -338,6 +422,7 @@ def test_grid_profiles_change_only_their_grids_under_their_profile(monkeypatch):
     """The quick profile trains Table 4 and the alternating-MetricVAE grid on 12,000 images (its calibration);
     every other grid, and every grid of the paper profile, keeps the profile's own setting."""
     from dmlvae import grids, scorecard
+
     assert {c.train_subset for c in profiles.configs(4, "quick", [0])} == {12000}
     assert {c.train_subset for c in profiles.configs(1, "quick", [0])} == {6000}
     assert {c.train_subset for c in profiles.configs(4, "paper", [0])} == {None}
@@ -349,12 +434,14 @@ def test_grid_profiles_change_only_their_grids_under_their_profile(monkeypatch):
     sources = scorecard.claim_sources("quick", 2)
     page = profiles.profile_configs(grids.cells("mvae-alternating"), "quick", 2, grid="mvae-alternating")
     assert [c.key() for c in sources["alternating MVAE"][1]] == [c.key() for c in page]
-    assert ("Table 4, the mvae-alternating grid, the table4-objective grid and the balance grid: train_subset 12,000"
-            in profiles.profile_scale("quick"))
+    assert (
+        "Table 4, the mvae-alternating grid, the table4-objective grid and the balance grid: train_subset 12,000"
+        in profiles.profile_scale("quick")
+    )
     assert "train_subset" not in profiles.profile_scale("paper")
     # a cell's own field still wins over a grid setting
     monkeypatch.setitem(profiles.GRID_PROFILES, "quick", {"g": {"train_subset": 9000, "epochs": 3}})
-    cfg, = profiles.profile_configs([{"train_subset": 500}], "quick", 1, grid="g")
+    (cfg,) = profiles.profile_configs([{"train_subset": 500}], "quick", 1, grid="g")
     assert (cfg.train_subset, cfg.epochs) == (500, 3)
 
 
@@ -362,13 +449,31 @@ def test_the_sweep_cli_builds_a_grid_with_its_profile_setting(tmp_path, run_cli)
     """The CLI's runs of the alternating-MetricVAE grid under quick are the page's (12,000 images): with those
     stored, it has nothing left to train even where training is forbidden."""
     from dmlvae import grids
+
     f = tmp_path / "r.jsonl"
     cfgs = profiles.profile_configs(grids.cells("mvae-alternating"), "quick", 1, grid="mvae-alternating")
     m = {"knn_acc": 0.5}
-    sweep.run_configs("mvae-alternating", "quick", cfgs, f, progress=False,
-                            run_fn=lambda c: {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": []})
-    code, out, err = run_cli("sweep", "--grid", "mvae-alternating", "--profile", "quick", "--seeds", 1,
-                             "--results", f, "--no-progress", env={"DMLVAE_NO_TRAIN": "1"})
+    sweep.run_configs(
+        "mvae-alternating",
+        "quick",
+        cfgs,
+        f,
+        progress=False,
+        run_fn=lambda c: {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": []},
+    )
+    code, out, err = run_cli(
+        "sweep",
+        "--grid",
+        "mvae-alternating",
+        "--profile",
+        "quick",
+        "--seeds",
+        1,
+        "--results",
+        f,
+        "--no-progress",
+        env={"DMLVAE_NO_TRAIN": "1"},
+    )
     assert code == 0, err
     assert len(store.Store(f).rows()) == len(cfgs)
 
@@ -378,12 +483,15 @@ def test_a_book_grid_run_on_another_dataset_than_the_papers_is_recorded_and_show
     a row stored before that (stand_in false) is read as one all the same; the book's own grids have no paper
     dataset. Table 2's caption names the stand-in."""
     from dmlvae import grids, paper
+
     f = tmp_path / "r.jsonl"
     m = {"knn_acc": 0.5, "knn_ami": 0.1}
     fake = lambda cfg: {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": []}  # noqa: E731
-    for grid, cells in (("figure5", grids.cells("figure5", dataset="digits")),
-                        ("beyond", grids.cells("beyond", dataset="digits")[:1]),
-                        ("mvae-alternating", grids.cells("mvae-alternating", dataset="mnist")[:1])):
+    for grid, cells in (
+        ("figure5", grids.cells("figure5", dataset="digits")),
+        ("beyond", grids.cells("beyond", dataset="digits")[:1]),
+        ("mvae-alternating", grids.cells("mvae-alternating", dataset="mnist")[:1]),
+    ):
         cfgs = profiles.profile_configs(cells, "smoke", 1, grid=grid)
         sweep.run_configs(grid, "smoke", cfgs, f, progress=False, run_fn=fake)
     rows = {r["table"]: r for r in store.Store(f).rows()}
@@ -394,8 +502,9 @@ def test_a_book_grid_run_on_another_dataset_than_the_papers_is_recorded_and_show
     assert not grids.is_stand_in(rows["mvae-alternating"])
     sweep.sweep(2, "smoke", 1, f, dataset="digits", progress=False, run_fn=fake)
     cmp = tables.table(2, f, "smoke")
-    assert "dataset `digits` (**a stand-in**: the paper's numbers are OrganAMNIST's" in paper.caption(2, cmp, "smoke",
-                                                                                                       [0])
+    assert "dataset `digits` (**a stand-in**: the paper's numbers are OrganAMNIST's" in paper.caption(
+        2, cmp, "smoke", [0]
+    )
     sweep.sweep(1, "smoke", 1, tmp_path / "m.jsonl", progress=False, run_fn=fake)
     assert "stand-in" not in paper.caption(1, tables.table(1, tmp_path / "m.jsonl"), "smoke", [0])
 
@@ -404,12 +513,14 @@ def test_a_table_and_a_verdict_read_only_the_seeds_asked_for(tmp_path):
     """Three seeds stored, seed 0 far from seeds 1 and 2: the page's table with seeds=1 shows seed 0 alone, with
     seeds=3 the mean of all three; the scorecard's claims likewise (-p seeds N means what it says)."""
     from dmlvae import scorecard
+
     f = tmp_path / "r.jsonl"
 
     def fake(cfg):
         acc = (0.9 if cfg.seed == 0 else 0.3) + (0.05 if cfg.model == "dml_autoencoder" else 0.0)
         m = {"knn_acc": acc, "knn_ami": 0.1}
         return {"metrics": m, "metrics_by_protocol": {"test-cv": m}, "history": []}
+
     sweep.sweep(1, "smoke", 3, f, progress=False, run_fn=fake)
     one = tables.table(1, f, "smoke", cfgs=profiles.configs(1, "smoke", 1))
     three = tables.table(1, f, "smoke", cfgs=profiles.configs(1, "smoke", 3))
@@ -422,10 +533,12 @@ def test_a_table_and_a_verdict_read_only_the_seeds_asked_for(tmp_path):
     assert "(2 seeds)" in scorecard.claims(f, "smoke", seeds=[1, 2]).set_index("claim").loc["1 (Table 1)", "evidence"]
 
 
-@pytest.mark.parametrize("value,forbids", [("1", True), ("yes", True), ("0", False), ("false", False), ("", False),
-                                           ("OFF", False)])
+@pytest.mark.parametrize(
+    "value,forbids", [("1", True), ("yes", True), ("0", False), ("false", False), ("", False), ("OFF", False)]
+)
 def test_no_train_is_off_for_0_false_no_and_empty(monkeypatch, tmp_path, value, forbids):
     from dmlvae.errors import MissingRuns
+
     monkeypatch.setenv("DMLVAE_NO_TRAIN", value)
     cfgs = profiles.profile_configs([{"dataset": "digits", "model": "dml"}], "smoke", 1)
     m = {"knn_acc": 0.5}
@@ -456,6 +569,7 @@ def test_divergence_is_a_failed_row_with_its_reason_and_the_sweep_goes_on(tmp_pa
     """lr 1 on digits: the autoencoder's latents run off (the norm check), the MetricVAE's loss turns NaN (the loss
     check); each is a failed row naming where it diverged, and the next run still trains."""
     from dmlvae.config import RunConfig
+
     bad = RunConfig(dataset="digits", model=model, lr=1.0, epochs=2)
     good = RunConfig(dataset="digits", model="dml", epochs=1, train_subset=300, test_subset=100)
     counts = sweep.run_configs("div", "smoke", [bad, good], tmp_path / "r.jsonl", progress=False)

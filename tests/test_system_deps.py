@@ -1,5 +1,6 @@
 """tools/system_deps.sh, which `make test` and `make book` run first: silent when the Debian packages are there;
 otherwise it installs them as root, or stops at once with the one command to run."""
+
 import os
 import subprocess
 from pathlib import Path
@@ -11,8 +12,8 @@ def fake_bin(tmp_path, have=()):
     """A PATH whose dpkg knows only the packages in ``have``, and whose apt-get records its arguments."""
     b = tmp_path / "bin"
     b.mkdir()
-    (b / "dpkg").write_text("#!/bin/sh\ncase \" %s \" in *\" $2 \"*) exit 0;; esac\nexit 1\n" % " ".join(have))
-    (b / "apt-get").write_text(f"#!/bin/sh\necho \"$@\" >> {tmp_path}/apt.log\n")
+    (b / "dpkg").write_text('#!/bin/sh\ncase " %s " in *" $2 "*) exit 0;; esac\nexit 1\n' % " ".join(have))
+    (b / "apt-get").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/apt.log\n')
     (b / "npm").write_text("#!/bin/sh\n")
     for f in b.iterdir():
         f.chmod(0o755)
@@ -35,6 +36,7 @@ def test_missing_packages_without_apt_under_ci_give_one_command_and_fail(tmp_pat
 def test_missing_packages_are_installed_as_root(tmp_path):
     if os.geteuid() != 0:
         import pytest
+
         pytest.skip("installing needs root")
     out = subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True, env=fake_bin(tmp_path))
     assert out.returncode == 0, out.stderr
@@ -64,6 +66,7 @@ def test_a_machine_without_apt_dpkg_or_root_goes_on_with_one_note(tmp_path):
 
 def test_the_browser_check_is_skipped_with_one_line_without_chromium_unless_strict(tmp_path, monkeypatch, capsys):
     import importlib.util
+
     spec = importlib.util.spec_from_file_location("check_pages", SCRIPT.parent / "check_pages.py")
     check_pages = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(check_pages)
@@ -82,6 +85,7 @@ def test_mathjax_is_only_extracted_from_the_published_tarball(tmp_path):
     import importlib.util
 
     import pytest
+
     spec = importlib.util.spec_from_file_location("fetch_mathjax", SCRIPT.parent / "fetch_mathjax.py")
     fm = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fm)

@@ -7,6 +7,7 @@ and every plotly figure on it has rendered (its SVG exists). A full-page screens
 Exit status 1, with one line per problem, when any page fails. Without Chromium (a machine without root or
 apt) the check is skipped with one line saying how to enable it, except under CI or DMLVAE_STRICT=1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,9 +81,19 @@ def browser():
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1300,900", "--hide-scrollbars"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1300,900",
+        "--hide-scrollbars",
+    ):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = CHROMEDRIVER if Path(CHROMEDRIVER).exists() else shutil.which("chromedriver")
@@ -114,15 +125,18 @@ def problems(result: dict) -> list[str]:
     out = [f"{result['page']}: JavaScript/console error: {e}" for e in result["errors"]]
     out += [f"{result['page']}: {u}" for u in result.get("unclean", [])]
     if result["rendered"] != result["figures"]:
-        out.append(f"{result['page']}: {result['figures'] - result['rendered']} of {result['figures']} plotly "
-                   "figures did not render")
+        out.append(
+            f"{result['page']}: {result['figures'] - result['rendered']} of {result['figures']} plotly "
+            "figures did not render"
+        )
     return out
 
 
 def pages_of(html: Path) -> list[Path]:
     skip = {"genindex.html", "search.html", "index.html"}
-    return sorted(p for p in html.rglob("*.html") if p.name not in skip and "_static" not in p.parts
-                  and "_sources" not in p.parts)
+    return sorted(
+        p for p in html.rglob("*.html") if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts
+    )
 
 
 def main(argv=None) -> int:
@@ -135,9 +149,12 @@ def main(argv=None) -> int:
         print(f"[pages] cannot check pages: {why}", file=sys.stderr)
         return 1
     if why:  # a machine without the browser (no root, no apt): the book is built, its pages are not opened
-        print(f"[pages] browser check skipped: {why}; to check every built page in Chromium install chromium and "
-              "chromium-driver (Debian: apt-get install chromium chromium-driver) and pip's selenium, then run "
-              "make book again", file=sys.stderr)
+        print(
+            f"[pages] browser check skipped: {why}; to check every built page in Chromium install chromium and "
+            "chromium-driver (Debian: apt-get install chromium chromium-driver) and pip's selenium, then run "
+            "make book again",
+            file=sys.stderr,
+        )
         return 0
     html, shots = Path(args.html), Path(args.screenshots)
     pages = pages_of(html)
@@ -154,8 +171,10 @@ def main(argv=None) -> int:
             failed += issues
             status = "ok" if not issues else "FAILED"
             where = shot.relative_to(ROOT) if shot.is_relative_to(ROOT) else shot
-            print(f"[pages] {status}: {page.relative_to(html)} ({result['rendered']}/{result['figures']} figures "
-                  f"rendered, {len(result['errors'])} console errors) -> {where}")
+            print(
+                f"[pages] {status}: {page.relative_to(html)} ({result['rendered']}/{result['figures']} figures "
+                f"rendered, {len(result['errors'])} console errors) -> {where}"
+            )
     finally:
         driver.quit()
     for line in failed:

@@ -13,6 +13,7 @@ A parameter is passed to the pages whose ``parameters`` cell declares it. A page
 and package code are unchanged since its last execution is not executed again. A failing page stops the
 build with the notebook, the cell and the error, and its partial output is kept as NAME.failed.ipynb.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,9 @@ def declared_parameters(nb) -> set[str]:
     raise SystemExit(f"{nb.metadata.get('dmlvae_source')}: no cell tagged 'parameters'")
 
 
-def execute(source: Path, params: dict, force: bool, fingerprint: str, out: Path = OUT,
-            raise_errors: bool = False) -> bool:
+def execute(
+    source: Path, params: dict, force: bool, fingerprint: str, out: Path = OUT, raise_errors: bool = False
+) -> bool:
     """Execute ``source`` into ``out``/NAME.ipynb; False (the error reported) if a cell fails, or with
     ``raise_errors`` the PapermillExecutionError raised to the caller, nothing reported and nothing kept."""
     nb = jupytext.read(source)
@@ -63,8 +65,9 @@ def execute(source: Path, params: dict, force: bool, fingerprint: str, out: Path
     declared = declared_parameters(nb)
     unknown = sorted(set(params) - declared - {"profile"})
     mine = {k: v for k, v in params.items() if k in declared}
-    key = hashlib.sha256(json.dumps([source.read_text(), mine, fingerprint], sort_keys=True,
-                                    default=str).encode()).hexdigest()
+    key = hashlib.sha256(
+        json.dumps([source.read_text(), mine, fingerprint], sort_keys=True, default=str).encode()
+    ).hexdigest()
     target = out / f"{source.stem}.ipynb"
     if not force and target.exists():
         old = nbformat.read(target, as_version=4).metadata.get("dmlvae", {})
@@ -80,15 +83,19 @@ def execute(source: Path, params: dict, force: bool, fingerprint: str, out: Path
         nbformat.write(nb, src_nb)
         partial = out / f"{source.stem}.failed.ipynb"
         try:
-            result = papermill.execute_notebook(str(src_nb), str(partial), parameters=mine,
-                                                kernel_name="python3", cwd=str(ROOT), progress_bar=False)
+            result = papermill.execute_notebook(
+                str(src_nb), str(partial), parameters=mine, kernel_name="python3", cwd=str(ROOT), progress_bar=False
+            )
         except PapermillExecutionError as e:
             if raise_errors:
                 partial.unlink(missing_ok=True)
                 raise
-            print(f"[book] FAILED: {source.relative_to(ROOT)}, cell {e.cell_index} "
-                  f"(execution count {e.exec_count}): {e.ename}: {e.evalue}\n"
-                  f"[book] partial output kept in {partial}", file=sys.stderr)
+            print(
+                f"[book] FAILED: {source.relative_to(ROOT)}, cell {e.cell_index} "
+                f"(execution count {e.exec_count}): {e.ename}: {e.evalue}\n"
+                f"[book] partial output kept in {partial}",
+                file=sys.stderr,
+            )
             return False
     result.metadata["dmlvae"] = {"cache_key": key, "parameters": mine, "source": nb.metadata["dmlvae_source"]}
     fold_parameter_cells(result)
@@ -125,8 +132,10 @@ def shipped_pages(sources, params: dict, fingerprint: str) -> set[Path]:
                     execute(source, {**params, "profile": "paper"}, True, fingerprint, Path(tmp), raise_errors=True)
                 except PapermillExecutionError as e:
                     if e.ename != "MissingRuns":
-                        raise SystemExit(f"[book] FAILED under the paper profile: {source.relative_to(ROOT)}, cell "
-                                         f"{e.cell_index}: {e.ename}: {e.evalue}") from None
+                        raise SystemExit(
+                            f"[book] FAILED under the paper profile: {source.relative_to(ROOT)}, cell "
+                            f"{e.cell_index}: {e.ename}: {e.evalue}"
+                        ) from None
                     print(f"[book] profile auto: {source.name} takes the quick profile: {e.evalue}", flush=True)
                 else:
                     shipped.add(source)
@@ -136,18 +145,31 @@ def shipped_pages(sources, params: dict, fingerprint: str) -> set[Path]:
         for source in shipped:
             shutil.copyfile(Path(tmp) / f"{source.stem}.ipynb", OUT / f"{source.stem}.ipynb")
     names = lambda group: ", ".join(s.stem for s in group) or "none"  # noqa: E731
-    print(f"[book] profile auto: from the shipped paper-scale results: {names(sorted(shipped))}; from the quick "
-          f"profile: {names([s for s in pages if s not in shipped])}", flush=True)
+    print(
+        f"[book] profile auto: from the shipped paper-scale results: {names(sorted(shipped))}; from the quick "
+        f"profile: {names([s for s in pages if s not in shipped])}",
+        flush=True,
+    )
     return shipped
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--profile", default=None,
-                    help="experiment profile for the pages that take one, or auto (per page: paper when the shipped "
-                         "results hold its runs, else quick)")
-    ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                    help="a page parameter; VALUE is read as YAML like papermill's -p")
+    ap.add_argument(
+        "--profile",
+        default=None,
+        help="experiment profile for the pages that take one, or auto (per page: paper when the shipped "
+        "results hold its runs, else quick)",
+    )
+    ap.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a page parameter; VALUE is read as YAML like papermill's -p",
+    )
     ap.add_argument("--only", action="append", default=[], help="execute only these notebooks (stems)")
     ap.add_argument("--force", action="store_true", help="execute even when nothing changed")
     ap.add_argument("--out", default=str(OUT), help="where executed notebooks go (default book/generated)")
@@ -158,8 +180,11 @@ def main(argv=None) -> int:
             params[name] = yaml.safe_load(value)
         except yaml.YAMLError as e:  # one line, as papermill's -p reads the value
             where = getattr(e, "problem", None) or str(e).splitlines()[0]
-            print(f"[book] error: -p {name} {value!r} is not a YAML value ({where}); quote a string, e.g. "
-                  f"-p {name} '\"text\"'", file=sys.stderr)
+            print(
+                f"[book] error: -p {name} {value!r} is not a YAML value ({where}); quote a string, e.g. "
+                f"-p {name} '\"text\"'",
+                file=sys.stderr,
+            )
             return 2
     auto = args.profile == "auto"
     if auto:
@@ -167,6 +192,7 @@ def main(argv=None) -> int:
     if args.profile is not None:
         from dmlvae import DmlvaeError
         from dmlvae.profiles import validate_profile
+
         try:
             params["profile"] = validate_profile(args.profile)
         except DmlvaeError as e:  # before any page runs, not in the middle of the build
@@ -177,17 +203,22 @@ def main(argv=None) -> int:
     if args.only:
         unknown = sorted(set(args.only) - {s.stem for s in sources})
         if unknown:
-            print(f"[book] error: unknown notebook(s) {unknown}; allowed: {', '.join(s.stem for s in sources)}",
-                  file=sys.stderr)
+            print(
+                f"[book] error: unknown notebook(s) {unknown}; allowed: {', '.join(s.stem for s in sources)}",
+                file=sys.stderr,
+            )
             return 2
         sources = [s for s in sources if s.stem in args.only]
     declared = set().union(*(declared_parameters(jupytext.read(s)) for s in sources))
     unknown = sorted(set(params) - declared - {"profile"})  # --profile is always passed by `make book`
     if unknown:  # a parameter no page takes is a typo, not something to ignore
-        print(f"[book] error: no page takes parameter(s) {unknown}; allowed: {', '.join(sorted(declared))}",
-              file=sys.stderr)
+        print(
+            f"[book] error: no page takes parameter(s) {unknown}; allowed: {', '.join(sorted(declared))}",
+            file=sys.stderr,
+        )
         return 2
     from dmlvae import DmlvaeError, pages
+
     try:  # every value, before any page runs: not inside a page after minutes of training
         for name, value in params.items():
             pages.check_one(name, value)
@@ -205,6 +236,7 @@ def main(argv=None) -> int:
 def write_findings(path: Path) -> None:
     """The intro's opening (``{include}``d from here): what the reproduction found, from the shipped paper rows."""
     from dmlvae import findings, profiles
+
     text = findings.summary(findings.cards(ROOT / profiles.SHIPPED, "paper"), "paper")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

@@ -6,6 +6,7 @@ sha512, and the files the book serves extracted into book/_extra/_static/mathjax
 Downloads once; a later run with the files in place does nothing. Written into a temporary folder first and
 renamed, so a killed run leaves no half-extracted copy.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,8 +59,11 @@ def main(argv=None) -> int:
         with urllib.request.urlopen(URL, timeout=60) as r:
             tgz = r.read()
     except OSError as e:
-        print(f"error: cannot download MathJax from {URL} ({e}); the book's formulas need it offline. Run this "
-              "again with network access, or put mathjax 3.2.2's es5 folder at " + str(dest), file=sys.stderr)
+        print(
+            f"error: cannot download MathJax from {URL} ({e}); the book's formulas need it offline. Run this "
+            "again with network access, or put mathjax 3.2.2's es5 folder at " + str(dest),
+            file=sys.stderr,
+        )
         return 1
     extract(tgz, dest)
     print(f"[mathjax] {URL} -> {dest.relative_to(ROOT) if dest.is_relative_to(ROOT) else dest}")

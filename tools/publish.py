@@ -8,6 +8,7 @@ Without ``--push`` (``make publish``) the branch is committed locally, and the c
 and the branch a push would replace. With ``--push`` (``make publish PUSH=1``) it says the same, then force-pushes
 that branch (ghp-import rewrites it: the remote's history of that branch is replaced).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,11 @@ def main(argv=None) -> int:
     print(f"[publish] archive: {archive(html, Path(args.archive))}")
     url = subprocess.run(["git", "remote", "get-url", args.remote], capture_output=True, text=True)
     if args.push and url.returncode != 0:
-        print(f"error: --push: no remote {args.remote!r} in this repository (git remote -v lists them); nothing "
-              "was pushed", file=sys.stderr)
+        print(
+            f"error: --push: no remote {args.remote!r} in this repository (git remote -v lists them); nothing "
+            "was pushed",
+            file=sys.stderr,
+        )
         return 2
     cmd = [sys.executable, "-m", "ghp_import", "-n", "-b", args.branch, "-m", "Publish the dmlvae book"]
     target = f"remote {args.remote} ({url.stdout.strip()}), branch {args.branch}" if url.returncode == 0 else None
@@ -58,9 +62,14 @@ def main(argv=None) -> int:
     if args.push:
         print(f"[publish] book pushed to {target}")
     else:
-        print(f"[publish] book committed to the local branch {args.branch}; nothing pushed. "
-              + (f"`make publish PUSH=1` would force-push it to {target}." if target else
-                 f"There is no remote {args.remote!r} to push to."))
+        print(
+            f"[publish] book committed to the local branch {args.branch}; nothing pushed. "
+            + (
+                f"`make publish PUSH=1` would force-push it to {target}."
+                if target
+                else f"There is no remote {args.remote!r} to push to."
+            )
+        )
     return 0
 
 

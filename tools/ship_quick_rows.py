@@ -6,6 +6,7 @@ scorecard flags the miniature's verdicts from (`results/quick-scorecard.jsonl`).
 Store the quick runs first (`make book PROFILE=quick`, 2 seeds). It refuses, naming what is missing, unless the
 source holds every run at the current training-code version (`dmlvae.version`): regenerate after a version bump.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -6,6 +6,7 @@ From every jupytext source in notebooks/, the cells tagged ``solution`` and the 
 solution (``{solution-start}``, ``{solution-end}``) are left out; nothing else changes, and no outputs are kept.
 A page without exercises is written as it is. Each notebook is written atomically (temporary file, then rename).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,8 @@ MARKERS = ("{solution-start}", "{solution-end}")
 
 def is_solution(cell) -> bool:
     return "solution" in cell.metadata.get("tags", []) or (
-        cell.cell_type == "markdown" and any(m in cell.source for m in MARKERS))
+        cell.cell_type == "markdown" and any(m in cell.source for m in MARKERS)
+    )
 
 
 def student(source: Path):
