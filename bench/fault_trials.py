@@ -37,15 +37,37 @@ RUNS = 30
 
 
 def cmd(results, *extra):
-    return [sys.executable, "-m", "dmlvae", "sweep", "--table", "1", "--profile", "smoke", "--seeds", "1",
-            "--dataset", "digits", "--results", str(results), "--no-progress", "--threads", "1", *map(str, extra)]
+    return [
+        sys.executable,
+        "-m",
+        "dmlvae",
+        "sweep",
+        "--table",
+        "1",
+        "--profile",
+        "smoke",
+        "--seeds",
+        "1",
+        "--dataset",
+        "digits",
+        "--results",
+        str(results),
+        "--no-progress",
+        "--threads",
+        "1",
+        *map(str, extra),
+    ]
 
 
 def counts(results) -> dict:
     """Rows stored, distinct runs, runs lost, runs stored more than once (every line read, superseded ones too)."""
     ids = collections.Counter(store.Store.row_id(r) for r in store.Store(results).rows(warn=False))
-    return {"rows": sum(ids.values()), "distinct": len(ids), "lost": RUNS - len(ids),
-            "duplicated": sum(1 for n in ids.values() if n > 1)}
+    return {
+        "rows": sum(ids.values()),
+        "distinct": len(ids),
+        "lost": RUNS - len(ids),
+        "duplicated": sum(1 for n in ids.values() if n > 1),
+    }
 
 
 def run_to_end(results, *extra):
@@ -70,8 +92,9 @@ def together(folder: Path, alias: bool) -> dict:
     if alias:
         other = folder / "link.jsonl"
         other.symlink_to(results)
-    procs = [subprocess.Popen(cmd(p), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-             for p in (results, other)]
+    procs = [
+        subprocess.Popen(cmd(p), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for p in (results, other)
+    ]
     outs = [p.communicate()[0] for p in procs]
     import json
 
@@ -103,14 +126,19 @@ def takeover(folder: Path, processes: int, trials: int) -> dict:
         for p in procs:
             p.join(timeout=60)
         wins[got] += 1
-    return {"trials": trials, "exactly one won": wins[1], "more than one won": sum(v for k, v in wins.items() if k > 1),
-            "none won": wins[0]}
+    return {
+        "trials": trials,
+        "exactly one won": wins[1],
+        "more than one won": sum(v for k, v in wins.items() if k > 1),
+        "none won": wins[0],
+    }
 
 
 def ray_driver_kill(folder: Path) -> dict:
     results = folder / "r.jsonl"
-    p = subprocess.Popen(cmd(results, "--workers", 2), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
+    p = subprocess.Popen(
+        cmd(results, "--workers", 2), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.time() + 300
     while time.time() < deadline and (not results.exists() or len(results.read_text().splitlines()) < 6):
         time.sleep(0.1)
@@ -145,8 +173,11 @@ def main(argv=None) -> int:
             d = tmp / f"together-{alias}"
             d.mkdir()
             c = together(d, alias)
-            row("a sweep on the file and one on a symlink to it" if alias else "two sweeps at once on one file", c,
-                f"trained {c['split']}")
+            row(
+                "a sweep on the file and one on a symlink to it" if alias else "two sweeps at once on one file",
+                c,
+                f"trained {c['split']}",
+            )
         if a.ray:
             d = tmp / "ray"
             d.mkdir()
@@ -158,8 +189,10 @@ def main(argv=None) -> int:
             d = tmp / f"race{n}"
             d.mkdir()
             t = takeover(d, n, a.races)
-            lines.append(f"| {n} processes | {t['trials']} | {t['exactly one won']} | {t['more than one won']} | "
-                         f"{t['none won']} |")
+            lines.append(
+                f"| {n} processes | {t['trials']} | {t['exactly one won']} | {t['more than one won']} | "
+                f"{t['none won']} |"
+            )
             print(lines[-1], file=sys.stderr, flush=True)
     print("\n".join(lines))
     return 0
