@@ -326,3 +326,72 @@ def validation_source(profile: str, results, dataset: str = "mnist"):
     return profiles.shipped_or(
         profile, results, "labelprop-validation", grids.cells("labelprop-validation", dataset=dataset), 2
     )
+
+
+# The geodesic page (proposal 4): its runs, table, paired differences and answer
+GEODESIC_ORDER = [n for n, _ in grids.GEODESIC_VARIANTS]
+
+
+def geodesic_runs(page) -> pd.DataFrame:
+    """Every run of the geodesic grid a page asks for (its dataset, lsdim, alpha and segments parameters), trained
+    first when missing: one row per run (:func:`frame`, by variant)."""
+    p = page.p
+    cells = grids.cells("geodesic", dataset=p.dataset or "mnist", lsdim=p.lsdim, alpha=p.alpha, segments=p.segments)
+    return frame(page.rows("geodesic", cells), grids.geodesic_variant, "variant")
+
+
+def failed_note(runs: pd.DataFrame):
+    """The failed runs of ``runs`` (left out of every table below), under a sentence saying so; None when every run
+    is ok."""
+    from IPython.display import Markdown, display
+
+    failed = runs[runs.status != "ok"]
+    if not len(failed):
+        return None
+    display(Markdown(f"**{len(failed)} runs failed** and are left out below:"))
+    return failed
+
+
+def geodesic_table(runs: pd.DataFrame, page) -> pd.DataFrame:
+    """Per variant and labelled percentage: kNN under both protocols (mean ± sd over seeds) and the median seconds a
+    run; shows its caption first."""
+    from IPython.display import Markdown, display
+
+    ok = runs[runs.status == "ok"]
+    display(
+        Markdown(
+            f"Profile `{page.profile}`, seeds {page.seed_list}, lsdim {page.p.lsdim}, alpha {page.p.alpha}, "
+            f"T = {page.p.segments}; kNN accuracy, mean ± sd over seeds; seconds a run, the median (CPU time where "
+            "the row records it, else wall time, which a machine shared with other runs inflates)."
+        )
+    )
+    table = tables.summary(ok, ["variant", "pl_pct"], ["test-cv", "labelled-to-test"])
+    table.insert(2, "seconds a run (median)", ok.groupby(["variant", "pl_pct"]).seconds.median().round(0))
+    return table.reindex([(v, p) for v in GEODESIC_ORDER for p in sorted(ok.pl_pct.unique())])
+
+
+def geodesic_differences(runs: pd.DataFrame) -> pd.DataFrame:
+    """Geodesic minus each Euclidean variant, seed by seed, per pl_pct and protocol (:func:`paired_against`)."""
+    return paired_against(runs, "variant", GEODESIC_ORDER[2], GEODESIC_ORDER[:2])
+
+
+def geodesic_answer(runs: pd.DataFrame, profile: str):
+    """What the runs say (Markdown): each paired difference in words, and what the geodesic loss costs."""
+    from IPython.display import Markdown
+
+    lines = [
+        f"- at {p:g} % labels, `{pr}`: geodesic {v} than {ref} ({m:+.3f} [{lo:+.3f}, {hi:+.3f}])"
+        if v in ("better", "worse")
+        else f"- at {p:g} % labels, `{pr}`: no difference from {ref} shown ({m:+.3f} [{lo:+.3f}, {hi:+.3f}])"
+        for ref, p, pr, m, lo, hi, v in geodesic_differences(runs)[
+            ["against", "pl_pct", "protocol", "mean", "low", "high", "verdict"]
+        ].itertuples(index=False)
+    ]
+    cost = runs[runs.status == "ok"].groupby("variant").seconds.median()
+    return Markdown(
+        f"**What the runs say** (profile `{profile}`):\n"
+        + "\n".join(lines)
+        + f"\n\nCost: the geodesic runs take {cost[GEODESIC_ORDER[2]] / cost[GEODESIC_ORDER[1]]:.1f}x the time of "
+        "the Euclidean batch-hard runs (median seconds a run; decoding 2B paths of T + 1 points at every supervised "
+        "step)."
+    )

@@ -86,6 +86,40 @@ class Dataset:
     def label_counts(self, split: str) -> dict[str, int]:
         return histogram(self.labels[split], self.n_classes)
 
+    def describe(self) -> str:
+        """One line: name, classes, image shape and where the data came from."""
+        return f"{self.name}: {self.n_classes} classes, images {self.image_shape}, source {self.source}"
+
+    def split_sizes(self):
+        """Images per class in each split (a DataFrame; rows named "index: class" where the names are not the
+        indices), with a total row."""
+        import pandas as pd
+
+        sizes = pd.DataFrame({s: self.label_counts(s) for s in self.labels}).rename_axis("class")
+        sizes.index = [k if n == k else f"{k}: {n}" for k, n in zip(sizes.index, self.class_names)]
+        sizes.loc["total"] = sizes.sum()
+        return sizes
+
+    def labelled_subsets(self, pl_pcts, seed: int = 0, policy: str = "uniform"):
+        """Per labelled percentage: how many images the labelled subset has and how many classes it covers (a
+        DataFrame indexed by pl_pct)."""
+        import pandas as pd
+
+        rows = []
+        for p in pl_pcts:
+            idx = labelled_subset(self.labels["train"], p, seed=seed, policy=policy)
+            present = len(set(self.labels["train"][idx].tolist()))
+            rows.append(
+                {
+                    "pl_pct": validate_pl_pct(p),
+                    "labelled images": len(idx),
+                    "classes present": f"{present} / {self.n_classes}",
+                    "seed": seed,
+                    "policy": policy,
+                }
+            )
+        return pd.DataFrame(rows).set_index("pl_pct")
+
     def summary(self, pl_pct=None, seed: int = 0, policy: str = "uniform") -> dict:
         """The JSON-able description that ``python -m dmlvae data`` prints."""
         out = {

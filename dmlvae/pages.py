@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from . import config, data, grids
 from .errors import DmlvaeError, choice, number
-from .profiles import PROFILES, seeds_arg, validate_profile
+from .profiles import PROFILES, configs, profile_configs, profile_scale, results_path, seeds_arg, validate_profile
 from .store import check_writable
 
 AUTO = "auto"  # a page's default profile: the shipped paper-scale results, training nothing
@@ -151,15 +151,20 @@ def _unknown(namespace: dict, declared) -> list[str]:
     return sorted((names & _first_names) - set(declared))
 
 
-def check(**params) -> dict:
+def check(_namespace=None, **params) -> dict:
     """Validate a page's parameters (call it in the page's first cell, with every parameter of its ``parameters``
-    cell); returns them as given. A name papermill injected that the page does not declare (a misspelt parameter)
-    stops the page here, before anything runs, naming it and the allowed ones."""
+    cell, or let :class:`Page` call it); returns them as given. A name papermill injected that the page does not
+    declare (a misspelt parameter) stops the page here, before anything runs, naming it and the allowed ones.
+    ``_namespace``: the page's namespace when called on its behalf (default: the caller's, when it is a notebook's
+    or a script's top level)."""
     import inspect
 
-    caller = inspect.currentframe().f_back
-    if caller is not None and caller.f_globals.get("__name__") == "__main__":  # a notebook's (or script's) top level
-        unknown = _unknown(caller.f_globals, params)
+    if _namespace is None:
+        caller = inspect.currentframe().f_back
+        if caller is not None and caller.f_globals.get("__name__") == "__main__":
+            _namespace = caller.f_globals
+    if _namespace is not None:
+        unknown = _unknown(_namespace, params)
         if unknown:
             raise DmlvaeError(
                 f"unknown page parameter(s) {', '.join(map(repr, unknown))}; this page takes: "
@@ -190,3 +195,158 @@ def rerun_note(page: str, profile: str | None = None, seeds=None, commands=()) -
     if commands:
         lines.append("Its runs from the command line: " + "; ".join(f"`{c}`" for c in commands) + ".")
     return "\n\n".join(lines)
+
+
+def sweep_command(grid, profile: str, seeds, dataset: str | None = None, **grid_params) -> str:
+    """The CLI command that trains what a page shows of ``grid`` (a paper table number or a book grid's name)."""
+    what = f"--table {grid}" if isinstance(grid, int) else f"--grid {grid}"
+    params = "".join(f" --grid-param {k}={v}" for k, v in grid_params.items())
+    ds = f" --dataset {dataset}" if dataset else ""
+    return f"python -m dmlvae sweep {what}{params}{ds} --profile {profile} --seeds {seeds}"
+
+
+# Each page's parameters, as its ``parameters`` cell declares them (a test keeps the two the same): Page reads these
+# names from the page's namespace, and a plain name papermill injected beside them is a misspelt parameter.
+PARAMETERS = {
+    "00_data": ("dataset", "pl_pcts", "seed", "policy", "data_dir", "per_class"),
+    "01_dml": ("dataset", "pl_pct", "lsdim", "epochs", "train_subset", "test_subset", "seed", "device"),
+    "02_autoencoder": ("profile", "seeds", "dataset", "stand_in", "device", "results", "workers"),
+    "03_priors": ("profile", "seeds", "dataset", "stand_in", "figure_alpha", "device", "results", "workers"),
+    "04_mvae": ("profile", "seeds", "dataset", "device", "results", "workers", "figure6_epochs"),
+    "05_beyond": (
+        "profile",
+        "seeds",
+        "dataset",
+        "stand_in",
+        "device",
+        "results",
+        "workers",
+        "lsdim",
+        "alpha",
+        "gamma",
+        "graph_train",
+    ),
+    "06_assumptions": ("profile", "seeds", "device", "results", "workers"),
+    "07_scorecard": ("profile", "seeds", "stand_in", "device", "results", "workers"),
+    "08_walkthrough": ("pl_pct", "train_subset", "test_subset", "epochs", "lsdim", "alpha", "seed"),
+    "09_teaching": ("generated",),
+    "10_geodesic": ("profile", "seeds", "dataset", "device", "results", "workers", "lsdim", "alpha", "segments"),
+}
+
+
+class Page:
+    """A page's bookkeeping, so that the page itself is narrative plus one call per table or figure.
+
+    ``page = pages.Page(name, globals())`` in the page's first code cell: reads the page's parameters
+    (``PARAMETERS[name]``) from its namespace and checks them (a misspelt papermill parameter stops the page here,
+    naming it and the allowed ones), resolves the profile (``auto``: the shipped paper-scale rows, training nothing)
+    and the seeds, and sets up the plots. Then :meth:`note` is the re-run note, :meth:`rows` and :meth:`runs` train
+    what the results file lacks (or, under ``auto``, name it) and load the rows, :meth:`paper_table` is a paper
+    table beside ours, and ``page.p`` holds the checked parameters (``page.p.lsdim``)."""
+
+    def __init__(self, name: str, namespace: dict, *, paper_seeds: int = PAPER_SEEDS):
+        import types
+
+        from . import plots
+
+        name = choice("page", name, PARAMETERS)
+        params = {k: namespace[k] for k in PARAMETERS[name]}
+        check(_namespace=namespace, **params)
+        self.name, self.p = name, types.SimpleNamespace(**params)
+        self.profile = page_profile(params["profile"]) if "profile" in params else None
+        self.seeds = page_seeds(self.profile, params.get("seeds"), paper_seeds) if self.profile else None
+        self.seed_list = seeds_arg(self.seeds) if self.profile else None
+        self.results = results_path(self.profile, params.get("results")) if self.profile else None
+        self.device, self.workers = params.get("device"), params.get("workers")
+        self._comparisons, self._data = {}, None
+        plots.setup()
+
+    def data(self):
+        """The page's dataset (its ``dataset`` and ``data_dir`` parameters), loaded once."""
+        if self._data is None:
+            self._data = data.load(self.p.dataset, data_dir=getattr(self.p, "data_dir", None))
+        return self._data
+
+    def note(self, *sweeps):
+        """The re-run note (Markdown): the profile and seeds behind the numbers, how to re-run the page, and the CLI
+        command of each of ``sweeps``: (grid, {grid parameters, and dataset}) pairs."""
+        from IPython.display import Markdown
+
+        commands = [sweep_command(g, self.profile, self.seeds, **p) for g, p in sweeps]
+        return Markdown(rerun_note(self.name, self.profile, self.seeds, commands))
+
+    def scale(self):
+        """What the profile's runs see (Markdown), for reading the numbers."""
+        from IPython.display import Markdown
+
+        return Markdown(profile_scale(self.profile))
+
+    def configs(self, grid, cells, **fixed) -> list:
+        """The RunConfigs of ``cells`` of ``grid`` under the page's profile and seeds (its device on each)."""
+        return profile_configs(cells, self.profile, self.seeds, grid=grid, device=self.device, **fixed)
+
+    def rows(self, grid, cells=None, *, cfgs=None, keep_latents: bool = False, **fixed) -> list[dict]:
+        """The stored rows of ``grid``'s ``cells`` (or ``cfgs``), in their order, training what is missing first."""
+        from .store import rows_for
+        from .sweep import run_configs
+
+        cfgs = cfgs if cfgs is not None else self.configs(grid, cells, **fixed)
+        run_configs(
+            grid, self.profile, cfgs, self.results, progress=False, workers=self.workers, keep_latents=keep_latents
+        )
+        return rows_for(self.results, grid, self.profile, cfgs)
+
+    def runs(self, grid, cells, fields=(), metrics=None, last=None, keep=(), **fixed):
+        """One row per run of ``grid``'s ``cells`` (``tables.flatten``): config ``fields``, seed, status, ``metrics``,
+        the last epoch's ``last`` values and the row's ``keep`` keys."""
+        from .tables import flatten
+
+        return flatten(self.rows(grid, cells, **fixed), fields, metrics, last, keep)
+
+    def table_dataset(self, table: int) -> tuple[str | None, str | None]:
+        """(the dataset ``table`` runs on, None: the paper's; a stand-in note or None), from the page's ``dataset``
+        and ``stand_in`` parameters (``sweep.table_dataset``)."""
+        from .sweep import table_dataset
+
+        return table_dataset(table, getattr(self.p, "dataset", None), getattr(self.p, "stand_in", "fashion-mnist"))
+
+    def comparison(self, table: int):
+        """Paper ``table`` beside ours (long format, ``tables.table``) on the page's dataset for it, its missing runs
+        trained first; computed once."""
+        from .sweep import sweep
+        from .tables import table as compare
+
+        if table not in self._comparisons:
+            dataset = self.table_dataset(table)[0]
+            sweep(
+                table,
+                self.profile,
+                self.seeds,
+                self.results,
+                dataset=dataset,
+                device=self.device,
+                progress=False,
+                workers=self.workers,
+            )
+            cfgs = configs(table, self.profile, self.seeds, dataset=dataset)
+            self._comparisons[table] = compare(table, self.results, self.profile, cfgs=cfgs)
+        return self._comparisons[table]
+
+    def paper_table(self, table: int):
+        """Paper ``table`` in the paper's layout, ours beside it: shows the stand-in note (when the paper's dataset
+        cannot be loaded), how many labels the percentages mean (Tables 2 and 3, on OrganAMNIST in the paper) and
+        the caption, and returns the styled table."""
+        from IPython.display import Markdown, display
+
+        from . import paper
+
+        dataset, note = self.table_dataset(table)
+        if note:
+            display(Markdown(f"**Stand-in.** {note}"))
+        if table in (2, 3):
+            used = dataset or "organamnist"
+            n_train = len(data.load(used).split("train")[1])
+            display(Markdown(paper.label_count_note(table, used, n_train)))
+        cmp = self.comparison(table)
+        display(Markdown(paper.caption(table, cmp, self.profile, self.seed_list)))
+        return paper.styled_layout(cmp)

@@ -248,3 +248,18 @@ def layout(comparison: pd.DataFrame) -> pd.DataFrame:
 def styled_layout(comparison: pd.DataFrame):
     """:func:`layout` as HTML for the book: a table of class ``dmlvae-compare`` (cells kept on one line)."""
     return layout(comparison).style.set_table_attributes('class="dmlvae-compare"').format(na_rep="-")
+
+
+def agreement(*comparisons: pd.DataFrame) -> pd.DataFrame:
+    """Per paper table of ``comparisons`` (:func:`compare`'s frames): how many numbers were compared (cells with at
+    least one seed), the mean |ours - paper| and how many of ours are above the paper's."""
+    both = pd.concat(comparisons)
+    both = both[both.n_seeds > 0]
+    by = both.groupby("table")["diff"]
+    return pd.DataFrame(
+        {
+            "numbers compared": by.size(),
+            "mean |ours - paper|": by.apply(lambda d: d.abs().mean()).round(3),
+            "ours above paper": by.apply(lambda d: int((d > 0).sum())),
+        }
+    )

@@ -35,17 +35,13 @@ data_dir = None  # data directory; None: $DMLVAE_DATA or ~/.cache/dmlvae
 per_class = 8  # sample images per class in the grid
 
 # %%
-import pandas as pd
-from IPython.display import Markdown, display
+from dmlvae import pages, plots
 
-from dmlvae import data, pages, plots
+page = pages.Page("00_data", globals())
+page.note()
 
-pages.check(dataset=dataset, pl_pcts=pl_pcts, seed=seed, policy=policy, data_dir=data_dir, per_class=per_class)
-display(Markdown(pages.rerun_note("00_data", None, None, [])))
-plots.setup()
-ds = data.load(dataset, data_dir=data_dir)
-pl_pcts = [data.validate_pl_pct(p) for p in pl_pcts]
-print(f"{ds.name}: {ds.n_classes} classes, images {ds.image_shape}, source {ds.source}")
+# %%
+print(page.data().describe())
 
 # %% [markdown]
 # ## Splits
@@ -53,13 +49,10 @@ print(f"{ds.name}: {ds.n_classes} classes, images {ds.image_shape}, source {ds.s
 # pickle, turned back into the exact bytes: 60,000 training and 10,000 test images.
 
 # %%
-sizes = pd.DataFrame({s: ds.label_counts(s) for s in ds.labels}).rename_axis("class")
-sizes.index = [k if n == k else f"{k}: {n}" for k, n in zip(sizes.index, ds.class_names)]
-sizes.loc["total"] = sizes.sum()
-sizes
+page.data().split_sizes()
 
 # %%
-plots.sample_grid(ds, per_class=per_class, seed=seed).show()
+plots.sample_grid(page.data(), per_class=per_class, seed=seed).show()
 
 # %% [markdown]
 # ## The labelled subsets
@@ -68,20 +61,7 @@ plots.sample_grid(ds, per_class=per_class, seed=seed).show()
 # labelled example at all, which any metric loss then never sees.
 
 # %%
-rows = []
-for p in pl_pcts:
-    idx = data.labelled_subset(ds.labels["train"], p, seed=seed, policy=policy)
-    present = len(set(ds.labels["train"][idx].tolist()))
-    rows.append(
-        {
-            "pl_pct": p,
-            "labelled images": len(idx),
-            "classes present": f"{present} / {ds.n_classes}",
-            "seed": seed,
-            "policy": policy,
-        }
-    )
-pd.DataFrame(rows).set_index("pl_pct")
+page.data().labelled_subsets(pl_pcts, seed=seed, policy=policy)
 
 # %%
-plots.labelled_histograms(ds, pl_pcts, seed=seed, policy=policy).show()
+plots.labelled_histograms(page.data(), pl_pcts, seed=seed, policy=policy).show()

@@ -36,67 +36,38 @@ results = None  # results file; None: results/<profile>.jsonl
 workers = None  # None: train missing runs one by one; N: N at once on Ray workers
 
 # %% tags=["hide-input"]
-import pandas as pd
-from IPython.display import Markdown, display
+from dmlvae import pages, paper, plots, statements
 
-from dmlvae import data, pages, paper, plots, profiles, statements, sweep, tables
-
-pages.check(
-    profile=profile, seeds=seeds, dataset=dataset, stand_in=stand_in, device=device, results=results, workers=workers
-)
-profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
-seeds = pages.page_seeds(profile, seeds)
-display(
-    Markdown(
-        pages.rerun_note(
-            "02_autoencoder",
-            profile,
-            seeds,
-            [
-                f"python -m dmlvae sweep --table 1 --profile {profile} --seeds {seeds}",
-                f"python -m dmlvae sweep --table 2 --profile {profile} --seeds {seeds} --dataset fashion-mnist",
-            ],
-        )
-    )
-)
-plots.setup()
-results = profiles.results_path(profile, results)
-seed_list = profiles.seeds_arg(seeds)
-
-
-def show_table(t, table_dataset):
-    sweep.sweep(t, profile, seeds, results, dataset=table_dataset, device=device, progress=False, workers=workers)
-    cmp = tables.table(t, results, profile, cfgs=profiles.configs(t, profile, seeds, dataset=table_dataset))
-    display(Markdown(paper.caption(t, cmp, profile, seed_list)), paper.styled_layout(cmp))
-    return cmp
-
+page = pages.Page("02_autoencoder", globals())
+page.note((1, {"dataset": dataset}), (2, {"dataset": dataset or stand_in}))
 
 # %% [markdown]
 # ## Table 1: MNIST
 
 # %% tags=["hide-input"]
-cmp1 = show_table(1, dataset)
+page.paper_table(1)
 
 # %% tags=["hide-input"]
-plots.metric_bars(cmp1, "knn_acc", "Table 1: kNN accuracy, ours (bars, ± sd) and the paper (diamonds)").show()
+plots.metric_bars(
+    page.comparison(1), "knn_acc", "Table 1: kNN accuracy, ours (bars, ± sd) and the paper (diamonds)"
+).show()
 
 # %% tags=["hide-input"]
-plots.paper_vs_ours(cmp1, "Table 1: every reported number, ours against the paper").show()
+plots.paper_vs_ours(page.comparison(1), "Table 1: every reported number, ours against the paper").show()
 
 # %% [markdown]
 # ## Table 2: OrganAMNIST
 
 # %% tags=["hide-input"]
-t2_dataset, note = sweep.table_dataset(2, dataset, stand_in)
-if note:
-    display(Markdown(f"**Stand-in.** {note}"))
-t2_used = t2_dataset or "organamnist"
-display(Markdown(paper.label_count_note(2, t2_used, len(data.load(t2_used).split("train")[1]))))
-cmp2 = show_table(2, t2_dataset)
 statements.paper_table2_dml_is_its_autoencoder()  # "Reading the tables" says so of the paper's Table 2
+page.paper_table(2)
 
 # %% tags=["hide-input"]
-plots.metric_bars(cmp2, "knn_acc", f"Table 2 ({cmp2.dataset_used.iloc[0]}): kNN accuracy, ours and the paper").show()
+plots.metric_bars(
+    page.comparison(2),
+    "knn_acc",
+    f"Table 2 ({page.comparison(2).dataset_used.iloc[0]}): kNN accuracy, ours and the paper",
+).show()
 
 # %% [markdown]
 # ## Reading the tables
@@ -105,18 +76,10 @@ plots.metric_bars(cmp2, "knn_acc", f"Table 2 ({cmp2.dataset_used.iloc[0]}): kNN 
 # - Each paper cell is a single run; the spread over our seeds shows how much a single run can move.
 
 # %% tags=["hide-input"]
-display(Markdown(profiles.profile_scale(profile)))
+page.scale()
 
 # %% tags=["hide-input"]
-both = pd.concat([cmp1, cmp2])
-both = both[both.n_seeds > 0]
-pd.DataFrame(
-    {
-        "numbers compared": both.groupby("table").size(),
-        "mean |ours - paper|": both.groupby("table")["diff"].apply(lambda d: d.abs().mean()).round(3),
-        "ours above paper": both.groupby("table")["diff"].apply(lambda d: int((d > 0).sum())),
-    }
-)
+paper.agreement(page.comparison(1), page.comparison(2))
 
 # %% [markdown]
 # ## Exercises

@@ -55,86 +55,24 @@ alpha = 0.5  # weight of L_U in the alternating routine
 segments = 8  # T: segments of the decoded straight path
 
 # %% tags=["hide-input"]
-from IPython.display import Markdown, display
+from dmlvae import beyond, pages
 
-from dmlvae import beyond, grids, pages, plots, profiles, tables
+page = pages.Page("10_geodesic", globals())
+page.note(("geodesic", {"lsdim": lsdim, "alpha": alpha, "segments": segments}))
 
-pages.check(
-    profile=profile,
-    seeds=seeds,
-    dataset=dataset,
-    device=device,
-    results=results,
-    workers=workers,
-    lsdim=lsdim,
-    alpha=alpha,
-    segments=segments,
-)
-profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
-display(
-    Markdown(
-        pages.rerun_note(
-            "10_geodesic",
-            profile,
-            seeds,
-            [
-                f"python -m dmlvae sweep --grid geodesic --grid-param lsdim={lsdim} --grid-param alpha={alpha} "
-                f"--grid-param segments={segments} --profile {profile} --seeds {seeds}"
-            ],
-        )
-    )
-)
-plots.setup()
-results = profiles.results_path(profile, results)
-cfgs = profiles.profile_configs(
-    grids.cells("geodesic", dataset=dataset or "mnist", lsdim=lsdim, alpha=alpha, segments=segments),
-    profile,
-    seeds,
-    grid="geodesic",
-    device=device,
-)
-frame, failed = beyond.load_or_train("geodesic", profile, cfgs, results, grids.geodesic_variant, "variant", workers)
-if len(failed):
-    display(Markdown(f"**{len(failed)} runs failed** and are left out below:"), failed)
-ok = frame[frame.status == "ok"]
-order = [n for n, _ in grids.GEODESIC_VARIANTS]
-display(
-    Markdown(
-        f"Profile `{profile}`, seeds {profiles.seeds_arg(seeds)}, lsdim {lsdim}, alpha {alpha}, "
-        f"T = {segments}; kNN accuracy, mean ± sd over seeds; seconds a run, the median (CPU time where "
-        "the row records it, else wall time, which a machine shared with other runs inflates)."
-    )
-)
-table = tables.summary(ok, ["variant", "pl_pct"], ["test-cv", "labelled-to-test"])
-table.insert(2, "seconds a run (median)", ok.groupby(["variant", "pl_pct"]).seconds.median().round(0))
-table.reindex([(v, p) for v in order for p in sorted(ok.pl_pct.unique())])
+# %% tags=["hide-input"]
+runs = beyond.geodesic_runs(page)
+beyond.failed_note(runs)
+
+# %% tags=["hide-input"]
+beyond.geodesic_table(runs, page)
 
 # %% [markdown]
 # ## Geodesic minus Euclidean, paired by seed
 # Mean difference over seeds with its 95% t-interval, against each Euclidean variant.
 
 # %% tags=["hide-input"]
-diff = beyond.paired_against(frame, "variant", order[2], order[:2])
-diff.round(3)
+beyond.geodesic_differences(runs).round(3)
 
 # %% tags=["hide-input"]
-lines = [
-    f"- at {p:g} % labels, `{pr}`: geodesic {v} than {ref} ({m:+.3f} [{lo:+.3f}, {hi:+.3f}])"
-    if v in ("better", "worse")
-    else f"- at {p:g} % labels, `{pr}`: no difference from {ref} shown ({m:+.3f} [{lo:+.3f}, {hi:+.3f}])"
-    for ref, p, pr, m, lo, hi, v in diff[
-        ["against", "pl_pct", "protocol", "mean", "low", "high", "verdict"]
-    ].itertuples(index=False)
-]
-cost = ok.groupby("variant").seconds.median()
-display(
-    Markdown(
-        "**What the runs say** (profile `"
-        + profile
-        + "`):\n"
-        + "\n".join(lines)
-        + f"\n\nCost: the geodesic runs take {cost[order[2]] / cost[order[1]]:.1f}x the time of the "
-        "Euclidean batch-hard runs (median seconds a run; decoding 2B paths of T + 1 points at every "
-        "supervised step)."
-    )
-)
+beyond.geodesic_answer(runs, page.profile)

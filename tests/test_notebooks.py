@@ -61,37 +61,45 @@ def test_papermill_cli_runs_a_page_with_a_parameter(tmp_path):
 
 
 def test_every_page_checks_every_parameter_it_declares():
-    """pages.check flags an injected name the page did not pass it, so each page must pass all of its own."""
+    """pages.check flags an injected name the page did not pass it, so each page must pass all of its own: through
+    its Page (which reads pages.PARAMETERS[page], the same names in the same order as the parameters cell) or by
+    calling pages.check with each."""
     import ast
 
     import jupytext
 
+    from dmlvae import pages
+
     for p in sorted((ROOT / "notebooks").glob("*.py")):
         nb = jupytext.read(p)
         params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-        declared = {t.id for n in ast.parse(params.source).body if isinstance(n, ast.Assign) for t in n.targets}
-        checked = set()
+        declared = tuple(t.id for n in ast.parse(params.source).body if isinstance(n, ast.Assign) for t in n.targets)
+        assert pages.PARAMETERS[p.stem] == declared, p.stem
+        checked, opened = set(), False
         for c in nb.cells:
-            if c.cell_type == "code":
-                checked |= {
-                    k.arg
-                    for n in ast.walk(ast.parse(c.source))
-                    if isinstance(n, ast.Call)
-                    and getattr(n.func, "attr", None) == "check"
-                    and getattr(n.func.value, "id", None) == "pages"
-                    for k in n.keywords
-                }
-        assert declared == checked, (p.stem, declared ^ checked)
+            if c.cell_type != "code":
+                continue
+            for n in ast.walk(ast.parse(c.source)):
+                if isinstance(n, ast.Call) and getattr(n.func, "value", None) is not None:
+                    if getattr(n.func, "attr", None) == "check" and getattr(n.func.value, "id", None) == "pages":
+                        checked |= {k.arg for k in n.keywords}
+                    if getattr(n.func, "attr", None) == "Page" and getattr(n.func.value, "id", None) == "pages":
+                        opened = (
+                            ast.literal_eval(n.args[0]) == p.stem and getattr(n.args[1].func, "id", "") == "globals"
+                        )
+        assert opened or set(declared) == checked, (p.stem, set(declared) ^ checked)
 
 
-def test_a_misspelt_papermill_parameter_stops_the_page_before_it_runs(tmp_path):
+@pytest.mark.parametrize("page, typo", [("01_dml", "lsdimm"), ("00_data", "datset")])
+def test_a_misspelt_papermill_parameter_stops_the_page_before_it_runs(tmp_path, page, typo):
+    """Through pages.check (01) and through the Page object (00) alike."""
     import papermill
 
-    with pytest.raises(papermill.PapermillExecutionError, match="unknown page parameter.*'lsdimm'.*this page takes"):
+    with pytest.raises(papermill.PapermillExecutionError, match=f"unknown page parameter.*'{typo}'.*this page takes"):
         papermill.execute_notebook(
-            str(ROOT / "notebooks" / "01_dml.ipynb"),
+            str(ROOT / "notebooks" / f"{page}.ipynb"),
             str(tmp_path / "o.ipynb"),
-            parameters={"lsdimm": 3},
+            parameters={typo: 3},
             kernel_name="python3",
             progress_bar=False,
         )
