@@ -462,3 +462,26 @@ def _dml_then_gmm(c: RunConfig) -> None:
 
 
 RULES = (_own_routines, _gmm_lsdim, _metric_share, _geodesic, _graph, _dml_then_gmm)
+
+
+SOURCES = {"paper": "the paper", "assumption": "ours (paper silent)", "setting": "run setting"}
+
+
+def defaults_table(origin: str | None = None):
+    """Every RunConfig field with its default, where the default comes from (``SOURCES``) and what it means, as a
+    styled table (whole meanings, not cut); ``origin`` ("paper", "assumption", "setting") keeps those only."""
+    import pandas as pd
+
+    if origin is not None:
+        choice("origin", origin, SOURCES)
+    rows = [
+        {
+            "parameter": f.name,
+            "default": str(f.default),
+            "source": SOURCES[f.metadata["origin"]],
+            "meaning": f.metadata["doc"],
+        }
+        for f in dataclasses.fields(RunConfig)
+        if origin is None or f.metadata["origin"] == origin
+    ]
+    return pd.DataFrame(rows).set_index("parameter").style

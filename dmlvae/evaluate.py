@@ -107,3 +107,25 @@ def _probes(z_test, y_test, protocol, probes, z_train, y_train, labelled, seed) 
             pred = _fit_predict(name, z_train[labelled], y_train[labelled], z_test, seed)
         out.update(scores(name, y_test, pred))
     return out
+
+
+def probe_table(runs: dict, protocols=PROTOCOLS, probes=("knn",), seed: int = 0):
+    """Each kept-model run of ``runs`` ({name: ``train.run(..., keep_model=True)``'s result}) probed under each of
+    ``protocols``: one row per (model, protocol), every metric of :func:`probe` rounded to 3 decimals."""
+    import pandas as pd
+
+    rows = []
+    for name, r in runs.items():
+        for protocol in protocols:
+            m = probe(
+                r["z_test"],
+                r["y_test"],
+                protocol,
+                probes,
+                z_train=r["z_train"],
+                y_train=r["y_train"],
+                labelled=r["labelled"],
+                seed=seed,
+            )
+            rows.append({"model": name, "protocol": protocol, **{k: round(v, 3) for k, v in m.items()}})
+    return pd.DataFrame(rows)

@@ -14,9 +14,17 @@ import torch
 from . import losses, priors
 
 
+class Verdict(tuple):
+    """``(ok, message)``, which a notebook does not display again as a value: the message is already printed (the
+    pages' sources are formatted by ruff, which drops the trailing ``;`` that would hide it)."""
+
+    def _ipython_display_(self):
+        pass
+
+
 def _report(ok: bool, message: str) -> tuple[bool, str]:
     print(("Right: " if ok else "Not yet: ") + message)
-    return ok, message
+    return Verdict((ok, message))
 
 
 def _batches(n=5, seed=0, dim=4):

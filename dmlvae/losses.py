@@ -260,3 +260,19 @@ def kl_gmm_paper(z, mu, logvar, means, logvar_prior) -> torch.Tensor:
             lv_p = lv_p[..., None]
     log_p = -0.5 * ((z - nearest).pow(2) / torch.exp(lv_p)).sum(-1)
     return (log_p - log_q).mean()
+
+
+def mining_table(lsdim: int, margin: float, seed: int = 0, n: int = 256, classes: int = 10):
+    """The triplet loss and fraction of active triplets of each mining on one batch of ``n`` random embeddings
+    (standard normal in ``lsdim`` dimensions, seed ``seed``) with ``classes`` balanced classes (a DataFrame indexed
+    by mining)."""
+    import pandas as pd
+
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, lsdim, generator=g)
+    y = torch.arange(n) % classes
+    rows = []
+    for mining in ("all", "hard", "semihard"):
+        loss, active = triplet_terms(z, y, margin=margin, mining=mining)
+        rows.append({"mining": mining, "loss": round(loss.item(), 4), "active triplets": round(active, 3)})
+    return pd.DataFrame(rows).set_index("mining")

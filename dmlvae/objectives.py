@@ -147,3 +147,32 @@ def agreement_sentence(agreements: dict) -> str:
         f"Mean |ours - paper| over Table 4's reported accuracies: {text}. Table 4 under {NAMES[closer]} is the "
         f"closer to the paper's, by {gaps[further] - gaps[closer]:.3f}."
     )
+
+
+def calibration(page):
+    """The VAE-calibration grid (reconstruction reading x beta, the MetricVAE at gamma = 0) of a page's profile and
+    seeds, trained first when missing: shows its caption and table (kNN on mu and on a sampled z, the last epoch's
+    KL; mean ± sd), and returns, as Markdown, one sentence per setting on whether its posterior collapsed."""
+    from IPython.display import Markdown, display
+
+    rows = page.rows("vae-calibration", grids.cells("vae-calibration"))
+    vae = tables.flatten(
+        rows,
+        ["recon", "beta"],
+        {"kNN mu": ("knn_acc", None), "kNN sampled z": ("knn_acc", "test-cv/sampled-z")},
+        last={"final KL": "kl"},
+    )
+    display(
+        Markdown(
+            f"Profile `{page.profile}`, {grids.CALIBRATION_EPOCHS} epochs, seeds {page.seed_list}; "
+            "kNN accuracy under `test-cv`, and the KL (nats) of the last epoch; mean ± sd."
+        )
+    )
+    display(tables.summary(vae, ["recon", "beta"], ["kNN mu", "kNN sampled z", "final KL"]))
+    frame = run_frame(rows, ["recon", "beta"])
+    return Markdown(
+        "\n".join(
+            f"- {collapse_sentence(g, f'`{recon}`, beta {beta:g}', ['beta'])}"
+            for (recon, beta), g in frame.groupby(["recon", "beta"], sort=False)
+        )
+    )

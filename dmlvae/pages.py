@@ -267,6 +267,27 @@ class Page:
             self._data = data.load(self.p.dataset, data_dir=getattr(self.p, "data_dir", None))
         return self._data
 
+    def config(self, **fields):
+        """A RunConfig from the page's parameters that are RunConfig fields (dataset, pl_pct, lsdim, seed, ...),
+        with ``fields`` on top."""
+        import dataclasses
+
+        names = {f.name for f in dataclasses.fields(config.RunConfig)}
+        return config.RunConfig(**{**{k: v for k, v in vars(self.p).items() if k in names}, **fields})
+
+    def train(self, **fields) -> dict:
+        """Train :meth:`config` live, keeping the model (``train.run(..., keep_model=True)``'s result)."""
+        from .train import run
+
+        return run(self.config(**fields), keep_model=True)
+
+    @staticmethod
+    def md(text: str):
+        """``text`` as Markdown (a cell's displayed value)."""
+        from IPython.display import Markdown
+
+        return Markdown(text)
+
     def note(self, *sweeps):
         """The re-run note (Markdown): the profile and seeds behind the numbers, how to re-run the page, and the CLI
         command of each of ``sweeps``: (grid, {grid parameters, and dataset}) pairs."""

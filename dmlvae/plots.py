@@ -283,3 +283,13 @@ def forest(cells: pd.DataFrame, title: str = "") -> go.Figure:
         margin=dict(l=10, r=10, t=90, b=40),
     )
     return fig
+
+
+def run_scatter(run: dict, name: str, seed: int = 0) -> go.Figure:
+    """The test latents of a live run (``train.run``'s result), coloured by class with the dataset's class names:
+    "NAME: test latents, N labels, seed S"."""
+    from . import data
+
+    title = f"{name}: test latents, {run['n_labelled']} labels, seed {run['config']['seed']}"
+    names = data.load(run["dataset_used"]).class_names
+    return latent_scatter(run["z_test"], run["y_test"], title, class_names=names, seed=seed)

@@ -150,3 +150,24 @@ def profile_configs(cells, profile: str, seeds, grid=None, **fixed) -> list[RunC
         for cell in cells
         for s in seeds_arg(seeds)
     ]
+
+
+def profile_table():
+    """Each profile's overrides of RunConfig's defaults (a DataFrame, one column a profile; "default": not changed)."""
+    import pandas as pd
+
+    table = {name: {k: str(v) for k, v in o.items()} for name, o in PROFILES.items()}
+    return pd.DataFrame(table).astype(object).fillna("default")
+
+
+def grid_profile_table():
+    """The settings a profile changes for some grids only (``GRID_PROFILES``): one row per (profile, grid)."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {"profile": name, "grid": f"Table {g}" if isinstance(g, int) else g, **{k: str(v) for k, v in o.items()}}
+            for name, by_grid in GRID_PROFILES.items()
+            for g, o in by_grid.items()
+        ]
+    )

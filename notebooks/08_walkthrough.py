@@ -36,34 +36,10 @@ alpha = 0.5  # the DML autoencoder's weight of the reconstruction loss (alpha = 
 seed = 0  # labelled subset, initialisation, batches
 
 # %%
-import pandas as pd
-from IPython.display import Markdown, display
+from dmlvae import evaluate, pages, plots, train
 
-from dmlvae import data, evaluate, pages, plots
-from dmlvae.config import RunConfig
-from dmlvae.train import run
-
-pages.check(
-    pl_pct=pl_pct,
-    train_subset=train_subset,
-    test_subset=test_subset,
-    epochs=epochs,
-    lsdim=lsdim,
-    alpha=alpha,
-    seed=seed,
-)
-display(Markdown(pages.rerun_note("08_walkthrough")))
-plots.setup()
-common = dict(
-    dataset="mnist",
-    pl_pct=pl_pct,
-    train_subset=train_subset,
-    test_subset=test_subset,
-    epochs=epochs,
-    lsdim=lsdim,
-    seed=seed,
-    device="cpu",
-)
+page = pages.Page("08_walkthrough", globals())
+page.note()
 
 # %% [markdown]
 # ## Two models, one labelled subset
@@ -71,29 +47,19 @@ common = dict(
 # assumptions page). Both runs share the seed, so they see the same 60 labelled images.
 
 # %%
-dml = run(RunConfig(model="dml", **common), keep_model=True)
-ae = run(RunConfig(model="dml_autoencoder", alpha=alpha, **common), keep_model=True)
-display(
-    Markdown(
-        f"{dml['n_labelled']} labelled images covering {dml['labelled_classes']} of 10 classes; "
-        f"DML trained in {dml['wall_time']:.0f} s, the DML autoencoder in {ae['wall_time']:.0f} s."
-    )
-)
+dml = page.train(model="dml", dataset="mnist", device="cpu")
+ae = page.train(model="dml_autoencoder", alpha=alpha, dataset="mnist", device="cpu")
+page.md(train.describe({"DML": dml, "the DML autoencoder": ae}))
 
 # %% [markdown]
 # ## The two latent spaces
 # Each dot is a test image, placed by its 2-d embedding and coloured by its true class.
 
 # %%
-names = data.load("mnist").class_names
-for name, r in (("DML", dml), (f"DML autoencoder (alpha {alpha:g})", ae)):
-    plots.latent_scatter(
-        r["z_test"],
-        r["y_test"],
-        f"{name}: test latents, {r['n_labelled']} labels, seed {seed}",
-        class_names=names,
-        seed=seed,
-    ).show()
+plots.run_scatter(dml, "DML", seed=seed).show()
+
+# %%
+plots.run_scatter(ae, f"DML autoencoder (alpha {alpha:g})", seed=seed).show()
 
 # %% [markdown]
 # ## Measuring them
@@ -102,23 +68,9 @@ for name, r in (("DML", dml), (f"DML autoencoder (alpha {alpha:g})", ae)):
 # labelled training images only: all a semi-supervised user has). Which one would you report?
 
 # %%
-rows = []
-for name, r in (("DML", dml), ("DML autoencoder", ae)):
-    for protocol in ("test-cv", "labelled-to-test"):
-        m = evaluate.probe(
-            r["z_test"],
-            r["y_test"],
-            protocol,
-            ("knn",),
-            z_train=r["z_train"],
-            y_train=r["y_train"],
-            labelled=r["labelled"],
-            seed=seed,
-        )
-        rows.append(
-            {"model": name, "protocol": protocol, "kNN accuracy": round(m["knn_acc"], 3), "AMI": round(m["knn_ami"], 3)}
-        )
-pd.DataFrame(rows).pivot(index="model", columns="protocol", values=["kNN accuracy", "AMI"])
+evaluate.probe_table({"DML": dml, "DML autoencoder": ae}, ("test-cv", "labelled-to-test"), seed=seed).pivot(
+    index="model", columns="protocol", values=["knn_acc", "knn_ami"]
+).rename(columns={"knn_acc": "kNN accuracy", "knn_ami": "AMI"})
 
 # %% [markdown]
 # **Questions for the class.** Did the decoder help with 60 labels, on this seed? Would one seed convince

@@ -74,3 +74,15 @@ def test_the_mining_experiment_shows_what_the_right_answer_says():
         for m in ("all", "hard")
     }
     assert last["hard"] > last["all"]
+
+
+def test_a_check_prints_its_verdict_once_in_a_notebook(capsys):
+    """The verdict is printed, and the returned (ok, message) is not displayed again as the cell's value."""
+    from IPython.core.formatters import DisplayFormatter
+
+    from dmlvae import exercises
+
+    v = exercises.check_alpha_one(None)
+    assert v == (False, "set prediction to 'same' or 'different'")
+    assert capsys.readouterr().out == "Not yet: set prediction to 'same' or 'different'\n"
+    assert DisplayFormatter().format(v) == ({}, {})  # IPython shows nothing for it
