@@ -8,6 +8,7 @@ and does it then beat DML with few labels (0.01 % and 0.1 %)?
 
 from __future__ import annotations
 
+import functools
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -233,3 +234,37 @@ def figure(f: pd.DataFrame, title: str) -> go.Figure:
         ),
     )
     return fig
+
+
+# The MetricVAE page's balance section: each function takes the page (pages.Page)
+@functools.lru_cache(maxsize=None)
+def page_rows(page) -> list[dict]:
+    """The balance grid's rows on the page's dataset (trained first when missing)."""
+    return page.rows("balance", grids.cells("balance", dataset=page.p.dataset or "mnist"))
+
+
+def page_figure(page) -> go.Figure:
+    """kNN accuracy against the metric term's share (:func:`figure`) of the page's balance runs."""
+    return figure(
+        frame(page_rows(page)),
+        f"kNN accuracy against the metric term's share (MetricVAE, joint, lsdim 10; {page.profile}, seeds "
+        f"{page.seed_list})",
+    )
+
+
+def page_answer(page) -> str:
+    """What the balance runs say (Markdown text): the answer under each protocol and the course of the share."""
+    f = frame(page_rows(page))
+    return (
+        "\n".join(f"- {answer(f, p)}" for p in PROTOCOLS)
+        + f"\n\n{course_sentence(f)} The derived gamma, and the metric term's share of the loss in the first and the "
+        "last epoch (means over the seeds):"
+    )
+
+
+def shares_table(page):
+    """Per share and labelled percentage: the derived gamma and the metric term's share of the loss in the first and
+    the last epoch (means over the seeds), formatted."""
+    f = frame(page_rows(page))
+    means = f[f.share.notna()].groupby(["share", "pl_pct"])[["gamma", "first epoch share", "last epoch share"]].mean()
+    return means.style.format({"gamma": "{:.3g}", "first epoch share": "{:.1%}", "last epoch share": "{:.1%}"})

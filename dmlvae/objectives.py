@@ -6,6 +6,7 @@ paper's, all from the stored rows: the MetricVAE page's tables and sentences.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import pandas as pd
@@ -176,3 +177,127 @@ def calibration(page):
             for (recon, beta), g in frame.groupby(["recon", "beta"], sort=False)
         )
     )
+
+
+# The MetricVAE page: each function takes the page (pages.Page: profile, seeds, results, parameters), trains what
+# the results file lacks (or, under the auto profile, names it) and gives one table, figure or paragraph.
+def _dataset(page) -> str:
+    return page.p.dataset or "mnist"
+
+
+@functools.lru_cache(maxsize=None)
+def alternating_rows(page, objective: str) -> list[dict]:
+    """The alternating grid's rows under ``objective`` (DML's runs are the same under both)."""
+    grid, cfgs = alternating_configs(page.profile, page.seeds, objective, _dataset(page), page.device)
+    return page.rows(grid, cfgs=cfgs)
+
+
+def alternating_table(page, objective: str, caption: str | None = None) -> pd.DataFrame:
+    """DML and the MetricVAE side by side per loss and labelled percentage, with the MetricVAE's loss shares, under
+    ``objective``; shows ``caption`` first (None: the page's standard one)."""
+    from IPython.display import Markdown, display
+
+    rows = alternating_rows(page, objective)
+    if caption is None:
+        caption = (
+            f"Dataset `{_dataset(page)}`, profile `{page.profile}`, seeds {page.seed_list}; kNN accuracy (`test-cv`) "
+            "on the mean mu of each encoder, and on a sampled z for the MetricVAE; the MetricVAE's final KL to its "
+            f"prior in nats, and each term's share of its loss. The objective: {NAMES[objective]}."
+        )
+    display(Markdown(caption))
+    dml = run_frame([r for r in rows if r["config"]["model"] == "dml"], ["loss", "pl_pct"])
+    mvae = run_frame([r for r in rows if r["config"]["model"] == "mvae"], ["loss", "pl_pct"])
+    t = summary_table(mvae, ["loss", "pl_pct"])
+    t.insert(0, "DML", dml.groupby(["loss", "pl_pct"], sort=False)["acc"].agg(paper.mean_sd))
+    return t.rename(columns={"kNN": "MetricVAE", "kNN, sampled z": "MetricVAE, sampled z"}).drop(
+        columns=["kNN, labelled-to-test"]
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def table4(page, objective: str) -> tuple:
+    """Table 4 under ``objective``: (grid, configs, rows, comparison with the paper)."""
+    grid, cfgs = table4_configs(page.profile, page.seeds, objective, page.p.dataset, page.device)
+    rows = page.rows(grid, cfgs=cfgs)
+    return grid, cfgs, rows, table4_compare(page.results, page.profile, grid, cfgs)
+
+
+TABLE4_NOTES = {
+    "image-sum": "; probes fitted and scored by the `test-cv` protocol (the paper's 'linear' column was likely "
+    "scored on one 64-image batch)",
+    "pixel-mean": "; the MetricVAE under the paper's literal objective (MSELoss averaged over pixels, beta 1); "
+    "probes as above",
+}
+
+
+def table4_layout(page, objective: str):
+    """Table 4 under ``objective`` in the paper's layout beside the paper's: shows the caption, returns the table."""
+    from IPython.display import Markdown, display
+
+    cmp = table4(page, objective)[3]
+    display(Markdown(paper.caption(4, cmp, page.profile, page.seed_list, note=TABLE4_NOTES[objective])))
+    return paper.styled_layout(cmp)
+
+
+def mvae_frame(rows, by) -> pd.DataFrame:
+    """:func:`run_frame` of the MetricVAE's rows of ``rows``."""
+    return run_frame([r for r in rows if r["config"]["model"] == "mvae"], by)
+
+
+def table4_shares(page, objective: str) -> pd.DataFrame:
+    """Table 4's MetricVAE runs under ``objective``: accuracy, KL and loss shares per gamma and lsdim."""
+    return summary_table(mvae_frame(table4(page, objective)[2], ["gamma", "lsdim"]), ["gamma", "lsdim"])
+
+
+@functools.lru_cache(maxsize=None)
+def figure6_rows(page) -> list[dict]:
+    """The ok runs of the Figure 6 grid (the MetricVAE, joint, lsdim 5, per gamma) at the page's figure6_epochs."""
+    cells = grids.cells("figure6", dataset=_dataset(page), epochs=page.p.figure6_epochs)
+    return [r for r in page.rows("figure6", cells) if r["status"] == "ok"]
+
+
+def figure6(page, key: str, title: str, yaxis: str | None = None):
+    """Figure 6's runs: history ``key`` per epoch, one line per gamma and seed."""
+    from . import plots
+
+    kw = {} if yaxis is None else {"yaxis": yaxis}
+    label = lambda r: f"gamma={r['config']['gamma']:g}, seed {r['seed']}"  # noqa: E731
+    return plots.history_lines(figure6_rows(page), key, title, label=label, **kw)
+
+
+def figure6_shares(page) -> pd.DataFrame:
+    """Figure 6's runs: accuracy, KL and loss shares in their final epoch."""
+    return summary_table(mvae_frame(figure6_rows(page), ["gamma", "lsdim"]), ["gamma", "lsdim"])
+
+
+def findings(page):
+    """Per objective: whether Table 4's and the alternating MetricVAE's posteriors collapse, claim 6's verdict, and
+    how far Table 4 lies from the paper's (Markdown, from the rows)."""
+    from IPython.display import Markdown
+
+    t4 = {o: mvae_frame(table4(page, o)[2], ["gamma", "lsdim"]) for o in OBJECTIVES}
+    alt = {o: mvae_frame(alternating_rows(page, o), ["loss", "pl_pct"]) for o in OBJECTIVES}
+    six = {
+        o: next(
+            (
+                c
+                for c in scorecard.mvae_claims(page.results, page.profile, "test-cv", True, o, page.seeds)
+                if c["claim"].startswith("6")
+            ),
+            None,
+        )
+        for o in OBJECTIVES
+    }
+    agreements = {o: scorecard.table_agreement(table4(page, o)[3]) for o in OBJECTIVES}
+    lines = (
+        [f"- {collapse_sentence(t4[o], f'Table 4, {NAMES[o]}', ['gamma'])}" for o in OBJECTIVES]
+        + [f"- {collapse_sentence(alt[o], f'The alternating MetricVAE, {NAMES[o]}', ['loss'])}" for o in OBJECTIVES]
+        + [
+            f"- Claim 6 (the alternating MetricVAE at chance) under {NAMES[o]}: **{six[o]['verdict']}** "
+            f"({six[o]['evidence']})."
+            for o in OBJECTIVES
+            if six[o] is not None
+        ]
+        + [f"- {agreement_sentence(agreements)}"]
+    )
+    return Markdown("\n".join(lines))

@@ -282,6 +282,14 @@ class Page:
         return run(self.config(**fields), keep_model=True)
 
     @staticmethod
+    def say(text: str) -> None:
+        """Show ``text`` as Markdown now (anywhere in a cell); nothing when it is empty."""
+        from IPython.display import Markdown, display
+
+        if text:
+            display(Markdown(text))
+
+    @staticmethod
     def md(text: str):
         """``text`` as Markdown (a cell's displayed value)."""
         from IPython.display import Markdown

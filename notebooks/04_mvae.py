@@ -42,46 +42,20 @@ workers = None  # None: train missing runs one by one; N: N at once on Ray worke
 figure6_epochs = 10  # epochs of the Figure 6 runs (the reconstruction loss per epoch)
 
 # %% tags=["hide-input"]
-from IPython.display import Markdown, display
+from dmlvae import balance, objectives, pages, plots, sweep
 
-from dmlvae import balance, grids, objectives, pages, paper, plots, profiles, scorecard, store, sweep
-
-pages.check(
-    profile=profile,
-    seeds=seeds,
-    dataset=dataset,
-    device=device,
-    results=results,
-    workers=workers,
-    figure6_epochs=figure6_epochs,
+page = pages.Page("04_mvae", globals())
+page.note(
+    ("mvae-alternating", {"dataset": dataset or "mnist"}),
+    (4, {}),
+    ("figure6", {"dataset": dataset or "mnist", "epochs": figure6_epochs}),
+    ("mvae-alternating", {"recon": "pixel-mean", "dataset": dataset or "mnist"}),
+    ("table4-objective", {"dataset": dataset or "mnist"}),
+    ("balance", {"dataset": dataset or "mnist"}),
 )
-profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
-seeds = pages.page_seeds(profile, seeds)
-plots.setup()
-results = profiles.results_path(profile, results)
-seed_list = profiles.seeds_arg(seeds)
-the_dataset = dataset or "mnist"
-display(
-    Markdown(
-        pages.rerun_note(
-            "04_mvae",
-            profile,
-            seeds,
-            [
-                f"python -m dmlvae sweep --grid mvae-alternating --dataset {the_dataset} --profile {profile} --seeds {seeds}",
-                f"python -m dmlvae sweep --table 4 --profile {profile} --seeds {seeds}",
-                f"python -m dmlvae sweep --grid figure6 --dataset {the_dataset} --grid-param "
-                f"epochs={figure6_epochs} --profile {profile} --seeds {seeds}",
-                f"python -m dmlvae sweep --grid mvae-alternating --grid-param recon=pixel-mean --dataset {the_dataset} "
-                f"--profile {profile} --seeds {seeds}",
-                f"python -m dmlvae sweep --grid table4-objective --dataset {the_dataset} --profile {profile} --seeds {seeds}",
-                f"python -m dmlvae sweep --grid balance --dataset {the_dataset} --profile {profile} --seeds {seeds}",
-            ],
-        )
-    )
-)
-display(Markdown(profiles.profile_scale(profile)))
 
+# %% tags=["hide-input"]
+page.scale()
 
 # %% [markdown]
 # ## The alternating MetricVAE, with each metric loss
@@ -93,69 +67,19 @@ display(Markdown(profiles.profile_scale(profile)))
 
 
 # %% tags=["hide-input"]
-def alternating(objective):
-    """Train what the store lacks of the alternating grid under one objective; its rows."""
-    grid, cfgs = objectives.alternating_configs(profile, seeds, objective, the_dataset, device)
-    sweep.run_configs(grid, profile, cfgs, results, progress=False, workers=workers)
-    return store.rows_for(results, grid, profile, cfgs)
-
-
-def alternating_table(rows):
-    """DML and the MetricVAE side by side per loss and labelled percentage, with the MetricVAE's loss shares."""
-    dml = objectives.run_frame([r for r in rows if r["config"]["model"] == "dml"], ["loss", "pl_pct"])
-    mvae = objectives.run_frame([r for r in rows if r["config"]["model"] == "mvae"], ["loss", "pl_pct"])
-    t = objectives.summary_table(mvae, ["loss", "pl_pct"])
-    t.insert(0, "DML", dml.groupby(["loss", "pl_pct"], sort=False)["acc"].agg(paper.mean_sd))
-    return t.rename(columns={"kNN": "MetricVAE", "kNN, sampled z": "MetricVAE, sampled z"}).drop(
-        columns=["kNN, labelled-to-test"]
-    )
-
-
-alt_rows = {o: alternating(o) for o in objectives.OBJECTIVES}
-display(
-    Markdown(
-        f"Dataset `{the_dataset}`, profile `{profile}`, seeds {seed_list}; kNN accuracy (`test-cv`) on "
-        "the mean mu of each encoder, and on a sampled z for the MetricVAE; the MetricVAE's final KL to its "
-        "prior in nats, and each term's share of its loss. Our objective (image-sum):"
-    )
-)
-alternating_table(alt_rows["image-sum"])
+objectives.alternating_table(page, "image-sum")
 
 # %% [markdown]
 # ## Table 4: the joint routine on fully labelled MNIST
 
 
 # %% tags=["hide-input"]
-def table4(objective):
-    """Train what the store lacks of Table 4 under one objective; (grid, configs, rows, comparison)."""
-    grid, cfgs = objectives.table4_configs(profile, seeds, objective, dataset, device)
-    sweep.run_configs(grid, profile, cfgs, results, progress=False, workers=workers)
-    return (
-        grid,
-        cfgs,
-        store.rows_for(results, grid, profile, cfgs),
-        objectives.table4_compare(results, profile, grid, cfgs),
-    )
-
-
-t4 = {o: table4(o) for o in objectives.OBJECTIVES}
-cmp4 = t4["image-sum"][3]
-display(
-    Markdown(
-        paper.caption(
-            4,
-            cmp4,
-            profile,
-            seed_list,
-            note="; probes fitted and scored by the `test-cv` "
-            "protocol (the paper's 'linear' column was likely scored on one 64-image batch)",
-        )
-    )
-)
-paper.styled_layout(cmp4)
+objectives.table4_layout(page, "image-sum")
 
 # %% tags=["hide-input"]
-plots.paper_vs_ours(cmp4, "Table 4: every reported accuracy, ours against the paper").show()
+plots.paper_vs_ours(
+    objectives.table4(page, "image-sum")[3], "Table 4: every reported accuracy, ours against the paper"
+).show()
 
 # %% [markdown]
 # What each term weighs in Table 4's MetricVAE runs (their last epoch), beside their kNN accuracy under both
@@ -163,12 +87,7 @@ plots.paper_vs_ours(cmp4, "Table 4: every reported accuracy, ours against the pa
 
 
 # %% tags=["hide-input"]
-def mvae_frame(rows, by):
-    return objectives.run_frame([r for r in rows if r["config"]["model"] == "mvae"], by)
-
-
-t4_frames = {o: mvae_frame(t4[o][2], ["gamma", "lsdim"]) for o in objectives.OBJECTIVES}
-objectives.summary_table(t4_frames["image-sum"], ["gamma", "lsdim"])
+objectives.table4_shares(page, "image-sum")
 
 # %% [markdown]
 # ## Figure 6: the reconstruction loss per epoch
@@ -177,32 +96,20 @@ objectives.summary_table(t4_frames["image-sum"], ["gamma", "lsdim"])
 # assumptions page), on the unlabelled batches, averaged over each epoch.
 
 # %% tags=["hide-input"]
-fig6 = profiles.profile_configs(
-    grids.cells("figure6", dataset=the_dataset, epochs=figure6_epochs), profile, seeds, grid="figure6", device=device
-)
-sweep.run_configs("figure6", profile, fig6, results, progress=False, workers=workers)
-rows6 = [r for r in store.rows_for(results, "figure6", profile, fig6) if r["status"] == "ok"]
-if sweep.reuse_note(rows6):
-    display(Markdown(sweep.reuse_note(rows6)))
-plots.history_lines(
-    rows6,
+page.say(sweep.reuse_note(objectives.figure6_rows(page)))
+objectives.figure6(
+    page,
     "recon",
-    f"Figure 6: reconstruction loss per epoch (MVAE, joint, lsdim 5, {profile})",
-    label=lambda r: f"gamma={r['config']['gamma']:g}, seed {r['seed']}",
+    f"Figure 6: reconstruction loss per epoch (MVAE, joint, lsdim 5, {page.profile})",
     yaxis="squared error per image",
 ).show()
 
 # %% tags=["hide-input"]
-plots.history_lines(
-    rows6,
-    "kl",
-    "KL to the VampPrior per epoch (same runs)",
-    label=lambda r: f"gamma={r['config']['gamma']:g}, seed {r['seed']}",
-).show()
+objectives.figure6(page, "kl", "KL to the VampPrior per epoch (same runs)").show()
 
 # %% tags=["hide-input"]
-display(Markdown("The same runs' loss shares in their final epoch:"))
-objectives.summary_table(mvae_frame(rows6, ["gamma", "lsdim"]), ["gamma", "lsdim"])
+page.say("The same runs' loss shares in their final epoch:")
+objectives.figure6_shares(page)
 
 # %% [markdown]
 # ## The paper's objective as written
@@ -211,27 +118,15 @@ objectives.summary_table(mvae_frame(rows6, ["gamma", "lsdim"]), ["gamma", "lsdim
 # default). The same grids as above, with that objective: the alternating MetricVAE, then Table 4.
 
 # %% tags=["hide-input"]
-display(Markdown("The alternating MetricVAE under the paper's literal objective (DML's runs are the ones above):"))
-alternating_table(alt_rows["pixel-mean"])
-
-# %% tags=["hide-input"]
-cmp4_literal = t4["pixel-mean"][3]
-display(
-    Markdown(
-        paper.caption(
-            4,
-            cmp4_literal,
-            profile,
-            seed_list,
-            note="; the MetricVAE under the paper's literal "
-            "objective (MSELoss averaged over pixels, beta 1); probes as above",
-        )
-    )
+objectives.alternating_table(
+    page, "pixel-mean", "The alternating MetricVAE under the paper's literal objective (DML's runs are the ones above):"
 )
-paper.styled_layout(cmp4_literal)
 
 # %% tags=["hide-input"]
-objectives.summary_table(t4_frames["pixel-mean"], ["gamma", "lsdim"])
+objectives.table4_layout(page, "pixel-mean")
+
+# %% tags=["hide-input"]
+objectives.table4_shares(page, "pixel-mean")
 
 # %% [markdown]
 # ### What the rows answer
@@ -240,36 +135,7 @@ objectives.summary_table(t4_frames["pixel-mean"], ["gamma", "lsdim"])
 # Does the literal objective reproduce the paper's chance-level alternating MetricVAE (claim 6), and its Table 4?
 
 # %% tags=["hide-input"]
-alt_frames = {o: mvae_frame(alt_rows[o], ["loss", "pl_pct"]) for o in objectives.OBJECTIVES}
-six = {
-    o: next(
-        (c for c in scorecard.mvae_claims(results, profile, "test-cv", True, o, seeds) if c["claim"].startswith("6")),
-        None,
-    )
-    for o in objectives.OBJECTIVES
-}
-agreements = {o: scorecard.table_agreement(t4[o][3]) for o in objectives.OBJECTIVES}
-display(
-    Markdown(
-        "\n".join(
-            [
-                f"- {objectives.collapse_sentence(t4_frames[o], f'Table 4, {objectives.NAMES[o]}', ['gamma'])}"
-                for o in objectives.OBJECTIVES
-            ]
-            + [
-                f"- {objectives.collapse_sentence(alt_frames[o], f'The alternating MetricVAE, {objectives.NAMES[o]}', ['loss'])}"
-                for o in objectives.OBJECTIVES
-            ]
-            + [
-                f"- Claim 6 (the alternating MetricVAE at chance) under {objectives.NAMES[o]}: **{six[o]['verdict']}** "
-                f"({six[o]['evidence']})."
-                for o in objectives.OBJECTIVES
-                if six[o] is not None
-            ]
-            + [f"- {objectives.agreement_sentence(agreements)}"]
-        )
-    )
-)
+objectives.findings(page)
 
 # %% [markdown]
 # ## A balance axis: the metric term's share of the loss
@@ -281,26 +147,12 @@ display(
 # 60,000 labels, against DML and the VAE alone ($\gamma = 0$).
 
 # %% tags=["hide-input"]
-bal_cfgs = profiles.profile_configs(
-    grids.cells("balance", dataset=the_dataset), profile, seeds, grid="balance", device=device
-)
-sweep.run_configs("balance", profile, bal_cfgs, results, progress=False, workers=workers)
-bal = balance.frame(store.rows_for(results, "balance", profile, bal_cfgs))
-display(Markdown(sweep.reuse_note(store.rows_for(results, "balance", profile, bal_cfgs))))
-balance.figure(
-    bal, f"kNN accuracy against the metric term's share (MetricVAE, joint, lsdim 10; {profile}, seeds {seed_list})"
-).show()
+page.say(sweep.reuse_note(balance.page_rows(page)))
+balance.page_figure(page).show()
 
 # %% tags=["hide-input"]
-display(
-    Markdown(
-        "\n".join(f"- {balance.answer(bal, p)}" for p in scorecard.PROTOCOLS)
-        + f"\n\n{balance.course_sentence(bal)} The derived gamma, and the metric term's share of the loss in "
-        "the first and the last epoch (means over the seeds):"
-    )
-)
-bal_shares = bal[bal.share.notna()].groupby(["share", "pl_pct"])[["gamma", "first epoch share", "last epoch share"]]
-bal_shares.mean().style.format({"gamma": "{:.3g}", "first epoch share": "{:.1%}", "last epoch share": "{:.1%}"})
+page.say(balance.page_answer(page))
+balance.shares_table(page)
 
 # %% [markdown]
 # ## Exercises
