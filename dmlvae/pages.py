@@ -361,6 +361,18 @@ class Page:
             self._comparisons[table] = compare(table, self.results, self.profile, cfgs=cfgs)
         return self._comparisons[table]
 
+    def table_rows(self, table: int) -> list[dict]:
+        """The stored rows of paper ``table``'s runs on the page's dataset for it (trained first when missing)."""
+        from .store import rows_for
+
+        self.comparison(table)
+        return rows_for(
+            self.results,
+            table,
+            self.profile,
+            configs(table, self.profile, self.seeds, dataset=self.table_dataset(table)[0]),
+        )
+
     def paper_table(self, table: int):
         """Paper ``table`` in the paper's layout, ours beside it: shows the stand-in note (when the paper's dataset
         cannot be loaded), how many labels the percentages mean (Tables 2 and 3, on OrganAMNIST in the paper) and

@@ -45,67 +45,28 @@ results = None  # results file; None: results/<profile>.jsonl
 workers = None  # None: train missing runs one by one; N: N at once on Ray workers
 
 # %% tags=["hide-input"]
-import numpy as np
-import torch
-from IPython.display import Markdown, display
+from dmlvae import pages, plots, priors, statements
 
-from dmlvae import data, grids, pages, paper, plots, priors, profiles, statements, store, sweep, tables
-from dmlvae.losses import log_mixture
-
-pages.check(
-    profile=profile,
-    seeds=seeds,
-    dataset=dataset,
-    stand_in=stand_in,
-    figure_alpha=figure_alpha,
-    device=device,
-    results=results,
-    workers=workers,
+page = pages.Page("03_priors", globals())
+used = priors.page_dataset(page)
+page.note(
+    (3, {"dataset": used}),
+    ("priors-ablation", {"dataset": used, "alpha": figure_alpha}),
+    ("figure5", {"dataset": used, "alpha": figure_alpha}),
 )
-profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
-seeds = pages.page_seeds(profile, seeds)
-plots.setup()
-results = profiles.results_path(profile, results)
-seed_list = profiles.seeds_arg(seeds)
-t3_dataset, note = sweep.table_dataset(3, dataset, stand_in)
-used = t3_dataset or "organamnist"
-fig5_cells = grids.cells("figure5", dataset=used, alpha=figure_alpha)  # checks figure_alpha before any run
-n_train_used = len(data.load(used).split("train")[1])
-display(
-    Markdown(
-        pages.rerun_note(
-            "03_priors",
-            profile,
-            seeds,
-            [
-                f"python -m dmlvae sweep --table 3 --profile {profile} --seeds {seeds} --dataset {used}",
-                f"python -m dmlvae sweep --grid priors-ablation --dataset {used} --grid-param alpha={figure_alpha} "
-                f"--profile {profile} --seeds {seeds}",
-                f"python -m dmlvae sweep --grid figure5 --dataset {used} --grid-param alpha={figure_alpha} "
-                f"--profile {profile} --seeds {seeds}",
-            ],
-        )
-    )
-)
-
 
 # %% [markdown]
 # ## Table 3
 
 # %% tags=["hide-input"]
-if note:
-    display(Markdown(f"**Stand-in.** {note}"))
-display(Markdown(paper.label_count_note(3, used, n_train_used)))
-sweep.sweep(3, profile, seeds, results, dataset=t3_dataset, device=device, progress=False, workers=workers)
-cfgs3 = profiles.configs(3, profile, seeds, dataset=t3_dataset)
-cmp3 = tables.table(3, results, profile, cfgs=cfgs3)
 statements.paper_table3_at_chance()  # the introduction's sentence about the paper's Table 3
-display(Markdown(paper.caption(3, cmp3, profile, seed_list)))
-paper.styled_layout(cmp3)
+page.paper_table(3)
 
 # %% tags=["hide-input"]
 plots.metric_bars(
-    cmp3[cmp3.model != "dml"], "knn_acc", "Table 3: kNN accuracy of the prior models, ours and the paper"
+    page.comparison(3).query("model != 'dml'"),
+    "knn_acc",
+    "Table 3: kNN accuracy of the prior models, ours and the paper",
 ).show()
 
 # %% [markdown]
@@ -115,10 +76,7 @@ plots.metric_bars(
 # explains chance-level numbers.
 
 # %% tags=["hide-input"]
-rows3 = store.rows_for(results, 3, profile, cfgs3)
-rows3 = [r for r in rows3 if r["status"] == "ok" and r["config"]["model"] != "dml"]
-frame = tables.flatten(rows3, ["model", "lsdim"], tables.MU_AND_Z)
-tables.summary(frame, ["model", "lsdim"], ["mu", "sampled z"])
+priors.mu_and_z(page)
 
 # %% [markdown]
 # ## The metric loss on the sampled z, and the alternating order
@@ -135,40 +93,7 @@ tables.summary(frame, ["model", "lsdim"], ["mu", "sampled z"])
 # accuracy under `test-cv` on $\mu$ and on a sampled $z$, mean ± sd over the seeds.
 
 # %% tags=["hide-input"]
-ablation = profiles.profile_configs(
-    grids.cells("priors-ablation", dataset=used, alpha=figure_alpha),
-    profile,
-    seeds,
-    grid="priors-ablation",
-    device=device,
-)
-sweep.run_configs("priors-ablation", profile, ablation, results, progress=False, workers=workers)
-rows_ab = store.rows_for(results, "priors-ablation", profile, ablation)
-ab = tables.flatten(rows_ab, ["model", "metric_on", "alternate_first"], tables.MU_AND_Z, last={"last phase": "phase"})
-ab = ab.rename(columns={"metric_on": "metric on", "alternate_first": "first phase"})
-display(
-    Markdown(
-        f"Dataset `{used}`"
-        + (" (a stand-in: the paper's is OrganAMNIST)" if any(grids.is_stand_in(r) for r in rows_ab) else "")
-        + f", profile `{profile}`, seeds {seed_list}; kNN accuracy, "
-        "test-cv."
-    )
-)
-display(tables.summary(ab, ["model", "metric on", "first phase", "last phase"], ["mu", "sampled z"]))
-if len(ab):
-    order = ab.groupby(["model", "first phase"])["mu"].mean().unstack()
-    display(
-        Markdown(
-            f"**Does the order change Table 3's chance level?** On a sampled *z*, no combination leaves chance "
-            f"(the best mean is {ab.groupby(['model', 'metric on', 'first phase'])['sampled z'].mean().max():.3f}, with "
-            f"{len(data.load(used).class_names)} classes). On *μ*, unsupervised-first (ending on a supervised "
-            "epoch) against supervised-first: "
-            + "; ".join(
-                f"{m} {order.loc[m, 'unsupervised']:.3f} vs {order.loc[m, 'supervised']:.3f}" for m in order.index
-            )
-            + " (mean over both metric inputs and the seeds)."
-        )
-    )
+priors.ablation(page)
 
 # %% [markdown]
 # ## Figure 5: the latent space at `lsdim` 2
@@ -179,40 +104,10 @@ if len(ab):
 # standard deviations of $\mathcal N(0, I)$).
 
 # %% tags=["hide-input"]
-fig5 = profiles.profile_configs(fig5_cells, profile, seeds, grid="figure5", device=device)
-sweep.run_configs("figure5", profile, fig5, results, progress=False, keep_latents=True, workers=workers)
-rows5 = store.rows_for(results, "figure5", profile, fig5)
-display(
-    Markdown(
-        f"Dataset `{used}`"
-        + (" (a stand-in: the paper's Figure 5 is OrganAMNIST's)" if any(grids.is_stand_in(r) for r in rows5) else "")
-        + f", alpha {figure_alpha}, profile `{profile}`, seeds "
-        f"{seed_list}."
-    )
-)
-tables.flatten(
-    rows5, ["model", "kl"], tables.MU_AND_Z, last={"final KL": "kl", "mean |mu|": "embedding_norm"}, keep=["reason"]
-).round(3)
+priors.figure5_table(page)
 
 # %% tags=["hide-input"]
-names = data.load(used).class_names
-ok = {r["key"] for r in rows5 if r["status"] == "ok"}
-for cfg in fig5:
-    if cfg.seed != seed_list[0]:
-        continue
-    if cfg.key() not in ok:
-        display(Markdown(f"*{cfg.model}, kl={cfg.kl}, seed {cfg.seed}: the run failed (see the table above).*"))
-        continue
-    z, y = store.load_latents(results, "figure5", profile, cfg)
-    gmm = priors.hypercube_means(2) if cfg.model == "dml_gmm_prior" else None
-    plots.latent_scatter(
-        z,
-        y,
-        f"{cfg.model}, kl={cfg.kl} ({used}, lsdim 2, 10 % labels, alpha {figure_alpha:g}, seed {cfg.seed})",
-        class_names=names,
-        prior_means=gmm,
-        unit_circle=cfg.model == "dml_unit_prior",
-    ).show()
+priors.figure5(page)
 
 # %% [markdown]
 # ## Why Figure 5 shows no clusters
@@ -224,7 +119,7 @@ for cfg in fig5:
 # outside the hypercube, instead, can move away for ever. Which happened here, from the rows:
 
 # %% tags=["hide-input"]
-display(Markdown(priors.paper_kl_outcome(rows5)))
+page.md(priors.paper_kl_outcome(priors.figure5_rows(page)))
 
 # %% [markdown]
 #
@@ -236,16 +131,7 @@ display(Markdown(priors.paper_kl_outcome(rows5)))
 # one blob, not towards $2^d$ clusters.
 
 # %%
-z_check = torch.randn(2000, 4, dtype=torch.float64) * 2
-means4 = torch.as_tensor(priors.hypercube_means(4), dtype=torch.float64)
-gap = (priors.hypercube_factor_log_prob(z_check, 1.0) - log_mixture(z_check, means4, 1.0)).abs().max().item()
-display(
-    Markdown(
-        f"Check on 2,000 random points in 4-D: the largest difference between the 16-component mixture's "
-        f"log-density and the product of 1-D pairs is {gap:.1e}. How many modes one pair has is the first "
-        "exercise below (its solution draws the pair)."
-    )
-)
+page.md(priors.factorisation_check())
 
 # %% [markdown]
 # ## Exercises
