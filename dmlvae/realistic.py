@@ -173,3 +173,57 @@ def progress_sentence(stored: int, total: int) -> str:
 
 def fmt_pct(x: float) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+
+
+# Part 3 of the beyond page: the graph grid's paper-scale rows, against the targets and the anchors
+def graph_section(page) -> None:
+    """Shows the graph grid's paper-scale runs (the page's results under the paper profile, else the shipped rows;
+    trained first when the page's ``graph_train`` asks): how many are stored, the table of every contender and
+    setting, the distance to each target, and the confirmation seeds alone."""
+    from IPython.display import Markdown, display
+
+    from . import profiles, store, sweep
+
+    cfgs = profiles.profile_configs(
+        grids.cells("graph"), "paper", grids.GRAPH_PAPER_SEEDS, grid="graph", device=page.device
+    )
+    results = page.results if page.profile == "paper" else profiles.SHIPPED
+    if page.p.graph_train:
+        sweep.run_configs("graph", "paper", cfgs, results, progress=True, workers=page.workers)
+    rows = store.rows_for(results, "graph", "paper", cfgs)
+    runs = frame(rows)
+    display(Markdown(f"Paper scale (`{results}`): full data, 10 seeds. " + progress_sentence(len(rows), len(cfgs))))
+    if not len(runs):
+        return
+    table = summary(runs)
+    display(
+        table.drop(columns=["mean", "target", "distance"])
+        .rename(columns={"median seconds": "seconds a run (median)"})
+        .style.format({"seconds a run (median)": "{:.0f}"}, na_rep="-")
+        .hide(axis="index")
+    )
+    display(
+        Markdown(
+            "**Against the targets** (mean over every stored seed):\n\n"
+            + "\n".join(f"- {s}" for s in target_sentences(table))
+        )
+    )
+    confirm = summary(runs, confirm_only=True)
+    display(
+        Markdown(
+            f"**The confirmation seeds alone** ({', '.join(map(str, grids.GRAPH_CONFIRM_SEEDS))}, run once after every "
+            "choice was frozen):\n\n"
+            + ("\n".join(f"- {s}" for s in target_sentences(confirm)) if len(confirm) else "none is stored yet.")
+        )
+    )
+
+
+def anchors_table():
+    """The published anchors (``anchors.csv``) as a table, without their protocol and source columns (the notes say
+    them)."""
+    return (
+        anchors()
+        .drop(columns=["protocol", "source"])
+        .style.format({"accuracy": "{:.3f}", "sd": "{:.3f}"}, na_rep="-")
+        .hide(axis="index")
+    )

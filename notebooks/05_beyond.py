@@ -52,77 +52,18 @@ graph_train = False  # part 3 shows the stored paper-scale runs of the graph gri
 # first (several CPU hours: 250 runs, a 100-epoch VAE per dataset and seed)
 
 # %% tags=["hide-input"]
-from IPython.display import Markdown, display
+from dmlvae import beyond, grids, pages, realistic
 
-from dmlvae import beyond, grids, pages, paper, plots, profiles, store, sweep, tables
-from dmlvae.config import RunConfig
+page = pages.Page("05_beyond", globals(), paper_seeds=grids.BEYOND_PAPER_SEEDS)
+page.note(
+    *[("beyond", {"lsdim": lsdim, "alpha": alpha, "gamma": gamma, "dataset": d}) for d in beyond.page_datasets(page)],
+    ("labelprop-validation", {}),
+    *[("labelprop", {"dataset": d}) for d in beyond.page_datasets(page)],
+    ("graph", {}),
+)
 
-pages.check(
-    profile=profile,
-    dataset=dataset,
-    stand_in=stand_in,
-    device=device,
-    results=results,
-    workers=workers,
-    lsdim=lsdim,
-    alpha=alpha,
-    gamma=gamma,
-    seeds=seeds,
-    graph_train=graph_train,
-)
-profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
-seeds = grids.beyond_seeds(profile, seeds)
-main = dataset or "mnist"
-datasets = grids.beyond_datasets(profile, main, stand_in)
-display(
-    Markdown(
-        pages.rerun_note(
-            "05_beyond",
-            profile,
-            seeds,
-            [
-                f"python -m dmlvae sweep --grid beyond --grid-param lsdim={lsdim} --grid-param alpha={alpha} "
-                f"--grid-param gamma={gamma} --profile {profile} --seeds {seeds} --dataset {d}"
-                for d in datasets
-            ]
-            + [f"python -m dmlvae sweep --grid labelprop-validation --profile {profile} --seeds 2"]
-            + [
-                f"python -m dmlvae sweep --grid labelprop --profile {profile} --seeds {seeds} --dataset {d}"
-                for d in datasets
-            ]
-            + [f"python -m dmlvae sweep --grid graph --profile paper --seeds {grids.GRAPH_PAPER_SEEDS}"],
-        )
-    )
-)
-plots.setup()
-results = profiles.results_path(profile, results)
-seed_list = profiles.seeds_arg(seeds)
-cfgs = [
-    c
-    for d in datasets
-    for c in profiles.profile_configs(
-        grids.cells("beyond", dataset=d, lsdim=lsdim, alpha=alpha, gamma=gamma),
-        profile,
-        seeds,
-        grid="beyond",
-        device=device,
-    )
-]
-runs, failed = beyond.load_or_train("beyond", profile, cfgs, results, workers=workers)
-if len(failed):
-    display(Markdown(f"**{len(failed)} runs failed** and are left out below:"), failed)
-ok = runs[runs.status == "ok"]
-order = [n for n, _ in grids.BEYOND_CONTENDERS]
-display(
-    Markdown(
-        f"Profile `{profile}`, seeds {seed_list}, lsdim {lsdim}, alpha {alpha}, gamma {gamma}; "
-        "kNN accuracy, mean ± sd over seeds; columns: percent of the training images labelled."
-    )
-)
-for protocol in beyond.PROTOCOLS:
-    display(Markdown(f"### kNN accuracy, `{protocol}`"))
-    table = ok.pivot_table(index=["dataset", "contender"], columns="pl_pct", values=protocol, aggfunc=paper.mean_sd)
-    display(table.reindex([(d, n) for d in datasets for n in order]))
+# %% tags=["hide-input"]
+beyond.accuracy_tables(page)
 
 # %% [markdown]
 # ## Each contender minus DML, paired by seed
@@ -130,64 +71,16 @@ for protocol in beyond.PROTOCOLS:
 # DML where the whole interval is above (below) zero.
 
 # %% tags=["hide-input"]
-diffs = {p: beyond.versus_dml(runs, p) for p in beyond.PROTOCOLS}
-for protocol, d in diffs.items():
-    display(Markdown(f"### Minus DML, `{protocol}`"), beyond.show(d))
+beyond.show_differences(page)
 
 # %% [markdown]
 # ## The answer
 
 # %% tags=["hide-input"]
-display(Markdown(beyond.short_answer(diffs)))
-display(
-    Markdown(
-        "In detail, per dataset and labelled percentage (*helps*: some of those models beat DML and none "
-        "loses to it; *hurts*: the reverse; *mixed*: both; each after Holm's correction over the models, "
-        "which the counts below follow):"
-    ),
-    beyond.answer_table(diffs),
-)
-alone = {p: beyond.versus(runs, p, beyond.AUTOENCODER_ALONE) for p in beyond.PROTOCOLS}
-display(Markdown(beyond.labels_answer(alone)))
-display(
-    Markdown("Per dataset and labelled percentage, against the autoencoder alone:"),
-    beyond.answer_table(alone, beyond.labels_word),
-)
-display(
-    Markdown(
-        "Every contender, the autoencoder alone and label propagation included, each comparison on its "
-        "own (uncorrected 95 % intervals: read one model at a time, not which of them clears zero):\n\n"
-        + "\n\n".join(beyond.answer(d, p) for p, d in diffs.items())
-    )
-)
-display(
-    Markdown(
-        f"**Caveats.** {len(seed_list)} seeds; one architecture (MLP {'-'.join(map(str, cfgs[0].hidden))}, lsdim "
-        f"{lsdim}), one alpha and gamma, {cfgs[0].epochs} epochs per run (profile `{profile}`); kNN with k = 5 (at "
-        "most the labels per class under labelled-to-test). The autoencoder alone uses no label, so its "
-        "`labelled-to-test` score is that of the labelled images' positions in an unsupervised embedding. "
-        "A VAE component 'helps' here only where its interval clears DML's at that label count."
-    )
-)
+beyond.answers(page)
 
 # %% tags=["hide-input"]
-import plotly.express as px
-
-summary = ok.groupby(["dataset", "contender", "pl_pct"], sort=False)["labelled-to-test"].agg(["mean", "std"])
-summary = summary.reset_index()
-fig = px.line(
-    summary,
-    x="pl_pct",
-    y="mean",
-    error_y="std",
-    color="contender",
-    facet_col="dataset",
-    log_x=True,
-    markers=True,
-    title=f"kNN accuracy (labelled-to-test), mean ± sd over seeds {seed_list}",
-    labels={"mean": "kNN accuracy", "pl_pct": "% labelled"},
-)
-fig.show()
+beyond.accuracy_figure(page).show()
 
 # %% [markdown]
 # ## DML on propagated labels, tuned beyond the labelled budget
@@ -208,71 +101,11 @@ fig.show()
 
 # %% tags=["hide-input"]
 # the choice was made at the paper's scale: shown from the shipped rows when they are there, else trained here
-val_profile, val_results = beyond.validation_source(profile, results, main)
-val_cfgs = profiles.profile_configs(
-    grids.cells("labelprop-validation", dataset=main), val_profile, 2, grid="labelprop-validation", device=device
-)
-sweep.run_configs("labelprop-validation", val_profile, val_cfgs, val_results, progress=False, workers=workers)
-best, val_table = beyond.chosen_setting(store.rows_for(val_results, "labelprop-validation", val_profile, val_cfgs))
-default = {k: getattr(RunConfig(model="dml_labelprop"), k) for k in best}
-display(
-    Markdown(
-        f"Validation kNN accuracy (labelled-to-test on the {val_cfgs[0].validation:,} held-out images, "
-        f"{main}), seeds 0 and 1, profile `{val_profile}` (`{val_results}`); best first:"
-    ),
-    val_table,
-)
-display(
-    Markdown(
-        f"Best on validation: {best}. The model's defaults: {default}"
-        + (
-            " — the same."
-            if all(str(best[k]) == str(default[k]) for k in best)
-            else " — **they differ**: the defaults were chosen under the paper profile."
-        )
-    )
-)
+beyond.validation(page)
 
 # %% tags=["hide-input"]
 # the target is a paper-scale result: the shipped rows (5 seeds, MNIST and the stand-in) when complete, else trained
-lp_cells = [c for d in grids.beyond_datasets("paper", main) for c in grids.cells("labelprop", dataset=d)]
-lp_profile, lp_results = profiles.shipped_or(profile, results, "labelprop", lp_cells, grids.beyond_seeds("paper"))
-if lp_profile == profile:
-    lp_cells = [c for d in datasets for c in grids.cells("labelprop", dataset=d)]
-lp_seeds = grids.beyond_seeds(lp_profile, None if lp_profile != profile else seeds)
-lp_cfgs = profiles.profile_configs(lp_cells, lp_profile, lp_seeds, grid="labelprop", device=device)
-sweep.run_configs("labelprop", lp_profile, lp_cfgs, lp_results, progress=False, workers=workers)
-lp_rows = store.rows_for(lp_results, "labelprop", lp_profile, lp_cfgs)
-lp = tables.flatten(
-    lp_rows,
-    ["dataset"],
-    {"kNN, labelled-to-test": ("knn_acc", "labelled-to-test"), "kNN, test-cv": ("knn_acc", "test-cv")},
-    keep=["n_labelled", "wall_time", "threads", "device"],
-)
-lp["pseudo-labels right (last)"] = [(r.get("pseudo_label_acc") or [None])[-1] for r in lp_rows]
-lp["seconds"] = [store.run_seconds(r) for r in lp_rows]
-display(
-    Markdown(
-        f"**{lp_cfgs[0].pl_pct:g} % labelled, class-balanced (stratified) draw** (60 labels on MNIST), as "
-        f"the published anchors draw theirs; profile `{lp_profile}` (`{lp_results}`), seeds "
-        f"{profiles.seeds_arg(lp_seeds)}; wall time in seconds:"
-    ),
-    lp,
-)
-for d, g in lp[lp.status == "ok"].groupby("dataset", sort=False):
-    acc = g["kNN, labelled-to-test"]
-    display(
-        Markdown(
-            f"**{d}**: mean {acc.mean():.3f} ± {acc.std():.3f}, lowest seed {acc.min():.3f}, with settings chosen on "
-            f"{grids.VALIDATION_IMAGES:,} validation labels and a class-balanced draw (an optimistic bound; part 3 gives "
-            f"the realistic protocol's numbers); cost {g.seconds.median():.0f} s a run (median; CPU time where recorded, "
-            f"else wall time), at most "
-            f"{g.seconds.max():.0f} s "
-            f"({g.threads.iloc[0]} thread(s), {g.device.iloc[0]}"
-            + ("; measured while other runs shared the machine's 2 cores" if lp_profile == "paper" else "")
-            + ")."
-        )
-    )
+beyond.labelprop_target(page)
 
 # %% [markdown]
 # **The uniform draw.** The beyond grid above draws its 60 labels uniformly (the paper's reading), and a
@@ -281,23 +114,7 @@ for d, g in lp[lp.status == "ok"].groupby("dataset", sort=False):
 # class's point and scores labelled-to-test kNN.
 
 # %% tags=["hide-input"]
-uni = ok[(ok.contender == order[-1]) & (ok.pl_pct == 0.1)].copy()
-uni_cfg = {c.key(): c for c in cfgs}
-ceil = {(c.dataset, c.seed): beyond.ceiling(c) for c in cfgs if c.model == "dml_labelprop" and c.pl_pct == 0.1}
-uni["ceiling (perfect latents)"] = [ceil[(d, s)] for d, s in zip(uni.dataset, uni.seed)]
-display(Markdown(f"DML on propagated labels, 0.1 % labelled by a uniform draw, profile `{profile}`; kNN accuracy:"))
-display(uni[["dataset", "seed", "labels", "labelled-to-test", "ceiling (perfect latents)"]].reset_index(drop=True))
-display(
-    Markdown(
-        "Under the uniform draw (the default) labelled-to-test kNN accuracy is "
-        + "; ".join(
-            f"{acc.mean():.3f} ± {acc.std():.3f} on {d} (mean ± sd over {len(acc)} seeds, lowest {acc.min():.3f})"
-            for d, acc in uni.groupby("dataset", sort=False)["labelled-to-test"]
-        )
-        + ": the stratified draw's numbers above "
-        "need labels balanced over the classes, which a user who picks 60 images to label cannot ensure."
-    )
-)
+beyond.uniform_draw(page)
 
 # %% [markdown]
 # ## Part 3: 60 labels under a realistic protocol
@@ -331,48 +148,7 @@ display(
 # its training time counted in each run).
 
 # %% tags=["hide-input"]
-from dmlvae import realistic
-
-graph_cfgs = profiles.profile_configs(
-    grids.cells("graph"), "paper", grids.GRAPH_PAPER_SEEDS, grid="graph", device=device
-)
-graph_results = profiles.results_path("paper", results) if profile == "paper" else profiles.SHIPPED
-if graph_train:
-    sweep.run_configs("graph", "paper", graph_cfgs, graph_results, progress=True, workers=workers)
-graph_rows = store.rows_for(graph_results, "graph", "paper", graph_cfgs)
-graph_runs = realistic.frame(graph_rows)
-display(
-    Markdown(
-        f"Paper scale (`{graph_results}`): full data, 10 seeds. "
-        + realistic.progress_sentence(len(graph_rows), len(graph_cfgs))
-    )
-)
-if len(graph_runs):
-    graph_table = realistic.summary(graph_runs)
-    display(
-        graph_table.drop(columns=["mean", "target", "distance"])
-        .rename(columns={"median seconds": "seconds a run (median)"})
-        .style.format({"seconds a run (median)": "{:.0f}"}, na_rep="-")
-        .hide(axis="index")
-    )
-    display(
-        Markdown(
-            "**Against the targets** (mean over every stored seed):\n\n"
-            + "\n".join(f"- {s}" for s in realistic.target_sentences(graph_table))
-        )
-    )
-    confirm = realistic.summary(graph_runs, confirm_only=True)
-    display(
-        Markdown(
-            f"**The confirmation seeds alone** ({', '.join(map(str, grids.GRAPH_CONFIRM_SEEDS))}, run "
-            "once after every choice was frozen):\n\n"
-            + (
-                "\n".join(f"- {s}" for s in realistic.target_sentences(confirm))
-                if len(confirm)
-                else "none is stored yet."
-            )
-        )
-    )
+realistic.graph_section(page)
 
 # %% [markdown]
 # **Published anchors.** Their protocols differ from ours, as each row says: Calder et al. build the VAE and the
@@ -381,10 +157,7 @@ if len(graph_runs):
 # None of them draws its labels uniformly.
 
 # %% tags=["hide-input"]
-anchors = realistic.anchors()
-display(
-    anchors.drop(columns=["protocol", "source"])
-    .style.format({"accuracy": "{:.3f}", "sd": "{:.3f}"}, na_rep="-")
-    .hide(axis="index")
-)
-display(Markdown(realistic.anchor_notes(anchors)))
+realistic.anchors_table()
+
+# %% tags=["hide-input"]
+page.md(realistic.anchor_notes(realistic.anchors()))
