@@ -588,7 +588,8 @@ def labelprop_target(page) -> None:
                 f"**{d}**: mean {acc.mean():.3f} ± {acc.std():.3f}, lowest seed {acc.min():.3f}, with settings chosen "
                 f"on {grids.VALIDATION_IMAGES:,} validation labels and a class-balanced draw (an optimistic bound; "
                 f"part 3 gives the realistic protocol's numbers); cost {g.seconds.median():.0f} s a run (median; CPU "
-                f"time where recorded, else wall time), at most {g.seconds.max():.0f} s ({g.threads.iloc[0]} thread(s), "
+                f"time where recorded, else wall time), at most {g.seconds.max():.0f} s "
+                f"({g.threads.iloc[0]} thread(s), "
                 f"{g.device.iloc[0]}"
                 + ("; measured while other runs shared the machine's 2 cores" if lp_profile == "paper" else "")
                 + ")."

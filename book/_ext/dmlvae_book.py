@@ -12,8 +12,10 @@ def _dedup_scripts(app, pagename, templatename, context, doctree):
     seen, unique = set(), []
     for js in scripts:
         # the same file (or inline body: filename None or "") and attributes
-        key = (str(getattr(js, "filename", js) or ""),
-               tuple(sorted((k, str(v)) for k, v in getattr(js, "attributes", {}).items())))
+        key = (
+            str(getattr(js, "filename", js) or ""),
+            tuple(sorted((k, str(v)) for k, v in getattr(js, "attributes", {}).items())),
+        )
         if key not in seen:
             seen.add(key)
             unique.append(js)
