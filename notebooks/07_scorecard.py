@@ -37,53 +37,13 @@ results = None  # results file; None: results/<profile>.jsonl
 workers = None  # None: train missing runs one by one; N: N at once on Ray workers
 
 # %% tags=["hide-input"]
-import warnings
+from dmlvae import pages, scorecard_page
 
-import pandas as pd
-from IPython.display import Markdown, display
+page = pages.Page("07_scorecard", globals())
+page.note((1, {}), (2, {"dataset": stand_in}), (3, {"dataset": stand_in}), (4, {}))
 
-from dmlvae import grids, pages, paper, plots, profiles, scorecard, sweep, tables
-
-pages.check(profile=profile, seeds=seeds, stand_in=stand_in, device=device, results=results, workers=workers)
-profile = pages.page_profile(profile)  # auto: paper, from the shipped rows only
-seeds = pages.page_seeds(profile, seeds)
-plots.setup()
-display(
-    Markdown(
-        pages.rerun_note(
-            "07_scorecard",
-            profile,
-            seeds,
-            [
-                f"python -m dmlvae sweep --table N --profile {profile} --seeds {seeds} (N = 1 to 4; 2 and 3 with "
-                f"--dataset fashion-mnist without OrganAMNIST)",
-            ],
-        )
-    )
-)
-pd.set_option("display.max_colwidth", None)
-results = profiles.results_path(profile, results)
-run = dict(progress=False, workers=workers)
-datasets = {}
-for t in paper.TABLES:
-    datasets[t] = sweep.table_dataset(t, None, stand_in)[0]
-    sweep.sweep(t, profile, seeds, results, dataset=datasets[t], device=device, **run)
-for name, params in (
-    ("figure5", {"dataset": datasets[3] or "organamnist"}),
-    ("mvae-alternating", {}),
-    ("figure6", {}),
-    ("mvae-alternating", {"recon": "pixel-mean"}),
-    ("table4-objective", {}),
-):
-    cfgs = profiles.profile_configs(grids.cells(name, **params), profile, seeds, grid=name, device=device)
-    sweep.run_configs(name, profile, cfgs, results, keep_latents=name == "figure5", **run)
-stand_ins = [f"Table {t}: `{d}`" for t, d in datasets.items() if d]
-display(
-    Markdown(
-        f"Profile `{profile}`, seeds {profiles.seeds_arg(seeds)}; results `{results}`. "
-        + (f"Stand-in datasets (not comparable with the paper's numbers): {', '.join(stand_ins)}." if stand_ins else "")
-    )
-)
+# %% tags=["hide-input"]
+scorecard_page.sources(page)
 
 # %% [markdown]
 # ## The claims
@@ -112,45 +72,19 @@ display(
 # evidence gives the metric term's share of the loss beside the accuracies.
 
 # %% tags=["hide-input"]
-cards = scorecard.all_claims(results, profile, seeds)
-verdicts = scorecard.verdict_table(cards)
-display(Markdown(scorecard.counts_sentence(verdicts)))
-scorecard.styled_verdicts(verdicts)
+scorecard_page.verdicts(page)
 
 # %% tags=["hide-input"]
-differ = [c for c, g in cards[cards.protocol.isin(scorecard.PROTOCOLS)].groupby("claim") if g.verdict.nunique() > 1]
-display(
-    Markdown("**Where the protocols disagree:** " + (", ".join(f"claim {c}" for c in differ) if differ else "nowhere."))
-)
-cards[["claim", "protocol", "verdict", "evidence"]].set_index(["claim", "protocol"])
+scorecard_page.evidence(page)
 
 # %% [markdown]
 # Every cell a pooled difference averages over, with its own seed-paired difference (positive: the claim's side):
 
 # %% tags=["hide-input"]
-cells = scorecard.cell_verdicts(cards)
-against = cells[cells["this cell"] == "against"]
-display(
-    Markdown(
-        f"Cells on the other side of a claim: {len(against)} of {len(cells)}"
-        + (
-            ""
-            if not len(against)
-            else ": " + "; ".join(f"claim {r.claim} ({r.protocol}), {r.cell}: {r._5}" for r in against.itertuples())
-        )
-        + "."
-    )
-)
-cells.set_index(["claim", "protocol", "difference", "cell"])
+scorecard_page.cells(page)
 
 # %% tags=["hide-input"]
-display(
-    Markdown(
-        f"Every cell as a forest plot (profile `{profile}`): each difference is oriented so that positive "
-        "is the claim's side (shaded); hover for the difference a row measures."
-    )
-)
-plots.forest(scorecard.cell_frame(cards), "Seed-paired differences, 95 % intervals").show()
+scorecard_page.forest(page).show()
 
 # %% [markdown]
 # ## Does this profile tell the paper profile's story?
@@ -177,46 +111,7 @@ plots.forest(scorecard.cell_frame(cards), "Seed-paired differences, 95 % interva
 # Whether the shipped quick rows keep each verdict is what the table below shows, from the rows.
 
 # %% tags=["hide-input"]
-shipped = profiles.SHIPPED
-agreement = None
-if profile != "paper" and shipped.exists():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # claims the shipped rows cannot score yet
-        paper_cards = scorecard.all_claims(shipped, "paper")
-    agreement = scorecard.against_paper_profile(cards, paper_cards, scorecard.claim_runs(shipped, 3, stand_in))
-elif profile == "paper":
-    # this page is the paper profile: the miniature's verdicts come from the quick rows, a quick build's own or
-    # the shipped copy (nothing is trained for this section)
-    quick_results = scorecard.quick_rows_file(profiles.results_path("quick"))
-    agreement = scorecard.quick_against_paper(
-        cards, quick_results, stand_in=stand_in, runs=scorecard.claim_runs(results, seeds, stand_in)
-    )
-    if agreement is None:
-        display(
-            Markdown(
-                f"This page shows the paper profile itself; `{quick_results}` holds no quick run to set "
-                "beside it. `make book PROFILE=quick` (or `python -m dmlvae sweep --table N --profile "
-                "quick`) stores them, and this section then flags every claim the miniature does not "
-                "keep."
-            )
-        )
-    else:
-        display(Markdown(f"The quick profile's verdicts: `{quick_results}`."))
-if agreement is not None:
-    flagged = agreement[agreement.agree == scorecard.DISAGREE]
-    display(
-        Markdown(
-            f"Verdicts that differ from the paper profile's: {len(flagged)} of "
-            f"{int((agreement.agree != '-').sum())} that both profiles can score"
-            + (
-                ": " + ", ".join(f"claim {c} ({p})" for c, p in zip(flagged.claim, flagged.protocol))
-                if len(flagged)
-                else ""
-            )
-            + "."
-        )
-    )
-    display(scorecard.styled_agreement(agreement))
+scorecard_page.profile_agreement(page)
 
 # %% [markdown]
 # ## Our numbers against the paper's, table by table
@@ -224,21 +119,13 @@ if agreement is not None:
 # furthest from the paper (with the paper's own note, where it has one). Each paper cell is a single run.
 
 # %% tags=["hide-input"]
-pd.DataFrame(
-    {
-        f"Table {t}": scorecard.table_agreement(
-            tables.table(t, results, profile, cfgs=profiles.configs(t, profile, seeds, dataset=datasets[t]))
-        )
-        for t in paper.TABLES
-    }
-).T
+scorecard_page.table_agreements(page)
 
 # %% [markdown]
 # ## Where our numbers and the paper's part
 
 # %% tags=["hide-input"]
-cmp1 = tables.table(1, results, profile, cfgs=profiles.configs(1, profile, seeds, dataset=datasets[1]))
-display(Markdown(scorecard.gap_sentence(cmp1)))
+scorecard_page.gap(page)
 
 # %% [markdown]
 # Each plausible cause is tested as a named option on four Table 1 cells, the paper's lowest among them, one at a
@@ -253,60 +140,7 @@ display(Markdown(scorecard.gap_sentence(cmp1)))
 
 # %% tags=["hide-input"]
 # at the paper's scale only: trained here under the paper profile, else read from the shipped rows (as many as exist)
-cause_results = results if profile == "paper" else profiles.SHIPPED
-cause_seeds = seeds if profile == "paper" else pages.PAPER_SEEDS  # the page's seeds, or the shipped rows'
-if profile == "paper":
-    causes_cfgs = profiles.profile_configs(grids.cells("causes"), "paper", cause_seeds, grid="causes", device=device)
-    sweep.run_configs("causes", "paper", causes_cfgs, results, **run)
-causes = scorecard.causes_table(cause_results, "paper", cause_seeds) if cause_results.exists() else pd.DataFrame()
-want = len(grids.cells("causes")) * len(profiles.seeds_arg(cause_seeds))
-have = int(causes[causes.kind == "Table 1 cell"].seeds.sum()) if len(causes) else 0
-display(
-    Markdown(
-        f"Profile `paper` (`{cause_results}`), seeds {profiles.seeds_arg(cause_seeds)}: {have} of "
-        f"{want} runs so far"
-        + (
-            ""
-            if have == want
-            else " (the sweep resumes: `python -m dmlvae sweep --grid causes --profile paper --seeds 3`)"
-        )
-        + "; kNN accuracy, test-cv, mean over seeds."
-    )
-)
-causes.drop(columns=["kind"]).round(3).set_index(["cell", "cause"]) if len(causes) else None
+scorecard_page.causes(page)
 
 # %% tags=["hide-input"]
-moves = (
-    causes[causes.cause != grids.CAUSES[0][0]].groupby("cause", sort=False)["toward the paper"].mean()
-    if len(causes)
-    else pd.Series(dtype=float)
-)
-display(
-    Markdown(
-        "**Which causes move our numbers toward the paper's** (mean over the cells each applies to): "
-        + (
-            "; ".join(f"{c}: {v:+.3f}" for c, v in moves.items())
-            + ". "
-            + (f"The largest: *{moves.idxmax()}*." if moves.max() > 0 else "None moves them toward it.")
-            if moves.notna().any()
-            else "no cause has been run at the paper's scale yet."
-        )
-    )
-)
-stops = (
-    scorecard.stopped_training(cause_results, "paper", seeds=cause_seeds) if cause_results.exists() else pd.DataFrame()
-)
-if len(stops):
-    display(
-        Markdown(
-            "**Where training stops by itself:** "
-            + "; ".join(
-                f"{r.cell}: the training loss is exactly 0 from epoch {r['zero from epoch']} of {r.epochs} in all "
-                f"{r.seeds} seeds"
-                for _, r in stops.iterrows()
-            )
-            + ". A zero loss has a zero gradient, so after Adam's "
-            "momentum dies out the weights stay where they are and fewer epochs cannot change these cells (for DML: "
-            "every triplet of the few labelled images already meets the margin)."
-        )
-    )
+scorecard_page.cause_findings(page)
