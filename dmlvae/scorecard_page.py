@@ -8,7 +8,7 @@ import functools
 import warnings
 
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import Markdown
 
 from . import grids, paper, profiles, scorecard, sweep
 from .pages import PAPER_SEEDS
