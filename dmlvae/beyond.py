@@ -333,6 +333,7 @@ def validation_source(profile: str, results, dataset: str = "mnist"):
 GEODESIC_ORDER = [n for n, _ in grids.GEODESIC_VARIANTS]
 
 
+@functools.lru_cache(maxsize=None)
 def geodesic_runs(page) -> pd.DataFrame:
     """Every run of the geodesic grid a page asks for (its dataset, lsdim, alpha and segments parameters), trained
     first when missing: one row per run (:func:`frame`, by variant)."""
@@ -341,23 +342,23 @@ def geodesic_runs(page) -> pd.DataFrame:
     return frame(page.rows("geodesic", cells), grids.geodesic_variant, "variant")
 
 
-def failed_note(runs: pd.DataFrame):
-    """The failed runs of ``runs`` (left out of every table below), under a sentence saying so; None when every run
-    is ok."""
+def show_failed(runs: pd.DataFrame) -> None:
+    """Shows the failed runs of ``runs`` (left out of every table below) under a sentence saying so; nothing when
+    every run is ok."""
     from IPython.display import Markdown, display
 
     failed = runs[runs.status != "ok"]
-    if not len(failed):
-        return None
-    display(Markdown(f"**{len(failed)} runs failed** and are left out below:"))
-    return failed
+    if len(failed):
+        display(Markdown(f"**{len(failed)} runs failed** and are left out below:"), failed)
 
 
-def geodesic_table(runs: pd.DataFrame, page) -> pd.DataFrame:
+def geodesic_table(page) -> pd.DataFrame:
     """Per variant and labelled percentage: kNN under both protocols (mean ± sd over seeds) and the median seconds a
-    run; shows its caption first."""
+    run; shows the failed runs (if any) and its caption first."""
     from IPython.display import Markdown, display
 
+    runs = geodesic_runs(page)
+    show_failed(runs)
     ok = runs[runs.status == "ok"]
     display(
         Markdown(
@@ -371,12 +372,12 @@ def geodesic_table(runs: pd.DataFrame, page) -> pd.DataFrame:
     return table.reindex([(v, p) for v in GEODESIC_ORDER for p in sorted(ok.pl_pct.unique())])
 
 
-def geodesic_differences(runs: pd.DataFrame) -> pd.DataFrame:
+def geodesic_differences(page) -> pd.DataFrame:
     """Geodesic minus each Euclidean variant, seed by seed, per pl_pct and protocol (:func:`paired_against`)."""
-    return paired_against(runs, "variant", GEODESIC_ORDER[2], GEODESIC_ORDER[:2])
+    return paired_against(geodesic_runs(page), "variant", GEODESIC_ORDER[2], GEODESIC_ORDER[:2])
 
 
-def geodesic_answer(runs: pd.DataFrame, profile: str):
+def geodesic_answer(page):
     """What the runs say (Markdown): each paired difference in words, and what the geodesic loss costs."""
     from IPython.display import Markdown
 
@@ -384,13 +385,14 @@ def geodesic_answer(runs: pd.DataFrame, profile: str):
         f"- at {p:g} % labels, `{pr}`: geodesic {v} than {ref} ({m:+.3f} [{lo:+.3f}, {hi:+.3f}])"
         if v in ("better", "worse")
         else f"- at {p:g} % labels, `{pr}`: no difference from {ref} shown ({m:+.3f} [{lo:+.3f}, {hi:+.3f}])"
-        for ref, p, pr, m, lo, hi, v in geodesic_differences(runs)[
+        for ref, p, pr, m, lo, hi, v in geodesic_differences(page)[
             ["against", "pl_pct", "protocol", "mean", "low", "high", "verdict"]
         ].itertuples(index=False)
     ]
+    runs = geodesic_runs(page)
     cost = runs[runs.status == "ok"].groupby("variant").seconds.median()
     return Markdown(
-        f"**What the runs say** (profile `{profile}`):\n"
+        f"**What the runs say** (profile `{page.profile}`):\n"
         + "\n".join(lines)
         + f"\n\nCost: the geodesic runs take {cost[GEODESIC_ORDER[2]] / cost[GEODESIC_ORDER[1]]:.1f}x the time of "
         "the Euclidean batch-hard runs (median seconds a run; decoding 2B paths of T + 1 points at every supervised "
@@ -427,9 +429,7 @@ def accuracy_tables(page) -> None:
     from IPython.display import Markdown, display
 
     runs = page_runs(page)
-    failed = runs[runs.status != "ok"]
-    if len(failed):
-        display(Markdown(f"**{len(failed)} runs failed** and are left out below:"), failed)
+    show_failed(runs)
     ok = runs[runs.status == "ok"]
     order = [n for n, _ in grids.BEYOND_CONTENDERS]
     display(

@@ -61,18 +61,14 @@ page = pages.Page("10_geodesic", globals())
 page.note(("geodesic", {"lsdim": lsdim, "alpha": alpha, "segments": segments}))
 
 # %% tags=["hide-input"]
-runs = beyond.geodesic_runs(page)
-beyond.failed_note(runs)
-
-# %% tags=["hide-input"]
-beyond.geodesic_table(runs, page)
+beyond.geodesic_table(page)
 
 # %% [markdown]
 # ## Geodesic minus Euclidean, paired by seed
 # Mean difference over seeds with its 95% t-interval, against each Euclidean variant.
 
 # %% tags=["hide-input"]
-beyond.geodesic_differences(runs).round(3)
+beyond.geodesic_differences(page).round(3)
 
 # %% tags=["hide-input"]
-beyond.geodesic_answer(runs, page.profile)
+beyond.geodesic_answer(page)
