@@ -165,3 +165,45 @@ exercises.check_alpha_one(prediction)
 # %% [markdown]
 # ```{solution-end}
 # ```
+
+# %% [markdown]
+# ```{exercise} Predict, then run: labels through the metric term
+# :label: ex-alpha-labels
+#
+# Train the DML autoencoder on digits with 10 % labels for 3 epochs, once at alpha = 0.5 and once at alpha = 1. Predict: which gives the higher labelled-to-test kNN accuracy: `"alpha 0.5"`, `"alpha 1"` or `"the same"`? And why (`reason`)? Set both and run the check; only then run the experiment
+# cell below it (about 15 s on a laptop).
+#
+# - `"a"`: at alpha 0.5 the metric loss (weight 1 - alpha) pulls the labelled classes apart; at alpha 1 its weight is 0
+# - `"b"`: alpha 0.5 trains for more epochs
+# - `"c"`: alpha 1 reconstructs the images worse
+# ```
+
+# %%
+prediction = None  # your answer: "alpha 0.5", "alpha 1" or "the same"
+reason = None  # your answer: "a", "b" or "c"
+
+from dmlvae import exercises
+
+exercises.check_prediction("alpha-labels", prediction, reason)
+
+# %% tags=["remove-output"]
+# the experiment (its output is left out of the book: run it yourself, after predicting)
+from dmlvae import exercises
+
+print("the data say:", exercises.experiment("alpha-labels"))
+
+# %% [markdown]
+# ```{solution-start} ex-alpha-labels
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+from dmlvae import exercises
+
+prediction, reason = "alpha 0.5", "a"
+
+exercises.check_prediction("alpha-labels", prediction, reason)
+
+# %% [markdown]
+# ```{solution-end}
+# ```

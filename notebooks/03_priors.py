@@ -232,3 +232,45 @@ exercises.check_mc_kl(mc_kl)
 # %% [markdown]
 # ```{solution-end}
 # ```
+
+# %% [markdown]
+# ```{exercise} Predict, then run: more samples for Algorithm 4
+# :label: ex-paper-kl-samples
+#
+# Estimate the KL of one posterior to the 4-component hypercube GMM prior (lsdim 2, the paper's logvar 1) with the correct Monte-Carlo estimator and with Algorithm 4 as printed, on 100, 10,000 and 1,000,000 samples. Predict: with a million samples, does the printed algorithm's estimate come within 0.01 of the correct one: `"yes"` or `"no"`? And why (`reason`)? Set both and run the check; only then run the experiment
+# cell below it (a few seconds on a laptop).
+#
+# - `"a"`: more samples shrink only the noise of an estimate, and the printed algorithm estimates something else: no normalising constants, the nearest component only, and log p - log q, a negative KL
+# - `"b"`: a million samples are not enough yet
+# - `"c"`: float64 rounding errors add up over a million samples
+# ```
+
+# %%
+prediction = None  # your answer: "yes" or "no"
+reason = None  # your answer: "a", "b" or "c"
+
+from dmlvae import exercises
+
+exercises.check_prediction("paper-kl-samples", prediction, reason)
+
+# %% tags=["remove-output"]
+# the experiment (its output is left out of the book: run it yourself, after predicting)
+from dmlvae import exercises
+
+print("the data say:", exercises.experiment("paper-kl-samples"))
+
+# %% [markdown]
+# ```{solution-start} ex-paper-kl-samples
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+from dmlvae import exercises
+
+prediction, reason = "no", "a"
+
+exercises.check_prediction("paper-kl-samples", prediction, reason)
+
+# %% [markdown]
+# ```{solution-end}
+# ```

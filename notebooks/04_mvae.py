@@ -234,3 +234,45 @@ exercises.check_unit_kl(unit_kl)
 # %% [markdown]
 # ```{solution-end}
 # ```
+
+# %% [markdown]
+# ```{exercise} Predict, then run: mu or a sampled z
+# :label: ex-sampled-z
+#
+# Train the MetricVAE (joint routine) on digits with 10 % labels for 3 epochs, and score kNN (`test-cv`) on the mean mu and on a sampled z. Predict: is the accuracy on a sampled z: `"higher"`, `"lower"` or `"about the same"`? And why (`reason`)? Set both and run the check; only then run the experiment
+# cell below it (about 10 s on a laptop).
+#
+# - `"a"`: each sampled z adds the encoder's noise exp(logvar / 2) eps to mu, which blurs the classes
+# - `"b"`: a sampled z has fewer dimensions than mu
+# - `"c"`: kNN cannot be fitted on samples
+# ```
+
+# %%
+prediction = None  # your answer: "higher", "lower" or "about the same"
+reason = None  # your answer: "a", "b" or "c"
+
+from dmlvae import exercises
+
+exercises.check_prediction("sampled-z", prediction, reason)
+
+# %% tags=["remove-output"]
+# the experiment (its output is left out of the book: run it yourself, after predicting)
+from dmlvae import exercises
+
+print("the data say:", exercises.experiment("sampled-z"))
+
+# %% [markdown]
+# ```{solution-start} ex-sampled-z
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+from dmlvae import exercises
+
+prediction, reason = "lower", "a"
+
+exercises.check_prediction("sampled-z", prediction, reason)
+
+# %% [markdown]
+# ```{solution-end}
+# ```

@@ -161,3 +161,48 @@ realistic.anchors_table()
 
 # %% tags=["hide-input"]
 page.md(realistic.anchor_notes(realistic.anchors()))
+
+# %% [markdown]
+# ## Exercise
+
+# %% [markdown]
+# ```{exercise} Predict, then run: uniform or stratified draws
+# :label: ex-draw-coverage
+#
+# Draw 10 labels from the digits training split 20 times (seeds 0 to 19), once uniformly and once stratified. Predict: which draw covers all 10 classes more often: `"stratified"`, `"uniform"` or `"the same"`? And why (`reason`)? Set both and run the check; only then run the experiment
+# cell below it (a second on a laptop).
+#
+# - `"a"`: a stratified draw takes one label per class by construction; a uniform draw can take a class twice and miss another
+# - `"b"`: a stratified draw takes more labels
+# - `"c"`: a uniform draw takes its labels from the test split
+# ```
+
+# %%
+prediction = None  # your answer: "stratified", "uniform" or "the same"
+reason = None  # your answer: "a", "b" or "c"
+
+from dmlvae import exercises
+
+exercises.check_prediction("draw-coverage", prediction, reason)
+
+# %% tags=["remove-output"]
+# the experiment (its output is left out of the book: run it yourself, after predicting)
+from dmlvae import exercises
+
+print("the data say:", exercises.experiment("draw-coverage"))
+
+# %% [markdown]
+# ```{solution-start} ex-draw-coverage
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+from dmlvae import exercises
+
+prediction, reason = "stratified", "a"
+
+exercises.check_prediction("draw-coverage", prediction, reason)
+
+# %% [markdown]
+# ```{solution-end}
+# ```

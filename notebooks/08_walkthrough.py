@@ -76,3 +76,48 @@ evaluate.probe_table({"DML": dml, "DML autoencoder": ae}, ("test-cv", "labelled-
 # **Questions for the class.** Did the decoder help with 60 labels, on this seed? Would one seed convince
 # you (the paper's tables are single runs; the scorecard uses several)? What does the DML autoencoder's
 # latent space look like at `alpha = 1`, where no label is read?
+
+# %% [markdown]
+# ## Exercise
+
+# %% [markdown]
+# ```{exercise} Predict, then run: an embedding without labels
+# :label: ex-no-labels
+#
+# Train the DML autoencoder on digits at alpha = 1 (no label is ever read) for 3 epochs. Predict: is its `test-cv` kNN accuracy above chance (more than 0.15) or at chance (0.1 for 10 classes): `"above chance"` or `"at chance"`? And why (`reason`)? Set both and run the check; only then run the experiment
+# cell below it (about 5 s on a laptop).
+#
+# - `"a"`: reconstruction places images by their appearance, and digits of one class look alike, so neighbours tend to share a class
+# - `"b"`: the labels leak into training at alpha 1
+# - `"c"`: test-cv reads no labels
+# ```
+
+# %%
+prediction = None  # your answer: "above chance" or "at chance"
+reason = None  # your answer: "a", "b" or "c"
+
+from dmlvae import exercises
+
+exercises.check_prediction("no-labels", prediction, reason)
+
+# %% tags=["remove-output"]
+# the experiment (its output is left out of the book: run it yourself, after predicting)
+from dmlvae import exercises
+
+print("the data say:", exercises.experiment("no-labels"))
+
+# %% [markdown]
+# ```{solution-start} ex-no-labels
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+from dmlvae import exercises
+
+prediction, reason = "above chance", "a"
+
+exercises.check_prediction("no-labels", prediction, reason)
+
+# %% [markdown]
+# ```{solution-end}
+# ```

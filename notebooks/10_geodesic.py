@@ -72,3 +72,48 @@ beyond.geodesic_differences(page).round(3)
 
 # %% tags=["hide-input"]
 beyond.geodesic_answer(page)
+
+# %% [markdown]
+# ## Exercise
+
+# %% [markdown]
+# ```{exercise} Predict, then run: decoded paths and straight lines
+# :label: ex-path-length
+#
+# Decode the straight latent path between 1,000 random pairs through a small random ReLU decoder (8 segments). Predict: is the decoded path ever shorter than the straight distance ||g(b) - g(a)|| between its decoded ends: `"never"` or `"sometimes"`? And why (`reason`)? Set both and run the check; only then run the experiment
+# cell below it (a second on a laptop).
+#
+# - `"a"`: the decoded segments chain from g(a) to g(b), and by the triangle inequality a chain is never shorter than the straight line between its ends
+# - `"b"`: the decoder is linear
+# - `"c"`: the latent path is straight
+# ```
+
+# %%
+prediction = None  # your answer: "never" or "sometimes"
+reason = None  # your answer: "a", "b" or "c"
+
+from dmlvae import exercises
+
+exercises.check_prediction("path-length", prediction, reason)
+
+# %% tags=["remove-output"]
+# the experiment (its output is left out of the book: run it yourself, after predicting)
+from dmlvae import exercises
+
+print("the data say:", exercises.experiment("path-length"))
+
+# %% [markdown]
+# ```{solution-start} ex-path-length
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+from dmlvae import exercises
+
+prediction, reason = "never", "a"
+
+exercises.check_prediction("path-length", prediction, reason)
+
+# %% [markdown]
+# ```{solution-end}
+# ```

@@ -172,3 +172,33 @@ def test_the_student_edition_has_every_page_and_no_solution(tmp_path):
             and "{solution-end}" not in c.source
         ]
         assert [c.source for c in nb.cells] == kept, source.stem
+
+
+def test_bookkeeping_counts_expressions_as_content_and_everything_else_as_bookkeeping(tmp_path):
+    """tools/bookkeeping.py on a small page: the parameters cell and the exercises are not counted, an expression
+    statement is content, an import, an assignment, a loop and a definition are bookkeeping (all their lines)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import bookkeeping
+
+    page = tmp_path / "99_x.py"
+    page.write_text(
+        '# %% tags=["parameters"]\nseed = 0\n\n'
+        "# %%\nfrom dmlvae import pages\n\npage = pages.Page('99_x', globals())\npage.note()\n\n"
+        "# %%\nfor i in range(2):\n    print(i)\n\n# a comment\nplots.figure(\n    page\n).show()\n\n"
+        "# %% [markdown]\n# ## Exercises\n\n# %%\nanswer = None\ncheck(answer)\n"
+    )
+    s = bookkeeping.shares(page)
+    assert (s["bookkeeping"], s["content"]) == (4, 4)  # import, page =, the loop (2); note, the figure call (3)
+
+
+def test_every_page_is_narrative_plus_one_call_per_table_or_figure():
+    """The pages' own bookkeeping is their import line and their page object, plus a live page's runs (01, 08): at
+    most 4 lines each, and at most 20 % on every page that shows more than 8 tables, figures or paragraphs."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import bookkeeping
+
+    for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
+        s = bookkeeping.shares(p)
+        assert s["bookkeeping"] <= 4, (p.stem, s)
+        if s["content"] > 8:
+            assert s["share"] <= 0.2, (p.stem, s)

@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("02_autoencoder", "03_priors", "04_mvae")
-PREDICT_PAGES = ("01_dml",)  # predict-then-run exercises: a prediction and a reason, checked before explanation
+PREDICT_PAGES = ("01_dml", "05_beyond", "08_walkthrough", "10_geodesic")  # only predict-then-run exercises
 
 
 def cells(page, tag=None):
@@ -86,3 +86,44 @@ def test_a_check_prints_its_verdict_once_in_a_notebook(capsys):
     assert v == (False, "set prediction to 'same' or 'different'")
     assert capsys.readouterr().out == "Not yet: set prediction to 'same' or 'different'\n"
     assert DisplayFormatter().format(v) == ({}, {})  # IPython shows nothing for it
+
+
+PREDICT_THEN_RUN = ("01_dml", "02_autoencoder", "03_priors", "04_mvae", "05_beyond", "08_walkthrough", "10_geodesic")
+
+
+@pytest.mark.parametrize("page", PREDICT_THEN_RUN)
+def test_every_page_the_issue_names_has_a_predict_then_run_exercise_with_no_answer_near_it(page):
+    from dmlvae import exercises
+
+    text = (ROOT / "notebooks" / f"{page}.py").read_text()
+    assert "{exercise} Predict, then run" in text
+    for name, q in exercises.PREDICTIONS.items():
+        if f'check_prediction("{name}"' not in text:
+            continue
+        stub = text[text.index(f":label: ex-{name}") : text.index(f"{{solution-start}} ex-{name}")]
+        assert f'"{q["answer"]}", "{q["reason"]}"' not in stub and q["why"] not in stub
+
+
+@pytest.mark.parametrize("name", __import__("dmlvae.exercises").exercises.PREDICTIONS)
+def test_a_prediction_is_checked_before_its_reason_and_explained_only_when_both_are_right(name):
+    from dmlvae import exercises
+
+    q = exercises.PREDICTIONS[name]
+    wrong = next(c for c in q["choices"] if c != q["answer"])
+    other = next(k for k in q["reasons"] if k != q["reason"])
+    for prediction, reason in ((wrong, q["reason"]), (wrong, other)):
+        ok, msg = exercises.check_prediction(name, prediction, reason)
+        assert not ok and "prediction is not it" in msg and q["why"] not in msg
+    ok, msg = exercises.check_prediction(name, q["answer"], other)
+    assert not ok and "reason is not" in msg and q["why"] not in msg
+    assert not exercises.check_prediction(name, None, None)[0]
+    ok, msg = exercises.check_prediction(name, q["answer"], q["reason"])
+    assert ok and q["why"] in msg
+
+
+@pytest.mark.parametrize("name", __import__("dmlvae.exercises").exercises.PREDICTIONS)
+def test_each_experiment_shows_what_its_right_answer_says(name, capsys):
+    from dmlvae import exercises
+
+    assert exercises.experiment(name) == exercises.PREDICTIONS[name]["answer"]
+    assert capsys.readouterr().out.strip()  # it says what it measured
