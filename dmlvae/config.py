@@ -484,4 +484,4 @@ def defaults_table(origin: str | None = None):
         for f in dataclasses.fields(RunConfig)
         if origin is None or f.metadata["origin"] == origin
     ]
-    return pd.DataFrame(rows).set_index("parameter").style
+    return pd.DataFrame(rows).set_index("parameter").style.set_table_attributes('class="dataframe"')

@@ -202,7 +202,41 @@ def latent_scatter(
                 hoverinfo="skip",
             )
     fig.update_layout(title=title, xaxis_title=axis[0], yaxis_title=axis[1], height=480, width=560)
+    if prior_means is not None or unit_circle:
+        _scale_to_latents(fig, z, prior_means, unit_circle)
+        fig.update_layout(margin=dict(t=140), title_y=0.92, title_yanchor="top")  # the title, then the note under it
     return fig
+
+
+def _scale_to_latents(fig: go.Figure, z: np.ndarray, prior_means, unit_circle: bool) -> None:
+    """Axes scaled to the latents (their 0.5-99.5 percentiles, padded), not to the prior drawn beside them: latents
+    that collapsed to a point near 0 stay visible. What of the prior falls outside the view is named in a note."""
+    lo, hi = np.percentile(z, [0.5, 99.5], axis=0)
+    pad = 0.15 * np.maximum(hi - lo, 1e-3)
+    lo, hi = lo - pad, hi + pad
+    fig.update_xaxes(range=[float(lo[0]), float(hi[0])])
+    fig.update_yaxes(range=[float(lo[1]), float(hi[1])])
+    outside = []
+    if prior_means is not None:
+        m = np.asarray(prior_means)
+        if ((m[:, :2] < lo) | (m[:, :2] > hi)).any():
+            outside.append("the prior's components (crosses)")
+    if unit_circle and (lo > -1).any() | (hi < 1).any():
+        outside.append("N(0, I)'s 1 and 2 sd circles")
+    if outside:
+        span = float(np.abs(z).max())
+        fig.add_annotation(
+            text=f"scaled to the latents (|z| up to {span:.2g});<br>outside this view: {' and '.join(outside)}",
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=1.02,
+            yanchor="bottom",
+            align="left",
+            showarrow=False,
+            font=dict(size=11),
+            xanchor="left",
+        )
 
 
 def history_lines(rows, key: str, title: str, label=lambda r: "", yaxis: str | None = None) -> go.Figure:

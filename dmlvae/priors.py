@@ -276,7 +276,7 @@ def figure5(page) -> None:
         plots.latent_scatter(
             z,
             y,
-            f"{cfg.model}, kl={cfg.kl} ({used}, lsdim 2, 10 % labels, alpha {alpha:g}, seed {cfg.seed})",
+            f"{cfg.model}, kl={cfg.kl}<br>({used}, lsdim 2, 10 % labels, alpha {alpha:g}, seed {cfg.seed})",
             class_names=names,
             prior_means=hypercube_means(2) if cfg.model == "dml_gmm_prior" else None,
             unit_circle=cfg.model == "dml_unit_prior",
