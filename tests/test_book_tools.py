@@ -202,3 +202,21 @@ def test_every_page_is_narrative_plus_one_call_per_table_or_figure():
         assert s["bookkeeping"] <= 4, (p.stem, s)
         if s["content"] > 8:
             assert s["share"] <= 0.2, (p.stem, s)
+
+
+def test_a_page_is_executed_again_when_the_rows_it_reads_change(tmp_path):
+    """The executor's cache key covers the results stores: a row a sweep stored makes the pages run again (a cached
+    page would show the old numbers); the package's code and the saved latents count too."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import execute_notebooks
+
+    results = tmp_path / "results"
+    (results / "latents").mkdir(parents=True)
+    (results / "paper.jsonl").write_text('{"a": 1}\n')
+    before = execute_notebooks.package_fingerprint(results)
+    assert execute_notebooks.package_fingerprint(results) == before  # nothing changed: the cache holds
+    (results / "paper.jsonl").write_text('{"a": 1}\n{"a": 2}\n')
+    after_row = execute_notebooks.package_fingerprint(results)
+    (results / "latents" / "x.npz").write_bytes(b"z")
+    after_latents = execute_notebooks.package_fingerprint(results)
+    assert len({before, after_row, after_latents}) == 3

@@ -35,11 +35,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES, OUT = ROOT / "notebooks", ROOT / "book" / "generated"
 
 
-def package_fingerprint() -> str:
+def package_fingerprint(results: Path | None = None) -> str:
+    """What a page's output depends on besides its source and parameters: the package's code and data, and the
+    results stores and saved latents the pages read (``results``, default results/), so that a page is executed
+    again when a sweep has stored new rows, not shown with the old ones."""
     h = hashlib.sha256()
     for f in sorted((ROOT / "dmlvae").rglob("*")):
         if f.is_file() and f.suffix in {".py", ".csv", ".json"}:
             h.update(f.relative_to(ROOT).as_posix().encode() + f.read_bytes())
+    results = ROOT / "results" if results is None else Path(results)
+    for f in sorted(results.rglob("*")) if results.is_dir() else ():
+        if f.is_file() and (f.suffix == ".jsonl" or f.suffix == ".npz"):
+            h.update(f.relative_to(results).as_posix().encode() + f.read_bytes())
     return h.hexdigest()
 
 
