@@ -240,8 +240,8 @@ class Page:
     ``page = pages.Page(name, globals())`` in the page's first code cell: reads the page's parameters
     (``PARAMETERS[name]``) from its namespace and checks them (a misspelt papermill parameter stops the page here,
     naming it and the allowed ones), resolves the profile (``auto``: the shipped paper-scale rows, training nothing)
-    and the seeds, and sets up the plots. Then :meth:`note` is the re-run note, :meth:`rows` and :meth:`runs` train
-    what the results file lacks (or, under ``auto``, name it) and load the rows, :meth:`paper_table` is a paper
+    and the seeds, and sets up the plots. Then :meth:`note` is the re-run note, :meth:`rows` trains what the
+    results file lacks (or, under ``auto``, names it) and loads the rows, :meth:`paper_table` is a paper
     table beside ours, and ``page.p`` holds the checked parameters (``page.p.lsdim``)."""
 
     def __init__(self, name: str, namespace: dict, *, paper_seeds: int = PAPER_SEEDS):
@@ -324,13 +324,6 @@ class Page:
             grid, self.profile, cfgs, self.results, progress=False, workers=self.workers, keep_latents=keep_latents
         )
         return rows_for(self.results, grid, self.profile, cfgs)
-
-    def runs(self, grid, cells, fields=(), metrics=None, last=None, keep=(), **fixed):
-        """One row per run of ``grid``'s ``cells`` (``tables.flatten``): config ``fields``, seed, status, ``metrics``,
-        the last epoch's ``last`` values and the row's ``keep`` keys."""
-        from .tables import flatten
-
-        return flatten(self.rows(grid, cells, **fixed), fields, metrics, last, keep)
 
     def table_dataset(self, table: int) -> tuple[str | None, str | None]:
         """(the dataset ``table`` runs on, None: the paper's; a stand-in note or None), from the page's ``dataset``

@@ -136,3 +136,40 @@ def test_a_page_by_default_shows_the_shipped_paper_rows_and_trains_nothing(tmp_p
             progress_bar=False,
             cwd=str(ROOT),
         )
+
+
+def test_the_page_object_reads_checks_and_resolves_a_pages_parameters(tmp_path, monkeypatch):
+    """Page(name, namespace): the page's own parameters read from its namespace; an injected name it does not declare
+    stops it naming the name; auto is the paper profile from the shipped rows, training nothing; the re-run note
+    names the CLI command of each sweep; a run missing under auto is named, not trained."""
+    from dmlvae import errors, pages
+
+    monkeypatch.setattr(pages, "_first_names", None)
+    monkeypatch.setattr(pages, "_auto_page", False)  # restored after the test: Page("...") under auto sets it
+    ns = {
+        "profile": "auto",
+        "seeds": None,
+        "dataset": None,
+        "device": None,
+        "results": str(tmp_path / "r.jsonl"),
+        "workers": None,
+        "lsdim": 10,
+        "alpha": 0.5,
+        "segments": 8,
+    }
+    page = pages.Page("10_geodesic", ns)
+    assert (page.profile, page.seeds, page.seed_list, page.p.lsdim) == ("paper", 3, [0, 1, 2], 10)
+    assert str(page.results) == str(tmp_path / "r.jsonl")
+    note = page.note(("geodesic", {"lsdim": 10})).data
+    assert "python -m dmlvae sweep --grid geodesic --grid-param lsdim=10 --profile paper --seeds 3" in note
+    with pytest.raises(errors.MissingRuns, match="auto"):
+        page.rows("geodesic", [{"dataset": "digits", "model": "dml"}])
+    assert not (tmp_path / "r.jsonl").exists()  # nothing trained
+    monkeypatch.setattr(pages, "_first_names", None)
+    with pytest.raises(errors.DmlvaeError, match="unknown page parameter.*'lsdimm'"):
+        pages.Page("10_geodesic", {**ns, "lsdimm": 3})
+    monkeypatch.setattr(pages, "_first_names", None)
+    with pytest.raises(errors.DmlvaeError, match="alpha"):
+        pages.Page("10_geodesic", {**ns, "alpha": 0})
+    with pytest.raises(errors.DmlvaeError, match="unknown page '11_x'"):
+        pages.Page("11_x", ns)
