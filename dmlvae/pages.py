@@ -298,10 +298,21 @@ class Page:
 
     def note(self, *sweeps):
         """The re-run note (Markdown): the profile and seeds behind the numbers, how to re-run the page, and the CLI
-        command of each of ``sweeps``: (grid, {grid parameters, and dataset}) pairs."""
+        command of each of ``sweeps``: (grid, {grid parameters, and dataset}) pairs; a paper table (a number) without a
+        dataset gets the one the page runs it on."""
         from IPython.display import Markdown
 
-        commands = [sweep_command(g, self.profile, self.seeds, **p) for g, p in sweeps]
+        # a paper table without a dataset runs on the page's dataset for it (the stand-in where OrganAMNIST is missing)
+        commands = [
+            sweep_command(
+                g,
+                self.profile,
+                self.seeds,
+                **({"dataset": self.table_dataset(g)[0]} if isinstance(g, int) and "dataset" not in p else {}),
+                **p,
+            )
+            for g, p in sweeps
+        ]
         return Markdown(rerun_note(self.name, self.profile, self.seeds, commands))
 
     def scale(self):

@@ -39,7 +39,7 @@ workers = None  # None: train missing runs one by one; N: N at once on Ray worke
 from dmlvae import pages, paper, plots, statements
 
 page = pages.Page("02_autoencoder", globals())
-page.note((1, {"dataset": dataset}), (2, {"dataset": dataset or stand_in}))
+page.note((1, {}), (2, {}))
 
 # %% [markdown]
 # ## Table 1: MNIST

@@ -40,7 +40,7 @@ workers = None  # None: train missing runs one by one; N: N at once on Ray worke
 from dmlvae import pages, scorecard_page
 
 page = pages.Page("07_scorecard", globals())
-page.note((1, {}), (2, {"dataset": stand_in}), (3, {"dataset": stand_in}), (4, {}))
+page.note((1, {}), (2, {}), (3, {}), (4, {}))
 
 # %% tags=["hide-input"]
 scorecard_page.sources(page)

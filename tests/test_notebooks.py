@@ -173,3 +173,28 @@ def test_the_page_object_reads_checks_and_resolves_a_pages_parameters(tmp_path, 
         pages.Page("10_geodesic", {**ns, "alpha": 0})
     with pytest.raises(errors.DmlvaeError, match="unknown page '11_x'"):
         pages.Page("11_x", ns)
+
+
+def test_a_pages_note_runs_each_paper_table_on_the_dataset_the_page_shows(monkeypatch, tmp_path):
+    """Table 1 on MNIST (no --dataset); Table 2 on the stand-in where OrganAMNIST cannot be loaded, and on the
+    page's dataset when one is given."""
+    from dmlvae import pages
+
+    monkeypatch.setattr(pages, "_first_names", None)
+    monkeypatch.setattr(pages, "_auto_page", False)
+    ns = {
+        "profile": "smoke",
+        "seeds": 1,
+        "dataset": None,
+        "stand_in": "digits",
+        "device": None,
+        "results": None,
+        "workers": None,
+    }
+    monkeypatch.setenv("DMLVAE_DATA", str(tmp_path))  # an empty data directory: no OrganAMNIST
+    note = pages.Page("02_autoencoder", ns).note((1, {}), (2, {})).data
+    assert "sweep --table 1 --profile smoke --seeds 1`" in note
+    assert "sweep --table 2 --dataset digits --profile smoke --seeds 1`" in note
+    monkeypatch.setattr(pages, "_first_names", None)
+    note = pages.Page("02_autoencoder", {**ns, "dataset": "fashion-mnist"}).note((1, {}), (2, {})).data
+    assert "--table 1 --dataset fashion-mnist" in note and "--table 2 --dataset fashion-mnist" in note
