@@ -105,12 +105,11 @@ def table_dataset(
         return dataset, None
     try:
         check_dataset(paper.validate_table(table), None, data_dir)
-    except DmlvaeError as e:
+    except DmlvaeError:
         return stand_in, (
-            f"The paper's dataset could not be loaded here, so Table {table} below is run on the "
-            f"stand-in dataset `{stand_in}`, and every row of the results store records it as a "
-            f"stand-in: its numbers are not comparable with the paper's. To run the real table, put "
-            f"`organamnist.npz` in the data directory and re-run this page. Why: `{e}`"
+            f"Table {table} runs on the stand-in `{stand_in}`, recorded as such in every row and not comparable with "
+            f"the paper's numbers, because OrganAMNIST could not be loaded here (`organamnist.npz` is missing or "
+            "unreadable in the data directory: `python -m dmlvae data organamnist` says why)."
         )
     return None, None
 

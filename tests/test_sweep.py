@@ -118,6 +118,9 @@ def test_stand_in_is_recorded_and_missing_dataset_explained(tmp_path, monkeypatc
     assert sweep.table_dataset(1) == (None, None)
     used, note = sweep.table_dataset(2)
     assert used == "fashion-mnist" and "stand-in" in note and "organamnist" in note
+    import re
+
+    assert len(re.findall(r"[.!?](\s|$)", note)) == 1 and "needs organamnist" not in note  # one sentence, no raw error
     assert sweep.table_dataset(2, dataset="digits") == ("digits", None)
     sweep.sweep(2, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False, run_fn=_fake_run)
     rows = store.Store(tmp_path / "r.jsonl").rows()
