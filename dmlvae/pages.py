@@ -260,6 +260,9 @@ class Page:
         self.device, self.workers = params.get("device"), params.get("workers")
         self._comparisons, self._data = {}, None
         plots.setup()
+        import pandas as pd
+
+        pd.set_option("display.max_colwidth", None)  # a table's text whole ("best: DML autoencoder, joint"), not cut
 
     def data(self):
         """The page's dataset (its ``dataset`` and ``data_dir`` parameters), loaded once."""

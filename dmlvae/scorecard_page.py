@@ -33,7 +33,6 @@ def sources(page):
     """Trains what the claims read (the paper's tables, Figure 5, the alternating MetricVAE under both objectives,
     Figure 6, Table 4 under the literal objective) when missing; returns (Markdown) the profile, seeds, results and
     stand-ins behind the verdicts."""
-    pd.set_option("display.max_colwidth", None)  # this page's tables show each evidence and cell text whole
     datasets = table_datasets(page)
     for t in paper.TABLES:
         page.comparison(t)
