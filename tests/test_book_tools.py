@@ -205,18 +205,19 @@ def test_every_page_is_narrative_plus_one_call_per_table_or_figure():
 
 
 def test_a_page_is_executed_again_when_the_rows_it_reads_change(tmp_path):
-    """The executor's cache key covers the results stores: a row a sweep stored makes the pages run again (a cached
-    page would show the old numbers); the package's code and the saved latents count too."""
+    """The executor's cache key of a page that reads stored runs covers the results stores and saved latents: a row a
+    sweep stored makes those pages run again (a cached page would show the old numbers). A page that reads none (00,
+    whose cache the test above checks while sweeps may be storing rows) does not depend on them."""
     sys.path.insert(0, str(ROOT / "tools"))
     import execute_notebooks
 
     results = tmp_path / "results"
     (results / "latents").mkdir(parents=True)
     (results / "paper.jsonl").write_text('{"a": 1}\n')
-    before = execute_notebooks.package_fingerprint(results)
-    assert execute_notebooks.package_fingerprint(results) == before  # nothing changed: the cache holds
+    before = execute_notebooks.results_fingerprint(results)
+    assert execute_notebooks.results_fingerprint(results) == before  # nothing changed: the cache holds
     (results / "paper.jsonl").write_text('{"a": 1}\n{"a": 2}\n')
-    after_row = execute_notebooks.package_fingerprint(results)
+    after_row = execute_notebooks.results_fingerprint(results)
     (results / "latents" / "x.npz").write_bytes(b"z")
-    after_latents = execute_notebooks.package_fingerprint(results)
+    after_latents = execute_notebooks.results_fingerprint(results)
     assert len({before, after_row, after_latents}) == 3

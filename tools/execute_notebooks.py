@@ -35,17 +35,23 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES, OUT = ROOT / "notebooks", ROOT / "book" / "generated"
 
 
-def package_fingerprint(results: Path | None = None) -> str:
-    """What a page's output depends on besides its source and parameters: the package's code and data, and the
-    results stores and saved latents the pages read (``results``, default results/), so that a page is executed
-    again when a sweep has stored new rows, not shown with the old ones."""
+def package_fingerprint() -> str:
+    """The package's code and data: a page is executed again when they change."""
     h = hashlib.sha256()
     for f in sorted((ROOT / "dmlvae").rglob("*")):
         if f.is_file() and f.suffix in {".py", ".csv", ".json"}:
             h.update(f.relative_to(ROOT).as_posix().encode() + f.read_bytes())
+    return h.hexdigest()
+
+
+def results_fingerprint(results: Path | None = None) -> str:
+    """The results stores and saved latents the pages read (``results``, default results/): a page that reads
+    stored runs (one with a ``profile`` parameter) is executed again when a sweep has stored new rows, not shown with
+    the old ones."""
+    h = hashlib.sha256()
     results = ROOT / "results" if results is None else Path(results)
     for f in sorted(results.rglob("*")) if results.is_dir() else ():
-        if f.is_file() and (f.suffix == ".jsonl" or f.suffix == ".npz"):
+        if f.is_file() and f.suffix in {".jsonl", ".npz"}:
             h.update(f.relative_to(results).as_posix().encode() + f.read_bytes())
     return h.hexdigest()
 
@@ -72,8 +78,9 @@ def execute(
     declared = declared_parameters(nb)
     unknown = sorted(set(params) - declared - {"profile"})
     mine = {k: v for k, v in params.items() if k in declared}
+    rows = results_fingerprint() if "profile" in declared else None  # pages that read stored runs
     key = hashlib.sha256(
-        json.dumps([source.read_text(), mine, fingerprint], sort_keys=True, default=str).encode()
+        json.dumps([source.read_text(), mine, fingerprint, rows], sort_keys=True, default=str).encode()
     ).hexdigest()
     target = out / f"{source.stem}.ipynb"
     if not force and target.exists():
