@@ -91,31 +91,10 @@ def cluster(tmp_path):
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def sweep(results, *extra):
-    return [
-        sys.executable,
-        "-m",
-        "dmlvae",
-        "sweep",
-        "--table",
-        "1",
-        "--profile",
-        "smoke",
-        "--seeds",
-        "1",
-        "--dataset",
-        "digits",
-        "--results",
-        str(results),
-        "--no-progress",
-        *map(str, extra),
-    ]
-
-
-def test_a_user_started_cluster_survives_a_lost_node_and_stores_every_run_once(tmp_path, cluster):
+def test_a_user_started_cluster_survives_a_lost_node_and_stores_every_run_once(tmp_path, cluster, sweep_cmd):
     f = tmp_path / "cluster.jsonl"
     p = subprocess.Popen(
-        sweep(f, "--address", cluster["address"], "--workers", 2, "--cpus-per-run", 1),
+        sweep_cmd(f, "--address", cluster["address"], "--workers", 2, "--cpus-per-run", 1),
         env=cluster["env"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -132,16 +111,16 @@ def test_a_user_started_cluster_survives_a_lost_node_and_stores_every_run_once(t
     assert len(rows) == 30 and len(set(ids)) == 30 and all(r["status"] == "ok" for r in rows)
     assert len({r.get("node") for r in rows}) == 2  # both nodes ran runs before one was lost
     local = tmp_path / "local.jsonl"
-    done = subprocess.run(sweep(local, "--threads", 1), capture_output=True, text=True, timeout=300)
+    done = subprocess.run(sweep_cmd(local, "--threads", 1), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     mine = {r["key"]: r["metrics"] for r in store.Store(local).rows()}
     assert {r["key"]: r["metrics"] for r in rows} == mine
 
 
-def test_attaching_without_the_token_is_one_line_naming_the_fix(tmp_path, cluster):
+def test_attaching_without_the_token_is_one_line_naming_the_fix(tmp_path, cluster, sweep_cmd):
     env = {k: v for k, v in cluster["env"].items() if k != "RAY_AUTH_MODE"}
     done = subprocess.run(
-        sweep(tmp_path / "r.jsonl", "--address", cluster["address"], "--workers", 1),
+        sweep_cmd(tmp_path / "r.jsonl", "--address", cluster["address"], "--workers", 1),
         env=env,
         capture_output=True,
         text=True,
@@ -151,10 +130,10 @@ def test_attaching_without_the_token_is_one_line_naming_the_fix(tmp_path, cluste
     assert "RAY_AUTH_MODE=token" in done.stderr and "auth_token" in done.stderr
 
 
-def test_an_address_where_nothing_answers_is_one_line_at_once(tmp_path):
+def test_an_address_where_nothing_answers_is_one_line_at_once(tmp_path, sweep_cmd):
     t0 = time.time()
     done = subprocess.run(
-        sweep(tmp_path / "r.jsonl", "--address", f"127.0.0.1:{free_port()}", "--workers", 1),
+        sweep_cmd(tmp_path / "r.jsonl", "--address", f"127.0.0.1:{free_port()}", "--workers", 1),
         capture_output=True,
         text=True,
         timeout=120,
