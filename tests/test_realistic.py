@@ -6,14 +6,18 @@ from dmlvae import grids, realistic
 from dmlvae.config import RunConfig
 
 
-def row(contender, seed, acc, dataset="mnist", labels=60, draw="uniform", own=None, status="ok"):
+def row(
+    contender, seed, acc, dataset="mnist", labels=60, draw="uniform", own=None, status="ok", cpu=None, reused=False
+):  # noqa: E501
     cell = next(c for short, _, c in grids.GRAPH_CONTENDERS if short == contender)
     cfg = RunConfig(**{"dataset": dataset, "pl_pct": grids.graph_pct(labels), "policy": draw, **cell, "seed": seed})
     r = {
         "config": cfg.to_dict(),
         "status": status,
-        "cpu_time": 100.0 + seed,
+        "cpu_time": 100.0 + seed if cpu is None else cpu,
+        "threads": 1,
         "metrics_by_protocol": {"labelled-to-test": {"knn_acc": acc}},
+        "history": [{"vae_cached": True, "vae_seconds": 5000.0}] if reused else [{}],
     }
     if own is not None:
         r["own_classifier"] = {"inferred-knn": {"knn_acc": own}, "inferred-knn-vae": {"knn_acc": own - 0.01}}
@@ -75,3 +79,35 @@ def test_anchors_hold_the_published_numbers_with_their_protocols():
     assert pick("Kingma et al. 2014", "M1+M2 (VAE features + semi-supervised VAE)", "mnist", 100) == 0.9667
     assert a.protocol.str.startswith("transductive").sum() == (a.reference == "Calder et al. 2020").sum()
     assert "transductive" in realistic.anchor_notes(a) and "inductive" in realistic.anchor_notes(a)
+
+
+def test_tried_sentences_name_every_other_contender_and_both_ablations_only_where_a_target_is_missed():
+    rows = [row("vae-poisson-mbo", s, 0.95, own=0.96) for s in range(3)]  # uniform MNIST: missed by 0.025
+    rows += [row("vae-poisson", s, 0.94) for s in range(3)]
+    rows += [row("labelprop", s, 0.92) for s in range(2)] + [row("dml", s, 0.58) for s in range(2)]
+    rows += [row("vae-poisson-mbo", s, 0.96, labels=10, draw="stratified", own=0.96) for s in range(2)]  # met
+    tried = realistic.tried_sentences(realistic.summary(realistic.frame(rows)))
+    assert len(tried) == 1  # the met setting, and the settings without a run of the method, get none
+    (s,) = tried
+    assert s.startswith("**mnist, 60 labels, uniform draw** (missed by 0.025)")
+    assert "DML on propagated labels (Iscen et al. 2019) 0.920 (2 seeds)" in s and "DML (baseline) 0.580" in s
+    assert "from 0.950 (the VAE's latents) to 0.960 (+0.0100)" in s  # before DML, then after: not swapped
+    assert "Poisson-MBO gives 0.940 against 0.950" in s and "right on 0.958" in s
+
+
+def test_time_sentence_judges_the_runs_that_paid_for_their_vae_and_reports_the_reused_apart():
+    rows = [row("vae-poisson-mbo", 0, 0.95, own=0.96, cpu=700.0), row("dml", 0, 0.5, cpu=40.0)]
+    rows.append(row("vae-poisson-mbo", 1, 0.95, own=0.96, cpu=90.0, reused=True))
+    s = realistic.time_sentence(realistic.frame(rows))
+    assert "costliest of the 2 runs" in s and "took 700 s" in s and "every run is within" in s
+    assert "The 1 VAE + graph runs that reused their seed's cached VAE cost at most 90 s" in s
+    rows.append(row("labelprop", 0, 0.9, cpu=901.0))
+    assert "1 of 3 runs are over the protocol's 15 minutes" in realistic.time_sentence(realistic.frame(rows))
+
+
+def test_the_graph_grid_runs_none_of_the_steps_the_page_lists_as_not_tried():
+    cells = grids.cells("graph")
+    assert {c.get("graph_priors", "uniform") for c in cells} <= {"uniform", "none"}  # never "labelled"
+    assert {c["model"] for c in cells} == {"vae_graph", "dml", "dml_labelprop", "dml_autoencoder"}  # no MetricVAE
+    assert all(RunConfig(**{**c, "seed": 0}).vae_hidden == RunConfig().vae_hidden for c in cells)  # no larger VAE
+    assert all(RunConfig(**{**c, "seed": 0}).epochs == RunConfig().epochs for c in cells)  # no longer DML step
