@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,9 @@ import time
 from pathlib import Path
 
 from dmlvae import paper, profiles, store, sweep
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import fakes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RAY = Path(sys.executable).with_name("ray")
@@ -62,26 +64,12 @@ def run_ways(n: int, epochs: int) -> list[dict]:
 
         ray.shutdown()
         temp = Path(f"/tmp/dmlvae-bench-ray-{os.getpid()}")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = fakes.free_port()
         os.environ["RAY_AUTH_MODE"] = "token"
         env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
         try:
             subprocess.run(
-                [
-                    str(RAY),
-                    "start",
-                    "--head",
-                    "--port",
-                    str(port),
-                    "--num-cpus",
-                    "1",
-                    "--temp-dir",
-                    str(temp),
-                    "--include-dashboard",
-                    "false",
-                ],
+                fakes.ray_head(RAY, port, temp),
                 check=True,
                 env=env,
                 capture_output=True,

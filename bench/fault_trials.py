@@ -30,33 +30,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
+import fakes  # noqa: E402
 from dmlvae import store  # noqa: E402
 
 RUNS = 30
 
 
 def cmd(results, *extra):
-    return [
-        sys.executable,
-        "-m",
-        "dmlvae",
-        "sweep",
-        "--table",
-        "1",
-        "--profile",
-        "smoke",
-        "--seeds",
-        "1",
-        "--dataset",
-        "digits",
-        "--results",
-        str(results),
-        "--no-progress",
-        "--threads",
-        "1",
-        *map(str, extra),
-    ]
+    return [sys.executable, "-m", "dmlvae", *fakes.smoke_sweep(results, "--threads", 1, *extra)]
 
 
 def counts(results) -> dict:

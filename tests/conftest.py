@@ -4,6 +4,8 @@ import tempfile
 
 import pytest
 
+import fakes
+
 # Tests run on the CPU with few threads: deterministic and not fighting over 2 cores.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 # the VAEs model vae_graph caches (dmlvae.vae) go to a folder of this test session, not the user's cache
@@ -33,24 +35,7 @@ def sweep_cmd():
     """The command line of a real smoke sweep of Table 1 on digits (one seed, 30 runs) into ``results``."""
 
     def cmd(results, *extra):
-        return [
-            sys.executable,
-            "-m",
-            "dmlvae",
-            "sweep",
-            "--table",
-            "1",
-            "--profile",
-            "smoke",
-            "--seeds",
-            "1",
-            "--dataset",
-            "digits",
-            "--results",
-            str(results),
-            "--no-progress",
-            *map(str, extra),
-        ]
+        return [sys.executable, "-m", "dmlvae", *fakes.smoke_sweep(results, *extra)]
 
     return cmd
 

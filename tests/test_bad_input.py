@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+import fakes
 import torch
 
 from dmlvae import DmlvaeError, cli, data, pages, profiles, store, sweep
@@ -370,23 +372,6 @@ def test_an_incomplete_mnist_folder_is_named_not_passed_over(cli_error, tmp_path
 )
 def test_bad_ray_environment_is_one_line(run_cli, tmp_path, env, words):
     extra = ["--gpus-per-run", "0.5"] if "DMLVAE_RAY_GPUS" in env else []
-    code, out, err = run_cli(
-        "sweep",
-        "--table",
-        "1",
-        "--profile",
-        "smoke",
-        "--seeds",
-        1,
-        "--dataset",
-        "digits",
-        "--results",
-        tmp_path / "r.jsonl",
-        "--workers",
-        1,
-        "--no-progress",
-        *extra,
-        env=env,
-    )
+    code, out, err = run_cli(*fakes.smoke_sweep(tmp_path / "r.jsonl", "--workers", 1, *extra), env=env)
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert all(w in err for w in words), err

@@ -6,7 +6,6 @@ run must be stored exactly once, the runs lost with the node retried, and the ro
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,16 +13,12 @@ from pathlib import Path
 
 import pytest
 
+import fakes
+
 from dmlvae import store
 
 RAY = Path(sys.executable).with_name("ray")
 pytestmark = pytest.mark.skipif(not RAY.exists(), reason="the ray command-line tool is not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pids_with(text: str) -> set[int]:
@@ -47,24 +42,11 @@ def raylets() -> set[int]:
 def cluster(tmp_path):
     """A head and a second node, 1 CPU each, with token authentication as `ray start` sets it up."""
     temp = Path(f"/tmp/dmlvae-ray-{os.getpid()}")  # Ray's socket paths must stay short
-    port = free_port()
+    port = fakes.free_port()
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_USAGE_STATS_ENABLED": "0"}
     before = raylets()
     subprocess.run(
-        [
-            str(RAY),
-            "start",
-            "--head",
-            "--port",
-            str(port),
-            "--num-cpus",
-            "1",
-            "--temp-dir",
-            str(temp),
-            "--include-dashboard",
-            "false",
-            "--disable-usage-stats",
-        ],
+        fakes.ray_head(RAY, port, temp),
         check=True,
         env=env,
         capture_output=True,
@@ -133,7 +115,7 @@ def test_attaching_without_the_token_is_one_line_naming_the_fix(tmp_path, cluste
 def test_an_address_where_nothing_answers_is_one_line_at_once(tmp_path, sweep_cmd):
     t0 = time.time()
     done = subprocess.run(
-        sweep_cmd(tmp_path / "r.jsonl", "--address", f"127.0.0.1:{free_port()}", "--workers", 1),
+        sweep_cmd(tmp_path / "r.jsonl", "--address", f"127.0.0.1:{fakes.free_port()}", "--workers", 1),
         capture_output=True,
         text=True,
         timeout=120,

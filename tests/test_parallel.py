@@ -14,7 +14,10 @@ ray = pytest.importorskip("ray")
 
 from dmlvae import parallel, profiles, store, sweep  # noqa: E402
 
+import fakes  # noqa: E402
+
 ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the fake runs below travel by value
+ray.cloudpickle.register_pickle_by_value(fakes)
 
 
 @pytest.fixture(autouse=True)
@@ -25,18 +28,7 @@ def _no_ray_left():
 
 def fake_run(cfg):
     time.sleep(0.05)
-    return {
-        "metrics": {"knn_acc": 0.5 + cfg.seed / 10, "knn_ami": 0.2},
-        "metrics_by_protocol": {},
-        "history": [],
-        "n_train": 1,
-        "n_labelled": 1,
-        "labelled_classes": 1,
-        "n_test": 1,
-        "source": "x",
-        "device": "cpu",
-        "pid": os.getpid(),
-    }
+    return fakes.fake_result(cfg)
 
 
 def test_concurrency_arithmetic():

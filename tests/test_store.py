@@ -11,23 +11,14 @@ import warnings
 import pytest
 import torch
 
+import fakes
+
 from dmlvae import DmlvaeError, profiles, store, sweep, tables
 from dmlvae.routines import DivergedError
 from dmlvae.version import TRAINING_VERSION
 
 
-def _ok(cfg):
-    return {
-        "metrics": {"knn_acc": 0.5 + cfg.seed / 10, "knn_ami": 0.2},
-        "metrics_by_protocol": {},
-        "history": [],
-        "n_train": 1,
-        "n_labelled": 1,
-        "labelled_classes": 1,
-        "n_test": 1,
-        "source": "x",
-        "device": "cpu",
-    }
+_ok = fakes.fake_result
 
 
 def _fail(cfg):
@@ -287,21 +278,7 @@ def test_a_line_that_is_json_but_no_row_is_skipped_with_a_warning_and_table_and_
         assert len(store.Store(f).rows()) == good
     code, out, err = run_cli("table", "1", "--results", f)
     assert code == 0 and f"line {good + 1}" in err and "Traceback" not in err
-    code, out, err = run_cli(
-        "sweep",
-        "--table",
-        "1",
-        "--profile",
-        "smoke",
-        "--seeds",
-        1,
-        "--dataset",
-        "digits",
-        "--results",
-        f,
-        "--no-progress",
-        env={"DMLVAE_NO_TRAIN": "1"},
-    )
+    code, out, err = run_cli(*fakes.smoke_sweep(f), env={"DMLVAE_NO_TRAIN": "1"})
     assert code == 0 and "Traceback" not in err, err
 
 

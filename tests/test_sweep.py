@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import fakes
+
 from dmlvae import DmlvaeError, evaluate, paper, profiles, store, sweep, tables
 from dmlvae.routines import DivergedError
 
@@ -68,17 +70,7 @@ def test_cli_bad_table_and_profile(run_cli, tmp_path):
 def _fake_run(cfg):
     if cfg.model == "dml_autoencoder" and cfg.alpha == 0.5:
         raise DivergedError(f"loss is nan at epoch 0, step 3 ({cfg.model})")
-    return {
-        "metrics": {"knn_acc": 0.5 + cfg.seed / 10, "knn_ami": 0.2},
-        "metrics_by_protocol": {},
-        "history": [],
-        "n_train": 1,
-        "n_labelled": 1,
-        "labelled_classes": 1,
-        "n_test": 1,
-        "source": "x",
-        "device": "cpu",
-    }
+    return fakes.fake_result(cfg)
 
 
 def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
