@@ -359,7 +359,7 @@ def _findings(args):
     from . import findings, profiles
 
     results = profiles.results_path(args.profile, args.results)
-    text = findings.summary(findings.cards(results, args.profile), args.profile)
+    text = findings.text(results, args.profile)
     if args.readme:
         changed = findings.write_readme(args.readme, text)
         print(f"{args.readme}: findings {'updated' if changed else 'unchanged'}", file=sys.stderr)

@@ -84,6 +84,16 @@ def summary(c: pd.DataFrame, profile: str = "paper") -> str:
     return "\n".join(lines)
 
 
+def text(results, profile: str = "paper") -> str:
+    """The findings of a results file: :func:`summary` of its scorecard and, under the paper profile, the line on
+    the realistic protocol (``realistic.headline``) when its graph-grid rows are stored."""
+    from . import realistic
+
+    out = summary(cards(results, profile), profile)
+    line = realistic.headline_for(results) if profile == "paper" else None
+    return out if line is None else f"{out}\n{line}"
+
+
 def readme_block(text: str) -> str:
     return f"{START}\n{text}\n{END}"
 

@@ -208,6 +208,40 @@ def tried_sentences(table: pd.DataFrame) -> list[str]:
     return out
 
 
+def headline(runs: pd.DataFrame) -> str | None:
+    """The findings' line on the realistic protocol, from the graph grid's rows: the method's mean ± sd over its
+    seeds at each target setting, the target, and how many targets are met; None without a run of the method."""
+    ok = runs[(runs.status == "ok") & (runs.contender == METHOD)]
+    parts, met, judged = [], 0, 0
+    for (ds, labels, draw), target in TARGETS.items():
+        g = ok[(ok.dataset == ds) & (ok.labels == labels) & (ok.draw == draw)]["labelled-to-test"]
+        if g.empty:
+            continue
+        judged += 1
+        met += int(g.mean() >= target)
+        sd = f" ± {g.std(ddof=1):.3f}" if len(g) > 1 else ""
+        seeds = f"{len(g)} seed{'s' if len(g) != 1 else ''}"
+        parts.append(f"{setting_name(ds, labels, draw)}: {g.mean():.3f}{sd} over {seeds} (target {target:.3f})")
+    if not parts:
+        return None
+    return (
+        f"- **Beyond the paper, few labels under a realistic protocol** (no setting chosen with labels beyond the "
+        f"budget, uniform and stratified draws, kNN from the labelled images to the test split): {METHOD} reaches "
+        + "; ".join(parts)
+        + f". {met} of {judged} targets met; the beyond page shows the distances, what was tried and the published "
+        "anchors."
+    )
+
+
+def headline_for(results) -> str | None:
+    """:func:`headline` of the paper-scale graph-grid rows stored in ``results``."""
+    from . import profiles, store
+
+    cfgs = profiles.profile_configs(grids.cells("graph"), "paper", grids.GRAPH_PAPER_SEEDS, grid="graph")
+    rows = store.rows_for(results, "graph", "paper", cfgs)
+    return headline(frame(rows)) if rows else None
+
+
 LIMIT_SECONDS = 15 * 60  # the protocol's limit on one run (2 CPU cores)
 
 

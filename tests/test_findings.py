@@ -50,7 +50,7 @@ def test_the_readme_opens_with_the_findings_of_the_shipped_rows():
     readme = (ROOT / "README.md").read_text()
     block = findings.in_readme(readme)
     assert block is not None and readme.index(block) < readme.index("```bash")
-    want = findings.summary(findings.cards(ROOT / "results" / "paper.jsonl", "paper"), "paper")
+    want = findings.text(ROOT / "results" / "paper.jsonl", "paper")
     assert block == findings.readme_block(want)
 
 

@@ -111,3 +111,14 @@ def test_the_graph_grid_runs_none_of_the_steps_the_page_lists_as_not_tried():
     assert {c["model"] for c in cells} == {"vae_graph", "dml", "dml_labelprop", "dml_autoencoder"}  # no MetricVAE
     assert all(RunConfig(**{**c, "seed": 0}).vae_hidden == RunConfig().vae_hidden for c in cells)  # no larger VAE
     assert all(RunConfig(**{**c, "seed": 0}).epochs == RunConfig().epochs for c in cells)  # no longer DML step
+
+
+def test_headline_gives_mean_and_sd_per_target_setting_and_counts_the_targets_met():
+    rows = [row("vae-poisson-mbo", s, a, own=0.97) for s, a in enumerate([0.96, 0.98])]  # uniform MNIST: missed
+    rows += [row("vae-poisson-mbo", 0, 0.955, labels=10, draw="stratified", own=0.96)]  # one seed: met
+    rows += [row("labelprop", s, 0.99) for s in range(2)]  # another contender never enters the headline
+    line = realistic.headline(realistic.frame(rows))
+    assert "mnist, 60 labels, uniform draw: 0.970 ± 0.014 over 2 seeds (target 0.975)" in line
+    assert "mnist, 10 labels, stratified draw: 0.955 over 1 seed (target 0.950)" in line
+    assert "1 of 2 targets met" in line and "fashion" not in line and "0.99" not in line
+    assert realistic.headline(realistic.frame([row("labelprop", 0, 0.9)])) is None

@@ -251,7 +251,7 @@ def write_findings(path: Path) -> None:
     """The intro's opening (``{include}``d from here): what the reproduction found, from the shipped paper rows."""
     from dmlvae import findings, profiles
 
-    text = findings.summary(findings.cards(ROOT / profiles.SHIPPED, "paper"), "paper")
+    text = findings.text(ROOT / profiles.SHIPPED, "paper")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text + "\n")
