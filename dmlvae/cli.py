@@ -259,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a parameter of the grid (as its page takes it), e.g. alpha=0.66; repeatable",
     )
     sw.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILES)} (default: quick)")
-    sw.add_argument("--seeds", default=2, help="number of seeds, 0..K-1 (default: 2)")
+    sw.add_argument("--seeds", default=2, help="K (seeds 0..K-1), a range A-B or a list a,b,c, e.g. 10-14 (default: 2)")
     sw.add_argument(
         "--results",
         default=None,
@@ -329,6 +329,20 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--csv", default=None, help="also write the claims (claim, protocol, verdict, evidence) here")
     sc.set_defaults(func=_scorecard)
 
+    rl = sub.add_parser(
+        "realistic",
+        help="print the graph grid's comparison under the realistic protocol (the beyond page, part 3) for any "
+        "stored seeds: every contender and setting with 95 %% intervals, the targets, what was tried (trains nothing)",
+    )
+    rl.add_argument("--results", default=None, help="results file (default: results/paper.jsonl, the shipped rows)")
+    rl.add_argument(
+        "--seeds",
+        default=None,
+        help="K (seeds 0..K-1), a range A-B or a list a,b,c (default: 10, the page's seeds 0-9); "
+        "`sweep --grid graph --profile paper --seeds ...` trains them",
+    )
+    rl.set_defaults(func=_realistic)
+
     fd = sub.add_parser(
         "findings",
         help="print what the reproduction found (counts of verdicts, which claims hold), "
@@ -355,6 +369,14 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
+def _realistic(args):
+    from . import grids, profiles, realistic
+
+    results = Path(args.results) if args.results else profiles.SHIPPED
+    print(realistic.report(results, grids.GRAPH_PAPER_SEEDS if args.seeds is None else args.seeds))
+    return None
+
+
 def _findings(args):
     from . import findings, profiles
 
@@ -379,6 +401,9 @@ def main(argv=None) -> int:
     except DmlvaeError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader stopped reading (`... | head`): not a failure worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        return 141  # 128 + SIGPIPE, as a program killed by the closed pipe would end
     except OSError as e:  # the file system refused (full, read-only, gone): one line, not a traceback
         where = f" ({e.filename})" if getattr(e, "filename", None) else ""
         print(f"error: {e.strerror or e}{where}", file=sys.stderr)
@@ -395,7 +420,4 @@ def main(argv=None) -> int:
         else:
             print("interrupted: every finished run is saved; run the same command again to resume", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # the reader stopped reading (`... | head`): not a failure worth a traceback
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
-        return 141  # 128 + SIGPIPE, as a program killed by the closed pipe would end
     return 0

@@ -122,6 +122,7 @@ VALIDATORS = {
     "test_subset": _subset,
     "segments": _int(1, config.MAX_SEGMENTS),
     "graph_train": _bool,
+    "graph_seeds": lambda n, v: v if v is None else (seeds_arg(v) and v),  # None: the graph grid's 10
 }
 
 
@@ -225,6 +226,7 @@ PARAMETERS = {
         "alpha",
         "gamma",
         "graph_train",
+        "graph_seeds",
     ),
     "06_assumptions": ("profile", "seeds", "device", "results", "workers"),
     "07_scorecard": ("profile", "seeds", "stand_in", "device", "results", "workers"),

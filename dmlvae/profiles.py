@@ -3,6 +3,7 @@ under a profile and seeds, and the results file of a profile."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from . import data, paper
@@ -113,13 +114,47 @@ def configs(
 MAX_SEEDS = 1000  # more seeds in one sweep or page is a typo (--seeds 1e9), not a study
 
 
+SEEDS_FORMS = "K (seeds 0..K-1), a range A-B (A to B, both included) or a list a,b,c"
+
+
+def _seed_text(text: str) -> list[int] | None:
+    """The seeds a range ``"A-B"`` or a list ``"a,b,c"`` names; None for any other text (a count, or garbage)."""
+    t = text.strip()
+    m = re.fullmatch(r"(\d+)\s*-\s*(\d+)", t)
+    if m:
+        a, b = int(m[1]), int(m[2])
+        if b < a or b - a + 1 > MAX_SEEDS:
+            raise DmlvaeError(f"seeds {text!r}: a range A-B needs A <= B and at most {MAX_SEEDS} seeds")
+        return list(range(a, b + 1))
+    if "," in t:
+        parts = [p.strip() for p in t.split(",")]
+        if not all(re.fullmatch(r"\d+", p) for p in parts):
+            raise DmlvaeError(f"seeds {text!r} is not a list of seeds; allowed: {SEEDS_FORMS}")
+        return [int(p) for p in parts]
+    return None
+
+
 def seeds_arg(seeds) -> list[int]:
-    """``--seeds K`` means seeds 0..K-1 (K at most MAX_SEEDS); a list is taken as given, each seed checked."""
+    """``--seeds K`` means seeds 0..K-1 (K at most MAX_SEEDS); a list is taken as given, each seed checked; text
+    may also name a range ``"A-B"`` or a list ``"a,b,c"`` (command lines and papermill pass text)."""
+    if isinstance(seeds, str) and (named := _seed_text(seeds)) is not None:
+        seeds = named
     if isinstance(seeds, (list, tuple)):
         if not seeds or len(seeds) > MAX_SEEDS:
             raise DmlvaeError(f"seeds {seeds!r}: a list of 1 to {MAX_SEEDS} seeds is allowed")
         return [number("seed", s, low=0, high=MAX_SEED, integer=True) for s in seeds]
-    return list(range(number("seeds", seeds, low=1, high=MAX_SEEDS, integer=True)))
+    return list(
+        range(
+            number(
+                "seeds",
+                seeds,
+                low=1,
+                high=MAX_SEEDS,
+                integer=True,
+                meaning="K: seeds 0..K-1; or a range A-B, or a list a,b,c",
+            )
+        )
+    )
 
 
 def results_path(profile: str, results=None) -> Path:

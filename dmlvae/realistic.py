@@ -11,8 +11,8 @@ the targets, the published anchors (``anchors.csv``) and sentences generated fro
 
 from __future__ import annotations
 
-import math
 from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 
@@ -33,6 +33,7 @@ TARGETS = {
 }
 METHOD = grids.GRAPH_CONTENDERS[0][1]  # the model built for the targets: VAE + Poisson-MBO + DML
 DRAWS = {"uniform": "uniform draw", "stratified": "stratified draw"}
+SECONDS = "CPU seconds a run (median; a reused VAE not counted)"  # the shown table's time column
 
 
 def anchors() -> pd.DataFrame:
@@ -235,10 +236,9 @@ def headline(runs: pd.DataFrame) -> str | None:
 
 def headline_for(results) -> str | None:
     """:func:`headline` of the paper-scale graph-grid rows stored in ``results``."""
-    from . import profiles, store
+    from . import store
 
-    cfgs = profiles.profile_configs(grids.cells("graph"), "paper", grids.GRAPH_PAPER_SEEDS, grid="graph")
-    rows = store.rows_for(results, "graph", "paper", cfgs)
+    rows = store.rows_for(results, "graph", "paper", configs())
     return headline(frame(rows)) if rows else None
 
 
@@ -274,72 +274,116 @@ def time_sentence(runs: pd.DataFrame) -> str:
     )
 
 
-def progress_sentence(stored: int, total: int) -> str:
+def seeds_text(seeds) -> str:
+    """Seeds as ``--seeds`` takes them: K for 0..K-1, ``A-B`` for a longer run of seeds, else ``a,b,c``."""
+    from .profiles import seeds_arg
+
+    got = seeds_arg(seeds)
+    if got == list(range(len(got))):
+        return str(len(got))
+    if len(got) > 2 and got == list(range(got[0], got[-1] + 1)):
+        return f"{got[0]}-{got[-1]}"
+    return ",".join(map(str, got))
+
+
+def progress_sentence(stored: int, total: int, seeds=grids.GRAPH_PAPER_SEEDS) -> str:
     """How much of the grid the shown rows cover, and the command that completes it."""
+    command = f"`python -m dmlvae sweep --grid graph --profile paper --seeds {seeds_text(seeds)}`"
     if stored >= total:
         return f"All {total} runs of the graph grid are stored."
+    if stored == 0:
+        return f"None of the graph grid's {total} runs is stored; {command} trains them."
     return (
         f"{stored} of the graph grid's {total} runs {'is' if stored == 1 else 'are'} stored so far; the table "
         "shows those (each cell names its "
-        "seeds). `python -m dmlvae sweep --grid graph --profile paper --seeds 10` trains the rest and resumes "
-        "where it stopped."
+        f"seeds). {command} trains the rest and resumes where it stopped."
     )
 
 
-def fmt_pct(x: float) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+def configs(seeds=grids.GRAPH_PAPER_SEEDS, device: str | None = None) -> list:
+    """The graph grid's paper-scale runs for ``seeds`` (default: the page's 10)."""
+    from . import profiles
+
+    return profiles.profile_configs(grids.cells("graph"), "paper", seeds, grid="graph", device=device)
+
+
+def findings_parts(runs: pd.DataFrame) -> list[str]:
+    """Markdown paragraphs that follow the table: the targets, what was tried where one is missed, the time, and
+    the confirmation seeds alone."""
+    table = summary(runs)
+    out = ["**Against the targets** (mean over every stored seed):\n\n" + _items(target_sentences(table))]
+    tried = tried_sentences(table)
+    if tried:
+        out.append(
+            "**Where a target is missed, what was tried** (every contender and ablation of the grid at that "
+            "setting, mean over its stored seeds):\n\n" + _items(tried)
+        )
+    out.append(time_sentence(runs))
+    confirm = summary(runs, confirm_only=True)
+    out.append(
+        f"**The confirmation seeds alone** ({', '.join(map(str, grids.GRAPH_CONFIRM_SEEDS))}, run once after every "
+        "choice was frozen):\n\n" + (_items(target_sentences(confirm)) if len(confirm) else "none is stored.")
+    )
+    return out
+
+
+def _items(sentences) -> str:
+    return "\n".join(f"- {s}" for s in sentences)
+
+
+def shown_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The summary's columns a reader sees (the numeric helpers dropped)."""
+    return table.drop(columns=["mean", "target", "distance", "own mean", "before mean", "max seconds"]).rename(
+        columns={"median seconds": SECONDS}
+    )
+
+
+def header(results, seeds, stored: int, total: int) -> str:
+    return f"Paper scale (`{results}`): full data, seeds {seeds_text(seeds)}. " + progress_sentence(
+        stored, total, seeds
+    )
+
+
+def report(results, seeds=grids.GRAPH_PAPER_SEEDS) -> str:
+    """The beyond page's part 3 as text (``python -m dmlvae realistic``): the graph grid's stored paper-scale runs
+    of ``seeds`` in ``results``, every contender and setting with its 95 % interval, the targets, what was tried,
+    the time and the confirmation seeds."""
+    from . import store
+
+    cfgs = configs(seeds)
+    rows = store.rows_for(results, "graph", "paper", cfgs) if Path(results).exists() else []
+    out = [header(results, seeds, len(rows), len(cfgs))]
+    if rows:
+        runs = frame(rows)
+        with pd.option_context("display.width", 250, "display.max_columns", 30, "display.max_colwidth", None):
+            out.append(shown_table(summary(runs)).to_string(index=False, na_rep="-", float_format="{:.0f}".format))
+        out += findings_parts(runs)
+    return "\n\n".join(out)
 
 
 # Part 3 of the beyond page: the graph grid's paper-scale rows, against the targets and the anchors
 def graph_section(page) -> None:
-    """Shows the graph grid's paper-scale runs (the page's results under the paper profile, else the shipped rows;
-    trained first when the page's ``graph_train`` asks): how many are stored, the table of every contender and
-    setting, the distance to each target, and the confirmation seeds alone."""
+    """Shows the graph grid's paper-scale runs of the page's ``graph_seeds`` (the page's results under the paper
+    profile, else the shipped rows; trained first when the page's ``graph_train`` asks): how many are stored, the
+    table of every contender and setting, the distance to each target, what was tried, the time, and the
+    confirmation seeds alone."""
     from IPython.display import Markdown, display
 
     from . import profiles, store, sweep
 
-    cfgs = profiles.profile_configs(
-        grids.cells("graph"), "paper", grids.GRAPH_PAPER_SEEDS, grid="graph", device=page.device
-    )
+    seeds = grids.GRAPH_PAPER_SEEDS if page.p.graph_seeds is None else page.p.graph_seeds
+    cfgs = configs(seeds, page.device)
     results = page.results if page.profile == "paper" else profiles.SHIPPED
     if page.p.graph_train:
         sweep.run_configs("graph", "paper", cfgs, results, progress=True, workers=page.workers)
     rows = store.rows_for(results, "graph", "paper", cfgs)
-    runs = frame(rows)
-    display(Markdown(f"Paper scale (`{results}`): full data, 10 seeds. " + progress_sentence(len(rows), len(cfgs))))
-    if not len(runs):
+    display(Markdown(header(results, seeds, len(rows), len(cfgs))))
+    if not rows:
         return
-    table = summary(runs)
-    display(
-        table.drop(columns=["mean", "target", "distance", "own mean", "before mean", "max seconds"])
-        .rename(columns={"median seconds": "seconds a run (median)"})
-        .style.format({"seconds a run (median)": "{:.0f}"}, na_rep="-")
-        .hide(axis="index")
-    )
-    display(
-        Markdown(
-            "**Against the targets** (mean over every stored seed):\n\n"
-            + "\n".join(f"- {s}" for s in target_sentences(table))
-        )
-    )
-    tried = tried_sentences(table)
-    if tried:
-        display(
-            Markdown(
-                "**Where a target is missed, what was tried** (every contender and ablation of the grid at that "
-                "setting, mean over its stored seeds):\n\n" + "\n".join(f"- {s}" for s in tried)
-            )
-        )
-    display(Markdown(time_sentence(runs)))
-    confirm = summary(runs, confirm_only=True)
-    display(
-        Markdown(
-            f"**The confirmation seeds alone** ({', '.join(map(str, grids.GRAPH_CONFIRM_SEEDS))}, run once after every "
-            "choice was frozen):\n\n"
-            + ("\n".join(f"- {s}" for s in target_sentences(confirm)) if len(confirm) else "none is stored yet.")
-        )
-    )
+    runs = frame(rows)
+    display(shown_table(summary(runs)).style.format({SECONDS: "{:.0f}"}, na_rep="-").hide(axis="index"))
+    for part in findings_parts(runs):
+        display(Markdown(part))
 
 
 def anchors_table():

@@ -232,6 +232,24 @@ def test_seeds_are_bounded_and_each_listed_seed_is_checked(cli_error, tmp_path):
         profiles.seeds_arg([])
 
 
+def test_seeds_may_name_a_range_or_a_list_and_a_bad_one_names_the_forms(cli_error, tmp_path):
+    assert profiles.seeds_arg("10-14") == [10, 11, 12, 13, 14] and profiles.seeds_arg(" 3, 7,9") == [3, 7, 9]
+    assert profiles.seeds_arg("3") == [0, 1, 2] and profiles.seeds_arg("4-4") == [4]
+    for bad, words in (
+        ("5-2", ["'5-2'", "A <= B"]),
+        ("0-5000", ["'0-5000'", "1000 seeds"]),
+        ("1,x", ["'1,x'", "a range A-B"]),
+        ("-3", ["'-3'", "a range A-B", "a list a,b,c"]),
+    ):
+        line = cli_error("sweep", "--table", "1", "--profile", "smoke", "--seeds", bad, "--results", tmp_path / "r")
+        assert all(w in line for w in words), line
+        line = cli_error("realistic", "--seeds", bad)
+        assert all(w in line for w in words), line
+    with pytest.raises(DmlvaeError, match="graph_seeds|seed"):
+        pages.check_one("graph_seeds", "9-1")
+    assert pages.check_one("graph_seeds", "10-14") == "10-14" and pages.check_one("graph_seeds", None) is None
+
+
 def test_sweep_and_table_bad_input(cli_error, tmp_path):
     r = tmp_path / "r.jsonl"
     assert "7" in cli_error("sweep", "--table", "7", "--results", r)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dmlvae import grids, realistic
+from dmlvae import grids, profiles, realistic, store
 from dmlvae.config import RunConfig
 
 
@@ -122,3 +122,28 @@ def test_headline_gives_mean_and_sd_per_target_setting_and_counts_the_targets_me
     assert "mnist, 10 labels, stratified draw: 0.955 over 1 seed (target 0.950)" in line
     assert "1 of 2 targets met" in line and "fashion" not in line and "0.99" not in line
     assert realistic.headline(realistic.frame([row("labelprop", 0, 0.9)])) is None
+
+
+def test_seeds_text_is_what_sweep_takes_back():
+    for seeds, text in ((10, "10"), ([0, 1, 2], "3"), ("10-14", "10-14"), ([3, 7, 9], "3,7,9"), ([5, 6], "5,6")):
+        assert realistic.seeds_text(seeds) == text
+        assert profiles.seeds_arg(text) == profiles.seeds_arg(seeds)
+
+
+def test_realistic_command_reports_fresh_seeds_from_any_results_file(run_cli, tmp_path):
+    """A check on seeds no one has used: `sweep --grid graph --seeds 10-11` stores them, `realistic --seeds 10-11`
+    reports them (here the method's rows are written by hand; the sweep's own path is tested elsewhere)."""
+    f = tmp_path / "fresh.jsonl"
+    s = store.Store(f)
+    method = [c for c in realistic.configs("10-11") if grids.graph_contender(c) == realistic.METHOD]
+    for cfg in method:
+        r = row("vae-poisson-mbo", cfg.seed, 0.5 + cfg.seed / 100, cfg.dataset, 60, cfg.policy, own=0.9)
+        r.update(config=cfg.to_dict(), table="graph", profile="paper", key=cfg.key())
+        s.append(r)
+    code, out, err = run_cli("realistic", "--results", f, "--seeds", "10-11")
+    assert code == 0, err
+    assert "seeds 10,11. 10 of the graph grid's 50 runs are stored" in out and "--seeds 10,11` trains the rest" in out
+    assert out.count("VAE + Poisson-MBO + DML reaches 0.605 [") == len(realistic.TARGETS)  # seeds 10, 11: 0.60, 0.61
+    assert "**The confirmation seeds alone** (5, 6, 7, 8, 9" in out and "none is stored." in out
+    code, out, err = run_cli("realistic", "--results", f, "--seeds", "20-21")
+    assert code == 0 and "None of the graph grid's 50 runs is stored" in out
