@@ -158,8 +158,9 @@ class RunConfig:
     )
     model: str = paper(
         "dml",
-        "dml, dml_autoencoder, dml_unit_prior, dml_gmm_prior, mvae; dml_labelprop (beyond "
-        "the paper: DML on labels propagated over a kNN graph, Iscen et al. 2019)",
+        "dml, dml_autoencoder, dml_unit_prior, dml_gmm_prior, mvae; beyond the paper: dml_labelprop (DML on labels "
+        "propagated over a kNN graph, Iscen et al. 2019) and vae_graph (a VAE, labels inferred over a kNN graph of "
+        "its latents by Poisson-MBO or Poisson learning, Calder et al. 2020, then DML on them)",
         check=one_of(MODELS),
     )
     loss: str = paper("triplet", "metric loss: triplet, supcon (supervised contrastive), center", check=one_of(LOSSES))

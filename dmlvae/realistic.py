@@ -338,8 +338,18 @@ def shown_table(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def seeds_label(seeds) -> str:
+    """Seeds for a reader: ``0-9`` for a run of three or more, else ``3, 7, 9``."""
+    from .profiles import seeds_arg
+
+    got = seeds_arg(seeds)
+    if len(got) > 2 and got == list(range(got[0], got[-1] + 1)):
+        return f"{got[0]}-{got[-1]}"
+    return ", ".join(map(str, got))
+
+
 def header(results, seeds, stored: int, total: int) -> str:
-    return f"Paper scale (`{results}`): full data, seeds {seeds_text(seeds)}. " + progress_sentence(
+    return f"Paper scale (`{results}`): full data, seeds {seeds_label(seeds)}. " + progress_sentence(
         stored, total, seeds
     )
 

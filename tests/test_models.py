@@ -1,6 +1,7 @@
 """Models x routines on real (digits) data: they train, learn, ignore labels when they should, and are
 deterministic; priors against independent references; RunConfig errors name the parameter."""
 
+import re
 import json
 import math
 
@@ -411,3 +412,13 @@ def test_joint_routine_weights_metric_by_gamma_and_unsupervised_by_one():
         model="mvae", routine="dml-then-gmm", gamma=2.0, epochs=4, **{k: v for k, v in FAST.items() if k != "epochs"}
     )
     assert [step_weights(gmm, e, 0)[:2] for e in range(4)] == [(1.0, 0.0), (1.0, 0.0), (2.0, 1.0), (2.0, 1.0)]
+
+
+def test_the_model_field_documents_every_model_it_accepts():
+    """The --model help and the assumptions page read this doc: a model added to MODELS must be named there."""
+    import dataclasses
+
+    from dmlvae import config
+
+    doc = {f.name: f for f in dataclasses.fields(config.RunConfig)}["model"].metadata["doc"]
+    assert all(re.search(rf"\b{m}\b", doc) for m in config.MODELS), doc

@@ -128,6 +128,7 @@ def test_seeds_text_is_what_sweep_takes_back():
     for seeds, text in ((10, "10"), ([0, 1, 2], "3"), ("10-14", "10-14"), ([3, 7, 9], "3,7,9"), ([5, 6], "5,6")):
         assert realistic.seeds_text(seeds) == text
         assert profiles.seeds_arg(text) == profiles.seeds_arg(seeds)
+    assert realistic.seeds_label(10) == "0-9" and realistic.seeds_label([5, 6]) == "5, 6"
 
 
 def test_realistic_command_reports_fresh_seeds_from_any_results_file(run_cli, tmp_path):
@@ -142,7 +143,7 @@ def test_realistic_command_reports_fresh_seeds_from_any_results_file(run_cli, tm
         s.append(r)
     code, out, err = run_cli("realistic", "--results", f, "--seeds", "10-11")
     assert code == 0, err
-    assert "seeds 10,11. 10 of the graph grid's 50 runs are stored" in out and "--seeds 10,11` trains the rest" in out
+    assert "seeds 10, 11. 10 of the graph grid's 50 runs are stored" in out and "--seeds 10,11` trains the rest" in out
     assert out.count("VAE + Poisson-MBO + DML reaches 0.605 [") == len(realistic.TARGETS)  # seeds 10, 11: 0.60, 0.61
     assert "**The confirmation seeds alone** (5, 6, 7, 8, 9" in out and "none is stored." in out
     code, out, err = run_cli("realistic", "--results", f, "--seeds", "20-21")
