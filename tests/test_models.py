@@ -1,9 +1,9 @@
 """Models x routines on real (digits) data: they train, learn, ignore labels when they should, and are
 deterministic; priors against independent references; RunConfig errors name the parameter."""
 
-import re
 import json
 import math
+import re
 
 import numpy as np
 import pytest
