@@ -128,7 +128,6 @@ def summary(runs: pd.DataFrame, confirm_only: bool = False) -> pd.DataFrame:
                 "target": target,
                 "distance": None if target is None else iv["mean"] - target,
                 "median seconds": float(g.seconds.median()) if g.seconds.notna().any() else None,
-                "max seconds": float(g.seconds.max()) if g.seconds.notna().any() else None,
             }
         )
     return pd.DataFrame(out)
@@ -189,7 +188,7 @@ def tried_sentences(table: pd.DataFrame) -> list[str]:
                 "the other contenders reach "
                 + ", ".join(f"{o.contender} {o['mean']:.3f} ({o.n} seeds)" for _, o in others.iterrows())
             )
-        if m["own mean"] is not None and m["before mean"] is not None:
+        if pd.notna(m["own mean"]) and pd.notna(m["before mean"]):
             d = m["own mean"] - m["before mean"]
             parts.append(
                 f"the DML step on the inferred labels moves the method's own classifier from {m['before mean']:.3f} "
@@ -253,19 +252,21 @@ def time_sentence(runs: pd.DataFrame) -> str:
         return "No run's time is stored yet."
     whole = ok[~ok["reused VAE"]]
     threads = ", ".join(str(t) for t in sorted(ok.threads.dropna().unique())) or "not stored"
-    slow = whole.loc[whole.seconds.idxmax()]
-    over = int((whole.seconds > LIMIT_SECONDS).sum())
-    verdict = (
-        f"every run is within the protocol's {LIMIT_SECONDS // 60} minutes"
-        if over == 0
-        else f"{over} of {len(whole)} runs are over the protocol's {LIMIT_SECONDS // 60} minutes"
-    )
     reused = ok[ok["reused VAE"]]
     rest = (
         f" The {len(reused)} VAE + graph runs that reused their seed's cached VAE cost at most "
         f"{reused.seconds.max():.0f} s beyond it."
         if len(reused)
         else ""
+    )
+    if whole.empty:
+        return f"**Time** (CPU seconds; torch threads a run: {threads}).{rest}"
+    slow = whole.loc[whole.seconds.idxmax()]
+    over = int((whole.seconds > LIMIT_SECONDS).sum())
+    verdict = (
+        f"every run is within the protocol's {LIMIT_SECONDS // 60} minutes"
+        if over == 0
+        else f"{over} of {len(whole)} runs are over the protocol's {LIMIT_SECONDS // 60} minutes"
     )
     return (
         f"**Time** (CPU seconds; torch threads a run: {threads}). The costliest of the {len(whole)} runs that paid "
@@ -279,11 +280,13 @@ def seeds_text(seeds) -> str:
     from .profiles import seeds_arg
 
     got = seeds_arg(seeds)
-    if got == list(range(len(got))):
-        return str(len(got))
-    if len(got) > 2 and got == list(range(got[0], got[-1] + 1)):
-        return f"{got[0]}-{got[-1]}"
-    return ",".join(map(str, got))
+    return str(len(got)) if got == list(range(len(got))) else _seeds(got, ",")
+
+
+def _seeds(got: list[int], sep: str) -> str:
+    return (
+        f"{got[0]}-{got[-1]}" if len(got) > 2 and got == list(range(got[0], got[-1] + 1)) else sep.join(map(str, got))
+    )
 
 
 def progress_sentence(stored: int, total: int, seeds=grids.GRAPH_PAPER_SEEDS) -> str:
@@ -333,7 +336,7 @@ def _items(sentences) -> str:
 
 def shown_table(table: pd.DataFrame) -> pd.DataFrame:
     """The summary's columns a reader sees (the numeric helpers dropped)."""
-    return table.drop(columns=["mean", "target", "distance", "own mean", "before mean", "max seconds"]).rename(
+    return table.drop(columns=["mean", "target", "distance", "own mean", "before mean"]).rename(
         columns={"median seconds": SECONDS}
     )
 
@@ -342,10 +345,7 @@ def seeds_label(seeds) -> str:
     """Seeds for a reader: ``0-9`` for a run of three or more, else ``3, 7, 9``."""
     from .profiles import seeds_arg
 
-    got = seeds_arg(seeds)
-    if len(got) > 2 and got == list(range(got[0], got[-1] + 1)):
-        return f"{got[0]}-{got[-1]}"
-    return ", ".join(map(str, got))
+    return _seeds(seeds_arg(seeds), ", ")
 
 
 def header(results, seeds, stored: int, total: int) -> str:

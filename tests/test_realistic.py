@@ -101,6 +101,8 @@ def test_time_sentence_judges_the_runs_that_paid_for_their_vae_and_reports_the_r
     s = realistic.time_sentence(realistic.frame(rows))
     assert "costliest of the 2 runs" in s and "took 700 s" in s and "every run is within" in s
     assert "The 1 VAE + graph runs that reused their seed's cached VAE cost at most 90 s" in s
+    only_reused = realistic.time_sentence(realistic.frame(rows[2:]))
+    assert "costliest" not in only_reused and "The 1 VAE + graph runs that reused" in only_reused
     rows.append(row("labelprop", 0, 0.9, cpu=901.0))
     assert "1 of 3 runs are over the protocol's 15 minutes" in realistic.time_sentence(realistic.frame(rows))
 
