@@ -182,7 +182,8 @@ def tried_sentences(table: pd.DataFrame) -> list[str]:
             continue
         m = mine.iloc[0]
         parts = []
-        others = here[here.contender != METHOD].sort_values("mean", ascending=False)
+        poisson = here[here.contender == _contender("vae-poisson")]  # the priors' ablation, said apart below
+        others = here[~here.contender.isin([METHOD, *poisson.contender])].sort_values("mean", ascending=False)
         if len(others):
             parts.append(
                 "the other contenders reach "
@@ -194,7 +195,6 @@ def tried_sentences(table: pd.DataFrame) -> list[str]:
                 f"the DML step on the inferred labels moves the method's own classifier from {m['before mean']:.3f} "
                 f"(the VAE's latents) to {m['own mean']:.3f} ({d:+.4f})"
             )
-        poisson = here[here.contender == _contender("vae-poisson")]
         if len(poisson):
             parts.append(
                 f"plain Poisson learning (no class priors) in place of Poisson-MBO gives {poisson.iloc[0]['mean']:.3f} "

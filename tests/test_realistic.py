@@ -93,6 +93,7 @@ def test_tried_sentences_name_every_other_contender_and_both_ablations_only_wher
     assert "DML on propagated labels (Iscen et al. 2019) 0.920 (2 seeds)" in s and "DML (baseline) 0.580" in s
     assert "from 0.950 (the VAE's latents) to 0.960 (+0.0100)" in s  # before DML, then after: not swapped
     assert "Poisson-MBO gives 0.940 against 0.950" in s and "right on 0.958" in s
+    assert "VAE + Poisson learning + DML 0.940" not in s  # the ablation is not listed twice
 
 
 def test_time_sentence_judges_the_runs_that_paid_for_their_vae_and_reports_the_reused_apart():
