@@ -142,6 +142,8 @@ def seeds_arg(seeds) -> list[int]:
     if isinstance(seeds, (list, tuple)):
         if not seeds or len(seeds) > MAX_SEEDS:
             raise DmlvaeError(f"seeds {seeds!r}: a list of 1 to {MAX_SEEDS} seeds is allowed")
+        if len(set(map(str, seeds))) != len(seeds):
+            raise DmlvaeError(f"seeds {seeds!r}: each seed may be listed once")
         return [number("seed", s, low=0, high=MAX_SEED, integer=True) for s in seeds]
     return list(
         range(

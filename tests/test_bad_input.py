@@ -239,6 +239,7 @@ def test_seeds_may_name_a_range_or_a_list_and_a_bad_one_names_the_forms(cli_erro
         ("5-2", ["'5-2'", "A <= B"]),
         ("0-5000", ["'0-5000'", "1000 seeds"]),
         ("1,x", ["'1,x'", "a range A-B"]),
+        ("3,7,3", ["[3, 7, 3]", "listed once"]),
         ("-3", ["'-3'", "a range A-B", "a list a,b,c"]),
     ):
         line = cli_error("sweep", "--table", "1", "--profile", "smoke", "--seeds", bad, "--results", tmp_path / "r")
