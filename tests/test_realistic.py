@@ -8,7 +8,7 @@ from dmlvae.config import RunConfig
 
 def row(
     contender, seed, acc, dataset="mnist", labels=60, draw="uniform", own=None, status="ok", cpu=None, reused=False
-):  # noqa: E501
+):
     cell = next(c for short, _, c in grids.GRAPH_CONTENDERS if short == contender)
     cfg = RunConfig(**{"dataset": dataset, "pl_pct": grids.graph_pct(labels), "policy": draw, **cell, "seed": seed})
     r = {
@@ -136,7 +136,7 @@ def test_seeds_text_is_what_sweep_takes_back():
 
 def test_realistic_command_reports_fresh_seeds_from_any_results_file(run_cli, tmp_path):
     """A check on seeds no one has used: `sweep --grid graph --seeds 10-11` stores them, `realistic --seeds 10-11`
-    reports them (here the method's rows are written by hand; the sweep's own path is tested elsewhere)."""
+    reports them (here the method's rows are written by hand; the sweep's range of seeds is tested below)."""
     f = tmp_path / "fresh.jsonl"
     s = store.Store(f)
     method = [c for c in realistic.configs("10-11") if grids.graph_contender(c) == realistic.METHOD]
@@ -151,3 +151,11 @@ def test_realistic_command_reports_fresh_seeds_from_any_results_file(run_cli, tm
     assert "**The confirmation seeds alone** (5, 6, 7, 8, 9" in out and "none is stored." in out
     code, out, err = run_cli("realistic", "--results", f, "--seeds", "20-21")
     assert code == 0 and "None of the graph grid's 50 runs is stored" in out
+
+
+def test_sweep_trains_exactly_the_seeds_a_list_names(run_cli, tmp_path):
+    f = tmp_path / "fresh.jsonl"
+    args = ["sweep", "--grid", "graph", "--grid-param", "contenders=dml", "--profile", "smoke", "--dataset", "digits"]
+    code, out, err = run_cli(*args, "--seeds", "10,12", "--results", f, "--no-progress")
+    assert code == 0, err
+    assert sorted({r["seed"] for r in store.Store(f).rows()}) == [10, 12]
