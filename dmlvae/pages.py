@@ -83,6 +83,10 @@ def _figure_alpha(name, value):
     return float(v)
 
 
+def _seeds_or_none(name, value):
+    return value if value is None else (seeds_arg(value) and value)  # None: the page's (or the grid's) default
+
+
 def _bool(name, value):
     if not isinstance(value, bool):
         raise DmlvaeError(f"{name} must be True or False; got {value!r}; allowed: True, False")
@@ -99,7 +103,7 @@ def _subset(name, value):
 
 VALIDATORS = {
     "profile": lambda n, v: choice(n, v, (AUTO, *PROFILES)),
-    "seeds": lambda n, v: v if v is None else (seeds_arg(v) and v),  # None: the profile's
+    "seeds": _seeds_or_none,  # None: the profile's
     "dataset": _dataset_or_none,
     "stand_in": lambda n, v: v if v is None else choice(n, v, data.DATASETS + ("auto",)),  # auto, None: the page's
     "device": _device,
@@ -122,7 +126,7 @@ VALIDATORS = {
     "test_subset": _subset,
     "segments": _int(1, config.MAX_SEGMENTS),
     "graph_train": _bool,
-    "graph_seeds": lambda n, v: v if v is None else (seeds_arg(v) and v),  # None: the graph grid's 10
+    "graph_seeds": _seeds_or_none,  # None: the graph grid's 10
 }
 
 

@@ -310,10 +310,9 @@ def configs(seeds=grids.GRAPH_PAPER_SEEDS, device: str | None = None) -> list:
     return profiles.profile_configs(grids.cells("graph"), "paper", seeds, grid="graph", device=device)
 
 
-def findings_parts(runs: pd.DataFrame) -> list[str]:
-    """Markdown paragraphs that follow the table: the targets, what was tried where one is missed, the time, and
-    the confirmation seeds alone."""
-    table = summary(runs)
+def findings_parts(runs: pd.DataFrame, table: pd.DataFrame) -> list[str]:
+    """Markdown paragraphs that follow the table (``table``, the ``summary`` of ``runs``): the targets, what was
+    tried where one is missed, the time, and the confirmation seeds alone."""
     out = ["**Against the targets** (mean over every stored seed):\n\n" + _items(target_sentences(table))]
     tried = tried_sentences(table)
     if tried:
@@ -365,9 +364,10 @@ def report(results, seeds=grids.GRAPH_PAPER_SEEDS) -> str:
     out = [header(results, seeds, len(rows), len(cfgs))]
     if rows:
         runs = frame(rows)
+        table = summary(runs)
         with pd.option_context("display.width", 250, "display.max_columns", 30, "display.max_colwidth", None):
-            out.append(shown_table(summary(runs)).to_string(index=False, na_rep="-", float_format="{:.0f}".format))
-        out += findings_parts(runs)
+            out.append(shown_table(table).to_string(index=False, na_rep="-", float_format="{:.0f}".format))
+        out += findings_parts(runs, table)
     return "\n\n".join(out)
 
 
@@ -391,8 +391,9 @@ def graph_section(page) -> None:
     if not rows:
         return
     runs = frame(rows)
-    display(shown_table(summary(runs)).style.format({SECONDS: "{:.0f}"}, na_rep="-").hide(axis="index"))
-    for part in findings_parts(runs):
+    table = summary(runs)
+    display(shown_table(table).style.format({SECONDS: "{:.0f}"}, na_rep="-").hide(axis="index"))
+    for part in findings_parts(runs, table):
         display(Markdown(part))
 
 
