@@ -102,6 +102,11 @@ def test_every_page_the_issue_names_has_a_predict_then_run_exercise_with_no_answ
             continue
         stub = text[text.index(f":label: ex-{name}") : text.index(f"{{solution-start}} ex-{name}")]
         assert f'"{q["answer"]}", "{q["reason"]}"' not in stub and q["why"] not in stub
+        # the page's question offers exactly the registry's choices and reasons, word for word: the two copies
+        # cannot drift apart (check_prediction reads the registry's)
+        flat = " ".join(line.lstrip("# ").strip() for line in stub.splitlines())
+        assert all(f'`"{k}"`: {v}' in flat for k, v in q["reasons"].items()), name
+        assert all(f'`"{c}"`' in flat for c in q["choices"]), name
 
 
 @pytest.mark.parametrize("name", __import__("dmlvae.exercises").exercises.PREDICTIONS)

@@ -14,6 +14,10 @@ from dmlvae.models import build, unsupervised_weights
 from dmlvae.train import run
 
 TINY = dict(dataset="digits", epochs=2, lsdim=4, hidden=(32,), n_pseudo=16, pl_pct=10, device="cpu")
+# a joint MetricVAE small enough that one step on one 512-image MNIST batch is checked by hand
+ONE_BATCH = dict(
+    dataset="mnist", model="mvae", routine="joint", epochs=1, batch_size=512, lsdim=4, hidden=(32,), n_pseudo=8
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,20 +68,7 @@ def hand_terms(model, enc, batches, cfg):
 @pytest.mark.parametrize("recon", ["image-sum", "pixel-mean"])
 def test_weighted_terms_equal_a_hand_computation_on_a_fixed_batch(mnist_batch, recon):
     x, y, labelled = mnist_batch
-    cfg = RunConfig(
-        dataset="mnist",
-        model="mvae",
-        routine="joint",
-        gamma=3.0,
-        beta=0.25,
-        recon=recon,
-        epochs=1,
-        batch_size=512,
-        lsdim=4,
-        hidden=(32,),
-        n_pseudo=8,
-        seed=5,
-    )
+    cfg = RunConfig(**ONE_BATCH, gamma=3.0, beta=0.25, recon=recon, seed=5)
     history, model, enc, batches = one_step(cfg, x, y, labelled)
     metric, rec, kl = hand_terms(model, enc, batches, cfg)
     got = history[0]["weighted"]
@@ -96,21 +87,7 @@ def test_weighted_terms_equal_a_hand_computation_on_a_fixed_batch(mnist_batch, r
 
 def test_pixel_mean_reconstruction_is_torch_mse_loss_and_784_times_smaller(mnist_batch):
     x, y, labelled = mnist_batch
-    cfgs = {
-        r: RunConfig(
-            dataset="mnist",
-            model="mvae",
-            routine="joint",
-            gamma=2.0,
-            recon=r,
-            epochs=1,
-            batch_size=512,
-            lsdim=4,
-            hidden=(32,),
-            n_pseudo=8,
-        )
-        for r in ("pixel-mean", "image-sum")
-    }
+    cfgs = {r: RunConfig(**ONE_BATCH, gamma=2.0, recon=r) for r in ("pixel-mean", "image-sum")}
     torch.manual_seed(0)
     model = build(cfgs["pixel-mean"], (1, 28, 28), 10, init_images=x[:8])
     with torch.no_grad():
@@ -162,19 +139,7 @@ def test_the_alternating_routine_ends_on_an_epoch_without_the_metric_term():
 def test_metric_share_sets_the_metric_term_share_of_the_first_step(mnist_batch):
     x, y, labelled = mnist_batch
     for share in (0.01, 0.5, 0.9):
-        cfg = RunConfig(
-            dataset="mnist",
-            model="mvae",
-            routine="joint",
-            metric_share=share,
-            epochs=1,
-            lr=1e-8,
-            batch_size=512,
-            lsdim=4,
-            hidden=(32,),
-            n_pseudo=8,
-            seed=2,
-        )
+        cfg = RunConfig(**ONE_BATCH, metric_share=share, lr=1e-8, seed=2)
         history, model, enc, batches = one_step(cfg, x, y, labelled)
         metric, rec, kl = hand_terms(model, enc, batches, cfg)
         h = history[0]
