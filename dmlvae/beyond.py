@@ -418,8 +418,10 @@ def page_configs(page) -> list:
 
 
 @functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=None)
 def page_runs(page) -> pd.DataFrame:
-    """Every run of the beyond grid the page shows (:func:`frame`), trained first when missing."""
+    """Every run of the beyond grid the page shows (:func:`frame`), trained first when missing; read once per page
+    (the tables, differences, answers, figure and uniform-draw cells share it, and none changes it in place)."""
     return frame(page.rows("beyond", cfgs=page_configs(page)))
 
 
@@ -502,7 +504,8 @@ def accuracy_figure(page):
     """kNN accuracy (labelled-to-test) against the labelled percentage, one line per contender, a panel per dataset."""
     import plotly.express as px
 
-    ok = page_runs(page)[page_runs(page).status == "ok"]
+    runs = page_runs(page)
+    ok = runs[runs.status == "ok"]
     summary = ok.groupby(["dataset", "contender", "pl_pct"], sort=False)["labelled-to-test"].agg(["mean", "std"])
     return px.line(
         summary.reset_index(),

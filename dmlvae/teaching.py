@@ -71,12 +71,12 @@ LESSONS = [
 ]
 
 
-def lessons(generated):
-    """The lesson plan (HTML): every page in teaching order, what it teaches, how long it runs and its student
-    notebook; a page without a lesson is an error."""
+def lessons(runs: pd.DataFrame):
+    """The lesson plan (HTML) from :func:`page_runs`'s table: every page in teaching order, what it teaches, how
+    long it runs and its student notebook; a page without a lesson is an error."""
     from IPython.display import HTML
 
-    times = page_runs(generated)["last execution (s)"].to_dict()
+    times = runs["last execution (s)"].to_dict()
     missing = sorted(set(times) - {p for p, _ in LESSONS})
     if missing:
         raise DmlvaeError(f"pages without a lesson: {missing}; add them to LESSONS")

@@ -50,10 +50,11 @@ page = pages.Page("09_teaching", globals())
 page.note()
 
 # %% tags=["hide-input"]
-teaching.page_runs(generated)
+runs = teaching.page_runs(generated)
+runs
 
 # %% tags=["hide-input"]
-teaching.lessons(generated)
+teaching.lessons(runs)
 
 # %% [markdown]
 # For a longer course, run the `paper` profile ahead of time (`make book PROFILE=paper`, hours on a
