@@ -276,11 +276,14 @@ def time_sentence(runs: pd.DataFrame) -> str:
 
 
 def seeds_text(seeds) -> str:
-    """Seeds as ``--seeds`` takes them: K for 0..K-1, ``A-B`` for a longer run of seeds, else ``a,b,c``."""
+    """Seeds as ``--seeds`` takes them: K for 0..K-1, ``A-B`` for a longer run of seeds (``A-A`` for one seed:
+    ``A`` alone would mean seeds 0..A-1), else ``a,b,c``."""
     from .profiles import seeds_arg
 
     got = seeds_arg(seeds)
-    return str(len(got)) if got == list(range(len(got))) else _seeds(got, ",")
+    if got == list(range(len(got))):
+        return str(len(got))
+    return f"{got[0]}-{got[0]}" if len(got) == 1 else _seeds(got, ",")
 
 
 def _seeds(got: list[int], sep: str) -> str:
@@ -348,7 +351,10 @@ def seeds_label(seeds) -> str:
 
 
 def header(results, seeds, stored: int, total: int) -> str:
-    return f"Paper scale (`{results}`): full data, seeds {seeds_label(seeds)}. " + progress_sentence(
+    from .profiles import seeds_arg
+
+    word = "seeds" if len(seeds_arg(seeds)) > 1 else "seed"
+    return f"Paper scale (`{results}`): full data, {word} {seeds_label(seeds)}. " + progress_sentence(
         stored, total, seeds
     )
 

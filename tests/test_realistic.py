@@ -128,7 +128,15 @@ def test_headline_gives_mean_and_sd_per_target_setting_and_counts_the_targets_me
 
 
 def test_seeds_text_is_what_sweep_takes_back():
-    for seeds, text in ((10, "10"), ([0, 1, 2], "3"), ("10-14", "10-14"), ([3, 7, 9], "3,7,9"), ([5, 6], "5,6")):
+    for seeds, text in (
+        (10, "10"),
+        ([0, 1, 2], "3"),
+        ("10-14", "10-14"),
+        ([3, 7, 9], "3,7,9"),
+        ([5, 6], "5,6"),
+        ([10], "10-10"),  # "10" would be seeds 0-9
+        ([0], "1"),
+    ):
         assert realistic.seeds_text(seeds) == text
         assert profiles.seeds_arg(text) == profiles.seeds_arg(seeds)
     assert realistic.seeds_label(10) == "0-9" and realistic.seeds_label([5, 6]) == "5, 6"
@@ -151,6 +159,8 @@ def test_realistic_command_reports_fresh_seeds_from_any_results_file(run_cli, tm
     assert "**The confirmation seeds alone** (5, 6, 7, 8, 9" in out and "none is stored." in out
     code, out, err = run_cli("realistic", "--results", f, "--seeds", "20-21")
     assert code == 0 and "None of the graph grid's 50 runs is stored" in out
+    code, out, err = run_cli("realistic", "--results", f, "--seeds", "10-10")
+    assert code == 0 and "full data, seed 10. 5 of the graph grid's 25 runs" in out and "--seeds 10-10`" in out
 
 
 def test_sweep_trains_exactly_the_seeds_a_list_names(run_cli, tmp_path):
