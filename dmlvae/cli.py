@@ -89,6 +89,7 @@ def _sweep(args):
         address=args.address,
         cpus_per_run=args.cpus_per_run,
         gpus_per_run=args.gpus_per_run,
+        allow_open_cluster=args.allow_open_cluster,
     )
     if args.threads is not None and (args.workers is not None or args.address is not None):
         raise DmlvaeError(
@@ -276,6 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run N runs at once on this machine, as tasks of a local Ray instance (default: one process, no Ray)",
     )
     sw.add_argument("--address", default=None, help="attach to this Ray cluster instead (e.g. auto, HOST:6379)")
+    sw.add_argument(
+        "--allow-open-cluster",
+        action="store_true",
+        help="attach to a cluster whose token authentication is off (refused otherwise; for a private network)",
+    )
     sw.add_argument("--cpus-per-run", default=1, help="Ray CPUs and torch threads per run (default: 1)")
     sw.add_argument(
         "--gpus-per-run",
@@ -343,6 +349,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rl.set_defaults(func=_realistic)
 
+    rr = sub.add_parser(
+        "rerun",
+        help="train one stored row again under its recorded thread count; print `bit-identical` or each metric's "
+        "largest relative drift, and the recorded numeric environment that differs on this machine",
+    )
+    rr.add_argument("key", help="the row's key (a unique prefix will do)")
+    rr.add_argument("--results", default=None, help="results file (default: results/paper.jsonl, the shipped rows)")
+    rr.add_argument("--data-dir", default=None)
+    rr.set_defaults(func=_rerun)
+
     fd = sub.add_parser(
         "findings",
         help="print what the reproduction found (counts of verdicts, which claims hold), "
@@ -374,6 +390,19 @@ def _realistic(args):
 
     results = Path(args.results) if args.results else profiles.SHIPPED
     print(realistic.report(results, grids.GRAPH_PAPER_SEEDS if args.seeds is None else args.seeds))
+    return None
+
+
+def _rerun(args):
+    from . import numeric, profiles, store
+
+    results = Path(args.results) if args.results else profiles.SHIPPED
+    if not results.exists():
+        raise DmlvaeError(f"results file {str(results)!r} does not exist")
+    if args.data_dir:
+        os.environ["DMLVAE_DATA"] = args.data_dir
+    row = numeric.find_row(store.Store(results).rows(), args.key)
+    print(numeric.report(numeric.rerun(row)))
     return None
 
 

@@ -65,9 +65,46 @@ NOTHING_ANSWERS = (
 )
 
 
-def attach(ray, address: str) -> None:
+# seconds a client without a token is given to join a cluster before the cluster counts as locked (an open one
+# admits it in about 2 s here; a locked one refuses it only after Ray's retries, about 20 s)
+OPEN_PROBE_S = 15
+
+
+def token_path() -> Path:
+    """Where Ray reads this machine's token: RAY_AUTH_TOKEN_PATH, else ~/.ray/auth_token."""
+    return Path(os.environ.get("RAY_AUTH_TOKEN_PATH") or Path.home() / ".ray" / "auth_token")
+
+
+def open_cluster(address: str) -> bool:
+    """Whether the cluster at ``address`` admits a client that holds no token (token authentication off): a
+    driver without any token, in a process of its own, tries to join it."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")}
+    env["RAY_AUTH_MODE"] = "disabled"
+    code = (
+        "import ray; ray.init(address=%r, include_dashboard=False, logging_level='ERROR', log_to_driver=False)"
+        % address
+    )
+    try:
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=OPEN_PROBE_S)
+    except subprocess.TimeoutExpired:
+        return False
+    return done.returncode == 0
+
+
+OPEN_CLUSTER = (
+    "its token authentication is off, so anyone who can reach it can run code on its nodes and read its data; "
+    "turn it on (on the head: `ray stop`, then `export RAY_AUTH_MODE=token`, `ray get-auth-token --generate` and "
+    "`ray start --head ...` again, and copy ~/.ray/auth_token to the other nodes and this machine), or pass "
+    "--allow-open-cluster for a cluster on a private network"
+)
+
+
+def attach(ray, address: str, allow_open: bool = False) -> None:
     """Attach to the Ray cluster at ``address``; a failure is one line naming its cause and the fix. A HOST:PORT
-    address is probed first (Ray itself retries an unreachable one for minutes)."""
+    address is probed first (Ray itself retries an unreachable one for minutes). A cluster without token
+    authentication is refused unless ``allow_open``, and then named in a warning."""
     import re
     import socket
 
@@ -79,6 +116,15 @@ def attach(ray, address: str) -> None:
             raise DmlvaeError(
                 f"cannot attach to the Ray cluster at {address!r}: {NOTHING_ANSWERS} ({e.strerror or e})"
             ) from None
+    if open_cluster(address):
+        if not allow_open:
+            raise DmlvaeError(f"refusing the Ray cluster at {address!r}: {OPEN_CLUSTER}")
+        print(
+            f"warning: the Ray cluster at {address!r} has token authentication off (--allow-open-cluster): anyone "
+            "who can reach it can run code on its nodes",
+            file=sys.stderr,
+            flush=True,
+        )
     with _captured_stderr() as err:
         try:
             ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
@@ -86,19 +132,26 @@ def attach(ray, address: str) -> None:
         except Exception as e:
             error = e
     said = f"{error} {err['text']}"
-    if "InvalidAuthToken" in said or "Authentication token" in said or "Unauthenticated" in said:
-        token = Path.home() / ".ray" / "auth_token"
+    if (
+        "InvalidAuthToken" in said
+        or "Authentication token" in said
+        or "Unauthenticated" in said
+        or ("no authentication token was found" in said)
+    ):
+        token = token_path()
         where = (
             f"this machine has one in {token}"
             if token.exists()
             else f"copy the head node's ~/.ray/auth_token to {token}, or set RAY_AUTH_TOKEN"
         )
         why = (
-            f"the cluster requires token authentication (Ray {ray.__version__} clusters started with `ray start` "
-            f"do): set RAY_AUTH_MODE=token in this command's environment ({where})"
+            "the cluster requires token authentication: set RAY_AUTH_MODE=token in this command's environment "
+            f"({where})"
         )
         if os.environ.get("RAY_AUTH_MODE") == "token":
-            why = "its token does not match this machine's: copy the head node's ~/.ray/auth_token here"
+            why = (
+                f"its token does not match this machine's ({where}): copy the head node's ~/.ray/auth_token to {token}"
+            )
     elif "version" in said.lower() and "mismatch" in said.lower():
         why = (
             f"Ray or Python differs between this machine (Ray {ray.__version__}, Python "
@@ -111,15 +164,46 @@ def attach(ray, address: str) -> None:
     raise DmlvaeError(f"cannot attach to the Ray cluster at {address!r}: {why}") from None
 
 
-def start(workers, address, cpus_per_run: int, gpus_per_run: float):
-    """Start (or attach to) Ray; return the module and the number of runs it can hold at once."""
+# A local Ray (--workers without --address) cannot be kept to this machine: its gRPC servers listen on every
+# interface (Ray 2.60 binds them to all and has no option to bind them to one; tests/test_cluster.py lists them,
+# and Ray advertises the machine's own address even when given 127.0.0.1). It is locked instead: token
+# authentication on, the token readable by this user alone.
+
+
+def _lock_local() -> None:
+    """Refuse a mode that would start the local Ray open. Unset, Ray itself turns token authentication on for a new
+    local instance and generates the token (setting the variable here would skip that, and its servers would
+    find no token)."""
+    mode = os.environ.get("RAY_AUTH_MODE")
+    if mode not in (None, "token"):
+        raise DmlvaeError(
+            f"RAY_AUTH_MODE={mode!r} would start the local Ray of --workers open to anyone who can reach this "
+            "machine's ports; allowed: unset or 'token'"
+        )
+
+
+def _private_token() -> None:
+    """The token Ray generated (world-readable as Ray writes it) made readable by its owner alone."""
+    path = token_path()
+    try:
+        if path.exists() and path.stat().st_uid == os.getuid():
+            path.chmod(0o600)
+    except OSError:
+        pass
+
+
+def start(workers, address, cpus_per_run: int, gpus_per_run: float, allow_open: bool = False):
+    """Start (or attach to) Ray; return the module and the number of runs it can hold at once. Without ``address``
+    a new local Ray is started, always (``address="local"``: whatever a live or dead cluster left in /tmp/ray is
+    not joined), with token authentication on (Ray generates
+    ~/.ray/auth_token when none exists; it is made readable by its owner only)."""
     try:
         import ray
     except ImportError:
         raise DmlvaeError("--workers/--address need Ray: pip install ray (pinned in requirements.txt)") from None
     if not ray.is_initialized():
         if address is not None:
-            attach(ray, address)
+            attach(ray, address, allow_open)
         else:
             kw = {}
             if gpus_per_run > 0:
@@ -132,8 +216,15 @@ def start(workers, address, cpus_per_run: int, gpus_per_run: float):
                     else number("DMLVAE_RAY_GPUS", gpus, low=0, high=1024, integer=True)
                 )
             env_address = os.environ.get("RAY_ADDRESS")
+            if env_address:
+                raise DmlvaeError(
+                    f"cannot start Ray for --workers {workers}: RAY_ADDRESS={env_address!r} in the environment "
+                    "names a cluster to attach to; unset it, or pass the cluster with --address"
+                )
+            _lock_local()
             try:
                 ray.init(
+                    address="local",
                     num_cpus=workers * cpus_per_run,
                     include_dashboard=False,
                     logging_level="ERROR",
@@ -141,13 +232,8 @@ def start(workers, address, cpus_per_run: int, gpus_per_run: float):
                     **kw,
                 )
             except (ConnectionError, RuntimeError, ValueError) as e:
-                why = (
-                    f"RAY_ADDRESS={env_address!r} in the environment makes Ray attach there instead of starting "
-                    "locally; unset it, or pass the cluster with --address"
-                    if env_address
-                    else str(e)
-                )
-                raise DmlvaeError(f"cannot start Ray for --workers {workers}: {why}") from None
+                raise DmlvaeError(f"cannot start Ray for --workers {workers}: {e}") from None
+            _private_token()
     res = ray.cluster_resources()
     n = concurrency(res.get("CPU", 0), res.get("GPU", 0), cpus_per_run, gpus_per_run)
     if n == 0:
@@ -204,10 +290,11 @@ def run_all(
     max_retries=MAX_RETRIES,
     changed=lambda rid: False,
     announce=lambda: None,
+    allow_open_cluster=False,
 ) -> dict:
     """Run ``todo`` (RunConfigs, already missing from ``store``) as Ray tasks; ``record(cfg, result, error,
     wall)`` appends each finished run's row in this (driver) process, exactly once."""
-    ray, slots = start(workers, address, cpus_per_run, gpus_per_run)
+    ray, slots = start(workers, address, cpus_per_run, gpus_per_run, allow_open_cluster)
     announce()
     remote = ray.remote(_task).options(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=max_retries)
     bar = None

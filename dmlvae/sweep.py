@@ -64,6 +64,7 @@ def make_row(
             "device",
             "torch",
             "threads",
+            "numeric_env",
             "pseudo_label_acc",
             "own_classifier",
             "host",
@@ -371,6 +372,7 @@ def run_configs(
     address: str | None = None,
     cpus_per_run: int = 1,
     gpus_per_run: float = 0.0,
+    allow_open_cluster: bool = False,
 ) -> dict:
     """Train the configurations missing from ``results`` under the name ``grid`` (a paper table number or
     the name of one of the book's own grids); one row per run, appended; failures recorded, not raised.
@@ -460,6 +462,7 @@ def run_configs(
             counts=counts,
             changed=changed,
             announce=announce,
+            allow_open_cluster=allow_open_cluster,
         )
     announce()
     _run_here(todo, store, grid, profile, record, changed, counts, run_fn or train_run, progress)

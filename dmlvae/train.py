@@ -8,7 +8,7 @@ import time
 import numpy as np
 import torch
 
-from . import __version__, data, evaluate, models, routines
+from . import __version__, data, evaluate, models, numeric, routines
 from .config import RunConfig
 from .errors import DmlvaeError
 from .version import TRAINING_VERSION
@@ -187,6 +187,7 @@ def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dic
         "training_version": TRAINING_VERSION,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "numeric_env": numeric.environment(),
         "host": socket.gethostname(),
         "dataset_used": ds.name,
         "source": ds.source,

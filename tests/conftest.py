@@ -1,6 +1,7 @@
 import os
 import sys
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -8,8 +9,61 @@ import fakes
 
 # Tests run on the CPU with few threads: deterministic and not fighting over 2 cores.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
-# the VAEs model vae_graph caches (dmlvae.vae) go to a folder of this test session, not the user's cache
-os.environ.setdefault("DMLVAE_CACHE", tempfile.mkdtemp(prefix="dmlvae-test-cache-"))
+
+# Hermetic: no test reads or writes the user's home-directory state (~/.ray, ~/.cache/dmlvae, ~/.config,
+# ~/.jupyter, ...). HOME and every place derived from it point into a new empty folder of this test session, set
+# before anything is imported, so the subprocesses the tests start (the CLI, papermill's kernels, `ray start`)
+# inherit it; whatever a test needs there (a Ray token) it generates. pytest_sessionfinish fails the run when
+# the real home's state changed all the same.
+REAL_HOME = Path(os.path.expanduser("~"))
+HOME = Path(tempfile.mkdtemp(prefix="dmlvae-test-home-"))
+HERMETIC = {
+    "HOME": HOME,
+    "XDG_CACHE_HOME": HOME / ".cache",
+    "XDG_CONFIG_HOME": HOME / ".config",
+    "XDG_DATA_HOME": HOME / ".local" / "share",
+    "DMLVAE_CACHE": HOME / ".cache" / "dmlvae",  # the VAEs model vae_graph caches (dmlvae.vae)
+    "IPYTHONDIR": HOME / ".ipython",
+    "MPLCONFIGDIR": HOME / ".config" / "matplotlib",
+}
+os.environ.update({k: str(v) for k, v in HERMETIC.items()})
+# the user's own data folder and Ray settings are state too; Ray's token is then HOME/.ray/auth_token, which a
+# test generates where it needs one (RAY_AUTH_TOKEN_PATH naming a file not there yet would make Ray fail)
+for name in ("DMLVAE_DATA", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_AUTH_MODE", "RAY_ADDRESS", "RAY_TMPDIR"):
+    os.environ.pop(name, None)
+# the user state no test may touch (each is compared before and after the session)
+WATCHED = [".ray", ".cache/dmlvae", ".config", ".jupyter", ".ipython", ".local/share/jupyter"]
+
+
+def _state(home: Path) -> dict:
+    """Every path under the watched folders of ``home`` with its size and modification time."""
+    out = {}
+    for rel in WATCHED:
+        top = home / rel
+        if top.exists():
+            for p in [top, *top.rglob("*")]:
+                try:
+                    st = p.lstat()
+                except OSError:
+                    continue
+                out[str(p)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def pytest_sessionstart(session):
+    session.config._dmlvae_home_state = _state(REAL_HOME)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before, after = session.config._dmlvae_home_state, _state(REAL_HOME)
+    changed = sorted(set(before.items()) ^ set(after.items()))
+    if changed:
+        paths = sorted({p for p, _ in changed})
+        sys.stderr.write(
+            f"\nerror: the tests changed the user's home-directory state: {', '.join(paths[:10])}"
+            f"{' ...' if len(paths) > 10 else ''} (tests must use the temporary HOME the conftest sets)\n"
+        )
+        session.exitstatus = 1
 
 
 @pytest.fixture
