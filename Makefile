@@ -30,12 +30,14 @@ $(STAMP): requirements.txt requirements-nodeps.txt constraints.txt pyproject.tom
 	$(PIP) --no-deps --no-build-isolation -e . $(QUIET)
 	touch $(STAMP)
 
-# ruff (configured in pyproject.toml) lints the whole tree first: package, tests, tools, benchmarks, pages
+# ruff (configured in pyproject.toml) lints the whole tree first: package, tests, tools, benchmarks, pages; then the
+# tests run in TEST_WORKERS pytest-xdist workers (one torch thread each) and the 15 slowest are listed
+TEST_WORKERS ?= 2
 
 test: system $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --durations=15 tests
 
 PLOTLY_JS := book/_static/plotly.min.js
 MATHJAX   := book/_extra/_static/mathjax/tex-mml-chtml.js

@@ -30,6 +30,10 @@ PATHS = {
     "MKL_CBWR=COMPATIBLE": {"MKL_CBWR": "COMPATIBLE"},
     "ATEN=default + MKL=SSE4_2": {"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"},
     "ATEN=avx2 + MKL=AVX2": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"},
+    # does MKL's conditional reproducibility make the paths agree with each other?
+    "MKL_CBWR=COMPATIBLE + ATEN=default": {"MKL_CBWR": "COMPATIBLE", "ATEN_CPU_CAPABILITY": "default"},
+    "MKL_CBWR=COMPATIBLE + ATEN=avx2": {"MKL_CBWR": "COMPATIBLE", "ATEN_CPU_CAPABILITY": "avx2"},
+    "MKL_CBWR=COMPATIBLE + MKL=SSE4_2": {"MKL_CBWR": "COMPATIBLE", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"},
 }
 FORCED = ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "MKL_CBWR", "MKL_DEBUG_CPU_TYPE")
 
@@ -98,6 +102,13 @@ def main(argv=None) -> None:
     for r in rows:
         for k, v in r["drift"].items():
             worst[k] = max(worst.get(k, 0.0), v)
+    cbwr = [n for n in got if n.startswith("MKL_CBWR")]
+    ref = quantities(got[cbwr[0]]["runs"])
+    same = [n for n in cbwr if quantities(got[n]["runs"]) == ref]
+    print(f"\nMKL_CBWR=COMPATIBLE paths bit-identical to each other: {len(same)} of {len(cbwr)} ({', '.join(same)})")
+    for name, g in got.items():
+        runs = sum(g["runs"][n] == got["native"]["runs"][n] for n in g["runs"])
+        print(f"  {name}: {runs} of {len(g['runs'])} runs bit-identical to the native path")
     print("\nper run and quantity, the largest drift over every path:")
     for k, v in sorted(worst.items(), key=lambda kv: -kv[1]):
         print(f"  {k}: {v:.2e}")

@@ -7,8 +7,9 @@ import pytest
 
 import fakes
 
-# Tests run on the CPU with few threads: deterministic and not fighting over 2 cores.
-os.environ.setdefault("OMP_NUM_THREADS", "2")
+# Tests run on the CPU with few threads: deterministic and not fighting over 2 cores (one thread each when
+# pytest-xdist runs them in several workers, as `make test` does)
+os.environ.setdefault("OMP_NUM_THREADS", "1" if os.environ.get("PYTEST_XDIST_WORKER") else "2")
 
 # Hermetic: no test reads or writes the user's home-directory state (~/.ray, ~/.cache/dmlvae, ~/.config,
 # ~/.jupyter, ...). HOME and every place derived from it point into a new empty folder of this test session, set
