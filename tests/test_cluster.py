@@ -35,8 +35,9 @@ def pids_with(text: str) -> set[int]:
     return out
 
 
-def raylets() -> set[int]:
-    return pids_with("ray/raylet/raylet")
+def raylets(temp: Path) -> set[int]:
+    """The raylets of the cluster whose session files are under ``temp`` (other tests may run Ray meanwhile)."""
+    return pids_with("ray/raylet/raylet") & pids_with(str(temp))
 
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -75,14 +76,14 @@ def cluster(tmp_path):
     temp = Path(f"/tmp/dmlvae-ray-{os.getpid()}")  # Ray's socket paths must stay short
     port = fakes.free_port()
     homes = {role: tmp_path / f"home-{role}" for role in ("head", "node", "driver")}
-    before = raylets()
+    before = raylets(temp)
     try:
         done = run_block("HEAD", homes["head"], port, homes["head"], temp)
         assert done.returncode == 0, done.stderr[-2000:]
-        head = raylets() - before
+        head = raylets(temp) - before
         done = run_block("NODE", homes["node"], port, homes["head"], temp)
         assert done.returncode == 0, done.stderr[-2000:]
-        second = raylets() - before - head
+        second = raylets(temp) - before - head
         assert len(head) == 1 and len(second) == 1
         done = run_block("DRIVER", homes["driver"], port, homes["head"], temp)
         assert done.returncode == 0, done.stderr[-2000:]
