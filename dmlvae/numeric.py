@@ -40,7 +40,7 @@ def _version(package: str) -> str:
 def _static() -> dict:
     import torch
 
-    mkl = re.search(r"Math Kernel Library Version ([^\s,]+)", torch.__config__.show())
+    mkl = re.search(r"Math Kernel Library Version ([0-9.]+)", torch.__config__.show())
     return {
         "torch": torch.__version__,
         "numpy": _version("numpy"),
