@@ -16,7 +16,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1" if os.environ.get("PYTEST_XDIST_WOR
 # before anything is imported, so the subprocesses the tests start (the CLI, papermill's kernels, `ray start`)
 # inherit it; whatever a test needs there (a Ray token) it generates. pytest_sessionfinish fails the run when
 # the real home's state changed all the same.
-REAL_HOME = Path(os.path.expanduser("~"))
+# (pytest-xdist's workers inherit the temporary HOME: the real one is handed to them by name)
+REAL_HOME = Path(os.environ.setdefault("DMLVAE_TEST_REAL_HOME", os.path.expanduser("~")))
 HOME = Path(tempfile.mkdtemp(prefix="dmlvae-test-home-"))
 HERMETIC = {
     "HOME": HOME,
