@@ -35,6 +35,17 @@ def pids_with(text: str) -> set[int]:
     return out
 
 
+def end_cluster(temp: Path) -> None:
+    """SIGKILL every process of the Ray whose session files are under ``temp`` (each names that folder), then
+    remove the folder."""
+    for pid in pids_with(str(temp)):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    shutil.rmtree(temp, ignore_errors=True)
+
+
 def raylets(temp: Path) -> set[int]:
     """The raylets of the cluster whose session files are under ``temp`` (other tests may run Ray meanwhile)."""
     return pids_with("ray/raylet/raylet") & pids_with(str(temp))
@@ -93,12 +104,7 @@ def cluster(tmp_path):
         env.update(HOME=str(homes["driver"]), RAY_AUTH_MODE="token", RAY_USAGE_STATS_ENABLED="0")
         yield {"address": f"127.0.0.1:{port}", "env": env, "second_raylet": second.pop(), "homes": homes}
     finally:
-        for pid in pids_with(str(temp)):  # every process of this cluster names its session folder
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        shutil.rmtree(temp, ignore_errors=True)
+        end_cluster(temp)
 
 
 def test_the_readme_cluster_has_token_authentication_on(cluster):
@@ -199,12 +205,7 @@ def test_a_local_ray_is_locked_and_ignores_a_dead_cluster(tmp_path, monkeypatch)
         assert ips and ips <= {"::", "0.0.0.0", "127.0.0.1", "::1"}, ips
     finally:
         ray.shutdown()
-        for pid in pids_with(str(temp)):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        shutil.rmtree(temp, ignore_errors=True)
+        end_cluster(temp)
 
 
 def test_an_open_cluster_is_refused_in_one_line_unless_allowed(tmp_path, sweep_cmd):
@@ -235,9 +236,4 @@ def test_an_open_cluster_is_refused_in_one_line_unless_allowed(tmp_path, sweep_c
         assert "warning: the Ray cluster" in done.stderr and "token authentication off" in done.stderr
         assert len(store.Store(tmp_path / "r.jsonl").rows()) == 30
     finally:
-        for pid in pids_with(str(temp)):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        shutil.rmtree(temp, ignore_errors=True)
+        end_cluster(temp)
