@@ -37,11 +37,13 @@ def test_readme_geodesic_cost_is_the_shipped_rows():
     geodesic, euclidean = (statistics.median(seconds[n]) for n, _ in grids.GEODESIC_VARIANTS[2:0:-1])
     said = re.search(
         r"its runs take (\d+\.\d)x the time of\s+the Euclidean batch-hard ones \(medians of the geodesic "
-        r"grid's shipped rows: (\d+) s against (\d+) s",
+        r"grid's shipped rows: (\d+) s against (\d+) s of (CPU|wall) time",
         README.read_text(),
     )
     assert said, "the README no longer states the geodesic loss's cost"
     assert (said[1], said[2], said[3]) == (f"{geodesic / euclidean:.1f}", f"{geodesic:.0f}", f"{euclidean:.0f}")
+    rows = store.rows_for(profiles.SHIPPED, "geodesic", "paper")
+    assert said[4] == ("CPU" if all("cpu_time" in r for r in rows) else "wall"), "the README names the wrong clock"
 
 
 def test_readme_run_times_are_the_shipped_rows():
@@ -70,3 +72,12 @@ def test_readme_run_times_are_the_shipped_rows():
         f"{med(rows(4, model='mvae'))} s (Table 4's runs)"
     )
     assert said in README.read_text()
+    threads = lambda rs: sorted({r["threads"] for r in rs})  # noqa: E731
+    named = rows(4, model="mvae") + lp
+    assert not any("cpu_time" in r for r in rows(1) + named), "the rows record CPU time now: say so"
+    assert (threads(rows(1, model="dml")), threads(rows(1, model="dml_autoencoder")), threads(named)) == (
+        [2],
+        [1, 2],
+        [1],
+    ), "the README's thread counts of the whole runs are no longer the rows'"
+    assert "2 for Table 1's DML runs, 1 or 2 for its DML autoencoder runs, 1 for the others" in README.read_text()
