@@ -21,7 +21,8 @@ AVX-512, 2 threads) and reports each quantity's largest relative drift from the 
 
 The tolerances still catch a change of training: ``test_a_changed_training_fails_the_golden_check`` trains mutants
 (a loss weight 1 % off, the learning rate 1 % off, one optimiser step fewer or one more) and requires each to fail
-the same check.
+the same check. Measured: the mutants move some loss term of every run by 2.3e-3 to 9.5e-2 relative, 230x
+``LOSS_REL`` or more, where the kernel paths moved them 1.2e-6 at most.
 """
 
 import json
