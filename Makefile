@@ -30,13 +30,14 @@ $(STAMP): requirements.txt requirements-nodeps.txt constraints.txt pyproject.tom
 	$(PIP) --no-deps --no-build-isolation -e . $(QUIET)
 	touch $(STAMP)
 
-# ruff (configured in pyproject.toml) lints the whole tree first: package, tests, tools, benchmarks, pages; then the
-# tests run in TEST_WORKERS pytest-xdist workers (one torch thread each) and the 15 slowest are listed
+# ruff (configured in pyproject.toml) lints the whole tree first: package, tests, tools, benchmarks, pages; then
+# import-linter checks the package's layers (pyproject.toml: no upward import, no import circle); then the tests run in TEST_WORKERS pytest-xdist workers (one torch thread each) and the 15 slowest are listed
 TEST_WORKERS ?= 2
 
 test: system $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --durations=15 tests
 
 PLOTLY_JS := book/_static/plotly.min.js

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from dmlvae import paper, profiles, store, sweep
+from dmlvae.experiments import paper, profiles, store, sweep
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import fakes  # noqa: E402

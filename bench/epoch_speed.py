@@ -17,9 +17,9 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
-from dmlvae import models, routines
-from dmlvae.config import MODELS, RunConfig
-from dmlvae.train import prepare
+from dmlvae.core import models, routines
+from dmlvae.core.config import MODELS, RunConfig
+from dmlvae.core.train import prepare
 
 
 class PerItem(Dataset):

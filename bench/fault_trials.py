@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import fakes  # noqa: E402
-from dmlvae import store  # noqa: E402
+
+from dmlvae.experiments import store  # noqa: E402
 
 RUNS = 30
 

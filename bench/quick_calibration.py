@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dmlvae import grids, profiles, scorecard, sweep
+from dmlvae.analysis import scorecard
+from dmlvae.experiments import grids, profiles, sweep
 
 OUT = Path(__file__).resolve().parent / "out"
 SOURCES = {

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import torch
 
-from dmlvae import models, routines
-from dmlvae.config import RunConfig
-from dmlvae.train import prepare
+from dmlvae.core import models, routines
+from dmlvae.core.config import RunConfig
+from dmlvae.core.train import prepare
 
 
 @contextlib.contextmanager

@@ -1,6 +1,12 @@
-"""dmlvae: variational autoencoders for semi-supervised deep metric learning (Safir et al., SciPy 2022)."""
+"""dmlvae: variational autoencoders for semi-supervised deep metric learning (Safir et al., SciPy 2022).
 
-from .errors import DmlvaeError, MissingRuns
+Four layers, each importing only from those below it (``.importlinter`` holds the contracts ``make test`` checks):
+``core`` (data, networks, losses, priors, models, routines, training), ``experiments`` (the paper's tables, grids,
+profiles, the results store, sweeps), ``analysis`` (statistics, the scorecard, findings), ``pages`` (the page
+object and each page's back-end); ``errors`` and ``version`` sit below them all and the CLI above.
+"""
 
-__version__ = "0.1.0"
+from dmlvae.errors import DmlvaeError, MissingRuns
+from dmlvae.version import __version__
+
 __all__ = ["DmlvaeError", "MissingRuns", "__version__"]

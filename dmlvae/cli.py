@@ -8,12 +8,23 @@ import json
 import os
 import re
 import sys
+import warnings
 from pathlib import Path
 
+import pandas as pd
+import torch
+import yaml
 
-from . import data
-from .config import MAX_SEED, RunConfig
-from .errors import DivergedError, DmlvaeError, choice, number
+from dmlvae.analysis import findings, realistic, scorecard, tables
+from dmlvae.core import data
+from dmlvae.core.config import MAX_SEED, RunConfig
+from dmlvae.core.train import check_device, run
+from dmlvae.errors import DivergedError, DmlvaeError, choice, number
+from dmlvae.experiments import grids, paper, profiles, rerun, store, sweep
+from dmlvae.experiments.grids import GRIDS
+from dmlvae.experiments.paper import TABLES
+from dmlvae.experiments.profiles import PROFILES
+from dmlvae.experiments.store import LATENT_KEYS, check_writable, save_latents
 
 
 def _data(args) -> dict:
@@ -35,10 +46,6 @@ def _threads(args) -> None:
     """``--threads N``: torch's CPU threads for the runs of this process (an exact re-run of a stored row needs
     the thread count it records, ``threads``: float sums are taken in another order on another count)."""
     if args.threads is not None:
-        import torch
-
-        from .errors import number
-
         torch.set_num_threads(number("--threads", args.threads, low=1, high=MAX_THREADS, integer=True))
 
 
@@ -46,8 +53,6 @@ MAX_THREADS = 1024
 
 
 def _train(args):
-    from .store import LATENT_KEYS, check_writable, save_latents
-    from .train import check_device, run
 
     fields = {
         f.name: getattr(args, f.name) for f in dataclasses.fields(RunConfig) if getattr(args, f.name, None) is not None
@@ -76,9 +81,6 @@ def _train(args):
 
 
 def _sweep(args):
-    import yaml
-
-    from . import grids, profiles, sweep
 
     results = profiles.results_path(args.profile, args.results)
     backend = dict(
@@ -130,15 +132,11 @@ def _sweep(args):
 
 
 def paper_tables():
-    from .paper import TABLES
 
     return TABLES
 
 
 def _table(args):
-    import pandas as pd
-
-    from . import paper, profiles, store, tables
 
     if args.results is None and args.profile is None:
         raise DmlvaeError("give --profile (reads results/PROFILE.jsonl) or --results FILE")
@@ -162,14 +160,10 @@ def _table(args):
 
 
 def _scorecard(args):
-    import warnings
-
-    from . import pages, profiles, scorecard, store, tables
-    from .errors import choice
 
     choice("--stand-in", args.stand_in, data.DATASETS)
     results = profiles.results_path(args.profile, args.results)
-    seeds = len(profiles.seeds_arg(pages.page_seeds(args.profile, args.seeds)))
+    seeds = len(profiles.seeds_arg(profiles.page_seeds(args.profile, args.seeds)))
     if args.profile == "quick" and args.results is None:  # as the paper-profile scorecard page reads them
         results = scorecard.quick_rows_file(results, seeds=seeds, stand_in=args.stand_in)
     tables.results_frame(results, args.profile)  # names a missing file, or a profile the file does not hold
@@ -201,10 +195,8 @@ def _scorecard(args):
     return None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m dmlvae", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
-
+def _data_parser(sub) -> None:
+    """The ``data`` subcommand's arguments."""
     d = sub.add_parser("data", help="load a dataset and print its splits and label counts as JSON")
     d.add_argument("name", help=f"one of: {', '.join(data.DATASETS)}")
     d.add_argument("--pl-pct", default=None, help="percent of the training split labelled (0 < P <= 100)")
@@ -214,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--no-download", action="store_true", help="never try the network")
     d.set_defaults(func=_data)
 
+
+def _train_parser(sub) -> None:
+    """The ``train`` subcommand's arguments."""
     t = sub.add_parser(
         "train",
         help="train and evaluate one configuration; writes run.json",
@@ -243,10 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-progress", dest="progress", action="store_false")
     t.set_defaults(func=_train)
 
-    from .profiles import PROFILES
-    from .paper import TABLES
-    from .grids import GRIDS
 
+def _sweep_parser(sub) -> None:
+    """The ``sweep`` subcommand's arguments."""
     sw = sub.add_parser(
         "sweep", help="train the runs of a paper table, or of one of the book's grids, missing from a results file"
     )
@@ -300,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sw.set_defaults(func=_sweep)
 
+
+def _table_parser(sub) -> None:
+    """The ``table`` subcommand's arguments."""
     tb = sub.add_parser("table", help="print our results beside the paper's, in the paper's layout")
     tb.add_argument("table", help=f"one of {', '.join(map(str, TABLES))}")
     tb.add_argument("--results", default=None, help="results file (default: results/PROFILE.jsonl)")
@@ -308,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     tb.add_argument("--csv", default=None, help="also write the long-format comparison here")
     tb.set_defaults(func=_table)
 
+
+def _scorecard_parser(sub) -> None:
+    """The ``scorecard`` subcommand's arguments."""
     sc = sub.add_parser(
         "scorecard",
         help="print each claim of the paper with its verdict and evidence, from a results file (trains nothing)",
@@ -335,6 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--csv", default=None, help="also write the claims (claim, protocol, verdict, evidence) here")
     sc.set_defaults(func=_scorecard)
 
+
+def _realistic_parser(sub) -> None:
+    """The ``realistic`` subcommand's arguments."""
     rl = sub.add_parser(
         "realistic",
         help="print the graph grid's comparison under the realistic protocol (the beyond page, part 3) for any "
@@ -349,6 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rl.set_defaults(func=_realistic)
 
+
+def _rerun_parser(sub) -> None:
+    """The ``rerun`` subcommand's arguments."""
     rr = sub.add_parser(
         "rerun",
         help="train one stored row again under its recorded thread count; print `bit-identical` or each metric's "
@@ -359,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     rr.add_argument("--data-dir", default=None)
     rr.set_defaults(func=_rerun)
 
+
+def _findings_parser(sub) -> None:
+    """The ``findings`` subcommand's arguments."""
     fd = sub.add_parser(
         "findings",
         help="print what the reproduction found (counts of verdicts, which claims hold), "
@@ -368,6 +377,19 @@ def build_parser() -> argparse.ArgumentParser:
     fd.add_argument("--results", default=None, help="results file (default: results/PROFILE.jsonl)")
     fd.add_argument("--readme", default=None, help="write the findings into this README between its markers instead")
     fd.set_defaults(func=_findings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m dmlvae", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    _data_parser(sub)
+    _train_parser(sub)
+    _sweep_parser(sub)
+    _table_parser(sub)
+    _scorecard_parser(sub)
+    _realistic_parser(sub)
+    _rerun_parser(sub)
+    _findings_parser(sub)
     return p
 
 
@@ -386,7 +408,6 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 
 
 def _realistic(args):
-    from . import grids, profiles, realistic
 
     results = Path(args.results) if args.results else profiles.SHIPPED
     print(realistic.report(results, grids.GRAPH_PAPER_SEEDS if args.seeds is None else args.seeds))
@@ -394,20 +415,18 @@ def _realistic(args):
 
 
 def _rerun(args):
-    from . import numeric, profiles, store
 
     results = Path(args.results) if args.results else profiles.SHIPPED
     if not results.exists():
         raise DmlvaeError(f"results file {str(results)!r} does not exist")
     if args.data_dir:
         os.environ["DMLVAE_DATA"] = args.data_dir
-    row = numeric.find_row(store.Store(results).rows(), args.key)
-    print(numeric.report(numeric.rerun(row)))
+    row = rerun.find_row(store.Store(results).rows(), args.key)
+    print(rerun.report(rerun.rerun(row)))
     return None
 
 
 def _findings(args):
-    from . import findings, profiles
 
     results = profiles.results_path(args.profile, args.results)
     text = findings.text(results, args.profile)

@@ -11,4 +11,5 @@ printed, exact triplet mining for any margin, the MetricVAE's per-image reconstr
 3: Adam's fused kernel, one encoder pass over both batches of a mixed step (the same sums in another order).
 """
 
+__version__ = "0.1.0"  # the package's version
 TRAINING_VERSION = 3

@@ -27,7 +27,7 @@
 # (make the `.ipynb` with `jupytext --to ipynb notebooks/00_data.py`).
 
 # %% tags=["parameters"]
-dataset = "mnist"  # one of dmlvae.data.DATASETS: mnist, fashion-mnist, organamnist, digits
+dataset = "mnist"  # one of dmlvae.core.data.DATASETS: mnist, fashion-mnist, organamnist, digits
 pl_pcts = [0.01, 0.1, 10]  # labelled percentages of the training split (the paper's three)
 seed = 0  # seed of the labelled subsets and of the sample images
 policy = "uniform"  # how the labelled subset is drawn: uniform (the paper) or stratified
@@ -35,7 +35,7 @@ data_dir = None  # data directory; None: $DMLVAE_DATA or ~/.cache/dmlvae
 per_class = 8  # sample images per class in the grid
 
 # %%
-from dmlvae import pages, plots
+from dmlvae import pages
 
 page = pages.Page("00_data", globals())
 page.note()
@@ -52,7 +52,7 @@ print(page.data().describe())
 page.data().split_sizes()
 
 # %%
-plots.sample_grid(page.data(), per_class=per_class, seed=seed).show()
+pages.plots.sample_grid(page.data(), per_class=per_class, seed=seed).show()
 
 # %% [markdown]
 # ## The labelled subsets
@@ -64,4 +64,4 @@ plots.sample_grid(page.data(), per_class=per_class, seed=seed).show()
 page.data().labelled_subsets(pl_pcts, seed=seed, policy=policy)
 
 # %%
-plots.labelled_histograms(page.data(), pl_pcts, seed=seed, policy=policy).show()
+pages.plots.labelled_histograms(page.data(), pl_pcts, seed=seed, policy=policy).show()

@@ -42,7 +42,7 @@ seed = 0  # seed of the labelled subset, initialisation and batches
 device = "auto"  # auto, cpu, cuda
 
 # %%
-from dmlvae import evaluate, losses, pages, plots, train
+from dmlvae import pages
 
 page = pages.Page("01_dml", globals())
 page.note()
@@ -54,7 +54,7 @@ page.note()
 # brute-force loop and, for `all` and `hard`, against pytorch-metric-learning.
 
 # %%
-losses.mining_table(lsdim, margin=page.config().margin, seed=seed)
+pages.dml.mining_table(lsdim, margin=page.config().margin, seed=seed)
 
 # %% [markdown]
 # ## A live training run
@@ -64,13 +64,13 @@ losses.mining_table(lsdim, margin=page.config().margin, seed=seed)
 
 # %%
 r = page.train(model="dml")
-page.md(train.run_line(r))
+page.md(pages.walkthrough.run_line(r))
 
 # %%
-train.history_frame(r)
+pages.walkthrough.history_frame(r)
 
 # %%
-plots.history_lines(
+pages.plots.history_lines(
     [r], "active_triplets", "Fraction of active triplets per epoch", label=lambda _: f"DML, seed {seed}"
 ).show()
 
@@ -89,16 +89,16 @@ plots.history_lines(
 # between it and `labelled-to-test` is what those labels are worth to the probe.
 
 # %%
-evaluate.probe_table({"DML": r}, probes=("knn", "rf", "mlp", "linear"), seed=seed).drop(columns="model").set_index(
-    "protocol"
-)
+pages.walkthrough.probe_table({"DML": r}, probes=("knn", "rf", "mlp", "linear"), seed=seed).drop(
+    columns="model"
+).set_index("protocol")
 
 # %% [markdown]
 # ## The embedding
 # The test latents, coloured by class (UMAP to two dimensions when `lsdim` > 2; seed as above).
 
 # %%
-plots.latent_scatter(
+pages.plots.latent_scatter(
     r["z_test"],
     r["y_test"],
     f"DML test latents (lsdim {lsdim}, seed {seed})",
@@ -128,14 +128,14 @@ plots.latent_scatter(
 prediction = None  # your answer: "higher" or "lower"
 reason = None  # your answer: "a", "b" or "c"
 
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 exercises.check_mining_active(prediction, reason)
 # %% tags=["remove-output"]
 # the experiment (its output is left out of the book: run it yourself, after predicting): the same small run under
 # each mining (digits, 2 epochs), the last epoch's fraction of active triplets
-from dmlvae.config import RunConfig
-from dmlvae.train import run as train_run
+from dmlvae.core.config import RunConfig
+from dmlvae.core.train import run as train_run
 
 for m in ("all", "hard"):
     h = train_run(RunConfig(dataset="digits", model="dml", pl_pct=10, epochs=2, mining=m, seed=seed))["history"]
@@ -147,7 +147,7 @@ for m in ("all", "hard"):
 # ```
 
 # %% tags=["solution"]
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 prediction, reason = "higher", "a"  # the hardest pair of an anchor is the last to stop violating the margin
 

@@ -36,7 +36,7 @@ results = None  # results file; None: results/<profile>.jsonl
 workers = None  # None: train missing runs one by one; N: N at once on Ray workers
 
 # %% tags=["hide-input"]
-from dmlvae import pages, paper, plots, statements
+from dmlvae import pages
 
 page = pages.Page("02_autoencoder", globals())
 page.note((1, {}), (2, {}))
@@ -48,22 +48,22 @@ page.note((1, {}), (2, {}))
 page.paper_table(1)
 
 # %% tags=["hide-input"]
-plots.metric_bars(
+pages.plots.metric_bars(
     page.comparison(1), "knn_acc", "Table 1: kNN accuracy, ours (bars, ± sd) and the paper (diamonds)"
 ).show()
 
 # %% tags=["hide-input"]
-plots.paper_vs_ours(page.comparison(1), "Table 1: every reported number, ours against the paper").show()
+pages.plots.paper_vs_ours(page.comparison(1), "Table 1: every reported number, ours against the paper").show()
 
 # %% [markdown]
 # ## Table 2: OrganAMNIST
 
 # %% tags=["hide-input"]
-statements.paper_table2_dml_is_its_autoencoder()  # "Reading the tables" says so of the paper's Table 2
+pages.autoencoder.table2_dml_is_its_autoencoder(page)  # "Reading the tables" says so of the paper's Table 2
 page.paper_table(2)
 
 # %% tags=["hide-input"]
-plots.metric_bars(
+pages.plots.metric_bars(
     page.comparison(2),
     "knn_acc",
     f"Table 2 ({page.comparison(2).dataset_used.iloc[0]}): kNN accuracy, ours and the paper",
@@ -79,7 +79,7 @@ plots.metric_bars(
 page.scale()
 
 # %% tags=["hide-input"]
-paper.agreement(page.comparison(1), page.comparison(2))
+pages.autoencoder.agreement(page)
 
 # %% [markdown]
 # ## Exercises
@@ -105,7 +105,7 @@ def batch_hard(z, y, margin):
     return None
 
 
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 exercises.check_batch_hard(batch_hard)
 # %% [markdown]
@@ -115,7 +115,8 @@ exercises.check_batch_hard(batch_hard)
 
 # %% tags=["solution"]
 import torch
-from dmlvae import exercises
+
+from dmlvae.pages import exercises
 
 
 def batch_hard(z, y, margin):
@@ -141,13 +142,13 @@ exercises.check_batch_hard(batch_hard)
 # At `alpha = 1` the DML autoencoder's loss is `(1 - alpha) L_S + alpha L_U`. Predict: if every training label
 # is shuffled, are the learned latents the `"same"` or `"different"`? Set `prediction`, run the check, then
 # measure it: train `RunConfig(dataset="digits", model="dml_autoencoder", alpha=1.0, epochs=2)` twice with
-# `dmlvae.train.run`, shuffling `y` in between (the test suite does exactly this).
+# `dmlvae.core.train.run`, shuffling `y` in between (the test suite does exactly this).
 # ```
 
 # %%
 prediction = None  # your answer: "same" or "different"
 
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 exercises.check_alpha_one(prediction)
 # %% [markdown]
@@ -156,7 +157,7 @@ exercises.check_alpha_one(prediction)
 # ```
 
 # %% tags=["solution"]
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 prediction = "same"  # (1 - alpha) = 0: the metric loss, the only reader of labels, has weight 0
 
@@ -182,13 +183,13 @@ exercises.check_alpha_one(prediction)
 prediction = None  # your answer: "alpha 0.5", "alpha 1" or "the same"
 reason = None  # your answer: "a", "b" or "c"
 
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 exercises.check_prediction("alpha-labels", prediction, reason)
 
 # %% tags=["remove-output"]
 # the experiment (its output is left out of the book: run it yourself, after predicting)
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 print("the data say:", exercises.experiment("alpha-labels"))
 
@@ -198,7 +199,7 @@ print("the data say:", exercises.experiment("alpha-labels"))
 # ```
 
 # %% tags=["solution"]
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 prediction, reason = "alpha 0.5", "a"
 

@@ -45,10 +45,10 @@ results = None  # results file; None: results/<profile>.jsonl
 workers = None  # None: train missing runs one by one; N: N at once on Ray workers
 
 # %% tags=["hide-input"]
-from dmlvae import pages, plots, priors, statements
+from dmlvae import pages
 
 page = pages.Page("03_priors", globals())
-used = priors.page_dataset(page)
+used = pages.priors.page_dataset(page)
 page.note(
     (3, {"dataset": used}),
     ("priors-ablation", {"dataset": used, "alpha": figure_alpha}),
@@ -59,11 +59,11 @@ page.note(
 # ## Table 3
 
 # %% tags=["hide-input"]
-statements.paper_table3_at_chance()  # the introduction's sentence about the paper's Table 3
+pages.priors.table3_at_chance(page)  # the introduction's sentence about the paper's Table 3
 page.paper_table(3)
 
 # %% tags=["hide-input"]
-plots.metric_bars(
+pages.plots.metric_bars(
     page.comparison(3).query("model != 'dml'"),
     "knn_acc",
     "Table 3: kNN accuracy of the prior models, ours and the paper",
@@ -76,7 +76,7 @@ plots.metric_bars(
 # explains chance-level numbers.
 
 # %% tags=["hide-input"]
-priors.mu_and_z(page)
+pages.priors.mu_and_z(page)
 
 # %% [markdown]
 # ## The metric loss on the sampled z, and the alternating order
@@ -93,7 +93,7 @@ priors.mu_and_z(page)
 # accuracy under `test-cv` on $\mu$ and on a sampled $z$, mean ± sd over the seeds.
 
 # %% tags=["hide-input"]
-priors.ablation(page)
+pages.priors.ablation(page)
 
 # %% [markdown]
 # ## Figure 5: the latent space at `lsdim` 2
@@ -104,10 +104,10 @@ priors.ablation(page)
 # standard deviations of $\mathcal N(0, I)$).
 
 # %% tags=["hide-input"]
-priors.figure5_table(page)
+pages.priors.figure5_table(page)
 
 # %% tags=["hide-input"]
-priors.figure5(page)
+pages.priors.figure5(page)
 
 # %% [markdown]
 # ## Why Figure 5 shows no clusters
@@ -119,7 +119,7 @@ priors.figure5(page)
 # outside the hypercube, instead, can move away for ever. Which happened here, from the rows:
 
 # %% tags=["hide-input"]
-page.md(priors.paper_kl_outcome(priors.figure5_rows(page)))
+pages.priors.kl_outcome(page)
 
 # %% [markdown]
 #
@@ -131,7 +131,7 @@ page.md(priors.paper_kl_outcome(priors.figure5_rows(page)))
 # one blob, not towards $2^d$ clusters.
 
 # %%
-page.md(priors.factorisation_check())
+page.md(pages.priors.factorisation_check())
 
 # %% [markdown]
 # ## Exercises
@@ -156,7 +156,7 @@ def modes(logvar):
     return None
 
 
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 exercises.check_pair_modes(modes)
 # %% [markdown]
@@ -166,7 +166,8 @@ exercises.check_pair_modes(modes)
 
 # %% tags=["solution"]
 import numpy as np
-from dmlvae import exercises
+
+from dmlvae.pages import exercises
 
 
 def modes(logvar):
@@ -177,7 +178,7 @@ def modes(logvar):
 
 
 exercises.check_pair_modes(modes)
-from dmlvae import plots
+from dmlvae.pages import plots
 
 plots.prior_pairs((1.0, 0.0, -1.0), "One factor of the hypercube GMM prior: the paper's logvar 1 has one mode").show()
 
@@ -196,6 +197,7 @@ plots.prior_pairs((1.0, 0.0, -1.0), "One factor of the hypercube GMM prior: the 
 
 # %%
 import math
+
 import torch
 
 
@@ -204,7 +206,7 @@ def mc_kl(z, mu, logvar, means, logvar_prior):
     return None
 
 
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 exercises.check_mc_kl(mc_kl)
 # %% [markdown]
@@ -214,8 +216,10 @@ exercises.check_mc_kl(mc_kl)
 
 # %% tags=["solution"]
 import math
+
 import torch
-from dmlvae import exercises
+
+from dmlvae.pages import exercises
 
 
 def mc_kl(z, mu, logvar, means, logvar_prior):
@@ -249,13 +253,13 @@ exercises.check_mc_kl(mc_kl)
 prediction = None  # your answer: "yes" or "no"
 reason = None  # your answer: "a", "b" or "c"
 
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 exercises.check_prediction("paper-kl-samples", prediction, reason)
 
 # %% tags=["remove-output"]
 # the experiment (its output is left out of the book: run it yourself, after predicting)
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 print("the data say:", exercises.experiment("paper-kl-samples"))
 
@@ -265,7 +269,7 @@ print("the data say:", exercises.experiment("paper-kl-samples"))
 # ```
 
 # %% tags=["solution"]
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 prediction, reason = "no", "a"
 

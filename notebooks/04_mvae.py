@@ -25,7 +25,7 @@
 #
 # Beside every accuracy this page shows what each loss term weighs: a term's *share* of the loss is its mean
 # over an epoch's steps as it enters the loss (its weight times its value; a step without it counts 0), over the
-# sum of all terms' means (`dmlvae.shares`). The paper writes $L_U = \mathrm{MSE}(x, \hat x) + \beta\,\mathrm{KL}$
+# sum of all terms' means (`dmlvae.core.shares`). The paper writes $L_U = \mathrm{MSE}(x, \hat x) + \beta\,\mathrm{KL}$
 # and never says how the MSE is reduced. Our default sums the squared error over each image's 784 pixels
 # (`recon="image-sum"`, a Gaussian log-likelihood up to constants, on the scale of the KL in nats); PyTorch's
 # `MSELoss()` averages it over pixels (`recon="pixel-mean"`), which weighs the reconstruction 784 times less
@@ -42,7 +42,7 @@ workers = None  # None: train missing runs one by one; N: N at once on Ray worke
 figure6_epochs = 10  # epochs of the Figure 6 runs (the reconstruction loss per epoch)
 
 # %% tags=["hide-input"]
-from dmlvae import balance, objectives, pages, plots, sweep
+from dmlvae import pages
 
 page = pages.Page("04_mvae", globals())
 page.note(
@@ -67,18 +67,18 @@ page.scale()
 
 
 # %% tags=["hide-input"]
-objectives.alternating_table(page, "image-sum")
+pages.mvae.alternating_table(page, "image-sum")
 
 # %% [markdown]
 # ## Table 4: the joint routine on fully labelled MNIST
 
 
 # %% tags=["hide-input"]
-objectives.table4_layout(page, "image-sum")
+pages.mvae.table4_layout(page, "image-sum")
 
 # %% tags=["hide-input"]
-plots.paper_vs_ours(
-    objectives.table4(page, "image-sum")[3], "Table 4: every reported accuracy, ours against the paper"
+pages.plots.paper_vs_ours(
+    pages.mvae.table4(page, "image-sum")[3], "Table 4: every reported accuracy, ours against the paper"
 ).show()
 
 # %% [markdown]
@@ -87,7 +87,7 @@ plots.paper_vs_ours(
 
 
 # %% tags=["hide-input"]
-objectives.table4_shares(page, "image-sum")
+pages.mvae.table4_shares(page, "image-sum")
 
 # %% [markdown]
 # ## Figure 6: the reconstruction loss per epoch
@@ -96,8 +96,8 @@ objectives.table4_shares(page, "image-sum")
 # assumptions page), on the unlabelled batches, averaged over each epoch.
 
 # %% tags=["hide-input"]
-page.say(sweep.reuse_note(objectives.figure6_rows(page)))
-objectives.figure6(
+page.say(page.reuse_note(pages.mvae.figure6_rows(page)))
+pages.mvae.figure6(
     page,
     "recon",
     f"Figure 6: reconstruction loss per epoch (MVAE, joint, lsdim 5, {page.profile})",
@@ -105,11 +105,11 @@ objectives.figure6(
 ).show()
 
 # %% tags=["hide-input"]
-objectives.figure6(page, "kl", "KL to the VampPrior per epoch (same runs)").show()
+pages.mvae.figure6(page, "kl", "KL to the VampPrior per epoch (same runs)").show()
 
 # %% tags=["hide-input"]
 page.say("The same runs' loss shares in their final epoch:")
-objectives.figure6_shares(page)
+pages.mvae.figure6_shares(page)
 
 # %% [markdown]
 # ## The paper's objective as written
@@ -118,15 +118,15 @@ objectives.figure6_shares(page)
 # default). The same grids as above, with that objective: the alternating MetricVAE, then Table 4.
 
 # %% tags=["hide-input"]
-objectives.alternating_table(
+pages.mvae.alternating_table(
     page, "pixel-mean", "The alternating MetricVAE under the paper's literal objective (DML's runs are the ones above):"
 )
 
 # %% tags=["hide-input"]
-objectives.table4_layout(page, "pixel-mean")
+pages.mvae.table4_layout(page, "pixel-mean")
 
 # %% tags=["hide-input"]
-objectives.table4_shares(page, "pixel-mean")
+pages.mvae.table4_shares(page, "pixel-mean")
 
 # %% [markdown]
 # ### What the rows answer
@@ -135,7 +135,7 @@ objectives.table4_shares(page, "pixel-mean")
 # Does the literal objective reproduce the paper's chance-level alternating MetricVAE (claim 6), and its Table 4?
 
 # %% tags=["hide-input"]
-objectives.findings(page)
+pages.mvae.findings(page)
 
 # %% [markdown]
 # ## A balance axis: the metric term's share of the loss
@@ -147,12 +147,12 @@ objectives.findings(page)
 # 60,000 labels, against DML and the VAE alone ($\gamma = 0$).
 
 # %% tags=["hide-input"]
-page.say(sweep.reuse_note(balance.page_rows(page)))
-balance.page_figure(page).show()
+page.say(page.reuse_note(pages.mvae.page_rows(page)))
+pages.mvae.page_figure(page).show()
 
 # %% tags=["hide-input"]
-page.say(balance.page_answer(page))
-balance.shares_table(page)
+page.say(pages.mvae.page_answer(page))
+pages.mvae.shares_table(page)
 
 # %% [markdown]
 # ## Exercises
@@ -175,7 +175,7 @@ def image_sum(x_hat, x):
     return None
 
 
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 exercises.check_image_sum(image_sum)
 # %% [markdown]
@@ -184,7 +184,7 @@ exercises.check_image_sum(image_sum)
 # ```
 
 # %% tags=["solution"]
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 
 def image_sum(x_hat, x):
@@ -213,7 +213,7 @@ def unit_kl(mu, logvar):
     return None
 
 
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 exercises.check_unit_kl(unit_kl)
 # %% [markdown]
@@ -222,7 +222,7 @@ exercises.check_unit_kl(unit_kl)
 # ```
 
 # %% tags=["solution"]
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 
 def unit_kl(mu, logvar):
@@ -251,13 +251,13 @@ exercises.check_unit_kl(unit_kl)
 prediction = None  # your answer: "higher", "lower" or "about the same"
 reason = None  # your answer: "a", "b" or "c"
 
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 exercises.check_prediction("sampled-z", prediction, reason)
 
 # %% tags=["remove-output"]
 # the experiment (its output is left out of the book: run it yourself, after predicting)
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 print("the data say:", exercises.experiment("sampled-z"))
 
@@ -267,7 +267,7 @@ print("the data say:", exercises.experiment("sampled-z"))
 # ```
 
 # %% tags=["solution"]
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 prediction, reason = "lower", "a"
 

@@ -53,18 +53,21 @@ graph_train = False  # part 3 shows the stored paper-scale runs of the graph gri
 graph_seeds = None  # part 3's seeds; None: 0-9 (the protocol's 10); or K (0..K-1), a range "A-B", a list "a,b,c"
 
 # %% tags=["hide-input"]
-from dmlvae import beyond, grids, pages, realistic
+from dmlvae import pages
 
-page = pages.Page("05_beyond", globals(), paper_seeds=grids.BEYOND_PAPER_SEEDS)
+page = pages.Page("05_beyond", globals(), paper_seeds=pages.beyond.PAPER_SEEDS)
 page.note(
-    *[("beyond", {"lsdim": lsdim, "alpha": alpha, "gamma": gamma, "dataset": d}) for d in beyond.page_datasets(page)],
+    *[
+        ("beyond", {"lsdim": lsdim, "alpha": alpha, "gamma": gamma, "dataset": d})
+        for d in pages.beyond.page_datasets(page)
+    ],
     ("labelprop-validation", {}),
-    *[("labelprop", {"dataset": d}) for d in beyond.page_datasets(page)],
+    *[("labelprop", {"dataset": d}) for d in pages.beyond.page_datasets(page)],
     ("graph", {}),
 )
 
 # %% tags=["hide-input"]
-beyond.accuracy_tables(page)
+pages.beyond.accuracy_tables(page)
 
 # %% [markdown]
 # ## Each contender minus DML, paired by seed
@@ -72,16 +75,16 @@ beyond.accuracy_tables(page)
 # DML where the whole interval is above (below) zero.
 
 # %% tags=["hide-input"]
-beyond.show_differences(page)
+pages.beyond.show_differences(page)
 
 # %% [markdown]
 # ## The answer
 
 # %% tags=["hide-input"]
-beyond.answers(page)
+pages.beyond.answers(page)
 
 # %% tags=["hide-input"]
-beyond.accuracy_figure(page).show()
+pages.beyond.accuracy_figure(page).show()
 
 # %% [markdown]
 # ## DML on propagated labels, tuned beyond the labelled budget
@@ -102,11 +105,11 @@ beyond.accuracy_figure(page).show()
 
 # %% tags=["hide-input"]
 # the choice was made at the paper's scale: shown from the shipped rows when they are there, else trained here
-beyond.validation(page)
+pages.beyond.validation(page)
 
 # %% tags=["hide-input"]
 # the target is a paper-scale result: the shipped rows (5 seeds, MNIST and the stand-in) when complete, else trained
-beyond.labelprop_target(page)
+pages.beyond.labelprop_target(page)
 
 # %% [markdown]
 # **The uniform draw.** The beyond grid above draws its 60 labels uniformly (the paper's reading), and a
@@ -115,7 +118,7 @@ beyond.labelprop_target(page)
 # class's point and scores labelled-to-test kNN.
 
 # %% tags=["hide-input"]
-beyond.uniform_draw(page)
+pages.beyond.uniform_draw(page)
 
 # %% [markdown]
 # ## Part 3: 60 labels under a realistic protocol
@@ -149,7 +152,7 @@ beyond.uniform_draw(page)
 # the run that trains it pays for it, the runs that reuse it do not, and the time line below tells them apart).
 
 # %% tags=["hide-input"]
-realistic.graph_section(page)
+pages.beyond.graph_section(page)
 
 # %% [markdown]
 # **Not tried here** (next steps; the graph grid holds none of them): a transductive graph over the training and
@@ -164,10 +167,10 @@ realistic.graph_section(page)
 # None of them draws its labels uniformly.
 
 # %% tags=["hide-input"]
-realistic.anchors_table()
+pages.beyond.anchors_table()
 
 # %% tags=["hide-input"]
-page.md(realistic.anchor_notes(realistic.anchors()))
+pages.beyond.anchor_notes(page)
 
 # %% [markdown]
 # ## Exercise
@@ -188,13 +191,13 @@ page.md(realistic.anchor_notes(realistic.anchors()))
 prediction = None  # your answer: "stratified", "uniform" or "the same"
 reason = None  # your answer: "a", "b" or "c"
 
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 exercises.check_prediction("draw-coverage", prediction, reason)
 
 # %% tags=["remove-output"]
 # the experiment (its output is left out of the book: run it yourself, after predicting)
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 print("the data say:", exercises.experiment("draw-coverage"))
 
@@ -204,7 +207,7 @@ print("the data say:", exercises.experiment("draw-coverage"))
 # ```
 
 # %% tags=["solution"]
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 prediction, reason = "stratified", "a"
 

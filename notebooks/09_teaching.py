@@ -44,17 +44,17 @@
 generated = "book/generated"  # where the executed pages are (their papermill metadata holds the times)
 
 # %% tags=["hide-input"]
-from dmlvae import pages, teaching
+from dmlvae import pages
 
 page = pages.Page("09_teaching", globals())
 page.note()
 
 # %% tags=["hide-input"]
-runs = teaching.page_runs(generated)
+runs = pages.teaching.page_runs(generated)
 runs
 
 # %% tags=["hide-input"]
-teaching.lessons(runs)
+pages.teaching.lessons(runs)
 
 # %% [markdown]
 # For a longer course, run the `paper` profile ahead of time (`make book PROFILE=paper`, hours on a

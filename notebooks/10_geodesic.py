@@ -55,23 +55,23 @@ alpha = 0.5  # weight of L_U in the alternating routine
 segments = 8  # T: segments of the decoded straight path
 
 # %% tags=["hide-input"]
-from dmlvae import beyond, pages
+from dmlvae import pages
 
 page = pages.Page("10_geodesic", globals())
 page.note(("geodesic", {"lsdim": lsdim, "alpha": alpha, "segments": segments}))
 
 # %% tags=["hide-input"]
-beyond.geodesic_table(page)
+pages.geodesic.geodesic_table(page)
 
 # %% [markdown]
 # ## Geodesic minus Euclidean, paired by seed
 # Mean difference over seeds with its 95% t-interval, against each Euclidean variant.
 
 # %% tags=["hide-input"]
-beyond.geodesic_differences(page).round(3)
+pages.geodesic.geodesic_differences(page).round(3)
 
 # %% tags=["hide-input"]
-beyond.geodesic_answer(page)
+pages.geodesic.geodesic_answer(page)
 
 # %% [markdown]
 # ## Exercise
@@ -92,13 +92,13 @@ beyond.geodesic_answer(page)
 prediction = None  # your answer: "never" or "sometimes"
 reason = None  # your answer: "a", "b" or "c"
 
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 exercises.check_prediction("path-length", prediction, reason)
 
 # %% tags=["remove-output"]
 # the experiment (its output is left out of the book: run it yourself, after predicting)
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 print("the data say:", exercises.experiment("path-length"))
 
@@ -108,7 +108,7 @@ print("the data say:", exercises.experiment("path-length"))
 # ```
 
 # %% tags=["solution"]
-from dmlvae import exercises
+from dmlvae.pages import exercises
 
 prediction, reason = "never", "a"
 

@@ -3,9 +3,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pytest
-
 import fakes
+import pytest
 
 # Tests run on the CPU with few threads: deterministic and not fighting over 2 cores (one thread each when
 # pytest-xdist runs them in several workers, as `make test` does)
@@ -24,7 +23,7 @@ HERMETIC = {
     "XDG_CACHE_HOME": HOME / ".cache",
     "XDG_CONFIG_HOME": HOME / ".config",
     "XDG_DATA_HOME": HOME / ".local" / "share",
-    "DMLVAE_CACHE": HOME / ".cache" / "dmlvae",  # the VAEs model vae_graph caches (dmlvae.vae)
+    "DMLVAE_CACHE": HOME / ".cache" / "dmlvae",  # the VAEs model vae_graph caches (dmlvae.core.vae)
     "IPYTHONDIR": HOME / ".ipython",
     "MPLCONFIGDIR": HOME / ".config" / "matplotlib",
 }
@@ -103,7 +102,7 @@ def kill_mid_sweep():
     import subprocess
     import time
 
-    from dmlvae import store
+    from dmlvae.experiments import store
 
     def run(cmd, results, rows=4, **popen):
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)

@@ -7,14 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import fakes
 import numpy as np
 import pytest
-
-import fakes
 import torch
 
-from dmlvae import DmlvaeError, cli, data, pages, profiles, store, sweep
-from dmlvae.config import RunConfig
+from dmlvae import DmlvaeError, cli, pages
+from dmlvae.core import data
+from dmlvae.core.config import RunConfig
+from dmlvae.experiments import profiles, store, sweep
 
 NO_CUDA = not torch.cuda.is_available()
 
@@ -144,7 +145,7 @@ def test_api_gives_the_same_errors():
             kwargs[flag[2:].replace("-", "_")] = value
         with pytest.raises(DmlvaeError) as e:
             cfg = RunConfig(**kwargs)
-            from dmlvae.train import check_device
+            from dmlvae.core.train import check_device
 
             check_device(cfg.device)
         assert words[0] in str(e.value)

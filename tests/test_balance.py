@@ -3,8 +3,10 @@ known (nothing is trained), and its grid."""
 
 import pytest
 
-from dmlvae import balance, grids, profiles, store, sweep
-from dmlvae.config import RunConfig
+from dmlvae.analysis import balance
+from dmlvae.core.config import RunConfig
+from dmlvae.experiments import grids, profiles, store, sweep
+from dmlvae.pages import mvae
 
 
 def _fake(acc_of):
@@ -98,7 +100,7 @@ def test_the_answer_says_when_the_labels_help_but_dml_stays_ahead(tmp_path):
 
 
 def test_figure_has_a_line_per_percentage_and_the_references(tmp_path):
-    fig = balance.figure(_store(tmp_path, helpful_at_half), "t")
+    fig = mvae.figure(_store(tmp_path, helpful_at_half), "t")
     solid = [t for t in fig.data if t.line.dash is None]
     assert len(solid) == 4 * 2  # 4 percentages x 2 protocols
     assert list(solid[0].x) == ["1%", "10%", "50%", "90%"]

@@ -8,11 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from dmlvae import beyond, data, grids, models, pages, profiles, propagation, routines, store, sweep
-from dmlvae import train as T
-from dmlvae.config import RunConfig
-from dmlvae.losses import decoded_path_length, geodesic_triplet_terms
-from dmlvae.nets import Decoder
+from dmlvae import pages
+from dmlvae.analysis import beyond
+from dmlvae.core import data, models, propagation, routines
+from dmlvae.core import train as T
+from dmlvae.core.config import RunConfig
+from dmlvae.core.losses import decoded_path_length, geodesic_triplet_terms
+from dmlvae.core.nets import Decoder
+from dmlvae.experiments import grids, profiles, store, sweep
 
 DIGITS = dict(dataset="digits", epochs=2, lsdim=8, hidden=(64,), batch_size=128, device="cpu")
 
@@ -270,7 +273,7 @@ def test_versus_dml_pairs_by_seed_and_dataset():
     import pandas as pd
     from scipy import stats
 
-    from dmlvae import beyond
+    from dmlvae.analysis import beyond
 
     rows = []
     acc = {
@@ -297,7 +300,7 @@ def test_versus_dml_pairs_by_seed_and_dataset():
 
 
 def test_perfect_latents_ceiling_loses_a_class_with_one_label():
-    from dmlvae import beyond
+    from dmlvae.analysis import beyond
 
     y_test = np.repeat(np.arange(3), 10)
     assert beyond.perfect_latents_ceiling([0, 0, 0, 1, 1, 1, 2, 2, 2], y_test) == 1.0
@@ -306,7 +309,7 @@ def test_perfect_latents_ceiling_loses_a_class_with_one_label():
 
 
 def test_chosen_setting_is_the_best_mean_on_validation():
-    from dmlvae import beyond
+    from dmlvae.analysis import beyond
 
     rows = []
     for i, (v, accs) in enumerate(
@@ -332,7 +335,7 @@ def test_chosen_setting_is_the_best_mean_on_validation():
 
 
 def test_pages_show_the_shipped_paper_rows_only_when_complete(tmp_path, monkeypatch):
-    from dmlvae import profiles
+    from dmlvae.experiments import profiles
 
     shipped = tmp_path / "paper.jsonl"
     monkeypatch.setattr(profiles, "SHIPPED", shipped)
@@ -356,7 +359,7 @@ def test_pages_show_the_shipped_paper_rows_only_when_complete(tmp_path, monkeypa
 def test_paired_against_takes_target_minus_reference_seed_by_seed():
     import pandas as pd
 
-    from dmlvae import beyond
+    from dmlvae.analysis import beyond
 
     rows = []
     for seed, (a, b) in enumerate(((0.70, 0.60), (0.72, 0.62), (0.69, 0.60))):
@@ -379,7 +382,8 @@ def test_paired_against_takes_target_minus_reference_seed_by_seed():
 
 
 def test_no_train_mode_refuses_to_train_and_names_what_is_missing(tmp_path, monkeypatch):
-    from dmlvae import MissingRuns, profiles
+    from dmlvae import MissingRuns
+    from dmlvae.experiments import profiles
 
     monkeypatch.setenv("DMLVAE_NO_TRAIN", "1")
     trained = []
@@ -394,25 +398,12 @@ def test_no_train_mode_refuses_to_train_and_names_what_is_missing(tmp_path, monk
 def test_page_seeds_follow_the_profile():
     from dmlvae import DmlvaeError
 
-    assert pages.page_seeds("paper") == 3 and pages.page_seeds("quick") == 2
-    assert pages.page_seeds("paper", 5) == 5 and grids.beyond_seeds("paper") == 5
+    assert profiles.page_seeds("paper") == 3 and profiles.page_seeds("quick") == 2
+    assert profiles.page_seeds("paper", 5) == 5 and grids.beyond_seeds("paper") == 5
     assert grids.beyond_seeds("quick") == 2 and grids.beyond_seeds("smoke", 4) == 4
     assert pages.check_one("seeds", None) is None
     with pytest.raises(DmlvaeError, match="profile"):
-        pages.page_seeds("huge")
-
-
-def test_load_or_train_trains_the_missing_runs_once_and_names_each_row(tmp_path):
-    from dmlvae import beyond, profiles
-
-    cfgs = profiles.profile_configs(grids.cells("geodesic", dataset="digits"), "smoke", 1)
-    f = tmp_path / "r.jsonl"
-    runs, failed = beyond.load_or_train("geodesic", "smoke", cfgs, f, grids.geodesic_variant, "variant")
-    assert len(runs) == len(cfgs) == 6 and failed.empty
-    assert sorted(set(runs.variant)) == sorted(n for n, _ in grids.GEODESIC_VARIANTS)
-    lines = f.read_text().count("\n")
-    again, _ = beyond.load_or_train("geodesic", "smoke", cfgs, f, grids.geodesic_variant, "variant")
-    assert f.read_text().count("\n") == lines and again.equals(runs)  # nothing trained the second time
+        profiles.page_seeds("huge")
 
 
 def test_short_answer_counts_only_the_reconstruction_component_models():
@@ -420,7 +411,7 @@ def test_short_answer_counts_only_the_reconstruction_component_models():
     first two decide the answer, per protocol, labelled percentage and dataset."""
     import pandas as pd
 
-    from dmlvae import beyond
+    from dmlvae.analysis import beyond
 
     ae, mv = beyond.VAE_COMPONENT[0], beyond.VAE_COMPONENT[3]
     alone, lp = "autoencoder alone (alpha = 1)", beyond.grids.BEYOND_CONTENDERS[-1][0]
@@ -478,7 +469,7 @@ def test_labels_answer_compares_with_the_autoencoder_alone_not_dml():
     beats it at 0.1 %: the labels add nothing at 0.01 % although the model beats DML there."""
     import pandas as pd
 
-    from dmlvae import beyond
+    from dmlvae.analysis import beyond
 
     ae = beyond.VAE_COMPONENT[0]
     noise = (0.004, -0.003, 0.002, -0.004, 0.001)
@@ -506,7 +497,7 @@ def test_labels_answer_compares_with_the_autoencoder_alone_not_dml():
 def test_labels_answer_says_none_on_any_dataset():
     import pandas as pd
 
-    from dmlvae import beyond
+    from dmlvae.analysis import beyond
 
     d = pd.DataFrame(
         [
@@ -531,7 +522,7 @@ def test_what_the_defaults_say_of_their_validation_holds_on_the_shipped_rows():
     """RunConfig's docs say lp_k was chosen on the validation split (lp_k 5 scores best there) and that
     propagating once only scored as well as every 3 epochs (the default kept, not chosen over it): both must hold
     on the shipped validation rows, or the docs (and the assumptions page, made from them) must change."""
-    from dmlvae.config import RunConfig
+    from dmlvae.core.config import RunConfig
 
     rows = store.rows_for(profiles.SHIPPED, "labelprop-validation", "paper")
     best, table = beyond.chosen_setting(rows)
@@ -548,7 +539,7 @@ def test_what_the_defaults_say_of_their_validation_holds_on_the_shipped_rows():
 def dataclasses_doc(name):
     import dataclasses
 
-    from dmlvae.config import RunConfig
+    from dmlvae.core.config import RunConfig
 
     return next(f.metadata["doc"] for f in dataclasses.fields(RunConfig) if f.name == name)
 
@@ -559,7 +550,7 @@ def test_which_model_clears_zero_is_holm_corrected():
     both count."""
     import pandas as pd
 
-    from dmlvae import beyond
+    from dmlvae.analysis import beyond
 
     a, b = beyond.VAE_COMPONENT[:2]
 

@@ -12,11 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+import fakes
 import pytest
 
-import fakes
-
-from dmlvae import store
+from dmlvae.experiments import store
 
 RAY = Path(sys.executable).with_name("ray")
 pytestmark = pytest.mark.skipif(not RAY.exists(), reason="the ray command-line tool is not installed")
@@ -109,10 +108,10 @@ def cluster(tmp_path):
 
 def test_the_readme_cluster_has_token_authentication_on(cluster):
     """A client that holds no token cannot join the README's cluster (`sweep --address` asks exactly this)."""
-    from dmlvae import parallel
+    from dmlvae.experiments import parallel
 
     env = {k: v for k, v in cluster["env"].items() if not k.startswith("RAY_AUTH")}
-    code = f"from dmlvae import parallel; print(parallel.open_cluster({cluster['address']!r}))"
+    code = f"from dmlvae.experiments import parallel; print(parallel.open_cluster({cluster['address']!r}))"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "False", done.stderr[-2000:]
     assert parallel.OPEN_PROBE_S < 60
@@ -182,7 +181,7 @@ def test_a_local_ray_is_locked_and_ignores_a_dead_cluster(tmp_path, monkeypatch)
     """`--workers` without `--address` starts its own Ray even when /tmp/ray names a dead cluster, with token
     authentication on (a client without the token cannot join) and the token readable by its owner alone. Its
     servers listen on every interface (Ray binds them so): the lock is the token, and the test says so."""
-    from dmlvae import parallel
+    from dmlvae.experiments import parallel
 
     temp = Path(f"/tmp/dmlvae-ray-local-{os.getpid()}")
     (temp / "ray").mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from dmlvae import DmlvaeError, data
+from dmlvae import DmlvaeError
+from dmlvae.core import data
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]  # canonical
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

@@ -1,10 +1,10 @@
-"""Probes and metrics (dmlvae.evaluate) against independent references: hand loops and scikit-learn's metrics."""
+"""Probes and metrics (dmlvae.core.evaluate) against independent references: hand loops and scikit-learn's metrics."""
 
 import numpy as np
 import pytest
 from sklearn.metrics import adjusted_mutual_info_score, normalized_mutual_info_score
 
-from dmlvae import evaluate
+from dmlvae.core import evaluate
 
 
 def knn_by_hand(z_fit, y_fit, z_test, k):

@@ -7,6 +7,8 @@ from pathlib import Path
 import jupytext
 import pytest
 
+from dmlvae.pages import exercises
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("02_autoencoder", "03_priors", "04_mvae")
 PREDICT_PAGES = ("01_dml", "05_beyond", "08_walkthrough", "10_geodesic")  # only predict-then-run exercises
@@ -50,7 +52,7 @@ def test_the_empty_answers_are_not_right(page):
 
 
 def test_a_predict_then_run_exercise_checks_prediction_and_reason_before_explaining():
-    from dmlvae import exercises
+    from dmlvae.pages import exercises
 
     ok, msg = exercises.check_mining_active("lower", "a")
     assert not ok and "margin" not in msg and "hardest" not in msg  # a wrong prediction gets no explanation
@@ -64,8 +66,8 @@ def test_a_predict_then_run_exercise_checks_prediction_and_reason_before_explain
 
 
 def test_the_mining_experiment_shows_what_the_right_answer_says():
-    from dmlvae.config import RunConfig
-    from dmlvae.train import run as train_run
+    from dmlvae.core.config import RunConfig
+    from dmlvae.core.train import run as train_run
 
     last = {
         m: train_run(RunConfig(dataset="digits", model="dml", pl_pct=10, epochs=2, mining=m))["history"][-1][
@@ -80,7 +82,7 @@ def test_a_check_prints_its_verdict_once_in_a_notebook(capsys):
     """The verdict is printed, and the returned (ok, message) is not displayed again as the cell's value."""
     from IPython.core.formatters import DisplayFormatter
 
-    from dmlvae import exercises
+    from dmlvae.pages import exercises
 
     v = exercises.check_alpha_one(None)
     assert v == (False, "set prediction to 'same' or 'different'")
@@ -93,7 +95,7 @@ PREDICT_THEN_RUN = ("01_dml", "02_autoencoder", "03_priors", "04_mvae", "05_beyo
 
 @pytest.mark.parametrize("page", PREDICT_THEN_RUN)
 def test_every_page_the_issue_names_has_a_predict_then_run_exercise_with_no_answer_near_it(page):
-    from dmlvae import exercises
+    from dmlvae.pages import exercises
 
     text = (ROOT / "notebooks" / f"{page}.py").read_text()
     assert "{exercise} Predict, then run" in text
@@ -109,9 +111,9 @@ def test_every_page_the_issue_names_has_a_predict_then_run_exercise_with_no_answ
         assert all(f'`"{c}"`' in flat for c in q["choices"]), name
 
 
-@pytest.mark.parametrize("name", __import__("dmlvae.exercises").exercises.PREDICTIONS)
+@pytest.mark.parametrize("name", exercises.PREDICTIONS)
 def test_a_prediction_is_checked_before_its_reason_and_explained_only_when_both_are_right(name):
-    from dmlvae import exercises
+    from dmlvae.pages import exercises
 
     q = exercises.PREDICTIONS[name]
     wrong = next(c for c in q["choices"] if c != q["answer"])
@@ -126,9 +128,9 @@ def test_a_prediction_is_checked_before_its_reason_and_explained_only_when_both_
     assert ok and q["why"] in msg
 
 
-@pytest.mark.parametrize("name", __import__("dmlvae.exercises").exercises.PREDICTIONS)
+@pytest.mark.parametrize("name", exercises.PREDICTIONS)
 def test_each_experiment_shows_what_its_right_answer_says(name, capsys):
-    from dmlvae import exercises
+    from dmlvae.pages import exercises
 
     assert exercises.experiment(name) == exercises.PREDICTIONS[name]["answer"]
     assert capsys.readouterr().out.strip()  # it says what it measured

@@ -1,10 +1,10 @@
-"""The generated findings (dmlvae.findings): counts and lists from the verdicts, and the README's copy."""
+"""The generated findings (dmlvae.analysis.findings): counts and lists from the verdicts, and the README's copy."""
 
 from pathlib import Path
 
 import pandas as pd
 
-from dmlvae import findings
+from dmlvae.analysis import findings
 
 ROOT = Path(__file__).resolve().parents[1]
 

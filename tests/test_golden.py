@@ -31,9 +31,9 @@ from pathlib import Path
 
 import pytest
 
-from dmlvae import routines
-from dmlvae.config import RunConfig
-from dmlvae.train import run
+from dmlvae.core import routines
+from dmlvae.core.config import RunConfig
+from dmlvae.core.train import run
 from dmlvae.version import TRAINING_VERSION
 
 GOLDEN = Path(__file__).with_name("golden.json")

@@ -1,13 +1,15 @@
-"""Graph label inference (dmlvae.graphs, graphlearning), the VAE it runs on (dmlvae.vae) and model vae_graph."""
+"""Graph label inference (dmlvae.core.graphs, graphlearning), the VAE it runs on (dmlvae.core.vae) and model
+vae_graph."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
 
-from dmlvae import DmlvaeError, graphs, routines, train, vae
-from dmlvae.config import RunConfig
-from dmlvae.models import build
+from dmlvae import DmlvaeError
+from dmlvae.core import graphs, routines, train, vae
+from dmlvae.core.config import RunConfig
+from dmlvae.core.models import build
 
 FAST = dict(
     dataset="digits",
@@ -189,7 +191,7 @@ def test_vae_cache_reuses_the_same_encoder_and_keys_every_setting(tmp_path, monk
 
 def test_vae_loss_is_bernoulli_nll_plus_the_closed_form_kl_by_hand():
     torch.manual_seed(0)
-    from dmlvae.nets import Decoder, Encoder
+    from dmlvae.core.nets import Decoder, Encoder
 
     enc, dec = Encoder((1, 4, 4), 2, "mlp", (8,), gaussian=True), Decoder((1, 4, 4), 2, "mlp", (8,))
     x = torch.rand(5, 1, 4, 4)
@@ -214,8 +216,8 @@ def test_vae_loss_is_bernoulli_nll_plus_the_closed_form_kl_by_hand():
 
 
 def test_graph_grid_reuses_the_beyond_cells_and_counts_its_labels():
-    from dmlvae import grids
-    from dmlvae.data import n_labelled
+    from dmlvae.core.data import n_labelled
+    from dmlvae.experiments import grids
 
     cells = grids.cells("graph")
     assert {n_labelled(60000, c["pl_pct"]) for c in cells} == {10, 60}

@@ -12,7 +12,8 @@ from pytorch_metric_learning import miners as pml_miners
 from pytorch_metric_learning.distances import LpDistance
 from pytorch_metric_learning.reducers import MeanReducer
 
-from dmlvae import losses
+from dmlvae.analysis import paper_kl
+from dmlvae.core import losses
 
 EUCLIDEAN = LpDistance(normalize_embeddings=False, p=2)  # dmlvae does not normalise embeddings
 
@@ -252,7 +253,7 @@ def log_mixture_loop(z, means, logvar):
 
 @pytest.mark.parametrize("logvar", [0.0, 1.0, -1.5])
 def test_log_mixture_matches_loop_on_hypercube(logvar):
-    from dmlvae.priors import hypercube_means
+    from dmlvae.core.priors import hypercube_means
 
     means = torch.as_tensor(hypercube_means(3), dtype=torch.float64)
     assert means.shape == (8, 3) and set(means.flatten().tolist()) == {-1.0, 1.0}
@@ -273,7 +274,7 @@ def test_log_mixture_per_component_variances_and_weights():
 
 
 def test_gmm_mc_is_mean_of_log_q_minus_log_p():
-    from dmlvae.priors import hypercube_means
+    from dmlvae.core.priors import hypercube_means
 
     mu, logvar = gaussian_batch(n=6)
     z = mu + torch.exp(0.5 * logvar) * torch.randn(6, 3)
@@ -304,7 +305,7 @@ def algorithm4_literal(z, mu, logvar, means, logvar_prior):
 
 @pytest.mark.parametrize("lsdim", [2, 3])
 def test_paper_variant_is_algorithm4_as_printed(lsdim):
-    from dmlvae.priors import hypercube_means
+    from dmlvae.core.priors import hypercube_means
 
     mu, logvar = gaussian_batch(n=7, d=lsdim)
     z = mu + torch.exp(0.5 * logvar) * torch.randn(7, lsdim)
@@ -342,7 +343,7 @@ def test_paper_variant_posterior_term_has_no_gradient_and_pushes_z_away():
 def test_paper_kl_at_the_centre_is_its_closed_form():
     """Algorithm 4 as printed, for latents at the hypercube's centre with a vanishing posterior variance, against
     lsdim / 2 * (1 - exp(-logvar)): the value the stored kl="paper" runs end at."""
-    from dmlvae import priors
+    from dmlvae.core import priors
 
     for lsdim, lv in ((2, 1.0), (4, 0.0), (3, -1.0)):
         mu = torch.zeros(200_000, lsdim, dtype=torch.float64)
@@ -370,15 +371,14 @@ def _paper_rows(norm, kl, status="ok", reason=None):
 
 
 def test_paper_kl_outcome_follows_the_rows():
-    from dmlvae import priors
 
-    centre = priors.paper_kl_outcome(_paper_rows(0.018, 0.640))
+    centre = paper_kl.paper_kl_outcome(_paper_rows(0.018, 0.640))
     assert "mean |mu| of 0.018 to 0.018 and a final value of 0.640 to 0.640" in centre
     assert "The latents settle at the centre" in centre and "0.632" in centre
-    assert priors.paper_kl_outcome(_paper_rows(250.0, -9000.0)).endswith("the latents run off.")
-    failed = priors.paper_kl_outcome(_paper_rows(None, None, "failed", "DivergedError: mean embedding norm"))
+    assert paper_kl.paper_kl_outcome(_paper_rows(250.0, -9000.0)).endswith("the latents run off.")
+    failed = paper_kl.paper_kl_outcome(_paper_rows(None, None, "failed", "DivergedError: mean embedding norm"))
     assert failed == "1 run(s) failed as diverged; the latents run off."
-    assert priors.paper_kl_outcome(_paper_rows(1.5, 0.1)).endswith(
+    assert paper_kl.paper_kl_outcome(_paper_rows(1.5, 0.1)).endswith(
         "neither run off nor settle at the centre of the hypercube."
     )
-    assert "No run" in priors.paper_kl_outcome([])
+    assert "No run" in paper_kl.paper_kl_outcome([])

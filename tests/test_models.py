@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from dmlvae import DmlvaeError, evaluate, losses, priors
-from dmlvae.config import LOSSES, MODELS, OWN_ROUTINES, PRIOR_MODELS, ROUTINES, RunConfig
-from dmlvae.models import build
-from dmlvae.nets import Encoder
-from dmlvae.train import prepare, run
+from dmlvae import DmlvaeError
+from dmlvae.core import evaluate, losses, priors
+from dmlvae.core.config import LOSSES, MODELS, OWN_ROUTINES, PRIOR_MODELS, ROUTINES, RunConfig
+from dmlvae.core.models import build
+from dmlvae.core.nets import Encoder
+from dmlvae.core.train import prepare, run
 
 FAST = dict(dataset="digits", epochs=2, lsdim=4, batch_size=128, n_pseudo=32, hidden=(64, 32))
 
@@ -76,7 +77,7 @@ def test_history_shows_embedding_norm_and_active_triplets():
 def test_alpha_one_ignores_labels():
     """dml_autoencoder at alpha = 1: permuting the labels changes nothing at all."""
     cfg = RunConfig(model="dml_autoencoder", alpha=1.0, pl_pct=10, **FAST)
-    import dmlvae.train as T
+    import dmlvae.core.train as T
 
     base = T.run(cfg)
     original = T.prepare
@@ -290,7 +291,7 @@ def test_metric_loss_sees_the_sampled_z_by_default(model):
 
 
 def test_alternate_first_sets_which_phase_comes_first():
-    from dmlvae.routines import step_weights
+    from dmlvae.core.routines import step_weights
 
     sup = RunConfig(model="dml_autoencoder", alpha=0.25, **FAST)
     uns = sup.replace(alternate_first="unsupervised")
@@ -377,7 +378,7 @@ def test_mvae_unsupervised_loss_is_recon_plus_beta_kl():
 def test_labels_outside_the_labelled_subset_are_never_read(model, routine, monkeypatch):
     """Scrambling every label outside the labelled subset leaves every latent bit-identical; scrambling the
     labelled ones does not (so the test can fail)."""
-    import dmlvae.train as T
+    import dmlvae.core.train as T
 
     cfg = RunConfig(model=model, routine=routine, pl_pct=5, dml_epochs=1 if routine == "dml-then-gmm" else None, **FAST)
     base = T.run(cfg)["z_test"]
@@ -404,7 +405,7 @@ def test_labels_outside_the_labelled_subset_are_never_read(model, routine, monke
 
 
 def test_joint_routine_weights_metric_by_gamma_and_unsupervised_by_one():
-    from dmlvae.routines import step_weights
+    from dmlvae.core.routines import step_weights
 
     cfg = RunConfig(model="mvae", routine="joint", gamma=3.0, **FAST)
     assert [step_weights(cfg, e, s)[:2] for e, s in ((0, 0), (1, 5))] == [(3.0, 1.0), (3.0, 1.0)]
@@ -418,7 +419,7 @@ def test_the_model_field_documents_every_model_it_accepts():
     """The --model help and the assumptions page read this doc: a model added to MODELS must be named there."""
     import dataclasses
 
-    from dmlvae import config
+    from dmlvae.core import config
 
     doc = {f.name: f for f in dataclasses.fields(config.RunConfig)}["model"].metadata["doc"]
     assert all(re.search(rf"\b{m}\b", doc) for m in config.MODELS), doc

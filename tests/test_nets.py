@@ -1,4 +1,4 @@
-"""The networks (dmlvae.nets): the reparameterised sample, the heads, and the MLP and conv bodies, against hand
+"""The networks (dmlvae.core.nets): the reparameterised sample, the heads, and the MLP and conv bodies, against hand
 computations."""
 
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from dmlvae.nets import Decoder, Encoder, GaussianHead
+from dmlvae.core.nets import Decoder, Encoder, GaussianHead
 
 
 def test_sampled_z_has_the_variance_exp_logvar():

@@ -144,8 +144,7 @@ def test_the_page_object_reads_checks_and_resolves_a_pages_parameters(tmp_path, 
     names the CLI command of each sweep; a run missing under auto is named, not trained."""
     from dmlvae import errors, pages
 
-    monkeypatch.setattr(pages, "_first_names", None)
-    monkeypatch.setattr(pages, "_auto_page", False)  # restored after the test: Page("...") under auto sets it
+    monkeypatch.setattr(pages.page, "_first_names", None)
     ns = {
         "profile": "auto",
         "seeds": None,
@@ -165,10 +164,10 @@ def test_the_page_object_reads_checks_and_resolves_a_pages_parameters(tmp_path, 
     with pytest.raises(errors.MissingRuns, match="auto"):
         page.rows("geodesic", [{"dataset": "digits", "model": "dml"}])
     assert not (tmp_path / "r.jsonl").exists()  # nothing trained
-    monkeypatch.setattr(pages, "_first_names", None)
+    monkeypatch.setattr(pages.page, "_first_names", None)
     with pytest.raises(errors.DmlvaeError, match="unknown page parameter.*'lsdimm'"):
         pages.Page("10_geodesic", {**ns, "lsdimm": 3})
-    monkeypatch.setattr(pages, "_first_names", None)
+    monkeypatch.setattr(pages.page, "_first_names", None)
     with pytest.raises(errors.DmlvaeError, match="alpha"):
         pages.Page("10_geodesic", {**ns, "alpha": 0})
     with pytest.raises(errors.DmlvaeError, match="unknown page '11_x'"):
@@ -180,8 +179,7 @@ def test_a_pages_note_runs_each_paper_table_on_the_dataset_the_page_shows(monkey
     page's dataset when one is given."""
     from dmlvae import pages
 
-    monkeypatch.setattr(pages, "_first_names", None)
-    monkeypatch.setattr(pages, "_auto_page", False)
+    monkeypatch.setattr(pages.page, "_first_names", None)
     ns = {
         "profile": "smoke",
         "seeds": 1,
@@ -195,6 +193,6 @@ def test_a_pages_note_runs_each_paper_table_on_the_dataset_the_page_shows(monkey
     note = pages.Page("02_autoencoder", ns).note((1, {}), (2, {})).data
     assert "sweep --table 1 --profile smoke --seeds 1`" in note
     assert "sweep --table 2 --dataset digits --profile smoke --seeds 1`" in note
-    monkeypatch.setattr(pages, "_first_names", None)
+    monkeypatch.setattr(pages.page, "_first_names", None)
     note = pages.Page("02_autoencoder", {**ns, "dataset": "fashion-mnist"}).note((1, {}), (2, {})).data
     assert "--table 1 --dataset fashion-mnist" in note and "--table 2 --dataset fashion-mnist" in note

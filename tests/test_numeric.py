@@ -5,11 +5,12 @@ import math
 
 import pytest
 
-from dmlvae import numeric
-from dmlvae.config import RunConfig
+from dmlvae.core import numeric
+from dmlvae.core.config import RunConfig
+from dmlvae.core.train import run
 from dmlvae.errors import DmlvaeError
-from dmlvae.sweep import make_row
-from dmlvae.train import run
+from dmlvae.experiments import rerun
+from dmlvae.experiments.sweep import make_row
 
 TINY = RunConfig(dataset="digits", model="dml", pl_pct=10, epochs=1, lsdim=4, hidden=(32,), batch_size=128, seed=2)
 
@@ -56,17 +57,17 @@ def test_drift_is_relative_per_metric_over_both_protocols():
 
 
 def test_a_rerun_on_the_same_machine_is_bit_identical_and_a_moved_metric_is_measured(row):
-    out = numeric.rerun(row)
+    out = rerun.rerun(row)
     assert out["identical"] and out["differences"] == {} and out["drift"]
-    assert "bit-identical" in numeric.report(out)
+    assert "bit-identical" in rerun.report(out)
     moved = json.loads(json.dumps(row))
     moved["metrics"]["knn_acc"] *= 1.5
     moved["numeric_env"]["numpy"] = "0.0"
-    out = numeric.rerun(moved)
+    out = rerun.rerun(moved)
     assert not out["identical"]
     assert out["drift"]["knn_acc"] == pytest.approx(1 / 3)
     assert out["differences"] == {"numpy": ("0.0", numeric.environment()["numpy"])}
-    text = numeric.report(out)
+    text = rerun.report(out)
     assert "knn_acc: 3.33e-01" in text and "numpy: 0.0 ->" in text
 
 
@@ -76,17 +77,17 @@ def test_rerun_uses_the_recorded_thread_count(row):
     seen = []
     other = json.loads(json.dumps(row))
     other["numeric_env"]["threads"] = 1 if torch.get_num_threads() != 1 else 2
-    numeric.rerun(other, run_fn=lambda cfg: seen.append(torch.get_num_threads()) or {"metrics": row["metrics"]})
+    rerun.rerun(other, run_fn=lambda cfg: seen.append(torch.get_num_threads()) or {"metrics": row["metrics"]})
     assert seen == [other["numeric_env"]["threads"]]
 
 
 def test_find_row_takes_a_prefix_and_refuses_an_unknown_or_ambiguous_key(row):
     rows = [row, {**row, "reused_from": "x"}, {**row, "key": "abc1", "status": "ok"}, {**row, "key": "abc2"}]
-    assert numeric.find_row(rows, row["key"][:10]) is row
+    assert rerun.find_row(rows, row["key"][:10]) is row
     with pytest.raises(DmlvaeError, match="no finished run with key 'zzz'"):
-        numeric.find_row(rows, "zzz")
+        rerun.find_row(rows, "zzz")
     with pytest.raises(DmlvaeError, match="names 2 runs"):
-        numeric.find_row(rows, "abc")
+        rerun.find_row(rows, "abc")
 
 
 def test_the_cli_reruns_a_stored_row(row, tmp_path, run_cli):

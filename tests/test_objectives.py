@@ -5,8 +5,9 @@ import math
 
 import pandas as pd
 
-from dmlvae import grids, objectives, profiles, scorecard, store, sweep
-from dmlvae.config import RunConfig
+from dmlvae.analysis import objectives, scorecard
+from dmlvae.core.config import RunConfig
+from dmlvae.experiments import grids, profiles, store, sweep
 
 
 def test_the_literal_grids_change_the_metricvae_only():

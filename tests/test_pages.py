@@ -9,7 +9,7 @@ import plotly
 import plotly.graph_objects as go
 import pytest
 
-from dmlvae import plots
+from dmlvae.pages import plots
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("check_pages", ROOT / "tools" / "check_pages.py")

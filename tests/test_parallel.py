@@ -12,9 +12,9 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from dmlvae import parallel, profiles, store, sweep  # noqa: E402
-
 import fakes  # noqa: E402
+
+from dmlvae.experiments import parallel, profiles, store, sweep  # noqa: E402
 
 ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the fake runs below travel by value
 ray.cloudpickle.register_pickle_by_value(fakes)

@@ -1,8 +1,9 @@
-"""Figures (dmlvae.plots) whose scale or content a reader depends on."""
+"""Figures (dmlvae.pages.plots) whose scale or content a reader depends on."""
 
 import numpy as np
 
-from dmlvae import plots, priors
+from dmlvae.core import priors
+from dmlvae.pages import plots
 
 
 def test_figure5_is_scaled_to_its_latents_and_names_the_prior_outside_the_view():

@@ -27,8 +27,8 @@ def test_readme_geodesic_cost_is_the_shipped_rows():
     give (the geodesic page computes the same ratio from them)."""
     import statistics
 
-    from dmlvae import grids, profiles, store
-    from dmlvae.config import RunConfig
+    from dmlvae.core.config import RunConfig
+    from dmlvae.experiments import grids, profiles, store
 
     seconds = {}
     for r in store.rows_for(profiles.SHIPPED, "geodesic", "paper"):
@@ -50,7 +50,7 @@ def test_readme_run_times_are_the_shipped_rows():
     """The README's whole-run times are the medians (and ranges) of the shipped rows it names."""
     import statistics
 
-    from dmlvae import profiles, store
+    from dmlvae.experiments import profiles, store
 
     def rows(grid, **where):
         return [

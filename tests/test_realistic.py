@@ -1,9 +1,10 @@
-"""The realistic-protocol comparison (dmlvae.realistic): tables and sentences from rows, and the anchors."""
+"""The realistic-protocol comparison (dmlvae.analysis.realistic): tables and sentences from rows, and the anchors."""
 
 import numpy as np
 
-from dmlvae import grids, profiles, realistic, store
-from dmlvae.config import RunConfig
+from dmlvae.analysis import realistic
+from dmlvae.core.config import RunConfig
+from dmlvae.experiments import grids, profiles, store
 
 
 def row(

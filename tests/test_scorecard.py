@@ -3,7 +3,10 @@
 import pandas as pd
 import pytest
 
-from dmlvae import config, errors, profiles, scorecard, store, sweep, tables
+from dmlvae import errors
+from dmlvae.analysis import scorecard, tables
+from dmlvae.core import config
+from dmlvae.experiments import profiles, store, sweep
 
 
 def test_paired_difference_pairs_by_seed_and_cell():
@@ -172,7 +175,7 @@ def test_scorecard_cli_prints_every_claim_with_its_runs(run_cli, tmp_path):
 def test_claim_nine_reads_the_last_two_epochs_of_each_figure6_run(tmp_path, late, verdict):
     """Figure 6: the reconstruction still falls 10 % an epoch (not converged: the paper's claim holds), or
     moves under 2 % over the last two epochs (converged: it does not). The interval is over runs."""
-    from dmlvae import grids
+    from dmlvae.experiments import grids
 
     f = tmp_path / "r.jsonl"
     cfgs = profiles.profile_configs(grids.cells("figure6", dataset="digits"), "smoke", 2)  # 4 epochs faked below
@@ -191,7 +194,7 @@ def test_claim_nine_reads_the_last_two_epochs_of_each_figure6_run(tmp_path, late
 def test_stopped_training_finds_the_epoch_from_which_the_loss_is_zero(tmp_path):
     """DML's loss reaches 0 at epoch 2 (seed 0) or 3 (seed 1) and stays there: the cell has stopped from epoch 3;
     a loss that touches 0 and moves again, or a run of another cause, does not count."""
-    from dmlvae import grids
+    from dmlvae.experiments import grids
 
     f = tmp_path / "r.jsonl"
     cfgs = profiles.profile_configs(grids.cells("causes", dataset="digits"), "smoke", 2)
@@ -216,7 +219,7 @@ def test_stopped_training_finds_the_epoch_from_which_the_loss_is_zero(tmp_path):
 def test_causes_table_measures_the_move_toward_the_paper(tmp_path):
     """A fake run scoring the paper's number exactly under 'fewer epochs' and paper + 0.2 otherwise: that cause
     moves us 0.2 toward the paper in every cell, the others 0."""
-    from dmlvae import grids, paper
+    from dmlvae.experiments import grids, paper
 
     ref = paper.paper_table(1)
     ref = ref[ref.metric == "knn_acc"]
@@ -390,7 +393,7 @@ def _mvae_run(sampled: dict, table4: dict):
 
 
 def _paper_knn(cfg):
-    from dmlvae import paper
+    from dmlvae.experiments import paper
 
     ref = paper.paper_table(4)
     return float(
@@ -575,7 +578,7 @@ def _figure5_run(gmm_at):
     ],
 )
 def test_claim_five_counts_the_components_the_latents_occupy(tmp_path, gmm_at, occupied, verdict):
-    from dmlvae import grids
+    from dmlvae.experiments import grids
 
     f = tmp_path / "r.jsonl"
     cfgs = profiles.profile_configs(grids.cells("figure5", dataset="digits"), "smoke", 2, grid="figure5")
@@ -647,7 +650,7 @@ def test_a_pooled_win_with_a_cell_significantly_the_other_way_is_partly_and_name
 def test_verdict_counts_colours_and_the_forest_plot_come_from_the_cards():
     import pandas as pd
 
-    from dmlvae import plots
+    from dmlvae.pages import plots
 
     table = pd.DataFrame(
         {

@@ -1,4 +1,4 @@
-"""Loss shares (dmlvae.shares) and the derived metric weight (RunConfig.metric_share), against hand computations
+"""Loss shares (dmlvae.core.shares) and the derived metric weight (RunConfig.metric_share), against hand computations
 on fixed batches of real MNIST and digits images; the shares derived for old rows against the recorded ones."""
 
 import math
@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from dmlvae import DmlvaeError, data, routines, shares
-from dmlvae.config import RunConfig
-from dmlvae.sweep import make_row
-from dmlvae.models import build, unsupervised_weights
-from dmlvae.train import run
+from dmlvae import DmlvaeError
+from dmlvae.core import data, routines, shares
+from dmlvae.core.config import RunConfig
+from dmlvae.core.models import build, unsupervised_weights
+from dmlvae.core.train import run
+from dmlvae.experiments.sweep import make_row
 
 TINY = dict(dataset="digits", epochs=2, lsdim=4, hidden=(32,), n_pseudo=16, pl_pct=10, device="cpu")
 # a joint MetricVAE small enough that one step on one 512-image MNIST batch is checked by hand
@@ -59,7 +60,7 @@ def hand_terms(model, enc, batches, cfg):
         err = (x_hat - x_unl.double().numpy()) ** 2
         per_image = np.array([sum(float(v) for v in img.ravel()) for img in err])  # a loop over every pixel
         recon = per_image.mean() if cfg.recon == "image-sum" else per_image.sum() / err.size
-        from dmlvae.nets import Encoding
+        from dmlvae.core.nets import Encoding
 
         kl = model.prior.kl(Encoding(enc.z[n:], enc.mu[n:], enc.logvar[n:])).double().item()
     return metric, recon, kl

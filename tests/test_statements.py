@@ -1,10 +1,11 @@
-"""The book's sentence guards (dmlvae.statements) and generated sentences: each holds on the shipped data, and
+"""The book's sentence guards (dmlvae.analysis.statements) and generated sentences: each holds on the shipped data, and
 fails (or changes) when fed data that contradicts it."""
 
 import pandas as pd
 import pytest
 
-from dmlvae import objectives, paper, priors, profiles, scorecard, statements, store
+from dmlvae.analysis import objectives, paper_kl, scorecard, statements
+from dmlvae.experiments import paper, profiles, store
 
 
 def test_the_guards_hold_on_the_papers_tables():
@@ -87,7 +88,7 @@ def test_the_gap_sentence_follows_the_comparison():
 def test_sentences_of_the_shipped_rows_read_as_the_pages_say():
     """What the pages now generate from the shipped rows (a regression check of the wording's inputs)."""
     rows5 = store.rows_for(profiles.SHIPPED, "figure5", "paper")
-    assert "The latents settle at the centre" in priors.paper_kl_outcome(rows5)
+    assert "The latents settle at the centre" in paper_kl.paper_kl_outcome(rows5)
     calib = objectives.run_frame(store.rows_for(profiles.SHIPPED, "vae-calibration", "paper"), ["recon", "beta"])
     pm = calib[(calib.recon == "pixel-mean") & (calib.beta == 1.0)]
     im = calib[(calib.recon == "image-sum") & (calib.beta == 1.0)]

@@ -1,4 +1,4 @@
-"""The book's statistics (dmlvae.stats) against scipy and hand computations."""
+"""The book's statistics (dmlvae.analysis.stats) against scipy and hand computations."""
 
 import math
 
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from dmlvae import stats
+from dmlvae.analysis import stats
 
 
 def test_interval_is_the_t_interval_by_hand():

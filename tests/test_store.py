@@ -8,15 +8,15 @@ import subprocess
 import time
 import warnings
 
+import fakes
 import pytest
 import torch
 
-import fakes
-
-from dmlvae import DmlvaeError, profiles, store, sweep, tables
-from dmlvae.routines import DivergedError
+from dmlvae import DmlvaeError
+from dmlvae.analysis import tables
+from dmlvae.core.routines import DivergedError
+from dmlvae.experiments import profiles, store, sweep
 from dmlvae.version import TRAINING_VERSION
-
 
 _ok = fakes.fake_result
 
@@ -135,7 +135,7 @@ def test_unwritable_outputs_are_refused_before_training(tmp_path, run_cli, monke
     with pytest.raises(DmlvaeError, match="is a directory"):
         sweep.sweep(1, "smoke", 1, tmp_path, dataset="digits", progress=False, run_fn=lambda c: calls.append(c))
     assert not calls
-    import dmlvae.train as T
+    import dmlvae.core.train as T
     from dmlvae import cli
 
     monkeypatch.setattr(T, "run", lambda *a, **k: calls.append(a))

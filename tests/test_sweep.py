@@ -3,14 +3,16 @@
 import json
 import subprocess
 
+import fakes
 import numpy as np
 import pandas as pd
 import pytest
 
-import fakes
-
-from dmlvae import DmlvaeError, evaluate, paper, profiles, store, sweep, tables
-from dmlvae.routines import DivergedError
+from dmlvae import DmlvaeError
+from dmlvae.analysis import tables
+from dmlvae.core import evaluate
+from dmlvae.core.routines import DivergedError
+from dmlvae.experiments import paper, profiles, store, sweep
 
 
 def test_table_grids_match_the_paper():
@@ -100,7 +102,7 @@ def test_store_refuses_duplicates_unless_superseding(tmp_path):
 
 def test_stand_in_is_recorded_and_missing_dataset_explained(tmp_path, monkeypatch):
     monkeypatch.setenv("DMLVAE_DATA", str(tmp_path / "empty"))
-    from dmlvae import data
+    from dmlvae.core import data
 
     data._load_cached.cache_clear()
     monkeypatch.setattr(data, "_download", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
@@ -136,8 +138,8 @@ def test_kill_and_resume_ends_with_every_run_exactly_once(tmp_path, sweep_cmd, k
 
 @pytest.mark.parametrize("protocol", evaluate.PROTOCOLS)
 def test_each_protocol_on_digits(protocol):
-    from dmlvae.config import RunConfig
-    from dmlvae.train import run
+    from dmlvae.core.config import RunConfig
+    from dmlvae.core.train import run
 
     r = run(
         RunConfig(
@@ -216,8 +218,9 @@ def test_metric_reads_stored_rows():
 
 
 def test_cli_sweeps_a_book_grid_like_its_page(tmp_path, monkeypatch, capsys):
-    import dmlvae.train as T
-    from dmlvae import cli, grids
+    import dmlvae.core.train as T
+    from dmlvae import cli
+    from dmlvae.experiments import grids
 
     monkeypatch.setattr(T, "run", _fake_run)
     f = tmp_path / "r.jsonl"
@@ -277,7 +280,8 @@ def test_flatten_and_summary_build_the_pages_tables():
 def test_a_run_whose_latents_are_missing_is_trained_again_or_named_as_missing(tmp_path, monkeypatch):
     """Figure 5 plots saved latents: a stored row without its latents file (a fresh clone, a deleted file) is not
     'present', so the page trains it again, or under DMLVAE_NO_TRAIN names it as missing."""
-    from dmlvae import MissingRuns, grids
+    from dmlvae import MissingRuns
+    from dmlvae.experiments import grids
 
     cfgs = profiles.profile_configs(grids.cells("figure5", dataset="digits")[:1], "smoke", 1)
     trained = []
@@ -341,7 +345,7 @@ def _probe_run(trained):
 def test_a_run_another_grid_trained_is_copied_not_trained_again(tmp_path, monkeypatch):
     """Figure 6's runs are Table 4's lsdim-5 MetricVAE runs (with fewer probes): a grid asking for a run that
     another grid of the profile already trained copies that row, with only its own probes' metrics."""
-    from dmlvae import grids
+    from dmlvae.experiments import grids
 
     f, trained = tmp_path / "r.jsonl", []
     t4 = [c for c in profiles.configs(4, "smoke", 2, dataset="digits") if c.model == "mvae" and c.lsdim == 5]
@@ -374,7 +378,7 @@ def test_a_run_another_grid_trained_is_copied_not_trained_again(tmp_path, monkey
 
 
 def test_only_a_current_ok_run_with_the_probes_needed_is_copied(tmp_path):
-    from dmlvae.config import RunConfig
+    from dmlvae.core.config import RunConfig
 
     f, trained = tmp_path / "r.jsonl", []
     base = dict(dataset="digits", model="dml", epochs=1, train_subset=300, test_subset=100)
@@ -416,7 +420,8 @@ def test_only_a_current_ok_run_with_the_probes_needed_is_copied(tmp_path):
 def test_grid_profiles_change_only_their_grids_under_their_profile(monkeypatch):
     """The quick profile trains Table 4 and the alternating-MetricVAE grid on 12,000 images (its calibration);
     every other grid, and every grid of the paper profile, keeps the profile's own setting."""
-    from dmlvae import grids, scorecard
+    from dmlvae.analysis import scorecard
+    from dmlvae.experiments import grids
 
     assert {c.train_subset for c in profiles.configs(4, "quick", [0])} == {12000}
     assert {c.train_subset for c in profiles.configs(1, "quick", [0])} == {6000}
@@ -443,7 +448,7 @@ def test_grid_profiles_change_only_their_grids_under_their_profile(monkeypatch):
 def test_the_sweep_cli_builds_a_grid_with_its_profile_setting(tmp_path, run_cli):
     """The CLI's runs of the alternating-MetricVAE grid under quick are the page's (12,000 images): with those
     stored, it has nothing left to train even where training is forbidden."""
-    from dmlvae import grids
+    from dmlvae.experiments import grids
 
     f = tmp_path / "r.jsonl"
     cfgs = profiles.profile_configs(grids.cells("mvae-alternating"), "quick", 1, grid="mvae-alternating")
@@ -477,7 +482,7 @@ def test_a_book_grid_run_on_another_dataset_than_the_papers_is_recorded_and_show
     """Figure 5 is Table 3's figure (OrganAMNIST): run on digits its rows say stand_in, as a paper table's do, and
     a row stored before that (stand_in false) is read as one all the same; the book's own grids have no paper
     dataset. Table 2's caption names the stand-in."""
-    from dmlvae import grids, paper
+    from dmlvae.experiments import grids, paper
 
     f = tmp_path / "r.jsonl"
     m = {"knn_acc": 0.5, "knn_ami": 0.1}
@@ -507,7 +512,7 @@ def test_a_book_grid_run_on_another_dataset_than_the_papers_is_recorded_and_show
 def test_a_table_and_a_verdict_read_only_the_seeds_asked_for(tmp_path):
     """Three seeds stored, seed 0 far from seeds 1 and 2: the page's table with seeds=1 shows seed 0 alone, with
     seeds=3 the mean of all three; the scorecard's claims likewise (-p seeds N means what it says)."""
-    from dmlvae import scorecard
+    from dmlvae.analysis import scorecard
 
     f = tmp_path / "r.jsonl"
 
@@ -563,7 +568,7 @@ def test_a_page_says_how_many_runs_it_trains_how_long_they_take_and_each_one_don
 def test_divergence_is_a_failed_row_with_its_reason_and_the_sweep_goes_on(tmp_path, model, check):
     """lr 1 on digits: the autoencoder's latents run off (the norm check), the MetricVAE's loss turns NaN (the loss
     check); each is a failed row naming where it diverged, and the next run still trains."""
-    from dmlvae.config import RunConfig
+    from dmlvae.core.config import RunConfig
 
     bad = RunConfig(dataset="digits", model=model, lr=1.0, epochs=2)
     good = RunConfig(dataset="digits", model="dml", epochs=1, train_subset=300, test_subset=100)

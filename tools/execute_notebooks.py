@@ -205,7 +205,7 @@ def main(argv=None) -> int:
         args.profile = "quick"
     if args.profile is not None:
         from dmlvae import DmlvaeError
-        from dmlvae.profiles import validate_profile
+        from dmlvae.experiments.profiles import validate_profile
 
         try:
             params["profile"] = validate_profile(args.profile)
@@ -249,7 +249,8 @@ def main(argv=None) -> int:
 
 def write_findings(path: Path) -> None:
     """The intro's opening (``{include}``d from here): what the reproduction found, from the shipped paper rows."""
-    from dmlvae import findings, profiles
+    from dmlvae.analysis import findings
+    from dmlvae.experiments import profiles
 
     text = findings.text(ROOT / profiles.SHIPPED, "paper")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dmlvae import errors, profiles, scorecard
+from dmlvae import errors
+from dmlvae.analysis import scorecard
+from dmlvae.experiments import profiles
 
 
 def main(argv=None) -> int:

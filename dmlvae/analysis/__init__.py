@@ -1,0 +1,33 @@
+"""The analysis layer: what the stored rows say, read from the results store and training nothing.
+
+``stats`` (intervals, paired tests, Holm), ``tables`` (our numbers beside the paper's), ``scorecard`` (each of
+the paper's claims with its verdict), ``findings`` and ``statements`` (the sentences generated from them),
+``paper_kl`` (what the paper's GMM KL did), and the analyses behind pages: ``beyond``, ``realistic``, ``balance``
+and ``objectives``.
+"""
+
+from dmlvae.analysis import (
+    balance,
+    beyond,
+    findings,
+    objectives,
+    paper_kl,
+    realistic,
+    scorecard,
+    statements,
+    stats,
+    tables,
+)
+
+__all__ = [
+    "balance",
+    "beyond",
+    "findings",
+    "objectives",
+    "paper_kl",
+    "realistic",
+    "scorecard",
+    "statements",
+    "stats",
+    "tables",
+]

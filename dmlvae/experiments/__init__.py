@@ -1,0 +1,10 @@
+"""The experiments layer: which runs exist and where their rows live, on top of ``core``.
+
+``paper`` (the paper's tables and their cells), ``profiles`` (the scales a run can take, and the pages' seeds),
+``grids`` (the book's own grids), ``store`` (the atomic, resumable results store), ``sweep`` (train what a results
+file lacks), ``parallel`` (the same on Ray, locked by a token) and ``rerun`` (train a stored row again and compare).
+"""
+
+from dmlvae.experiments import grids, paper, parallel, profiles, rerun, store, sweep
+
+__all__ = ["grids", "paper", "parallel", "profiles", "rerun", "store", "sweep"]

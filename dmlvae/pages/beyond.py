@@ -1,0 +1,307 @@
+"""Page 05's back-end (beyond the paper): the shares grid against DML, the label-propagation baseline, the uniform draw
+and the graph grid under the realistic protocol.
+"""
+
+from __future__ import annotations
+
+from dmlvae.analysis import realistic
+
+import functools
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+from dmlvae.analysis import tables
+from dmlvae.analysis.beyond import (
+    AUTOENCODER_ALONE,
+    PROTOCOLS,
+    answer,
+    answer_table,
+    ceiling,
+    chosen_setting,
+    frame,
+    labels_answer,
+    labels_word,
+    short_answer,
+    show,
+    validation_source,
+    versus,
+    versus_dml,
+)
+from dmlvae.analysis.realistic import SECONDS, anchors, configs, findings_parts, header, shown_table, summary
+from dmlvae.core.config import RunConfig
+from dmlvae.experiments import grids, paper, profiles, store, sweep
+from dmlvae.pages.geodesic import show_failed
+
+
+# The beyond page: each function takes the page (pages.Page with the beyond page's parameters), trains what the
+# results file lacks (or, under the auto profile, names it) and shows one table, figure or paragraph.
+def page_datasets(page) -> list[str]:
+    """The page's dataset (MNIST by default), then its stand-in (``grids.beyond_datasets``)."""
+    return grids.beyond_datasets(page.profile, page.p.dataset or "mnist", page.p.stand_in)
+
+
+def page_configs(page) -> list:
+    """The beyond grid's RunConfigs on each of the page's datasets, at its lsdim, alpha and gamma."""
+    p = page.p
+    return [
+        c
+        for d in page_datasets(page)
+        for c in page.configs("beyond", grids.cells("beyond", dataset=d, lsdim=p.lsdim, alpha=p.alpha, gamma=p.gamma))
+    ]
+
+
+@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=None)
+def page_runs(page) -> pd.DataFrame:
+    """Every run of the beyond grid the page shows (:func:`frame`), trained first when missing; read once per page
+    (the tables, differences, answers, figure and uniform-draw cells share it, and none changes it in place)."""
+    return frame(page.rows("beyond", cfgs=page_configs(page)))
+
+
+def accuracy_tables(page) -> None:
+    """Shows the failed runs (if any), then kNN accuracy per dataset, contender and labelled percentage under each
+    protocol (mean ± sd over seeds)."""
+
+    runs = page_runs(page)
+    show_failed(runs)
+    ok = runs[runs.status == "ok"]
+    order = [n for n, _ in grids.BEYOND_CONTENDERS]
+    display(
+        Markdown(
+            f"Profile `{page.profile}`, seeds {page.seed_list}, lsdim {page.p.lsdim}, alpha {page.p.alpha}, "
+            f"gamma {page.p.gamma}; kNN accuracy, mean ± sd over seeds; columns: percent of the training "
+            "images labelled."
+        )
+    )
+    for protocol in PROTOCOLS:
+        display(Markdown(f"### kNN accuracy, `{protocol}`"))
+        table = ok.pivot_table(index=["dataset", "contender"], columns="pl_pct", values=protocol, aggfunc=paper.mean_sd)
+        display(table.reindex([(d, n) for d in page_datasets(page) for n in order]))
+
+
+@functools.lru_cache(maxsize=None)
+def page_differences(page) -> dict:
+    """{protocol: each contender minus DML, seed-paired (:func:`versus_dml`)}."""
+    return {p: versus_dml(page_runs(page), p) for p in PROTOCOLS}
+
+
+def show_differences(page) -> None:
+    """Shows each contender minus DML under each protocol (:func:`show`)."""
+
+    for protocol, d in page_differences(page).items():
+        display(Markdown(f"### Minus DML, `{protocol}`"), show(d))
+
+
+def answers(page) -> None:
+    """Shows the answer in words (against DML, then against the autoencoder alone), the tables behind it, every
+    contender's comparison on its own and the caveats, all from the runs."""
+
+    diffs, runs, cfgs = page_differences(page), page_runs(page), page_configs(page)
+    display(Markdown(short_answer(diffs)))
+    display(
+        Markdown(
+            "In detail, per dataset and labelled percentage (*helps*: some of those models beat DML and none "
+            "loses to it; *hurts*: the reverse; *mixed*: both; each after Holm's correction over the models, "
+            "which the counts below follow):"
+        ),
+        answer_table(diffs),
+    )
+    alone = {p: versus(runs, p, AUTOENCODER_ALONE) for p in PROTOCOLS}
+    display(Markdown(labels_answer(alone)))
+    display(
+        Markdown("Per dataset and labelled percentage, against the autoencoder alone:"),
+        answer_table(alone, labels_word),
+    )
+    display(
+        Markdown(
+            "Every contender, the autoencoder alone and label propagation included, each comparison on its "
+            "own (uncorrected 95 % intervals: read one model at a time, not which of them clears zero):\n\n"
+            + "\n\n".join(answer(d, p) for p, d in diffs.items())
+        )
+    )
+    display(
+        Markdown(
+            f"**Caveats.** {len(page.seed_list)} seeds; one architecture (MLP {'-'.join(map(str, cfgs[0].hidden))}, "
+            f"lsdim {page.p.lsdim}), one alpha and gamma, {cfgs[0].epochs} epochs per run (profile `{page.profile}`); "
+            "kNN with k = 5 (at most the labels per class under labelled-to-test). The autoencoder alone uses no "
+            "label, so its `labelled-to-test` score is that of the labelled images' positions in an unsupervised "
+            "embedding. A VAE component 'helps' here only where its interval clears DML's at that label count."
+        )
+    )
+
+
+def accuracy_figure(page):
+    """kNN accuracy (labelled-to-test) against the labelled percentage, one line per contender, a panel per dataset."""
+    import plotly.express as px  # heavy optional dependency, imported on first use
+
+    runs = page_runs(page)
+    ok = runs[runs.status == "ok"]
+    summary = ok.groupby(["dataset", "contender", "pl_pct"], sort=False)["labelled-to-test"].agg(["mean", "std"])
+    return px.line(
+        summary.reset_index(),
+        x="pl_pct",
+        y="mean",
+        error_y="std",
+        color="contender",
+        facet_col="dataset",
+        log_x=True,
+        markers=True,
+        title=f"kNN accuracy (labelled-to-test), mean ± sd over seeds {page.seed_list}",
+        labels={"mean": "kNN accuracy", "pl_pct": "% labelled"},
+    )
+
+
+def validation(page):
+    """Shows the label-propagation settings' validation table (from the shipped paper-scale rows when complete, else
+    trained here) and returns (Markdown) the best setting against the model's defaults."""
+
+    main = page.p.dataset or "mnist"
+    val_profile, val_results = validation_source(page.profile, page.results, main)
+    cfgs = profiles.profile_configs(
+        grids.cells("labelprop-validation", dataset=main),
+        val_profile,
+        2,
+        grid="labelprop-validation",
+        device=page.device,
+    )
+    sweep.run_configs(
+        "labelprop-validation",
+        val_profile,
+        cfgs,
+        val_results,
+        progress=False,
+        workers=page.workers,
+        may_train=page.may_train,
+    )
+    best, table = chosen_setting(store.rows_for(val_results, "labelprop-validation", val_profile, cfgs))
+    default = {k: getattr(RunConfig(model="dml_labelprop"), k) for k in best}
+    display(
+        Markdown(
+            f"Validation kNN accuracy (labelled-to-test on the {cfgs[0].validation:,} held-out images, "
+            f"{main}), seeds 0 and 1, profile `{val_profile}` (`{val_results}`); best first:"
+        ),
+        table,
+    )
+    same = all(str(best[k]) == str(default[k]) for k in best)
+    return Markdown(
+        f"Best on validation: {best}. The model's defaults: {default}"
+        + (" — the same." if same else " — **they differ**: the defaults were chosen under the paper profile.")
+    )
+
+
+def labelprop_target(page) -> None:
+    """Shows DML on propagated labels at 0.1 % labelled, stratified draw (the shipped paper-scale rows when complete,
+    else trained here): every run, then per dataset its mean, spread and cost."""
+
+    main = page.p.dataset or "mnist"
+    cells = [c for d in grids.beyond_datasets("paper", main) for c in grids.cells("labelprop", dataset=d)]
+    lp_profile, lp_results = profiles.shipped_or(
+        page.profile, page.results, "labelprop", cells, grids.beyond_seeds("paper")
+    )
+    if lp_profile == page.profile:
+        cells = [c for d in page_datasets(page) for c in grids.cells("labelprop", dataset=d)]
+    lp_seeds = grids.beyond_seeds(lp_profile, None if lp_profile != page.profile else page.seeds)
+    cfgs = profiles.profile_configs(cells, lp_profile, lp_seeds, grid="labelprop", device=page.device)
+    sweep.run_configs(
+        "labelprop", lp_profile, cfgs, lp_results, progress=False, workers=page.workers, may_train=page.may_train
+    )
+    rows = store.rows_for(lp_results, "labelprop", lp_profile, cfgs)
+    lp = tables.flatten(
+        rows,
+        ["dataset"],
+        {"kNN, labelled-to-test": ("knn_acc", "labelled-to-test"), "kNN, test-cv": ("knn_acc", "test-cv")},
+        keep=["n_labelled", "wall_time", "threads", "device"],
+    )
+    lp["pseudo-labels right (last)"] = [(r.get("pseudo_label_acc") or [None])[-1] for r in rows]
+    lp["seconds"] = [store.run_seconds(r) for r in rows]
+    display(
+        Markdown(
+            f"**{cfgs[0].pl_pct:g} % labelled, class-balanced (stratified) draw** (60 labels on MNIST), as "
+            f"the published anchors draw theirs; profile `{lp_profile}` (`{lp_results}`), seeds "
+            f"{profiles.seeds_arg(lp_seeds)}; wall time in seconds:"
+        ),
+        lp,
+    )
+    for d, g in lp[lp.status == "ok"].groupby("dataset", sort=False):
+        acc = g["kNN, labelled-to-test"]
+        display(
+            Markdown(
+                f"**{d}**: mean {acc.mean():.3f} ± {acc.std():.3f}, lowest seed {acc.min():.3f}, with settings chosen "
+                f"on {grids.VALIDATION_IMAGES:,} validation labels and a class-balanced draw (an optimistic bound; "
+                f"part 3 gives the realistic protocol's numbers); cost {g.seconds.median():.0f} s a run (median; CPU "
+                f"time where recorded, else wall time), at most {g.seconds.max():.0f} s "
+                f"({g.threads.iloc[0]} thread(s), "
+                f"{g.device.iloc[0]}"
+                + ("; measured while other runs shared the machine's 2 cores" if lp_profile == "paper" else "")
+                + ")."
+            )
+        )
+
+
+def uniform_draw(page):
+    """Shows DML on propagated labels at 0.1 % labelled by the uniform draw, each seed beside the ceiling its draw
+    puts on kNN, and returns (Markdown) the mean per dataset."""
+
+    runs, cfgs = page_runs(page), page_configs(page)
+    ok = runs[runs.status == "ok"]
+    uni = ok[(ok.contender == grids.BEYOND_CONTENDERS[-1][0]) & (ok.pl_pct == 0.1)].copy()
+    ceil = {(c.dataset, c.seed): ceiling(c) for c in cfgs if c.model == "dml_labelprop" and c.pl_pct == 0.1}
+    uni["ceiling (perfect latents)"] = [ceil[(d, s)] for d, s in zip(uni.dataset, uni.seed)]
+    display(
+        Markdown(f"DML on propagated labels, 0.1 % labelled by a uniform draw, profile `{page.profile}`; kNN accuracy:")
+    )
+    display(uni[["dataset", "seed", "labels", "labelled-to-test", "ceiling (perfect latents)"]].reset_index(drop=True))
+    return Markdown(
+        "Under the uniform draw (the default) labelled-to-test kNN accuracy is "
+        + "; ".join(
+            f"{acc.mean():.3f} ± {acc.std():.3f} on {d} (mean ± sd over {len(acc)} seeds, lowest {acc.min():.3f})"
+            for d, acc in uni.groupby("dataset", sort=False)["labelled-to-test"]
+        )
+        + ": the stratified draw's numbers above need labels balanced over the classes, which a user who picks 60 "
+        "images to label cannot ensure."
+    )
+
+
+# Part 3 of the beyond page: the graph grid's paper-scale rows, against the targets and the anchors
+def graph_section(page) -> None:
+    """Shows the graph grid's paper-scale runs of the page's ``graph_seeds`` (the page's results under the paper
+    profile, else the shipped rows; trained first when the page's ``graph_train`` asks): how many are stored, the
+    table of every contender and setting, the distance to each target, what was tried, the time, and the
+    confirmation seeds alone."""
+
+    seeds = grids.GRAPH_PAPER_SEEDS if page.p.graph_seeds is None else page.p.graph_seeds
+    cfgs = configs(seeds, page.device)
+    results = page.results if page.profile == "paper" else profiles.SHIPPED
+    if page.p.graph_train:
+        sweep.run_configs(
+            "graph", "paper", cfgs, results, progress=True, workers=page.workers, may_train=page.may_train
+        )
+    rows = store.rows_for(results, "graph", "paper", cfgs)
+    display(Markdown(header(results, seeds, len(rows), len(cfgs))))
+    if not rows:
+        return
+    runs = frame(rows)
+    table = summary(runs)
+    display(shown_table(table).style.format({SECONDS: "{:.0f}"}, na_rep="-").hide(axis="index"))
+    for part in findings_parts(runs, table):
+        display(Markdown(part))
+
+
+def anchors_table():
+    """The published anchors (``anchors.csv``) as a table, without their protocol and source columns (the notes say
+    them)."""
+    return (
+        anchors()
+        .drop(columns=["protocol", "source"])
+        .style.format({"accuracy": "{:.3f}", "sd": "{:.3f}"}, na_rep="-")
+        .hide(axis="index")
+    )
+
+
+PAPER_SEEDS = grids.BEYOND_PAPER_SEEDS  # the page's seeds at the paper's scale (Page(..., paper_seeds=...))
+
+
+def anchor_notes(page):
+    """The published anchors' notes (their protocols and sources), as Markdown."""
+    return page.md(realistic.anchor_notes(anchors()))

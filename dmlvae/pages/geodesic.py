@@ -1,0 +1,79 @@
+"""Page 10's back-end (geodesic triplets): the runs, their table, the differences and the answer."""
+
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+from dmlvae.analysis import tables
+from dmlvae.analysis.beyond import frame, paired_against
+from dmlvae.experiments import grids
+
+# The geodesic page (proposal 4): its runs, table, paired differences and answer
+GEODESIC_ORDER = [n for n, _ in grids.GEODESIC_VARIANTS]
+
+
+@functools.lru_cache(maxsize=None)
+def geodesic_runs(page) -> pd.DataFrame:
+    """Every run of the geodesic grid a page asks for (its dataset, lsdim, alpha and segments parameters), trained
+    first when missing: one row per run (:func:`frame`, by variant)."""
+    p = page.p
+    cells = grids.cells("geodesic", dataset=p.dataset or "mnist", lsdim=p.lsdim, alpha=p.alpha, segments=p.segments)
+    return frame(page.rows("geodesic", cells), grids.geodesic_variant, "variant")
+
+
+def show_failed(runs: pd.DataFrame) -> None:
+    """Shows the failed runs of ``runs`` (left out of every table below) under a sentence saying so; nothing when
+    every run is ok."""
+
+    failed = runs[runs.status != "ok"]
+    if len(failed):
+        display(Markdown(f"**{len(failed)} runs failed** and are left out below:"), failed)
+
+
+def geodesic_table(page) -> pd.DataFrame:
+    """Per variant and labelled percentage: kNN under both protocols (mean ± sd over seeds) and the median seconds a
+    run; shows the failed runs (if any) and its caption first."""
+
+    runs = geodesic_runs(page)
+    show_failed(runs)
+    ok = runs[runs.status == "ok"]
+    display(
+        Markdown(
+            f"Profile `{page.profile}`, seeds {page.seed_list}, lsdim {page.p.lsdim}, alpha {page.p.alpha}, "
+            f"T = {page.p.segments}; kNN accuracy, mean ± sd over seeds; seconds a run, the median (CPU time where "
+            "the row records it, else wall time, which a machine shared with other runs inflates)."
+        )
+    )
+    table = tables.summary(ok, ["variant", "pl_pct"], ["test-cv", "labelled-to-test"])
+    table.insert(2, "seconds a run (median)", ok.groupby(["variant", "pl_pct"]).seconds.median().round(0))
+    return table.reindex([(v, p) for v in GEODESIC_ORDER for p in sorted(ok.pl_pct.unique())])
+
+
+def geodesic_differences(page) -> pd.DataFrame:
+    """Geodesic minus each Euclidean variant, seed by seed, per pl_pct and protocol (:func:`paired_against`)."""
+    return paired_against(geodesic_runs(page), "variant", GEODESIC_ORDER[2], GEODESIC_ORDER[:2])
+
+
+def geodesic_answer(page):
+    """What the runs say (Markdown): each paired difference in words, and what the geodesic loss costs."""
+
+    lines = [
+        f"- at {p:g} % labels, `{pr}`: geodesic {v} than {ref} ({m:+.3f} [{lo:+.3f}, {hi:+.3f}])"
+        if v in ("better", "worse")
+        else f"- at {p:g} % labels, `{pr}`: no difference from {ref} shown ({m:+.3f} [{lo:+.3f}, {hi:+.3f}])"
+        for ref, p, pr, m, lo, hi, v in geodesic_differences(page)[
+            ["against", "pl_pct", "protocol", "mean", "low", "high", "verdict"]
+        ].itertuples(index=False)
+    ]
+    runs = geodesic_runs(page)
+    cost = runs[runs.status == "ok"].groupby("variant").seconds.median()
+    return Markdown(
+        f"**What the runs say** (profile `{page.profile}`):\n"
+        + "\n".join(lines)
+        + f"\n\nCost: the geodesic runs take {cost[GEODESIC_ORDER[2]] / cost[GEODESIC_ORDER[1]]:.1f}x the time of "
+        "the Euclidean batch-hard runs (median seconds a run; decoding 2B paths of T + 1 points at every supervised "
+        "step)."
+    )

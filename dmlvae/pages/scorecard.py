@@ -1,0 +1,225 @@
+"""The scorecard page: each function takes the page (``pages.Page`` with the scorecard page's parameters) and shows
+one table, figure or paragraph of the paper's claims, their verdicts and the causes of the gaps, from the rows (the
+runs they need trained first when missing, or, under the auto profile, named)."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import pandas as pd
+from IPython.display import Markdown
+
+from dmlvae.analysis import scorecard
+from dmlvae.experiments import grids, paper, profiles, sweep
+from dmlvae.experiments.profiles import PAPER_SEEDS
+from dmlvae.pages import plots
+
+# the book's grids the claims read besides the paper's four tables (figure5 on Table 3's dataset)
+SOURCE_GRIDS = (
+    ("mvae-alternating", {}),
+    ("figure6", {}),
+    ("mvae-alternating", {"recon": "pixel-mean"}),
+    ("table4-objective", {}),
+)
+
+
+@functools.lru_cache(maxsize=None)
+def table_datasets(page) -> dict:
+    """{table: the dataset it runs on, None: the paper's}: the stand-in where OrganAMNIST cannot be loaded."""
+    return {t: page.table_dataset(t)[0] for t in paper.TABLES}
+
+
+@functools.lru_cache(maxsize=None)
+def sources(page):
+    """Trains what the claims read (the paper's tables, Figure 5, the alternating MetricVAE under both objectives,
+    Figure 6, Table 4 under the literal objective) when missing; returns (Markdown) the profile, seeds, results and
+    stand-ins behind the verdicts."""
+    datasets = table_datasets(page)
+    for t in paper.TABLES:
+        page.comparison(t)
+    for name, params in (("figure5", {"dataset": datasets[3] or "organamnist"}), *SOURCE_GRIDS):
+        page.rows(name, grids.cells(name, **params), keep_latents=name == "figure5")
+    stand_ins = [f"Table {t}: `{d}`" for t, d in datasets.items() if d]
+    return Markdown(
+        f"Profile `{page.profile}`, seeds {page.seed_list}; results `{page.results}`. "
+        + (f"Stand-in datasets (not comparable with the paper's numbers): {', '.join(stand_ins)}." if stand_ins else "")
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def cards(page) -> pd.DataFrame:
+    """Every claim under every protocol with its verdict and evidence (``scorecard.all_claims``)."""
+    sources(page)
+    return scorecard.all_claims(page.results, page.profile, page.seeds)
+
+
+def verdicts(page):
+    """Shows how many claims are reproduced, partly or not, and returns the colour-coded verdict table."""
+    table = scorecard.verdict_table(cards(page))
+    page.say(scorecard.counts_sentence(table))
+    return scorecard.styled_verdicts(table)
+
+
+def evidence(page) -> pd.DataFrame:
+    """Shows where the protocols disagree, and returns every claim's verdict and evidence under each protocol."""
+    c = cards(page)
+    differ = [k for k, g in c[c.protocol.isin(scorecard.PROTOCOLS)].groupby("claim") if g.verdict.nunique() > 1]
+    page.say("**Where the protocols disagree:** " + (", ".join(f"claim {k}" for k in differ) if differ else "nowhere."))
+    return c[["claim", "protocol", "verdict", "evidence"]].set_index(["claim", "protocol"])
+
+
+def cells(page) -> pd.DataFrame:
+    """Shows how many cells lie on the other side of their claim (and which), and returns every cell's verdict."""
+    table = scorecard.cell_verdicts(cards(page))
+    against = table[table["this cell"] == "against"]
+    page.say(
+        f"Cells on the other side of a claim: {len(against)} of {len(table)}"
+        + (
+            ""
+            if not len(against)
+            else ": " + "; ".join(f"claim {r.claim} ({r.protocol}), {r.cell}: {r._5}" for r in against.itertuples())
+        )
+        + "."
+    )
+    return table.set_index(["claim", "protocol", "difference", "cell"])
+
+
+def forest(page):
+    """Shows the forest plot's caption and returns the plot: every cell's seed-paired difference, 95 % interval."""
+
+    page.say(
+        f"Every cell as a forest plot (profile `{page.profile}`): each difference is oriented so that positive "
+        "is the claim's side (shaded); hover for the difference a row measures."
+    )
+    return plots.forest(scorecard.cell_frame(cards(page)), "Seed-paired differences, 95 % intervals")
+
+
+def profile_agreement(page):
+    """The quick profile's verdicts beside the paper profile's, with the ones that differ flagged (the other profile's
+    from the shipped rows, or the quick rows; nothing is trained here); None, with a sentence, when there is none."""
+    shipped, stand_in = profiles.SHIPPED, page.p.stand_in
+    agreement = None
+    if page.profile != "paper" and shipped.exists():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # claims the shipped rows cannot score yet
+            paper_cards = scorecard.all_claims(shipped, "paper")
+        agreement = scorecard.against_paper_profile(
+            cards(page), paper_cards, scorecard.claim_runs(shipped, 3, stand_in)
+        )
+    elif page.profile == "paper":
+        # this page is the paper profile: the miniature's verdicts come from the quick rows, a quick build's own or
+        # the shipped copy (nothing is trained for this section)
+        quick_results = scorecard.quick_rows_file(profiles.results_path("quick"))
+        agreement = scorecard.quick_against_paper(
+            cards(page), quick_results, stand_in=stand_in, runs=scorecard.claim_runs(page.results, page.seeds, stand_in)
+        )
+        page.say(
+            f"This page shows the paper profile itself; `{quick_results}` holds no quick run to set beside it. `make "
+            "book PROFILE=quick` (or `python -m dmlvae sweep --table N --profile quick`) stores them, and this "
+            "section then flags every claim the miniature does not keep."
+            if agreement is None
+            else f"The quick profile's verdicts: `{quick_results}`."
+        )
+    if agreement is None:
+        return None
+    flagged = agreement[agreement.agree == scorecard.DISAGREE]
+    page.say(
+        f"Verdicts that differ from the paper profile's: {len(flagged)} of {int((agreement.agree != '-').sum())} that "
+        "both profiles can score"
+        + (
+            ": " + ", ".join(f"claim {c} ({p})" for c, p in zip(flagged.claim, flagged.protocol))
+            if len(flagged)
+            else ""
+        )
+        + "."
+    )
+    return scorecard.styled_agreement(agreement)
+
+
+def table_agreements(page) -> pd.DataFrame:
+    """Per paper table: how many numbers were compared and how close ours are (``scorecard.table_agreement``)."""
+    return pd.DataFrame({f"Table {t}": scorecard.table_agreement(page.comparison(t)) for t in paper.TABLES}).T
+
+
+def gap(page):
+    """Table 1's gap to the paper in one sentence (Markdown)."""
+    return Markdown(scorecard.gap_sentence(page.comparison(1)))
+
+
+@functools.lru_cache(maxsize=None)
+def _cause_source(page):
+    """(results file, seeds) of the causes grid: the page's under the paper profile (trained here), else the shipped
+    rows' (as many as exist: the causes only mean something at the paper's scale)."""
+    if page.profile == "paper":
+        cfgs = profiles.profile_configs(grids.cells("causes"), "paper", page.seeds, grid="causes", device=page.device)
+        sweep.run_configs(
+            "causes", "paper", cfgs, page.results, progress=False, workers=page.workers, may_train=page.may_train
+        )
+        return page.results, page.seeds
+    return profiles.SHIPPED, PAPER_SEEDS
+
+
+@functools.lru_cache(maxsize=None)
+def causes_frame(page) -> pd.DataFrame:
+    results, seeds = _cause_source(page)
+    return scorecard.causes_table(results, "paper", seeds) if results.exists() else pd.DataFrame()
+
+
+def causes(page):
+    """Shows how many cause runs are stored, and returns each Table 1 cell's kNN accuracy under each cause (None when
+    none is stored)."""
+    results, seeds = _cause_source(page)
+    table = causes_frame(page)
+    want = len(grids.cells("causes")) * len(profiles.seeds_arg(seeds))
+    have = int(table[table.kind == "Table 1 cell"].seeds.sum()) if len(table) else 0
+    page.say(
+        f"Profile `paper` (`{results}`), seeds {profiles.seeds_arg(seeds)}: {have} of {want} runs so far"
+        + (
+            ""
+            if have == want
+            else " (the sweep resumes: `python -m dmlvae sweep --grid causes --profile paper --seeds 3`)"
+        )
+        + "; kNN accuracy, test-cv, mean over seeds."
+    )
+    return table.drop(columns=["kind"]).round(3).set_index(["cell", "cause"]) if len(table) else None
+
+
+def cause_findings(page):
+    """Which causes move our numbers toward the paper's, and where training stops by itself (Markdown)."""
+    table = causes_frame(page)
+    moves = (
+        table[table.cause != grids.CAUSES[0][0]].groupby("cause", sort=False)["toward the paper"].mean()
+        if len(table)
+        else pd.Series(dtype=float)
+    )
+    text = "**Which causes move our numbers toward the paper's** (mean over the cells each applies to): " + (
+        "; ".join(f"{c}: {v:+.3f}" for c, v in moves.items())
+        + ". "
+        + (f"The largest: *{moves.idxmax()}*." if moves.max() > 0 else "None moves them toward it.")
+        if moves.notna().any()
+        else "no cause has been run at the paper's scale yet."
+    )
+    results, seeds = _cause_source(page)
+    stops = scorecard.stopped_training(results, "paper", seeds=seeds) if results.exists() else pd.DataFrame()
+    if len(stops):
+        text += (
+            "\n\n**Where training stops by itself:** "
+            + "; ".join(
+                f"{r.cell}: the training loss is exactly 0 from epoch {r['zero from epoch']} of {r.epochs} in all "
+                f"{r.seeds} seeds"
+                for _, r in stops.iterrows()
+            )
+            + (
+                ". A zero loss has a zero gradient, so after Adam's momentum dies out the weights stay where they "
+                "are and fewer epochs cannot change these cells (for DML: every triplet of the few labelled images "
+                "already meets the margin)."
+            )
+        )
+    return Markdown(text)
+
+
+def rules(page):
+    """The rule of every claim, claim by claim (Markdown), from the claim functions' docstrings
+    (``dmlvae.analysis.scorecard.CLAIMS``): the page's list cannot drift from what decides the verdicts."""
+    return page.md("\n".join(f"- **Claim {n}**: {' '.join(rule.split())}" for n, rule in scorecard.rules()))
