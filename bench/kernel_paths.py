@@ -3,9 +3,9 @@
     python bench/kernel_paths.py [--threads 2] [--out bench/out/kernel_paths.json]
 
 Each path is a fresh process (the variables are read when torch and MKL load) that trains the five tiny runs of
-``tests/test_golden.py`` and writes every golden quantity. The table gives, per run and quantity, the largest
+``tests/core/test_golden.py`` and writes every golden quantity. The table gives, per run and quantity, the largest
 relative difference from the first path (this machine's own choice); the last column says whether a path's numbers
-are bit-identical to it. ``tests/test_golden.py`` takes its tolerances from these figures (its docstring states the
+are bit-identical to it. ``tests/core/test_golden.py`` takes its tolerances from these figures (its docstring states the
 rule and the figures of the last run).
 """
 

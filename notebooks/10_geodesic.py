@@ -26,7 +26,7 @@
 # needs an optimisation per pair. `dmlvae` takes one curve instead: the straight line between the two latents,
 # decoded at T + 1 evenly spaced points, and measures its length in image space,
 # $L(a, b) = \sum_{t=0}^{T-1} \lVert g(z_{t+1}) - g(z_t) \rVert$, $z_t = a + \tfrac{t}{T}(b - a)$
-# (`distance="geodesic"`, `geodesic_segments` = T, default 8). Properties, each tested in `tests/test_beyond.py`:
+# (`distance="geodesic"`, `geodesic_segments` = T, default 8). Properties, each tested in `tests/core/test_losses.py`:
 #
 # - for a linear decoder $g(z) = Wz + c$ it is exactly $\lVert W(b - a) \rVert$: the Euclidean distance,
 #   scaled by the decoder (equal to it times s when W has orthogonal columns of norm s);

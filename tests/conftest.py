@@ -3,7 +3,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-import fakes
+# the tests mirror the package in folders (tests/core/test_priors.py and tests/pages/test_priors.py), imported by
+# path (pyproject.toml: --import-mode=importlib); their shared helpers (fakes.py) are importable from here
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import fakes  # noqa: E402
 import pytest
 
 # Tests run on the CPU with few threads: deterministic and not fighting over 2 cores (one thread each when

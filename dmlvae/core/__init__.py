@@ -2,8 +2,8 @@
 
 ``config`` (RunConfig and its tagged defaults), ``data`` (datasets and splits), ``nets``, ``losses``, ``priors``,
 ``vae``, ``models``, ``graphs`` and ``propagation`` (label inference on a graph), ``routines`` (the paper's training
-routines), ``shares`` (loss shares), ``evaluate`` (the probes), ``train`` (one run, end to end) and ``numeric``
-(the numeric environment a row records).
+routines), ``shares`` (loss shares), ``evaluate`` (the probes), ``progress`` (the progress bars), ``train`` (one
+run, end to end) and ``numeric`` (the numeric environment a row records).
 """
 
 from dmlvae.core import (
@@ -16,6 +16,7 @@ from dmlvae.core import (
     nets,
     numeric,
     priors,
+    progress,
     propagation,
     routines,
     shares,
@@ -33,6 +34,7 @@ __all__ = [
     "nets",
     "numeric",
     "priors",
+    "progress",
     "propagation",
     "routines",
     "shares",

@@ -26,7 +26,7 @@ from collections import defaultdict
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from dmlvae.core.progress import tqdm
 
 from dmlvae.core import graphs, propagation, vae
 from dmlvae.core.config import RunConfig
@@ -185,6 +185,43 @@ def _paper_step_loss(model, xl, yl, xu, w_s: float, w_u: float, inner: dict, sum
     return loss if torch.is_tensor(loss) else None
 
 
+def _paper_epoch(model, opt, x, batches, cfg: RunConfig, epoch: int, global_step: int, gamma, sums, weighted, bar):
+    """One epoch of the paper's routines (Algorithms 1-3): a step per unlabelled batch of the epoch's permutation,
+    each with a labelled batch drawn beside it and the step's weights; returns the global step count after it."""
+    perm, labelled, y_lab, gen = batches
+    device, bs, inner = x.device, cfg.batch_size, model.unsupervised_weights
+    for step in range(math.ceil(len(x) / bs)):
+        u_idx = perm[step * bs : (step + 1) * bs].to(device)
+        pick = _labelled_batch(labelled, bs, gen).to(device)
+        w_s, w_u, _ = step_weights(cfg, epoch, global_step, gamma)
+        global_step += 1
+        if bar is not None:
+            bar.update(1)
+        loss = _paper_step_loss(model, x[labelled[pick]], y_lab[pick], x[u_idx], w_s, w_u, inner, sums, weighted)
+        if loss is not None:
+            _step(opt, loss, cfg, epoch, step)
+            sums["loss"].append(loss.item())
+    return global_step
+
+
+def _epoch_row(cfg: RunConfig, epoch: int, global_step: int, gamma, start, sums, weighted, steps: int, seconds):
+    """An epoch's history row: its phase, time, the means of what its steps recorded, each weighted term's mean
+    over its steps, and the derived gamma (with the untrained model's losses it came from, at epoch 0)."""
+    row = {
+        "epoch": epoch,
+        "phase": step_weights(cfg, epoch, global_step - 1, gamma)[2],
+        "seconds": seconds,
+        **{k: _mean(v) for k, v in sums.items()},
+        # each term as it enters the loss (its weight times its value), averaged over every step of the epoch
+        "weighted": {k: v / steps for k, v in weighted.items()},
+    }
+    if gamma is not None:
+        row["gamma"] = gamma
+        if epoch == 0:
+            row["start_metric"], row["start_L_U"] = start
+    return row
+
+
 def fit(
     model,
     x: torch.Tensor,
@@ -226,32 +263,12 @@ def fit(
         sums = defaultdict(list)
         weighted = dict.fromkeys(["metric", *inner], 0.0)
         perm = torch.randperm(n, generator=gen)
-        for step in range(steps):
-            u_idx = perm[step * bs : (step + 1) * bs].to(device)
-            pick = _labelled_batch(labelled, bs, gen).to(device)
-            w_s, w_u, _ = step_weights(cfg, epoch, global_step, gamma)
-            global_step += 1
-            if bar is not None:
-                bar.update(1)
-            loss = _paper_step_loss(model, x[labelled[pick]], y_lab[pick], x[u_idx], w_s, w_u, inner, sums, weighted)
-            if loss is not None:
-                _step(opt, loss, cfg, epoch, step)
-                sums["loss"].append(loss.item())
+        batches = (perm, labelled, y_lab, gen)
+        global_step = _paper_epoch(model, opt, x, batches, cfg, epoch, global_step, gamma, sums, weighted, bar)
         if "embedding_norm" not in sums:
             sums["embedding_norm"].append(_embedding_norm(model, x))
         _check_norm(float(np.mean(sums["embedding_norm"])), cfg, epoch)
-        row = {
-            "epoch": epoch,
-            "phase": step_weights(cfg, epoch, global_step - 1, gamma)[2],
-            "seconds": time.perf_counter() - t0,
-            **{k: _mean(v) for k, v in sums.items()},
-            # each term as it enters the loss (its weight times its value), averaged over every step of the epoch
-            "weighted": {k: v / steps for k, v in weighted.items()},
-        }
-        if gamma is not None:
-            row["gamma"] = gamma
-            if epoch == 0:
-                row["start_metric"], row["start_L_U"] = start
+        row = _epoch_row(cfg, epoch, global_step, gamma, start, sums, weighted, steps, time.perf_counter() - t0)
         history.append(row)
         if bar is not None:
             bar.set_postfix(loss=row.get("loss"), epoch=epoch)

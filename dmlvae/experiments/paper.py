@@ -123,6 +123,34 @@ def _differing_fields(sel: pd.DataFrame) -> str:
     return "; ".join(out[:6]) or "settings"
 
 
+def _cell_runs(t: int, cell, tab: pd.DataFrame) -> tuple[pd.DataFrame, int, bool]:
+    """The runs of paper cell ``cell`` among ``tab`` (Table ``t``'s rows): (its ok runs, of the current
+    training-code version where it has any; how many failed; whether only stale ones are left). Runs that are not
+    one configuration apart from the seed are refused, naming the fields that differ."""
+    sel = tab
+    if len(sel):
+        for c in ("model", "loss", "routine", "pl_pct", "lsdim"):
+            sel = sel[sel[c] == cell[c]]
+        for c in ("alpha", "gamma"):
+            if not pd.isna(cell[c]):
+                sel = sel[np.isclose(sel[c].astype(float), float(cell[c]))]
+    n_failed = int((sel["status"] != "ok").sum()) if len(sel) else 0
+    ok = sel[sel["status"] == "ok"] if len(sel) else sel
+    stale = False
+    if len(ok) and "stale" in ok:
+        current = ok[~ok["stale"].astype(bool)]
+        stale = len(current) == 0
+        ok = ok if stale else current
+    if len(ok) and "cell" in ok and ok["cell"].nunique() > 1:
+        raise DmlvaeError(
+            f"Table {t}, cell {cell.model} pl={cell.pl_pct:g} lsdim={cell.lsdim} "
+            f"{weight_label(cell)}: the stored runs are not one configuration apart from the seed; they "
+            f"differ in {_differing_fields(ok)}. Tables never average different configurations: "
+            f"{VARYING_HINT}"
+        )
+    return ok, n_failed, stale
+
+
 def compare(table, results: pd.DataFrame) -> pd.DataFrame:
     """One row per number the paper reports in ``table``: the paper's value, ours (mean, sd, n over seeds,
     seeds listed) and ours - paper. ``results`` holds one row per run (``store.Store.frame()``),
@@ -137,27 +165,7 @@ def compare(table, results: pd.DataFrame) -> pd.DataFrame:
     tab = results[results.get("table") == t] if len(results) else results
     out = []
     for _, cell in paper.iterrows():
-        sel = tab
-        if len(sel):
-            for c in ("model", "loss", "routine", "pl_pct", "lsdim"):
-                sel = sel[sel[c] == cell[c]]
-            for c in ("alpha", "gamma"):
-                if not pd.isna(cell[c]):
-                    sel = sel[np.isclose(sel[c].astype(float), float(cell[c]))]
-        n_failed = int((sel["status"] != "ok").sum()) if len(sel) else 0
-        ok = sel[sel["status"] == "ok"] if len(sel) else sel
-        stale = False
-        if len(ok) and "stale" in ok:
-            current = ok[~ok["stale"].astype(bool)]
-            stale = len(current) == 0
-            ok = ok if stale else current
-        if len(ok) and "cell" in ok and ok["cell"].nunique() > 1:
-            raise DmlvaeError(
-                f"Table {t}, cell {cell.model} pl={cell.pl_pct:g} lsdim={cell.lsdim} "
-                f"{weight_label(cell)}: the stored runs are not one configuration apart from the seed; they "
-                f"differ in {_differing_fields(ok)}. Tables never average different configurations: "
-                f"{VARYING_HINT}"
-            )
+        ok, n_failed, stale = _cell_runs(t, cell, tab)
         has = len(ok) and cell.metric in ok
         values = ok[cell.metric].dropna().astype(float) if has else pd.Series([], dtype=float)
         n = len(values)

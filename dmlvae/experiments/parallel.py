@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
+from dmlvae.core.progress import tqdm
 
 from dmlvae.core.routines import DivergedError  # noqa: F401  (imported so a run's DivergedError unpickles cleanly)
 from dmlvae.core.train import run as train_run
@@ -169,10 +169,10 @@ def attach(ray, address: str, allow_open: bool = False) -> None:
     raise DmlvaeError(f"cannot attach to the Ray cluster at {address!r}: {why}") from None
 
 
-# A local Ray (--workers without --address) cannot be kept to this machine: its gRPC servers listen on every
-# interface (Ray 2.60 binds them to all and has no option to bind them to one; tests/test_cluster.py lists them,
-# and Ray advertises the machine's own address even when given 127.0.0.1). It is locked instead: token
-# authentication on, the token readable by this user alone.
+# A local Ray (--workers without --address) cannot be kept to this machine: its gRPC servers listen on every interface
+# (Ray 2.60 binds them to all and has no option to bind them to one; tests/integration/test_cluster.py lists them, and
+# Ray advertises the machine's own address even when given 127.0.0.1). It is locked instead: token authentication on,
+# the token readable by this user alone.
 
 
 def _lock_local() -> None:

@@ -15,7 +15,7 @@ import time
 import traceback
 
 import numpy as np
-from tqdm.auto import tqdm
+from dmlvae.core.progress import tqdm
 
 from dmlvae.core import data, shares
 from dmlvae.core.config import RunConfig

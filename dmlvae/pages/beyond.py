@@ -281,7 +281,7 @@ def graph_section(page) -> None:
     display(Markdown(header(results, seeds, len(rows), len(cfgs))))
     if not rows:
         return
-    runs = frame(rows)
+    runs = realistic.frame(rows)
     table = summary(runs)
     display(shown_table(table).style.format({SECONDS: "{:.0f}"}, na_rep="-").hide(axis="index"))
     for part in findings_parts(runs, table):

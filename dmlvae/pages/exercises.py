@@ -2,7 +2,7 @@
 is right, comparing it with the package's own, tested implementation on fresh random inputs.
 
 Every check returns ``(ok, message)`` and prints the message, so an exercise cell says at once whether the
-answer is right. ``tests/test_exercises.py`` runs every solution on the pages through these checks.
+answer is right. ``tests/pages/test_exercises.py`` runs every solution on the pages through these checks.
 """
 
 from __future__ import annotations

@@ -1,0 +1,128 @@
+"""Graph label inference (dmlvae.core.graphs, graphlearning), the VAE it runs on (dmlvae.core.vae) and model
+vae_graph."""
+
+import fakes
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+
+from dmlvae import DmlvaeError
+from dmlvae.core import graphs, train
+from dmlvae.core.config import RunConfig
+
+FAST = dict(
+    dataset="digits",
+    pl_pct=5,
+    epochs=2,
+    vae_epochs=3,
+    hidden=(32,),
+    batch_size=64,
+    test_subset=300,
+    protocol="labelled-to-test",
+)
+
+
+def three_clusters(seed=0, n=40):
+    """Three Gaussian blobs close enough that an 8-NN graph of them is connected (Poisson learning needs that)."""
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0, 0], [4, 0], [0, 4]])
+    x = np.concatenate([c + rng.normal(size=(n, 2)) for c in centres])
+    return x, np.repeat(np.arange(3), n)
+
+
+def hand_poisson(W, labelled, y_labelled, k):
+    """Poisson learning by hand (Calder et al. 2020, eq. 9): L u = sum_j (e_{y_j} - mean_j e_{y_j}) delta_j with
+    L = D - W, the solution fixed by sum_i d_i u_i = 0, solved densely."""
+    W = W.toarray()
+    d = W.sum(1)
+    L = np.diag(d) - W
+    onehot = np.eye(k)[y_labelled]
+    b = np.zeros((len(W), k))
+    b[labelled] = onehot - onehot.mean(0)
+    u = np.linalg.lstsq(L, b, rcond=None)[0]
+    return u - (d @ u) / d.sum()
+
+
+def test_poisson_solver_agrees_with_a_dense_hand_solution():
+    import graphlearning as gl
+
+    x, y = three_clusters()
+    W = graphs.knn_weights(x, 8)
+    assert sp.csgraph.connected_components(W)[0] == 1
+    labelled = np.array([0, 1, 45, 90, 100])
+    u_gl = gl.ssl.poisson(W, tol=1e-8).fit(labelled, y[labelled])
+    u_hand = hand_poisson(W, labelled, y[labelled], 3)
+    assert np.allclose(u_gl, u_hand, atol=1e-6 * np.abs(u_hand).max())
+    assert (
+        graphs.infer(W, labelled, y[labelled], 3, "poisson", "none")[np.setdiff1d(np.arange(120), labelled)]
+        == u_hand.argmax(1)[np.setdiff1d(np.arange(120), labelled)]
+    ).all()
+
+
+def test_knn_weights_are_graphlearnings_gaussian_kernel_by_hand():
+    x, _ = three_clusters(n=10)
+    W = graphs.knn_weights(x, 3).toarray()
+    D = ((x[:, None] - x[None]) ** 2).sum(-1)
+    ref = np.zeros_like(D)
+    for i in range(len(x)):
+        order = np.argsort(D[i])[:4]  # itself and its 3 nearest
+        for j in order[1:]:
+            ref[i, j] = np.exp(-4 * D[i, j] / D[i, order[-1]])
+    ref = (ref + ref.T) / 2
+    assert np.allclose(W, ref)
+
+
+@pytest.mark.parametrize("method,priors", [("poisson-mbo", "uniform"), ("poisson", "none"), ("poisson", "labelled")])
+def test_inference_finds_clusters_and_keeps_the_given_labels(method, priors):
+    x, y = three_clusters()
+    W = graphs.knn_weights(x, 8)
+    labelled = np.array([3, 50, 97])
+    pred = graphs.infer(W, labelled, y[labelled], 3, method, priors)
+    assert np.mean(pred == y) > 0.9
+    swapped = graphs.infer(W, labelled, np.array([1, 2, 0]), 3, method, priors)  # given labels are kept
+    assert list(swapped[labelled]) == [1, 2, 0] and np.mean(swapped == (y + 1) % 3) > 0.9
+
+
+def test_a_class_without_labels_is_never_predicted_and_the_rest_still_are():
+    x, y = three_clusters()
+    W = graphs.knn_weights(x, 8)
+    labelled = np.array([3, 4, 95, 96])  # classes 0 and 2 only
+    pred = graphs.infer(W, labelled, y[labelled], 3, "poisson-mbo", "uniform")
+    assert set(pred) == {0, 2}
+    assert np.mean(pred[y == 0] == 0) > 0.9 and np.mean(pred[y == 2] == 2) > 0.9
+
+
+def test_labelled_priors_are_the_labelled_counts_plus_one():
+    p = graphs.class_priors("labelled", np.array([0, 0, 0, 2]), 4)
+    assert np.allclose(p, np.array([4, 1, 2, 1]) / 8)
+    assert np.allclose(graphs.class_priors("uniform", np.array([0]), 4), 0.25)
+    assert graphs.class_priors("none", np.array([0]), 4) is None
+
+
+def test_bad_graph_settings_name_the_value_and_the_allowed_ones():
+    with pytest.raises(DmlvaeError, match="graph_method 'poisson-mbo' needs class priors"):
+        RunConfig(model="vae_graph", graph_priors="none")
+    with pytest.raises(DmlvaeError, match="'laplace'.*poisson-mbo, poisson"):
+        RunConfig(model="vae_graph", graph_method="laplace")
+    with pytest.raises(DmlvaeError, match="vae_graph with vae-graph"):
+        RunConfig(model="vae_graph", routine="joint")
+    with pytest.raises(DmlvaeError, match="vae_hidden"):
+        RunConfig(model="vae_graph", vae_hidden="")
+
+
+def test_vae_graph_reads_only_the_labelled_labels():
+    cfg = RunConfig(model="vae_graph", **FAST)
+    a, b = fakes.fitted(cfg), fakes.fitted(cfg, fakes.scramble_unlabelled)
+    assert np.array_equal(a.graph["labels"], b.graph["labels"])
+    for (n, p), (_, q) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(p, q), n
+
+
+def test_vae_graph_run_records_its_parts_and_inferred_labels_beat_the_labelled_vae_alone():
+    r = train.run(RunConfig(model="vae_graph", **{**FAST, "vae_epochs": 20}))
+    first = r["history"][0]
+    assert {"vae_seconds", "vae_cached", "graph_seconds"} <= set(first)
+    assert 0 < r["pseudo_label_acc"][0] <= 1
+    own = r["own_classifier"]
+    assert own["inferred-knn-vae"]["knn_acc"] > own["vae-labelled-to-test"]["knn_acc"]

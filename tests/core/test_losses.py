@@ -1,0 +1,399 @@
+"""Each loss and KL term against an independent reference: brute-force loops, closed forms,
+pytorch-metric-learning (test-only dependency) with matching settings."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+from pytorch_metric_learning import losses as pml_losses
+from pytorch_metric_learning import miners as pml_miners
+from pytorch_metric_learning.distances import LpDistance
+from pytorch_metric_learning.reducers import MeanReducer
+
+from dmlvae.core import losses, models
+from dmlvae.core.config import RunConfig
+from dmlvae.core.losses import decoded_path_length, geodesic_triplet_terms
+from dmlvae.core.nets import Decoder
+
+EUCLIDEAN = LpDistance(normalize_embeddings=False, p=2)  # dmlvae does not normalise embeddings
+
+
+@pytest.fixture(autouse=True)
+def _float64():
+    """References are compared to 1e-10, not to float32 noise."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
+
+
+def batch(n=24, d=5, classes=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, d, generator=g), torch.randint(classes, (n,), generator=g)
+
+
+def dist(z, i, j):
+    return math.sqrt(sum((float(z[i, k]) - float(z[j, k])) ** 2 for k in range(z.shape[1])))
+
+
+# ----------------------------------------------------------------------------------------- triplet
+def triplet_all_loop(z, y, margin):
+    vals = []
+    for a, p, n in itertools.permutations(range(len(y)), 3):
+        if y[a] == y[p] and y[a] != y[n]:
+            vals.append(max(0.0, dist(z, a, p) - dist(z, a, n) + margin))
+    return sum(vals) / len(vals)
+
+
+def triplet_hard_loop(z, y, margin):
+    vals = []
+    for a in range(len(y)):
+        dp = [dist(z, a, p) for p in range(len(y)) if p != a and y[p] == y[a]]
+        dn = [dist(z, a, n) for n in range(len(y)) if y[n] != y[a]]
+        if dp and dn:
+            vals.append(max(0.0, max(dp) - min(dn) + margin))
+    return sum(vals) / len(vals)
+
+
+def triplet_semihard_loop(z, y, margin):
+    vals = []
+    for a in range(len(y)):
+        negs = [dist(z, a, n) for n in range(len(y)) if y[n] != y[a]]
+        if not negs:
+            continue
+        for p in range(len(y)):
+            if p == a or y[p] != y[a]:
+                continue
+            dap = dist(z, a, p)
+            farther = [d for d in negs if d > dap]
+            dan = min(farther) if farther else max(negs)
+            vals.append(max(0.0, dap - dan + margin))
+    return sum(vals) / len(vals)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("margin", [0.2, 1.0])
+def test_triplet_all_matches_loop(seed, margin):
+    z, y = batch(seed=seed)
+    assert losses.triplet_loss(z, y, margin, "all").item() == pytest.approx(triplet_all_loop(z, y, margin), rel=1e-9)
+
+
+@pytest.mark.parametrize("scale", [0.1, 1.0])
+@pytest.mark.parametrize("margin", [0.05, 0.2, 0.5, 1.0, 2.0, 5.0])
+@pytest.mark.parametrize("mining", ["all", "semihard"])
+def test_triplet_large_margins_match_loop(scale, margin, mining):
+    """Margins larger than every distance: a non-negative must never be counted as a negative."""
+    z, y = batch(seed=3)
+    z = z * scale
+    loop = triplet_all_loop if mining == "all" else triplet_semihard_loop
+    got = losses.triplet_terms(z, y, margin, mining)
+    assert got[0].item() == pytest.approx(loop(z, y, margin), rel=1e-9)
+    if mining == "all":  # every triplet is active once the margin exceeds every distance
+        d = losses.pairwise_distances(z)
+        if margin > float(d.max()):
+            assert got[1] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_triplet_hard_matches_loop(seed):
+    z, y = batch(seed=seed)
+    assert losses.triplet_loss(z, y, 0.5, "hard").item() == pytest.approx(triplet_hard_loop(z, y, 0.5), rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_triplet_semihard_matches_loop(seed):
+    z, y = batch(seed=seed)
+    got = losses.triplet_loss(z, y, 0.5, "semihard").item()
+    assert got == pytest.approx(triplet_semihard_loop(z, y, 0.5), rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_triplet_all_matches_pytorch_metric_learning(seed):
+    z, y = batch(n=40, seed=seed)
+    ref = pml_losses.TripletMarginLoss(
+        margin=0.2, triplets_per_anchor="all", reducer=MeanReducer(), distance=EUCLIDEAN
+    )(z, y)
+    assert losses.triplet_loss(z, y, 0.2, "all").item() == pytest.approx(ref.item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_triplet_hard_matches_pml_batch_hard_miner(seed):
+    z, y = batch(n=40, seed=seed)
+    mined = pml_miners.BatchHardMiner(distance=EUCLIDEAN)(z, y)
+    ref = pml_losses.TripletMarginLoss(margin=0.2, reducer=MeanReducer(), distance=EUCLIDEAN)(z, y, mined)
+    assert losses.triplet_loss(z, y, 0.2, "hard").item() == pytest.approx(ref.item(), rel=1e-6)
+
+
+def test_triplet_gradients_finite_with_duplicate_samples():
+    z, y = batch(n=6)
+    z = z[torch.tensor([0, 0, 1, 1, 2, 3, 3, 4])].clone().requires_grad_()  # labelled batch drawn with replacement
+    y = y[torch.tensor([0, 0, 1, 1, 2, 3, 3, 4])]
+    for mining in ("all", "hard", "semihard"):
+        z.grad = None
+        losses.triplet_loss(z, y, 0.2, mining).backward()
+        assert torch.isfinite(z.grad).all()
+
+
+def test_triplet_without_negatives_is_zero_with_grad():
+    z = torch.randn(5, 3, requires_grad=True)
+    loss = losses.triplet_loss(z, torch.zeros(5, dtype=torch.long))
+    loss.backward()
+    assert loss.item() == 0.0 and z.grad is not None
+
+
+def test_active_fraction_counts_positive_triplets():
+    z, y = batch()
+    loss, frac = losses.triplet_terms(z, y, 0.2, "all")
+    d = losses.pairwise_distances(z)
+    count = total = 0
+    for a, p, n in itertools.permutations(range(len(y)), 3):
+        if y[a] == y[p] and y[a] != y[n]:
+            total += 1
+            count += float(d[a, p] - d[a, n] + 0.2) > 0
+    assert frac == pytest.approx(count / total)
+
+
+# ------------------------------------------------------------------------------------------ SupCon
+def supcon_loop(z, y, t):
+    u = [row / math.sqrt(sum(float(v) ** 2 for v in row)) for row in z]
+    s = lambda i, j: float(sum(u[i][k] * u[j][k] for k in range(len(u[i])))) / t  # noqa: E731
+    vals = []
+    for i in range(len(y)):
+        pos = [p for p in range(len(y)) if p != i and y[p] == y[i]]
+        if not pos:
+            continue
+        denom = sum(math.exp(s(i, a)) for a in range(len(y)) if a != i)
+        vals.append(-sum(math.log(math.exp(s(i, p)) / denom) for p in pos) / len(pos))
+    return sum(vals) / len(vals)
+
+
+@pytest.mark.parametrize("t", [0.1, 0.5])
+def test_supcon_matches_loop_and_pml(t):
+    z, y = batch(n=20, classes=5, seed=3)
+    y[0] = 99  # an anchor without positives is left out
+    got = losses.supcon_loss(z, y, t).item()
+    assert got == pytest.approx(supcon_loop(z, y, t), rel=1e-9)
+    ref = pml_losses.SupConLoss(temperature=t)(z, y)  # default reducer: mean over anchors with positives
+    assert got == pytest.approx(ref.item(), rel=1e-6)
+
+
+# ------------------------------------------------------------------------------------------ center
+def test_center_loss_matches_loop():
+    z, y = batch()
+    centers = torch.randn(4, 5)
+    ref = sum(
+        0.5 * sum((float(z[i, k]) - float(centers[y[i], k])) ** 2 for k in range(5)) for i in range(len(y))
+    ) / len(y)
+    assert losses.center_loss(z, y, centers).item() == pytest.approx(ref, rel=1e-12)
+
+
+def test_center_loss_module_is_softmax_ce_plus_weighted_centres_loop():
+    """Wen et al. (2016): mean softmax cross-entropy of a linear classifier + weight * centre term, by hand."""
+    z, y = batch()
+    m = losses.CenterLoss(4, 5, weight=0.3)
+    W, b, C = m.classifier.weight.tolist(), m.classifier.bias.tolist(), m.centers.tolist()
+    total = 0.0
+    for i in range(len(y)):
+        zi = z[i].tolist()
+        logits = [sum(W[k][j] * zi[j] for j in range(5)) + b[k] for k in range(4)]
+        ce = math.log(sum(math.exp(v) for v in logits)) - logits[int(y[i])]
+        centre = 0.5 * sum((zi[j] - C[int(y[i])][j]) ** 2 for j in range(5))
+        total += ce + 0.3 * centre
+    assert m(z, y).item() == pytest.approx(total / len(y), rel=1e-10)
+
+
+# --------------------------------------------------------------------------------------------- KL
+def gaussian_batch(n=64, d=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, d, generator=g), torch.randn(n, d, generator=g) * 0.5
+
+
+def test_kl_unit_gaussian_closed_form_loop():
+    mu, logvar = gaussian_batch()
+    ref = np.mean(
+        [
+            sum(0.5 * (m**2 + math.exp(lv) - 1 - lv) for m, lv in zip(mr.tolist(), lr.tolist()))
+            for mr, lr in zip(mu, logvar)
+        ]
+    )
+    assert losses.kl_unit_gaussian(mu, logvar).item() == pytest.approx(ref, rel=1e-12)
+
+
+def test_kl_unit_gaussian_vs_monte_carlo():
+    mu, logvar = gaussian_batch(n=8)
+    g = torch.Generator().manual_seed(1)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(20000, *mu.shape, generator=g)
+    mc = (losses.log_normal_diag(z, mu, logvar) - losses.log_normal_diag(z, torch.zeros_like(z), 0.0)).mean()
+    assert mc.item() == pytest.approx(losses.kl_unit_gaussian(mu, logvar).item(), rel=0.01)
+
+
+def test_gmm_mc_one_component_at_zero_equals_unit_kl():
+    mu, logvar = gaussian_batch(n=8)
+    g = torch.Generator().manual_seed(2)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(20000, *mu.shape, generator=g)
+    mc = losses.kl_gmm_mc(z, mu, logvar, torch.zeros(1, 3), 0.0)
+    assert mc.item() == pytest.approx(losses.kl_unit_gaussian(mu, logvar).item(), rel=0.01)
+    # and with a single sample per input it is exactly log q - log N(0, I), no noise from the mixture code
+    exact = (losses.log_normal_diag(z[0], mu, logvar) - losses.log_normal_diag(z[0], 0 * z[0], 0.0)).mean()
+    assert losses.kl_gmm_mc(z[0], mu, logvar, torch.zeros(1, 3), 0.0).item() == pytest.approx(exact.item(), rel=1e-9)
+
+
+def log_mixture_loop(z, means, logvar):
+    out = []
+    for row in z.tolist():
+        comps = []
+        for m in means.tolist():
+            comps.append(
+                sum(-0.5 * (math.log(2 * math.pi) + logvar + (a - b) ** 2 / math.exp(logvar)) for a, b in zip(row, m))
+            )
+        top = max(comps)
+        out.append(top + math.log(sum(math.exp(c - top) for c in comps)) - math.log(len(comps)))
+    return out
+
+
+@pytest.mark.parametrize("logvar", [0.0, 1.0, -1.5])
+def test_log_mixture_matches_loop_on_hypercube(logvar):
+    from dmlvae.core.priors import hypercube_means
+
+    means = torch.as_tensor(hypercube_means(3), dtype=torch.float64)
+    assert means.shape == (8, 3) and set(means.flatten().tolist()) == {-1.0, 1.0}
+    z = torch.randn(10, 3) * 2
+    got = losses.log_mixture(z, means, logvar)
+    np.testing.assert_allclose(got.numpy(), log_mixture_loop(z, means, logvar), rtol=1e-10)
+
+
+def test_log_mixture_per_component_variances_and_weights():
+    g = torch.Generator().manual_seed(5)
+    means, lv, z = torch.randn(4, 2, generator=g), torch.randn(4, 2, generator=g), torch.randn(7, 2, generator=g)
+    w = torch.tensor([0.1, 0.2, 0.3, 0.4])
+    ref = []
+    for row in z:
+        p = sum(float(w[k]) * math.exp(float(losses.log_normal_diag(row, means[k], lv[k]))) for k in range(4))
+        ref.append(math.log(p))
+    np.testing.assert_allclose(losses.log_mixture(z, means, lv, torch.log(w)).numpy(), ref, rtol=1e-10)
+
+
+def test_gmm_mc_is_mean_of_log_q_minus_log_p():
+    from dmlvae.core.priors import hypercube_means
+
+    mu, logvar = gaussian_batch(n=6)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(6, 3)
+    means = torch.as_tensor(hypercube_means(3), dtype=torch.float64)
+    ref = np.mean(
+        [
+            float(losses.log_normal_diag(z[i], mu[i], logvar[i])) - log_mixture_loop(z[i : i + 1], means, 1.0)[0]
+            for i in range(6)
+        ]
+    )
+    assert losses.kl_gmm_mc(z, mu, logvar, means, 1.0).item() == pytest.approx(ref, rel=1e-10)
+
+
+def algorithm4_literal(z, mu, logvar, means, logvar_prior):
+    """The paper's Algorithm 4 line by line, one sample at a time: sigma is the log-variance and divides as
+    exp(sigma); the prior mean passed is the mixture component nearest to z (our documented reading);
+    returns Q(z | mu_p, sigma_p) - P(z | mu, sigma), averaged over the batch."""
+    out = []
+    for i in range(len(z)):
+        zi = [float(v) for v in z[i]]
+        dists = [sum((a - float(b)) ** 2 for a, b in zip(zi, m)) for m in means]
+        mu_p = [float(v) for v in means[dists.index(min(dists))]]
+        P = -0.5 * sum((a - float(m)) ** 2 / math.exp(float(s)) for a, m, s in zip(zi, mu[i], logvar[i]))
+        Q = -0.5 * sum((a - m) ** 2 / math.exp(logvar_prior) for a, m in zip(zi, mu_p))
+        out.append(Q - P)
+    return sum(out) / len(out)
+
+
+@pytest.mark.parametrize("lsdim", [2, 3])
+def test_paper_variant_is_algorithm4_as_printed(lsdim):
+    from dmlvae.core.priors import hypercube_means
+
+    mu, logvar = gaussian_batch(n=7, d=lsdim)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(7, lsdim)
+    means = torch.as_tensor(hypercube_means(lsdim), dtype=torch.float64)
+    for lv_p in (1.0, -0.5):
+        got = losses.kl_gmm_mc(z, mu, logvar, means, lv_p, variant="paper").item()
+        assert got == pytest.approx(algorithm4_literal(z, mu, logvar, means, lv_p), rel=1e-12)
+
+
+def test_paper_variant_posterior_term_has_no_gradient_and_pushes_z_away():
+    """Read literally, P(z | mu, sigma) = -eps^2 / 2 for the reparameterised z: no gradient reaches mu or
+    sigma through it, and minimising Q - P moves z away from the prior mean."""
+    mu = torch.tensor([[0.5, 0.3], [-0.2, 0.8]], requires_grad=True)
+    logvar = torch.tensor([[0.1, -0.3], [0.4, 0.0]], requires_grad=True)
+    eps = torch.tensor([[0.7, -1.1], [0.2, 0.5]])
+    z = mu + torch.exp(0.5 * logvar) * eps
+    means = torch.tensor([[1.0, 1.0], [-1.0, 1.0], [1.0, -1.0], [-1.0, -1.0]])
+    log_q = -0.5 * ((z - mu).pow(2) / torch.exp(logvar)).sum(-1)
+    assert torch.allclose(log_q, -0.5 * eps.pow(2).sum(-1))
+    g_mu, g_lv = torch.autograd.grad(log_q.sum(), (mu, logvar))
+    assert g_mu.abs().max() < 1e-12 and g_lv.abs().max() < 1e-12
+    # one gradient step on the paper's quantity: every z moves farther from its nearest component
+    zz = z.detach().clone().requires_grad_(True)
+    loss = losses.kl_gmm_paper(zz, mu.detach(), logvar.detach(), means, 1.0)
+    (g,) = torch.autograd.grad(loss, zz)
+    before = torch.cdist(zz.detach(), means).min(1).values
+    after = torch.cdist(zz.detach() - 0.01 * g, means).min(1).values
+    assert (after > before).all()
+    # the correct estimator pulls them in instead
+    loss = losses.kl_gmm_mc(zz, mu.detach(), logvar.detach(), means, 1.0)
+    (g,) = torch.autograd.grad(loss, zz)
+    assert (torch.cdist(zz.detach() - 0.01 * g, means).min(1).values < before).any()
+
+
+DIGITS = dict(dataset="digits", epochs=2, lsdim=8, hidden=(64,), batch_size=128, device="cpu")
+
+
+# ------------------------------------------------------------------------------------------ geodesic distance
+def test_decoded_path_length_equals_the_scaled_euclidean_distance_for_a_linear_decoder():
+    torch.manual_seed(0)
+    q, _ = torch.linalg.qr(torch.randn(784, 6, dtype=torch.float64))  # orthonormal columns
+    scale = 3.5
+    a, b = torch.randn(20, 6, dtype=torch.float64), torch.randn(20, 6, dtype=torch.float64)
+    for T_ in (1, 4, 16):
+        got = decoded_path_length(lambda z: scale * z @ q.T + 0.3, a, b, T_)
+        torch.testing.assert_close(got, scale * (b - a).norm(dim=1))
+
+
+def test_decoded_path_length_is_never_below_the_endpoints_distance_and_grows_with_refinement():
+    torch.manual_seed(1)
+    dec = Decoder((1, 28, 28), 5, "mlp", (32, 64)).double()
+    a, b = torch.randn(50, 5, dtype=torch.float64) * 2, torch.randn(50, 5, dtype=torch.float64) * 2
+    with torch.no_grad():
+        chord = (dec(b) - dec(a)).flatten(1).norm(dim=1)
+        lengths = [decoded_path_length(dec, a, b, T_) for T_ in (1, 2, 4, 8)]
+    torch.testing.assert_close(lengths[0], chord)
+    for short, fine in zip(lengths[:-1], lengths[1:]):  # halving each segment: triangle inequality
+        assert (fine >= short - 1e-12).all()
+    assert (lengths[-1] > chord + 1e-6).any()  # a curved decoder: strictly longer somewhere
+
+
+def test_geodesic_triplet_loss_against_a_loop():
+    torch.manual_seed(2)
+    dec = Decoder((1, 8, 8), 3, "mlp", (16,)).double()
+    z = torch.randn(24, 3, dtype=torch.float64)
+    y = torch.randint(0, 3, (24,))
+    got, frac = geodesic_triplet_terms(z, y, dec, margin=0.5, segments=4)
+    losses = []
+    for a in range(24):
+        pos = [p for p in range(24) if p != a and y[p] == y[a]]
+        neg = [n for n in range(24) if y[n] != y[a]]
+        if not pos or not neg:
+            continue
+        p = max(pos, key=lambda j: (z[a] - z[j]).norm())
+        n = min(neg, key=lambda j: (z[a] - z[j]).norm())
+        length = lambda j: decoded_path_length(dec, z[a : a + 1], z[j : j + 1], 4)[0]  # noqa: E731
+        losses.append(torch.relu(length(p) - length(n) + 0.5))
+    ref = torch.stack(losses)
+    torch.testing.assert_close(got, ref.mean())
+    assert frac == pytest.approx(float((ref > 0).double().mean()))
+
+
+def test_geodesic_loss_moves_the_latents_not_the_decoder():
+    cfg = RunConfig(**{**DIGITS, "model": "dml_autoencoder", "distance": "geodesic", "mining": "hard"})
+    model = models.build(cfg, (1, 8, 8), 10)
+    x, y = torch.rand(64, 1, 8, 8), torch.arange(64) % 4
+    model.supervised_terms(x, y)["metric"].backward()
+    assert all(p.grad is None for p in model.decoder.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.encoder.parameters())

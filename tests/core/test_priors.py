@@ -1,0 +1,84 @@
+"""The priors (dmlvae.core.priors) against closed forms, loops and scikit-learn."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dmlvae.core import losses, priors
+from dmlvae.core.nets import Encoder
+
+
+def test_fitted_gmm_log_prob_matches_sklearn():
+    from sklearn.mixture import GaussianMixture
+
+    rng = np.random.default_rng(0)
+    z = np.concatenate([rng.normal(-2, 0.5, (200, 2)), rng.normal(2, 1.0, (100, 2))]).astype(np.float32)
+    p = priors.fitted_gmm(z, 2, seed=0)
+    ref = GaussianMixture(2, covariance_type="diag", random_state=0, reg_covar=1e-4).fit(z).score_samples(z)
+    np.testing.assert_allclose(p.log_prob(torch.as_tensor(z)).numpy(), ref, rtol=1e-4, atol=1e-4)
+
+
+def test_vampprior_kl_is_mc_kl_to_the_encoded_pseudo_inputs():
+    torch.manual_seed(0)
+    enc = Encoder((1, 8, 8), 3, hidden=(16,), gaussian=True)
+    vp = priors.VampPrior(enc, torch.rand(5, 1, 8, 8))
+    x = torch.rand(4, 1, 8, 8)
+    e = enc(x, sample=True)
+    with torch.no_grad():
+        kl = vp.kl(e).item()
+        pe = enc(torch.sigmoid(vp.pseudo_logits), sample=False)
+        ref = []
+        for i in range(4):
+            log_q = losses.log_normal_diag(e.z[i], e.mu[i], e.logvar[i]).item()
+            comps = [losses.log_normal_diag(e.z[i], pe.mu[k], pe.logvar[k]).item() for k in range(5)]
+            log_p = math.log(sum(math.exp(c) for c in comps) / 5)
+            ref.append(log_q - log_p)
+    assert kl == pytest.approx(float(np.mean(ref)), rel=1e-4)
+    assert len(list(vp.parameters())) == 1  # only the pseudo-inputs: the encoder is not registered twice
+
+
+def test_unit_prior_kl_is_the_closed_form_loop():
+    e = Encoder((1, 8, 8), 2, hidden=(8,), gaussian=True)(torch.rand(3, 1, 8, 8))
+    ref = np.mean(
+        [
+            sum(0.5 * (m * m + math.exp(lv) - 1 - lv) for m, lv in zip(mr, lr))
+            for mr, lr in zip(e.mu.tolist(), e.logvar.tolist())
+        ]
+    )
+    assert priors.UnitGaussianPrior().kl(e).item() == pytest.approx(ref, rel=1e-5)
+
+
+def test_hypercube_gmm_factorises_into_1d_pairs():
+    """The 2^d-component hypercube GMM equals a product of d independent pairs 1/2 N(-1, s^2) + 1/2 N(+1, s^2)."""
+    z = torch.randn(50, 3, dtype=torch.float64) * 2
+    for logvar in (1.0, 0.0, -1.5):
+        gmm = priors.hypercube_gmm(3, logvar)
+        means = gmm.means.double()
+        np.testing.assert_allclose(
+            priors.hypercube_factor_log_prob(z, logvar).numpy(),
+            losses.log_mixture(z, means, logvar).numpy(),
+            rtol=1e-10,
+        )
+
+
+@pytest.mark.parametrize("logvar,modes", [(1.0, 1), (0.5, 1), (0.0, 1), (-0.1, 2), (-1.0, 2), (-3.0, 2)])
+def test_pair_modes_matches_closed_form(logvar, modes):
+    """Two equal Gaussians at -1 and +1 with sd s: one mode iff s >= 1; the paper's logvar 1 gives s = 1.65."""
+    assert priors.pair_modes(logvar) == modes
+    assert (math.exp(0.5 * logvar) >= 1) == (modes == 1)
+
+
+def test_paper_kl_at_the_centre_is_its_closed_form():
+    """Algorithm 4 as printed, for latents at the hypercube's centre with a vanishing posterior variance, against
+    lsdim / 2 * (1 - exp(-logvar)): the value the stored kl="paper" runs end at."""
+    from dmlvae.core import priors
+
+    for lsdim, lv in ((2, 1.0), (4, 0.0), (3, -1.0)):
+        mu = torch.zeros(200_000, lsdim, dtype=torch.float64)
+        logvar = torch.full_like(mu, -30.0)  # a vanishing posterior variance
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        means = torch.as_tensor(priors.hypercube_means(lsdim), dtype=torch.float64)
+        got = losses.kl_gmm_paper(z, mu, logvar, means, lv).item()
+        assert got == pytest.approx(priors.paper_kl_at_centre(lsdim, lv), abs=0.01), (lsdim, lv)

@@ -1,0 +1,53 @@
+"""The plain VAE of model vae_graph (dmlvae.core.vae): its loss by hand, its cache."""
+
+import numpy as np
+import torch
+
+from dmlvae.core import vae
+
+
+def test_vae_cache_reuses_the_same_encoder_and_keys_every_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("DMLVAE_CACHE", str(tmp_path))
+    x = torch.rand(64, 1, 8, 8)
+    enc, info = vae.encoder(x, 2, (16,), 2, seed=0)
+    again, info2 = vae.encoder(x, 2, (16,), 2, seed=0)
+    assert not info["vae_cached"] and info2["vae_cached"] and info2["vae_seconds"] == info["vae_seconds"]
+    assert np.array_equal(vae.embed(enc, x), vae.embed(again, x))
+    keys = {
+        vae.cache_key(x, 2, (16,), 2, 0),
+        vae.cache_key(x, 3, (16,), 2, 0),
+        vae.cache_key(x, 2, (8,), 2, 0),
+        vae.cache_key(x, 2, (16,), 3, 0),
+        vae.cache_key(x, 2, (16,), 2, 1),
+        vae.cache_key(x * 0.5, 2, (16,), 2, 0),
+    }
+    assert len(keys) == 6
+    (tmp_path / "vae" / f"{vae.cache_key(x, 2, (16,), 2, 0)}.pt").write_bytes(b"damaged")
+    _, info3 = vae.encoder(x, 2, (16,), 2, seed=0)  # a damaged entry is trained again, not an error
+    assert not info3["vae_cached"]
+
+
+def test_vae_loss_is_bernoulli_nll_plus_the_closed_form_kl_by_hand():
+    torch.manual_seed(0)
+    from dmlvae.core.nets import Decoder, Encoder
+
+    enc, dec = Encoder((1, 4, 4), 2, "mlp", (8,), gaussian=True), Decoder((1, 4, 4), 2, "mlp", (8,))
+    x = torch.rand(5, 1, 4, 4)
+    torch.manual_seed(1)
+    got = vae.loss(enc, dec, x)
+    torch.manual_seed(1)
+    with torch.no_grad():
+        e = enc(x)
+        p = dec(e.z)
+    total = 0.0
+    for i in range(5):
+        nll = -sum(
+            float(
+                x[i].flatten()[j] * torch.log(p[i].flatten()[j])
+                + (1 - x[i].flatten()[j]) * torch.log(1 - p[i].flatten()[j])
+            )
+            for j in range(16)
+        )
+        kl = sum(0.5 * float(e.mu[i, d] ** 2 + e.logvar[i, d].exp() - 1 - e.logvar[i, d]) for d in range(2))
+        total += nll + kl
+    assert abs(got.item() - total / 5) < 1e-4

@@ -1,0 +1,82 @@
+"""The book's own grids (dmlvae.experiments.grids): each grid's cells, as its page and the protocol name them."""
+
+import pytest
+
+from dmlvae import DmlvaeError
+from dmlvae.core.config import RunConfig
+from dmlvae.experiments import grids, profiles
+
+
+# ------------------------------------------------------------------------------------------ grids and latents
+def test_beyond_grid_covers_every_contender_at_6_60_600_6000_labels():
+    cells = grids.beyond("mnist")
+    assert len(cells) == len(grids.BEYOND_CONTENDERS) * 4
+    names = {grids.contender(RunConfig(**c)) for c in cells}
+    assert names == {n for n, _ in grids.BEYOND_CONTENDERS}
+    ae = [c for c in cells if c.get("alpha") == 1.0]
+    assert len(ae) == 4 and grids.contender(RunConfig(**ae[0])) == "autoencoder alone (alpha = 1)"
+    assert sorted({c["pl_pct"] for c in cells}) == [0.01, 0.1, 1.0, 10.0]
+
+
+def test_graph_grid_reuses_the_beyond_cells_and_counts_its_labels():
+    from dmlvae.core.data import n_labelled
+    from dmlvae.experiments import grids
+
+    cells = grids.cells("graph")
+    assert {n_labelled(60000, c["pl_pct"]) for c in cells} == {10, 60}
+    assert {(c["dataset"], n_labelled(60000, c["pl_pct"]), c["policy"]) for c in cells} == {
+        ("mnist", 60, "uniform"),
+        ("mnist", 60, "stratified"),
+        ("mnist", 10, "stratified"),
+        ("fashion-mnist", 60, "uniform"),
+        ("fashion-mnist", 60, "stratified"),
+    }
+    beyond_keys = {RunConfig(**c).key() for c in grids.cells("beyond")}
+    dml60 = [c for c in cells if c["model"] == "dml" and c["policy"] == "uniform" and c["dataset"] == "mnist"]
+    assert dml60 and all(RunConfig(**c).key() in beyond_keys for c in dml60)
+    assert [grids.graph_contender(RunConfig(**c)) for c in grids.cells("graph", contenders="vae-poisson")][
+        0
+    ] == "VAE + Poisson learning + DML"
+    with pytest.raises(DmlvaeError, match="'vae'.*vae-poisson-mbo"):
+        grids.cells("graph", contenders="vae")
+
+
+def test_the_grid_sets_each_share_and_its_references_at_each_percentage():
+    cells = grids.cells("balance")
+    assert len(cells) == len(grids.BALANCE_PCTS) * (len(grids.BALANCE_SHARES) + 2)
+    cfgs = [RunConfig(**c) for c in cells]
+    assert {(c.pl_pct, c.metric_share) for c in cfgs if c.metric_share} == {
+        (p, s) for p in (0.01, 0.1, 10.0, 100.0) for s in (0.01, 0.1, 0.5, 0.9)
+    }
+    assert all(c.routine == "joint" and c.lsdim == 10 and c.model == "mvae" for c in cfgs if c.metric_share)
+    assert {grids.balance_line(c) for c in cfgs} == {
+        "share 0.01",
+        "share 0.1",
+        "share 0.5",
+        "share 0.9",
+        "DML",
+        "VAE alone (gamma = 0)",
+    }
+    vae = [c for c in cfgs if grids.balance_line(c).startswith("VAE")]
+    assert all(c.gamma == 0 and c.model == "mvae" for c in vae) and len(vae) == 4
+
+
+def test_the_literal_grids_change_the_metricvae_only():
+    t4 = [RunConfig(**c) for c in grids.cells("table4-objective")]
+    assert {(c.model, c.recon) for c in t4} == {("mvae", "pixel-mean"), ("dml", "pixel-mean")}
+    ours = profiles.configs(4, "paper", 1)
+    assert [c.key() for c in t4 if c.model == "dml"] == [c.key() for c in ours if c.model == "dml"]
+    assert len(t4) == len(ours) and all(c.probes == ("knn", "rf", "linear") for c in t4)
+    alt = [RunConfig(**c) for c in grids.cells("mvae-alternating", recon="pixel-mean")]
+    default = [RunConfig(**c) for c in grids.cells("mvae-alternating")]
+    assert [c.key() for c in alt if c.model == "dml"] == [c.key() for c in default if c.model == "dml"]
+    assert {c.recon for c in alt if c.model == "mvae"} == {"pixel-mean"}
+    assert {c.recon for c in default if c.model == "mvae"} == {"image-sum"}
+
+
+def test_the_graph_grid_runs_none_of_the_steps_the_page_lists_as_not_tried():
+    cells = grids.cells("graph")
+    assert {c.get("graph_priors", "uniform") for c in cells} <= {"uniform", "none"}  # never "labelled"
+    assert {c["model"] for c in cells} == {"vae_graph", "dml", "dml_labelprop", "dml_autoencoder"}  # no MetricVAE
+    assert all(RunConfig(**{**c, "seed": 0}).vae_hidden == RunConfig().vae_hidden for c in cells)  # no larger VAE
+    assert all(RunConfig(**{**c, "seed": 0}).epochs == RunConfig().epochs for c in cells)  # no longer DML step

@@ -1,0 +1,308 @@
+"""The results store under the faults a real user meets: failed and stale rows, mixed configurations, bad
+lines, unwritable outputs, concurrent sweeps, leftovers of killed writers, Ctrl-C."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+import warnings
+
+import fakes
+import pytest
+import torch
+
+from dmlvae import DmlvaeError
+from dmlvae.analysis import tables
+from dmlvae.core.routines import DivergedError
+from dmlvae.experiments import profiles, store, sweep
+from dmlvae.version import TRAINING_VERSION
+
+_ok = fakes.fake_result
+
+
+def _fail(cfg):
+    raise DivergedError("loss is nan at epoch 0, step 0")
+
+
+def test_failed_rows_show_as_failed_and_are_retried_with_retry_failed(tmp_path, run_cli):
+    f = tmp_path / "r.jsonl"
+    counts = sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_fail)
+    assert counts["failed"] == 30
+    cmp = tables.table(1, f)
+    assert (cmp.ours.str.startswith("failed")).all() and (cmp.n_failed == 1).all()
+    code, out, _ = run_cli("table", "1", "--results", f)
+    assert code == 0 and "failed (1)" in out and "failed (no ok run): 60" in out
+    # a plain re-run trains nothing; --retry-failed trains the failed runs again, and the new rows win
+    assert sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)["ok"] == 0
+    again = sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok, retry_failed=True)
+    assert again["ok"] == 30 and again["present"] == 0
+    cmp = tables.table(1, f)
+    assert (cmp.n_seeds == 1).all() and (cmp.n_failed == 0).all()
+    assert len(store.Store(f).rows()) == 60 and len(store.Store(f).latest()) == 30
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_impossible_device_is_refused_before_any_run(tmp_path, run_cli):
+    f = tmp_path / "r.jsonl"
+    calls = []
+    with pytest.raises(DmlvaeError, match="device 'cuda' is not available.*allowed here: auto, cpu"):
+        sweep.sweep(1, "smoke", 1, f, dataset="digits", device="cuda", progress=False, run_fn=lambda c: calls.append(c))
+    assert not calls and not f.exists()
+    for dev in ("cuda", "cuda:7"):
+        code, _, err = run_cli("sweep", "--table", "1", "--profile", "smoke", "--device", dev, "--results", f)
+        assert code == 2 and repr(dev) in err and "Traceback" not in err and not f.exists()
+
+
+def test_rows_record_the_training_version_and_stale_rows_are_marked_and_rerun(tmp_path, run_cli):
+    f = tmp_path / "r.jsonl"
+    sweep.sweep(
+        1, "smoke", 1, f, dataset="digits", progress=False, run_fn=lambda cfg: {**_ok(cfg), "cpu_time": 1.23456}
+    )
+    rows = store.Store(f).rows()
+    assert all(r["training_version"] == TRAINING_VERSION for r in rows)
+    assert all(r["cpu_time"] == 1.235 for r in rows)  # the run's CPU seconds, kept beside its wall time
+    old = [dict(r, training_version=TRAINING_VERSION - 1) for r in rows]
+    f.write_text("".join(json.dumps(r) + "\n" for r in old))
+    cmp = tables.table(1, f)
+    assert cmp.stale.all() and cmp.ours.str.endswith("stale").all()
+    code, out, _ = run_cli("table", "1", "--results", f)
+    assert "stale (another training-code version; `sweep --rerun-stale`): 60" in out
+    assert sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)["ok"] == 0
+    counts = sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok, rerun_stale=True)
+    assert counts["ok"] == 30
+    assert not tables.table(1, f).stale.any()
+
+
+def test_bad_lines_are_skipped_with_a_warning_and_never_rewritten(tmp_path, run_cli):
+    f = tmp_path / "r.jsonl"
+    sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    good = f.read_text().splitlines()
+    lines = good[:10] + ["garbage {", json.dumps({"table": 1, "profile": "smoke"})] + good[10:-1] + [good[-1][:40]]
+    f.write_text("\n".join(lines))  # the last line is truncated, as a full disk leaves it
+    with pytest.warns(store.StoreWarning, match=r"r.jsonl: skipped 3 unreadable line\(s\) \(line 11, 12, 32\)"):
+        rows = store.Store(f).rows()
+    assert len(rows) == 29
+    # the truncated run counts as missing and is trained again; the bad lines stay in the file
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", store.StoreWarning)
+        counts = sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+        assert counts["ok"] == 1
+        assert len(store.Store(f).rows(warn=False)) == 30
+    text = f.read_text()
+    assert "garbage {" in text and good[-1][:40] + "\n" in text
+    code, out, err = run_cli("table", "1", "--results", f)
+    assert code == 0 and "skipped 3 unreadable line(s)" in err and "Traceback" not in err
+
+
+def test_unwritable_outputs_are_refused_before_training(tmp_path, run_cli, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    calls = []
+    with pytest.raises(DmlvaeError, match="is a file, not a directory"):
+        sweep.sweep(
+            1, "smoke", 1, blocker / "r.jsonl", dataset="digits", progress=False, run_fn=lambda c: calls.append(c)
+        )
+    with pytest.raises(DmlvaeError, match="is a directory"):
+        sweep.sweep(1, "smoke", 1, tmp_path, dataset="digits", progress=False, run_fn=lambda c: calls.append(c))
+    assert not calls
+    import dmlvae.core.train as T
+    from dmlvae import cli
+
+    monkeypatch.setattr(T, "run", lambda *a, **k: calls.append(a))
+    for flag in ("--out", "--save-latents"):
+        assert cli.main(["train", "--dataset", "digits", flag, str(blocker / "run.json")]) == 2
+    assert not calls
+    code, _, err = run_cli("train", "--dataset", "digits", "--out", blocker / "run.json")
+    assert code == 2 and "a_file" in err and "Traceback" not in err
+
+
+def test_two_concurrent_sweeps_share_the_work(tmp_path, sweep_cmd):
+    f = tmp_path / "r.jsonl"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    procs = [
+        subprocess.Popen(sweep_cmd(f), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=900) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
+    counts = [json.loads(o[0]) for o in outs]
+    for c in counts:
+        assert c["present"] + c["reused"] + c["ok"] + c["failed"] + c["elsewhere"] == c["total"] == 30
+    assert sum(c["ok"] + c["failed"] for c in counts) == 30  # each run trained once, by one of them
+    rows = store.Store(f).rows()
+    assert len(rows) == 30 and len({store.Store.row_id(r) for r in rows}) == 30
+    assert not any((tmp_path / "r.jsonl.claims").iterdir())
+
+
+def test_claims_of_dead_processes_are_taken_over(tmp_path):
+    s = store.Store(tmp_path / "r.jsonl")
+    rid = (1, "smoke", "abc")
+    s.claims.mkdir(parents=True)
+    import socket
+
+    s._claim_path(rid).write_text(f"999999999 {socket.gethostname()}")  # no such process
+    assert s.claim(rid)
+    other = store.Store(tmp_path / "r.jsonl")
+    s._claim_path(rid).write_text(f"{os.getppid()} {socket.gethostname()}")  # a live process
+    assert not other.claim(rid)
+
+
+def test_leftover_temporary_files_of_killed_writers_are_removed_and_no_other_file(tmp_path):
+    f = tmp_path / "r.jsonl"
+    (tmp_path / "latents").mkdir()
+    dead = [tmp_path / "latents" / "x.npz.tmp999999999.npz"]  # what save_latents names, its writer gone
+    live = tmp_path / "latents" / f"x.npz.tmp{os.getpid()}.npz"
+    # not the store's: a user's files that merely contain ".tmpNNN", one with a number no pid can be
+    others = [
+        tmp_path / "thesis.tmp2024.docx",
+        tmp_path / "a.tmp99999999999",
+        tmp_path / "latents" / "y.tmp5.npz",
+        tmp_path / "r.jsonl.tmp999999999",
+    ]
+    for p in dead + [live] + others:
+        p.write_bytes(b"0" * 1000)
+    sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    assert not any(p.exists() for p in dead) and live.exists() and all(p.exists() for p in others)
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, sweep_cmd):
+    f = tmp_path / "r.jsonl"
+    # a background job of a non-interactive shell (CI) inherits SIGINT ignored: give the sweep a terminal's default
+    p = subprocess.Popen(
+        sweep_cmd(f),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.time() + 300
+    while time.time() < deadline and not (f.exists() and f.read_text().count("\n") >= 1):
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("interrupted")
+    rows = store.Store(f).rows()
+    assert rows and not any((tmp_path / "r.jsonl.claims").iterdir())  # finished runs kept, claims released
+
+
+def test_two_paths_to_one_file_are_one_store(tmp_path):
+    real = tmp_path / "r.jsonl"
+    real.write_text("")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    rid = ("1", "smoke", "k")
+    assert store.Store(real).claim(rid)
+    assert not store.Store(link).claim(rid)  # the symlink's sweep sees the same claim
+    assert not store.Store(tmp_path / "." / "r.jsonl").claim(rid)
+
+
+def _claim_at_once(path, rid, barrier, out):
+    s = store.Store(path)
+    barrier.wait()
+    out.put(s.claim(rid))
+    barrier.wait()  # stay alive until every process has tried: a claim of a live process is not taken over
+
+
+def test_a_dead_sweeps_claim_is_taken_over_by_exactly_one_of_several(tmp_path):
+    import multiprocessing
+    import socket
+
+    ctx = multiprocessing.get_context("fork")
+    f = tmp_path / "r.jsonl"
+    rid = ("1", "smoke", "k")
+    for trial in range(25):
+        s = store.Store(f)
+        s.claims.mkdir(parents=True, exist_ok=True)
+        s._claim_path(rid).write_text(f"999999999 {socket.gethostname()}")  # its sweep was killed
+        barrier, out = ctx.Barrier(4), ctx.Queue()
+        procs = [ctx.Process(target=_claim_at_once, args=(f, rid, barrier, out)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        got = [out.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join(timeout=60)
+        assert sum(got) == 1, (trial, got)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": 5}',  # config not an object
+        '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": {"lsdim": -5}}',
+        '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": {"lsdim": 1e999}}',
+        '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": {}, "metrics": {"knn_acc": "high"}}',
+        '{"table": 1, "profile": "smoke", "key": "k", "status": "maybe", "config": {}}',
+        '{"table": 1, "profile": "smoke", "key": "k", "status": "ok", "config": {}, "seed": ' + "9" * 5000 + "}",
+        "[" * 100000 + "]" * 100000,  # deeper than the parser goes
+        '["a", "list"]',
+    ],
+)
+def test_a_line_that_is_json_but_no_row_is_skipped_with_a_warning_and_table_and_sweep_go_on(tmp_path, bad, run_cli):
+    f = tmp_path / "r.jsonl"
+    sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    good = f.read_text().count("\n")
+    with open(f, "a") as fh:
+        fh.write(bad + "\n")
+    with pytest.warns(store.StoreWarning, match=rf"r.jsonl: skipped 1 unreadable line\(s\) \(line {good + 1}\)"):
+        assert len(store.Store(f).rows()) == good
+    code, out, err = run_cli("table", "1", "--results", f)
+    assert code == 0 and f"line {good + 1}" in err and "Traceback" not in err
+    code, out, err = run_cli(*fakes.smoke_sweep(f), env={"DMLVAE_NO_TRAIN": "1"})
+    assert code == 0 and "Traceback" not in err, err
+
+
+def test_a_full_disk_mid_sweep_names_the_lost_run_keeps_the_stored_ones_and_resumes(tmp_path, monkeypatch):
+    import errno
+
+    f = tmp_path / "r.jsonl"
+    real_append, calls = store.Store.append, []
+
+    def full_on_second(self, row, supersede=False):
+        calls.append(row["key"])
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_append(self, row, supersede)
+
+    monkeypatch.setattr(store.Store, "append", full_on_second)
+    with pytest.raises(
+        DmlvaeError,
+        match=r"could not store run .* No space left on device; that run is lost .* "
+        r"run the same command to resume",
+    ):
+        sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    assert len(store.Store(f).rows()) == 1 and not any((tmp_path / "r.jsonl.claims").iterdir())
+    monkeypatch.setattr(store.Store, "append", real_append)
+    counts = sweep.sweep(1, "smoke", 1, f, dataset="digits", progress=False, run_fn=_ok)
+    assert counts["present"] == 1 and len(store.Store(f).rows()) == counts["total"]
+
+
+@pytest.mark.parametrize("case", ["proc", "dangling", "csv-under-a-file"])
+def test_file_system_refusals_are_one_line(tmp_path, run_cli, case):
+    if case == "proc":
+        argv = ["sweep", "--table", "1", "--profile", "smoke", "--results", "/proc/x.jsonl"]
+        words = ["/proc", "cannot be created"]
+    elif case == "dangling":
+        (tmp_path / "link.jsonl").symlink_to(tmp_path / "gone" / "r.jsonl")
+        argv = ["sweep", "--table", "1", "--profile", "smoke", "--results", tmp_path / "link.jsonl"]
+        words = ["symlink", "does not exist"]
+    else:
+        sweep.sweep(1, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False, run_fn=_ok)
+        (tmp_path / "afile").write_text("x")
+        argv = ["table", "1", "--results", tmp_path / "r.jsonl", "--csv", tmp_path / "afile" / "t.csv"]
+        words = ["afile", "is a file"]
+    code, out, err = run_cli(*argv)
+    assert code in (1, 2) and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert all(w in err for w in words), err
+    assert not (tmp_path / "gone").exists()
+
+
+def test_a_real_run_row_records_its_host_and_cpu_seconds_beside_its_wall_time(tmp_path):
+    import socket
+
+    f = tmp_path / "r.jsonl"
+    cfgs = profiles.profile_configs([{"dataset": "digits", "model": "dml"}], "smoke", 1)
+    sweep.run_configs("g", "smoke", cfgs, f, progress=False)
+    (row,) = store.Store(f).rows()
+    assert row["host"] == socket.gethostname() and row["cpu_time"] > 0 and row["wall_time"] > 0

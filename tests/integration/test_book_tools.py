@@ -1,0 +1,223 @@
+"""The book's executor: bad parameters are refused up front, a failing page names notebook and cell."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+EXECUTE = [sys.executable, str(ROOT / "tools" / "execute_notebooks.py")]
+
+
+def test_unknown_parameter_and_notebook_are_refused(tmp_path):
+    p = subprocess.run(EXECUTE + ["-p", "sedes", "3", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert p.returncode == 2 and "sedes" in p.stderr and "seeds" in p.stderr
+    p = subprocess.run(EXECUTE + ["--only", "99_none", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert p.returncode == 2 and "99_none" in p.stderr and "00_data" in p.stderr
+    p = subprocess.run(EXECUTE + ["--profile", "huge", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert p.returncode == 2 and "huge" in p.stderr and "smoke, quick, paper" in p.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_bad_page_parameter_fails_naming_notebook_and_cell_then_good_one_is_cached(tmp_path):
+    """A value that passes the up-front checks but fails inside the page (a dataset missing from an empty data
+    directory) names the notebook and the cell."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "out"
+    p = subprocess.run(
+        EXECUTE
+        + ["--only", "00_data", "-p", "dataset", "organamnist", "-p", "data_dir", str(empty), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert p.returncode == 1
+    assert "notebooks/00_data.py, cell" in p.stderr and "DmlvaeError: dataset 'organamnist' not found" in p.stderr
+    assert (out / "00_data.failed.ipynb").exists() and not (out / "00_data.ipynb").exists()
+    args = EXECUTE + ["--only", "00_data", "-p", "dataset", "digits", "--out", str(out)]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    nb = nbformat.read(out / "00_data.ipynb", as_version=4)
+    assert nb.metadata["dmlvae"]["parameters"] == {"dataset": "digits"}
+    folded = [c for c in nb.cells if "hide-cell" in c.metadata.get("tags", [])]  # the parameter cells, folded
+    assert {t for c in folded for t in c.metadata["tags"]} >= {"parameters", "injected-parameters"}
+    assert not (out / "00_data.failed.ipynb").exists()
+    again = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert "unchanged, not re-executed" in again.stdout
+
+
+def _executor():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("execute_notebooks", ROOT / "tools" / "execute_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_profile_auto_takes_the_shipped_results_page_by_page(tmp_path, monkeypatch, capsys):
+    """Each profile-taking page is pre-run under paper without training: those that succeed are the book's,
+    one that lacks runs (MissingRuns) is left to quick, and any other error fails the build."""
+    import os
+
+    import pytest
+    from papermill.exceptions import PapermillExecutionError
+
+    ex = _executor()
+    monkeypatch.setattr(ex, "OUT", tmp_path / "generated")
+    sources = sorted(ex.SOURCES.glob("*.py"))
+    seen = []
+
+    def fake(fail_on, ename="MissingRuns"):
+        def execute(source, params, force, fingerprint, out, raise_errors=False):
+            seen.append((source.stem, params["profile"], os.environ.get("DMLVAE_NO_TRAIN"), raise_errors))
+            if source.stem == fail_on:
+                raise PapermillExecutionError(3, 3, "", ename, "2 of 320 runs of beyond (paper) are missing", [])
+            nbformat.write(nbformat.v4.new_notebook(), Path(out) / f"{source.stem}.ipynb")
+            return True
+
+        return execute
+
+    monkeypatch.setattr(ex, "execute", fake("05_beyond"))
+    shipped = ex.shipped_pages(sources, {}, "fp")
+    taking = {s.stem for s in sources if ex.takes_profile(s)}
+    assert {s.stem for s in shipped} == taking - {"05_beyond"} and "10_geodesic" in taking
+    assert {p.stem for p in (tmp_path / "generated").iterdir()} == taking - {"05_beyond"}
+    assert "DMLVAE_NO_TRAIN" not in os.environ
+    assert all(p == "paper" and flag == "1" and raising for _, p, flag, raising in seen)
+    assert {s for s, *_ in seen} == taking and "00_data" not in taking  # a page without a profile is not pre-run
+    out = capsys.readouterr().out
+    assert "05_beyond.py takes the quick profile: 2 of 320 runs of beyond (paper) are missing" in out
+    assert "from the quick profile: 05_beyond" in out
+    monkeypatch.setattr(ex, "execute", fake("07_scorecard", ename="KeyError"))
+    with pytest.raises(SystemExit, match="07_scorecard.py, cell 3: KeyError"):
+        ex.shipped_pages(sources, {}, "fp")
+    assert "DMLVAE_NO_TRAIN" not in os.environ
+
+
+def test_a_page_lacking_runs_fails_with_missing_runs_under_no_train(tmp_path):
+    """The pre-run's signal is real: the geodesic page under paper with an empty results file raises
+    MissingRuns (not some other error), through papermill."""
+    import os
+
+    ex = _executor()
+    from papermill.exceptions import PapermillExecutionError
+
+    source = ex.SOURCES / "10_geodesic.py"
+    os.environ["DMLVAE_NO_TRAIN"] = "1"
+    try:
+        ex.execute(
+            source,
+            {"profile": "paper", "results": str(tmp_path / "none.jsonl")},
+            True,
+            "fp",
+            tmp_path,
+            raise_errors=True,
+        )
+    except PapermillExecutionError as e:
+        assert e.ename == "MissingRuns" and "DMLVAE_NO_TRAIN" in e.evalue
+    else:
+        raise AssertionError("the page trained nothing and did not fail")
+    finally:
+        del os.environ["DMLVAE_NO_TRAIN"]
+    assert not list(tmp_path.glob("*.ipynb"))
+
+
+def test_ship_quick_rows_tool_names_what_its_source_lacks(tmp_path):
+    src = tmp_path / "quick.jsonl"
+    src.write_text("")
+    p = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "ship_quick_rows.py"),
+            "--src",
+            str(src),
+            "--dst",
+            str(tmp_path / "out.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert p.returncode == 1 and "Table 1: 60 of 60" in p.stderr and "Figure 6: 8 of 8" in p.stderr
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_the_student_edition_has_every_page_and_no_solution(tmp_path):
+    import jupytext
+
+    out = tmp_path / "student"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "student_edition.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    sources = sorted((ROOT / "notebooks").glob("*.py"))
+    assert sorted(p.stem for p in out.glob("*.ipynb")) == [p.stem for p in sources]
+    for source in sources:
+        full = jupytext.read(source)
+        nb = nbformat.read(out / f"{source.stem}.ipynb", as_version=4)
+        assert not any("solution" in c.metadata.get("tags", []) or "{solution-start}" in c.source for c in nb.cells)
+        exercises = sum("{exercise}" in c.source for c in full.cells)
+        assert sum("{exercise}" in c.source for c in nb.cells) == exercises  # the exercises stay
+        kept = [
+            c.source
+            for c in full.cells
+            if "solution" not in c.metadata.get("tags", [])
+            and "{solution-start}" not in c.source
+            and "{solution-end}" not in c.source
+        ]
+        assert [c.source for c in nb.cells] == kept, source.stem
+
+
+def test_bookkeeping_counts_expressions_as_content_and_everything_else_as_bookkeeping(tmp_path):
+    """tools/bookkeeping.py on a small page: the parameters cell and the exercises are not counted, an expression
+    statement is content, an import, an assignment, a loop and a definition are bookkeeping (all their lines)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import bookkeeping
+
+    page = tmp_path / "99_x.py"
+    page.write_text(
+        '# %% tags=["parameters"]\nseed = 0\n\n'
+        "# %%\nfrom dmlvae import pages\n\npage = pages.Page('99_x', globals())\npage.note()\n\n"
+        "# %%\nfor i in range(2):\n    print(i)\n\n# a comment\nplots.figure(\n    page\n).show()\n\n"
+        "# %% [markdown]\n# ## Exercises\n\n# %%\nanswer = None\ncheck(answer)\n"
+    )
+    s = bookkeeping.shares(page)
+    assert (s["bookkeeping"], s["content"]) == (4, 4)  # import, page =, the loop (2); note, the figure call (3)
+
+
+def test_every_page_is_narrative_plus_one_call_per_table_or_figure():
+    """The pages' own bookkeeping is their import line and their page object, plus a live page's runs (01, 08): at
+    most 4 lines each, and at most 20 % on every page that shows more than 8 tables, figures or paragraphs."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import bookkeeping
+
+    for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
+        s = bookkeeping.shares(p)
+        assert s["bookkeeping"] <= 4, (p.stem, s)
+        if s["content"] > 8:
+            assert s["share"] <= 0.2, (p.stem, s)
+
+
+def test_a_page_is_executed_again_when_the_rows_it_reads_change(tmp_path):
+    """The executor's cache key of a page that reads stored runs covers the results stores and saved latents: a row a
+    sweep stored makes those pages run again (a cached page would show the old numbers). A page that reads none (00,
+    whose cache the test above checks while sweeps may be storing rows) does not depend on them."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import execute_notebooks
+
+    results = tmp_path / "results"
+    (results / "latents").mkdir(parents=True)
+    (results / "paper.jsonl").write_text('{"a": 1}\n')
+    before = execute_notebooks.results_fingerprint(results)
+    assert execute_notebooks.results_fingerprint(results) == before  # nothing changed: the cache holds
+    (results / "paper.jsonl").write_text('{"a": 1}\n{"a": 2}\n')
+    after_row = execute_notebooks.results_fingerprint(results)
+    (results / "latents" / "x.npz").write_bytes(b"z")
+    after_latents = execute_notebooks.results_fingerprint(results)
+    assert len({before, after_row, after_latents}) == 3

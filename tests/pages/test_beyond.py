@@ -1,0 +1,34 @@
+"""Page 05's back-end (dmlvae.pages.beyond), called as the page calls it on the shipped rows."""
+
+import fakes
+import pytest
+import pandas as pd
+
+from dmlvae import pages
+from dmlvae.analysis import beyond, realistic
+
+
+@pytest.fixture(scope="module")
+def page():
+    """The page on the shipped rows, once for this file's tests (its back-end's caches are kept by it)."""
+    return fakes.shipped_page("05_beyond", paper_seeds=pages.beyond.PAPER_SEEDS)
+
+
+def test_every_call_the_page_makes_returns_what_it_shows_and_trains_nothing(page):
+    before = page.results.stat().st_size
+    out = fakes.run_page_calls(page, "beyond")
+    assert len(fakes.page_calls("05_beyond", "beyond")) == 12 and len(out) == 11  # page_datasets is called twice
+    assert page.results.stat().st_size == before
+
+
+def test_the_differences_are_the_seed_paired_ones_of_the_page_runs(page):
+    runs = pages.beyond.page_runs(page)
+    assert sorted(set(runs.seed)) == list(range(pages.beyond.PAPER_SEEDS))
+    diffs = pages.beyond.page_differences(page)
+    for protocol in beyond.PROTOCOLS:
+        assert diffs[protocol].equals(beyond.versus_dml(runs, protocol))
+
+
+def test_the_anchors_table_holds_every_published_anchor():
+    table = pages.beyond.anchors_table().data
+    assert isinstance(table, pd.DataFrame) and len(table) == len(realistic.anchors())
