@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from dmlvae.experiments import paper, profiles, store, sweep
+from dmlvae.experiments import parallel, paper, profiles, store, sweep
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import fakes  # noqa: E402
@@ -39,7 +39,7 @@ def run_ways(n: int, epochs: int) -> list[dict]:
         def measure(name, **backend):
             f = tmp / f"{name}.jsonl"
             t0 = time.perf_counter()
-            sweep.run_configs(1, "paper", cfgs, f, progress=False, **backend)
+            sweep.run_configs(1, "paper", cfgs, f, progress=False, backend=parallel.backend(**backend))
             wall = time.perf_counter() - t0
             rows = store.Store(f).rows()
             cpu = statistics.median(r["cpu_time"] for r in rows)

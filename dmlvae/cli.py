@@ -1,4 +1,9 @@
-"""``python -m dmlvae COMMAND``: the command line. Errors in user input print one line and exit 2."""
+"""``python -m dmlvae COMMAND``: the command line. Errors in user input print one line and exit 2.
+
+Each subcommand imports the modules it needs when it runs (the one exception to the package's rule of top-level
+imports): nothing imports the CLI, so no import circle can hide here, and ``python -m dmlvae --help`` or ``data``
+does not load torch's training stack, pandas and scipy first (1.5 s instead of 3.5 s on 2 cores).
+"""
 
 from __future__ import annotations
 
@@ -11,20 +16,14 @@ import sys
 import warnings
 from pathlib import Path
 
-import pandas as pd
-import torch
-import yaml
 
-from dmlvae.analysis import findings, realistic, scorecard, tables
 from dmlvae.core import data
 from dmlvae.core.config import MAX_SEED, RunConfig
-from dmlvae.core.train import check_device, run
 from dmlvae.errors import DivergedError, DmlvaeError, choice, number
-from dmlvae.experiments import grids, paper, profiles, rerun, store, sweep
+from dmlvae.experiments import grids, paper, profiles
 from dmlvae.experiments.grids import GRIDS
 from dmlvae.experiments.paper import TABLES
 from dmlvae.experiments.profiles import PROFILES
-from dmlvae.experiments.store import LATENT_KEYS, check_writable, save_latents
 
 
 def _data(args) -> dict:
@@ -45,6 +44,9 @@ def write_json_atomic(path: Path, obj) -> None:
 def _threads(args) -> None:
     """``--threads N``: torch's CPU threads for the runs of this process (an exact re-run of a stored row needs
     the thread count it records, ``threads``: float sums are taken in another order on another count)."""
+    # imported on use, as the module docstring says
+    import torch
+
     if args.threads is not None:
         torch.set_num_threads(number("--threads", args.threads, low=1, high=MAX_THREADS, integer=True))
 
@@ -53,6 +55,13 @@ MAX_THREADS = 1024
 
 
 def _train(args):
+
+    # imported on use, as the module docstring says
+    from dmlvae.core.train import check_device
+    from dmlvae.core.train import run
+    from dmlvae.experiments.store import LATENT_KEYS
+    from dmlvae.experiments.store import check_writable
+    from dmlvae.experiments.store import save_latents
 
     fields = {
         f.name: getattr(args, f.name) for f in dataclasses.fields(RunConfig) if getattr(args, f.name, None) is not None
@@ -82,17 +91,18 @@ def _train(args):
 
 def _sweep(args):
 
+    # imported on use, as the module docstring says
+    from dmlvae.experiments import parallel, sweep
+    import yaml
+
     results = profiles.results_path(args.profile, args.results)
-    backend = dict(
-        progress=not args.no_progress,
-        retry_failed=args.retry_failed,
-        rerun_stale=args.rerun_stale,
-        workers=args.workers,
-        address=args.address,
-        cpus_per_run=args.cpus_per_run,
-        gpus_per_run=args.gpus_per_run,
-        allow_open_cluster=args.allow_open_cluster,
-    )
+    options = dict(progress=not args.no_progress, retry_failed=args.retry_failed, rerun_stale=args.rerun_stale)
+
+    def backend():  # checked where the sweep used to check it: after the table or grid and its cells
+        return parallel.backend(
+            args.workers, args.address, args.cpus_per_run, args.gpus_per_run, args.allow_open_cluster
+        )
+
     if args.threads is not None and (args.workers is not None or args.address is not None):
         raise DmlvaeError(
             f"--threads {args.threads} sets the threads of runs in this process; with --workers or "
@@ -114,7 +124,8 @@ def _sweep(args):
             dataset=args.dataset,
             device=args.device,
             data_dir=args.data_dir,
-            **backend,
+            backend=backend(),
+            **options,
         )
     params = {}
     for item in args.grid_param:
@@ -128,7 +139,8 @@ def _sweep(args):
     cfgs = profiles.profile_configs(
         cells, args.profile, args.seeds, grid=args.grid, device=args.device, data_dir=args.data_dir
     )
-    return sweep.run_configs(args.grid, args.profile, cfgs, results, keep_latents=args.grid == "figure5", **backend)
+    figure5 = args.grid == "figure5"
+    return sweep.run_configs(args.grid, args.profile, cfgs, results, keep_latents=figure5, backend=backend(), **options)
 
 
 def paper_tables():
@@ -137,6 +149,11 @@ def paper_tables():
 
 
 def _table(args):
+
+    # imported on use, as the module docstring says
+    from dmlvae.analysis import tables
+    from dmlvae.experiments import store
+    import pandas as pd
 
     if args.results is None and args.profile is None:
         raise DmlvaeError("give --profile (reads results/PROFILE.jsonl) or --results FILE")
@@ -160,6 +177,11 @@ def _table(args):
 
 
 def _scorecard(args):
+
+    # imported on use, as the module docstring says
+    from dmlvae.analysis import scorecard
+    from dmlvae.analysis import tables
+    from dmlvae.experiments import store
 
     choice("--stand-in", args.stand_in, data.DATASETS)
     results = profiles.results_path(args.profile, args.results)
@@ -409,12 +431,19 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 
 def _realistic(args):
 
+    # imported on use, as the module docstring says
+    from dmlvae.analysis import realistic
+
     results = Path(args.results) if args.results else profiles.SHIPPED
     print(realistic.report(results, grids.GRAPH_PAPER_SEEDS if args.seeds is None else args.seeds))
     return None
 
 
 def _rerun(args):
+
+    # imported on use, as the module docstring says
+    from dmlvae.experiments import rerun
+    from dmlvae.experiments import store
 
     results = Path(args.results) if args.results else profiles.SHIPPED
     if not results.exists():
@@ -427,6 +456,9 @@ def _rerun(args):
 
 
 def _findings(args):
+
+    # imported on use, as the module docstring says
+    from dmlvae.analysis import findings
 
     results = profiles.results_path(args.profile, args.results)
     text = findings.text(results, args.profile)

@@ -194,3 +194,16 @@ def knn_by_hand(z_fit, y_fit, z_test, k):
         votes = np.bincount(y_fit[near], minlength=y_fit.max() + 1)
         out.append(int(np.flatnonzero(votes == votes.max())[0]))
     return np.array(out)
+
+
+# a small vae_graph run on digits: the VAE, the graph and the DML step in seconds
+VAE_GRAPH = dict(
+    dataset="digits",
+    pl_pct=5,
+    epochs=2,
+    vae_epochs=3,
+    hidden=(32,),
+    batch_size=64,
+    test_subset=300,
+    protocol="labelled-to-test",
+)

@@ -6,18 +6,7 @@ the paper's claims with its verdict), ``findings`` and ``statements`` (the sente
 and ``objectives``.
 """
 
-from dmlvae.analysis import (
-    balance,
-    beyond,
-    findings,
-    objectives,
-    paper_kl,
-    realistic,
-    scorecard,
-    statements,
-    stats,
-    tables,
-)
+import importlib
 
 __all__ = [
     "balance",
@@ -31,3 +20,11 @@ __all__ = [
     "stats",
     "tables",
 ]
+
+
+def __getattr__(name: str):
+    """``dmlvae.analysis.NAME`` imports the module NAME on first use, so importing one module of the layer does not
+    import them all (and ``python -m dmlvae data`` does not load torch's training stack or scipy)."""
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

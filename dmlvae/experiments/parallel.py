@@ -1,16 +1,17 @@
 """Sweeps over Ray workers: each run is one Ray task; the driver alone writes the results store.
 
-``sweep.run_configs(..., workers=N)`` starts a local Ray instance with room for N runs at once;
-``address=...`` attaches to an existing Ray cluster instead. ``cpus_per_run`` sets each run's Ray CPUs and
-torch threads; ``gpus_per_run`` (e.g. 0.125) packs several runs onto one GPU. Ray retries a task whose worker
-died (``max_retries``), and the driver records a run that still cannot finish as failed, with the reason. A
-driver killed at any moment resumes like any sweep: every finished run was appended once, and runs claimed by
-a dead driver are taken over.
+``sweep.run_configs(..., backend=backend(workers=N))`` starts a local Ray instance with room for N runs at once;
+``backend(address=...)`` attaches to an existing Ray cluster instead. ``cpus_per_run`` sets each run's Ray CPUs and
+torch threads; ``gpus_per_run`` (e.g. 0.125) packs several runs onto one GPU. Ray retries a task whose worker died
+(``max_retries``), and the driver records a run that still cannot finish as failed, with the reason. A driver killed
+at any moment resumes like any sweep: every finished run was appended once, and runs claimed by a dead driver are
+taken over.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import re
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -29,6 +31,49 @@ from dmlvae.core.train import run as train_run
 from dmlvae.errors import DmlvaeError, number
 
 MAX_RETRIES = 2  # a run whose worker dies is tried this many more times, then recorded as failed
+
+
+@dataclasses.dataclass(frozen=True)
+class RayBackend:
+    """Where a sweep's runs go when they are Ray tasks: ``workers`` at once on a new local Ray (locked by its token),
+    or the cluster at ``address``; each run takes ``cpus_per_run`` CPUs (and as many torch threads) and
+    ``gpus_per_run`` GPUs; a cluster without token authentication only with ``allow_open_cluster``."""
+
+    workers: int | None = None
+    address: str | None = None
+    cpus_per_run: int = 1
+    gpus_per_run: float = 0.0
+    allow_open_cluster: bool = False
+
+
+def backend(
+    workers=None, address=None, cpus_per_run=1, gpus_per_run=0.0, allow_open_cluster: bool = False
+) -> RayBackend | None:
+    """The backend of a sweep, each value checked: None (every run in this process, Ray not started) when neither
+    ``workers`` nor ``address`` is given, else a :class:`RayBackend`."""
+    workers, address, cpus_per_run, gpus_per_run = validate(workers, address, cpus_per_run, gpus_per_run)
+    if workers is None and address is None:
+        return None
+    return RayBackend(workers, address, cpus_per_run, gpus_per_run, bool(allow_open_cluster))
+
+
+@dataclasses.dataclass
+class Batch:
+    """The runs a sweep trains and what it does around each: ``record(cfg, result, error, wall)`` stores a finished
+    run's row (in this, the driver's, process), ``changed(rid)`` says whether another sweep stored it meanwhile,
+    ``announce()`` prints how many runs and how long, once the backend is ready; ``counts`` are updated in place."""
+
+    todo: list
+    store: object
+    grid: object
+    profile: str
+    record: Callable
+    counts: dict
+    changed: Callable = lambda rid: False
+    announce: Callable = lambda: None
+    run_fn: Callable | None = None
+    keep_latents: bool = False
+    progress: bool = True
 
 
 def validate(workers, address, cpus_per_run, gpus_per_run) -> tuple:
@@ -271,74 +316,72 @@ def _task(cfg, run_fn, threads: int, keep_latents: bool):
     return {"result": result, "wall": time.perf_counter() - t0}
 
 
-def run_all(
-    todo,
-    store,
-    grid,
-    profile,
-    record,
-    *,
-    workers=None,
-    address=None,
-    cpus_per_run=1,
-    gpus_per_run=0.0,
-    run_fn=None,
-    keep_latents=False,
-    progress=True,
-    counts=None,
-    max_retries=MAX_RETRIES,
-    changed=lambda rid: False,
-    announce=lambda: None,
-    allow_open_cluster=False,
-) -> dict:
-    """Run ``todo`` (RunConfigs, already missing from ``store``) as Ray tasks; ``record(cfg, result, error,
-    wall)`` appends each finished run's row in this (driver) process, exactly once."""
-    ray, slots = start(workers, address, cpus_per_run, gpus_per_run, allow_open_cluster)
-    announce()
-    remote = ray.remote(_task).options(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=max_retries)
-    bar = None
-    if progress and todo:
-        bar = tqdm(
-            total=counts["total"],
-            initial=counts["present"] + counts.get("reused", 0),
-            desc=f"{grid} ({profile}, {slots} at once)",
-            unit="run",
-        )
-    pending, queue, held = {}, list(todo), set()
+def _bar(batch: Batch, slots: int):
+    if not (batch.progress and batch.todo):
+        return None
+    c = batch.counts
+    return tqdm(
+        total=c["total"],
+        initial=c["present"] + c.get("reused", 0),
+        desc=f"{batch.grid} ({batch.profile}, {slots} at once)",
+        unit="run",
+    )
+
+
+def _submit(batch: Batch, remote, queue: list, pending: dict, held: set, slots: int, cpus_per_run: int) -> None:
+    """Claim and submit runs from ``queue`` until ``slots`` are pending; a run claimed or stored elsewhere is
+    counted, not submitted."""
+    while queue and len(pending) < slots:
+        cfg = queue.pop(0)
+        rid = (batch.grid, batch.profile, cfg.key())
+        if not batch.store.claim(rid):
+            batch.counts["elsewhere"] += 1
+            continue
+        held.add(rid)
+        if batch.changed(rid):  # another sweep trained it meanwhile
+            batch.store.release(rid)
+            held.discard(rid)
+            batch.counts["present"] += 1
+            continue
+        task = remote.remote(cfg, batch.run_fn, cpus_per_run, batch.keep_latents)
+        pending[task] = (cfg, rid, time.perf_counter())
+
+
+def _collect(ray, batch: Batch, ref, pending: dict, held: set, max_retries: int) -> None:
+    """Record the finished task ``ref``'s run (a worker that kept dying is a failed run) and release its claim."""
+    cfg, rid, t0 = pending.pop(ref)
+    try:
+        out = ray.get(ref)
+    except ray.exceptions.RayError as e:  # the worker died, and kept dying through the retries
+        out = {
+            "error": f"{type(e).__name__}: the run's worker died {max_retries + 1} time(s) "
+            f"({str(e).splitlines()[0][:300]})",
+            "wall": time.perf_counter() - t0,
+        }
+    if "input_error" in out:
+        raise DmlvaeError(out["input_error"])
+    batch.record(cfg, out.get("result"), out.get("error"), out.get("wall", time.perf_counter() - t0))
+    batch.store.release(rid)
+    held.discard(rid)
+    batch.counts["ok" if out.get("error") is None else "failed"] += 1
+
+
+def run_all(batch: Batch, on: RayBackend, max_retries: int = MAX_RETRIES) -> dict:
+    """Run ``batch.todo`` (RunConfigs, already missing from its store) as Ray tasks on ``on``; each finished run's
+    row is recorded in this (driver) process, exactly once. Returns the counts."""
+    ray, slots = start(on.workers, on.address, on.cpus_per_run, on.gpus_per_run, on.allow_open_cluster)
+    batch.announce()
+    remote = ray.remote(_task).options(num_cpus=on.cpus_per_run, num_gpus=on.gpus_per_run, max_retries=max_retries)
+    bar, counts = _bar(batch, slots), batch.counts
+    pending, queue, held = {}, list(batch.todo), set()
     try:
         while queue or pending:
-            while queue and len(pending) < slots:
-                cfg = queue.pop(0)
-                rid = (grid, profile, cfg.key())
-                if not store.claim(rid):
-                    counts["elsewhere"] += 1
-                    continue
-                held.add(rid)
-                if changed(rid):  # another sweep trained it meanwhile
-                    store.release(rid)
-                    held.discard(rid)
-                    counts["present"] += 1
-                    continue
-                pending[remote.remote(cfg, run_fn, cpus_per_run, keep_latents)] = (cfg, rid, time.perf_counter())
+            _submit(batch, remote, queue, pending, held, slots, on.cpus_per_run)
             if not pending:
                 continue
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
-                cfg, rid, t0 = pending.pop(ref)
-                try:
-                    out = ray.get(ref)
-                except ray.exceptions.RayError as e:  # the worker died, and kept dying through the retries
-                    out = {
-                        "error": f"{type(e).__name__}: the run's worker died {max_retries + 1} time(s) "
-                        f"({str(e).splitlines()[0][:300]})",
-                        "wall": time.perf_counter() - t0,
-                    }
-                if "input_error" in out:
-                    raise DmlvaeError(out["input_error"])
-                record(cfg, out.get("result"), out.get("error"), out.get("wall", time.perf_counter() - t0))
-                store.release(rid)
-                held.discard(rid)
-                counts["ok" if out.get("error") is None else "failed"] += 1
+                _collect(ray, batch, ref, pending, held, max_retries)
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(ok=counts["ok"], failed=counts["failed"], remaining=len(queue) + len(pending))
@@ -346,7 +389,7 @@ def run_all(
         for ref in pending:
             ray.cancel(ref, force=True)
         for rid in held:
-            store.release(rid)
+            batch.store.release(rid)
         if bar is not None:
             bar.close()
     return counts

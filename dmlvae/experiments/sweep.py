@@ -139,11 +139,12 @@ def sweep(
     run_fn=None,
     retry_failed: bool = False,
     rerun_stale: bool = False,
-    **backend,
+    backend: parallel.RayBackend | None = None,
+    may_train: bool = True,
 ) -> dict:
     """Train the runs of paper ``table`` x ``seeds`` missing from ``results`` (default: results/PROFILE.jsonl,
-    the file the book reads); return counts. With
-    ``retry_failed`` failed runs are trained again, with ``rerun_stale`` runs of another training-code version."""
+    the file the book reads); return counts. With ``retry_failed`` failed runs are trained again, with
+    ``rerun_stale`` runs of another training-code version; ``backend`` and ``may_train`` as :func:`run_configs`."""
     t = paper.validate_table(table)
     results = results_path(profile, results)
     cfgs = configs(t, profile, seeds_arg(seeds), dataset, device, data_dir)
@@ -159,7 +160,8 @@ def sweep(
         run_fn,
         retry_failed=retry_failed,
         rerun_stale=rerun_stale,
-        **backend,
+        backend=backend,
+        may_train=may_train,
     )
 
 
@@ -323,11 +325,12 @@ def _train_one(run_fn, cfg) -> tuple[dict | None, str | None]:
         return None, error
 
 
-def _run_here(todo, store: Store, grid, profile: str, record, changed, counts: dict, run_fn, progress: bool) -> None:
-    """Train ``todo`` one by one in this process, each claimed first (a run another live sweep claimed is left to
-    it)."""
+def _run_here(batch: parallel.Batch, run_fn) -> None:
+    """Train ``batch.todo`` one by one in this process, each claimed first (a run another live sweep claimed is
+    left to it)."""
+    todo, store, grid, profile, counts = batch.todo, batch.store, batch.grid, batch.profile, batch.counts
     bar = None
-    if progress and todo:
+    if batch.progress and todo:
         bar = tqdm(
             total=counts["total"], initial=counts["present"] + counts["reused"], desc=f"{grid} ({profile})", unit="run"
         )
@@ -337,7 +340,7 @@ def _run_here(todo, store: Store, grid, profile: str, record, changed, counts: d
             counts["elsewhere"] += 1
             continue
         try:
-            if changed(rid):
+            if batch.changed(rid):
                 counts["present"] += 1  # another sweep trained it meanwhile
                 continue
             if bar is not None:
@@ -347,7 +350,7 @@ def _run_here(todo, store: Store, grid, profile: str, record, changed, counts: d
                 )
             t0 = time.perf_counter()
             result, error = _train_one(run_fn, cfg)
-            record(cfg, result, error, time.perf_counter() - t0)
+            batch.record(cfg, result, error, time.perf_counter() - t0)
             counts["ok" if error is None else "failed"] += 1
         finally:
             store.release(rid)
@@ -365,66 +368,9 @@ def _run_here(todo, store: Store, grid, profile: str, record, changed, counts: d
         bar.close()
 
 
-def run_configs(
-    grid,
-    profile: str,
-    cfgs,
-    results,
-    paper_dataset: str | None = None,
-    progress: bool = True,
-    run_fn=None,
-    keep_latents: bool = False,
-    retry_failed: bool = False,
-    rerun_stale: bool = False,
-    workers: int | None = None,
-    address: str | None = None,
-    cpus_per_run: int = 1,
-    gpus_per_run: float = 0.0,
-    allow_open_cluster: bool = False,
-    may_train: bool = True,
-) -> dict:
-    """Train the configurations missing from ``results`` under the name ``grid`` (a paper table number or
-    the name of one of the book's own grids); one row per run, appended; failures recorded, not raised.
-    Every output path and device is checked before the first run. Each run is claimed before it is trained,
-    so concurrent sweeps on one file share the work. With ``keep_latents`` the test latents are saved
-    (atomically, before the row) for :func:`load_latents`. With ``workers`` (or a Ray ``address``) the runs
-    are Ray tasks (``dmlvae.experiments.parallel``); without, they run one by one in this process and Ray is not
-    started.
-
-    A run that another grid of the same profile already trained (the same configuration and seed, with at least
-    this run's probes: :func:`training_key`) is copied from that grid's row, marked ``reused_from``, and not
-    trained again (not with ``keep_latents``, whose latents file belongs to one grid).
-
-    Counts: ``total`` = ``present`` (stored already, or by another sweep meanwhile) + ``reused`` + ``ok`` +
-    ``failed`` + ``elsewhere`` (being trained by another live sweep). With ``may_train`` False (a page under the
-    ``auto`` profile) nothing is trained: MissingRuns names what is missing and how to get it."""
-
-    use_ray = workers is not None or address is not None
-    workers, address, cpus_per_run, gpus_per_run = parallel.validate(workers, address, cpus_per_run, gpus_per_run)
-    if paper_dataset is None:  # a book grid that re-runs one of the paper's figures or claims: the paper's dataset
-        paper_dataset = PAPER_DATASETS.get(grid)
-    store = Store(check_writable(results, "results file"))
-    if not use_ray or gpus_per_run == 0:  # on a Ray cluster the devices are the workers', not this machine's
-        for dev in sorted({c.device for c in cfgs}):
-            check_device(dev)
-    if keep_latents:
-        check_writable(latents_path(results, grid, profile, cfgs[0]) if cfgs else results, "latents file")
-    store.path.parent.mkdir(parents=True, exist_ok=True)
-    cleanup_temporary(store.path.parent)
-    latest = store.latest()
-    todo = _to_train(cfgs, latest, grid, profile, results, retry_failed, rerun_stale, keep_latents)
-    copied = 0
-    if todo and not keep_latents:
-        todo, copied = _reuse(store, todo, latest, grid, profile, paper_dataset)
-    _refuse_training(todo, cfgs, grid, profile, results, may_train)
-    counts = {
-        "total": len(cfgs),
-        "present": len(cfgs) - len(todo) - copied,
-        "reused": copied,
-        "ok": 0,
-        "failed": 0,
-        "elsewhere": 0,
-    }
+def _recorder(store: Store, results, grid, profile: str, keep_latents: bool, paper_dataset):
+    """``record(cfg, result, error, wall)``: the run's latents (with ``keep_latents``), then its row; a failed write
+    loses that run alone, in one line naming it and how to resume."""
 
     def record(cfg, result, error, wall):
         try:
@@ -441,36 +387,92 @@ def run_configs(
                 "free the space or fix the file system, then run the same command to resume"
             ) from None
 
-    def changed(rid) -> bool:  # another sweep stored a row for this run since we looked
-        return _stored_meanwhile(store, latest, rid)
+    return record
 
-    def announce():  # once the backend is ready, before the first run: how many runs, and about how long
+
+def _announcer(grid, profile: str, todo: list, total: int, latest: dict):
+    """``announce()``: once the backend is ready, before the first run, how many runs and about how long."""
+
+    def announce():
         if todo:
             print(
-                f"[{grid} ({profile})] training {len(todo)} of {len(cfgs)} runs: {estimate(todo, latest)}",
+                f"[{grid} ({profile})] training {len(todo)} of {total} runs: {estimate(todo, latest)}",
                 file=sys.stderr,
                 flush=True,
             )
 
-    if use_ray:
-        return parallel.run_all(
-            todo,
-            store,
-            grid,
-            profile,
-            record,
-            workers=workers,
-            address=address,
-            cpus_per_run=cpus_per_run,
-            gpus_per_run=gpus_per_run,
-            run_fn=run_fn,
-            keep_latents=keep_latents,
-            progress=progress,
-            counts=counts,
-            changed=changed,
-            announce=announce,
-            allow_open_cluster=allow_open_cluster,
-        )
-    announce()
-    _run_here(todo, store, grid, profile, record, changed, counts, run_fn or train_run, progress)
+    return announce
+
+
+def _checked_store(results, grid, profile: str, cfgs, keep_latents: bool, backend) -> Store:
+    """The results store, every output path and (where the runs are this machine's) device checked first."""
+    store = Store(check_writable(results, "results file"))
+    if backend is None or backend.gpus_per_run == 0:  # on a Ray cluster the devices are the workers', not ours
+        for dev in sorted({c.device for c in cfgs}):
+            check_device(dev)
+    if keep_latents:
+        check_writable(latents_path(results, grid, profile, cfgs[0]) if cfgs else results, "latents file")
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    cleanup_temporary(store.path.parent)
+    return store
+
+
+def run_configs(
+    grid,
+    profile: str,
+    cfgs,
+    results,
+    paper_dataset: str | None = None,
+    progress: bool = True,
+    run_fn=None,
+    keep_latents: bool = False,
+    retry_failed: bool = False,
+    rerun_stale: bool = False,
+    backend: parallel.RayBackend | None = None,
+    may_train: bool = True,
+) -> dict:
+    """Train the configurations missing from ``results`` under the name ``grid`` (a paper table number or
+    the name of one of the book's own grids); one row per run, appended; failures recorded, not raised.
+    Every output path and device is checked before the first run. Each run is claimed before it is trained,
+    so concurrent sweeps on one file share the work. With ``keep_latents`` the test latents are saved
+    (atomically, before the row) for :func:`load_latents`. With a ``backend`` (``parallel.backend(workers=...)``
+    or ``address=...``) the runs are Ray tasks (``dmlvae.experiments.parallel``); without (None), they run one by one
+    in this process and Ray is not started.
+
+    A run that another grid of the same profile already trained (the same configuration and seed, with at least
+    this run's probes: :func:`training_key`) is copied from that grid's row, marked ``reused_from``, and not
+    trained again (not with ``keep_latents``, whose latents file belongs to one grid).
+
+    Counts: ``total`` = ``present`` (stored already, or by another sweep meanwhile) + ``reused`` + ``ok`` +
+    ``failed`` + ``elsewhere`` (being trained by another live sweep). With ``may_train`` False (a page under the
+    ``auto`` profile) nothing is trained: MissingRuns names what is missing and how to get it."""
+    if paper_dataset is None:  # a book grid that re-runs one of the paper's figures or claims: the paper's dataset
+        paper_dataset = PAPER_DATASETS.get(grid)
+    store = _checked_store(results, grid, profile, cfgs, keep_latents, backend)
+    latest = store.latest()
+    todo = _to_train(cfgs, latest, grid, profile, results, retry_failed, rerun_stale, keep_latents)
+    copied = 0
+    if todo and not keep_latents:
+        todo, copied = _reuse(store, todo, latest, grid, profile, paper_dataset)
+    _refuse_training(todo, cfgs, grid, profile, results, may_train)
+    present = len(cfgs) - len(todo) - copied
+    counts = {"total": len(cfgs), "present": present, "reused": copied, "ok": 0, "failed": 0, "elsewhere": 0}
+
+    batch = parallel.Batch(
+        todo,
+        store,
+        grid,
+        profile,
+        _recorder(store, results, grid, profile, keep_latents, paper_dataset),
+        counts,
+        changed=lambda rid: _stored_meanwhile(store, latest, rid),  # another sweep stored it since we looked
+        announce=_announcer(grid, profile, todo, len(cfgs), latest),
+        run_fn=run_fn,
+        keep_latents=keep_latents,
+        progress=progress,
+    )
+    if backend is not None:
+        return parallel.run_all(batch, backend)
+    batch.announce()
+    _run_here(batch, run_fn or train_run)
     return counts

@@ -4,9 +4,10 @@ and the graph grid under the realistic protocol.
 
 from __future__ import annotations
 
+from dmlvae.pages.page import cached
+
 from dmlvae.analysis import realistic
 
-import functools
 
 import pandas as pd
 from IPython.display import Markdown, display
@@ -51,8 +52,7 @@ def page_configs(page) -> list:
     ]
 
 
-@functools.lru_cache(maxsize=None)
-@functools.lru_cache(maxsize=None)
+@cached
 def page_runs(page) -> pd.DataFrame:
     """Every run of the beyond grid the page shows (:func:`frame`), trained first when missing; read once per page
     (the tables, differences, answers, figure and uniform-draw cells share it, and none changes it in place)."""
@@ -80,7 +80,7 @@ def accuracy_tables(page) -> None:
         display(table.reindex([(d, n) for d in page_datasets(page) for n in order]))
 
 
-@functools.lru_cache(maxsize=None)
+@cached
 def page_differences(page) -> dict:
     """{protocol: each contender minus DML, seed-paired (:func:`versus_dml`)}."""
     return {p: versus_dml(page_runs(page), p) for p in PROTOCOLS}
@@ -171,7 +171,7 @@ def validation(page):
         cfgs,
         val_results,
         progress=False,
-        workers=page.workers,
+        backend=page.backend,
         may_train=page.may_train,
     )
     best, table = chosen_setting(store.rows_for(val_results, "labelprop-validation", val_profile, cfgs))
@@ -204,7 +204,7 @@ def labelprop_target(page) -> None:
     lp_seeds = grids.beyond_seeds(lp_profile, None if lp_profile != page.profile else page.seeds)
     cfgs = profiles.profile_configs(cells, lp_profile, lp_seeds, grid="labelprop", device=page.device)
     sweep.run_configs(
-        "labelprop", lp_profile, cfgs, lp_results, progress=False, workers=page.workers, may_train=page.may_train
+        "labelprop", lp_profile, cfgs, lp_results, progress=False, backend=page.backend, may_train=page.may_train
     )
     rows = store.rows_for(lp_results, "labelprop", lp_profile, cfgs)
     lp = tables.flatten(
@@ -275,7 +275,7 @@ def graph_section(page) -> None:
     results = page.results if page.profile == "paper" else profiles.SHIPPED
     if page.p.graph_train:
         sweep.run_configs(
-            "graph", "paper", cfgs, results, progress=True, workers=page.workers, may_train=page.may_train
+            "graph", "paper", cfgs, results, progress=True, backend=page.backend, may_train=page.may_train
         )
     rows = store.rows_for(results, "graph", "paper", cfgs)
     display(Markdown(header(results, seeds, len(rows), len(cfgs))))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import functools
+from dmlvae.pages.page import cached
+
 
 import pandas as pd
 from IPython.display import Markdown, display
@@ -15,7 +16,7 @@ from dmlvae.experiments import grids
 GEODESIC_ORDER = [n for n, _ in grids.GEODESIC_VARIANTS]
 
 
-@functools.lru_cache(maxsize=None)
+@cached
 def geodesic_runs(page) -> pd.DataFrame:
     """Every run of the geodesic grid a page asks for (its dataset, lsdim, alpha and segments parameters), trained
     first when missing: one row per run (:func:`frame`, by variant)."""

@@ -4,7 +4,8 @@ calibration and the loss shares.
 
 from __future__ import annotations
 
-import functools
+from dmlvae.pages.page import cached
+
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -64,7 +65,7 @@ def _dataset(page) -> str:
     return page.p.dataset or "mnist"
 
 
-@functools.lru_cache(maxsize=None)
+@cached
 def alternating_rows(page, objective: str) -> list[dict]:
     """The alternating grid's rows under ``objective`` (DML's runs are the same under both)."""
     grid, cfgs = alternating_configs(page.profile, page.seeds, objective, _dataset(page), page.device)
@@ -92,7 +93,7 @@ def alternating_table(page, objective: str, caption: str | None = None) -> pd.Da
     )
 
 
-@functools.lru_cache(maxsize=None)
+@cached
 def table4(page, objective: str) -> tuple:
     """Table 4 under ``objective``: (grid, configs, rows, comparison with the paper)."""
     grid, cfgs = table4_configs(page.profile, page.seeds, objective, page.p.dataset, page.device)
@@ -118,7 +119,7 @@ def table4_shares(page, objective: str) -> pd.DataFrame:
     return summary_table(mvae_frame(table4(page, objective)[2], ["gamma", "lsdim"]), ["gamma", "lsdim"])
 
 
-@functools.lru_cache(maxsize=None)
+@cached
 def figure6_rows(page) -> list[dict]:
     """The ok runs of the Figure 6 grid (the MetricVAE, joint, lsdim 5, per gamma) at the page's figure6_epochs."""
     cells = grids.cells("figure6", dataset=_dataset(page), epochs=page.p.figure6_epochs)
@@ -222,7 +223,7 @@ def figure(f: pd.DataFrame, title: str) -> go.Figure:
 
 
 # The MetricVAE page's balance section: each function takes the page (pages.Page)
-@functools.lru_cache(maxsize=None)
+@cached
 def page_rows(page) -> list[dict]:
     """The balance grid's rows on the page's dataset (trained first when missing)."""
     return page.rows("balance", grids.cells("balance", dataset=page.p.dataset or "mnist"))

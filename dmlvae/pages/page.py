@@ -8,6 +8,8 @@ papermill gives the same one-line error as the CLI and the Python API.
 
 from __future__ import annotations
 
+import functools
+
 import dataclasses
 import inspect
 import types
@@ -20,7 +22,7 @@ from dmlvae.analysis.tables import table as compare
 from dmlvae.core import config, data
 from dmlvae.core.train import check_device, run
 from dmlvae.errors import DmlvaeError, choice, number
-from dmlvae.experiments import grids, paper
+from dmlvae.experiments import parallel, grids, paper
 from dmlvae.experiments.profiles import (
     PAPER_SEEDS,
     PROFILES,
@@ -243,6 +245,20 @@ PARAMETERS = {
 }
 
 
+def cached(fn):
+    """Compute a page back-end's result once per page: ``fn(page, *args)`` is kept in ``page.cache``, so the cache
+    lives and dies with its Page (one cache, owned by the page, for every back-end)."""
+
+    @functools.wraps(fn)
+    def once(page, *args):
+        key = (fn.__module__, fn.__qualname__, args)
+        if key not in page.cache:
+            page.cache[key] = fn(page, *args)
+        return page.cache[key]
+
+    return once
+
+
 class Page:
     """A page's bookkeeping, so that the page itself is narrative plus one call per table or figure.
 
@@ -266,7 +282,9 @@ class Page:
         self.seed_list = seeds_arg(self.seeds) if self.profile else None
         self.results = results_path(self.profile, params.get("results")) if self.profile else None
         self.device, self.workers = params.get("device"), params.get("workers")
+        self.backend = parallel.backend(workers=self.workers)  # None: the page trains in its own process
         self._comparisons, self._data = {}, None
+        self.cache: dict = {}  # every back-end result computed for this page (:func:`cached`), kept with the page
         plots.setup()
 
         pd.set_option("display.max_colwidth", None)  # a table's text whole ("best: DML autoencoder, joint"), not cut
@@ -344,7 +362,7 @@ class Page:
             cfgs,
             self.results,
             progress=False,
-            workers=self.workers,
+            backend=self.backend,
             keep_latents=keep_latents,
             may_train=self.may_train,
         )
@@ -370,7 +388,7 @@ class Page:
                 dataset=dataset,
                 device=self.device,
                 progress=False,
-                workers=self.workers,
+                backend=self.backend,
                 may_train=self.may_train,
             )
             cfgs = configs(table, self.profile, self.seeds, dataset=dataset)

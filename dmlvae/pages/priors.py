@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dmlvae.pages.page import cached
+
 from dmlvae.analysis import paper_kl, statements
 
-import functools
 
 import torch
 from IPython.display import Markdown, display
@@ -75,7 +76,7 @@ def _figure5_configs(page):
     return page.configs("figure5", cells)
 
 
-@functools.lru_cache(maxsize=None)
+@cached
 def figure5_rows(page) -> list[dict]:
     """Figure 5's rows (both priors at lsdim 2, the GMM prior under both KLs), their test latents kept."""
     return page.rows("figure5", cfgs=_figure5_configs(page), keep_latents=True)

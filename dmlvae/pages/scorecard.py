@@ -4,7 +4,8 @@ runs they need trained first when missing, or, under the auto profile, named).""
 
 from __future__ import annotations
 
-import functools
+from dmlvae.pages.page import cached
+
 import warnings
 
 import pandas as pd
@@ -24,13 +25,13 @@ SOURCE_GRIDS = (
 )
 
 
-@functools.lru_cache(maxsize=None)
+@cached
 def table_datasets(page) -> dict:
     """{table: the dataset it runs on, None: the paper's}: the stand-in where OrganAMNIST cannot be loaded."""
     return {t: page.table_dataset(t)[0] for t in paper.TABLES}
 
 
-@functools.lru_cache(maxsize=None)
+@cached
 def sources(page):
     """Trains what the claims read (the paper's tables, Figure 5, the alternating MetricVAE under both objectives,
     Figure 6, Table 4 under the literal objective) when missing; returns (Markdown) the profile, seeds, results and
@@ -47,7 +48,7 @@ def sources(page):
     )
 
 
-@functools.lru_cache(maxsize=None)
+@cached
 def cards(page) -> pd.DataFrame:
     """Every claim under every protocol with its verdict and evidence (``scorecard.all_claims``)."""
     sources(page)
@@ -147,20 +148,20 @@ def gap(page):
     return Markdown(scorecard.gap_sentence(page.comparison(1)))
 
 
-@functools.lru_cache(maxsize=None)
+@cached
 def _cause_source(page):
     """(results file, seeds) of the causes grid: the page's under the paper profile (trained here), else the shipped
     rows' (as many as exist: the causes only mean something at the paper's scale)."""
     if page.profile == "paper":
         cfgs = profiles.profile_configs(grids.cells("causes"), "paper", page.seeds, grid="causes", device=page.device)
         sweep.run_configs(
-            "causes", "paper", cfgs, page.results, progress=False, workers=page.workers, may_train=page.may_train
+            "causes", "paper", cfgs, page.results, progress=False, backend=page.backend, may_train=page.may_train
         )
         return page.results, page.seeds
     return profiles.SHIPPED, PAPER_SEEDS
 
 
-@functools.lru_cache(maxsize=None)
+@cached
 def causes_frame(page) -> pd.DataFrame:
     results, seeds = _cause_source(page)
     return scorecard.causes_table(results, "paper", seeds) if results.exists() else pd.DataFrame()

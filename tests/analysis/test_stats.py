@@ -54,3 +54,11 @@ def test_paired_refuses_what_would_pair_the_wrong_runs():
         stats.paired(pd.DataFrame({"seed": [0], "acc": [0.5]}), ref, ["seed"], "acc")
     with pytest.raises(ValueError, match="by seed"):
         stats.paired(ref, ref, ["acc"], "acc")
+
+
+def test_no_value_and_one_value_give_every_field_with_nan_where_nothing_is_known():
+    keys = {"mean", "low", "high", "n", "p"}
+    none, one = stats.interval([]), stats.interval([0.3, None, float("nan")])
+    assert set(none) == keys and none["n"] == 0 and all(math.isnan(none[k]) for k in keys - {"n"})
+    assert set(one) == keys and one["n"] == 1 and one["mean"] == 0.3
+    assert all(math.isnan(one[k]) for k in ("low", "high", "p"))

@@ -11,17 +11,6 @@ from dmlvae import DmlvaeError
 from dmlvae.core import graphs, train
 from dmlvae.core.config import RunConfig
 
-FAST = dict(
-    dataset="digits",
-    pl_pct=5,
-    epochs=2,
-    vae_epochs=3,
-    hidden=(32,),
-    batch_size=64,
-    test_subset=300,
-    protocol="labelled-to-test",
-)
-
 
 def three_clusters(seed=0, n=40):
     """Three Gaussian blobs close enough that an 8-NN graph of them is connected (Poisson learning needs that)."""
@@ -112,7 +101,7 @@ def test_bad_graph_settings_name_the_value_and_the_allowed_ones():
 
 
 def test_vae_graph_reads_only_the_labelled_labels():
-    cfg = RunConfig(model="vae_graph", **FAST)
+    cfg = RunConfig(model="vae_graph", **fakes.VAE_GRAPH)
     a, b = fakes.fitted(cfg), fakes.fitted(cfg, fakes.scramble_unlabelled)
     assert np.array_equal(a.graph["labels"], b.graph["labels"])
     for (n, p), (_, q) in zip(a.state_dict().items(), b.state_dict().items()):
@@ -120,7 +109,7 @@ def test_vae_graph_reads_only_the_labelled_labels():
 
 
 def test_vae_graph_run_records_its_parts_and_inferred_labels_beat_the_labelled_vae_alone():
-    r = train.run(RunConfig(model="vae_graph", **{**FAST, "vae_epochs": 20}))
+    r = train.run(RunConfig(model="vae_graph", **{**fakes.VAE_GRAPH, "vae_epochs": 20}))
     first = r["history"][0]
     assert {"vae_seconds", "vae_cached", "graph_seconds"} <= set(first)
     assert 0 < r["pseudo_label_acc"][0] <= 1

@@ -71,20 +71,8 @@ def test_labels_outside_the_labelled_subset_are_never_read(model, routine, monke
     assert not np.array_equal(base, T.run(cfg)["z_test"])
 
 
-VAE_GRAPH = dict(
-    dataset="digits",
-    pl_pct=5,
-    epochs=2,
-    vae_epochs=3,
-    hidden=(32,),
-    batch_size=64,
-    test_subset=300,
-    protocol="labelled-to-test",
-)
-
-
 def test_own_classifier_reads_only_the_labelled_training_labels():
-    cfg = RunConfig(model="vae_graph", **VAE_GRAPH)
+    cfg = RunConfig(model="vae_graph", **fakes.VAE_GRAPH)
     ds, x, y, labelled, x_te, y_te = train.prepare(cfg)
     model = fakes.fitted(cfg)
     z_tr, z_te = model.embed(x), model.embed(x_te)

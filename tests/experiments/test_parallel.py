@@ -16,6 +16,8 @@ import fakes  # noqa: E402
 
 from dmlvae.experiments import parallel, profiles, store, sweep  # noqa: E402
 
+TWO = parallel.backend(workers=2)  # two runs at once on a local Ray
+
 ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the fake runs below travel by value
 ray.cloudpickle.register_pickle_by_value(fakes)
 
@@ -41,12 +43,16 @@ def test_concurrency_arithmetic():
 
 def test_workers_run_every_run_exactly_once_in_several_processes(tmp_path):
     f = tmp_path / "r.jsonl"
-    counts = sweep.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=fake_run, workers=2)
+    counts = sweep.sweep(
+        1, "smoke", 2, f, dataset="digits", progress=False, run_fn=fake_run, backend=parallel.backend(workers=2)
+    )
     assert counts == {"total": 60, "present": 0, "reused": 0, "ok": 60, "failed": 0, "elsewhere": 0}
     rows = store.Store(f).rows()
     assert len(rows) == 60 and len({store.Store.row_id(r) for r in rows}) == 60
     assert all(isinstance(r.get("node"), str) and len(r["node"]) > 8 for r in rows)  # the Ray node each ran on
-    again = sweep.sweep(1, "smoke", 2, f, dataset="digits", progress=False, run_fn=fake_run, workers=2)
+    again = sweep.sweep(
+        1, "smoke", 2, f, dataset="digits", progress=False, run_fn=fake_run, backend=parallel.backend(workers=2)
+    )
     assert again["present"] == 60 and again["ok"] == 0
 
 
@@ -75,7 +81,13 @@ def test_gpus_per_run_packs_runs_on_declared_gpus(tmp_path, monkeypatch):
     monkeypatch.setenv("DMLVAE_RAY_GPUS", "1")
     cfgs = profiles.configs(4, "smoke", [0], dataset="digits")[:6]
     counts = sweep.run_configs(
-        "pack", "smoke", cfgs, tmp_path / "r.jsonl", progress=False, run_fn=_sleep_and_log, workers=4, gpus_per_run=0.5
+        "pack",
+        "smoke",
+        cfgs,
+        tmp_path / "r.jsonl",
+        progress=False,
+        run_fn=_sleep_and_log,
+        backend=parallel.backend(workers=4, gpus_per_run=0.5),
     )
     assert counts["ok"] == 6
     assert _max_overlap(log) == 2
@@ -98,7 +110,9 @@ def test_a_killed_worker_is_retried_then_recorded_as_failed(tmp_path, monkeypatc
     monkeypatch.setenv("DMLVAE_TEST_DIR", str(tmp_path))
     f = tmp_path / "r.jsonl"
     cfgs = [c for c in profiles.configs(1, "smoke", [0], dataset="digits") if c.lsdim == 2 and c.pl_pct == 10]
-    counts = sweep.run_configs(1, "smoke", cfgs, f, progress=False, run_fn=_die_once_or_always, workers=2)
+    counts = sweep.run_configs(
+        1, "smoke", cfgs, f, progress=False, run_fn=_die_once_or_always, backend=parallel.backend(workers=2)
+    )
     rows = store.Store(f).rows()
     assert len(rows) == len(cfgs) == 5 and len({r["key"] for r in rows}) == 5  # none lost, none twice
     by_alpha = {r["config"]["alpha"]: r for r in rows if r["config"]["model"] == "dml_autoencoder"}
@@ -130,7 +144,7 @@ def test_bad_backend_values(tmp_path):
         ({"workers": 2, "gpus_per_run": -1}, "gpus_per_run"),
     ):
         with pytest.raises(DmlvaeError, match=word):
-            sweep.sweep(1, "smoke", 1, tmp_path / "r.jsonl", dataset="digits", progress=False, run_fn=fake_run, **kw)
+            parallel.backend(**kw)
     with pytest.raises(DmlvaeError, match="no run fits"):
         sweep.sweep(
             1,
@@ -140,7 +154,5 @@ def test_bad_backend_values(tmp_path):
             dataset="digits",
             progress=False,
             run_fn=fake_run,
-            workers=1,
-            cpus_per_run=1,
-            gpus_per_run=1,
+            backend=parallel.backend(workers=1, cpus_per_run=1, gpus_per_run=1),
         )

@@ -10,9 +10,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "dmlvae"
 # the heavy optional dependencies a function may import on first use, with a comment saying so
 HEAVY = {"ray", "graphlearning", "plotly", "umap", "medmnist"}
+# the CLI imports each subcommand's modules when it runs (nothing imports it, so no circle can hide there)
+ON_USE = {"dmlvae/cli.py": "imported on use"}
 MAX_LINES = 60
-# functions still over MAX_LINES (issue #33, item 3: run_configs and run_all are to take a backend object)
-LONG = {"dmlvae/experiments/sweep.py:run_configs", "dmlvae/experiments/parallel.py:run_all"}
+# functions over MAX_LINES that are declarative tables (none today)
+LONG: set = set()
 
 
 def _modules():
@@ -35,7 +37,11 @@ def test_a_function_imports_only_a_heavy_optional_dependency_and_says_so():
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 name = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
                 commented = "heavy optional dependency" in lines[node.lineno - 1]
-                if (name or "").split(".")[0] not in HEAVY or not commented:
+                heavy = (name or "").split(".")[0] in HEAVY and commented
+                on_use = str(p.relative_to(ROOT)) in ON_USE and any(
+                    ON_USE[str(p.relative_to(ROOT))] in line for line in lines[max(0, node.lineno - 8) : node.lineno]
+                )
+                if not (heavy or on_use):
                     bad.append(f"{p.relative_to(ROOT)}:{node.lineno}: {lines[node.lineno - 1].strip()}")
     assert not bad, bad
 
@@ -59,4 +65,3 @@ def test_no_function_runs_over_sixty_lines():
                 if node.end_lineno - node.lineno + 1 > MAX_LINES:
                     long.add(f"{p.relative_to(ROOT)}:{node.name}")
     assert long <= LONG, sorted(long - LONG)
-    assert long == LONG, f"shorter now, take them off LONG: {sorted(LONG - long)}"

@@ -95,3 +95,27 @@ def test_a_pages_note_runs_each_paper_table_on_the_dataset_the_page_shows(monkey
     monkeypatch.setattr(pages.page, "_first_names", None)
     note = pages.Page("02_autoencoder", {**ns, "dataset": "fashion-mnist"}).note((1, {}), (2, {})).data
     assert "--table 1 --dataset fashion-mnist" in note and "--table 2 --dataset fashion-mnist" in note
+
+
+def test_a_back_end_result_is_computed_once_per_page_and_kept_by_the_page(tmp_path):
+    import gc
+    import weakref
+
+    import fakes
+
+    from dmlvae.pages.page import cached
+
+    calls = []
+
+    @cached
+    def rows(page, which):
+        calls.append((id(page), which))
+        return [which]
+
+    a, b = fakes.shipped_page("07_scorecard"), fakes.shipped_page("07_scorecard")
+    assert rows(a, 1) is rows(a, 1) and rows(a, 2) == [2] and rows(b, 1) == [1]
+    assert calls == [(id(a), 1), (id(a), 2), (id(b), 1)]
+    gone = weakref.ref(a)
+    del a
+    gc.collect()
+    assert gone() is None  # no cache outside the page holds it (an lru_cache on pages would)
