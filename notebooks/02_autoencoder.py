@@ -45,7 +45,7 @@ page.note((1, {}), (2, {}))
 # ## Table 1: MNIST
 
 # %% tags=["hide-input"]
-page.paper_table(1)
+page.show(page.paper_table(1))
 
 # %% tags=["hide-input"]
 pages.plots.metric_bars(
@@ -60,7 +60,7 @@ pages.plots.paper_vs_ours(page.comparison(1), "Table 1: every reported number, o
 
 # %% tags=["hide-input"]
 pages.autoencoder.table2_dml_is_its_autoencoder(page)  # "Reading the tables" says so of the paper's Table 2
-page.paper_table(2)
+page.show(page.paper_table(2))
 
 # %% tags=["hide-input"]
 pages.plots.metric_bars(

@@ -60,7 +60,7 @@ page.note(
 
 # %% tags=["hide-input"]
 pages.priors.table3_at_chance(page)  # the introduction's sentence about the paper's Table 3
-page.paper_table(3)
+page.show(page.paper_table(3))
 
 # %% tags=["hide-input"]
 pages.plots.metric_bars(
@@ -93,7 +93,7 @@ pages.priors.mu_and_z(page)
 # accuracy under `test-cv` on $\mu$ and on a sampled $z$, mean ± sd over the seeds.
 
 # %% tags=["hide-input"]
-pages.priors.ablation(page)
+page.show(pages.priors.ablation(page))
 
 # %% [markdown]
 # ## Figure 5: the latent space at `lsdim` 2
@@ -104,10 +104,10 @@ pages.priors.ablation(page)
 # standard deviations of $\mathcal N(0, I)$).
 
 # %% tags=["hide-input"]
-pages.priors.figure5_table(page)
+page.show(pages.priors.figure5_table(page))
 
 # %% tags=["hide-input"]
-pages.priors.figure5(page)
+page.show(pages.priors.figure5(page))
 
 # %% [markdown]
 # ## Why Figure 5 shows no clusters

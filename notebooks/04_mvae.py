@@ -67,14 +67,14 @@ page.scale()
 
 
 # %% tags=["hide-input"]
-pages.mvae.alternating_table(page, "image-sum")
+page.show(pages.mvae.alternating_table(page, "image-sum"))
 
 # %% [markdown]
 # ## Table 4: the joint routine on fully labelled MNIST
 
 
 # %% tags=["hide-input"]
-pages.mvae.table4_layout(page, "image-sum")
+page.show(pages.mvae.table4_layout(page, "image-sum"))
 
 # %% tags=["hide-input"]
 pages.plots.paper_vs_ours(
@@ -118,12 +118,16 @@ pages.mvae.figure6_shares(page)
 # default). The same grids as above, with that objective: the alternating MetricVAE, then Table 4.
 
 # %% tags=["hide-input"]
-pages.mvae.alternating_table(
-    page, "pixel-mean", "The alternating MetricVAE under the paper's literal objective (DML's runs are the ones above):"
+page.show(
+    pages.mvae.alternating_table(
+        page,
+        "pixel-mean",
+        "The alternating MetricVAE under the paper's literal objective (DML's runs are the ones above):",
+    )
 )
 
 # %% tags=["hide-input"]
-pages.mvae.table4_layout(page, "pixel-mean")
+page.show(pages.mvae.table4_layout(page, "pixel-mean"))
 
 # %% tags=["hide-input"]
 pages.mvae.table4_shares(page, "pixel-mean")

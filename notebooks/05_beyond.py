@@ -67,7 +67,7 @@ page.note(
 )
 
 # %% tags=["hide-input"]
-pages.beyond.accuracy_tables(page)
+page.show(pages.beyond.accuracy_tables(page))
 
 # %% [markdown]
 # ## Each contender minus DML, paired by seed
@@ -75,13 +75,13 @@ pages.beyond.accuracy_tables(page)
 # DML where the whole interval is above (below) zero.
 
 # %% tags=["hide-input"]
-pages.beyond.show_differences(page)
+page.show(pages.beyond.show_differences(page))
 
 # %% [markdown]
 # ## The answer
 
 # %% tags=["hide-input"]
-pages.beyond.answers(page)
+page.show(pages.beyond.answers(page))
 
 # %% tags=["hide-input"]
 pages.beyond.accuracy_figure(page).show()
@@ -105,11 +105,11 @@ pages.beyond.accuracy_figure(page).show()
 
 # %% tags=["hide-input"]
 # the choice was made at the paper's scale: shown from the shipped rows when they are there, else trained here
-pages.beyond.validation(page)
+page.show(pages.beyond.validation(page))
 
 # %% tags=["hide-input"]
 # the target is a paper-scale result: the shipped rows (5 seeds, MNIST and the stand-in) when complete, else trained
-pages.beyond.labelprop_target(page)
+page.show(pages.beyond.labelprop_target(page))
 
 # %% [markdown]
 # **The uniform draw.** The beyond grid above draws its 60 labels uniformly (the paper's reading), and a
@@ -118,7 +118,7 @@ pages.beyond.labelprop_target(page)
 # class's point and scores labelled-to-test kNN.
 
 # %% tags=["hide-input"]
-pages.beyond.uniform_draw(page)
+page.show(pages.beyond.uniform_draw(page))
 
 # %% [markdown]
 # ## Part 3: 60 labels under a realistic protocol
@@ -152,7 +152,7 @@ pages.beyond.uniform_draw(page)
 # the run that trains it pays for it, the runs that reuse it do not, and the time line below tells them apart).
 
 # %% tags=["hide-input"]
-pages.beyond.graph_section(page)
+page.show(pages.beyond.graph_section(page))
 
 # %% [markdown]
 # **Not tried here** (next steps; the graph grid holds none of them): a transductive graph over the training and

@@ -92,7 +92,7 @@ pages.assumptions.grid_profile_table(page)
 # metric loss through alpha. Both are `RunConfig` fields; the MetricVAE page runs its grids under both.
 
 # %% tags=["hide-input"]
-pages.mvae.calibration(page)
+page.show(pages.mvae.calibration(page))
 
 # %% [markdown]
 # ## What the paper states

@@ -60,19 +60,19 @@ pages.scorecard.rules(page)
 # evidence gives the metric term's share of the loss beside the accuracies.
 
 # %% tags=["hide-input"]
-pages.scorecard.verdicts(page)
+page.show(pages.scorecard.verdicts(page))
 
 # %% tags=["hide-input"]
-pages.scorecard.evidence(page)
+page.show(pages.scorecard.evidence(page))
 
 # %% [markdown]
 # Every cell a pooled difference averages over, with its own seed-paired difference (positive: the claim's side):
 
 # %% tags=["hide-input"]
-pages.scorecard.cells(page)
+page.show(pages.scorecard.cells(page))
 
 # %% tags=["hide-input"]
-pages.scorecard.forest(page).show()
+page.show(pages.scorecard.forest(page))
 
 # %% [markdown]
 # ## Does this profile tell the paper profile's story?
@@ -99,7 +99,7 @@ pages.scorecard.forest(page).show()
 # Whether the shipped quick rows keep each verdict is what the table below shows, from the rows.
 
 # %% tags=["hide-input"]
-pages.scorecard.profile_agreement(page)
+page.show(pages.scorecard.profile_agreement(page))
 
 # %% [markdown]
 # ## Our numbers against the paper's, table by table
@@ -128,7 +128,7 @@ pages.scorecard.gap(page)
 
 # %% tags=["hide-input"]
 # at the paper's scale only: trained here under the paper profile, else read from the shipped rows (as many as exist)
-pages.scorecard.causes(page)
+page.show(pages.scorecard.causes(page))
 
 # %% tags=["hide-input"]
 pages.scorecard.cause_findings(page)

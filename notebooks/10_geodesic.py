@@ -61,7 +61,7 @@ page = pages.Page("10_geodesic", globals())
 page.note(("geodesic", {"lsdim": lsdim, "alpha": alpha, "segments": segments}))
 
 # %% tags=["hide-input"]
-pages.geodesic.geodesic_table(page)
+page.show(pages.geodesic.geodesic_table(page))
 
 # %% [markdown]
 # ## Geodesic minus Euclidean, paired by seed

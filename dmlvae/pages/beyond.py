@@ -10,7 +10,7 @@ from dmlvae.analysis import realistic
 
 
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import Markdown
 
 from dmlvae.analysis import tables
 from dmlvae.analysis.beyond import (
@@ -62,22 +62,24 @@ def page_runs(page) -> pd.DataFrame:
 def accuracy_tables(page) -> None:
     """Shows the failed runs (if any), then kNN accuracy per dataset, contender and labelled percentage under each
     protocol (mean ± sd over seeds)."""
+    shown = []  # what the page shows, in order (Page.show displays it)
 
     runs = page_runs(page)
-    show_failed(runs)
+    shown += show_failed(runs)
     ok = runs[runs.status == "ok"]
     order = [n for n, _ in grids.BEYOND_CONTENDERS]
-    display(
+    shown += [
         Markdown(
             f"Profile `{page.profile}`, seeds {page.seed_list}, lsdim {page.p.lsdim}, alpha {page.p.alpha}, "
             f"gamma {page.p.gamma}; kNN accuracy, mean ± sd over seeds; columns: percent of the training "
             "images labelled."
         )
-    )
+    ]
     for protocol in PROTOCOLS:
-        display(Markdown(f"### kNN accuracy, `{protocol}`"))
+        shown += [Markdown(f"### kNN accuracy, `{protocol}`")]
         table = ok.pivot_table(index=["dataset", "contender"], columns="pl_pct", values=protocol, aggfunc=paper.mean_sd)
-        display(table.reindex([(d, n) for d in page_datasets(page) for n in order]))
+        shown += [table.reindex([(d, n) for d in page_datasets(page) for n in order])]
+    return shown
 
 
 @cached
@@ -88,39 +90,42 @@ def page_differences(page) -> dict:
 
 def show_differences(page) -> None:
     """Shows each contender minus DML under each protocol (:func:`show`)."""
+    shown = []  # what the page shows, in order (Page.show displays it)
 
     for protocol, d in page_differences(page).items():
-        display(Markdown(f"### Minus DML, `{protocol}`"), show(d))
+        shown += [Markdown(f"### Minus DML, `{protocol}`"), show(d)]
+    return shown
 
 
 def answers(page) -> None:
     """Shows the answer in words (against DML, then against the autoencoder alone), the tables behind it, every
     contender's comparison on its own and the caveats, all from the runs."""
+    shown = []  # what the page shows, in order (Page.show displays it)
 
     diffs, runs, cfgs = page_differences(page), page_runs(page), page_configs(page)
-    display(Markdown(short_answer(diffs)))
-    display(
+    shown += [Markdown(short_answer(diffs))]
+    shown += [
         Markdown(
             "In detail, per dataset and labelled percentage (*helps*: some of those models beat DML and none "
             "loses to it; *hurts*: the reverse; *mixed*: both; each after Holm's correction over the models, "
             "which the counts below follow):"
         ),
         answer_table(diffs),
-    )
+    ]
     alone = {p: versus(runs, p, AUTOENCODER_ALONE) for p in PROTOCOLS}
-    display(Markdown(labels_answer(alone)))
-    display(
+    shown += [Markdown(labels_answer(alone))]
+    shown += [
         Markdown("Per dataset and labelled percentage, against the autoencoder alone:"),
         answer_table(alone, labels_word),
-    )
-    display(
+    ]
+    shown += [
         Markdown(
             "Every contender, the autoencoder alone and label propagation included, each comparison on its "
             "own (uncorrected 95 % intervals: read one model at a time, not which of them clears zero):\n\n"
             + "\n\n".join(answer(d, p) for p, d in diffs.items())
         )
-    )
-    display(
+    ]
+    shown += [
         Markdown(
             f"**Caveats.** {len(page.seed_list)} seeds; one architecture (MLP {'-'.join(map(str, cfgs[0].hidden))}, "
             f"lsdim {page.p.lsdim}), one alpha and gamma, {cfgs[0].epochs} epochs per run (profile `{page.profile}`); "
@@ -128,7 +133,8 @@ def answers(page) -> None:
             "label, so its `labelled-to-test` score is that of the labelled images' positions in an unsupervised "
             "embedding. A VAE component 'helps' here only where its interval clears DML's at that label count."
         )
-    )
+    ]
+    return shown
 
 
 def accuracy_figure(page):
@@ -155,6 +161,7 @@ def accuracy_figure(page):
 def validation(page):
     """Shows the label-propagation settings' validation table (from the shipped paper-scale rows when complete, else
     trained here) and returns (Markdown) the best setting against the model's defaults."""
+    shown = []  # what the page shows, in order (Page.show displays it)
 
     main = page.p.dataset or "mnist"
     val_profile, val_results = validation_source(page.profile, page.results, main)
@@ -176,23 +183,27 @@ def validation(page):
     )
     best, table = chosen_setting(store.rows_for(val_results, "labelprop-validation", val_profile, cfgs))
     default = {k: getattr(RunConfig(model="dml_labelprop"), k) for k in best}
-    display(
+    shown += [
         Markdown(
             f"Validation kNN accuracy (labelled-to-test on the {cfgs[0].validation:,} held-out images, "
             f"{main}), seeds 0 and 1, profile `{val_profile}` (`{val_results}`); best first:"
         ),
         table,
-    )
+    ]
     same = all(str(best[k]) == str(default[k]) for k in best)
-    return Markdown(
-        f"Best on validation: {best}. The model's defaults: {default}"
-        + (" — the same." if same else " — **they differ**: the defaults were chosen under the paper profile.")
-    )
+    return [
+        *shown,
+        Markdown(
+            f"Best on validation: {best}. The model's defaults: {default}"
+            + (" — the same." if same else " — **they differ**: the defaults were chosen under the paper profile.")
+        ),
+    ]
 
 
 def labelprop_target(page) -> None:
     """Shows DML on propagated labels at 0.1 % labelled, stratified draw (the shipped paper-scale rows when complete,
     else trained here): every run, then per dataset its mean, spread and cost."""
+    shown = []  # what the page shows, in order (Page.show displays it)
 
     main = page.p.dataset or "mnist"
     cells = [c for d in grids.beyond_datasets("paper", main) for c in grids.cells("labelprop", dataset=d)]
@@ -215,17 +226,17 @@ def labelprop_target(page) -> None:
     )
     lp["pseudo-labels right (last)"] = [(r.get("pseudo_label_acc") or [None])[-1] for r in rows]
     lp["seconds"] = [store.run_seconds(r) for r in rows]
-    display(
+    shown += [
         Markdown(
             f"**{cfgs[0].pl_pct:g} % labelled, class-balanced (stratified) draw** (60 labels on MNIST), as "
             f"the published anchors draw theirs; profile `{lp_profile}` (`{lp_results}`), seeds "
             f"{profiles.seeds_arg(lp_seeds)}; wall time in seconds:"
         ),
         lp,
-    )
+    ]
     for d, g in lp[lp.status == "ok"].groupby("dataset", sort=False):
         acc = g["kNN, labelled-to-test"]
-        display(
+        shown += [
             Markdown(
                 f"**{d}**: mean {acc.mean():.3f} ± {acc.std():.3f}, lowest seed {acc.min():.3f}, with settings chosen "
                 f"on {grids.VALIDATION_IMAGES:,} validation labels and a class-balanced draw (an optimistic bound; "
@@ -236,31 +247,38 @@ def labelprop_target(page) -> None:
                 + ("; measured while other runs shared the machine's 2 cores" if lp_profile == "paper" else "")
                 + ")."
             )
-        )
+        ]
+    return shown
 
 
 def uniform_draw(page):
     """Shows DML on propagated labels at 0.1 % labelled by the uniform draw, each seed beside the ceiling its draw
     puts on kNN, and returns (Markdown) the mean per dataset."""
+    shown = []  # what the page shows, in order (Page.show displays it)
 
     runs, cfgs = page_runs(page), page_configs(page)
     ok = runs[runs.status == "ok"]
     uni = ok[(ok.contender == grids.BEYOND_CONTENDERS[-1][0]) & (ok.pl_pct == 0.1)].copy()
     ceil = {(c.dataset, c.seed): ceiling(c) for c in cfgs if c.model == "dml_labelprop" and c.pl_pct == 0.1}
     uni["ceiling (perfect latents)"] = [ceil[(d, s)] for d, s in zip(uni.dataset, uni.seed)]
-    display(
+    shown += [
         Markdown(f"DML on propagated labels, 0.1 % labelled by a uniform draw, profile `{page.profile}`; kNN accuracy:")
-    )
-    display(uni[["dataset", "seed", "labels", "labelled-to-test", "ceiling (perfect latents)"]].reset_index(drop=True))
-    return Markdown(
-        "Under the uniform draw (the default) labelled-to-test kNN accuracy is "
-        + "; ".join(
-            f"{acc.mean():.3f} ± {acc.std():.3f} on {d} (mean ± sd over {len(acc)} seeds, lowest {acc.min():.3f})"
-            for d, acc in uni.groupby("dataset", sort=False)["labelled-to-test"]
-        )
-        + ": the stratified draw's numbers above need labels balanced over the classes, which a user who picks 60 "
-        "images to label cannot ensure."
-    )
+    ]
+    shown += [
+        uni[["dataset", "seed", "labels", "labelled-to-test", "ceiling (perfect latents)"]].reset_index(drop=True)
+    ]
+    return [
+        *shown,
+        Markdown(
+            "Under the uniform draw (the default) labelled-to-test kNN accuracy is "
+            + "; ".join(
+                f"{acc.mean():.3f} ± {acc.std():.3f} on {d} (mean ± sd over {len(acc)} seeds, lowest {acc.min():.3f})"
+                for d, acc in uni.groupby("dataset", sort=False)["labelled-to-test"]
+            )
+            + ": the stratified draw's numbers above need labels balanced over the classes, which a user who picks 60 "
+            "images to label cannot ensure."
+        ),
+    ]
 
 
 # Part 3 of the beyond page: the graph grid's paper-scale rows, against the targets and the anchors
@@ -269,6 +287,7 @@ def graph_section(page) -> None:
     profile, else the shipped rows; trained first when the page's ``graph_train`` asks): how many are stored, the
     table of every contender and setting, the distance to each target, what was tried, the time, and the
     confirmation seeds alone."""
+    shown = []  # what the page shows, in order (Page.show displays it)
 
     seeds = grids.GRAPH_PAPER_SEEDS if page.p.graph_seeds is None else page.p.graph_seeds
     cfgs = configs(seeds, page.device)
@@ -278,14 +297,15 @@ def graph_section(page) -> None:
             "graph", "paper", cfgs, results, progress=True, backend=page.backend, may_train=page.may_train
         )
     rows = store.rows_for(results, "graph", "paper", cfgs)
-    display(Markdown(header(results, seeds, len(rows), len(cfgs))))
+    shown += [Markdown(header(results, seeds, len(rows), len(cfgs)))]
     if not rows:
-        return
+        return shown
     runs = realistic.frame(rows)
     table = summary(runs)
-    display(shown_table(table).style.format({SECONDS: "{:.0f}"}, na_rep="-").hide(axis="index"))
+    shown += [shown_table(table).style.format({SECONDS: "{:.0f}"}, na_rep="-").hide(axis="index")]
     for part in findings_parts(runs, table):
-        display(Markdown(part))
+        shown += [Markdown(part)]
+    return shown
 
 
 def anchors_table():

@@ -6,7 +6,7 @@ from dmlvae.pages.page import cached
 
 
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import Markdown
 
 from dmlvae.analysis import tables
 from dmlvae.analysis.beyond import frame, paired_against
@@ -28,29 +28,32 @@ def geodesic_runs(page) -> pd.DataFrame:
 def show_failed(runs: pd.DataFrame) -> None:
     """Shows the failed runs of ``runs`` (left out of every table below) under a sentence saying so; nothing when
     every run is ok."""
+    shown = []  # what the page shows, in order (Page.show displays it)
 
     failed = runs[runs.status != "ok"]
     if len(failed):
-        display(Markdown(f"**{len(failed)} runs failed** and are left out below:"), failed)
+        shown += [Markdown(f"**{len(failed)} runs failed** and are left out below:"), failed]
+    return shown
 
 
 def geodesic_table(page) -> pd.DataFrame:
     """Per variant and labelled percentage: kNN under both protocols (mean ± sd over seeds) and the median seconds a
     run; shows the failed runs (if any) and its caption first."""
+    shown = []  # what the page shows, in order (Page.show displays it)
 
     runs = geodesic_runs(page)
-    show_failed(runs)
+    shown += show_failed(runs)
     ok = runs[runs.status == "ok"]
-    display(
+    shown += [
         Markdown(
             f"Profile `{page.profile}`, seeds {page.seed_list}, lsdim {page.p.lsdim}, alpha {page.p.alpha}, "
             f"T = {page.p.segments}; kNN accuracy, mean ± sd over seeds; seconds a run, the median (CPU time where "
             "the row records it, else wall time, which a machine shared with other runs inflates)."
         )
-    )
+    ]
     table = tables.summary(ok, ["variant", "pl_pct"], ["test-cv", "labelled-to-test"])
     table.insert(2, "seconds a run (median)", ok.groupby(["variant", "pl_pct"]).seconds.median().round(0))
-    return table.reindex([(v, p) for v in GEODESIC_ORDER for p in sorted(ok.pl_pct.unique())])
+    return [*shown, table.reindex([(v, p) for v in GEODESIC_ORDER for p in sorted(ok.pl_pct.unique())])]
 
 
 def geodesic_differences(page) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from dmlvae.pages.page import cached
 
 import pandas as pd
 import plotly.graph_objects as go
-from IPython.display import Markdown, display
+from IPython.display import Markdown
 from plotly.subplots import make_subplots
 
 from dmlvae.analysis import scorecard, tables
@@ -35,6 +35,7 @@ def calibration(page):
     """The VAE-calibration grid (reconstruction reading x beta, the MetricVAE at gamma = 0) of a page's profile and
     seeds, trained first when missing: shows its caption and table (kNN on mu and on a sampled z, the last epoch's
     KL; mean ± sd), and returns, as Markdown, one sentence per setting on whether its posterior collapsed."""
+    shown = []  # what the page shows, in order (Page.show displays it)
 
     rows = page.rows("vae-calibration", grids.cells("vae-calibration"))
     vae = tables.flatten(
@@ -43,20 +44,23 @@ def calibration(page):
         {"kNN mu": ("knn_acc", None), "kNN sampled z": ("knn_acc", "test-cv/sampled-z")},
         last={"final KL": "kl"},
     )
-    display(
+    shown += [
         Markdown(
             f"Profile `{page.profile}`, {grids.CALIBRATION_EPOCHS} epochs, seeds {page.seed_list}; "
             "kNN accuracy under `test-cv`, and the KL (nats) of the last epoch; mean ± sd."
         )
-    )
-    display(tables.summary(vae, ["recon", "beta"], ["kNN mu", "kNN sampled z", "final KL"]))
+    ]
+    shown += [tables.summary(vae, ["recon", "beta"], ["kNN mu", "kNN sampled z", "final KL"])]
     frame = run_frame(rows, ["recon", "beta"])
-    return Markdown(
-        "\n".join(
-            f"- {collapse_sentence(g, f'`{recon}`, beta {beta:g}', ['beta'])}"
-            for (recon, beta), g in frame.groupby(["recon", "beta"], sort=False)
-        )
-    )
+    return [
+        *shown,
+        Markdown(
+            "\n".join(
+                f"- {collapse_sentence(g, f'`{recon}`, beta {beta:g}', ['beta'])}"
+                for (recon, beta), g in frame.groupby(["recon", "beta"], sort=False)
+            )
+        ),
+    ]
 
 
 # The MetricVAE page: each function takes the page (pages.Page: profile, seeds, results, parameters), trains what
@@ -75,6 +79,7 @@ def alternating_rows(page, objective: str) -> list[dict]:
 def alternating_table(page, objective: str, caption: str | None = None) -> pd.DataFrame:
     """DML and the MetricVAE side by side per loss and labelled percentage, with the MetricVAE's loss shares, under
     ``objective``; shows ``caption`` first (None: the page's standard one)."""
+    shown = []  # what the page shows, in order (Page.show displays it)
 
     rows = alternating_rows(page, objective)
     if caption is None:
@@ -83,14 +88,17 @@ def alternating_table(page, objective: str, caption: str | None = None) -> pd.Da
             "on the mean mu of each encoder, and on a sampled z for the MetricVAE; the MetricVAE's final KL to its "
             f"prior in nats, and each term's share of its loss. The objective: {NAMES[objective]}."
         )
-    display(Markdown(caption))
+    shown += [Markdown(caption)]
     dml = run_frame([r for r in rows if r["config"]["model"] == "dml"], ["loss", "pl_pct"])
     mvae = run_frame([r for r in rows if r["config"]["model"] == "mvae"], ["loss", "pl_pct"])
     t = summary_table(mvae, ["loss", "pl_pct"])
     t.insert(0, "DML", dml.groupby(["loss", "pl_pct"], sort=False)["acc"].agg(paper.mean_sd))
-    return t.rename(columns={"kNN": "MetricVAE", "kNN, sampled z": "MetricVAE, sampled z"}).drop(
-        columns=["kNN, labelled-to-test"]
-    )
+    return [
+        *shown,
+        t.rename(columns={"kNN": "MetricVAE", "kNN, sampled z": "MetricVAE, sampled z"}).drop(
+            columns=["kNN, labelled-to-test"]
+        ),
+    ]
 
 
 @cached
@@ -103,10 +111,11 @@ def table4(page, objective: str) -> tuple:
 
 def table4_layout(page, objective: str):
     """Table 4 under ``objective`` in the paper's layout beside the paper's: shows the caption, returns the table."""
+    shown = []  # what the page shows, in order (Page.show displays it)
 
     cmp = table4(page, objective)[3]
-    display(Markdown(paper.caption(4, cmp, page.profile, page.seed_list, note=TABLE4_NOTES[objective])))
-    return paper.styled_layout(cmp)
+    shown += [Markdown(paper.caption(4, cmp, page.profile, page.seed_list, note=TABLE4_NOTES[objective]))]
+    return [*shown, paper.styled_layout(cmp)]
 
 
 def mvae_frame(rows, by) -> pd.DataFrame:

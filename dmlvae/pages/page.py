@@ -308,6 +308,20 @@ class Page:
         return run(self.config(**fields), keep_model=True)
 
     @staticmethod
+    def show(parts) -> None:
+        """Display what a back-end returned: its parts in order (a list), or the one part; a string is Markdown, an
+        empty string or None shows nothing, and a plotly figure is shown as its renderer shows it."""
+        for part in parts if isinstance(parts, list) else [parts]:
+            if part is None or (isinstance(part, str) and not part):
+                continue
+            if isinstance(part, str):
+                display(Markdown(part))
+            elif hasattr(part, "to_plotly_json"):
+                part.show()
+            else:
+                display(part)
+
+    @staticmethod
     def say(text: str) -> None:
         """Show ``text`` as Markdown now (anywhere in a cell); nothing when it is empty."""
 
@@ -406,18 +420,16 @@ class Page:
             configs(table, self.profile, self.seeds, dataset=self.table_dataset(table)[0]),
         )
 
-    def paper_table(self, table: int):
-        """Paper ``table`` in the paper's layout, ours beside it: shows the stand-in note (when the paper's dataset
+    def paper_table(self, table: int) -> list:
+        """Paper ``table`` in the paper's layout, ours beside it, after the stand-in note (when the paper's dataset
         cannot be loaded), how many labels the percentages mean (Tables 2 and 3, on OrganAMNIST in the paper) and
-        the caption, and returns the styled table."""
-
+        the caption: the parts the page shows (:meth:`show`), in order."""
         dataset, note = self.table_dataset(table)
-        if note:
-            display(Markdown(f"**Stand-in.** {note}"))
+        shown = [Markdown(f"**Stand-in.** {note}")] if note else []
         if table in (2, 3):
             used = dataset or "organamnist"
             n_train = len(data.load(used).split("train")[1])
-            display(Markdown(paper.label_count_note(table, used, n_train)))
+            shown.append(Markdown(paper.label_count_note(table, used, n_train)))
         cmp = self.comparison(table)
-        display(Markdown(paper.caption(table, cmp, self.profile, self.seed_list)))
-        return paper.styled_layout(cmp)
+        shown.append(Markdown(paper.caption(table, cmp, self.profile, self.seed_list)))
+        return [*shown, paper.styled_layout(cmp)]

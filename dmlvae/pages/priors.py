@@ -8,7 +8,7 @@ from dmlvae.analysis import paper_kl, statements
 
 
 import torch
-from IPython.display import Markdown, display
+from IPython.display import Markdown
 
 from dmlvae.analysis import tables
 from dmlvae.core import data
@@ -45,29 +45,35 @@ def _stand_in_words(rows, words: str) -> str:
 def ablation(page):
     """The metric-input x alternating-order ablation at one Table 3 cell: shows its caption and table, and returns
     (Markdown) whether the order changes Table 3's chance level, from the rows (None when no run is stored)."""
+    shown = []  # what the page shows, in order (Page.show displays it)
 
     used = page_dataset(page)
     rows = page.rows("priors-ablation", grids.cells("priors-ablation", dataset=used, alpha=page.p.figure_alpha))
     ab = tables.flatten(rows, ["model", "metric_on", "alternate_first"], tables.MU_AND_Z, last={"last phase": "phase"})
     ab = ab.rename(columns={"metric_on": "metric on", "alternate_first": "first phase"})
-    display(
+    shown += [
         Markdown(
             f"Dataset `{used}`{_stand_in_words(rows, PAPERS_DATASET)}, profile `{page.profile}`, seeds "
             f"{page.seed_list}; kNN accuracy, test-cv."
         )
-    )
-    display(tables.summary(ab, ["model", "metric on", "first phase", "last phase"], ["mu", "sampled z"]))
+    ]
+    shown += [tables.summary(ab, ["model", "metric on", "first phase", "last phase"], ["mu", "sampled z"])]
     if not len(ab):
-        return None
+        return shown
     order = ab.groupby(["model", "first phase"])["mu"].mean().unstack()
     best = ab.groupby(["model", "metric on", "first phase"])["sampled z"].mean().max()
-    return Markdown(
-        f"**Does the order change Table 3's chance level?** On a sampled *z*, no combination leaves chance "
-        f"(the best mean is {best:.3f}, with {len(data.load(used).class_names)} classes). On *μ*, unsupervised-first "
-        "(ending on a supervised epoch) against supervised-first: "
-        + "; ".join(f"{m} {order.loc[m, 'unsupervised']:.3f} vs {order.loc[m, 'supervised']:.3f}" for m in order.index)
-        + " (mean over both metric inputs and the seeds)."
-    )
+    return [
+        *shown,
+        Markdown(
+            f"**Does the order change Table 3's chance level?** On a sampled *z*, no combination leaves chance "
+            f"(the best mean is {best:.3f}, with {len(data.load(used).class_names)} classes). On *μ*, "
+            "unsupervised-first (ending on a supervised epoch) against supervised-first: "
+            + "; ".join(
+                f"{m} {order.loc[m, 'unsupervised']:.3f} vs {order.loc[m, 'supervised']:.3f}" for m in order.index
+            )
+            + " (mean over both metric inputs and the seeds)."
+        ),
+    ]
 
 
 def _figure5_configs(page):
@@ -84,22 +90,31 @@ def figure5_rows(page) -> list[dict]:
 
 def figure5_table(page):
     """Figure 5's runs: kNN on mu and on a sampled z, the final KL, the mean |mu| and any failure; shows its caption."""
+    shown = []  # what the page shows, in order (Page.show displays it)
 
     rows = figure5_rows(page)
-    display(
+    shown += [
         Markdown(
             f"Dataset `{page_dataset(page)}`{_stand_in_words(rows, PAPERS_FIGURE5)}, alpha "
             f"{page.p.figure_alpha}, profile `{page.profile}`, seeds {page.seed_list}."
         )
-    )
-    return tables.flatten(
-        rows, ["model", "kl"], tables.MU_AND_Z, last={"final KL": "kl", "mean |mu|": "embedding_norm"}, keep=["reason"]
-    ).round(3)
+    ]
+    return [
+        *shown,
+        tables.flatten(
+            rows,
+            ["model", "kl"],
+            tables.MU_AND_Z,
+            last={"final KL": "kl", "mean |mu|": "embedding_norm"},
+            keep=["reason"],
+        ).round(3),
+    ]
 
 
 def figure5(page) -> None:
     """Shows Figure 5: the test latents of the first seed's runs with the prior's components (a failed run is
     named instead)."""
+    shown = []  # what the page shows, in order (Page.show displays it)
 
     used, alpha = page_dataset(page), page.p.figure_alpha
     names = data.load(used).class_names
@@ -108,17 +123,20 @@ def figure5(page) -> None:
         if cfg.seed != page.seed_list[0]:
             continue
         if cfg.key() not in ok:
-            display(Markdown(f"*{cfg.model}, kl={cfg.kl}, seed {cfg.seed}: the run failed (see the table above).*"))
+            shown += [Markdown(f"*{cfg.model}, kl={cfg.kl}, seed {cfg.seed}: the run failed (see the table above).*")]
             continue
         z, y = store.load_latents(page.results, "figure5", page.profile, cfg)
-        plots.latent_scatter(
-            z,
-            y,
-            f"{cfg.model}, kl={cfg.kl}<br>({used}, lsdim 2, 10 % labels, alpha {alpha:g}, seed {cfg.seed})",
-            class_names=names,
-            prior_means=hypercube_means(2) if cfg.model == "dml_gmm_prior" else None,
-            unit_circle=cfg.model == "dml_unit_prior",
-        ).show()
+        shown.append(
+            plots.latent_scatter(
+                z,
+                y,
+                f"{cfg.model}, kl={cfg.kl}<br>({used}, lsdim 2, 10 % labels, alpha {alpha:g}, seed {cfg.seed})",
+                class_names=names,
+                prior_means=hypercube_means(2) if cfg.model == "dml_gmm_prior" else None,
+                unit_circle=cfg.model == "dml_unit_prior",
+            )
+        )
+    return shown
 
 
 def factorisation_check(n: int = 2000, d: int = 4, seed: int = 0) -> str:

@@ -57,24 +57,29 @@ def cards(page) -> pd.DataFrame:
 
 def verdicts(page):
     """Shows how many claims are reproduced, partly or not, and returns the colour-coded verdict table."""
+    shown = []  # what the page shows, in order (Page.show displays it)
     table = scorecard.verdict_table(cards(page))
-    page.say(scorecard.counts_sentence(table))
-    return scorecard.styled_verdicts(table)
+    shown.append(scorecard.counts_sentence(table))
+    return [*shown, scorecard.styled_verdicts(table)]
 
 
 def evidence(page) -> pd.DataFrame:
     """Shows where the protocols disagree, and returns every claim's verdict and evidence under each protocol."""
+    shown = []  # what the page shows, in order (Page.show displays it)
     c = cards(page)
     differ = [k for k, g in c[c.protocol.isin(scorecard.PROTOCOLS)].groupby("claim") if g.verdict.nunique() > 1]
-    page.say("**Where the protocols disagree:** " + (", ".join(f"claim {k}" for k in differ) if differ else "nowhere."))
-    return c[["claim", "protocol", "verdict", "evidence"]].set_index(["claim", "protocol"])
+    shown.append(
+        "**Where the protocols disagree:** " + (", ".join(f"claim {k}" for k in differ) if differ else "nowhere.")
+    )
+    return [*shown, c[["claim", "protocol", "verdict", "evidence"]].set_index(["claim", "protocol"])]
 
 
 def cells(page) -> pd.DataFrame:
     """Shows how many cells lie on the other side of their claim (and which), and returns every cell's verdict."""
+    shown = []  # what the page shows, in order (Page.show displays it)
     table = scorecard.cell_verdicts(cards(page))
     against = table[table["this cell"] == "against"]
-    page.say(
+    shown.append(
         f"Cells on the other side of a claim: {len(against)} of {len(table)}"
         + (
             ""
@@ -83,22 +88,24 @@ def cells(page) -> pd.DataFrame:
         )
         + "."
     )
-    return table.set_index(["claim", "protocol", "difference", "cell"])
+    return [*shown, table.set_index(["claim", "protocol", "difference", "cell"])]
 
 
 def forest(page):
     """Shows the forest plot's caption and returns the plot: every cell's seed-paired difference, 95 % interval."""
+    shown = []  # what the page shows, in order (Page.show displays it)
 
-    page.say(
+    shown.append(
         f"Every cell as a forest plot (profile `{page.profile}`): each difference is oriented so that positive "
         "is the claim's side (shaded); hover for the difference a row measures."
     )
-    return plots.forest(scorecard.cell_frame(cards(page)), "Seed-paired differences, 95 % intervals")
+    return [*shown, plots.forest(scorecard.cell_frame(cards(page)), "Seed-paired differences, 95 % intervals")]
 
 
 def profile_agreement(page):
     """The quick profile's verdicts beside the paper profile's, with the ones that differ flagged (the other profile's
     from the shipped rows, or the quick rows; nothing is trained here); None, with a sentence, when there is none."""
+    shown = []  # what the page shows, in order (Page.show displays it)
     shipped, stand_in = profiles.SHIPPED, page.p.stand_in
     agreement = None
     if page.profile != "paper" and shipped.exists():
@@ -115,7 +122,7 @@ def profile_agreement(page):
         agreement = scorecard.quick_against_paper(
             cards(page), quick_results, stand_in=stand_in, runs=scorecard.claim_runs(page.results, page.seeds, stand_in)
         )
-        page.say(
+        shown.append(
             f"This page shows the paper profile itself; `{quick_results}` holds no quick run to set beside it. `make "
             "book PROFILE=quick` (or `python -m dmlvae sweep --table N --profile quick`) stores them, and this "
             "section then flags every claim the miniature does not keep."
@@ -123,9 +130,9 @@ def profile_agreement(page):
             else f"The quick profile's verdicts: `{quick_results}`."
         )
     if agreement is None:
-        return None
+        return shown
     flagged = agreement[agreement.agree == scorecard.DISAGREE]
-    page.say(
+    shown.append(
         f"Verdicts that differ from the paper profile's: {len(flagged)} of {int((agreement.agree != '-').sum())} that "
         "both profiles can score"
         + (
@@ -135,7 +142,7 @@ def profile_agreement(page):
         )
         + "."
     )
-    return scorecard.styled_agreement(agreement)
+    return [*shown, scorecard.styled_agreement(agreement)]
 
 
 def table_agreements(page) -> pd.DataFrame:
@@ -170,11 +177,12 @@ def causes_frame(page) -> pd.DataFrame:
 def causes(page):
     """Shows how many cause runs are stored, and returns each Table 1 cell's kNN accuracy under each cause (None when
     none is stored)."""
+    shown = []  # what the page shows, in order (Page.show displays it)
     results, seeds = _cause_source(page)
     table = causes_frame(page)
     want = len(grids.cells("causes")) * len(profiles.seeds_arg(seeds))
     have = int(table[table.kind == "Table 1 cell"].seeds.sum()) if len(table) else 0
-    page.say(
+    shown.append(
         f"Profile `paper` (`{results}`), seeds {profiles.seeds_arg(seeds)}: {have} of {want} runs so far"
         + (
             ""
@@ -183,7 +191,7 @@ def causes(page):
         )
         + "; kNN accuracy, test-cv, mean over seeds."
     )
-    return table.drop(columns=["kind"]).round(3).set_index(["cell", "cause"]) if len(table) else None
+    return [*shown, table.drop(columns=["kind"]).round(3).set_index(["cell", "cause"]) if len(table) else None]
 
 
 def cause_findings(page):

@@ -65,3 +65,17 @@ def test_no_function_runs_over_sixty_lines():
                 if node.end_lineno - node.lineno + 1 > MAX_LINES:
                     long.add(f"{p.relative_to(ROOT)}:{node.name}")
     assert long <= LONG, sorted(long - LONG)
+
+
+def test_page_back_ends_return_what_the_page_shows_and_display_nothing():
+    """Only the Page displays (Page.show, Page.say): a back-end neither imports IPython's display nor calls .show()."""
+    bad = []
+    for p in sorted((PACKAGE / "pages").glob("*.py")):
+        if p.name in ("page.py", "__init__.py"):
+            continue
+        for node in ast.walk(ast.parse(p.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "IPython.display":
+                bad += [f"{p.name}:{node.lineno}: imports {a.name}" for a in node.names if a.name == "display"]
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "show":
+                bad.append(f"{p.name}:{node.lineno}: calls .show()")
+    assert not bad, bad

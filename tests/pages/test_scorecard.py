@@ -20,7 +20,9 @@ def test_every_call_the_page_makes_returns_what_it_shows(page):
 
 
 def test_the_verdicts_are_the_scorecards_on_the_same_rows(page):
-    shown = pages.scorecard.verdicts(page).data
+    *said, table = pages.scorecard.verdicts(page)
+    shown = table.data
+    assert said[0].startswith("**")  # the counts sentence first
     assert shown.equals(scorecard.verdict_table(scorecard.all_claims(page.results, page.profile, page.seeds)))
 
 
