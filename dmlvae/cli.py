@@ -16,7 +16,6 @@ import sys
 import warnings
 from pathlib import Path
 
-
 from dmlvae.core import data
 from dmlvae.core.config import MAX_SEED, RunConfig
 from dmlvae.errors import DivergedError, DmlvaeError, choice, number
@@ -57,11 +56,8 @@ MAX_THREADS = 1024
 def _train(args):
 
     # imported on use, as the module docstring says
-    from dmlvae.core.train import check_device
-    from dmlvae.core.train import run
-    from dmlvae.experiments.store import LATENT_KEYS
-    from dmlvae.experiments.store import check_writable
-    from dmlvae.experiments.store import save_latents
+    from dmlvae.core.train import check_device, run
+    from dmlvae.experiments.store import LATENT_KEYS, check_writable, save_latents
 
     fields = {
         f.name: getattr(args, f.name) for f in dataclasses.fields(RunConfig) if getattr(args, f.name, None) is not None
@@ -92,8 +88,9 @@ def _train(args):
 def _sweep(args):
 
     # imported on use, as the module docstring says
-    from dmlvae.experiments import parallel, sweep
     import yaml
+
+    from dmlvae.experiments import parallel, sweep
 
     results = profiles.results_path(args.profile, args.results)
     options = dict(progress=not args.no_progress, retry_failed=args.retry_failed, rerun_stale=args.rerun_stale)
@@ -151,9 +148,10 @@ def paper_tables():
 def _table(args):
 
     # imported on use, as the module docstring says
+    import pandas as pd
+
     from dmlvae.analysis import tables
     from dmlvae.experiments import store
-    import pandas as pd
 
     if args.results is None and args.profile is None:
         raise DmlvaeError("give --profile (reads results/PROFILE.jsonl) or --results FILE")
@@ -179,8 +177,7 @@ def _table(args):
 def _scorecard(args):
 
     # imported on use, as the module docstring says
-    from dmlvae.analysis import scorecard
-    from dmlvae.analysis import tables
+    from dmlvae.analysis import scorecard, tables
     from dmlvae.experiments import store
 
     choice("--stand-in", args.stand_in, data.DATASETS)
@@ -442,8 +439,7 @@ def _realistic(args):
 def _rerun(args):
 
     # imported on use, as the module docstring says
-    from dmlvae.experiments import rerun
-    from dmlvae.experiments import store
+    from dmlvae.experiments import rerun, store
 
     results = Path(args.results) if args.results else profiles.SHIPPED
     if not results.exists():

@@ -9,14 +9,14 @@ and not in others. "At chance" claims compare accuracy with 1 / number of classe
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import itertools
-from collections.abc import Callable
-import dataclasses
 import json
 import math
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np

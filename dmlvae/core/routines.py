@@ -26,11 +26,11 @@ from collections import defaultdict
 
 import numpy as np
 import torch
-from dmlvae.core.progress import tqdm
 
 from dmlvae.core import graphs, propagation, vae
 from dmlvae.core.config import RunConfig
 from dmlvae.core.priors import fitted_gmm
+from dmlvae.core.progress import tqdm
 from dmlvae.errors import DivergedError
 
 # A run past these is recorded as failed (diverged), like a NaN: no loss of the paper's models comes near them

@@ -24,8 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from dmlvae.core.progress import tqdm
 
+from dmlvae.core.progress import tqdm
 from dmlvae.core.routines import DivergedError  # noqa: F401  (imported so a run's DivergedError unpickles cleanly)
 from dmlvae.core.train import run as train_run
 from dmlvae.errors import DmlvaeError, number

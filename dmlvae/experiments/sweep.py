@@ -15,10 +15,10 @@ import time
 import traceback
 
 import numpy as np
-from dmlvae.core.progress import tqdm
 
 from dmlvae.core import data, shares
 from dmlvae.core.config import RunConfig
+from dmlvae.core.progress import tqdm
 from dmlvae.core.train import check_device
 from dmlvae.core.train import run as train_run
 from dmlvae.errors import DmlvaeError, MissingRuns

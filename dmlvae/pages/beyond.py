@@ -4,15 +4,10 @@ and the graph grid under the realistic protocol.
 
 from __future__ import annotations
 
-from dmlvae.pages.page import cached
-
-from dmlvae.analysis import realistic
-
-
 import pandas as pd
 from IPython.display import Markdown
 
-from dmlvae.analysis import tables
+from dmlvae.analysis import realistic, tables
 from dmlvae.analysis.beyond import (
     AUTOENCODER_ALONE,
     PROTOCOLS,
@@ -33,6 +28,7 @@ from dmlvae.analysis.realistic import SECONDS, anchors, configs, findings_parts,
 from dmlvae.core.config import RunConfig
 from dmlvae.experiments import grids, paper, profiles, store, sweep
 from dmlvae.pages.geodesic import show_failed
+from dmlvae.pages.page import cached
 
 
 # The beyond page: each function takes the page (pages.Page with the beyond page's parameters), trains what the

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dmlvae.pages.page import cached
-
-
 import pandas as pd
 from IPython.display import Markdown
 
 from dmlvae.analysis import tables
 from dmlvae.analysis.beyond import frame, paired_against
 from dmlvae.experiments import grids
+from dmlvae.pages.page import cached
 
 # The geodesic page (proposal 4): its runs, table, paired differences and answer
 GEODESIC_ORDER = [n for n, _ in grids.GEODESIC_VARIANTS]

@@ -4,9 +4,6 @@ calibration and the loss shares.
 
 from __future__ import annotations
 
-from dmlvae.pages.page import cached
-
-
 import pandas as pd
 import plotly.graph_objects as go
 from IPython.display import Markdown
@@ -29,6 +26,7 @@ from dmlvae.analysis.objectives import (
 from dmlvae.analysis.scorecard import PROTOCOLS
 from dmlvae.experiments import grids, paper
 from dmlvae.pages import plots
+from dmlvae.pages.page import cached
 
 
 def calibration(page):

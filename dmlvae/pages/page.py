@@ -8,9 +8,8 @@ papermill gives the same one-line error as the CLI and the Python API.
 
 from __future__ import annotations
 
-import functools
-
 import dataclasses
+import functools
 import inspect
 import types
 from pathlib import Path
@@ -22,7 +21,7 @@ from dmlvae.analysis.tables import table as compare
 from dmlvae.core import config, data
 from dmlvae.core.train import check_device, run
 from dmlvae.errors import DmlvaeError, choice, number
-from dmlvae.experiments import parallel, grids, paper
+from dmlvae.experiments import grids, paper, parallel
 from dmlvae.experiments.profiles import (
     PAPER_SEEDS,
     PROFILES,

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from dmlvae.pages.page import cached
-
-from dmlvae.analysis import paper_kl, statements
-
-
 import torch
 from IPython.display import Markdown
 
-from dmlvae.analysis import tables
+from dmlvae.analysis import paper_kl, statements, tables
 from dmlvae.core import data
 from dmlvae.core.losses import log_mixture
 from dmlvae.core.priors import hypercube_factor_log_prob, hypercube_means
 from dmlvae.experiments import grids, store
 from dmlvae.pages import plots
+from dmlvae.pages.page import cached
 
 PAPERS_DATASET, PAPERS_FIGURE5 = "the paper's is OrganAMNIST", "the paper's Figure 5 is OrganAMNIST's"
 

@@ -4,8 +4,6 @@ runs they need trained first when missing, or, under the auto profile, named).""
 
 from __future__ import annotations
 
-from dmlvae.pages.page import cached
-
 import warnings
 
 import pandas as pd
@@ -15,6 +13,7 @@ from dmlvae.analysis import scorecard
 from dmlvae.experiments import grids, paper, profiles, sweep
 from dmlvae.experiments.profiles import PAPER_SEEDS
 from dmlvae.pages import plots
+from dmlvae.pages.page import cached
 
 # the book's grids the claims read besides the paper's four tables (figure5 on Table 3's dataset)
 SOURCE_GRIDS = (
