@@ -44,12 +44,21 @@ def _tree(module: str, tests: str, into: Path) -> None:
         )
 
 
-def run(module: str, tests: str, survivors: bool) -> dict:
+def run(module: str, tests: str, survivors: bool, only=(), limit: float | None = None) -> dict:
     mutmut = Path(sys.executable).with_name("mutmut")
     with tempfile.TemporaryDirectory(prefix="dmlvae-mutation-") as tmp:
         work = Path(tmp)
         _tree(module, tests, work)
-        subprocess.run([str(mutmut), "run"], cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:  # the mutants named by `only` (fnmatch patterns of mutmut's names), or all; stopped after `limit` s
+            subprocess.run(
+                [str(mutmut), "run", *only],
+                cwd=work,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=limit,
+            )
+        except subprocess.TimeoutExpired:
+            print(f"{module}: stopped after {limit:.0f} s; the counts are of the mutants run by then", flush=True)
         subprocess.run([str(mutmut), "export-cicd-stats"], cwd=work, capture_output=True)
         stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text())
         if survivors:
@@ -66,9 +75,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("modules", nargs="*", default=list(TARGETS))
     ap.add_argument("--survivors", action="store_true", help="print each surviving mutant's diff")
+    ap.add_argument("--only", action="append", default=[], help="mutmut's mutant names or patterns to run (repeatable)")
+    ap.add_argument("--limit", type=float, default=None, help="stop each module's run after this many seconds")
     args = ap.parse_args(argv)
     for module in args.modules:
-        s = run(module, TARGETS[module], args.survivors)
+        s = run(module, TARGETS[module], args.survivors, args.only, args.limit)
         tried = s["killed"] + s["survived"]
         score = s["killed"] / tried if tried else float("nan")
         print(f"{module}: {s['killed']} killed, {s['survived']} survived, score {score:.0%}; all counts: {s}")
