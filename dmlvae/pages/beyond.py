@@ -55,9 +55,9 @@ def page_runs(page) -> pd.DataFrame:
     return frame(page.rows("beyond", cfgs=page_configs(page)))
 
 
-def accuracy_tables(page) -> None:
-    """Shows the failed runs (if any), then kNN accuracy per dataset, contender and labelled percentage under each
-    protocol (mean ± sd over seeds)."""
+def accuracy_tables(page) -> list:
+    """The parts the page shows (Page.show), in order: the failed runs (if any), then kNN accuracy per dataset,
+    contender and labelled percentage under each protocol (mean ± sd over seeds)."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
     runs = page_runs(page)
@@ -84,8 +84,8 @@ def page_differences(page) -> dict:
     return {p: versus_dml(page_runs(page), p) for p in PROTOCOLS}
 
 
-def show_differences(page) -> None:
-    """Shows each contender minus DML under each protocol (:func:`show`)."""
+def show_differences(page) -> list:
+    """The parts the page shows (Page.show), in order: each contender minus DML under each protocol (:func:`show`)."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
     for protocol, d in page_differences(page).items():
@@ -93,9 +93,10 @@ def show_differences(page) -> None:
     return shown
 
 
-def answers(page) -> None:
-    """Shows the answer in words (against DML, then against the autoencoder alone), the tables behind it, every
-    contender's comparison on its own and the caveats, all from the runs."""
+def answers(page) -> list:
+    """The parts the page shows (Page.show), in order: the answer in words (against DML, then against the
+    autoencoder alone), the tables behind it, every contender's comparison on its own and the caveats, all from the
+    runs."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
     diffs, runs, cfgs = page_differences(page), page_runs(page), page_configs(page)
@@ -154,9 +155,10 @@ def accuracy_figure(page):
     )
 
 
-def validation(page):
-    """Shows the label-propagation settings' validation table (from the shipped paper-scale rows when complete, else
-    trained here) and returns (Markdown) the best setting against the model's defaults."""
+def validation(page) -> list:
+    """The parts the page shows (Page.show), in order: the label-propagation settings' validation table (from the
+    shipped paper-scale rows when complete, else trained here) then (Markdown) the best setting against the model's
+    defaults."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
     main = page.p.dataset or "mnist"
@@ -196,9 +198,10 @@ def validation(page):
     ]
 
 
-def labelprop_target(page) -> None:
-    """Shows DML on propagated labels at 0.1 % labelled, stratified draw (the shipped paper-scale rows when complete,
-    else trained here): every run, then per dataset its mean, spread and cost."""
+def labelprop_target(page) -> list:
+    """The parts the page shows (Page.show), in order: DML on propagated labels at 0.1 % labelled, stratified draw
+    (the shipped paper-scale rows when complete, else trained here): every run, then per dataset its mean, spread
+    and cost."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
     main = page.p.dataset or "mnist"
@@ -247,9 +250,9 @@ def labelprop_target(page) -> None:
     return shown
 
 
-def uniform_draw(page):
-    """Shows DML on propagated labels at 0.1 % labelled by the uniform draw, each seed beside the ceiling its draw
-    puts on kNN, and returns (Markdown) the mean per dataset."""
+def uniform_draw(page) -> list:
+    """The parts the page shows (Page.show), in order: DML on propagated labels at 0.1 % labelled by the uniform
+    draw, each seed beside the ceiling its draw puts on kNN, then (Markdown) the mean per dataset."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
     runs, cfgs = page_runs(page), page_configs(page)
@@ -278,11 +281,11 @@ def uniform_draw(page):
 
 
 # Part 3 of the beyond page: the graph grid's paper-scale rows, against the targets and the anchors
-def graph_section(page) -> None:
-    """Shows the graph grid's paper-scale runs of the page's ``graph_seeds`` (the page's results under the paper
-    profile, else the shipped rows; trained first when the page's ``graph_train`` asks): how many are stored, the
-    table of every contender and setting, the distance to each target, what was tried, the time, and the
-    confirmation seeds alone."""
+def graph_section(page) -> list:
+    """The parts the page shows (Page.show), in order: the graph grid's paper-scale runs of the page's
+    ``graph_seeds`` (the page's results under the paper profile, else the shipped rows; trained first when the
+    page's ``graph_train`` asks): how many are stored, the table of every contender and setting, the distance to
+    each target, what was tried, the time, and the confirmation seeds alone."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
     seeds = grids.GRAPH_PAPER_SEEDS if page.p.graph_seeds is None else page.p.graph_seeds

@@ -23,9 +23,9 @@ def geodesic_runs(page) -> pd.DataFrame:
     return frame(page.rows("geodesic", cells), grids.geodesic_variant, "variant")
 
 
-def show_failed(runs: pd.DataFrame) -> None:
-    """Shows the failed runs of ``runs`` (left out of every table below) under a sentence saying so; nothing when
-    every run is ok."""
+def show_failed(runs: pd.DataFrame) -> list:
+    """The parts the page shows (Page.show), in order: the failed runs of ``runs`` (left out of every table below)
+    under a sentence saying so; nothing when every run is ok."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
     failed = runs[runs.status != "ok"]
@@ -34,7 +34,7 @@ def show_failed(runs: pd.DataFrame) -> None:
     return shown
 
 
-def geodesic_table(page) -> pd.DataFrame:
+def geodesic_table(page) -> list:
     """Per variant and labelled percentage: kNN under both protocols (mean ± sd over seeds) and the median seconds a
     run; shows the failed runs (if any) and its caption first."""
     shown = []  # what the page shows, in order (Page.show displays it)

@@ -29,10 +29,10 @@ from dmlvae.pages import plots
 from dmlvae.pages.page import cached
 
 
-def calibration(page):
+def calibration(page) -> list:
     """The VAE-calibration grid (reconstruction reading x beta, the MetricVAE at gamma = 0) of a page's profile and
-    seeds, trained first when missing: shows its caption and table (kNN on mu and on a sampled z, the last epoch's
-    KL; mean ± sd), and returns, as Markdown, one sentence per setting on whether its posterior collapsed."""
+    seeds, trained first when missing: its caption and table (kNN on mu and on a sampled z, the last epoch's
+    KL; mean ± sd), then (Markdown) one sentence per setting on whether its posterior collapsed (Page.show)."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
     rows = page.rows("vae-calibration", grids.cells("vae-calibration"))
@@ -74,9 +74,9 @@ def alternating_rows(page, objective: str) -> list[dict]:
     return page.rows(grid, cfgs=cfgs)
 
 
-def alternating_table(page, objective: str, caption: str | None = None) -> pd.DataFrame:
+def alternating_table(page, objective: str, caption: str | None = None) -> list:
     """DML and the MetricVAE side by side per loss and labelled percentage, with the MetricVAE's loss shares, under
-    ``objective``; shows ``caption`` first (None: the page's standard one)."""
+    ``objective``: ``caption`` (None: the page's standard one), then the table (Page.show)."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
     rows = alternating_rows(page, objective)
@@ -107,8 +107,9 @@ def table4(page, objective: str) -> tuple:
     return grid, cfgs, rows, table4_compare(page.results, page.profile, grid, cfgs)
 
 
-def table4_layout(page, objective: str):
-    """Table 4 under ``objective`` in the paper's layout beside the paper's: shows the caption, returns the table."""
+def table4_layout(page, objective: str) -> list:
+    """Table 4 under ``objective`` in the paper's layout beside the paper's: the caption, then the table
+    (Page.show)."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
     cmp = table4(page, objective)[3]

@@ -38,9 +38,10 @@ def _stand_in_words(rows, words: str) -> str:
     return f" (a stand-in: {words})" if any(grids.is_stand_in(r) for r in rows) else ""
 
 
-def ablation(page):
-    """The metric-input x alternating-order ablation at one Table 3 cell: shows its caption and table, and returns
-    (Markdown) whether the order changes Table 3's chance level, from the rows (None when no run is stored)."""
+def ablation(page) -> list:
+    """The metric-input x alternating-order ablation at one Table 3 cell, the parts the page shows (Page.show): its
+    caption and table, then (Markdown) whether the order changes Table 3's chance level, from the rows (only the
+    caption and table when no run is stored)."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
     used = page_dataset(page)
@@ -84,8 +85,9 @@ def figure5_rows(page) -> list[dict]:
     return page.rows("figure5", cfgs=_figure5_configs(page), keep_latents=True)
 
 
-def figure5_table(page):
-    """Figure 5's runs: kNN on mu and on a sampled z, the final KL, the mean |mu| and any failure; shows its caption."""
+def figure5_table(page) -> list:
+    """Figure 5's runs: kNN on mu and on a sampled z, the final KL, the mean |mu| and any failure: its caption, then
+    the table (Page.show)."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
     rows = figure5_rows(page)
@@ -107,9 +109,9 @@ def figure5_table(page):
     ]
 
 
-def figure5(page) -> None:
-    """Shows Figure 5: the test latents of the first seed's runs with the prior's components (a failed run is
-    named instead)."""
+def figure5(page) -> list:
+    """The parts the page shows (Page.show), in order: Figure 5: the test latents of the first seed's runs with the
+    prior's components (a failed run is named instead)."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
     used, alpha = page_dataset(page), page.p.figure_alpha

@@ -54,16 +54,18 @@ def cards(page) -> pd.DataFrame:
     return scorecard.all_claims(page.results, page.profile, page.seeds)
 
 
-def verdicts(page):
-    """Shows how many claims are reproduced, partly or not, and returns the colour-coded verdict table."""
+def verdicts(page) -> list:
+    """The parts the page shows (Page.show), in order: how many claims are reproduced, partly or not, then the
+    colour-coded verdict table."""
     shown = []  # what the page shows, in order (Page.show displays it)
     table = scorecard.verdict_table(cards(page))
     shown.append(scorecard.counts_sentence(table))
     return [*shown, scorecard.styled_verdicts(table)]
 
 
-def evidence(page) -> pd.DataFrame:
-    """Shows where the protocols disagree, and returns every claim's verdict and evidence under each protocol."""
+def evidence(page) -> list:
+    """The parts the page shows (Page.show), in order: where the protocols disagree, then every claim's verdict and
+    evidence under each protocol."""
     shown = []  # what the page shows, in order (Page.show displays it)
     c = cards(page)
     differ = [k for k, g in c[c.protocol.isin(scorecard.PROTOCOLS)].groupby("claim") if g.verdict.nunique() > 1]
@@ -73,8 +75,9 @@ def evidence(page) -> pd.DataFrame:
     return [*shown, c[["claim", "protocol", "verdict", "evidence"]].set_index(["claim", "protocol"])]
 
 
-def cells(page) -> pd.DataFrame:
-    """Shows how many cells lie on the other side of their claim (and which), and returns every cell's verdict."""
+def cells(page) -> list:
+    """The parts the page shows (Page.show), in order: how many cells lie on the other side of their claim (and
+    which), then every cell's verdict."""
     shown = []  # what the page shows, in order (Page.show displays it)
     table = scorecard.cell_verdicts(cards(page))
     against = table[table["this cell"] == "against"]
@@ -90,8 +93,9 @@ def cells(page) -> pd.DataFrame:
     return [*shown, table.set_index(["claim", "protocol", "difference", "cell"])]
 
 
-def forest(page):
-    """Shows the forest plot's caption and returns the plot: every cell's seed-paired difference, 95 % interval."""
+def forest(page) -> list:
+    """The parts the page shows (Page.show), in order: the forest plot's caption then the plot: every cell's seed-
+    paired difference, 95 % interval."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
     shown.append(
@@ -101,9 +105,10 @@ def forest(page):
     return [*shown, plots.forest(scorecard.cell_frame(cards(page)), "Seed-paired differences, 95 % intervals")]
 
 
-def profile_agreement(page):
+def profile_agreement(page) -> list:
     """The quick profile's verdicts beside the paper profile's, with the ones that differ flagged (the other profile's
-    from the shipped rows, or the quick rows; nothing is trained here); None, with a sentence, when there is none."""
+    from the shipped rows, or the quick rows; nothing is trained here), after its sentence (Page.show); only a
+    sentence when there is none."""
     shown = []  # what the page shows, in order (Page.show displays it)
     shipped, stand_in = profiles.SHIPPED, page.p.stand_in
     agreement = None
@@ -173,9 +178,9 @@ def causes_frame(page) -> pd.DataFrame:
     return scorecard.causes_table(results, "paper", seeds) if results.exists() else pd.DataFrame()
 
 
-def causes(page):
-    """Shows how many cause runs are stored, and returns each Table 1 cell's kNN accuracy under each cause (None when
-    none is stored)."""
+def causes(page) -> list:
+    """The parts the page shows (Page.show), in order: how many cause runs are stored, then each Table 1 cell's kNN
+    accuracy under each cause (no table when none is stored)."""
     shown = []  # what the page shows, in order (Page.show displays it)
     results, seeds = _cause_source(page)
     table = causes_frame(page)
