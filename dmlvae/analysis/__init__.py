@@ -6,7 +6,7 @@ the paper's claims with its verdict), ``findings`` and ``statements`` (the sente
 and ``objectives``.
 """
 
-import importlib
+from dmlvae import lazy_modules
 
 __all__ = [
     "balance",
@@ -21,10 +21,4 @@ __all__ = [
     "tables",
 ]
 
-
-def __getattr__(name: str):
-    """``dmlvae.analysis.NAME`` imports the module NAME on first use, so importing one module of the layer does not
-    import them all (and ``python -m dmlvae data`` does not load torch's training stack or scipy)."""
-    if name in __all__:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_modules(__name__, __all__)

@@ -6,7 +6,7 @@ routines), ``shares`` (loss shares), ``evaluate`` (the probes), ``progress`` (th
 run, end to end) and ``numeric`` (the numeric environment a row records).
 """
 
-import importlib
+from dmlvae import lazy_modules
 
 __all__ = [
     "config",
@@ -26,10 +26,4 @@ __all__ = [
     "vae",
 ]
 
-
-def __getattr__(name: str):
-    """``dmlvae.core.NAME`` imports the module NAME on first use, so importing one module of the layer does not
-    import them all (and ``python -m dmlvae data`` does not load torch's training stack or scipy)."""
-    if name in __all__:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_modules(__name__, __all__)

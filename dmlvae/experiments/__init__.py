@@ -5,14 +5,8 @@
 file lacks), ``parallel`` (the same on Ray, locked by a token) and ``rerun`` (train a stored row again and compare).
 """
 
-import importlib
+from dmlvae import lazy_modules
 
 __all__ = ["grids", "paper", "parallel", "profiles", "rerun", "store", "sweep"]
 
-
-def __getattr__(name: str):
-    """``dmlvae.experiments.NAME`` imports the module NAME on first use, so importing one module of the layer does not
-    import them all (and ``python -m dmlvae data`` does not load torch's training stack or scipy)."""
-    if name in __all__:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_modules(__name__, __all__)
