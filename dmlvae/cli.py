@@ -194,7 +194,8 @@ def _scorecard(args):
         cards.drop(columns=["cells"]).to_csv(store.check_writable(args.csv, "csv file"), index=False)
     print(
         f"The paper's claims, profile {args.profile!r}, results {str(results)!r} (paired differences over "
-        f"seeds, 95 % t-intervals):"
+        f"seeds, 95 % t-intervals, t-test p raw and Holm-adjusted within each claim's family; at-chance claims on "
+        f"{scorecard.CHANCE_LATENT}, the other latent beside it):"
     )
     for claim, group in cards.groupby("claim", sort=False):
         objective = group["objective"].iloc[0]

@@ -109,12 +109,14 @@ def test_time_sentence_judges_the_runs_that_paid_for_their_vae_and_reports_the_r
     assert "1 of 3 runs are over the protocol's 15 minutes" in realistic.time_sentence(realistic.frame(rows))
 
 
-def test_headline_gives_mean_and_sd_per_target_setting_and_counts_the_targets_met():
+def test_headline_gives_mean_and_interval_per_target_setting_and_counts_the_targets_met():
     rows = [row("vae-poisson-mbo", s, a, own=0.97) for s, a in enumerate([0.96, 0.98])]  # uniform MNIST: missed
     rows += [row("vae-poisson-mbo", 0, 0.955, labels=10, draw="stratified", own=0.96)]  # one seed: met
     rows += [row("labelprop", s, 0.99) for s in range(2)]  # another contender never enters the headline
     line = realistic.headline(realistic.frame(rows))
-    assert "mnist, 60 labels, uniform draw: 0.970 ± 0.014 over 2 seeds (target 0.975)" in line
+    # 95 % t-interval by hand: sd 0.01414, t(0.975, 1 df) 12.706, half-width 12.706 * 0.01414 / sqrt(2) = 0.127
+    assert "mnist, 60 labels, uniform draw: 0.970 [0.843, 1.097] over 2 seeds (target 0.975)" in line
+    assert "mean [95 % interval]" in line
     assert "mnist, 10 labels, stratified draw: 0.955 over 1 seed (target 0.950)" in line
     assert "1 of 2 targets met" in line and "fashion" not in line and "0.99" not in line
     assert realistic.headline(realistic.frame([row("labelprop", 0, 0.9)])) is None

@@ -22,8 +22,14 @@ def test_paired_difference_pairs_by_seed_and_cell():
     f = pd.DataFrame(rows)
     ev = scorecard.paired(f, {"model": "dml_autoencoder"}, {"model": "dml"})
     assert ev["n"] == 4 and ev["mean"] == pytest.approx(0.02) and ev["low"] == pytest.approx(0.02)
+    [(_, ev)] = scorecard.holm_family([("AE - DML", ev)])
     assert scorecard.beats(ev) == "reproduced"
-    assert scorecard.beats(scorecard.paired(f, {"model": "dml"}, {"model": "dml_autoencoder"})) == "not reproduced"
+    [(_, rev)] = scorecard.holm_family(
+        [("DML - AE", scorecard.paired(f, {"model": "dml"}, {"model": "dml_autoencoder"}))]
+    )
+    assert scorecard.beats(rev) == "not reproduced"
+    with pytest.raises(ValueError, match="holm_family"):  # a verdict never skips the correction
+        scorecard.beats(scorecard.paired(f, {"model": "dml_autoencoder"}, {"model": "dml"}))
     assert scorecard.paired(f, {"model": "dml"}, {"model": "dml"}, {"pl_pct": 10})["n"] == 0
 
 
@@ -52,8 +58,9 @@ def test_claims_one_and_two_follow_the_store(tmp_path, better, verdicts):
     f = tmp_path / "r.jsonl"
     sweep.sweep(1, "smoke", 3, f, dataset="digits", progress=False, run_fn=_fake(better))
     cards = scorecard.claims(f, "smoke", "test-cv").set_index("claim")
-    assert (cards.loc["1 (Table 1)", "verdict"], cards.loc["2 (Table 1)", "verdict"]) == verdicts
-    assert "3 seeds" in cards.loc["1 (Table 1)", "evidence"]
+    one, two = "1 (Table 1; stand-in digits)", "2 (Table 1; stand-in digits)"  # digits stands in for MNIST
+    assert (cards.loc[one, "verdict"], cards.loc[two, "verdict"]) == verdicts
+    assert "3 seeds" in cards.loc[one, "evidence"]
 
 
 def test_verdict_table_has_both_protocols_for_every_claim():
@@ -162,12 +169,24 @@ def test_scorecard_cli_prints_every_claim_with_its_runs(run_cli, tmp_path):
     )
     assert code == 0, err
     assert "claim 1 (Table 1): the DML autoencoder beats DML" in out
-    assert "test-cv: reproduced. 0.01 %: +0.100 [+0.100, +0.100] (3 seeds)" in out  # the fake: AE = DML + 0.1
+    # the fake: AE = DML + 0.1 in every seed, so p is tiny before and after Holm's correction
+    assert "test-cv: reproduced. 0.01 %: +0.100 [+0.100, +0.100] (3 seeds; p < 0.001, Holm < 0.001)" in out
     assert "Table 1 90/90" in out and "Table 4 0/45" in out
     assert "provisional (not all runs stored): Table 2, Table 3, Table 4" in out
     csv = pd.read_csv(tmp_path / "c.csv")
     assert set(csv.claim) >= {"1 (Table 1)", "2 (Table 1)", "3 (Table 1)"}
-    assert list(csv.columns) == ["claim", "the paper says", "objective", "protocol", "verdict", "evidence"]
+    assert list(csv.columns) == [
+        "claim",
+        "the paper says",
+        "objective",
+        "protocol",
+        "verdict",
+        "evidence",
+        "rule",
+        "latent",
+        "other latent",
+        "family",
+    ]
     assert len(store.Store(f).latest(warn=False)) == 90  # nothing trained
 
 
@@ -325,8 +344,9 @@ def test_claims_read_only_the_configurations_the_profile_runs_today(tmp_path):
             out.write(json.dumps({**r, "config": cfg, "key": key}) + "\n")
     assert len(store.Store(f).latest()) == 2 * len(store.Store(former).rows())
     after = scorecard.claims(f, "smoke", "test-cv").set_index("claim")
-    assert after.loc["1 (Table 1)", "verdict"] == before.loc["1 (Table 1)", "verdict"] == "reproduced"
-    assert after.loc["1 (Table 1)", "evidence"] == before.loc["1 (Table 1)", "evidence"]
+    one = "1 (Table 1; stand-in digits)"
+    assert after.loc[one, "verdict"] == before.loc[one, "verdict"] == "reproduced"
+    assert after.loc[one, "evidence"] == before.loc[one, "evidence"]
     # a table read for what a page trained leaves them out too; read whole, two configurations are refused
     cmp = tables.table(1, f, "smoke", cfgs=profiles.configs(1, "smoke", 3, dataset="digits"))
     assert (cmp.n_seeds == 3).all()
@@ -369,9 +389,11 @@ def test_cli_output_piped_into_head_ends_without_a_traceback():
     assert "Traceback" not in p.stderr and "BrokenPipeError" not in p.stderr, p.stderr
 
 
-def _mvae_run(sampled: dict, table4: dict):
-    """A fake run: the alternating MetricVAE's sampled-z accuracy ``sampled[recon]`` and Table 4's MetricVAE kNN
-    accuracy ``table4[recon](cfg)``; DML 0.98. Each epoch records its weighted terms: metric 1, recon 99."""
+def _mvae_run(sampled: dict, table4: dict, mu: dict | None = None):
+    """A fake run: the alternating MetricVAE's sampled-z accuracy ``sampled[recon]``, its mu accuracy
+    ``mu[recon]`` (default: 0.9 under image-sum, 0.1 under pixel-mean) and Table 4's MetricVAE kNN accuracy
+    ``table4[recon](cfg)``; DML 0.98. Each epoch records its weighted terms: metric 1, recon 99."""
+    mu = mu or {"image-sum": 0.9, "pixel-mean": 0.1}
 
     def run(cfg):
         if cfg.model == "dml":
@@ -379,7 +401,7 @@ def _mvae_run(sampled: dict, table4: dict):
         elif cfg.routine == "joint":
             acc = table4[cfg.recon](cfg) + 0.002 * cfg.seed
         else:
-            acc = 0.9
+            acc = mu[cfg.recon] + 0.002 * cfg.seed
         m = {"knn_acc": acc, "knn_ami": 0.1}
         z = {"knn_acc": sampled[cfg.recon] + 0.002 * cfg.seed if cfg.model == "mvae" else acc, "knn_ami": 0.1}
         hist = [{"epoch": 0, "metric": 1.0, "weighted": {"metric": 1.0, "recon": 99.0, "kl": 0.0}}]
@@ -431,6 +453,9 @@ def test_claims_six_to_eight_have_a_verdict_under_each_objective(tmp_path, run_c
     assert cards.loc["7 (Table 4, pixel-mean)", "verdict"] in ("not reproduced", "too few seeds")
     six, six_literal = cards.loc["6 (alternating MVAE)"], cards.loc["6 (alternating MVAE, pixel-mean)"]
     assert (six.verdict, six_literal.verdict) == ("not reproduced", "reproduced")
+    # judged on mu; sampled z, the other latent, agrees here (0.9 and 0.1 on both)
+    assert (six.latent, six["other latent"]) == ("mu", "z: not reproduced")
+    assert six_literal["other latent"] == "z: reproduced"
     assert six.objective == "image-sum (ours)" and six_literal.objective == "pixel-mean (the paper's MSELoss)"
     assert "the metric term's share of the loss: 1.0 %" in six_literal.evidence
     assert cards.loc["8 (Table 4, pixel-mean)", "evidence"].startswith("DML - MVAE (gamma > 0): +0.679")
@@ -542,10 +567,11 @@ def test_a_verdict_on_a_stand_in_says_so(tmp_path):
     sweep.sweep(2, "smoke", 2, f, dataset="digits", progress=False, run_fn=_fake(True))
     sweep.sweep(1, "smoke", 2, f, dataset="mnist", progress=False, run_fn=_fake(True))
     cards = scorecard.claims(f, "smoke", "test-cv").set_index("claim")
-    assert cards.loc["1 (Table 2)", "evidence"].endswith(
-        "(on the stand-in `digits`, not OrganAMNIST: a stand-in's verdict)"
-    )
-    assert "stand-in" not in cards.loc["1 (Table 1)", "evidence"]  # Table 1 on MNIST, the paper's dataset
+    # the stand-in is named in the claim's label, which the verdict tables, the findings and the forest plot show
+    assert "1 (Table 2; stand-in digits)" in cards.index and "1 (Table 1)" in cards.index  # Table 1 on MNIST
+    assert scorecard.stand_in_of("1 (Table 2; stand-in digits)") == "digits"
+    assert scorecard.stand_in_of("1 (Table 1)") is None
+    assert scorecard._source("1 (Table 2; stand-in digits)") == "Table 2"
 
 
 def _figure5_run(gmm_at):
@@ -583,7 +609,7 @@ def test_claim_five_counts_the_components_the_latents_occupy(tmp_path, gmm_at, o
     f = tmp_path / "r.jsonl"
     cfgs = profiles.profile_configs(grids.cells("figure5", dataset="digits"), "smoke", 2, grid="figure5")
     sweep.run_configs("figure5", "smoke", cfgs, f, progress=False, keep_latents=True, run_fn=_figure5_run(gmm_at))
-    card = scorecard.claims(f, "smoke").set_index("claim").loc["5 (Figure 5)"]
+    card = scorecard.claims(f, "smoke").set_index("claim").loc["5 (Figure 5; stand-in digits)"]
     assert card.verdict == verdict
     assert f"per run: {occupied} of 4" in card.evidence
     # without the latents the occupancy is not guessed
@@ -591,7 +617,7 @@ def test_claim_five_counts_the_components_the_latents_occupy(tmp_path, gmm_at, o
         p.unlink()
     assert (
         "the runs' latents are not stored"
-        in scorecard.claims(f, "smoke").set_index("claim").loc["5 (Figure 5)", "evidence"]
+        in scorecard.claims(f, "smoke").set_index("claim").loc["5 (Figure 5; stand-in digits)", "evidence"]
     )
 
 
@@ -632,6 +658,7 @@ def test_a_pooled_win_with_a_cell_significantly_the_other_way_is_partly_and_name
                 },
             ]
     ev = scorecard.paired(pd.DataFrame(rows), {"model": "dml_autoencoder"}, {"model": "dml"})
+    scorecard.holm_family([("AE - DML", ev)])
     assert ev["low"] > 0 and scorecard.beats(ev) == "partly"
     assert [c["cell"] for c in scorecard.opposite_cells(ev)] == ["0.1 %, lsdim 10, alpha 0.25"]
     assert "(the other way at 0.1 %, lsdim 10, alpha 0.25: -0.050 [" in scorecard.fmt(ev)
@@ -686,3 +713,82 @@ def test_verdict_counts_colours_and_the_forest_plot_come_from_the_cards():
     (trace,) = fig.data
     assert list(trace.x) == [0.2, -0.1] and list(trace.error_x.array) == pytest.approx([0.1, 0.3])
     assert fig.layout.shapes[0].x0 == 0 and fig.layout.shapes[0].x1 > 0.4  # the claim's side, shaded
+
+
+def _ev(p: float, mean: float = 0.01, cells=()):
+    return {"mean": mean, "low": mean / 2, "high": 2 * mean, "n": 3, "p": p, "cells": [dict(c) for c in cells]}
+
+
+def test_holm_family_adjusts_the_differences_and_their_cells_each_among_themselves():
+    cell = {"cell": "c", "mean": 0.01, "low": 0.0, "high": 0.02, "n": 3}
+    evs = scorecard.holm_family(
+        [
+            ("a", _ev(0.01, cells=[{**cell, "p": 0.02}])),
+            ("b", _ev(0.04, cells=[{**cell, "p": 0.01}, {**cell, "p": 0.5}])),
+        ]
+    )
+    # by hand: Holm over (0.01, 0.04) gives (2 x 0.01, max(0.02, 1 x 0.04)); over the three cells (0.02, 0.01, 0.5)
+    # gives (max(0.03, 2 x 0.02), 3 x 0.01, 0.5)
+    assert [ev["p_holm"] for _, ev in evs] == pytest.approx([0.02, 0.04])
+    assert [c["p_holm"] for _, ev in evs for c in ev["cells"]] == pytest.approx([0.04, 0.03, 0.5])
+
+
+def test_a_difference_significant_alone_is_not_once_its_family_is_corrected():
+    """Claim 7's case: lsdim 10 alone at p = 0.031 is above 0, but not after Holm over the claim's four tests."""
+    [(_, alone)] = scorecard.holm_family([("lsdim 10", _ev(0.031))])
+    assert scorecard.beats(alone) == "reproduced"
+    family = scorecard.holm_family([("lsdim 10", _ev(0.031)), *((f"t{i}", _ev(0.3)) for i in range(3))])
+    assert family[0][1]["p_holm"] == pytest.approx(0.124)
+    assert scorecard.beats(family[0][1]) == "not reproduced"
+    assert "p 0.031, Holm 0.124" in scorecard.fmt(family[0][1])
+
+
+def _priors_run(mu: float, z: float):
+    """Fake Table 3 runs: the prior models' accuracy on mu ``mu`` and on a sampled z ``z`` (plus seed noise)."""
+
+    def run(cfg):
+        prior = cfg.model != "dml"
+        m = {"knn_acc": (mu if prior else 0.9) + 0.001 * cfg.seed, "knn_ami": 0.1}
+        z_m = {"knn_acc": (z if prior else 0.9) + 0.001 * cfg.seed, "knn_ami": 0.1}
+        return {
+            "metrics": m,
+            "metrics_by_protocol": {"test-cv": m, "labelled-to-test": m, "test-cv/sampled-z": z_m},
+            "history": [],
+        }
+
+    return run
+
+
+def test_every_at_chance_claim_is_judged_on_one_latent_by_one_rule(tmp_path):
+    """Claims 4 and 6 on runs whose mu is well above chance and whose sampled z is at chance (the collapsed
+    posterior of the paper's literal objective): both are judged on the same latent, so both verdicts agree, and
+    each row gives the other latent's verdict beside it. A claim judged on another latent, or by another rule,
+    fails here."""
+    f = tmp_path / "r.jsonl"
+    sweep.sweep(3, "smoke", 2, f, dataset="digits", progress=False, run_fn=_priors_run(mu=0.5, z=0.1))
+    _store_mvae_sources(
+        f,
+        _mvae_run(
+            {"image-sum": 0.1, "pixel-mean": 0.1},
+            {"image-sum": lambda c: 0.9, "pixel-mean": lambda c: 0.9},
+            mu={"image-sum": 0.5, "pixel-mean": 0.5},
+        ),
+    )
+    cards = pd.concat([scorecard.claims(f, p, "test-cv") for p in ("smoke", "quick")])
+    chance = cards[cards.rule == "at chance"]
+    numbers = {c.split(" ")[0] for c in chance.claim}
+    assert numbers == {"4", "6"}
+    assert chance.latent.nunique() == 1 and chance.latent.iloc[0] == scorecard.CHANCE_LATENT == "mu"
+    assert set(chance.verdict) == {"not reproduced"} and set(chance["other latent"]) == {"z: reproduced"}
+    registered = {c.number: c.judged_by for c in scorecard.CLAIMS}
+    assert all(registered[int(c.split(" ")[0])] == r for c, r in zip(cards.claim, cards.rule))
+    # the rule itself, by hand: 0.5 is 0.4 above chance (0.1 on digits' 10 classes)
+    judged = scorecard.at_chance(
+        pd.DataFrame({"seed": [0, 1, 0, 1], "cell": [1, 1, 2, 2], "acc": [0.1, 0.1, 0.1, 0.26], "acc_sampled": 0.1}),
+        ["cell"],
+        "mu",
+        0.1,
+    )
+    # per seed, the mean over cells minus chance: 0 and +0.08, so +0.04 (within 5 points); cell 2 alone +0.08
+    assert judged["verdict"] == "partly" and judged["pooled"]["mean"] == pytest.approx(0.04)
+    assert judged["worst"] == pytest.approx(0.08) and judged["cell"] == "cell 2"
