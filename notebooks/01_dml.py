@@ -22,7 +22,8 @@
 #
 # $$\ell(a, p, n) = \max\bigl(0,\; \lVert z_a - z_p\rVert - \lVert z_a - z_n\rVert + m\bigr).$$
 #
-# Which triplets of a batch are used is the **mining**; the paper does not say, so `dmlvae` offers
+# Which triplets of a batch are used is the **mining**; the paper does not give its batch size or mining (its
+# text has no “batch size”, “mining”, “margin”), so `dmlvae` offers
 # `all` (the mean over every valid triplet: our default), `hard` (per anchor its farthest positive and
 # nearest negative) and `semihard` (FaceNet's). A triplet whose loss is 0 teaches nothing: the
 # *fraction of active triplets* is recorded every epoch, because a model that has collapsed, or that has
@@ -76,8 +77,9 @@ pages.plots.history_lines(
 
 # %% [markdown]
 # ## Probes and protocols
-# The paper fits scikit-learn classifiers on the test latents and reports accuracy and adjusted mutual
-# information (AMI; its "MI" column goes negative, which only AMI does). Which latents fit the probe and
+# The paper fits scikit-learn classifiers on the test latents (“Three classifiers (sklearn’s implementation of
+# RandomForest, MLP, and kNN) each output predicted labels”, Evaluation) and reports accuracy and adjusted
+# mutual information (AMI; its "MI" column goes negative, which only AMI does). Which latents fit the probe and
 # which are scored is not stated, so three protocols are named:
 #
 # - `test-cv` (default): stratified 5-fold cross-validated predictions on the test latents;

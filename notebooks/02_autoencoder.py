@@ -23,7 +23,8 @@
 # (OrganAMNIST) compare it with plain DML (triplet loss on the labelled images only) at 0.01 %, 0.1 % and
 # 10 % labels and `lsdim` 2 and 10.
 #
-# Every cell below is ours as mean ± sd over the seeds named, beside the paper's single run and the
+# Every cell below is ours as mean ± sd over the seeds named, beside the paper's number (we infer a single run:
+# the paper gives no seeds or spread) and the
 # difference. Runs are read from the results store when they exist, and only missing ones are trained.
 
 # %% tags=["parameters"]
@@ -73,7 +74,9 @@ pages.plots.metric_bars(
 # ## Reading the tables
 #
 # - The paper's Table 2 DML column equals its own $\alpha = 1$ rows, so its DML baseline is unreliable.
-# - Each paper cell is a single run; the spread over our seeds shows how much a single run can move.
+# - We infer that each paper cell is a single run (the paper does not give seeds, repeated runs or a spread of
+#   any number (its text has no “seed”, “standard deviation”, “runs”)); the spread over our seeds shows how
+#   much a single run can move.
 
 # %% tags=["hide-input"]
 page.scale()

@@ -19,14 +19,16 @@
 # The third proposal is a full VAE whose latent space also carries the metric loss: a Gaussian encoder, a
 # decoder, a VampPrior (a mixture of the encoder's posteriors at $K$ learnable pseudo-inputs; Tomczak &
 # Welling 2018), and $L_U = \mathrm{MSE} + \beta\,\mathrm{KL}$. The paper first trained it with the
-# alternating routine and reports chance-level results; Table 4 then trains it *jointly*,
+# alternating routine and says “Like the previous improvement proposal, the proposed MetricVAE model does not
+# perform better than the null model.” (Improvement Proposal 3 Results); Table 4 then trains it *jointly*,
 # $L_U + \gamma L_S$ at every batch, on fully labelled MNIST ($\gamma = 0$ is a plain VAE), against DML.
 # Figure 6 shows that the reconstruction loss did not converge.
 #
 # Beside every accuracy this page shows what each loss term weighs: a term's *share* of the loss is its mean
 # over an epoch's steps as it enters the loss (its weight times its value; a step without it counts 0), over the
-# sum of all terms' means (`dmlvae.core.shares`). The paper writes $L_U = \mathrm{MSE}(x, \hat x) + \beta\,\mathrm{KL}$
-# and never says how the MSE is reduced. Our default sums the squared error over each image's 784 pixels
+# sum of all terms' means (`dmlvae.core.shares`). The paper writes “$c_{vae} = MSE(x, \hat{x}) + \beta * KL(z, \mu,
+# \sigma, \mu_p)$” (Algorithm 5), and the paper does not give how its MSE is reduced (its text has no
+# “MSELoss”, “squared”). Our default sums the squared error over each image's 784 pixels
 # (`recon="image-sum"`, a Gaussian log-likelihood up to constants, on the scale of the KL in nats); PyTorch's
 # `MSELoss()` averages it over pixels (`recon="pixel-mean"`), which weighs the reconstruction 784 times less
 # against the KL and the metric term. The last two sections run the MetricVAE under that literal reading of the
@@ -60,8 +62,10 @@ page.scale()
 # %% [markdown]
 # ## The alternating MetricVAE, with each metric loss
 # The paper's first attempt: the MVAE with the alternating-epoch routine, and DML beside it, each with the
-# three metric losses the paper names (triplet, supervised contrastive, center), at the three labelled
-# percentages; $\alpha = 0.5$, `lsdim` 10. The paper reports all of them at chance. kNN accuracy,
+# three metric losses of “We run experiments for triplet loss, supervised loss, and center loss DML and
+# MetricVAE models.” (Improvement Proposal 3 Results), at the three labelled percentages; $\alpha = 0.5$,
+# `lsdim` 10. Of the MetricVAE, not of DML, the paper says “the proposed MetricVAE model does not perform better
+# than the null model.” kNN accuracy,
 # `test-cv`, mean ± sd over the seeds; the MetricVAE's loss shares are those of its last supervised epoch (the
 # routine ends on an unsupervised one, where the metric term weighs nothing).
 

@@ -112,7 +112,7 @@ page.show(pages.beyond.validation(page))
 page.show(pages.beyond.labelprop_target(page))
 
 # %% [markdown]
-# **The uniform draw.** The beyond grid above draws its 60 labels uniformly (the paper's reading), and a
+# **The uniform draw.** The beyond grid above draws its 60 labels uniformly (we assume the paper's draw), and a
 # uniform draw can give a class one or two labels. With k = 5 such a class loses every kNN vote to its
 # neighbours even if the latents were perfect: the ceiling below places every image exactly on its own
 # class's point and scores labelled-to-test kNN.

@@ -16,7 +16,9 @@
 # %% [markdown]
 # # Assumptions and errata
 #
-# The paper leaves much of its set-up unstated. Every such choice in `dmlvae` is a named default that
+# Much of the set-up is not in the paper: the paper does not give seeds, repeated runs or a spread of any
+# number (its text has no “seed”, “standard deviation”, “runs”), and the paper does not give its optimiser
+# (its text has no “Adam”, “SGD”). Every such choice in `dmlvae` is a named default that
 # can be overridden (a `RunConfig` field, a `python -m dmlvae train --flag`, or a page parameter), and it
 # is listed here, generated from the code itself so that this page cannot drift from it.
 
@@ -44,13 +46,13 @@ pages.assumptions.defaults_table(page, "assumption")
 #
 # | what | choice |
 # |---|---|
-# | optimiser | Adam, learning rate 0.001 (the paper's rate) |
+# | optimiser | Adam (we assume it: the paper does not give its optimiser (its text has no “Adam”, “SGD”), and its algorithms print a plain step, “$\theta = \theta - \gamma \frac{dc}{d\theta}$”), learning rate 0.001 (“The learning rate is thus set to 0.001 in each experiment.”) |
 # | batches | every step: an unlabelled batch from the whole training split (a new permutation each epoch) and a labelled batch from the labelled subset, with replacement when the subset is smaller than a batch; metric losses see labelled images only |
 # | epoch | ceil(N_train / batch_size) steps for every model, the labelled-only DML baseline included |
-# | alternating-epoch | supervised epochs ((1 - alpha) L_S + alpha L_U) and unsupervised epochs (alpha L_U) alternate; `alternate_first` (default `supervised`: epochs 0, 2, 4, ... supervised) says which comes first, since the paper does not |
+# | alternating-epoch | supervised epochs ((1 - alpha) L_S + alpha L_U) and unsupervised epochs (alpha L_U) alternate; `alternate_first` (default `supervised`: epochs 0, 2, 4, ... supervised) says which comes first, since the paper does not give which phase of an alternating routine comes first (its text has no “first epoch”, “begins with”) |
 # | alternating-batch | the same, alternating per step |
 # | dml-then-gmm | DML for `dml_epochs` (default half the epochs), then a diagonal GMM (one component per class, scikit-learn) fitted to the training embeddings becomes the prior, then L_U + gamma L_S |
-# | labelled subset | `pl_pct` percent of the full training split, rounded half up, at least 1; uniform draw with numpy's PCG64 and the run's seed. 0.01 %, 0.1 % and 10 % are 6, 60 and 6,000 of MNIST's 60,000 training images, but 3, 35 and 3,458 of OrganAMNIST's 34,581 (Tables 2 and 3) |
+# | labelled subset | `pl_pct` percent of the full training split, rounded half up, at least 1; uniform draw with numpy's PCG64 and the run's seed. 0.01 %, 0.1 % and 10 % are 6, 60 and 6,000 of MNIST's 60,000 training images, but 3, 35 and 3,458 of OrganAMNIST's 34,581 (MedMNIST v2's training split, which we assume the paper's; Tables 2 and 3) |
 # | networks | MLP encoder 784-512-256-lsdim (ReLU), mirrored decoder with a sigmoid; or two stride-2 convolutions (32, 64 channels) |
 # | Gaussian encoder | two linear heads (mu, log-variance); z sampled while training (the metric loss sees it, as in Algorithms 3 and 5), mu when evaluating |
 # | reconstruction | DML autoencoder: squared error averaged over pixels (`recon="pixel-mean"`, PyTorch's default and likely the paper's); MetricVAE: summed over each image (`recon="image-sum"`) with beta = 1, so that its gamma = 0 model is a working VAE (see below) |
@@ -110,17 +112,17 @@ pages.assumptions.defaults_table(page, "paper")
 # | Algorithm 4 passes one prior mean mu_p, not a log-sum-exp over the mixture, and does not say which | log-sum-exp over all 2^d components; the paper mode passes the component nearest to z (our reading) |
 # | The GMM prior's "16 clusters": 2^d components at the vertices of [-1, 1]^d with logvar 1 | with s = exp(1/2) = 1.65 the mixture factorises into 1-D pairs N(+-1, s^2), each with one mode (s >= 1): the prior has a single mode, no separate clusters (proposal 2 page) |
 # | Algorithms 3 and 5 compute the metric loss on the sampled z | `metric_on="z"` (the default); `metric_on="mu"` is a labelled departure |
-# | GMM prior variance: "logvar = 1" (text) vs "variance (1)" (Figure 5 caption) | `gmm_logvar = 1.0` (the text), a parameter |
+# | GMM prior variance: “The logvar of each component is set equal to one.” (Improvement Proposal 2) vs “the radius equal to variance (1)” (Figure 5's caption) | `gmm_logvar = 1.0` (the text), a parameter |
 # | Table 3's caption says MNIST; its numbers are the thesis's OrganAMNIST table | Table 3 and Figure 5 are run on OrganAMNIST (or a labelled stand-in); the caption's MNIST can be run with `dataset="mnist"` |
-# | pl% means 6, 60, 6,000 labels on MNIST | on OrganAMNIST's 34,581 training images it means 3, 35 and 3,458 labels: stated beside Tables 2 and 3 |
+# | “the partial labels percentages of 0.01 and 0.1 correspond to 6 and 60 labelled samples respectively”: MNIST's counts, said of Tables 1 and 2 alike | the paper gives OrganAMNIST's “number of samples (60,000 and 58,850, respectively)”, not its training split; we assume MedMNIST v2's 34,581 training images, where the percentages mean 3, 35 and 3,458 labels: stated beside Tables 2 and 3 |
 # | Table 2's DML column equals its own alpha = 1 rows | shown, and flagged in the comparison's notes |
 # | Proposal 2 says both datasets have 10 classes | OrganAMNIST has 11 |
 # | Proposal 2 says "given a fully supervised dataset" | its experiments, and ours, are semi-supervised |
 # | gamma is the learning rate in the algorithms and the supervised weight in Table 4 | `lr` is the learning rate, `gamma` the weight of L_S in the joint routine |
-# | 6 labels (0.01 %) cannot cover 10 classes | the uniform draw is kept (it is what the paper implies); `policy="stratified"` is available, and every run records how many classes its labels cover |
-# | every table cell is a single run | every number here is a mean ± sd over named seeds |
+# | 6 labels (0.01 %) cannot cover 10 classes | the uniform draw is kept (we assume it is the paper's); `policy="stratified"` is available, and every run records how many classes its labels cover |
+# | the paper does not give seeds, repeated runs or a spread of any number (its text has no “seed”, “standard deviation”, “runs”): we infer each table cell is a single run | every number here is a mean ± sd over named seeds |
 # | Table 4's "linear" column is likely scored on one 64-image batch | all probes are scored on the whole test split under a named protocol |
-# | MedMNIST's OrganAMNIST training split: 34,581 images in the paper, 34,561 in `medmnist`'s metadata | whatever the `.npz` holds is used; a mismatch is reported by the loader |
+# | OrganAMNIST's training split: 58,850 samples in all in the paper, 34,581 training images in MedMNIST v2's split (our assumption for the paper's), 34,561 in the `medmnist` package's metadata | whatever the `.npz` holds is used; a mismatch is reported by the loader |
 
 # %% [markdown]
 # ## Routines, in code

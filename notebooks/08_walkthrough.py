@@ -43,7 +43,7 @@ page.note()
 
 # %% [markdown]
 # ## Two models, one labelled subset
-# `RunConfig` holds every setting of a run; what the paper leaves open has a documented default (see the
+# `RunConfig` holds every setting of a run; each setting we assume, where the paper has none, has a documented default (see the
 # assumptions page). Both runs share the seed, so they see the same 60 labelled images.
 
 # %%
@@ -74,7 +74,7 @@ pages.walkthrough.probe_table({"DML": dml, "DML autoencoder": ae}, ("test-cv", "
 
 # %% [markdown]
 # **Questions for the class.** Did the decoder help with 60 labels, on this seed? Would one seed convince
-# you (the paper's tables are single runs; the scorecard uses several)? What does the DML autoencoder's
+# you (we infer that the paper's tables are single runs; the scorecard uses several)? What does the DML autoencoder's
 # latent space look like at `alpha = 1`, where no label is read?
 
 # %% [markdown]

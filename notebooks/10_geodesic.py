@@ -18,7 +18,8 @@
 # %% [markdown]
 # # Proposal 4: a triplet loss on geodesic distances
 #
-# The paper's fourth proposal, never tried there: measure distances in the latent space with the Riemannian
+# The paper's future work names “investigating a fourth improvement proposal: the ability to define a
+# Riemannian metric on the latent space”, never tried there: measure distances in the latent space with the Riemannian
 # metric that the decoder pulls back from image space (Arvanitidis, Hauberg & Schölkopf 2020), so that the
 # triplet loss compares **geodesic** rather than Euclidean distances.
 #

@@ -64,7 +64,9 @@ PRIOR_MODELS = GAUSSIAN_MODELS
 # fields added after the first stored results, each left out of ``RunConfig.key`` at the value given here (fixed
 # for good: a later change of the default must not change stored keys); the lp_* fields also for every model but
 # dml_labelprop, which alone reads them
+OPTIMIZERS = ("adam", "sgd")
 ADDED_FIELDS = {
+    "optimizer": "adam",
     "distance": "euclidean",
     "geodesic_segments": 8,
     "lp_k": 10,
@@ -171,13 +173,24 @@ class RunConfig:
     routine: str | None = paper(
         None, 'None: "supervised" for dml, else "alternating-epoch" (the paper\'s)', check=optional(one_of(ROUTINES))
     )
-    lsdim: int = paper(10, "latent (embedding) dimension", check=integer(1, MAX_LSDIM))
-    alpha: float = paper(
+    lsdim: int = assumed(
+        10,
+        'latent (embedding) dimension; the paper gives "Example values for this hyperparameter used in experiments '
+        'are 2, 4, and 10." (Latent Space Dimensionality (lsdim)), no default: we assume 10',
+        check=integer(1, MAX_LSDIM),
+    )
+    alpha: float = assumed(
         0.5,
-        "alternating routines: (1 - alpha) L_S + alpha L_U; alpha = 1: no labels",
+        'alternating routines: (1 - alpha) L_S + alpha L_U; alpha = 1: no labels; the paper gives "Potential values '
+        'for alpha are each between 0 (exclusive) and 1 (inclusive)." (Alpha), no default: we assume 0.5',
         check=real(low=0, high=1, low_open=True),
     )
-    gamma: float = paper(1.0, "joint routine: L_U + gamma L_S; gamma = 0: no labels", check=real(low=0))
+    gamma: float = assumed(
+        1.0,
+        "joint routine: L_U + gamma L_S; gamma = 0: no labels; the paper's Table 4 runs gamma 0, 2, 5 and 10, and no "
+        "default: we assume 1",
+        check=real(low=0),
+    )
     metric_share: float | None = assumed(
         None,
         "joint routine, beyond the paper: instead of gamma, the metric term's share of the loss at the start of "
@@ -186,7 +199,17 @@ class RunConfig:
         check=optional(real(low=0, high=1, low_open=True, high_open=True)),
     )
     beta: float = assumed(1.0, "mvae: L_U = recon + beta KL (the paper names beta, never its value)", check=real(low=0))
-    lr: float = paper(1e-3, "the paper's learning rate (Adam, the lab's habit)", check=real(low=0, low_open=True))
+    lr: float = paper(
+        1e-3,
+        'the learning rate: "The learning rate is thus set to 0.001 in each experiment." (Learning Rate (lr))',
+        check=real(low=0, low_open=True),
+    )
+    optimizer: str = assumed(
+        "adam",
+        "adam (we assume it: the paper names no optimiser, and its algorithms print a plain gradient step, "
+        '"$\\theta = \\theta - \\gamma \\frac{dc}{d\\theta}$"); sgd: that plain step',
+        check=one_of(OPTIMIZERS),
+    )
     epochs: int = assumed(10, "passes over the whole training split, for every model", check=integer(1, MAX_EPOCHS))
     batch_size: int = assumed(
         256,

@@ -130,6 +130,9 @@ def _labelled_batch(labelled: torch.Tensor, bs: int, gen: torch.Generator) -> to
 
 
 def _optimiser(model, x: torch.Tensor, cfg: RunConfig) -> torch.optim.Optimizer:
+    """``cfg.optimizer``: Adam (our assumption), or the plain step the paper's algorithms print (SGD, no momentum)."""
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=cfg.lr)
     # Adam's fused kernel: the same update, 5-10 % faster per step on one CPU thread (bench/step_options.py)
     return torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=x.device.type in ("cpu", "cuda"))
 

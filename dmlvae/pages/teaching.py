@@ -55,7 +55,10 @@ LESSONS = [
         "08_walkthrough",
         "The walkthrough: DML against the DML autoencoder with 60 labels, in class; ask for a prediction first",
     ),
-    ("02_autoencoder", "Proposal 1, the DML autoencoder: Tables 1 and 2 against the paper; single runs against seeds"),
+    (
+        "02_autoencoder",
+        "Proposal 1, the DML autoencoder: Tables 1 and 2 against the paper; its numbers against our seeds",
+    ),
     (
         "03_priors",
         "Proposal 2, priors: why Table 3 is at chance; the paper's Monte-Carlo KL read literally; the GMM "
