@@ -18,9 +18,8 @@
 #
 # Each claim of the paper, our verdict, and the evidence: a difference between two models taken seed by seed
 # (runs with one seed share their labelled subset), averaged over the cells the claim covers, with a 95%
-# t-interval over the seeds. *Reproduced*: the interval is on the paper's side of 0 (or, for "at chance", the
-# accuracy is within 5 points of chance); *partly*: in some of the settings the claim names; *not
-# reproduced*: otherwise. Every verdict is computed by `dmlvae.analysis.scorecard` from the results store of the
+# t-interval over the seeds and its p, raw and Holm-adjusted within the claim's family. The rule of each kind of
+# claim, stated once, is under "How a verdict is decided" below. Every verdict is computed by `dmlvae.analysis.scorecard` from the results store of the
 # profile named below, under two protocols: `test-cv` (probes cross-validated on the test latents, our
 # reading of the paper) and `labelled-to-test` (probes fitted on the labelled training images only).
 #
@@ -46,6 +45,24 @@ page.note((1, {}), (2, {}), (3, {}), (4, {}))
 pages.scorecard.sources(page)
 
 # %% [markdown]
+# ## How a verdict is decided
+
+# %% tags=["hide-input"]
+pages.scorecard.method(page)
+
+# %% [markdown]
+# Each claim's family, within which Holm's correction is applied:
+
+# %% tags=["hide-input"]
+pages.scorecard.family_table(page)
+
+# %% [markdown]
+# The at-chance claims on both latents, each judged by the same rule:
+
+# %% tags=["hide-input"]
+pages.scorecard.chance_table(page)
+
+# %% [markdown]
 # ## The claims
 # The rules, claim by claim (each is the docstring of the function in `dmlvae.analysis.scorecard` that computes
 # that claim's verdict):
@@ -66,7 +83,8 @@ page.show(pages.scorecard.verdicts(page))
 page.show(pages.scorecard.evidence(page))
 
 # %% [markdown]
-# Every cell a pooled difference averages over, with its own seed-paired difference (positive: the claim's side):
+# Every cell a pooled difference averages over, with its own seed-paired difference (positive: the claim's side), its p raw
+# and Holm-adjusted within its family, and which side of 0 it lies on after the correction:
 
 # %% tags=["hide-input"]
 page.show(pages.scorecard.cells(page))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -49,10 +50,14 @@ def run(module: str, tests: str, survivors: bool, only=(), limit: float | None =
     with tempfile.TemporaryDirectory(prefix="dmlvae-mutation-") as tmp:
         work = Path(tmp)
         _tree(module, tests, work)
+        # One thread each: a forked child of a process whose OpenMP pool has run can hang (libgomp is not
+        # fork-safe), which mutmut would count as a timeout.
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         try:  # the mutants named by `only` (fnmatch patterns of mutmut's names), or all; stopped after `limit` s
             subprocess.run(
                 [str(mutmut), "run", *only],
                 cwd=work,
+                env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 timeout=limit,

@@ -275,7 +275,8 @@ def prior_pairs(logvars=(1.0, 0.0, -1.0), title: str = "") -> go.Figure:
 def forest(cells: pd.DataFrame, title: str = "") -> go.Figure:
     """Every cell's seed-paired difference with its 95 % interval, one row per (claim, cell), a marker colour per
     protocol; zero marked and the claim's side (positive: every difference is oriented so) shaded. ``cells``:
-    rows with claim, protocol, difference, cell, mean, low, high (``scorecard.cell_frame``)."""
+    rows with claim, protocol, difference, cell, mean, low, high and, where given, p and p_holm (the hover shows
+    them; ``scorecard.cell_frame``)."""
     colours = {"test-cv": "#1f77b4", "labelled-to-test": "#d62728"}
     labels = [f"{c}: {cell}" for c, cell in zip(cells.claim, cells.cell)]
     order = list(dict.fromkeys(labels))
@@ -291,8 +292,9 @@ def forest(cells: pd.DataFrame, title: str = "") -> go.Figure:
                 error_x=dict(
                     type="data", symmetric=False, array=g["high"] - g["mean"], arrayminus=g["mean"] - g["low"]
                 ),
-                customdata=g["difference"],
-                hovertemplate="%{y}<br>%{customdata}: %{x:+.3f}<extra>" + protocol + "</extra>",
+                customdata=np.c_[g["difference"], g.get("p", np.nan), g.get("p_holm", np.nan)],
+                hovertemplate="%{y}<br>%{customdata[0]}: %{x:+.3f}<br>p %{customdata[1]:.3f}, Holm "
+                "%{customdata[2]:.3f}<extra>" + protocol + "</extra>",
             )
         )
     span = float(np.nanmax(np.abs(np.r_[cells["low"], cells["high"], 0.05]))) * 1.05

@@ -1,5 +1,6 @@
 """The scorecard's statistics and verdicts against hand computations and synthetic stores."""
 
+import re
 import pandas as pd
 import pytest
 
@@ -490,13 +491,21 @@ def test_the_objective_is_a_cause_in_the_causes_table(tmp_path):
     )
     t = scorecard.causes_table(f, "quick").set_index(["cell", "cause"])
     t4 = "Table 4: joint MetricVAE (12 cells)"
-    alt = "alternating MetricVAE, sampled z (9 cells; the paper: chance)"
+    alt = "alternating MetricVAE, mu (9 cells; the paper: chance)"  # mu: the at-chance claims' latent
     ours, literal = "as specified (our defaults)", scorecard.OBJECTIVE_CAUSE
     assert t.loc[(t4, ours), "|ours - paper|"] == pytest.approx(0.051)  # + 0.002 * seed, seeds 0 and 1
     assert t.loc[(t4, literal), "ours - paper"] == pytest.approx(-0.299)
     assert t.loc[(t4, literal), "toward the paper"] == pytest.approx(0.051 - 0.299)
     assert t.loc[(alt, literal), "paper"] == 0.1 and t.loc[(alt, literal), "toward the paper"] == pytest.approx(0.8)
     assert t.loc[(t4, ours), "seeds"] == 2 and t.loc[(t4, ours), "sd"] == pytest.approx(0.002 * 2**-0.5)
+    # each row names its table, so that a cause's effect is read per table (Table 4 -0.248, alternating +0.8)
+    assert t.loc[(t4, literal), "table"] == "Table 4" and t.loc[(alt, literal), "table"] == "alternating MetricVAE"
+    from dmlvae.pages import scorecard as page_scorecard
+
+    moves = page_scorecard._moves_text(t.reset_index())
+    assert f"**Table 4**: {literal} -0.248; none moves it toward the paper" in moves
+    assert f"**alternating MetricVAE**: {literal} +0.800; the largest: *{literal}*" in moves
+    assert "+0.276" not in moves  # never their mean across the two tables
 
 
 def test_table_agreement_counts_inside_two_sd_and_names_the_furthest_cells_with_their_weights():
@@ -560,6 +569,10 @@ def test_table_agreement_counts_inside_two_sd_and_names_the_furthest_cells_with_
         "0.400 (at chance)"
     )
     assert "dml pl=10 lsdim=2 knn_acc" in a["furthest"] and "mvae pl=100 lsdim=2 gamma=2 knn_acc" in a["furthest"]
+    # the same numbers run on a stand-in: not compared with the paper's (another dataset's), said in the row
+    s = scorecard.table_agreement(cmp, "fashion-mnist")
+    assert s["paper inside ours ± 2 sd"].startswith("not comparable (run on the stand-in `fashion-mnist`")
+    assert s["mean |ours - paper|"] == "not comparable" and s["furthest"] == "-" and s["numbers"] == 3
 
 
 def test_a_verdict_on_a_stand_in_says_so(tmp_path):
@@ -792,3 +805,13 @@ def test_every_at_chance_claim_is_judged_on_one_latent_by_one_rule(tmp_path):
     # per seed, the mean over cells minus chance: 0 and +0.08, so +0.04 (within 5 points); cell 2 alone +0.08
     assert judged["verdict"] == "partly" and judged["pooled"]["mean"] == pytest.approx(0.04)
     assert judged["worst"] == pytest.approx(0.08) and judged["cell"] == "cell 2"
+
+
+def test_each_kind_of_claim_is_stated_once_with_the_claims_it_judges():
+    text = scorecard.kinds_text()
+    lines = text.splitlines()
+    assert [line.split("**")[1] for line in lines] == list(scorecard.RULES)
+    for c in scorecard.CLAIMS:  # every claim is listed under the rule that judges it, and under no other
+        under = [line.split("**")[1] for line in lines if re.search(rf"\bclaims? [\d, ]*\b{c.number}\b", line)]
+        assert under == [c.judged_by], (c.number, under)
+    assert "within ±0.05" in text and "on `mu`" in text and "Holm-adjusted" in text

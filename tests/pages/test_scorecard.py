@@ -1,6 +1,7 @@
 """Page 07's back-end (dmlvae.pages.scorecard), called as the page calls it on the shipped rows."""
 
 import fakes
+import pandas as pd
 import pytest
 from IPython.display import Markdown
 
@@ -16,7 +17,7 @@ def page():
 
 def test_every_call_the_page_makes_returns_what_it_shows(page):
     out = fakes.run_page_calls(page, "scorecard")
-    assert len(out) == 11 and isinstance(out["pages.scorecard.sources(page)"], Markdown)
+    assert len(out) == 14 and isinstance(out["pages.scorecard.sources(page)"], Markdown)
 
 
 def test_the_verdicts_are_the_scorecards_on_the_same_rows(page):
@@ -31,3 +32,23 @@ def test_the_rules_list_every_registered_claim_from_its_docstring(page):
     lines = text.splitlines()
     assert [int(line.split("**Claim ")[1].split("**")[0]) for line in lines] == [c.number for c in scorecard.CLAIMS]
     assert all(" ".join(c.rule.split()) in text for c in scorecard.CLAIMS)
+
+
+def test_the_page_names_each_family_and_judges_every_at_chance_claim_on_one_latent(page):
+    fam = pages.scorecard.family_table(page)
+    assert fam.index.equals(pd.MultiIndex.from_frame(pages.scorecard.cards(page)[["claim", "protocol"]]))
+    assert fam.loc[("7 (Table 4)", "test-cv"), "family"].startswith("4 pooled differences")
+    chance = pages.scorecard.chance_table(page)
+    assert set(chance["judged on"]) == {scorecard.CHANCE_LATENT}
+    assert {c.split(" ")[0] for c, _ in chance.index} == {"4", "6"}
+    assert chance["other latent"].str.startswith("z: ").all()
+    text = pages.scorecard.method(page).data
+    assert scorecard.kinds_text() in text and "Holm" in text
+
+
+def test_a_stand_in_table_is_not_compared_with_the_paper(page):
+    t = pages.scorecard.table_agreements(page)
+    stand_ins = {f"Table {k}" for k, d in pages.scorecard.table_datasets(page).items() if d}
+    assert stand_ins  # the shipped rows run Tables 2 and 3 on a stand-in
+    for name, row in t.iterrows():
+        assert row["paper inside ours ± 2 sd"].startswith("not comparable") == (name in stand_ins), name
