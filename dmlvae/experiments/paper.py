@@ -67,6 +67,61 @@ def label_count_note(table, used: str | None = None, n_train_used: int | None = 
     return text
 
 
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    """A number of the paper's tables as the thesis's table image gives it (``thesis``: what ``paper_tables.csv``
+    holds and the book uses) and as the published PDF's extracted text reads it (``pdf``)."""
+
+    table: int
+    model: str
+    pl_pct: float
+    lsdim: int
+    alpha: float | None
+    metric: str
+    thesis: float
+    pdf: float
+
+    def cell(self) -> str:
+        alpha = "" if self.alpha is None else f", alpha {self.alpha:g}"
+        return f"{self.model}, {self.pl_pct:g} %, lsdim {self.lsdim}{alpha}, {self.metric}"
+
+
+# Where the two sources disagree, cell by cell (found by tests/experiments/test_paper.py, which compares every
+# number of paper_tables.csv with the PDF's extracted text, tests/data/paper.txt, and fails when a disagreement is
+# added or removed). The book uses the thesis's number: paper_tables.csv was transcribed from the thesis's table
+# images, while the PDF's tables are images whose extracted text garbles their layout and may misread a digit.
+PDF_READINGS = (
+    Reading(1, "dml_autoencoder", 0.1, 2, 1.0, "knn_ami", 0.3022, 0.3922),
+    Reading(1, "dml_autoencoder", 0.1, 10, 1.0, "knn_acc", 0.8589, 0.8389),
+    Reading(3, "dml", 0.1, 4, None, "knn_acc", 0.2723, 0.3723),
+    Reading(3, "dml_unit_prior", 0.01, 4, 1.0, "knn_ami", 0.0013, 0.0015),
+    Reading(3, "dml_unit_prior", 10.0, 2, 0.33, "knn_ami", -0.003, -0.0013),
+    Reading(3, "dml_unit_prior", 10.0, 2, 1.0, "knn_acc", 0.0995, 0.1055),
+    Reading(3, "dml_unit_prior", 10.0, 2, 1.0, "knn_ami", -0.0013, 0.0010),
+)
+# Numbers of paper_tables.csv that the PDF's extracted text does not hold at all (its layout lost those rows, or
+# read them as numbers that other cells also have): (table, value).
+NOT_IN_PDF_TEXT = (
+    (1, 0.3112), (1, 0.1835), (1, 0.8323), (1, 0.7102), (1, 0.4349), (1, 0.3339), (1, 0.8718), (1, 0.7616),
+    (2, 0.3896), (2, 0.2502), (2, 0.825), (2, 0.7078),
+)  # fmt: skip
+USES = (
+    "the thesis's: paper_tables.csv was transcribed from the thesis's table images; the PDF's tables are images, "
+    "and its extracted text garbles their layout and may misread a digit"
+)
+
+
+def readings_table() -> pd.DataFrame:
+    """The errata page's table: every cell where the thesis's table and the PDF's text disagree, and which the book
+    uses (``PDF_READINGS``)."""
+    return pd.DataFrame(
+        [
+            {"table": f"Table {r.table}", "cell": r.cell(), "thesis (the book uses it)": r.thesis, "PDF text": r.pdf}
+            for r in PDF_READINGS
+        ]
+    ).set_index(["table", "cell"])
+
+
 def paper_table(table=None) -> pd.DataFrame:
     """The published numbers, one row per reported value (all tables, or one)."""
     with importlib.resources.files("dmlvae").joinpath("paper_tables.csv").open() as f:

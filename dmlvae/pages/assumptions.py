@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dmlvae.core import config, routines
-from dmlvae.experiments import profiles
+from dmlvae.experiments import paper, profiles
 
 
 def defaults_table(page, origin: str | None = None):
@@ -25,3 +25,9 @@ def grid_profile_table(page):
 def routines_text(page) -> str:
     """The routines module's own account of each training routine (its docstring), printed as it is."""
     return routines.__doc__
+
+
+def readings_table(page):
+    """The cells of the paper's tables where the thesis's table and the PDF's text disagree
+    (``paper.readings_table``), and which the book uses."""
+    return paper.readings_table()

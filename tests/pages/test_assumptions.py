@@ -16,10 +16,17 @@ def page():
 
 
 def test_every_call_the_page_makes_runs_and_each_defaults_table_keeps_its_origin(page):
-    assert len(fakes.run_page_calls(page, "assumptions")) == 5
+    assert len(fakes.run_page_calls(page, "assumptions")) == 6
     fields = dataclasses.fields(config.RunConfig)
     for origin in ("assumption", "paper"):
         shown = pages.assumptions.defaults_table(page, origin).data
         tagged = [f.name for f in fields if f.metadata["origin"] == origin]
         assert list(shown.index) == tagged and tagged
     assert pages.assumptions.routines_text(page) == routines.__doc__
+
+
+def test_the_errata_page_shows_both_readings_of_each_disputed_cell(page):
+    from dmlvae.experiments import paper
+
+    t = pages.assumptions.readings_table(page)
+    assert list(t.columns) == ["thesis (the book uses it)", "PDF text"] and len(t) == len(paper.PDF_READINGS)
