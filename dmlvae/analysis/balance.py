@@ -127,7 +127,18 @@ def answer(f: pd.DataFrame, protocol: str) -> str:
         )
     few = helps[helps.pl_pct.isin(FEW_LABELS)]
     if not len(few):
-        text += f" With few labels ({_pcts(FEW_LABELS)}) no share helps, so none can beat DML through its labels."
+        few_d = d[d.pl_pct.isin(FEW_LABELS)]
+        wins = few_d[few_d["beats DML"]]
+        text += f" With few labels ({_pcts(FEW_LABELS)}) no share beats the VAE alone; against DML, " + (
+            "; ".join(
+                f"at {pct:g} % share{'s' if len(g) > 1 else ''} {', '.join(x.removeprefix('share ') for x in g.line)}"
+                f" beat{'' if len(g) > 1 else 's'} it (Holm-corrected over the shares)"
+                for pct, g in wins.groupby("pl_pct")
+            )
+            + ", a gain the VAE alone brings there, not shown to come from the labels."
+            if len(wins)
+            else "no share beats DML either."
+        )
     else:
         wins = few[few["beats DML"]]
         text += (

@@ -200,10 +200,16 @@ def answer_table(diffs: dict, word=_component_word) -> pd.DataFrame:
     )
 
 
+def _said(w: str, detail: str) -> str:
+    """A verdict word as a sentence says it (``VERBS``), with the count of models it rests on after Holm's
+    correction ("hurts (0 of 5 better, 1 worse)"), so that a verdict one model decides says so."""
+    return VERBS.get(w, w) + ("" if w == "no difference shown" else f" ({detail.split(';')[0]})")
+
+
 def _sentences(diffs: dict, word=_component_word, subject: str = "it ") -> list[str]:
     """One sentence per protocol (``diffs``: protocol -> :func:`versus`): the labelled percentages grouped by what
     the ``VAE_COMPONENT`` models do against the reference on every dataset (``word``: :func:`_component_word`,
-    said with ``VERBS``, or :func:`labels_word`), after ``subject``."""
+    said with ``VERBS`` and the count of models behind it, or :func:`labels_word`), after ``subject``."""
     out = []
     for protocol, d in diffs.items():
         d = d[d.contender.isin(VAE_COMPONENT) & (d.n >= 2)]
@@ -211,10 +217,10 @@ def _sentences(diffs: dict, word=_component_word, subject: str = "it ") -> list[
             continue
         words = {}
         for pl, g in d.groupby("pl_pct", sort=True):
-            per = {ds: VERBS.get(w := word(h)[0], w) for ds, h in g.groupby("dataset", sort=False)}
+            per = {ds: _said(*word(h)) for ds, h in g.groupby("dataset", sort=False)}
             w = next(iter(per.values()))
             said = (
-                f"{w} on {ON_ALL.get(w, 'every dataset') if len(per) > 1 else next(iter(per))}"
+                f"{w} on {ON_ALL.get(w.split(' (')[0], 'every dataset') if len(per) > 1 else next(iter(per))}"
                 if len(set(per.values())) == 1
                 else ", ".join(f"{w} on {ds}" for ds, w in per.items())
             )
@@ -242,7 +248,8 @@ def short_answer(diffs: dict) -> str:
         "routine and the MetricVAE under both (the autoencoder alone and label propagation aside), against "
         "DML with seed-paired t-tests, Holm-corrected over those models at each labelled percentage, a "
         "reconstruction component *helps* where at least one of those models beats DML and none loses to it, "
-        "and *hurts* in the reverse case. " + " ".join(out)
+        "and *hurts* in the reverse case; the brackets count the models better and worse after the correction. "
+        + " ".join(out)
     )
 
 

@@ -1,5 +1,7 @@
-"""The statistics every comparison in the book uses: seed-paired differences, their mean with a 95 % t-interval and
-a one-sample t-test, and Holm's correction over a family of tests.
+"""The statistics of the book's comparisons: seed-paired differences, their mean with a 95 % t-interval and a
+one-sample t-test, and Holm's correction over a family of tests (used by the scorecard within each claim's family,
+the beyond page over its models and the balance axis over its shares; the geodesic page's comparisons are not
+corrected).
 
 Runs that share a seed share the labelled subset, so two models are compared seed by seed (``paired``) and the
 per-seed differences summarised (``interval``); the scorecard, the beyond page, the balance axis and the realistic

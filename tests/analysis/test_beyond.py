@@ -206,10 +206,12 @@ def test_short_answer_counts_only_the_reconstruction_component_models():
     )
     text = beyond.short_answer({"test-cv": tc, "labelled-to-test": lt})
     assert (
-        "Under `test-cv` it helps on every dataset at 0.01 %; is mixed (some models better, some worse) on "
-        "mnist, shows no difference on fash at 10 % labelled." in text
+        "Under `test-cv` it helps (2 of 2 better, 0 worse) on mnist, helps (1 of 2 better, 0 worse) on fash at "
+        "0.01 %; is mixed (some models better, some worse) (1 of 2 better, 1 worse) on mnist, shows no difference "
+        "on fash at 10 % labelled." in text
     )
-    assert "Under `labelled-to-test` it hurts on every dataset at 0.01 % and 10 % labelled." in text
+    # each verdict says how many models it rests on: a "hurts" that one model of five decides reads so
+    assert "Under `labelled-to-test` it hurts (0 of 2 better, 2 worse) on every dataset at 0.01 % and 10 %" in text
     table = beyond.answer_table({"test-cv": tc, "labelled-to-test": lt})
     assert table.loc[("test-cv", 0.01), "mnist"] == (
         f"helps (2 of 2 better, 0 worse; best: {ae}, +0.300 [+0.250, +0.350])"
@@ -240,11 +242,15 @@ def test_labels_answer_compares_with_the_autoencoder_alone_not_dml():
     against = {"test-cv": beyond.versus(runs, "test-cv", beyond.AUTOENCODER_ALONE)}
     assert set(against["test-cv"].contender) == {beyond.BASELINE, ae}  # the reference itself is not a contender
     text = beyond.labels_answer(against)
-    assert "Under `test-cv` none beats it on mnist at 0.01 %; some beat it on mnist at 0.1 % labelled." in text
+    assert (
+        "Under `test-cv` none beats it (0 of 1 better, 0 worse) on mnist at 0.01 %; some beat it (1 of 1 better, "
+        "0 worse) on mnist at 0.1 % labelled." in text
+    )
     table = beyond.answer_table(against, beyond.labels_word)
     assert table.loc[("test-cv", 0.01), "mnist"] == "none beats it (0 of 1 better, 0 worse)"
-    assert "Under `test-cv` it helps on mnist at 0.01 % and 0.1 % labelled." in beyond.short_answer(
-        {"test-cv": beyond.versus_dml(runs, "test-cv")}
+    assert (
+        "Under `test-cv` it helps (1 of 1 better, 0 worse) on mnist at 0.01 % and 0.1 % labelled."
+        in beyond.short_answer({"test-cv": beyond.versus_dml(runs, "test-cv")})
     )
     assert beyond.labels_answer({"test-cv": against["test-cv"].iloc[:0]}) == ""
 
@@ -270,7 +276,9 @@ def test_labels_answer_says_none_on_any_dataset():
             for ds in ("mnist", "fash")
         ]
     )
-    assert "Under `test-cv` none beats it on any dataset at 1 % labelled." in beyond.labels_answer({"test-cv": d})
+    assert "Under `test-cv` none beats it (0 of 1 better, 0 worse) on any dataset at 1 % labelled." in (
+        beyond.labels_answer({"test-cv": d})
+    )
 
 
 def test_what_the_defaults_say_of_their_validation_holds_on_the_shipped_rows():
@@ -330,5 +338,5 @@ def test_which_model_clears_zero_is_holm_corrected():
     assert beyond.holm_verdicts(fam(0.04, 0.04)).tolist() == ["no difference shown"] * 2
     assert "shows no difference on mnist at 0.1 %" in beyond.short_answer({"test-cv": fam(0.04, 0.04)})
     assert beyond.holm_verdicts(fam(0.01, 0.04)).tolist() == ["better", "better"]
-    assert "helps on mnist at 0.1 %" in beyond.short_answer({"test-cv": fam(0.01, 0.04)})
+    assert "helps (2 of 2 better, 0 worse) on mnist at 0.1 %" in beyond.short_answer({"test-cv": fam(0.01, 0.04)})
     assert beyond.labels_word(fam(0.04, 0.04))[0] == "none beats it"

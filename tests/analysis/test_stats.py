@@ -62,3 +62,20 @@ def test_no_value_and_one_value_give_every_field_with_nan_where_nothing_is_known
     assert set(none) == keys and none["n"] == 0 and all(math.isnan(none[k]) for k in keys - {"n"})
     assert set(one) == keys and one["n"] == 1 and one["mean"] == 0.3
     assert all(math.isnan(one[k]) for k in ("low", "high", "p"))
+
+
+def test_the_readme_names_every_module_that_corrects_with_holm_and_no_other():
+    """The README says where Holm's correction is used; a module that starts (or stops) calling it must change it."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    users = {
+        p.stem for p in (root / "dmlvae").rglob("*.py") if p.stem != "stats" and re.search(r"\bholm\(", p.read_text())
+    }
+    assert users == {"scorecard", "beyond", "balance"}
+    readme = " ".join((root / "README.md").read_text().split())
+    assert (
+        "**Where Holm's correction is used:** the scorecard's claims (within each claim's family), the beyond "
+        "page's answer (over the reconstruction-component models at each labelled percentage) and the balance axis"
+    ) in readme

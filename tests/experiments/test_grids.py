@@ -80,3 +80,10 @@ def test_the_graph_grid_runs_none_of_the_steps_the_page_lists_as_not_tried():
     assert {c["model"] for c in cells} == {"vae_graph", "dml", "dml_labelprop", "dml_autoencoder"}  # no MetricVAE
     assert all(RunConfig(**{**c, "seed": 0}).vae_hidden == RunConfig().vae_hidden for c in cells)  # no larger VAE
     assert all(RunConfig(**{**c, "seed": 0}).epochs == RunConfig().epochs for c in cells)  # no longer DML step
+
+
+def test_the_intro_gives_the_validation_labels_the_code_uses():
+    from pathlib import Path
+
+    intro = (Path(__file__).resolve().parents[2] / "book" / "intro.md").read_text()
+    assert f"chosen on {grids.VALIDATION_IMAGES:,} validation labels" in " ".join(intro.split())
