@@ -6,6 +6,7 @@ import pytest
 from sklearn.metrics import adjusted_mutual_info_score, normalized_mutual_info_score
 
 from dmlvae.core import evaluate
+from dmlvae.errors import DmlvaeError
 
 
 def test_labelled_to_test_knn_is_the_hand_vote_over_the_labelled_points_only():
@@ -96,3 +97,80 @@ def test_recall_at_1_matches_loop():
         d = [np.linalg.norm(z[i] - z[j]) if j != i else np.inf for j in range(60)]
         hits += y[int(np.argmin(d))] == y[i]
     assert evaluate.recall_at_1(z, y) == pytest.approx(hits / 60)
+
+
+# ------------------------------------------------- edges and defaults (the mutants that survived the tests above)
+def test_each_probe_is_the_documented_estimator_with_its_seed():
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    rf = evaluate.make_probe("rf", seed=3)
+    assert isinstance(rf, RandomForestClassifier) and rf.n_estimators == evaluate.RF_TREES == 100
+    assert rf.random_state == 3 and evaluate.make_probe("rf").random_state == 0
+    mlp = evaluate.make_probe("mlp", seed=4)
+    (_, scale), (_, net) = mlp.steps
+    assert isinstance(scale, StandardScaler) and isinstance(net, MLPClassifier)
+    assert net.hidden_layer_sizes == evaluate.MLP_HIDDEN == (100,) and net.max_iter == evaluate.MAX_ITER
+    assert net.random_state == 4
+    (_, scale), (_, lin) = evaluate.make_probe("linear").steps
+    assert isinstance(scale, StandardScaler) and isinstance(lin, LogisticRegression)
+    assert lin.max_iter == evaluate.MAX_ITER
+    knn = evaluate.make_probe("knn", k=3)
+    assert isinstance(knn, KNeighborsClassifier) and knn.n_neighbors == 3
+    with pytest.raises(DmlvaeError, match=r"unknown probe 'svm'; allowed: knn, rf, mlp, linear"):
+        evaluate.make_probe("svm")
+    with pytest.raises(DmlvaeError, match=r"unknown probe 'svm'; allowed"):
+        evaluate.probe(np.zeros((10, 2)), np.arange(10) % 2, probes=("svm",))
+    with pytest.raises(DmlvaeError, match=r"unknown protocol 'cv'; allowed: test-cv, train-to-test"):
+        evaluate.probe(np.zeros((10, 2)), np.arange(10) % 2, protocol="cv")
+
+
+def test_recall_at_1_skips_the_point_itself_among_duplicates():
+    """Two copies of each point with opposite labels: every point's nearest other point is its copy, of the other
+    label, so recall@1 is 0 whichever copy the neighbour search lists first."""
+    z = np.array([[0.0], [0.0], [5.0], [5.0], [11.0], [11.0]])
+    y = np.array([0, 1, 0, 1, 0, 1])
+    assert evaluate.recall_at_1(z, y) == 0.0
+    assert evaluate.recall_at_1(z, np.array([0, 0, 1, 1, 2, 2])) == 1.0
+
+
+def test_the_cross_validation_is_stratified_exactly_when_every_present_class_fills_the_folds():
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    assert isinstance(evaluate._cv(np.array([0] * 5 + [2] * 5), 5, 0), StratifiedKFold)  # class 1 absent
+    assert isinstance(evaluate._cv(np.array([0] * 5 + [1] * 4), 5, 0), KFold)
+    assert isinstance(evaluate._cv(np.array([0] * 5 + [1] * 5), 5, 0), StratifiedKFold)  # as many as the folds
+    assert isinstance(evaluate._cv(np.array([0] * 6 + [1] * 1), 5, 0), KFold)  # a class of one image
+    for folds in (evaluate._cv(np.array([0] * 5 + [1] * 5), 5, 7), evaluate._cv(np.array([0] * 5 + [1]), 5, 7)):
+        assert folds.n_splits == 5 and folds.shuffle and folds.random_state == 7
+
+
+def test_the_probes_are_seeded_under_every_protocol():
+    g = np.random.default_rng(0)
+    z = np.r_[g.normal(0, 1, (40, 3)), g.normal(0.8, 1, (40, 3))]
+    y = np.r_[np.zeros(40, int), np.ones(40, int)]
+    labelled = np.r_[0:5, 40:45]
+    run = lambda protocol, seed, probes=("rf",): evaluate.probe(  # noqa: E731
+        z, y, protocol, probes, z_train=z, y_train=y, labelled=labelled, seed=seed
+    )
+    for protocol in ("test-cv", "train-to-test", "labelled-to-test"):
+        assert run(protocol, 1) == run(protocol, 1)
+    assert evaluate.probe(z, y, probes=("rf",)) == evaluate.probe(z, y, "test-cv", ("rf",), seed=0)
+    assert run("test-cv", 0) != run("test-cv", 1)  # the seed reaches the probes and the folds
+    assert run("train-to-test", 1, ("mlp",)) == run("train-to-test", 1, ("mlp",))
+
+
+def test_labelled_to_test_with_few_labels():
+    """One labelled image: a probe cannot be fitted, the prediction is its class. Six images of three classes:
+    k = 2 (the images per class), a vote between the two nearest."""
+    z = np.array([[0.0], [0.1], [5.0], [5.1], [10.0], [10.1], [0.05], [5.05], [10.05]])
+    y = np.array([0, 0, 1, 1, 2, 2, 0, 1, 2])
+    one = evaluate.probe(z, y, "labelled-to-test", z_train=z, y_train=y, labelled=np.array([2]))
+    assert one["knn_acc"] == pytest.approx(3 / 9)  # everything predicted class 1
+    six = evaluate.probe(z[6:], y[6:], "labelled-to-test", z_train=z, y_train=y, labelled=np.arange(6))
+    assert six["knn_acc"] == 1.0
+    two = evaluate.probe(z[6:], y[6:], "labelled-to-test", z_train=z, y_train=y, labelled=np.array([0, 2, 4, 5]))
+    assert two["knn_acc"] == 1.0  # two classes would be "one class" to a mutant that counts two

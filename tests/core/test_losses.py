@@ -397,3 +397,138 @@ def test_geodesic_loss_moves_the_latents_not_the_decoder():
     model.supervised_terms(x, y)["metric"].backward()
     assert all(p.grad is None for p in model.decoder.parameters())
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.encoder.parameters())
+
+
+# ------------------------------------------------- edges and defaults (the mutants that survived the tests above)
+def test_pairwise_distances_are_exact_for_near_identical_rows_in_a_large_batch():
+    """40 rows 1e-3 apart around 100: the Gram-matrix shortcut (cdist's default beyond 25 rows) is off by ~0.1."""
+    g = torch.Generator().manual_seed(0)
+    z = 100 + 1e-3 * torch.randn(40, 5, generator=g)
+    ref = torch.tensor([[dist(z, i, j) for j in range(40)] for i in range(40)])
+    assert (losses.pairwise_distances(z) - ref).abs().max() < 1e-5
+
+
+def test_the_losses_defaults_are_the_documented_run_defaults():
+    import inspect
+
+    cfg = RunConfig()
+    default = lambda f, name: inspect.signature(f).parameters[name].default  # noqa: E731
+    for f in (losses.triplet_terms, losses.triplet_loss, losses.TripletLoss, losses.geodesic_triplet_terms):
+        assert default(f, "margin") == cfg.margin
+    for f in (losses.triplet_terms, losses.triplet_loss, losses.TripletLoss):
+        assert default(f, "mining") == cfg.mining
+    assert default(losses.supcon_loss, "temperature") == default(losses.SupConLoss, "temperature") == cfg.temperature
+    assert default(losses.CenterLoss, "weight") == cfg.center_weight
+    for f in (losses.decoded_path_length, losses.geodesic_triplet_terms):
+        assert default(f, "segments") == cfg.geodesic_segments
+    z, y = batch()
+    assert losses.triplet_loss(z, y).item() == pytest.approx(triplet_all_loop(z, y, cfg.margin), rel=1e-6)
+    t = losses.TripletLoss()
+    t(z, y)
+    assert t.last_active_fraction == losses.triplet_terms(z, y, cfg.margin, cfg.mining)[1]
+    assert math.isnan(losses.TripletLoss().last_active_fraction)  # nothing measured before a batch
+
+
+def test_unknown_mining_and_kl_variant_are_one_error_naming_the_allowed():
+    z, y = batch()
+    with pytest.raises(ValueError, match=r"unknown mining 'nope'; allowed: all, hard, semihard"):
+        losses.triplet_terms(z, y, mining="nope")
+    with pytest.raises(ValueError, match=r"unknown variant 'nope'; allowed: correct, paper"):
+        losses.kl_gmm_mc(z, z, z, z[:2], 0.0, variant="nope")
+
+
+@pytest.mark.parametrize("mining", ["hard", "semihard"])
+def test_active_fraction_of_hard_and_semihard_mining_by_hand(mining):
+    """Two classes on a line, 0 1 | 3 10: with margin 1.5, hard mining's four anchors have losses
+    relu(1 - 3 + 1.5) = 0, relu(1 - 2 + 1.5) = 0.5, relu(7 - 2 + 1.5) = 6.5, relu(7 - 9 + 1.5) = 0: 2 of 4 active,
+    the zeros not counted."""
+    z = torch.tensor([[0.0], [1.0], [3.0], [10.0]])
+    y = torch.tensor([0, 0, 1, 1])
+    loss, frac = losses.triplet_terms(z, y, margin=1.5, mining=mining)
+    if mining == "hard":
+        assert loss.item() == pytest.approx((0.0 + 0.5 + 6.5 + 0.0) / 4) and frac == pytest.approx(2 / 4)
+    else:  # semihard: the nearest negative farther than the positive, else the farthest negative
+        # anchor 0 (p=1, d=1): negatives at 3, 10 -> 3 -> relu(1-3+1.5)=0; anchor 1 (p=0, d=1): negs 2, 9 -> 2 ->
+        # 0.5; anchor 2 (p=3, d=7): negs 3, 2 -> none farther than 7, the farthest 3 -> 5.5; anchor 3 (p=2, d=7):
+        # negs 10, 9 -> 9 -> 0
+        assert loss.item() == pytest.approx((0.0 + 0.5 + 5.5 + 0.0) / 4) and frac == pytest.approx(2 / 4)
+
+
+def test_semihard_takes_a_negative_exactly_as_far_as_the_positive_as_not_farther():
+    """A negative at exactly d(a, p) is not 'farther than the positive': the next one is chosen."""
+    z = torch.tensor([[0.0], [2.0], [-2.0], [5.0]])
+    y = torch.tensor([0, 0, 1, 1])
+    loss, _ = losses.triplet_terms(z, y, margin=0.5, mining="semihard")
+    # anchor 0: p at 2, negatives at 2 (tie) and 5 -> 5: relu(2 - 5 + 0.5) = 0; anchor 1: p at 2, negatives at 4, 3
+    # -> 3: 0; anchor 2: p at 7, negatives 2, 4 -> none farther, the farthest 4: 3.5; anchor 3: p 7, negatives 5, 3
+    # -> the farthest 5: 2.5
+    assert loss.item() == pytest.approx((0.0 + 0.0 + 3.5 + 2.5) / 4)
+
+
+def test_supcon_with_a_one_positive_anchor_and_without_positives():
+    z, y = batch(n=12, classes=6, seed=5)
+    y = torch.tensor([0, 0, 1, 1, 1, 2, 2, 2, 2, 3, 4, 5])  # class 0: each anchor has exactly one positive
+    assert losses.supcon_loss(z, y, 0.5).item() == pytest.approx(supcon_loop(z, y, 0.5), rel=1e-9)
+    zg = z.clone().requires_grad_()
+    zero = losses.supcon_loss(zg, torch.arange(12), 0.5)  # every label distinct: no anchor has a positive
+    assert zero.item() == 0.0 and zero.requires_grad
+
+
+def test_geodesic_triplet_without_a_positive_or_negative_is_zero_with_grad():
+    torch.manual_seed(0)
+    dec = Decoder((1, 8, 8), 3, "mlp", (16,)).double()
+    z = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
+    for y in (torch.arange(6), torch.zeros(6, dtype=torch.long)):  # no positives; no negatives
+        loss, frac = geodesic_triplet_terms(z, y, dec)
+        assert loss.item() == 0.0 and loss.requires_grad and math.isnan(frac)
+    # one class of two, the others alone: only anchors with both a positive and a negative count
+    y = torch.tensor([0, 0, 1, 2, 3, 4])
+    got, _ = geodesic_triplet_terms(z, y, dec, margin=0.5, segments=2)
+    length = lambda a, b: decoded_path_length(dec, z[a : a + 1], z[b : b + 1], 2)[0]  # noqa: E731
+    want = []
+    for a, p in ((0, 1), (1, 0)):
+        n = min((j for j in range(6) if y[j] != y[a]), key=lambda j: (z[a] - z[j]).norm())
+        want.append(torch.relu(length(a, p) - length(a, n) + 0.5))
+    torch.testing.assert_close(got, torch.stack(want).mean())
+
+
+def test_log_mixture_with_one_log_variance_per_component_matches_a_loop():
+    g = torch.Generator().manual_seed(1)
+    z = torch.randn(5, 3, generator=g, dtype=torch.float64)
+    means = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    lv = torch.tensor([0.3, -0.7, 1.1, 0.0], dtype=torch.float64)  # (K,): one per component
+    got = losses.log_mixture(z, means, lv)
+    for i in range(5):
+        terms = [
+            sum(-0.5 * (math.log(2 * math.pi) + float(lv[k]) + (float(z[i, d] - means[k, d])) ** 2 / math.exp(lv[k]))
+                for d in range(3))
+            for k in range(4)
+        ]  # fmt: skip
+        m = max(terms)
+        assert float(got[i]) == pytest.approx(m + math.log(sum(math.exp(t - m) for t in terms)) - math.log(4))
+
+
+def test_kl_mixture_mc_uses_the_mixture_weights():
+    g = torch.Generator().manual_seed(2)
+    mu, logvar = torch.randn(6, 2, generator=g, dtype=torch.float64), 0.1 * torch.randn(6, 2, generator=g)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(6, 2, generator=g, dtype=torch.float64)
+    means = torch.tensor([[1.0, 1.0], [-1.0, -1.0]], dtype=torch.float64)
+    w = torch.log(torch.tensor([0.9, 0.1], dtype=torch.float64))
+    got = losses.kl_mixture_mc(z, mu, logvar, means, 0.0, w)
+    want = (losses.log_normal_diag(z, mu, logvar) - losses.log_mixture(z, means, 0.0, w)).mean()
+    equal = losses.kl_mixture_mc(z, mu, logvar, means, 0.0)
+    torch.testing.assert_close(got, want)
+    assert abs(float(got - equal)) > 1e-3  # the weights matter here
+
+
+def test_the_paper_kl_on_several_samples_per_input_is_the_mean_of_each_samples():
+    """z of shape (S, B, D): the same as the mean over the S draws of shape (B, D), each summed over D."""
+    from dmlvae.core.priors import hypercube_means
+
+    mu, logvar = gaussian_batch(n=5, d=2)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(3, 5, 2, dtype=torch.float64)
+    means = torch.as_tensor(hypercube_means(2), dtype=torch.float64)
+    for lv_p in (1.0, torch.tensor([0.5, 1.0, -0.5, 0.0], dtype=torch.float64)):
+        got = losses.kl_gmm_paper(z, mu, logvar, means, lv_p)
+        each = torch.stack([losses.kl_gmm_paper(z[s], mu, logvar, means, lv_p) for s in range(3)]).mean()
+        torch.testing.assert_close(got, each)

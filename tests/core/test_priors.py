@@ -82,3 +82,68 @@ def test_paper_kl_at_the_centre_is_its_closed_form():
         means = torch.as_tensor(priors.hypercube_means(lsdim), dtype=torch.float64)
         got = losses.kl_gmm_paper(z, mu, logvar, means, lv).item()
         assert got == pytest.approx(priors.paper_kl_at_centre(lsdim, lv), abs=0.01), (lsdim, lv)
+
+
+# ------------------------------------------------- edges and defaults (the mutants that survived the tests above)
+def test_the_priors_defaults_are_the_documented_run_defaults():
+    import inspect
+
+    from dmlvae.core.config import RunConfig
+
+    cfg = RunConfig()
+    for f in (priors.hypercube_gmm, priors.hypercube_factor_log_prob, priors.paper_kl_at_centre):
+        assert inspect.signature(f).parameters["logvar"].default == cfg.gmm_logvar
+    assert inspect.signature(priors.hypercube_gmm).parameters["variant"].default == cfg.kl == "correct"
+    assert priors.MixturePrior([[0.0]], 0.0).variant == "correct"
+
+
+def test_the_hypercube_prior_keeps_its_variant_log_variance_and_float32_buffers():
+    gmm = priors.hypercube_gmm(2, 0.5, variant="paper")
+    assert gmm.variant == "paper" and float(gmm.logvars) == 0.5
+    assert gmm.means.dtype == gmm.logvars.dtype == torch.float32 and priors.hypercube_means(2).dtype == np.float32
+    g = torch.Generator().manual_seed(0)
+    mu, logvar = torch.randn(6, 2, generator=g), 0.1 * torch.randn(6, 2, generator=g)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(6, 2, generator=g)
+    from dmlvae.core.nets import Encoding
+
+    enc = Encoding(z, mu, logvar)
+    means = torch.as_tensor(priors.hypercube_means(2))
+    torch.testing.assert_close(gmm.kl(enc), losses.kl_gmm_paper(z, mu, logvar, means, 0.5))
+    correct = priors.hypercube_gmm(2, 0.5)
+    torch.testing.assert_close(correct.kl(enc), losses.kl_mixture_mc(z, mu, logvar, means, 0.5))
+    w = priors.MixturePrior(means, 0.5, np.log([0.7, 0.1, 0.1, 0.1]))
+    assert w.log_weights.dtype == torch.float32 and w.kl(enc).dtype == torch.float32
+
+
+def test_the_hypercube_prior_stops_at_its_largest_lsdim_with_one_clear_error():
+    assert len(priors.hypercube_means(3)) == 8
+    biggest = priors.MAX_HYPERCUBE_LSDIM
+    with pytest.raises(ValueError, match=rf"2\^lsdim components; lsdim {biggest + 1} > {biggest}"):
+        priors.hypercube_gmm(biggest + 1)
+    import unittest.mock as mock
+
+    with mock.patch.object(priors, "hypercube_means", lambda d: np.zeros((1, d), np.float32)):
+        assert priors.hypercube_gmm(biggest).means.shape == (1, biggest)  # the largest itself is allowed
+
+
+def test_fitted_gmm_is_seeded():
+    g = np.random.default_rng(0)
+    z = np.r_[g.normal(0, 1, (60, 2)), g.normal(1.5, 1, (60, 2))].astype(np.float32)  # overlapping: init matters
+    a, b = priors.fitted_gmm(z, 3), priors.fitted_gmm(z, 3, seed=0)
+    torch.testing.assert_close(a.means, b.means)
+    from sklearn.mixture import GaussianMixture
+
+    ref = GaussianMixture(3, covariance_type="diag", random_state=0, reg_covar=1e-4).fit(z)
+    np.testing.assert_allclose(a.means.numpy(), ref.means_.astype(np.float32), rtol=1e-6)
+
+
+def test_vamp_prior_pseudo_inputs_start_at_the_images_and_are_deterministic():
+    enc = Encoder((1, 8, 8), 3, hidden=(16,), gaussian=True)
+    images = torch.rand(4, 1, 8, 8)
+    images[0, 0, 0, 0], images[1, 0, 0, 0] = 0.0, 1.0  # the ends of [0, 1]: clamped to 1e-3 and 1 - 1e-3
+    vamp = priors.VampPrior(enc, images)
+    back = torch.sigmoid(vamp.pseudo_logits.detach())
+    assert torch.isfinite(vamp.pseudo_logits).all()
+    torch.testing.assert_close(back, images.clamp(1e-3, 1 - 1e-3), atol=1e-6, rtol=0)
+    (m1, v1), (m2, v2) = vamp.components(), vamp.components()
+    assert torch.equal(m1, m2) and torch.equal(v1, v2)  # the components are the posteriors' means, not samples
