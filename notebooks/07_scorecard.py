@@ -45,6 +45,13 @@ page.note((1, {}), (2, {}), (3, {}), (4, {}))
 pages.scorecard.sources(page)
 
 # %% [markdown]
+# ## The paper's words
+# Each claim as the scorecard states it, beside the sentence of the paper it stands on, quoted:
+
+# %% tags=["hide-input"]
+pages.scorecard.quotes_table(page)
+
+# %% [markdown]
 # ## How a verdict is decided
 
 # %% tags=["hide-input"]

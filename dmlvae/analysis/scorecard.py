@@ -936,7 +936,7 @@ def objective_causes(results, profile: str, seeds=None) -> pd.DataFrame:
     """The MetricVAE's grids as rows of the causes table, under our objective ("as specified") and the paper's literal
     one (``OBJECTIVE_CAUSE``): Table 4's joint MetricVAE (its 12 cells: kNN accuracy, test-cv, against the paper's)
     and the alternating MetricVAE (9 cells: kNN accuracy on CHANCE_LATENT, the latent every at-chance claim is
-    judged on, test- cv, against the chance level the paper says). Each row averages over the cells with every seed:
+    judged on, test-cv, against the chance level the paper says). Each row averages over the cells with every seed:
     ``ours``, ``paper`` and ``ours - paper`` are means over the cells, ``sd`` the sd over seeds of the seed's mean,
     ``|ours - paper|`` the mean over the cells of each cell's distance, and ``toward the paper`` that distance's
     drop from our objective's."""

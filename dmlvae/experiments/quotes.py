@@ -143,7 +143,51 @@ QUOTES = {
             "trains on both the unsupervised and supervised loss each epoch instead of alternating between the two "
             "each epoch",
         ),
+        # the words each claim of the scorecard stands on (``CLAIM_QUOTES``)
+        Quote("claim-1", "Improvement Proposal 1 Results", "the DML Autoencoder severely outperforms the DML model"),
+        Quote(
+            "claim-2", "Improvement Proposal 1 Results", "the DML model significantly outperforms the DML Autoencoder"
+        ),
+        Quote(
+            "claim-3",
+            "Improvement Proposal 1 Results",
+            "outperforms the DML for the partial labels percentage of or less than 0.1% and underperforms the DML for "
+            "the partial labels percentage of 10%",
+        ),
+        Quote(
+            "claim-5",
+            "Improvement Proposal 2 Results",
+            "it also does not appear to take on the shape of the prior or reflect the number of components in the "
+            "prior",
+        ),
+        Quote(
+            "claim-5-norm",
+            "Figure 5's caption",
+            "It does appear that the unit prior may regularize the magnitude of the latent vectors",
+        ),
+        Quote(
+            "claim-8",
+            "Improvement Proposal 3 Results",
+            "it is unclear whether the MVAE performs better than the corresponding DML model",
+        ),
+        Quote(
+            "claim-9",
+            "Figure 6's caption",
+            "The unsupervised loss does not converge despite being trained on each epoch.",
+        ),
     )
+}
+# the quotes each claim of the scorecard (its number) stands on
+CLAIM_QUOTES = {
+    1: ("claim-1", "labels-few"),
+    2: ("claim-2", "labels-many"),
+    3: ("claim-3",),
+    4: ("priors-chance",),
+    5: ("claim-5", "claim-5-norm"),
+    6: ("mvae-chance",),
+    7: ("joint-gain",),
+    8: ("claim-8",),
+    9: ("claim-9",),
 }
 
 SILENCES = {

@@ -10,7 +10,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from dmlvae.analysis import scorecard
-from dmlvae.experiments import grids, paper, profiles, sweep
+from dmlvae.experiments import grids, paper, profiles, quotes, sweep
 from dmlvae.experiments.profiles import PAPER_SEEDS
 from dmlvae.pages import plots
 from dmlvae.pages.page import cached
@@ -255,6 +255,22 @@ def method(page):
         "and the corresponding labels Y” (Evaluation), so which latent it scored is our assumption. The sampled "
         "z's verdict, by the same rule, stands beside each."
     )
+
+
+def quotes_table(page) -> pd.DataFrame:
+    """Each claim as the scorecard states it beside the paper's own words (``quotes.CLAIM_QUOTES``), verbatim."""
+    says = cards(page).drop_duplicates("claim").assign(number=lambda d: d.claim.str.extract(r"^(\d+)")[0].astype(int))
+    said = says.drop_duplicates("number").set_index("number")["the paper says"]
+    return pd.DataFrame(
+        [
+            {
+                "claim": n,
+                "as the scorecard states it": said.get(n, "-"),
+                "the paper's words": " ".join(quotes.quote(k).md() for k in keys),
+            }
+            for n, keys in quotes.CLAIM_QUOTES.items()
+        ]
+    ).set_index("claim")
 
 
 def family_table(page) -> pd.DataFrame:

@@ -122,3 +122,10 @@ def test_single_runs_are_said_to_be_our_inference():
     texts = dict(_page_texts())
     said = [s for text in texts.values() for s in _sentences(text) if "single run" in s and not OURS.search(s)]
     assert not said, said
+
+
+def test_every_claim_of_the_scorecard_stands_on_quotes():
+    from dmlvae.analysis import scorecard
+
+    assert set(quotes.CLAIM_QUOTES) == {c.number for c in scorecard.CLAIMS}
+    assert all(quotes.quote(k) for keys in quotes.CLAIM_QUOTES.values() for k in keys)

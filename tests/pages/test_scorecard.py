@@ -17,7 +17,7 @@ def page():
 
 def test_every_call_the_page_makes_returns_what_it_shows(page):
     out = fakes.run_page_calls(page, "scorecard")
-    assert len(out) == 14 and isinstance(out["pages.scorecard.sources(page)"], Markdown)
+    assert len(out) == 15 and isinstance(out["pages.scorecard.sources(page)"], Markdown)
 
 
 def test_the_verdicts_are_the_scorecards_on_the_same_rows(page):
@@ -52,3 +52,12 @@ def test_a_stand_in_table_is_not_compared_with_the_paper(page):
     assert stand_ins  # the shipped rows run Tables 2 and 3 on a stand-in
     for name, row in t.iterrows():
         assert row["paper inside ours ± 2 sd"].startswith("not comparable") == (name in stand_ins), name
+
+
+def test_each_claim_is_shown_beside_the_paper_s_words(page):
+    from dmlvae.experiments import quotes
+
+    t = pages.scorecard.quotes_table(page)
+    assert list(t.index) == [c.number for c in scorecard.CLAIMS]
+    assert quotes.quote("mvae-chance").text in t.loc[6, "the paper's words"]
+    assert t.loc[1, "as the scorecard states it"] == "the DML autoencoder beats DML at 0.01 % and 0.1 % labels"
