@@ -20,14 +20,40 @@ LITERAL = "pixel-mean"  # the claims re-judged under the paper's literal objecti
 START, END = "<!-- FINDINGS:START (python -m dmlvae findings --readme) -->", "<!-- FINDINGS:END -->"
 
 
+SCORECARD = "notebooks/07_scorecard.py"  # where a claim's number links to (the README's; the book passes its page)
+
+
 def cards(results, profile: str = "paper") -> pd.DataFrame:
     """Every claim's verdict under both protocols: claim, the protocol asked (``asked``; a claim that needs no
-    protocol is judged the same under both), verdict, and ``literal`` (judged under the paper's literal MetricVAE
-    objective rather than ours)."""
+    protocol is judged the same under both), verdict, what the paper says, the claim's ``effect`` (its size with
+    the interval), and ``literal`` (judged under the paper's literal MetricVAE objective rather than ours)."""
     frames = [scorecard.claims(results, profile, p).assign(asked=p) for p in scorecard.PROTOCOLS]
-    out = pd.concat(frames, ignore_index=True)[["claim", "asked", "protocol", "verdict", "objective"]]
+    cols = ["claim", "asked", "protocol", "verdict", "objective", "the paper says", "effect"]
+    out = pd.concat(frames, ignore_index=True)[cols]
     out["literal"] = out.claim.str.contains(LITERAL)
     return out
+
+
+def _where(claim: str) -> str:
+    """ "Table 2, on the stand-in fashion-mnist" from "1 (Table 2; stand-in fashion-mnist)"."""
+    inner = claim.split("(", 1)[1].rstrip(")") if "(" in claim else claim
+    source, _, stand_in = inner.partition(scorecard.STAND_IN)
+    return source + (f", on the stand-in {stand_in}" if stand_in else "")
+
+
+def sentence(claim: str, g: pd.DataFrame, link: str = SCORECARD) -> str:
+    """One claim in words: what the paper says (as the scorecard states it), its number linked to the scorecard,
+    its source, and its verdict with its effect under each protocol (once when the evidence needs none)."""
+    number = re.match(r"\d+", claim).group()
+    says = g["the paper says"].iloc[0] if "the paper says" in g else claim
+    head = f"{says[0].upper()}{says[1:]} ([claim {number}]({link}), {_where(claim)})"
+    rows = g.drop_duplicates("protocol") if (g.protocol == "any").all() else g
+    parts = []
+    for _, r in rows.drop_duplicates(["protocol", "verdict", "effect"] if "effect" in g else ["protocol"]).iterrows():
+        under = "" if r.protocol == "any" else f" under `{r.protocol}`"
+        effect = r.get("effect", "-")
+        parts.append(f"{r.verdict}{under}" + (f" ({effect})" if isinstance(effect, str) and effect != "-" else ""))
+    return f"{head}: " + "; ".join(parts) + "."
 
 
 def _count(g: pd.DataFrame) -> str:
@@ -45,8 +71,17 @@ def _claims(names) -> str:
     )
 
 
-def summary(c: pd.DataFrame, profile: str = "paper") -> str:
-    """The findings in Markdown, from ``cards(...)``."""
+def _listed(names, c: pd.DataFrame, link: str) -> str:
+    """The claims ``names`` as sentences (:func:`sentence`), in claim order, one indented bullet each; "none"."""
+    names = sorted(names, key=lambda k: (int(re.match(r"\d+", k).group()), k))
+    if not names:
+        return " none."
+    return "".join(f"\n  - {sentence(k, c[c.claim == k], link)}" for k in names)
+
+
+def summary(c: pd.DataFrame, profile: str = "paper", link: str = SCORECARD) -> str:
+    """The findings in Markdown, from ``cards(...)``: each claim a sentence about the models with its effect and
+    interval under each protocol, its number a link to the scorecard (``link``)."""
     ours = c[~c.literal]
     n_checks = ours.claim.nunique()
     n_claims = ours.claim.str.extract(r"^(\d+)")[0].nunique()
@@ -64,11 +99,13 @@ def summary(c: pd.DataFrame, profile: str = "paper") -> str:
     lines = [
         f"**What the reproduction found** (the `{profile}` profile's rows, both evaluation protocols). The "
         f"scorecard checks the paper's {n_claims} claims on each table or figure they are made of: {n_checks} "
-        f"checks. Under our reading of the paper's objective, {counts}.",
-        f"- **Reproduced under both protocols:** {_claims(both_yes)}.",
-        f"- **Not reproduced under either:** {_claims(both_not)}.",
+        f"checks. Under our reading of the paper's objective, {counts}. A difference claim's size is a seed-paired "
+        "difference in kNN accuracy between two models, an at-chance claim's the accuracy minus chance; each a mean "
+        "[95 % t-interval] over the seeds named.",
+        f"- **Reproduced under both protocols:**{_listed(both_yes, ours, link)}",
+        f"- **Not reproduced under either:**{_listed(both_not, ours, link)}",
         f"- **The verdict depends on the protocol** (probes cross-validated on the test latents, `test-cv`, against "
-        f"a probe fitted on the labelled images only, `labelled-to-test`): {_claims(differs)}.",
+        f"a probe fitted on the labelled images only, `labelled-to-test`):{_listed(differs, ours, link)}",
     ]
     if lit_only:
         lines.append(
@@ -85,11 +122,12 @@ def summary(c: pd.DataFrame, profile: str = "paper") -> str:
     return "\n".join(lines)
 
 
-def text(results, profile: str = "paper") -> str:
-    """The findings of a results file: :func:`summary` of its scorecard and, under the paper profile, the line on
-    the realistic protocol (``realistic.headline``) when its graph-grid rows are stored."""
+def text(results, profile: str = "paper", link: str = SCORECARD) -> str:
+    """The findings of a results file: :func:`summary` of its scorecard (claim numbers linked to ``link``) and,
+    under the paper profile, the line on the realistic protocol (``realistic.headline``) when its graph-grid rows
+    are stored."""
 
-    out = summary(cards(results, profile), profile)
+    out = summary(cards(results, profile), profile, link)
     line = realistic.headline_for(results) if profile == "paper" else None
     return out if line is None else f"{out}\n{line}"
 

@@ -218,8 +218,12 @@ NO_OBJECTIVE = "-"
 def _claim(number, text, verdict, evidence, protocol, objective=NO_OBJECTIVE, evs=(), rule="difference", **more):
     """A claim's row; ``evs``: the paired differences it rests on (its family, Holm-corrected by
     :func:`holm_family`), whose cells :func:`cell_verdicts` lists; ``rule``: the kind of rule that decides it
-    (RULES); ``more``: the rule's own fields (an at-chance claim's ``latent`` and the other latent's verdict)."""
+    (RULES); ``more``: the rule's own fields (an at-chance claim's ``latent`` and the other latent's verdict, and
+    ``effect``: the claim's size in a few words; by default its pooled differences with their intervals)."""
     cells = [{"difference": name, **c} for name, ev in evs for c in ev.get("cells", [])]
+    effect = more.pop("effect", None) or (
+        f"{_seeds_text(evs)}: " + "; ".join(f"{name} {_interval_text(ev)}" for name, ev in evs) if evs else "-"
+    )
     family = (
         f"{len(evs)} pooled difference{'s' if len(evs) != 1 else ''} ({'; '.join(name for name, _ in evs)}), "
         f"{len(cells)} cells"
@@ -237,9 +241,19 @@ def _claim(number, text, verdict, evidence, protocol, objective=NO_OBJECTIVE, ev
         "latent": more.pop("latent", "mu"),
         "other latent": more.pop("other_latent", ""),
         "family": family,
+        "effect": effect,
         "cells": cells,
         **more,
     }
+
+
+def _interval_text(ev: dict) -> str:
+    return f"{ev['mean']:+.3f} [{ev['low']:+.3f}, {ev['high']:+.3f}]" if ev["n"] > 1 else f"{ev['mean']:+.3f}"
+
+
+def _seeds_text(evs) -> str:
+    n = sorted({ev["n"] for _, ev in evs})
+    return f"{'-'.join(map(str, n))} seed{'s' if n != [1] else ''}"
 
 
 def cell_frame(cards: pd.DataFrame) -> pd.DataFrame:
@@ -550,6 +564,8 @@ def _chance_claim(number, text, frame: pd.DataFrame, cells: list, protocol: str,
         rule="at chance",
         latent=CHANCE_LATENT,
         other_latent=f"{other}: {beside['verdict']}",
+        effect=f"{judged['pooled']['n']} seeds: accuracy minus chance on {CHANCE_LATENT} "
+        f"{_interval_text(judged['pooled'])}, on {other} (test-cv) {_interval_text(beside['pooled'])}",
     )
 
 
@@ -607,6 +623,8 @@ def gmm_prior_leaves_no_trace(src: Sources, _=None):
         "latents when its mean |mu| is under half the GMM prior's)",
         "any",
         rule="occupancy",
+        effect=(f"at most {max(occupied)} of {k} components occupied in a run; " if occupied else "")
+        + f"mean |mu| {unit:.3f} under the unit prior against {gmm:.3f} under the GMM prior",
     )
 
 
@@ -724,6 +742,7 @@ def reconstruction_does_not_converge(src: Sources, _=None):
         "any",
         OBJECTIVE_LABELS["image-sum"],
         rule="convergence",
+        effect=f"{ev['n']} runs: the reconstruction's relative change over the last two epochs {_interval_text(ev)}",
     )
 
 

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def cards(rows):
     return pd.DataFrame(rows, columns=["claim", "asked", "protocol", "verdict", "objective"]).assign(
-        literal=lambda d: d.claim.str.contains("pixel-mean")
+        literal=lambda d: d.claim.str.contains("pixel-mean"),
+        **{"the paper says": lambda d: "model A beats model B", "effect": lambda d: "3 seeds: A - B +0.100"},
     )
 
 
@@ -34,9 +35,19 @@ def test_summary_counts_each_protocol_and_sorts_claims_into_their_lists():
     assert "the paper's 4 claims" in text and "4 checks" in text
     assert "under `test-cv` 2 reproduced, 0 partly and 2 not reproduced" in text
     assert "under `labelled-to-test` 1 reproduced, 0 partly and 3 not reproduced" in text
-    assert "both protocols:** claim 5 (Figure 5)." in text
-    assert "either:** claims 2 (Table 1) and 6 (alternating MVAE)." in text
-    assert "depends on the protocol** (" in text and "): claim 1 (Table 1)." in text
+    both = (
+        "\n  - Model A beats model B ([claim 5](notebooks/07_scorecard.py), Figure 5): reproduced (3 seeds: A - B "
+        "+0.100)."
+    )
+    assert f"both protocols:**{both}\n- **Not" in text  # once: Figure 5's evidence needs no protocol
+    either = text.split("either:**")[1].split("\n- ")[0]
+    assert either.count("\n  - ") == 2 and "[claim 2]" in either and "[claim 6]" in either  # in claim order
+    assert either.index("[claim 2]") < either.index("[claim 6]")
+    assert (
+        "([claim 1](notebooks/07_scorecard.py), Table 1): reproduced under `test-cv` (3 seeds: A - B +0.100); not "
+        "reproduced under `labelled-to-test` (3 seeds: A - B +0.100)." in text.split("depends on the protocol")[1]
+    )
+    assert "[claim 1](elsewhere.md)" in findings.summary(c, link="elsewhere.md")
     assert "objective as written** (" in text and "): claim 6 (alternating MVAE);" in text
 
 

@@ -187,6 +187,7 @@ def test_scorecard_cli_prints_every_claim_with_its_runs(run_cli, tmp_path):
         "latent",
         "other latent",
         "family",
+        "effect",
     ]
     assert len(store.Store(f).latest(warn=False)) == 90  # nothing trained
 
