@@ -207,7 +207,7 @@ class RunConfig:
     optimizer: str = assumed(
         "adam",
         "adam (we assume it: the paper names no optimiser, and its algorithms print a plain gradient step, "
-        '"$\\theta = \\theta - \\gamma \\frac{dc}{d\\theta}$"); sgd: that plain step',
+        "theta = theta - gamma dc/dtheta); sgd: that plain step",
         check=one_of(OPTIMIZERS),
     )
     epochs: int = assumed(10, "passes over the whole training split, for every model", check=integer(1, MAX_EPOCHS))
