@@ -172,5 +172,23 @@ def test_labelled_to_test_with_few_labels():
     assert one["knn_acc"] == pytest.approx(3 / 9)  # everything predicted class 1
     six = evaluate.probe(z[6:], y[6:], "labelled-to-test", z_train=z, y_train=y, labelled=np.arange(6))
     assert six["knn_acc"] == 1.0
-    two = evaluate.probe(z[6:], y[6:], "labelled-to-test", z_train=z, y_train=y, labelled=np.array([0, 2, 4, 5]))
-    assert two["knn_acc"] == 1.0  # two classes would be "one class" to a mutant that counts two
+    three = evaluate.probe(z[6:], y[6:], "labelled-to-test", z_train=z, y_train=y, labelled=np.array([0, 2, 4, 5]))
+    assert three["knn_acc"] == 1.0
+    # two classes (0, 0, 1, 1) are fitted, not taken for one: 0.05 -> 0, 5.05 and 10.05 -> 1
+    two = evaluate.probe(z[6:], y[6:], "labelled-to-test", z_train=z, y_train=y, labelled=np.arange(4))
+    assert two["knn_acc"] == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("probe", ["knn", "rf"])
+def test_test_cv_is_the_hand_cross_validation_with_the_seeded_shuffled_folds_and_probe(probe):
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.neighbors import KNeighborsClassifier
+
+    g = np.random.default_rng(1)
+    z = np.r_[g.normal(0, 1, (30, 2)), g.normal(1.0, 1, (30, 2))]
+    y = np.r_[np.zeros(30, int), np.ones(30, int)]
+    est = KNeighborsClassifier(5) if probe == "knn" else RandomForestClassifier(100, random_state=3)
+    pred = cross_val_predict(est, z, y, cv=StratifiedKFold(5, shuffle=True, random_state=3))
+    got = evaluate.probe(z, y, "test-cv", (probe,), seed=3)
+    assert got[f"{probe}_acc"] == pytest.approx(float(np.mean(pred == y)), abs=1e-12)

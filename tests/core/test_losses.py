@@ -532,3 +532,95 @@ def test_the_paper_kl_on_several_samples_per_input_is_the_mean_of_each_samples()
         got = losses.kl_gmm_paper(z, mu, logvar, means, lv_p)
         each = torch.stack([losses.kl_gmm_paper(z[s], mu, logvar, means, lv_p) for s in range(3)]).mean()
         torch.testing.assert_close(got, each)
+
+
+# ------------------------------------ second round: defaults by behaviour, float64 exactness, singleton classes
+# (mutmut keeps each function's signature on its trampoline, so a default is checked by calling without it)
+def test_calling_without_the_optional_arguments_is_calling_with_the_documented_defaults():
+    cfg = RunConfig()
+    z, y = batch(16, 3, 3, seed=5)
+    torch.testing.assert_close(losses.triplet_terms(z, y)[0], losses.triplet_terms(z, y, cfg.margin, cfg.mining)[0])
+    torch.testing.assert_close(losses.supcon_loss(z, y), losses.supcon_loss(z, y, cfg.temperature))
+    assert losses.CenterLoss(3, 3).weight == cfg.center_weight
+    decoder = torch.nn.Linear(3, 7)
+    a, b = z[:4], z[4:8]
+    torch.testing.assert_close(
+        decoded_path_length(decoder, a, b), decoded_path_length(decoder, a, b, cfg.geodesic_segments)
+    )
+    nonlinear = torch.nn.Sequential(torch.nn.Linear(3, 7), torch.nn.Tanh(), torch.nn.Linear(7, 5))
+    torch.testing.assert_close(
+        geodesic_triplet_terms(z, y, nonlinear)[0],
+        geodesic_triplet_terms(z, y, nonlinear, cfg.margin, cfg.geodesic_segments)[0],
+    )
+
+
+@pytest.mark.parametrize("mining", ["hard", "semihard", "all"])
+def test_the_triplet_module_passes_its_mining_on(mining):
+    z, y = batch(20, 3, 3, seed=6)
+    module = losses.TripletLoss(margin=0.3, mining=mining)
+    torch.testing.assert_close(module(z, y), losses.triplet_terms(z, y, 0.3, mining)[0])
+    assert module.last_active_fraction == losses.triplet_terms(z, y, 0.3, mining)[1]
+
+
+def test_hard_mining_skips_an_anchor_whose_class_has_no_other_member():
+    z, y = batch(12, 3, 3, seed=7)
+    y[0] = 9  # a class of one: no positive for it, so no triplet has it as anchor
+    loss, _ = losses.triplet_terms(z, y, 0.2, "hard")
+    assert float(loss) == pytest.approx(triplet_hard_loop(z, y, 0.2), abs=1e-12)
+
+
+def test_the_geodesic_active_fraction_counts_only_triplets_with_a_positive_loss():
+    z = torch.tensor([[0.0, 0.0], [0.1, 0.0], [5.0, 0.0], [5.1, 0.0], [0.0, 0.3], [5.0, 0.3]])
+    y = torch.tensor([0, 0, 1, 1, 0, 1])
+    identity = torch.nn.Identity()  # lengths are Euclidean: every far negative satisfies the margin
+    loss, active = geodesic_triplet_terms(z, y, identity, margin=0.2)
+    assert float(loss) == 0.0 and active == 0.0
+    # per anchor, d(nearest negative) - d(farthest positive): 4.70, 4.58, 4.60, 4.68, 4.68, 4.59
+    loss, active = geodesic_triplet_terms(z, y, identity, margin=4.65)
+    assert active == pytest.approx(3 / 6) and float(loss) > 0
+
+
+def test_log_densities_keep_float64_python_float_log_variances_exact():
+    """A Python-float log-variance is taken in the latents' dtype: rounding it to float32 moves a float64 density
+    by ~1e-8, far above float64 noise."""
+    g = torch.Generator().manual_seed(3)
+    x, mu = torch.randn(5, 4, generator=g), torch.randn(5, 4, generator=g)
+    lv = 0.1
+    ref = [
+        sum(
+            -0.5 * (math.log(2 * math.pi) + lv + (float(x[i, k]) - float(mu[i, k])) ** 2 * math.exp(-lv))
+            for k in range(4)
+        )
+        for i in range(5)
+    ]
+    np.testing.assert_allclose(losses.log_normal_diag(x, mu, lv).numpy(), ref, rtol=1e-14, atol=1e-14)
+    means = torch.randn(3, 4, generator=g)
+    mix = [
+        math.log(
+            sum(
+                math.exp(r) / 3
+                for r in (float(losses.log_normal_diag(x[i], means[k], torch.tensor(lv))) for k in range(3))
+            )
+        )
+        for i in range(5)
+    ]
+    np.testing.assert_allclose(losses.log_mixture(x, means, lv).numpy(), mix, rtol=1e-13, atol=1e-13)
+    logvar = 0.05 * torch.randn(5, 4, generator=g)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(5, 4, generator=g)
+    nearest = means[torch.cdist(z, means).argmin(1)]
+    q = -0.5 * ((z - mu) ** 2 / torch.exp(logvar)).sum(1)
+    p = -0.5 * ((z - nearest) ** 2).sum(1) / math.exp(lv)
+    assert float(losses.kl_gmm_paper(z, mu, logvar, means, lv)) == pytest.approx(float((p - q).mean()), abs=1e-13)
+
+
+def test_the_paper_kl_with_a_log_variance_per_component_and_dimension_uses_the_nearest_components_row():
+    g = torch.Generator().manual_seed(4)
+    means = torch.tensor([[-1.0, -1.0], [1.0, 1.0], [1.0, -1.0]])
+    lv_prior = torch.tensor([[0.0, 0.5], [1.0, -0.5], [0.3, 0.3]])
+    mu = torch.randn(6, 2, generator=g)
+    logvar = 0.1 * torch.randn(6, 2, generator=g)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(6, 2, generator=g)
+    k = torch.cdist(z, means).argmin(1)
+    q = -0.5 * ((z - mu) ** 2 / torch.exp(logvar)).sum(1)
+    p = -0.5 * ((z - means[k]) ** 2 / torch.exp(lv_prior[k])).sum(1)
+    torch.testing.assert_close(losses.kl_gmm_paper(z, mu, logvar, means, lv_prior), (p - q).mean())

@@ -147,3 +147,54 @@ def test_vamp_prior_pseudo_inputs_start_at_the_images_and_are_deterministic():
     torch.testing.assert_close(back, images.clamp(1e-3, 1 - 1e-3), atol=1e-6, rtol=0)
     (m1, v1), (m2, v2) = vamp.components(), vamp.components()
     assert torch.equal(m1, m2) and torch.equal(v1, v2)  # the components are the posteriors' means, not samples
+
+
+# ------------------------------------ second round: defaults by behaviour, buffer dtypes, weights, several samples
+# (mutmut keeps each function's signature on its trampoline, so a default is checked by calling without it)
+def test_calling_without_the_optional_arguments_is_calling_with_the_documented_defaults():
+    from dmlvae.core.config import RunConfig
+
+    cfg = RunConfig()
+    gmm = priors.hypercube_gmm(2)
+    assert float(gmm.logvars) == cfg.gmm_logvar and gmm.variant == cfg.kl
+    z = torch.randn(5, 3, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(priors.hypercube_factor_log_prob(z), priors.hypercube_factor_log_prob(z, cfg.gmm_logvar))
+    assert priors.paper_kl_at_centre(3) == priors.paper_kl_at_centre(3, cfg.gmm_logvar)
+
+
+def test_mixture_buffers_are_float32_whatever_the_input_dtype():
+    prior = priors.MixturePrior([[0.0, 1.0], [1.0, 0.0]], np.array([0.5, 0.25]), [math.log(0.3), math.log(0.7)])
+    assert prior.means.dtype == prior.logvars.dtype == prior.log_weights.dtype == torch.float32
+
+
+def test_the_mixture_priors_kl_and_log_prob_use_its_weights():
+    from dmlvae.core.nets import Encoding
+
+    g = torch.Generator().manual_seed(1)
+    means = torch.tensor([[-1.0, 0.0], [1.0, 0.0]])
+    weights = torch.tensor([0.9, 0.1])
+    prior = priors.MixturePrior(means, 0.0, weights.log())
+    mu, logvar = torch.randn(8, 2, generator=g), 0.1 * torch.randn(8, 2, generator=g)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(8, 2, generator=g)
+    ref_p = torch.log(sum(w * torch.exp(losses.log_normal_diag(z, m, 0.0)) for w, m in zip(weights, means)))
+    torch.testing.assert_close(prior.log_prob(z), ref_p)
+    ref_kl = (losses.log_normal_diag(z, mu, logvar) - ref_p).mean()
+    torch.testing.assert_close(prior.kl(Encoding(z, mu, logvar)), ref_kl)
+
+
+def test_the_factorised_hypercube_density_on_several_samples_per_input():
+    z = torch.randn(3, 4, 2, generator=torch.Generator().manual_seed(2))  # (samples, batch, lsdim)
+    means = torch.as_tensor(priors.hypercube_means(2))
+    torch.testing.assert_close(priors.hypercube_factor_log_prob(z, 0.3), losses.log_mixture(z, means, 0.3))
+
+
+def test_the_vamp_priors_components_draw_no_random_numbers():
+    """The components are the posteriors' means and log-variances at the pseudo-inputs; computing them must not
+    sample (which would consume the global generator and change every later draw of a seeded run)."""
+    enc = Encoder((1, 8, 8), 3, hidden=(16,), gaussian=True)  # a fresh module: in training mode
+    vamp = priors.VampPrior(enc, torch.rand(4, 1, 8, 8))
+    torch.manual_seed(0)
+    vamp.components()
+    after = torch.rand(3)
+    torch.manual_seed(0)
+    torch.testing.assert_close(after, torch.rand(3))
