@@ -16,7 +16,7 @@ QUIET  := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' ||
 PROFILE ?= auto
 PARAMS  ?=
 
-.PHONY: system venv test book book-html notebooks student publish clean-book clean
+.PHONY: system venv test book book-html notebooks student pdf publish clean-book clean
 
 system:
 	@bash tools/system_deps.sh
@@ -43,12 +43,17 @@ test: system $(STAMP)
 PLOTLY_JS := book/_static/plotly.min.js
 MATHJAX   := book/_extra/_static/mathjax/tex-mml-chtml.js
 
-# jupytext -> papermill (executed copy in book/generated) -> jupyter-book (-W) -> every page checked in Chromium
+# jupytext -> papermill (executed copy in book/generated) -> jupyter-book (-W) -> every page checked in Chromium.
+# Each step's wall time (and each page's) is printed, then the table of them (tools/timed.py, _build/step_times.tsv)
+TIMED := $(PY) tools/timed.py
+
 book: system $(STAMP) $(PLOTLY_JS) $(MATHJAX)
-	$(PY) tools/execute_notebooks.py --profile $(PROFILE) $(PARAMS)
-	$(MAKE) book-html
-	$(MAKE) student
-	$(PY) tools/check_pages.py
+	@$(TIMED) --reset
+	$(TIMED) "pages executed" -- $(PY) tools/execute_notebooks.py --profile $(PROFILE) --times _build/step_times.tsv $(PARAMS)
+	$(TIMED) "jupyter-book build" -- $(MAKE) --no-print-directory book-html
+	$(TIMED) "student edition" -- $(MAKE) --no-print-directory student
+	$(TIMED) "Chromium check" -- $(PY) tools/check_pages.py
+	@$(TIMED) --report
 
 book-html: $(STAMP) $(PLOTLY_JS) $(MATHJAX)
 	$(VENV)/bin/jupyter-book build book --config _config.yml --path-output . -W --keep-going
@@ -69,8 +74,15 @@ student: $(STAMP)
 notebooks: $(STAMP)
 	$(VENV)/bin/jupytext --sync notebooks/*.py
 
-# the built book onto the local gh-pages branch + an offline archive; PUSH=1 also force-pushes that branch to origin
+# the printed edition: the built book's pages, in the table of contents' order, printed by headless Chromium and
+# merged into _build/dmlvae-book.pdf (tools/make_pdf.py; run make book first)
+pdf: $(STAMP)
+	$(PY) tools/make_pdf.py
+
+# the built book (and its PDF) onto the local gh-pages branch + an offline archive; PUSH=1 also force-pushes that
+# branch to origin
 publish: $(STAMP)
+	$(MAKE) --no-print-directory pdf
 	$(PY) tools/publish.py $(if $(PUSH),--push)
 
 clean-book:

@@ -23,6 +23,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import jupytext
@@ -33,6 +34,15 @@ from papermill.exceptions import PapermillExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES, OUT = ROOT / "notebooks", ROOT / "book" / "generated"
+TIMES: Path | None = None  # --times FILE: each page's execution time is appended there (tools/timed.py reports it)
+
+
+def _timed(label: str, seconds: float) -> None:
+    print(f"[book] {label}: {seconds:.1f} s", flush=True)
+    if TIMES is not None:
+        TIMES.parent.mkdir(parents=True, exist_ok=True)
+        with open(TIMES, "a") as f:
+            f.write(f"page {label}\t{seconds:.2f}\n")
 
 
 def package_fingerprint() -> str:
@@ -96,10 +106,13 @@ def execute(
         src_nb = Path(tmp) / f"{source.stem}.ipynb"
         nbformat.write(nb, src_nb)
         partial = out / f"{source.stem}.failed.ipynb"
+        start = time.perf_counter()
         try:
             result = papermill.execute_notebook(
                 str(src_nb), str(partial), parameters=mine, kernel_name="python3", cwd=str(ROOT), progress_bar=False
             )
+            profile = f" ({mine['profile']} profile)" if "profile" in mine else ""
+            _timed(f"{source.stem}{profile}", time.perf_counter() - start)
         except PapermillExecutionError as e:
             if raise_errors:
                 partial.unlink(missing_ok=True)
@@ -187,7 +200,10 @@ def main(argv=None) -> int:
     ap.add_argument("--only", action="append", default=[], help="execute only these notebooks (stems)")
     ap.add_argument("--force", action="store_true", help="execute even when nothing changed")
     ap.add_argument("--out", default=str(OUT), help="where executed notebooks go (default book/generated)")
+    ap.add_argument("--times", default=None, help="append each page's execution time to this file (tools/timed.py)")
     args = ap.parse_args(argv)
+    global TIMES
+    TIMES = Path(args.times) if args.times else None
     params = {}
     for name, value in args.parameter:
         try:

@@ -2,7 +2,11 @@
 and a self-contained archive of `_build/html` for offline reading. Nothing is pushed unless asked:
 
     python tools/publish.py [--html _build/html] [--archive _build/dmlvae-book-html.tar.gz] [--remote origin]
-                            [--branch gh-pages] [--push]
+                            [--branch gh-pages] [--pdf _build/dmlvae-book.pdf] [--push]
+
+The printed edition (``make pdf``; `make publish` makes it first) lies beside the archive, and is published with
+the pages as ``dmlvae-book.pdf`` at the site's root. Without it (no Chromium), the pages are published alone and a
+line says so.
 
 Without ``--push`` (``make publish``) the branch is committed locally, and the command names the remote, its URL
 and the branch a push would replace. With ``--push`` (``make publish PUSH=1``) it says the same, then force-pushes
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -35,12 +40,19 @@ def main(argv=None) -> int:
     ap.add_argument("--archive", default="_build/dmlvae-book-html.tar.gz")
     ap.add_argument("--remote", default="origin")
     ap.add_argument("--branch", default="gh-pages")
+    ap.add_argument("--pdf", default="_build/dmlvae-book.pdf", help="the printed edition (make pdf), if made")
     ap.add_argument("--push", action="store_true", help="force-push the branch to the remote (asked explicitly)")
     args = ap.parse_args(argv)
     html = Path(args.html)
     if not (html / "index.html").is_file():
         print(f"error: {html}/index.html not found: build the book first (make book)", file=sys.stderr)
         return 2
+    pdf = Path(args.pdf)
+    if pdf.is_file():  # the site offers the printed edition too, and the archive holds it
+        shutil.copyfile(pdf, html / "dmlvae-book.pdf")
+        print(f"[publish] printed edition: {pdf} (beside the archive; on the site as dmlvae-book.pdf)")
+    else:
+        print(f"[publish] no printed edition ({pdf} not found: make pdf); the pages are published without it")
     print(f"[publish] archive: {archive(html, Path(args.archive))}")
     url = subprocess.run(["git", "remote", "get-url", args.remote], capture_output=True, text=True)
     if args.push and url.returncode != 0:

@@ -36,9 +36,12 @@ def test_bad_page_parameter_fails_naming_notebook_and_cell_then_good_one_is_cach
     assert p.returncode == 1
     assert "notebooks/00_data.py, cell" in p.stderr and "DmlvaeError: dataset 'organamnist' not found" in p.stderr
     assert (out / "00_data.failed.ipynb").exists() and not (out / "00_data.ipynb").exists()
-    args = EXECUTE + ["--only", "00_data", "-p", "dataset", "digits", "--out", str(out)]
+    times = tmp_path / "times.tsv"
+    args = EXECUTE + ["--only", "00_data", "-p", "dataset", "digits", "--out", str(out), "--times", str(times)]
     p = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr
+    label, seconds = times.read_text().splitlines()[0].split("\t")  # the page's time, as `make book` records it
+    assert label == "page 00_data" and 0 < float(seconds) < 600
     nb = nbformat.read(out / "00_data.ipynb", as_version=4)
     assert nb.metadata["dmlvae"]["parameters"] == {"dataset": "digits"}
     folded = [c for c in nb.cells if "hide-cell" in c.metadata.get("tags", [])]  # the parameter cells, folded
@@ -221,3 +224,33 @@ def test_a_page_is_executed_again_when_the_rows_it_reads_change(tmp_path):
     (results / "latents" / "x.npz").write_bytes(b"z")
     after_latents = execute_notebooks.results_fingerprint(results)
     assert len({before, after_row, after_latents}) == 3
+
+
+def test_timed_records_each_step_keeps_its_exit_status_and_reports_pages_under_their_step(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("timed", ROOT / "tools" / "timed.py")
+    timed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(timed)
+    monkeypatch.setattr(timed, "RECORD", tmp_path / "times.tsv")
+    code = "import time, sys; time.sleep(0.3); sys.exit(3)"
+    assert timed.main(["slow step", "--", sys.executable, "-c", code]) == 3  # a failing step still fails the build
+    timed.record("page 00_data", 1.5)
+    timed.record("page 07_scorecard (paper profile)", 2.25)
+    assert timed.main(["pages executed", "--", sys.executable, "-c", "pass"]) == 0
+    rows = timed.read()
+    assert [label for label, _ in rows] == [
+        "slow step",
+        "page 00_data",
+        "page 07_scorecard (paper profile)",
+        "pages executed",
+    ]
+    assert rows[0][1] >= 0.3
+    text = timed.report(rows).splitlines()
+    assert text[1].split()[1:3] == ["slow", "step"]
+    pages_at = next(i for i, line in enumerate(text) if "pages executed" in line)
+    assert "page 00_data" in text[pages_at + 1] and text[pages_at + 1].endswith("1.5")
+    assert "(paper profile)" in text[pages_at + 2] and text[pages_at + 2].endswith("2.2")
+    total = float(text[-1].split()[-1])  # the steps' total, each page counted once (inside its step)
+    assert abs(total - (rows[0][1] + rows[3][1])) < 0.1
+    assert timed.main(["--reset"]) == 0 and timed.read() == []

@@ -54,6 +54,8 @@ def test_publish_pushes_only_when_asked_and_names_the_target(tmp_path, push):
     html.mkdir(parents=True)
     (html / "index.html").write_text("<html>book</html>")
     (html / "page.html").write_text("<html>page</html>")
+    if push:  # the printed edition, when made, is published with the pages; without it they go alone
+        (work / "_build" / "dmlvae-book.pdf").write_bytes(b"%PDF-1.7 the book")
     out = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "publish.py")] + (["--push"] if push else []),
         cwd=work,
@@ -69,8 +71,12 @@ def test_publish_pushes_only_when_asked_and_names_the_target(tmp_path, push):
         ["git", "ls-tree", "--name-only", "gh-pages"], cwd=work, capture_output=True, text=True, check=True
     ).stdout.split()
     assert "index.html" in local
+    assert ("dmlvae-book.pdf" in local) == push
+    with tarfile.open(work / "_build" / "dmlvae-book-html.tar.gz") as tar:
+        assert ("dmlvae-book/dmlvae-book.pdf" in tar.getnames()) == push
     if not push:
         assert "nothing pushed" in out.stdout and "gh-pages" not in branches(bare)
+        assert "no printed edition" in out.stdout
         return
     assert "force-pushing" in out.stdout
     files = subprocess.run(
