@@ -542,12 +542,12 @@ def test_calling_without_the_optional_arguments_is_calling_with_the_documented_d
     torch.testing.assert_close(losses.triplet_terms(z, y)[0], losses.triplet_terms(z, y, cfg.margin, cfg.mining)[0])
     torch.testing.assert_close(losses.supcon_loss(z, y), losses.supcon_loss(z, y, cfg.temperature))
     assert losses.CenterLoss(3, 3).weight == cfg.center_weight
-    decoder = torch.nn.Linear(3, 7)
-    a, b = z[:4], z[4:8]
-    torch.testing.assert_close(
-        decoded_path_length(decoder, a, b), decoded_path_length(decoder, a, b, cfg.geodesic_segments)
-    )
     nonlinear = torch.nn.Sequential(torch.nn.Linear(3, 7), torch.nn.Tanh(), torch.nn.Linear(7, 5))
+    a, b = z[:4], z[4:8]  # a curved decoder: the length depends on the number of segments
+    assert not torch.allclose(decoded_path_length(nonlinear, a, b, 8), decoded_path_length(nonlinear, a, b, 9))
+    torch.testing.assert_close(
+        decoded_path_length(nonlinear, a, b), decoded_path_length(nonlinear, a, b, cfg.geodesic_segments)
+    )
     torch.testing.assert_close(
         geodesic_triplet_terms(z, y, nonlinear)[0],
         geodesic_triplet_terms(z, y, nonlinear, cfg.margin, cfg.geodesic_segments)[0],
@@ -624,3 +624,41 @@ def test_the_paper_kl_with_a_log_variance_per_component_and_dimension_uses_the_n
     q = -0.5 * ((z - mu) ** 2 / torch.exp(logvar)).sum(1)
     p = -0.5 * ((z - means[k]) ** 2 / torch.exp(lv_prior[k])).sum(1)
     torch.testing.assert_close(losses.kl_gmm_paper(z, mu, logvar, means, lv_prior), (p - q).mean())
+
+
+def test_float64_latents_stay_float64_exact_when_torchs_default_dtype_is_float32():
+    """What a run does: float64 latents (the float64 checks) while torch's default dtype is float32. A Python-float
+    log-variance or path grid taken in the default dtype would be rounded to float32 (~1e-8 off)."""
+    torch.set_default_dtype(torch.float32)  # the autouse fixture restores float64 for the other tests
+    g = torch.Generator().manual_seed(8)
+    x = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    mu = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    lv = 0.1
+    ref = [
+        sum(
+            -0.5 * (math.log(2 * math.pi) + lv + (float(x[i, k]) - float(mu[i, k])) ** 2 * math.exp(-lv))
+            for k in range(3)
+        )
+        for i in range(4)
+    ]
+    np.testing.assert_allclose(losses.log_normal_diag(x, mu, lv).numpy(), ref, rtol=1e-14, atol=1e-14)
+    means = torch.randn(2, 3, generator=g, dtype=torch.float64)
+    lv64 = torch.tensor(lv, dtype=torch.float64)
+    ref_mix = torch.logsumexp(torch.stack([losses.log_normal_diag(x, m, lv64) for m in means]), dim=0) - math.log(2)
+    torch.testing.assert_close(losses.log_mixture(x, means, lv), ref_mix, rtol=1e-14, atol=1e-14)
+    nearest = means[torch.cdist(x, means).argmin(1)]
+    logvar = torch.zeros_like(x)
+    ref_paper = (-0.5 * ((x - nearest) ** 2).sum(1) / math.exp(lv) + 0.5 * ((x - mu) ** 2).sum(1)).mean()
+    torch.testing.assert_close(losses.kl_gmm_paper(x, mu, logvar, means, lv), ref_paper, rtol=1e-14, atol=1e-14)
+    from dmlvae.core import priors
+
+    cube = torch.as_tensor(priors.hypercube_means(3), dtype=torch.float64)
+    torch.testing.assert_close(
+        priors.hypercube_factor_log_prob(x, lv), losses.log_mixture(x, cube, lv64), rtol=1e-13, atol=1e-13
+    )
+    curve = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh()).double()
+    a, b = x[:2], x[2:]
+    t = torch.linspace(0.0, 1.0, 8, dtype=torch.float64)[:, None, None]  # k / 7: not exact in float32
+    points = curve(a[None] + t * (b - a)[None])
+    ref_len = (points[1:] - points[:-1]).norm(dim=-1).sum(0)
+    torch.testing.assert_close(decoded_path_length(curve, a, b, 7), ref_len, rtol=1e-14, atol=1e-14)
