@@ -17,24 +17,7 @@
 # # Beyond the paper: the open question, and models for 60 labels
 #
 # The paper ends on an open question: **does a VAE component help DML when few labels exist, under a sensible
-# training routine?** This page answers it with statistics. Every contender is compared with plain DML at 6,
-# 60, 600 and 6,000 MNIST labels (0.01, 0.1, 1 and 10 %), and on the stand-in dataset, over the same seeds (a
-# seed fixes the labelled subset, so differences are paired by seed):
-#
-# - the autoencoder alone (`dml_autoencoder` with alpha = 1: no labels at all);
-# - the DML autoencoder under the paper's `alternating-epoch` routine, `alternating-batch` (the same
-#   alternation per step) and `joint` ($L_U + \gamma L_S$ at every step);
-# - the MetricVAE under `joint` and `dml-then-gmm` (DML first, then a Gaussian mixture fitted to its
-#   embeddings becomes the prior);
-# - **DML on propagated labels** (`dml_labelprop`, new here; part 2 below).
-#
-# Part 3 holds the semi-supervised models for 60 labels to a realistic protocol (Oliver et al. 2018): no label
-# beyond the budget for any choice, uniform and stratified draws, 10 seeds, a VAE with Poisson-MBO graph
-# inference (Calder et al. 2020) among the contenders, and published anchors beside.
-#
-# Two protocols: `test-cv` (the paper's reading: probes cross-validated on the test latents) and
-# `labelled-to-test` (the probe is fitted on the labelled training images only, which is all a semi-supervised
-# user has).
+# training routine?** This page answers it with statistics.
 
 # %% tags=["parameters"]
 profile = "auto"  # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
@@ -56,6 +39,7 @@ graph_seeds = None  # part 3's seeds; None: 0-9 (the protocol's 10); or K (0..K-
 from dmlvae import pages
 
 page = pages.Page("05_beyond", globals(), paper_seeds=pages.beyond.PAPER_SEEDS)
+page.show(pages.beyond.answer_box(page))
 page.note(
     *[
         ("beyond", {"lsdim": lsdim, "alpha": alpha, "gamma": gamma, "dataset": d})
@@ -66,16 +50,25 @@ page.note(
     ("graph", {}),
 )
 
-# %% tags=["hide-input"]
-page.show(pages.beyond.accuracy_tables(page))
-
 # %% [markdown]
-# ## Each contender minus DML, paired by seed
-# Mean difference over seeds with its 95% t-interval `[low, high]`; a contender is *better* (or *worse*) than
-# DML where the whole interval is above (below) zero.
-
-# %% tags=["hide-input"]
-page.show(pages.beyond.show_differences(page))
+# Every contender is compared with plain DML at 6,
+# 60, 600 and 6,000 MNIST labels (0.01, 0.1, 1 and 10 %), and on the stand-in dataset, over the same seeds (a
+# seed fixes the labelled subset, so differences are paired by seed):
+#
+# - the autoencoder alone (`dml_autoencoder` with alpha = 1: no labels at all);
+# - the DML autoencoder under the paper's `alternating-epoch` routine, `alternating-batch` (the same
+#   alternation per step) and `joint` ($L_U + \gamma L_S$ at every step);
+# - the MetricVAE under `joint` and `dml-then-gmm` (DML first, then a Gaussian mixture fitted to its
+#   embeddings becomes the prior);
+# - **DML on propagated labels** (`dml_labelprop`, new here; part 2 below).
+#
+# Part 3 holds the semi-supervised models for 60 labels to a realistic protocol (Oliver et al. 2018): no label
+# beyond the budget for any choice, uniform and stratified draws, 10 seeds, a VAE with Poisson-MBO graph
+# inference (Calder et al. 2020) among the contenders, and published anchors beside.
+#
+# Two protocols: `test-cv` (the paper's reading: probes cross-validated on the test latents) and
+# `labelled-to-test` (the probe is fitted on the labelled training images only, which is all a semi-supervised
+# user has).
 
 # %% [markdown]
 # ## The answer
@@ -85,6 +78,18 @@ page.show(pages.beyond.answers(page))
 
 # %% tags=["hide-input"]
 pages.beyond.accuracy_figure(page).show()
+
+# %% [markdown]
+# ## The numbers behind it
+# Every contender's kNN accuracy, then each contender minus DML paired by seed: the mean difference over seeds
+# with its 95% t-interval `[low, high]`; a contender is *better* (or *worse*) than DML where the whole interval is
+# above (below) zero. Open a table to read it.
+
+# %% tags=["hide-input"]
+page.show(pages.beyond.accuracy_tables(page))
+
+# %% tags=["hide-input"]
+page.show(pages.beyond.show_differences(page))
 
 # %% [markdown]
 # ## DML on propagated labels, tuned beyond the labelled budget

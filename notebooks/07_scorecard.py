@@ -16,16 +16,7 @@
 # %% [markdown]
 # # Scorecard: what reproduced
 #
-# Each claim of the paper, our verdict, and the evidence: a difference between two models taken seed by seed
-# (runs with one seed share their labelled subset), averaged over the cells the claim covers, with a 95%
-# t-interval over the seeds and its p, raw and Holm-adjusted within the claim's family. The rule of each kind of
-# claim, stated once, is under "How a verdict is decided" below. Every verdict is computed by `dmlvae.analysis.scorecard` from the results store of the
-# profile named below, under two protocols: `test-cv` (probes cross-validated on the test latents, our
-# reading of the paper) and `labelled-to-test` (probes fitted on the labelled training images only).
-#
-# This page trains what the store lacks (the same runs as the other pages) and otherwise only reads.
-# Re-run it with `make book PARAMS="-p seeds 3"`, or
-# `papermill notebooks/07_scorecard.ipynb out.ipynb -p profile paper` (from `jupytext --to ipynb`).
+# Each claim of the paper, our verdict, and the evidence.
 
 # %% tags=["parameters"]
 profile = "auto"  # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
@@ -39,7 +30,20 @@ workers = None  # None: train missing runs one by one; N: N at once on Ray worke
 from dmlvae import pages
 
 page = pages.Page("07_scorecard", globals())
+page.show(pages.scorecard.answer_box(page))
 page.note((1, {}), (2, {}), (3, {}), (4, {}))
+
+# %% [markdown]
+# Each verdict rests on a difference between two models taken seed by seed
+# (runs with one seed share their labelled subset), averaged over the cells the claim covers, with a 95%
+# t-interval over the seeds and its p, raw and Holm-adjusted within the claim's family. The rule of each kind of
+# claim, stated once, is under "How a verdict is decided" below. Every verdict is computed by `dmlvae.analysis.scorecard` from the results store of the
+# profile named above, under two protocols: `test-cv` (probes cross-validated on the test latents, our
+# reading of the paper) and `labelled-to-test` (probes fitted on the labelled training images only).
+#
+# This page trains what the store lacks (the same runs as the other pages) and otherwise only reads.
+# Re-run it with `make book PARAMS="-p seeds 3"`, or
+# `papermill notebooks/07_scorecard.ipynb out.ipynb -p profile paper` (from `jupytext --to ipynb`).
 
 # %% tags=["hide-input"]
 pages.scorecard.sources(page)

@@ -57,6 +57,13 @@ document.querySelectorAll('.cell_output').forEach((o, i) => {
 });
 return found;
 """
+# the page's height and where its first result (a table or figure in a cell's output) starts, in CSS px at the
+# check's 1300 px width: how much a reader scrolls, and how much of the page comes before the first result
+LAYOUT_JS = """
+const first = document.querySelector('.cell_output table, .cell_output .plotly-graph-div');
+const top = first ? first.getBoundingClientRect().top + window.scrollY : null;
+return [document.documentElement.scrollHeight, top];
+"""
 FIGURES_JS = """
 const divs = [...document.querySelectorAll('.plotly-graph-div')];
 return [divs.length, divs.filter(d => d.querySelector('svg.main-svg')).length];
@@ -112,13 +119,22 @@ def check_page(driver, page: Path, screenshot: Path | None = None, timeout: floa
     logs = driver.get_log("browser")
     errors = [entry["message"] for entry in logs if entry["level"] == "SEVERE"]
     unclean = driver.execute_script(CLEAN_JS)
+    page_height, first = driver.execute_script(LAYOUT_JS)
     if screenshot is not None:
         height = driver.execute_script("return Math.min(document.documentElement.scrollHeight, 12000)")
         driver.set_window_size(1300, max(900, height))
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(screenshot))
         driver.set_window_size(1300, 900)
-    return {"page": str(page), "figures": total, "rendered": rendered, "errors": errors, "unclean": unclean}
+    return {
+        "page": str(page),
+        "figures": total,
+        "rendered": rendered,
+        "errors": errors,
+        "unclean": unclean,
+        "height": page_height,
+        "first_result": first,
+    }
 
 
 def problems(result: dict) -> list[str]:
@@ -171,9 +187,11 @@ def main(argv=None) -> int:
             failed += issues
             status = "ok" if not issues else "FAILED"
             where = shot.relative_to(ROOT) if shot.is_relative_to(ROOT) else shot
+            first = "none" if result["first_result"] is None else f"{result['first_result']:,.0f} px"
             print(
                 f"[pages] {status}: {page.relative_to(html)} ({result['rendered']}/{result['figures']} figures "
-                f"rendered, {len(result['errors'])} console errors) -> {where}"
+                f"rendered, {len(result['errors'])} console errors; {result['height']:,} px tall, first table or "
+                f"figure at {first}) -> {where}"
             )
     finally:
         driver.quit()

@@ -146,26 +146,46 @@ def takes_profile(source: Path) -> bool:
     return "profile" in declared_parameters(jupytext.read(source))
 
 
+JOBS = 1  # --jobs: pages executed at once (each in its own kernel)
+
+
+def in_parallel(fn, items) -> list:
+    """``fn`` over ``items``, ``JOBS`` at a time (threads: each page's work is in its own kernel process), the
+    results in the items' order."""
+    if JOBS <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=JOBS) as pool:
+        return list(pool.map(fn, items))
+
+
 def shipped_pages(sources, params: dict, fingerprint: str) -> set[Path]:
     """Execute the profile-taking pages under the paper profile without training (DMLVAE_NO_TRAIN); the executed
     notebooks of those that succeed replace the book's, and their sources are returned. A page that lacks runs
     (MissingRuns) is left to the quick profile; any other failure is raised, naming the page."""
     pages, shipped = [s for s in sources if takes_profile(s)], set()
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["DMLVAE_NO_TRAIN"] = "1"
+        os.environ["DMLVAE_NO_TRAIN"] = "1"  # every kernel of this phase inherits it (no other phase runs meanwhile)
+
+        def pre_run(source: Path) -> tuple[Path, PapermillExecutionError | None]:
+            try:
+                execute(source, {**params, "profile": "paper"}, True, fingerprint, Path(tmp), raise_errors=True)
+            except PapermillExecutionError as e:
+                return source, e
+            return source, None
+
         try:
-            for source in pages:
-                try:
-                    execute(source, {**params, "profile": "paper"}, True, fingerprint, Path(tmp), raise_errors=True)
-                except PapermillExecutionError as e:
-                    if e.ename != "MissingRuns":
-                        raise SystemExit(
-                            f"[book] FAILED under the paper profile: {source.relative_to(ROOT)}, cell "
-                            f"{e.cell_index}: {e.ename}: {e.evalue}"
-                        ) from None
-                    print(f"[book] profile auto: {source.name} takes the quick profile: {e.evalue}", flush=True)
-                else:
+            for source, e in in_parallel(pre_run, pages):
+                if e is None:
                     shipped.add(source)
+                elif e.ename != "MissingRuns":
+                    raise SystemExit(
+                        f"[book] FAILED under the paper profile: {source.relative_to(ROOT)}, cell "
+                        f"{e.cell_index}: {e.ename}: {e.evalue}"
+                    )
+                else:
+                    print(f"[book] profile auto: {source.name} takes the quick profile: {e.evalue}", flush=True)
         finally:
             del os.environ["DMLVAE_NO_TRAIN"]
         OUT.mkdir(parents=True, exist_ok=True)
@@ -200,10 +220,20 @@ def main(argv=None) -> int:
     ap.add_argument("--only", action="append", default=[], help="execute only these notebooks (stems)")
     ap.add_argument("--force", action="store_true", help="execute even when nothing changed")
     ap.add_argument("--out", default=str(OUT), help="where executed notebooks go (default book/generated)")
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="pages executed at once, each in its own kernel (default: 2, or 1 on a 1-core machine)",
+    )
     ap.add_argument("--times", default=None, help="append each page's execution time to this file (tools/timed.py)")
     args = ap.parse_args(argv)
-    global TIMES
+    global TIMES, JOBS
     TIMES = Path(args.times) if args.times else None
+    if args.jobs < 1:
+        print(f"[book] error: --jobs {args.jobs}: the pages executed at once must be 1 or more", file=sys.stderr)
+        return 2
+    JOBS = args.jobs
     params = {}
     for name, value in args.parameter:
         try:
@@ -256,9 +286,10 @@ def main(argv=None) -> int:
         print(f"[book] error: {e}", file=sys.stderr)
         return 2
     done = shipped_pages(sources, params, fingerprint) if auto and Path(args.out) == OUT else set()
-    for source in sources:
-        if source not in done and not execute(source, params, args.force, fingerprint, Path(args.out)):
-            return 1
+    rest = [s for s in sources if s not in done]
+    ok = in_parallel(lambda source: execute(source, params, args.force, fingerprint, Path(args.out)), rest)
+    if not all(ok):
+        return 1
     write_findings(Path(args.out) / "findings.md")
     return 0
 

@@ -237,6 +237,27 @@ def headline(runs: pd.DataFrame) -> str | None:
     )
 
 
+def targets_met_for(results) -> tuple[int, int, str] | None:
+    """:func:`targets_met` of the paper-scale graph-grid rows stored in ``results``."""
+    rows = store.rows_for(results, "graph", "paper", configs()) if Path(results).exists() else []
+    return targets_met(frame(rows)) if rows else None
+
+
+def targets_met(runs: pd.DataFrame) -> tuple[int, int, str] | None:
+    """(targets met, targets judged, the seeds) by the method's mean labelled-to-test accuracy at each target
+    setting, as :func:`headline` counts them; None without a run of the method."""
+    ok = runs[(runs.status == "ok") & (runs.contender == METHOD)]
+    met = judged = 0
+    seeds = set()
+    for (ds, labels, draw), target in TARGETS.items():
+        g = ok[(ok.dataset == ds) & (ok.labels == labels) & (ok.draw == draw)]
+        if len(g):
+            judged += 1
+            met += int(g["labelled-to-test"].mean() >= target)
+            seeds |= set(g.seed)
+    return (met, judged, seeds_label(sorted(seeds))) if judged else None
+
+
 def headline_for(results) -> str | None:
     """:func:`headline` of the paper-scale graph-grid rows stored in ``results``."""
 

@@ -331,6 +331,39 @@ def graph(
     ]
 
 
+# Issue 35's levers on the graph model, each alone, under the graph grid's protocol and settings (its own grid, so
+# the graph grid's page section is unchanged while their sweeps run): class priors from the labelled draw (the
+# labelled labels' counts + 1, graphs.class_priors) instead of uniform ones
+GRAPH_LEVERS = (
+    (
+        "labelled-priors",
+        "VAE + Poisson-MBO (priors from the labelled draw) + DML",
+        {"model": "vae_graph", "graph_method": "poisson-mbo", "graph_priors": "labelled"},
+    ),
+)
+
+
+def graph_levers(
+    dataset: str | None = None, levers=None, lsdim: int = 10, alpha: float = 0.5, gamma: float = 1.0
+) -> list[dict]:
+    """Each lever (``levers``: their short names, ``GRAPH_LEVERS``; None: all) at each setting of
+    ``GRAPH_SETTINGS`` on ``dataset`` (None: MNIST and Fashion-MNIST), with the graph grid's other settings."""
+    names = [c[0] for c in GRAPH_LEVERS]
+    picked = (
+        names
+        if levers is None
+        else [choice("lever", c, names) for c in ([levers] if isinstance(levers, str) else levers)]
+    )
+    datasets = list(GRAPH_SETTINGS) if dataset is None else [dataset]
+    return [
+        {"dataset": ds, "pl_pct": graph_pct(n), "policy": draw, "lsdim": lsdim, "alpha": alpha, "gamma": gamma, **c}
+        for short, _, c in GRAPH_LEVERS
+        if short in picked
+        for ds in datasets
+        for n, draw in GRAPH_SETTINGS.get(ds, GRAPH_SETTINGS["mnist"])
+    ]
+
+
 def graph_contender(cfg) -> str:
     """The name of a graph-grid contender from its config."""
     for _, name, c in GRAPH_CONTENDERS:
@@ -443,6 +476,7 @@ GRIDS = {
     "table4-objective": table4_objective,
     "balance": balance,
     "graph": graph,
+    "graph-levers": graph_levers,
 }
 
 

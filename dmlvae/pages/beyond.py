@@ -10,6 +10,7 @@ from IPython.display import Markdown
 from dmlvae.analysis import realistic, tables
 from dmlvae.analysis.beyond import (
     AUTOENCODER_ALONE,
+    _sentences,
     PROTOCOLS,
     answer,
     answer_table,
@@ -27,6 +28,8 @@ from dmlvae.analysis.beyond import (
 from dmlvae.analysis.realistic import SECONDS, anchors, configs, findings_parts, header, shown_table, summary
 from dmlvae.core.config import RunConfig
 from dmlvae.experiments import grids, paper, profiles, store, sweep
+from dmlvae.pages.blocks import answer_box as box
+from dmlvae.pages.blocks import toggle
 from dmlvae.pages.geodesic import show_failed
 from dmlvae.pages.page import cached
 
@@ -72,9 +75,10 @@ def accuracy_tables(page) -> list:
         )
     ]
     for protocol in PROTOCOLS:
-        shown += [Markdown(f"### kNN accuracy, `{protocol}`")]
         table = ok.pivot_table(index=["dataset", "contender"], columns="pl_pct", values=protocol, aggfunc=paper.mean_sd)
-        shown += [table.reindex([(d, n) for d in page_datasets(page) for n in order])]
+        table = table.reindex([(d, n) for d in page_datasets(page) for n in order])
+        summary = f"kNN accuracy, {protocol}: every contender (mean ± sd over seeds)"
+        shown += [Markdown(toggle(summary, table.to_html()))]
     return shown
 
 
@@ -89,18 +93,60 @@ def show_differences(page) -> list:
     shown = []  # what the page shows, in order (Page.show displays it)
 
     for protocol, d in page_differences(page).items():
-        shown += [Markdown(f"### Minus DML, `{protocol}`"), show(d)]
+        shown += [Markdown(toggle(f"Minus DML, {protocol}: mean [95 % interval] over seeds", show(d).to_html()))]
     return shown
 
 
+def difference_heatmaps(page) -> list:
+    """One heatmap per protocol: contender by labels, coloured by the seed-paired difference from DML, * where
+    the 95 % interval excludes 0 (``plots.difference_heatmap``)."""
+    from dmlvae.pages import plots  # plotly: heavy, imported on first use
+
+    runs = page_runs(page)
+    labels = runs.groupby(["dataset", "pl_pct"])["labels"].median()
+    labels_of = lambda ds, p: f"{int(labels.get((ds, p), 0)):,}"  # noqa: E731
+    return [
+        plots.difference_heatmap(
+            d,
+            f"Minus DML, {protocol}",
+            page.seed_list,
+            labels_of,
+        )
+        for protocol, d in page_differences(page).items()
+    ]
+
+
+def answer_box(page) -> Markdown:
+    """The box the page opens with: the open question's answer under each protocol (the reconstruction models
+    against DML, Holm-corrected; :func:`analysis.beyond.short_answer`'s sentences) and how many of its targets the
+    model built for 60 labels meets under the realistic protocol (part 3), from the rows."""
+    sentences = _sentences(page_differences(page))
+    sentences.insert(0, "**Does a VAE component help DML when few labels exist?**")
+    met = realistic.targets_met_for(page.results)
+    if met is not None:
+        sentences.append(
+            f"Under the realistic protocol (part 3), {realistic.METHOD} meets {met[0]} of its {met[1]} targets "
+            f"(seeds {met[2]})."
+        )
+    return box(sentences)
+
+
 def answers(page) -> list:
-    """The parts the page shows (Page.show), in order: the answer in words (against DML, then against the
-    autoencoder alone), the tables behind it, every contender's comparison on its own and the caveats, all from the
-    runs."""
+    """The parts the page shows (Page.show), in order: the answer in words (against DML), one heatmap per protocol
+    of every contender minus DML, the tables behind the answer, the answer against the autoencoder alone, then
+    (behind a toggle) every contender's comparison in words, and the caveats, all from the runs."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
     diffs, runs, cfgs = page_differences(page), page_runs(page), page_configs(page)
     shown += [Markdown(short_answer(diffs))]
+    shown += [
+        Markdown(
+            "Each contender minus DML, seed-paired, in kNN accuracy: the colour and the number are the mean over "
+            f"seeds {page.seed_list}, * marks a cell whose 95 % t-interval excludes 0 (uncorrected; the hover "
+            "gives the interval, p and the seeds)."
+        )
+    ]
+    shown += difference_heatmaps(page)
     shown += [
         Markdown(
             "In detail, per dataset and labelled percentage (*helps*: some of those models beat DML and none "
@@ -115,11 +161,16 @@ def answers(page) -> list:
         Markdown("Per dataset and labelled percentage, against the autoencoder alone:"),
         answer_table(alone, labels_word),
     ]
+    sentences = [answer(d, p) for p, d in diffs.items()]
+    n = sum(t.count("\n- ") + t.startswith("- ") for t in sentences)
     shown += [
         Markdown(
-            "Every contender, the autoencoder alone and label propagation included, each comparison on its "
-            "own (uncorrected 95 % intervals: read one model at a time, not which of them clears zero):\n\n"
-            + "\n\n".join(answer(d, p) for p, d in diffs.items())
+            toggle(
+                f"The heatmaps in words: every contender's comparison on its own ({n} sentences)",
+                "Every contender, the autoencoder alone and label propagation included, each comparison on its "
+                "own (uncorrected 95 % intervals: read one model at a time, not which of them clears zero):\n\n"
+                + "\n\n".join(sentences),
+            )
         )
     ]
     shown += [

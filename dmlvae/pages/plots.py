@@ -321,6 +321,76 @@ def forest(cells: pd.DataFrame, title: str = "") -> go.Figure:
     return fig
 
 
+def difference_heatmap(diffs: pd.DataFrame, title: str, seeds, labels_of=None) -> go.Figure:
+    """One panel per dataset: contender (rows) by labelled percentage (columns), the colour each cell's
+    seed-paired difference from the baseline (diverging, 0 white, one scale for every panel), its value written in
+    the cell and marked * where the 95 % interval excludes 0; the hover gives the interval, p and the seeds.
+    ``diffs``: rows with dataset, contender, pl_pct, mean, low, high, n and p (``analysis.beyond.versus_dml``);
+    ``labels_of(dataset, pl_pct)``: the column's label count, its tick (else the percentage)."""
+    from plotly.subplots import make_subplots
+
+    datasets = list(dict.fromkeys(diffs.dataset))
+    contenders = list(dict.fromkeys(diffs.contender))
+    span = float(np.nanmax(np.abs(np.r_[diffs["mean"], 0.01])))
+    fig = make_subplots(rows=1, cols=len(datasets), subplot_titles=datasets, shared_yaxes=True, horizontal_spacing=0.03)
+    seed_text = ", ".join(map(str, seeds))
+    for col, ds in enumerate(datasets, start=1):
+        d = diffs[diffs.dataset == ds]
+        pcts = sorted(d.pl_pct.unique())
+        cell = {(r.contender, r.pl_pct): r for r in d.itertuples()}
+        z, text, hover = [], [], []
+        for c in contenders:
+            row_z, row_t, row_h = [], [], []
+            for p in pcts:
+                r = cell.get((c, p))
+                if r is None:
+                    row_z.append(None)
+                    row_t.append("")
+                    row_h.append("no runs")
+                    continue
+                sure = r.low > 0 or r.high < 0
+                row_z.append(r.mean)
+                row_t.append(f"{r.mean:+.2f}" + ("*" if sure else ""))
+                row_h.append(
+                    f"{c}<br>{p:g} % labelled: {r.mean:+.3f} [{r.low:+.3f}, {r.high:+.3f}]<br>p {r.p:.3g}; "
+                    f"{r.n} seeds ({seed_text})"
+                )
+            z.append(row_z)
+            text.append(row_t)
+            hover.append(row_h)
+        ticks = [labels_of(ds, p) if labels_of else f"{p:g} %" for p in pcts]
+        fig.add_trace(
+            go.Heatmap(
+                z=z,
+                x=ticks,
+                y=contenders,
+                text=text,
+                texttemplate="%{text}",
+                textfont=dict(size=10),
+                customdata=hover,
+                hovertemplate="%{customdata}<extra></extra>",
+                colorscale="RdBu",
+                zmid=0,
+                zmin=-span,
+                zmax=span,
+                showscale=col == len(datasets),
+                colorbar=dict(title="minus DML"),
+                xgap=2,
+                ygap=2,
+            ),
+            row=1,
+            col=col,
+        )
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(tickangle=0, tickfont=dict(size=10), title=dict(text="labels" if labels_of else "% labelled"))
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left", y=0.99, yanchor="top", font=dict(size=14)),
+        height=170 + 40 * len(contenders),
+        margin=dict(l=10, r=10, t=90, b=50),
+    )
+    return fig
+
+
 def run_scatter(run: dict, name: str, seed: int = 0) -> go.Figure:
     """The test latents of a live run (``train.run``'s result), coloured by class with the dataset's class names:
     "NAME: test latents, N labels, seed S"."""

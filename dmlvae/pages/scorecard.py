@@ -4,6 +4,7 @@ runs they need trained first when missing, or, under the auto profile, named).""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import pandas as pd
@@ -12,7 +13,7 @@ from IPython.display import Markdown
 from dmlvae.analysis import scorecard
 from dmlvae.experiments import grids, paper, profiles, quotes, sweep
 from dmlvae.experiments.profiles import PAPER_SEEDS
-from dmlvae.pages import plots
+from dmlvae.pages import blocks, plots
 from dmlvae.pages.page import cached
 
 # the book's grids the claims read besides the paper's four tables (figure5 on Table 3's dataset)
@@ -54,12 +55,38 @@ def cards(page) -> pd.DataFrame:
     return scorecard.all_claims(page.results, page.profile, page.seeds)
 
 
+def answer_box(page):
+    """The box the page opens with: the verdict counts under each protocol, then the claims reproduced under both
+    protocols and those reproduced under neither (each with its table and stand-in), from the verdicts."""
+    c = cards(page)
+    table = scorecard.verdict_table(c)
+    head = scorecard.counts_sentence(table)
+    verdicts = table[list(scorecard.PROTOCOLS)]
+    claims = table.index.get_level_values("claim")
+    both = [k for k, row in zip(claims, verdicts.itertuples(index=False)) if set(row) == {"reproduced"}]
+    neither = [k for k, row in zip(claims, verdicts.itertuples(index=False)) if set(row) == {"not reproduced"}]
+    listed = lambda ks: "; ".join(f"claim {k}" for k in ks) or "none"  # noqa: E731
+    return blocks.answer_box(
+        [head, f"Reproduced under both protocols: {listed(both)}.", f"Reproduced under neither: {listed(neither)}."]
+    )
+
+
+def forest_anchor(claim: str) -> str:
+    """The id of claim ``claim``'s forest plot on this page ("forest-7-table-4-pixel-mean")."""
+    return "forest-" + re.sub(r"[^a-z0-9]+", "-", claim.lower()).strip("-")
+
+
 def verdicts(page) -> list:
     """The parts the page shows (Page.show), in order: how many claims are reproduced, partly or not, then the
-    colour-coded verdict table."""
+    colour-coded verdict table, each claim with a link to its cells in the forest plots (where it has cells)."""
     shown = []  # what the page shows, in order (Page.show displays it)
     table = scorecard.verdict_table(cards(page))
     shown.append(scorecard.counts_sentence(table))
+    with_cells = set(scorecard.cell_frame(cards(page)).claim)
+    claims = table.index.get_level_values("claim")
+    table = table.assign(
+        cells=[f'<a href="#{forest_anchor(c)}">its cells</a>' if c in with_cells else "-" for c in claims]
+    )
     return [*shown, scorecard.styled_verdicts(table)]
 
 
@@ -102,9 +129,14 @@ def forest(page) -> list:
         f"Every cell as a forest plot (profile `{page.profile}`): each difference is oriented so that positive "
         "is the claim's side (shaded); each bar is the cell's own 95 % t-interval, uncorrected; hover for the "
         "difference a row measures and its p, raw and Holm-adjusted within its family (the verdicts use the "
-        "adjusted p). A label names the stand-in a claim ran on."
+        "adjusted p). A label names the stand-in a claim ran on. One plot per claim: the verdict table's "
+        "*its cells* link leads to it."
     )
-    return [*shown, plots.forest(scorecard.cell_frame(cards(page)), "Seed-paired differences, 95 % intervals")]
+    frame = scorecard.cell_frame(cards(page))
+    for claim, g in frame.groupby("claim", sort=False):
+        shown.append(f'<a id="{forest_anchor(claim)}"></a>')
+        shown.append(plots.forest(g, f"Claim {claim}: seed-paired differences, 95 % intervals"))
+    return shown
 
 
 def profile_agreement(page) -> list:

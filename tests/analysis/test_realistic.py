@@ -120,6 +120,9 @@ def test_headline_gives_mean_and_interval_per_target_setting_and_counts_the_targ
     assert "mnist, 10 labels, stratified draw: 0.955 over 1 seed (target 0.950)" in line
     assert "1 of 2 targets met" in line and "fashion" not in line and "0.99" not in line
     assert realistic.headline(realistic.frame([row("labelprop", 0, 0.9)])) is None
+    # the answer box's count is the headline's: met where the mean over seeds reaches the target
+    assert realistic.targets_met(realistic.frame(rows)) == (1, 2, "0, 1")
+    assert realistic.targets_met(realistic.frame([row("labelprop", 0, 0.9)])) is None
 
 
 def test_seeds_text_is_what_sweep_takes_back():

@@ -87,3 +87,17 @@ def test_the_intro_gives_the_validation_labels_the_code_uses():
 
     intro = (Path(__file__).resolve().parents[2] / "book" / "intro.md").read_text()
     assert f"chosen on {grids.VALIDATION_IMAGES:,} validation labels" in " ".join(intro.split())
+
+
+def test_the_graph_levers_grid_runs_each_lever_at_every_graph_setting_beside_the_graph_grid():
+    from dmlvae.errors import DmlvaeError
+
+    cells = grids.cells("graph-levers")
+    settings = [(ds, n, d) for ds, ss in grids.GRAPH_SETTINGS.items() for n, d in ss]
+    assert len(cells) == len(settings) * len(grids.GRAPH_LEVERS)
+    assert [(c["dataset"], round(c["pl_pct"] * 600), c["policy"]) for c in cells] == settings
+    assert all(c["graph_priors"] == "labelled" and c["graph_method"] == "poisson-mbo" for c in cells)
+    graph = {tuple(sorted((k, v) for k, v in c.items() if k != "graph_priors")) for c in grids.cells("graph")}
+    assert all(tuple(sorted((k, v) for k, v in c.items() if k != "graph_priors")) in graph for c in cells)
+    with pytest.raises(DmlvaeError, match="unknown lever 'umap'; allowed: labelled-priors"):
+        grids.cells("graph-levers", levers="umap")

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXECUTE = [sys.executable, str(ROOT / "tools" / "execute_notebooks.py")]
@@ -17,6 +18,8 @@ def test_unknown_parameter_and_notebook_are_refused(tmp_path):
     assert p.returncode == 2 and "99_none" in p.stderr and "00_data" in p.stderr
     p = subprocess.run(EXECUTE + ["--profile", "huge", "--out", str(tmp_path)], capture_output=True, text=True)
     assert p.returncode == 2 and "huge" in p.stderr and "smoke, quick, paper" in p.stderr
+    p = subprocess.run(EXECUTE + ["--jobs", "0", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert p.returncode == 2 and "--jobs 0" in p.stderr and "1 or more" in p.stderr
     assert not list(tmp_path.iterdir())
 
 
@@ -60,15 +63,17 @@ def _executor():
     return module
 
 
-def test_profile_auto_takes_the_shipped_results_page_by_page(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_profile_auto_takes_the_shipped_results_page_by_page(tmp_path, monkeypatch, capsys, jobs):
     """Each profile-taking page is pre-run under paper without training: those that succeed are the book's,
-    one that lacks runs (MissingRuns) is left to quick, and any other error fails the build."""
+    one that lacks runs (MissingRuns) is left to quick, and any other error fails the build; the same with the
+    pages executed two at a time (``--jobs 2``, make book's default on 2 cores)."""
     import os
 
-    import pytest
     from papermill.exceptions import PapermillExecutionError
 
     ex = _executor()
+    monkeypatch.setattr(ex, "JOBS", jobs)
     monkeypatch.setattr(ex, "OUT", tmp_path / "generated")
     sources = sorted(ex.SOURCES.glob("*.py"))
     seen = []

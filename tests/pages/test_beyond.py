@@ -17,8 +17,18 @@ def page():
 def test_every_call_the_page_makes_returns_what_it_shows_and_trains_nothing(page):
     before = page.results.stat().st_size
     out = fakes.run_page_calls(page, "beyond")
-    assert len(fakes.page_calls("05_beyond", "beyond")) == 12 and len(out) == 11  # page_datasets is called twice
+    assert len(fakes.page_calls("05_beyond", "beyond")) == 13 and len(out) == 12  # page_datasets is called twice
     assert page.results.stat().st_size == before
+
+
+def test_the_answer_box_gives_each_protocols_answer_and_the_targets_met(page):
+    box = pages.beyond.answer_box(page).data
+    for sentence in beyond._sentences(pages.beyond.page_differences(page)):
+        assert sentence in box
+    met, judged, seeds = realistic.targets_met_for(page.results)
+    assert f"meets {met} of its {judged} targets (seeds {seeds})" in box
+    heatmaps = pages.beyond.difference_heatmaps(page)
+    assert [f.layout.title.text for f in heatmaps] == [f"Minus DML, {p}" for p in beyond.PROTOCOLS]
 
 
 def test_the_differences_are_the_seed_paired_ones_of_the_page_runs(page):

@@ -17,14 +17,41 @@ def page():
 
 def test_every_call_the_page_makes_returns_what_it_shows(page):
     out = fakes.run_page_calls(page, "scorecard")
-    assert len(out) == 15 and isinstance(out["pages.scorecard.sources(page)"], Markdown)
+    assert len(out) == 16 and isinstance(out["pages.scorecard.sources(page)"], Markdown)
 
 
 def test_the_verdicts_are_the_scorecards_on_the_same_rows(page):
     *said, table = pages.scorecard.verdicts(page)
     shown = table.data
     assert said[0].startswith("**")  # the counts sentence first
-    assert shown.equals(scorecard.verdict_table(scorecard.all_claims(page.results, page.profile, page.seeds)))
+    cards = scorecard.all_claims(page.results, page.profile, page.seeds)
+    assert shown.drop(columns="cells").equals(scorecard.verdict_table(cards))
+    # each claim with cells links to its own forest plot, whose anchor the forest section sets
+    with_cells = set(scorecard.cell_frame(cards).claim)
+    forest = "".join(p for p in pages.scorecard.forest(page) if isinstance(p, str))
+    for claim, link in zip(shown.index.get_level_values("claim"), shown["cells"]):
+        if claim in with_cells:
+            anchor = pages.scorecard.forest_anchor(claim)
+            assert link == f'<a href="#{anchor}">its cells</a>' and f'<a id="{anchor}"></a>' in forest
+        else:
+            assert link == "-"
+    assert len(with_cells) >= 5 and pages.scorecard.forest_anchor("7 (Table 4, pixel-mean)") == (
+        "forest-7-table-4-pixel-mean"
+    )
+    figures = [p for p in pages.scorecard.forest(page) if hasattr(p, "to_plotly_json")]
+    assert len(figures) == len(with_cells)
+
+
+def test_the_answer_box_counts_the_verdict_table(page):
+    table = scorecard.verdict_table(scorecard.all_claims(page.results, page.profile, page.seeds))
+    box = pages.scorecard.answer_box(page).data
+    assert scorecard.counts_sentence(table) in box
+    both = [
+        k
+        for k, r in zip(table.index.get_level_values("claim"), table[list(scorecard.PROTOCOLS)].values)
+        if set(r) == {"reproduced"}
+    ]
+    assert both and all(f"claim {k}" in box.split("Reproduced under neither")[0] for k in both)
 
 
 def test_the_rules_list_every_registered_claim_from_its_docstring(page):

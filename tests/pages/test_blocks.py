@@ -1,0 +1,28 @@
+"""The page blocks (dmlvae.pages.blocks): the answer box and the toggle, as the book's Markdown renderer gets them."""
+
+import pytest
+from markdown_it import MarkdownIt
+
+from dmlvae.pages import blocks
+
+
+def _render(text: str) -> str:
+    return MarkdownIt("commonmark").render(text)  # the renderer myst-nb uses for a Markdown output
+
+
+def test_the_answer_box_is_a_titled_tip_whose_sentences_are_rendered_as_markdown():
+    box = blocks.answer_box(["**Yes.** Under `test-cv` it helps.", "", "  It meets 1 of 5 targets. "], "A & B")
+    out = _render(box.data)
+    assert out.startswith('<div class="admonition tip dmlvae-answer">')
+    assert '<p class="admonition-title">A &amp; B</p>' in out  # the title escaped, not read as HTML
+    assert "<strong>Yes.</strong> Under <code>test-cv</code> it helps. It meets 1 of 5 targets." in out
+    assert out.rstrip().endswith("</div>")
+    assert blocks.ANSWER_TITLE in blocks.answer_box(["x"]).data
+    with pytest.raises(ValueError, match="at least one sentence"):
+        blocks.answer_box(["", " "])
+
+
+def test_the_toggle_folds_rendered_markdown_behind_its_summary():
+    out = _render(blocks.toggle("28 <sentences>", "- **one**\n- two"))
+    assert out.startswith('<details class="dmlvae-toggle">\n<summary>28 &lt;sentences&gt;</summary>')
+    assert "<li><strong>one</strong></li>" in out and out.rstrip().endswith("</details>")
