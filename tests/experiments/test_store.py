@@ -306,3 +306,117 @@ def test_a_real_run_row_records_its_host_and_cpu_seconds_beside_its_wall_time(tm
     sweep.run_configs("g", "smoke", cfgs, f, progress=False)
     (row,) = store.Store(f).rows()
     assert row["host"] == socket.gethostname() and row["cpu_time"] > 0 and row["wall_time"] > 0
+
+
+# ------------------------- the readers, called in-process (the tests above reach them through the CLI's processes)
+def _row(cfg, table="graph", profile="paper", **extra):
+    return {
+        "table": table,
+        "profile": profile,
+        "key": cfg.key(),
+        "status": "ok",
+        "config": cfg.to_dict(),
+        "seed": cfg.seed,
+        "metrics": {"knn_acc": 0.5 + cfg.seed / 100},
+        "metrics_by_protocol": {"labelled-to-test": {"knn_acc": 0.4 + cfg.seed / 100}},
+        "training_version": TRAINING_VERSION,
+        **extra,
+    }
+
+
+def test_rows_for_keeps_one_grid_and_profile_in_the_configs_order_with_the_latest_row_of_each(tmp_path):
+    from dmlvae.core.config import RunConfig
+
+    f = tmp_path / "r.jsonl"
+    s = store.Store(f)
+    a, b, c = (RunConfig(dataset="digits", seed=k) for k in (0, 1, 2))
+    for cfg in (a, b, c):
+        assert s.append(_row(cfg))
+    assert s.append(_row(a, table="beyond")) and s.append(_row(a, profile="quick"))
+    assert s.append({**_row(b), "metrics": {"knn_acc": 0.9}}, supersede=True)  # b's newer row
+    got = store.rows_for(f, "graph", "paper", [c, b])
+    assert [r["seed"] for r in got] == [2, 1] and got[1]["metrics"]["knn_acc"] == 0.9
+    assert sorted(r["seed"] for r in store.rows_for(f, "graph", "paper")) == [0, 1, 2]
+    assert store.rows_for(f, "graph", "paper", [RunConfig(dataset="digits", seed=7)]) == []
+    assert [r["table"] for r in store.rows_for(f, "beyond", "paper")] == ["beyond"]
+    assert [r["profile"] for r in store.rows_for(f, "graph", "quick")] == ["quick"]
+
+
+def test_metric_reads_the_runs_protocol_or_the_one_asked_and_none_for_a_failed_run():
+    from dmlvae.core.config import RunConfig
+
+    row = _row(RunConfig(dataset="digits", seed=3))
+    assert store.metric(row, "knn_acc") == pytest.approx(0.53)
+    assert store.metric(row, "knn_acc", "labelled-to-test") == pytest.approx(0.43)
+    assert store.metric(row, "knn_acc", "train-to-test") is None and store.metric(row, "knn_ami") is None
+    failed = {**row, "status": "failed", "metrics": None, "metrics_by_protocol": None}
+    assert store.metric(failed, "knn_acc") is None and store.metric(failed, "knn_acc", "labelled-to-test") is None
+
+
+def test_run_seconds_is_the_cpu_time_where_recorded_else_the_wall_time():
+    assert store.run_seconds({"cpu_time": 12.5, "wall_time": 30.0}) == 12.5
+    assert store.run_seconds({"wall_time": 30.0}) == 30.0
+    assert store.run_seconds({}) is None
+
+
+def test_the_frame_has_one_row_per_run_its_config_metrics_staleness_and_cell(tmp_path):
+    from dmlvae.core.config import RunConfig
+
+    f = tmp_path / "r.jsonl"
+    s = store.Store(f)
+    a, b = RunConfig(dataset="digits", seed=0), RunConfig(dataset="digits", seed=1, lsdim=4)
+    s.append(_row(a, history=[{"epoch": 0}]))
+    s.append({**_row(b), "training_version": TRAINING_VERSION - 1})
+    s.append({**_row(a), "metrics": {"knn_acc": 0.7}}, supersede=True)
+    frame = s.frame().set_index("seed")
+    assert list(frame.index) == [0, 1] and frame.loc[0, "knn_acc"] == 0.7  # the latest row of a run
+    assert frame.loc[1, "lsdim"] == 4 and frame.loc[0, "dataset"] == "digits"  # config fields as columns
+    assert list(frame.stale) == [False, True]
+    assert not {"config", "metrics", "history", "metrics_by_protocol"} & set(frame.columns)
+    assert frame.loc[0, "cell"] == store.cell_key(a.to_dict()) != frame.loc[1, "cell"]
+    assert store.of_runs(s.frame(), [a]).tolist() == [True, False]
+    assert store.of_runs(s.frame(), [RunConfig(dataset="digits", seed=1)]).tolist() == [False, False]  # lsdim 4
+    assert store.of_runs(s.frame(), [a, b]).tolist() == [True, True]
+
+
+def test_staleness_and_the_cell_key():
+    from dmlvae.core.config import RunConfig
+
+    assert not store.is_stale({"training_version": TRAINING_VERSION})
+    assert store.is_stale({"training_version": TRAINING_VERSION + 1})
+    assert store.is_stale({}) == (TRAINING_VERSION != 1)  # rows from before versions were recorded: version 1
+    cfg = RunConfig(dataset="digits", seed=0)
+    moved = {**cfg.to_dict(), "seed": 5, "device": "cpu", "data_dir": "/elsewhere"}
+    assert store.cell_key(moved) == store.cell_key(cfg.to_dict())  # seed and where it ran: the same cell
+    assert store.cell_key({**cfg.to_dict(), "lsdim": 4}) != store.cell_key(cfg.to_dict())
+
+
+def test_latents_are_saved_atomically_and_read_back_at_their_runs_path(tmp_path):
+    import numpy as np
+
+    from dmlvae.core.config import RunConfig
+
+    cfg = RunConfig(dataset="digits", seed=2)
+    results = tmp_path / "out" / "r.jsonl"
+    path = store.latents_path(results, "figure5", "paper", cfg)
+    assert path == tmp_path / "out" / "latents" / f"figure5-paper-{cfg.key()}.npz"
+    g = np.random.default_rng(0)
+    result = {"z_test": g.normal(size=(5, 2)), "y_test": np.arange(5), "z_labelled": g.normal(size=(2, 2))}
+    result["y_labelled"] = np.array([1, 0])
+    store.save_latents(path, result)
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # no temporary file left
+    z, y = store.load_latents(results, "figure5", "paper", cfg)
+    np.testing.assert_array_equal(z, result["z_test"])
+    np.testing.assert_array_equal(y, result["y_test"])
+    with np.load(path) as f:
+        np.testing.assert_array_equal(f["z_labelled"], result["z_labelled"])
+        np.testing.assert_array_equal(f["y_labelled"], result["y_labelled"])
+
+
+def test_pid_alive_is_false_for_no_process_and_true_for_ours():
+    assert store._pid_alive(os.getpid())
+    assert not store._pid_alive(0) and not store._pid_alive(-1)
+    assert not store._pid_alive(2**40)  # no valid pid at all
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    assert not store._pid_alive(dead.pid)
