@@ -22,10 +22,6 @@
 # $\alpha L_U$; $\alpha = 1$ never reads a label (a plain autoencoder). Tables 1 (MNIST) and 2
 # (OrganAMNIST) compare it with plain DML (triplet loss on the labelled images only) at 0.01 %, 0.1 % and
 # 10 % labels and `lsdim` 2 and 10.
-#
-# Every cell below is ours as mean ± sd over the seeds named, beside the paper's number (we infer a single run:
-# the paper gives no seeds or spread) and the
-# difference. Runs are read from the results store when they exist, and only missing ones are trained.
 
 # %% tags=["parameters"]
 profile = "auto"  # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
@@ -40,7 +36,13 @@ workers = None  # None: train missing runs one by one; N: N at once on Ray worke
 from dmlvae import pages
 
 page = pages.Page("02_autoencoder", globals())
+page.show(pages.autoencoder.answer_box(page))
 page.note((1, {}), (2, {}))
+
+# %% [markdown]
+# Every cell below is ours as mean ± sd over the seeds named, beside the paper's number (we infer a single run:
+# the paper gives no seeds or spread) and the
+# difference. Runs are read from the results store when they exist, and only missing ones are trained.
 
 # %% [markdown]
 # ## Table 1: MNIST

@@ -23,17 +23,6 @@
 # $[-1, 1]^d$ (a Monte-Carlo KL). Of Table 3 the paper says “the DML models with any prior distribution all
 # devolve to the null model (i.e. the classifier is no better than random selection)” (Improvement Proposal 2
 # Results); DML beside them is not at chance. This page re-runs it and looks for why.
-#
-# **The paper's Monte-Carlo KL (Algorithm 4).** With $\sigma$ the log-variance (which the algorithm calls
-# the variance), it computes $P(z\mid\mu,\sigma) = -\tfrac12\sum_d (z_d-\mu_d)^2/e^{\sigma_d}$ and
-# $Q(z\mid\mu_p,\sigma_p) = -\tfrac12\sum_d (z_d-\mu_{p,d})^2/e^{\sigma_p}$ and returns $Q - P$: that is
-# $\log p - \log q$ without the normalising constants, the *negative* KL. Read literally, for the
-# reparameterised $z = \mu + e^{\sigma/2}\varepsilon$ the posterior term is $-\varepsilon^2/2$: it carries no
-# gradient, so nothing regularises the encoder's variance; and minimising $Q$ pushes $z$ *away* from the prior
-# mean. Which mean $\mu_p$ a mixture passes is not printed; `dmlvae` passes the component nearest to $z$
-# (the most responsible one). `kl="paper"` is this algorithm exactly as printed, for comparison only; the
-# default `kl="correct"` is the mean over samples of $\log q(z\mid x) - \log p(z)$ with full densities and a
-# log-sum-exp over the $2^d$ components.
 
 # %% tags=["parameters"]
 profile = "auto"  # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
@@ -49,12 +38,25 @@ workers = None  # None: train missing runs one by one; N: N at once on Ray worke
 from dmlvae import pages
 
 page = pages.Page("03_priors", globals())
+page.show(pages.priors.answer_box(page))
 used = pages.priors.page_dataset(page)
 page.note(
     (3, {"dataset": used}),
     ("priors-ablation", {"dataset": used, "alpha": figure_alpha}),
     ("figure5", {"dataset": used, "alpha": figure_alpha}),
 )
+
+# %% [markdown]
+# **The paper's Monte-Carlo KL (Algorithm 4).** With $\sigma$ the log-variance (which the algorithm calls
+# the variance), it computes $P(z\mid\mu,\sigma) = -\tfrac12\sum_d (z_d-\mu_d)^2/e^{\sigma_d}$ and
+# $Q(z\mid\mu_p,\sigma_p) = -\tfrac12\sum_d (z_d-\mu_{p,d})^2/e^{\sigma_p}$ and returns $Q - P$: that is
+# $\log p - \log q$ without the normalising constants, the *negative* KL. Read literally, for the
+# reparameterised $z = \mu + e^{\sigma/2}\varepsilon$ the posterior term is $-\varepsilon^2/2$: it carries no
+# gradient, so nothing regularises the encoder's variance; and minimising $Q$ pushes $z$ *away* from the prior
+# mean. Which mean $\mu_p$ a mixture passes is not printed; `dmlvae` passes the component nearest to $z$
+# (the most responsible one). `kl="paper"` is this algorithm exactly as printed, for comparison only; the
+# default `kl="correct"` is the mean over samples of $\log q(z\mid x) - \log p(z)$ with full densities and a
+# log-sum-exp over the $2^d$ components.
 
 # %% [markdown]
 # ## Table 3

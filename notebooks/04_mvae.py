@@ -23,16 +23,6 @@
 # perform better than the null model.” (Improvement Proposal 3 Results); Table 4 then trains it *jointly*,
 # $L_U + \gamma L_S$ at every batch, on fully labelled MNIST ($\gamma = 0$ is a plain VAE), against DML.
 # Figure 6 shows that the reconstruction loss did not converge.
-#
-# Beside every accuracy this page shows what each loss term weighs: a term's *share* of the loss is its mean
-# over an epoch's steps as it enters the loss (its weight times its value; a step without it counts 0), over the
-# sum of all terms' means (`dmlvae.core.shares`). The paper writes “$c_{vae} = MSE(x, \hat{x}) + \beta * KL(z, \mu,
-# \sigma, \mu_p)$” (Algorithm 5), and the paper does not give how its MSE is reduced (its text has no
-# “MSELoss”, “squared”). Our default sums the squared error over each image's 784 pixels
-# (`recon="image-sum"`, a Gaussian log-likelihood up to constants, on the scale of the KL in nats); PyTorch's
-# `MSELoss()` averages it over pixels (`recon="pixel-mean"`), which weighs the reconstruction 784 times less
-# against the KL and the metric term. The last two sections run the MetricVAE under that literal reading of the
-# paper, and then set the metric term's share of the loss directly.
 
 # %% tags=["parameters"]
 profile = "auto"  # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
@@ -47,6 +37,7 @@ figure6_epochs = 10  # epochs of the Figure 6 runs (the reconstruction loss per 
 from dmlvae import pages
 
 page = pages.Page("04_mvae", globals())
+page.show(pages.mvae.answer_box(page))
 page.note(
     ("mvae-alternating", {"dataset": dataset or "mnist"}),
     (4, {}),
@@ -55,6 +46,17 @@ page.note(
     ("table4-objective", {"dataset": dataset or "mnist"}),
     ("balance", {"dataset": dataset or "mnist"}),
 )
+
+# %% [markdown]
+# Beside every accuracy this page shows what each loss term weighs: a term's *share* of the loss is its mean
+# over an epoch's steps as it enters the loss (its weight times its value; a step without it counts 0), over the
+# sum of all terms' means (`dmlvae.core.shares`). The paper writes “$c_{vae} = MSE(x, \hat{x}) + \beta * KL(z, \mu,
+# \sigma, \mu_p)$” (Algorithm 5), and the paper does not give how its MSE is reduced (its text has no
+# “MSELoss”, “squared”). Our default sums the squared error over each image's 784 pixels
+# (`recon="image-sum"`, a Gaussian log-likelihood up to constants, on the scale of the KL in nats); PyTorch's
+# `MSELoss()` averages it over pixels (`recon="pixel-mean"`), which weighs the reconstruction 784 times less
+# against the KL and the metric term. The last two sections run the MetricVAE under that literal reading of the
+# paper, and then set the metric term's share of the loss directly.
 
 # %% tags=["hide-input"]
 page.scale()

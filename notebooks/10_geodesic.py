@@ -22,7 +22,26 @@
 # Riemannian metric on the latent space”, never tried there: measure distances in the latent space with the Riemannian
 # metric that the decoder pulls back from image space (Arvanitidis, Hauberg & Schölkopf 2020), so that the
 # triplet loss compares **geodesic** rather than Euclidean distances.
-#
+
+# %% tags=["parameters"]
+profile = "auto"  # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
+seeds = 3  # seeds 0..seeds-1 per configuration
+dataset = None  # None: MNIST; or any dataset
+device = None  # None: cuda when available, else cpu
+results = None  # results file; None: results/<profile>.jsonl
+workers = None  # None: train missing runs one by one; N: N at once on Ray workers
+lsdim = 10  # embedding dimension
+alpha = 0.5  # weight of L_U in the alternating routine
+segments = 8  # T: segments of the decoded straight path
+
+# %% tags=["hide-input"]
+from dmlvae import pages
+
+page = pages.Page("10_geodesic", globals())
+page.show(pages.geodesic.answer_box(page))
+page.note(("geodesic", {"lsdim": lsdim, "alpha": alpha, "segments": segments}))
+
+# %% [markdown]
 # **The approximation.** The exact geodesic is the shortest curve under the pulled-back metric; finding it
 # needs an optimisation per pair. `dmlvae` takes one curve instead: the straight line between the two latents,
 # decoded at T + 1 evenly spaced points, and measures its length in image space,
@@ -43,23 +62,6 @@
 # The comparison below trains the DML autoencoder (the paper's alternating-epoch routine) at 60 and 600 MNIST
 # labels with the default Euclidean triplet loss (all triplets), the Euclidean loss mined batch-hard (the fair
 # comparison: the same triplets are chosen), and the geodesic loss.
-
-# %% tags=["parameters"]
-profile = "auto"  # auto: the shipped paper-scale results, training nothing; or smoke, quick, paper
-seeds = 3  # seeds 0..seeds-1 per configuration
-dataset = None  # None: MNIST; or any dataset
-device = None  # None: cuda when available, else cpu
-results = None  # results file; None: results/<profile>.jsonl
-workers = None  # None: train missing runs one by one; N: N at once on Ray workers
-lsdim = 10  # embedding dimension
-alpha = 0.5  # weight of L_U in the alternating routine
-segments = 8  # T: segments of the decoded straight path
-
-# %% tags=["hide-input"]
-from dmlvae import pages
-
-page = pages.Page("10_geodesic", globals())
-page.note(("geodesic", {"lsdim": lsdim, "alpha": alpha, "segments": segments}))
 
 # %% tags=["hide-input"]
 page.show(pages.geodesic.geodesic_table(page))

@@ -746,13 +746,17 @@ def reconstruction_does_not_converge(src: Sources, _=None):
     )
 
 
-def claims(results, profile: str, protocol: str = "test-cv", protocol_free: bool = True, seeds=None) -> pd.DataFrame:
-    """Every claim of the paper (CLAIMS) with our verdict and evidence under ``protocol`` (the claims whose evidence
-    does not depend on the protocol only with ``protocol_free``): consecutive claims of one kind run over their
-    sources together (claims 1-3 for Table 1, then for Table 2; claims 6-8 per objective)."""
+def claims(
+    results, profile: str, protocol: str = "test-cv", protocol_free: bool = True, seeds=None, numbers=None
+) -> pd.DataFrame:
+    """Every claim of the paper (CLAIMS; only those numbered in ``numbers`` when given) with our verdict and
+    evidence under ``protocol`` (the claims whose evidence does not depend on the protocol only with
+    ``protocol_free``): consecutive claims of one kind run over their sources together (claims 1-3 for Table 1, then
+    for Table 2; claims 6-8 per objective)."""
     src = Sources(results, profile, protocol, protocol_free, seeds)
     out = []
-    for kind, group in itertools.groupby(CLAIMS, key=lambda c: c.kind):
+    wanted = [c for c in CLAIMS if numbers is None or c.number in set(numbers)]
+    for kind, group in itertools.groupby(wanted, key=lambda c: c.kind):
         group = list(group)
         for source in CLAIM_KINDS[kind]:
             out += [row for c in group if (row := c.fn(src, source)) is not None]

@@ -7,6 +7,7 @@ import pandas as pd
 
 from dmlvae.analysis import statements
 from dmlvae.experiments import paper
+from dmlvae.pages import blocks
 
 
 def table2_dml_is_its_autoencoder(page) -> None:
@@ -19,3 +20,9 @@ def agreement(page) -> pd.DataFrame:
     """Per paper table (1 and 2): how many numbers were compared, the mean |ours - paper| and how many of ours lie
     above the paper's (``paper.agreement``)."""
     return paper.agreement(page.comparison(1), page.comparison(2))
+
+
+def answer_box(page):
+    """The box the page opens with (``blocks.claims_answer``): our numbers against the paper's and the
+    scorecard's verdicts on claims 1-3 on Tables 1 and 2."""
+    return blocks.claims_answer(page, (1, 2, 3), (1, 2))

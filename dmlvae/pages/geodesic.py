@@ -9,6 +9,7 @@ from dmlvae.analysis import tables
 from dmlvae.analysis.beyond import frame, paired_against
 from dmlvae.experiments import grids
 from dmlvae.pages.page import cached
+from dmlvae.pages import blocks
 
 # The geodesic page (proposal 4): its runs, table, paired differences and answer
 GEODESIC_ORDER = [n for n, _ in grids.GEODESIC_VARIANTS]
@@ -79,3 +80,25 @@ def geodesic_answer(page):
         "the Euclidean batch-hard runs (median seconds a run; decoding 2B paths of T + 1 points at every supervised "
         "step)."
     )
+
+
+def answer_box(page):
+    """The box the page opens with: how the geodesic loss compares with each Euclidean loss over the labels and
+    protocols (seed-paired 95 % intervals), and what it costs, from the runs."""
+    d = geodesic_differences(page)
+    parts = []
+    for against, g in d.groupby("against", sort=False):
+        n = {v: int((g.verdict == v).sum()) for v in ("better", "worse")}
+        parts.append(
+            f"Against the triplet loss \u201c{against}\u201d, the geodesic loss is better in {n['better']}, worse in "
+            f"{n['worse']} and shows no difference in {len(g) - n['better'] - n['worse']} of {len(g)} comparisons "
+            f"({', '.join(f'{p:g} %' for p in sorted(g.pl_pct.unique()))} labelled, both protocols, seed-paired 95 % "
+            f"intervals over seeds {', '.join(map(str, page.seed_list))})."
+        )
+    runs = geodesic_runs(page)
+    cost = runs[runs.status == "ok"].groupby("variant").seconds.median()
+    parts.append(
+        f"A geodesic run takes {cost[GEODESIC_ORDER[2]] / cost[GEODESIC_ORDER[1]]:.1f}x the time of a Euclidean "
+        "batch-hard run (median seconds)."
+    )
+    return blocks.answer_box(parts)

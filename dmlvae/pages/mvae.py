@@ -25,7 +25,7 @@ from dmlvae.analysis.objectives import (
 )
 from dmlvae.analysis.scorecard import PROTOCOLS
 from dmlvae.experiments import grids, paper
-from dmlvae.pages import plots
+from dmlvae.pages import blocks, plots
 from dmlvae.pages.page import cached
 
 
@@ -262,3 +262,9 @@ def shares_table(page):
     f = frame(page_rows(page))
     means = f[f.share.notna()].groupby(["share", "pl_pct"])[["gamma", "first epoch share", "last epoch share"]].mean()
     return means.style.format({"gamma": "{:.3g}", "first epoch share": "{:.1%}", "last epoch share": "{:.1%}"})
+
+
+def answer_box(page):
+    """The box the page opens with (``blocks.claims_answer``): our numbers against the paper's and the
+    scorecard's verdicts on claims 6-9 on the alternating MetricVAE, Table 4 and Figure 6."""
+    return blocks.claims_answer(page, (6, 7, 8, 9), (4,))

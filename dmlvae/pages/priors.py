@@ -10,7 +10,7 @@ from dmlvae.core import data
 from dmlvae.core.losses import log_mixture
 from dmlvae.core.priors import hypercube_factor_log_prob, hypercube_means
 from dmlvae.experiments import grids, store
-from dmlvae.pages import plots
+from dmlvae.pages import blocks, plots
 from dmlvae.pages.page import cached
 
 PAPERS_DATASET, PAPERS_FIGURE5 = "the paper's is OrganAMNIST", "the paper's Figure 5 is OrganAMNIST's"
@@ -159,3 +159,9 @@ def table3_at_chance(page) -> None:
 def kl_outcome(page):
     """What the paper's GMM KL did in Figure 5's runs (``paper_kl.paper_kl_outcome``), as Markdown."""
     return page.md(paper_kl.paper_kl_outcome(figure5_rows(page)))
+
+
+def answer_box(page):
+    """The box the page opens with (``blocks.claims_answer``): our numbers against the paper's and the
+    scorecard's verdicts on claims 4 and 5 on Table 3 and Figure 5."""
+    return blocks.claims_answer(page, (4, 5), (3,))

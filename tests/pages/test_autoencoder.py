@@ -15,8 +15,18 @@ def page():
 
 def test_every_call_the_page_makes_runs_on_the_shipped_rows(page):
     out = fakes.run_page_calls(page, "autoencoder")
-    assert list(out) == ["pages.autoencoder.table2_dml_is_its_autoencoder(page)", "pages.autoencoder.agreement(page)"]
+    assert list(out) == [
+        "pages.autoencoder.answer_box(page)",
+        "pages.autoencoder.table2_dml_is_its_autoencoder(page)",
+        "pages.autoencoder.agreement(page)",
+    ]
     assert set(out["pages.autoencoder.agreement(page)"].index) == {1, 2}
+    box = out["pages.autoencoder.answer_box(page)"].data  # the agreement and the scorecard's claims 1-3, in words
+    agree = out["pages.autoencoder.agreement(page)"].loc[1]
+    assert f"{int(agree['numbers compared'])} numbers compared" in box
+    assert f"mean |ours - paper| {agree['mean |ours - paper|']:.3f}" in box
+    assert "Table 2 ran on the stand-in fashion-mnist" in box
+    assert all(f"Claim {n}, " in box for n in (1, 2, 3)) and "Claim 4" not in box
 
 
 def test_the_guard_stops_the_page_when_the_papers_table_2_stops_supporting_it(monkeypatch, page):

@@ -26,3 +26,26 @@ def test_the_toggle_folds_rendered_markdown_behind_its_summary():
     out = _render(blocks.toggle("28 <sentences>", "- **one**\n- two"))
     assert out.startswith('<details class="dmlvae-toggle">\n<summary>28 &lt;sentences&gt;</summary>')
     assert "<li><strong>one</strong></li>" in out and out.rstrip().endswith("</details>")
+
+
+def test_a_claims_source_and_its_verdicts_in_words():
+    import pandas as pd
+
+    assert blocks._source("4 (Table 3; stand-in fashion-mnist)") == "Table 3 (stand-in fashion-mnist)"
+    assert blocks._source("7 (Table 4, pixel-mean)") == "Table 4, pixel-mean"
+
+    def two(a, b):
+        return pd.DataFrame(
+            {"asked": ["test-cv", "labelled-to-test"], "protocol": ["test-cv", "labelled-to-test"], "verdict": [a, b]}
+        )
+
+    assert (
+        blocks._protocols_said(two("reproduced", "partly"))
+        == "reproduced under `test-cv`, partly under `labelled-to-test`"
+    )
+    assert blocks._protocols_said(two("reproduced", "reproduced")) == "reproduced under both protocols"
+    assert blocks._protocols_said(two("not reproduced", "not reproduced")) == "not reproduced under either protocol"
+    free = pd.DataFrame(
+        {"asked": ["test-cv", "labelled-to-test"], "protocol": ["any", "any"], "verdict": ["reproduced"] * 2}
+    )
+    assert blocks._protocols_said(free) == "reproduced"  # evidence that needs no protocol: one verdict

@@ -25,7 +25,7 @@ def test_figure_has_a_line_per_percentage_and_the_references(tmp_path):
 def test_every_call_the_page_makes_returns_what_it_shows_and_trains_nothing(page):
     before = page.results.stat().st_size
     out = fakes.run_page_calls(page, "mvae")
-    assert len(out) == 16 and page.results.stat().st_size == before
+    assert len(out) == 17 and page.results.stat().st_size == before
 
 
 def test_claim_6_in_the_findings_is_the_scorecards_verdict_under_each_objective(page):

@@ -19,7 +19,8 @@ def page():
 def test_every_call_the_page_makes_returns_what_it_shows_and_trains_nothing(page):
     before = page.results.stat().st_size
     out = fakes.run_page_calls(page, "priors")
-    assert len(out) == 8
+    assert len(out) == 9
+    assert "Claim 4, " in out["pages.priors.answer_box(page)"].data
     assert isinstance(out["pages.priors.mu_and_z(page)"], pd.DataFrame)
     assert isinstance(out["pages.priors.kl_outcome(page)"], Markdown)
     assert page.results.stat().st_size == before
