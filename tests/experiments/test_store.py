@@ -420,3 +420,39 @@ def test_pid_alive_is_false_for_no_process_and_true_for_ours():
     dead = subprocess.Popen(["true"])
     dead.wait()
     assert not store._pid_alive(dead.pid)
+
+
+def test_append_refuses_a_stored_run_unless_it_supersedes(tmp_path):
+    from dmlvae.core.config import RunConfig
+
+    s = store.Store(tmp_path / "r.jsonl")
+    row = _row(RunConfig(dataset="digits", seed=0))
+    assert s.append(row) and not s.append({**row, "metrics": {"knn_acc": 0.9}})
+    assert len(s.rows()) == 1 and s.rows()[0]["metrics"]["knn_acc"] == 0.5
+    assert s.append({**row, "metrics": {"knn_acc": 0.9}}, supersede=True)
+    assert len(s.rows()) == 2 and next(iter(s.latest().values()))["metrics"]["knn_acc"] == 0.9
+
+
+def test_rows_without_a_version_are_version_1(monkeypatch):
+    monkeypatch.setattr(store, "TRAINING_VERSION", 1)
+    assert not store.is_stale({}) and store.is_stale({"training_version": 2})
+    monkeypatch.setattr(store, "TRAINING_VERSION", 2)
+    assert store.is_stale({})
+
+
+def test_the_frame_leaves_out_the_nested_fields_loss_shares_included(tmp_path):
+    from dmlvae.core.config import RunConfig
+
+    s = store.Store(tmp_path / "r.jsonl")
+    s.append(_row(RunConfig(dataset="digits", seed=0), loss_shares={"metric": 0.1}))
+    assert "loss_shares" not in s.frame().columns and "cell" in s.frame().columns
+
+
+def test_pid_alive_for_init_and_for_a_process_we_may_not_signal(monkeypatch):
+    assert store._pid_alive(1)  # init: a live process with pid 1
+
+    def refused(pid, sig):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(store.os, "kill", refused)
+    assert store._pid_alive(4242)  # another user's live process: alive, not ours to signal
