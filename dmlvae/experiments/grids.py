@@ -315,16 +315,20 @@ def graph(
     """Each contender (``contenders``: their short names, ``GRAPH_CONTENDERS``; None: all) at each setting of
     ``GRAPH_SETTINGS`` on ``dataset`` (None: MNIST and Fashion-MNIST). lsdim, alpha and gamma are the beyond
     grid's, so the runs it already holds are reused."""
-    names = [c[0] for c in GRAPH_CONTENDERS]
+    return _graph_cells(GRAPH_CONTENDERS, "contender", contenders, dataset, lsdim, alpha, gamma)
+
+
+def _graph_cells(entries, what: str, wanted, dataset, lsdim: int, alpha: float, gamma: float) -> list[dict]:
+    """Each of ``entries`` (short name, label, fields) named in ``wanted`` (None: all; an unknown name is one
+    error naming ``what`` and the names allowed) at each setting of ``GRAPH_SETTINGS`` on ``dataset``."""
+    names = [c[0] for c in entries]
     picked = (
-        names
-        if contenders is None
-        else [choice("contender", c, names) for c in ([contenders] if isinstance(contenders, str) else contenders)]
+        names if wanted is None else [choice(what, c, names) for c in ([wanted] if isinstance(wanted, str) else wanted)]
     )
     datasets = list(GRAPH_SETTINGS) if dataset is None else [dataset]
     return [
         {"dataset": ds, "pl_pct": graph_pct(n), "policy": draw, "lsdim": lsdim, "alpha": alpha, "gamma": gamma, **c}
-        for short, _, c in GRAPH_CONTENDERS
+        for short, _, c in entries
         if short in picked
         for ds in datasets
         for n, draw in GRAPH_SETTINGS.get(ds, GRAPH_SETTINGS["mnist"])
@@ -348,20 +352,7 @@ def graph_levers(
 ) -> list[dict]:
     """Each lever (``levers``: their short names, ``GRAPH_LEVERS``; None: all) at each setting of
     ``GRAPH_SETTINGS`` on ``dataset`` (None: MNIST and Fashion-MNIST), with the graph grid's other settings."""
-    names = [c[0] for c in GRAPH_LEVERS]
-    picked = (
-        names
-        if levers is None
-        else [choice("lever", c, names) for c in ([levers] if isinstance(levers, str) else levers)]
-    )
-    datasets = list(GRAPH_SETTINGS) if dataset is None else [dataset]
-    return [
-        {"dataset": ds, "pl_pct": graph_pct(n), "policy": draw, "lsdim": lsdim, "alpha": alpha, "gamma": gamma, **c}
-        for short, _, c in GRAPH_LEVERS
-        if short in picked
-        for ds in datasets
-        for n, draw in GRAPH_SETTINGS.get(ds, GRAPH_SETTINGS["mnist"])
-    ]
+    return _graph_cells(GRAPH_LEVERS, "lever", levers, dataset, lsdim, alpha, gamma)
 
 
 def graph_contender(cfg) -> str:

@@ -580,19 +580,24 @@ def test_the_geodesic_active_fraction_counts_only_triplets_with_a_positive_loss(
     assert active == pytest.approx(3 / 6) and float(loss) > 0
 
 
+def _log_normal_loop(x, mu, lv: float) -> list[float]:
+    """log N(x_i; mu_i, exp(lv) I) row by row, in Python floats."""
+    return [
+        sum(
+            -0.5 * (math.log(2 * math.pi) + lv + (float(x[i, k]) - float(mu[i, k])) ** 2 * math.exp(-lv))
+            for k in range(x.shape[1])
+        )
+        for i in range(x.shape[0])
+    ]
+
+
 def test_log_densities_keep_float64_python_float_log_variances_exact():
     """A Python-float log-variance is taken in the latents' dtype: rounding it to float32 moves a float64 density
     by ~1e-8, far above float64 noise."""
     g = torch.Generator().manual_seed(3)
     x, mu = torch.randn(5, 4, generator=g), torch.randn(5, 4, generator=g)
     lv = 0.1
-    ref = [
-        sum(
-            -0.5 * (math.log(2 * math.pi) + lv + (float(x[i, k]) - float(mu[i, k])) ** 2 * math.exp(-lv))
-            for k in range(4)
-        )
-        for i in range(5)
-    ]
+    ref = _log_normal_loop(x, mu, lv)
     np.testing.assert_allclose(losses.log_normal_diag(x, mu, lv).numpy(), ref, rtol=1e-14, atol=1e-14)
     means = torch.randn(3, 4, generator=g)
     mix = [
@@ -634,13 +639,7 @@ def test_float64_latents_stay_float64_exact_when_torchs_default_dtype_is_float32
     x = torch.randn(4, 3, generator=g, dtype=torch.float64)
     mu = torch.randn(4, 3, generator=g, dtype=torch.float64)
     lv = 0.1
-    ref = [
-        sum(
-            -0.5 * (math.log(2 * math.pi) + lv + (float(x[i, k]) - float(mu[i, k])) ** 2 * math.exp(-lv))
-            for k in range(3)
-        )
-        for i in range(4)
-    ]
+    ref = _log_normal_loop(x, mu, lv)
     np.testing.assert_allclose(losses.log_normal_diag(x, mu, lv).numpy(), ref, rtol=1e-14, atol=1e-14)
     means = torch.randn(2, 3, generator=g, dtype=torch.float64)
     lv64 = torch.tensor(lv, dtype=torch.float64)
