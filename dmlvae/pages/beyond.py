@@ -28,6 +28,7 @@ from dmlvae.analysis.beyond import (
 from dmlvae.analysis.realistic import SECONDS, anchors, configs, findings_parts, header, shown_table, summary
 from dmlvae.core.config import RunConfig
 from dmlvae.experiments import grids, paper, profiles, store, sweep
+from dmlvae.pages import plots
 from dmlvae.pages.blocks import answer_box as box
 from dmlvae.pages.blocks import toggle
 from dmlvae.pages.geodesic import show_failed
@@ -100,8 +101,6 @@ def show_differences(page) -> list:
 def difference_heatmaps(page) -> list:
     """One heatmap per protocol: contender by labels, coloured by the seed-paired difference from DML, * where
     the 95 % interval excludes 0 (``plots.difference_heatmap``)."""
-    from dmlvae.pages import plots  # plotly: heavy, imported on first use
-
     runs = page_runs(page)
     labels = runs.groupby(["dataset", "pl_pct"])["labels"].median()
     labels_of = lambda ds, p: f"{int(labels.get((ds, p), 0)):,}"  # noqa: E731

@@ -321,48 +321,45 @@ def forest(cells: pd.DataFrame, title: str = "") -> go.Figure:
     return fig
 
 
+def _heatmap_panel(d: pd.DataFrame, contenders, seed_text: str):
+    """One dataset's panel of :func:`difference_heatmap`: its labelled percentages and, per contender (rows) and
+    percentage (columns), the colour value, the text written in the cell and the hover."""
+    pcts = sorted(d.pl_pct.unique())
+    cell = {(r.contender, r.pl_pct): r for r in d.itertuples()}
+    z, text, hover = [], [], []
+    for c in contenders:
+        rows = [cell.get((c, p)) for p in pcts]
+        z.append([None if r is None else r.mean for r in rows])
+        text.append(["" if r is None else f"{r.mean:+.2f}" + ("*" if r.low > 0 or r.high < 0 else "") for r in rows])
+        hover.append(
+            [
+                "no runs"
+                if r is None
+                else f"{c}<br>{p:g} % labelled: {r.mean:+.3f} [{r.low:+.3f}, {r.high:+.3f}]<br>p {r.p:.3g}; "
+                f"{r.n} seeds ({seed_text})"
+                for p, r in zip(pcts, rows)
+            ]
+        )
+    return pcts, z, text, hover
+
+
 def difference_heatmap(diffs: pd.DataFrame, title: str, seeds, labels_of=None) -> go.Figure:
     """One panel per dataset: contender (rows) by labelled percentage (columns), the colour each cell's
     seed-paired difference from the baseline (diverging, 0 white, one scale for every panel), its value written in
     the cell and marked * where the 95 % interval excludes 0; the hover gives the interval, p and the seeds.
     ``diffs``: rows with dataset, contender, pl_pct, mean, low, high, n and p (``analysis.beyond.versus_dml``);
     ``labels_of(dataset, pl_pct)``: the column's label count, its tick (else the percentage)."""
-    from plotly.subplots import make_subplots
-
     datasets = list(dict.fromkeys(diffs.dataset))
     contenders = list(dict.fromkeys(diffs.contender))
     span = float(np.nanmax(np.abs(np.r_[diffs["mean"], 0.01])))
     fig = make_subplots(rows=1, cols=len(datasets), subplot_titles=datasets, shared_yaxes=True, horizontal_spacing=0.03)
     seed_text = ", ".join(map(str, seeds))
     for col, ds in enumerate(datasets, start=1):
-        d = diffs[diffs.dataset == ds]
-        pcts = sorted(d.pl_pct.unique())
-        cell = {(r.contender, r.pl_pct): r for r in d.itertuples()}
-        z, text, hover = [], [], []
-        for c in contenders:
-            row_z, row_t, row_h = [], [], []
-            for p in pcts:
-                r = cell.get((c, p))
-                if r is None:
-                    row_z.append(None)
-                    row_t.append("")
-                    row_h.append("no runs")
-                    continue
-                sure = r.low > 0 or r.high < 0
-                row_z.append(r.mean)
-                row_t.append(f"{r.mean:+.2f}" + ("*" if sure else ""))
-                row_h.append(
-                    f"{c}<br>{p:g} % labelled: {r.mean:+.3f} [{r.low:+.3f}, {r.high:+.3f}]<br>p {r.p:.3g}; "
-                    f"{r.n} seeds ({seed_text})"
-                )
-            z.append(row_z)
-            text.append(row_t)
-            hover.append(row_h)
-        ticks = [labels_of(ds, p) if labels_of else f"{p:g} %" for p in pcts]
+        pcts, z, text, hover = _heatmap_panel(diffs[diffs.dataset == ds], contenders, seed_text)
         fig.add_trace(
             go.Heatmap(
                 z=z,
-                x=ticks,
+                x=[labels_of(ds, p) if labels_of else f"{p:g} %" for p in pcts],
                 y=contenders,
                 text=text,
                 texttemplate="%{text}",
