@@ -213,20 +213,16 @@ def headline(runs: pd.DataFrame) -> str | None:
     """The findings' line on the realistic protocol, from the graph grid's rows: the method's mean and 95 %
     t-interval over its seeds at each target setting (as page 05 gives them), the target, and how many targets
     are met; None without a run of the method."""
-    ok = runs[(runs.status == "ok") & (runs.contender == METHOD)]
-    parts, met, judged = [], 0, 0
-    for (ds, labels, draw), target in TARGETS.items():
-        g = ok[(ok.dataset == ds) & (ok.labels == labels) & (ok.draw == draw)]["labelled-to-test"]
-        if g.empty:
-            continue
-        judged += 1
-        met += int(g.mean() >= target)
-        seeds = f"{len(g)} seed{'s' if len(g) != 1 else ''}"
+    parts = []
+    for (ds, labels, draw), target, g in _target_runs(runs):
+        acc = g["labelled-to-test"]
+        seeds = f"{len(acc)} seed{'s' if len(acc) != 1 else ''}"
         parts.append(
-            f"{setting_name(ds, labels, draw)}: {_fmt_interval(interval(g))} over {seeds} (target {target:.3f})"
+            f"{setting_name(ds, labels, draw)}: {_fmt_interval(interval(acc))} over {seeds} (target {target:.3f})"
         )
     if not parts:
         return None
+    met, judged, _ = targets_met(runs)
     return (
         f"- **Beyond the paper, few labels under a realistic protocol** (no setting chosen with labels beyond the "
         f"budget, uniform and stratified draws, kNN from the labelled images to the test split; mean [95 % interval]): "
@@ -246,16 +242,22 @@ def targets_met_for(results) -> tuple[int, int, str] | None:
 def targets_met(runs: pd.DataFrame) -> tuple[int, int, str] | None:
     """(targets met, targets judged, the seeds) by the method's mean labelled-to-test accuracy at each target
     setting, as :func:`headline` counts them; None without a run of the method."""
-    ok = runs[(runs.status == "ok") & (runs.contender == METHOD)]
     met = judged = 0
     seeds = set()
+    for _, target, g in _target_runs(runs):
+        judged += 1
+        met += int(g["labelled-to-test"].mean() >= target)
+        seeds |= set(g.seed)
+    return (met, judged, seeds_label(sorted(seeds))) if judged else None
+
+
+def _target_runs(runs: pd.DataFrame):
+    """(setting, target, the method's ok runs there) for each target setting (``TARGETS``) that has a run."""
+    ok = runs[(runs.status == "ok") & (runs.contender == METHOD)]
     for (ds, labels, draw), target in TARGETS.items():
         g = ok[(ok.dataset == ds) & (ok.labels == labels) & (ok.draw == draw)]
         if len(g):
-            judged += 1
-            met += int(g["labelled-to-test"].mean() >= target)
-            seeds |= set(g.seed)
-    return (met, judged, seeds_label(sorted(seeds))) if judged else None
+            yield (ds, labels, draw), target, g
 
 
 def headline_for(results) -> str | None:
