@@ -39,6 +39,8 @@ def _tree(module: str, tests: str, into: Path) -> None:
         f.write(
             "\n[tool.mutmut]\n"
             'source_paths = ["dmlvae"]\n'
+            # what the tests read beside the package and their own files (the shipped rows, the pages, the README)
+            'also_copy = ["results", "notebooks", "tools", "README.md"]\n'
             f'only_mutate = ["{module}"]\n'
             f'pytest_add_cli_args_test_selection = ["{tests}"]\n'
             'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q"]\n'

@@ -456,3 +456,53 @@ def test_pid_alive_for_init_and_for_a_process_we_may_not_signal(monkeypatch):
 
     monkeypatch.setattr(store.os, "kill", refused)
     assert store._pid_alive(4242)  # another user's live process: alive, not ours to signal
+
+
+def test_a_row_appended_after_a_one_byte_torn_line_is_on_its_own_line(tmp_path):
+    from dmlvae.core.config import RunConfig
+
+    f = tmp_path / "r.jsonl"
+    f.write_bytes(b"{")  # a writer killed after its first byte: a one-byte file with no newline
+    row = _row(RunConfig(dataset="digits", seed=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the torn line is skipped with a warning
+        assert store.Store(f).append(row)
+        assert [r["key"] for r in store.Store(f).rows()] == [row["key"]]
+    assert f.read_bytes() == b"{\n" + json.dumps(row).encode() + b"\n"
+
+
+def test_the_frame_leaves_out_the_latest_rows_history_and_of_runs_keeps_the_frames_index(tmp_path):
+    from dmlvae.core.config import RunConfig
+
+    s = store.Store(tmp_path / "r.jsonl")
+    a, b = (RunConfig(dataset="digits", seed=k) for k in (0, 1))
+    s.append(_row(a, history=[{"epoch": 0, "loss": 1.0}]))
+    s.append(_row(b))
+    frame = s.frame()
+    assert "history" not in frame.columns
+    part = frame.iloc[1:]  # a filtered frame: its index starts at 1
+    picked = store.of_runs(part, [b])
+    assert list(picked.index) == [1] and picked.tolist() == [True]
+    assert part[picked].seed.tolist() == [1]
+
+
+def test_latents_are_saved_into_a_folder_that_exists(tmp_path):
+    import numpy as np
+
+    folder = tmp_path / "latents"
+    folder.mkdir()
+    result = {"z_test": np.zeros((2, 2)), "y_test": np.arange(2), "z_labelled": np.ones((1, 2)), "y_labelled": [0]}
+    for name in ("a.npz", "b.npz"):
+        store.save_latents(folder / name, result)
+    assert sorted(p.name for p in folder.iterdir()) == ["a.npz", "b.npz"]
+
+
+def test_pid_alive_sends_no_signal_a_live_process_would_feel():
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        assert store._pid_alive(child.pid)
+        time.sleep(0.2)
+        assert child.poll() is None  # signal 0 only asks; SIGHUP (1) would have ended it
+    finally:
+        child.kill()
+        child.wait()
