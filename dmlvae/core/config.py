@@ -16,6 +16,7 @@ import pandas as pd
 
 from dmlvae.core.data import DATASETS, POLICIES, validate_pl_pct
 from dmlvae.core.evaluate import PROBES, PROTOCOLS
+from dmlvae.core.graphs import EMBEDDINGS as GRAPH_EMBEDDINGS
 from dmlvae.core.graphs import METHODS as GRAPH_METHODS
 from dmlvae.core.graphs import PRIORS as GRAPH_PRIORS
 from dmlvae.core.graphs import check_method_priors
@@ -81,6 +82,12 @@ ADDED_FIELDS = {
     "vae_epochs": 100,
     "vae_lsdim": 20,
     "vae_hidden": (400,),
+    "graph_embedding": "vae",
+    "graph_umap_neighbors": 20,
+    "graph_umap_dim": 10,
+    "graph_umap_min_dist": 0.0,
+    "graph_rounds": 1,
+    "vae_net": "mlp",
 }
 # fields only one model reads: left out of the key of every other model's runs
 MODEL_FIELDS = {"lp_": "dml_labelprop", "graph_": "vae_graph", "vae_": "vae_graph"}
@@ -306,6 +313,32 @@ class RunConfig:
         '(the labelled draw\'s class counts + 1) or "none" (plain Poisson argmax; not with poisson-mbo)',
         check=one_of(GRAPH_PRIORS),
     )
+    graph_embedding: str = assumed(
+        "vae",
+        'vae_graph: what the kNN graph is built on: "vae" (the VAE\'s latents, as Calder et al.) or "umap" (UMAP of '
+        "them fitted on the training images only, the N2D step of McConville et al. 2019; the test images placed by "
+        "its transform)",
+        check=one_of(GRAPH_EMBEDDINGS),
+    )
+    graph_umap_neighbors: int = assumed(
+        20,
+        "vae_graph, graph_embedding umap: UMAP's neighbours (N2D's 20 for MNIST and Fashion-MNIST)",
+        check=integer(2, MAX_LP_K * 10),
+    )
+    graph_umap_dim: int = assumed(
+        10,
+        "vae_graph, graph_embedding umap: UMAP's components (N2D's: the number of classes, 10)",
+        check=integer(1, MAX_LSDIM),
+    )
+    graph_umap_min_dist: float = assumed(
+        0.0, "vae_graph, graph_embedding umap: UMAP's min_dist (N2D's 0)", check=real(low=0, high=1)
+    )
+    graph_rounds: int = assumed(
+        1,
+        "vae_graph: rounds of graph inference and DML; each round after the first rebuilds the graph on the DML "
+        "latents of the round before and infers the labels again (self-training; 1: once, on the VAE's latents)",
+        check=integer(1, 10),
+    )
     vae_epochs: int = assumed(
         100, "vae_graph: epochs of the unsupervised VAE (Calder et al.'s 100)", check=integer(1, MAX_EPOCHS)
     )
@@ -313,6 +346,12 @@ class RunConfig:
         20, "vae_graph: the VAE's latent dimension (Calder et al.'s 784-400-20)", check=integer(1, MAX_LSDIM)
     )
     vae_hidden: tuple = assumed((400,), "vae_graph: the VAE's MLP widths (Calder et al.'s 400)", check=_widths)
+    vae_net: str = assumed(
+        "mlp",
+        'vae_graph: the VAE\'s networks: "mlp" (Calder et al.\'s 784-400-20) or "conv" (the book\'s convolutional '
+        "encoder and decoder, two stride-2 layers of 32 and 64 channels; vae_hidden unused)",
+        check=one_of(NETS),
+    )
     dml_epochs: int | None = assumed(
         None, "dml-then-gmm: epochs of DML before fitting the GMM (None: half)", check=optional(integer(0, MAX_EPOCHS))
     )

@@ -1,6 +1,8 @@
 """Graph-based label inference with the maintained ``graphlearning`` package (Calder et al., ICML 2020, "Poisson
 learning: graph based semi-supervised learning at very low label rates").
 
+- :func:`embedding`: what the graph is built on: the VAE's latents as they are, or UMAP of them (the N2D step,
+  McConville et al. 2019, umap-learn), fitted on the training latents only, with a transform for new ones;
 - :func:`knn_weights`: graphlearning's kNN weight matrix (Gaussian kernel w_ij = exp(-4 |x_i - x_j|^2 / d_k(x_i)^2),
   symmetrised) from an exact neighbour search (scikit-learn), so the approximate search ``annoy`` is not needed;
 - :func:`class_priors`: the class sizes Poisson-MBO keeps the classes at (and Poisson learning rebalances to);
@@ -21,6 +23,8 @@ METHODS = ("poisson-mbo", "poisson")
 # "labelled": the labelled draw's own class frequencies, each count + 1 (reads the labelled budget only);
 # "none": Poisson learning's plain argmax (Poisson-MBO needs priors)
 PRIORS = ("uniform", "labelled", "none")
+# what the kNN graph is built on: "vae" (the latents as they are, Calder et al.) or "umap" (UMAP of them, N2D)
+EMBEDDINGS = ("vae", "umap")
 
 
 def check_method_priors(method: str, priors: str) -> None:
@@ -33,6 +37,32 @@ def check_method_priors(method: str, priors: str) -> None:
         )
 
 
+def embedding(
+    rule: str, z_train: np.ndarray, neighbours: int = 20, dim: int = 10, min_dist: float = 0.0, seed: int = 0
+):
+    """The features the graph is built on (``rule``, ``EMBEDDINGS``) and a function placing new latents beside them.
+
+    "umap": umap-learn's UMAP fitted on ``z_train`` alone (no label read; N2D's settings by default: 20 neighbours,
+    ``dim`` = 10 components, min_dist 0, Euclidean), seeded (so single-threaded and repeatable); its ``transform``
+    places new latents (the test images') in the fitted embedding without refitting it."""
+    choice("graph_embedding", rule, EMBEDDINGS)
+    z_train = np.asarray(z_train, dtype=np.float32)
+    if rule == "vae":
+        return z_train, lambda z: np.asarray(z, dtype=np.float32)
+    import umap  # heavy optional dependency (numba), imported on first use
+
+    reducer = umap.UMAP(
+        n_neighbors=int(min(neighbours, len(z_train) - 1)),
+        n_components=dim,
+        min_dist=min_dist,
+        metric="euclidean",
+        random_state=seed,
+        n_jobs=1,
+    )
+    features = reducer.fit_transform(z_train)
+    return np.asarray(features, dtype=np.float32), lambda z: np.asarray(reducer.transform(z), dtype=np.float32)
+
+
 def knn_weights(features: np.ndarray, k: int):
     """graphlearning's symmetrised kNN weight matrix (scipy sparse, zero diagonal) of ``features`` (N, D)."""
     import graphlearning as gl  # heavy optional dependency, imported on first use
@@ -41,6 +71,32 @@ def knn_weights(features: np.ndarray, k: int):
     k = int(min(k, len(features) - 1))
     dist, idx = NearestNeighbors(n_neighbors=k + 1).fit(features).kneighbors(features)
     return gl.weightmatrix.knn(None, k, knn_data=(idx, dist))
+
+
+JOIN_WEIGHT = float(np.exp(-4.0))  # the kernel's weight of a node's k-th neighbour: the weakest kNN edge
+
+
+def connect_components(W, features: np.ndarray):
+    """``W`` with each connected component but the largest joined to its nearest node outside it (Euclidean, in
+    ``features``), by an edge of weight ``JOIN_WEIGHT``, until one component is left (as scikit-learn's Isomap
+    joins a disconnected neighbour graph). Poisson learning needs this: on a component that holds some of the
+    labelled nodes but not all, its source term does not sum to zero and the solver cannot converge. A connected
+    ``W`` is returned unchanged. Reads no label."""
+    import scipy.sparse as sp
+
+    features = np.asarray(features, dtype=np.float64)
+    W = sp.csr_matrix(W)
+    while True:
+        n, comp = sp.csgraph.connected_components(W, directed=False)
+        if n == 1:
+            return W
+        small = np.argsort(np.bincount(comp))[0]  # the smallest component first
+        inside, outside = np.flatnonzero(comp == small), np.flatnonzero(comp != small)
+        dist, idx = NearestNeighbors(n_neighbors=1).fit(features[outside]).kneighbors(features[inside])
+        i = inside[dist[:, 0].argmin()]
+        j = outside[idx[dist[:, 0].argmin(), 0]]
+        join = sp.csr_matrix(([JOIN_WEIGHT, JOIN_WEIGHT], ([i, j], [j, i])), shape=W.shape)
+        W = (W + join).tocsr()
 
 
 def class_priors(rule: str, y_labelled: np.ndarray, n_classes: int) -> np.ndarray | None:

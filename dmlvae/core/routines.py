@@ -368,54 +368,96 @@ def fit_label_propagation(
     return history
 
 
+def _graph_labels(features, lab, y_lab, n_classes: int, cfg: RunConfig, join: bool = False) -> np.ndarray:
+    """Labels inferred over the kNN graph of ``features`` from the labelled images' (``lab``, ``y_lab``) only; with
+    ``join``, its components joined first (graphs.connect_components)."""
+    W = graphs.knn_weights(features, cfg.graph_k)
+    if join:
+        W = graphs.connect_components(W, features)
+    return graphs.infer(W, lab, y_lab, n_classes, cfg.graph_method, cfg.graph_priors)
+
+
+def _inferred_label_epochs(model, opt, x, pseudo, cfg: RunConfig, gen, bar, first: int) -> list[dict]:
+    """``cfg.epochs`` epochs of DML on batches drawn uniformly from all training images, each with its label in
+    ``pseudo``; the history rows numbered from ``first``."""
+    n, bs, rows = len(x), cfg.batch_size, []
+    for epoch in range(first, first + cfg.epochs):
+        te = time.perf_counter()
+        perm = torch.randperm(n, generator=gen).to(x.device)
+        sums, norm = _metric_epoch(model, opt, ((x[b], pseudo[b]) for b in perm.split(bs)), x, cfg, epoch, bar)
+        rows.append(
+            {
+                "epoch": epoch,
+                "phase": "inferred-label DML",
+                "seconds": time.perf_counter() - te,
+                "loss": _mean(sums["metric"]),
+                "embedding_norm": norm,
+                **{k: _mean(v) for k, v in sums.items()},
+                "weighted": {"metric": _mean(sums["metric"])},
+            }
+        )
+    return rows
+
+
 def fit_vae_graph(
     model, x, y, labelled, cfg: RunConfig, progress: bool = False, n_classes: int | None = None
 ) -> list[dict]:
     """The ``vae-graph`` routine (model ``vae_graph``, beyond the paper): (1) a plain VAE on the training images, no
-    label read (:mod:`dmlvae.core.vae`; reused from its cache when the same images, settings and seed were trained
-    before); (2) a kNN graph of its latents (the training images only: inductive) and labels inferred over it from
-    the labelled images by Poisson-MBO or Poisson learning (:mod:`dmlvae.core.graphs`, graphlearning); (3) ``epochs`` of
-    DML (the model's own encoder and metric loss) on batches drawn uniformly from all training images, each with its
-    inferred label (the labelled images keep their own).
+    label read (:mod:`dmlvae.core.vae`, MLP or conv by ``vae_net``; reused from its cache when the same images,
+    settings and seed were trained before); (2) the graph's features, the VAE latents or UMAP of them
+    (``graph_embedding``, fitted on the training images only), their kNN graph (the training images only:
+    inductive) and labels inferred over it from the labelled images by Poisson-MBO or Poisson learning
+    (:mod:`dmlvae.core.graphs`, graphlearning); (3) ``epochs`` of DML (the model's own encoder and metric loss) on
+    batches drawn uniformly from all training images, each with its inferred label (the labelled images keep their
+    own). With ``graph_rounds`` > 1, each later round rebuilds the graph on the DML latents, infers the labels
+    again and trains ``epochs`` more epochs of DML on them (self-training).
 
-    ``model.graph`` keeps the VAE encoder, its training latents and the inferred labels for scoring after training
-    (train.run); labels
-    outside ``labelled`` are never read."""
-    device = x.device
+    ``model.graph`` keeps the VAE encoder, the graph's training features, the function placing new images' VAE
+    latents among them and the last inferred labels, for scoring after training (train.run); labels outside
+    ``labelled`` are never read."""
     lab = labelled.cpu().numpy()
-    y_lab_np = y[labelled].cpu().numpy()
-    n_classes = n_classes or int(y_lab_np.max()) + 1
+    y_lab = y[labelled].cpu().numpy()
+    n_classes = n_classes or int(y_lab.max()) + 1
     t0 = time.perf_counter()
-    enc, info = vae.encoder(x, cfg.vae_lsdim, cfg.vae_hidden, cfg.vae_epochs, cfg.seed)
-    z = vae.embed(enc, x)
+    enc, info = vae.encoder(x, cfg.vae_lsdim, cfg.vae_hidden, cfg.vae_epochs, cfg.seed, net=cfg.vae_net)
     t1 = time.perf_counter()
-    W = graphs.knn_weights(z, cfg.graph_k)
-    inferred = graphs.infer(W, lab, y_lab_np, n_classes, cfg.graph_method, cfg.graph_priors)
+    features, place = graphs.embedding(
+        cfg.graph_embedding,
+        vae.embed(enc, x),
+        cfg.graph_umap_neighbors,
+        cfg.graph_umap_dim,
+        cfg.graph_umap_min_dist,
+        cfg.seed,
+    )
+    # UMAP's tight clusters (min_dist 0) can leave the kNN graph in pieces: joined (the VAE latents' graph is
+    # left exactly as the graph grid's rows were made)
+    inferred = _graph_labels(features, lab, y_lab, n_classes, cfg, join=cfg.graph_embedding == "umap")
     graph_seconds = time.perf_counter() - t1
-    model.graph = {"vae_encoder": enc, "labels": inferred, "z_train": z}
+    model.graph = {"vae_encoder": enc, "labels": inferred, "z_train": features, "place": place}
     model.pseudo_label_history = [inferred]
-    pseudo = torch.as_tensor(inferred).to(device)
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = _optimiser(model, x, cfg)
-    n, bs = len(x), cfg.batch_size
     history = []
-    bar = _progress(cfg, math.ceil(n / bs), progress)
-    for epoch in range(cfg.epochs):
-        te = time.perf_counter()
-        perm = torch.randperm(n, generator=gen).to(device)
-        sums, norm = _metric_epoch(model, opt, ((x[b], pseudo[b]) for b in perm.split(bs)), x, cfg, epoch, bar)
-        row = {
-            "epoch": epoch,
-            "phase": "inferred-label DML",
-            "seconds": time.perf_counter() - te,
-            "loss": _mean(sums["metric"]),
-            "embedding_norm": norm,
-            **{k: _mean(v) for k, v in sums.items()},
-            "weighted": {"metric": _mean(sums["metric"])},
-        }
-        if epoch == 0:
-            row.update(info, graph_seconds=graph_seconds, setup_seconds=time.perf_counter() - t0 - row["seconds"])
-        history.append(row)
+    bar = _progress(cfg, math.ceil(len(x) / cfg.batch_size) * cfg.graph_rounds, progress)
+    for rnd in range(cfg.graph_rounds):
+        tr = time.perf_counter()
+        if rnd:  # self-training: the graph of the DML latents, the labels inferred again
+            inferred = _graph_labels(model.embed(x), lab, y_lab, n_classes, cfg, join=True)  # DML's clusters too
+            model.graph["labels"] = inferred
+            model.pseudo_label_history.append(inferred)
+        rows = _inferred_label_epochs(
+            model, opt, x, torch.as_tensor(inferred).to(x.device), cfg, gen, bar, len(history)
+        )
+        if rnd == 0:
+            rows[0].update(
+                info, graph_seconds=graph_seconds, setup_seconds=time.perf_counter() - t0 - rows[0]["seconds"]
+            )
+        else:
+            rows[0].update(graph_seconds=time.perf_counter() - tr - sum(r["seconds"] for r in rows))
+        if cfg.graph_rounds > 1:
+            for r in rows:
+                r["round"] = rnd + 1
+        history += rows
     if bar is not None:
         bar.close()
     return history

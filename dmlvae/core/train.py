@@ -132,13 +132,16 @@ def own_classifier(model, x_te, y_te, z_tr, z_te, labelled, y_tr, seed) -> dict:
 
     - ``inferred-knn``: its own classifier, kNN (k = OWN_K) fitted on every training latent with its *inferred*
       label (the graph's; the labelled images' own), on the final embedding;
-    - ``inferred-knn-vae``: the same on the VAE's latents (before the DML step: what DML adds);
-    - ``vae-labelled-to-test``: the VAE's latents alone under labelled-to-test (the labelled images only).
+    - ``inferred-knn-vae``: the same on the graph's features (the VAE's latents, or their UMAP: before the DML
+      step, what DML adds);
+    - ``vae-labelled-to-test``: the graph's features alone under labelled-to-test (the labelled images only).
     The true labels of unlabelled training images are never read: ``y_tr`` is indexed by ``labelled`` only."""
 
     inferred = model.graph["labels"]
     enc = model.graph["vae_encoder"]
-    v_tr, v_te = model.graph["z_train"], vae.embed(enc, x_te)  # the training latents the graph was built on
+    # the training features the graph was built on, and the test images placed among them (their VAE latents, or
+    # those through the UMAP fitted on the training images)
+    v_tr, v_te = model.graph["z_train"], model.graph["place"](vae.embed(enc, x_te))
     out = {}
     for name, (a, b) in {"inferred-knn": (z_tr, z_te), "inferred-knn-vae": (v_tr, v_te)}.items():
         pred = KNeighborsClassifier(n_neighbors=OWN_K).fit(a, inferred).predict(b)

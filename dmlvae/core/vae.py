@@ -1,6 +1,7 @@
 """The unsupervised embedding of model ``vae_graph``: a plain VAE (Kingma & Welling 2014) as Calder et al. (2020)
 train theirs for Poisson learning on MNIST: an MLP 784-400-20 with a Gaussian encoder, a N(0, I) prior, a Bernoulli
-likelihood (binary cross-entropy summed over pixels) and the analytic KL, Adam at lr 1e-3, batches of 128.
+likelihood (binary cross-entropy summed over pixels) and the analytic KL, Adam at lr 1e-3, batches of 128; or the
+same VAE with the book's convolutional encoder and decoder (``net="conv"``).
 
 It reads no label, so the trained encoder of one (training images, settings, seed) is the same for every labelled
 draw: it is cached on disk (``cache_dir``), keyed by a hash of the training images and every setting it depends on,
@@ -30,23 +31,21 @@ def cache_dir() -> Path:
     return Path(os.environ.get("DMLVAE_CACHE") or Path.home() / ".cache" / "dmlvae") / "vae"
 
 
-def cache_key(x: torch.Tensor, lsdim: int, hidden, epochs: int, seed: int) -> str:
+def cache_key(x: torch.Tensor, lsdim: int, hidden, epochs: int, seed: int, net: str = "mlp") -> str:
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(x.detach().cpu().numpy()).tobytes())
-    h.update(
-        json.dumps(
-            {
-                "lsdim": lsdim,
-                "hidden": list(hidden),
-                "epochs": epochs,
-                "seed": seed,
-                "batch": BATCH_SIZE,
-                "lr": LR,
-                "training_version": TRAINING_VERSION,
-            },
-            sort_keys=True,
-        ).encode()
-    )
+    settings = {
+        "lsdim": lsdim,
+        "hidden": list(hidden),
+        "epochs": epochs,
+        "seed": seed,
+        "batch": BATCH_SIZE,
+        "lr": LR,
+        "training_version": TRAINING_VERSION,
+    }
+    if net != "mlp":  # the MLP VAEs' keys stay as they were before the conv VAE
+        settings["net"] = net
+    h.update(json.dumps(settings, sort_keys=True).encode())
     return h.hexdigest()[:20]
 
 
@@ -58,12 +57,13 @@ def loss(enc: Encoder, dec: Decoder, xb: torch.Tensor) -> torch.Tensor:
     return (bce + kl) / len(xb)
 
 
-def train(x: torch.Tensor, lsdim: int, hidden, epochs: int, seed: int) -> tuple[Encoder, list[float]]:
-    """A VAE trained on ``x`` (N, 1, H, W); returns its encoder and each epoch's mean loss."""
+def train(x: torch.Tensor, lsdim: int, hidden, epochs: int, seed: int, net: str = "mlp") -> tuple[Encoder, list[float]]:
+    """A VAE (``net``: "mlp" with widths ``hidden``, or "conv") trained on ``x`` (N, 1, H, W); returns its encoder
+    and each epoch's mean loss."""
     shape = tuple(x.shape[1:])
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        enc, dec = Encoder(shape, lsdim, "mlp", hidden, gaussian=True), Decoder(shape, lsdim, "mlp", hidden)
+        enc, dec = Encoder(shape, lsdim, net, hidden, gaussian=True), Decoder(shape, lsdim, net, hidden)
         enc, dec = enc.to(x.device), dec.to(x.device)
         opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=LR)
         gen = torch.Generator().manual_seed(seed)
@@ -84,24 +84,24 @@ def train(x: torch.Tensor, lsdim: int, hidden, epochs: int, seed: int) -> tuple[
 
 
 def encoder(
-    x: torch.Tensor, lsdim: int, hidden, epochs: int, seed: int, use_cache: bool = True
+    x: torch.Tensor, lsdim: int, hidden, epochs: int, seed: int, use_cache: bool = True, net: str = "mlp"
 ) -> tuple[Encoder, dict]:
     """The VAE encoder for these training images and settings (from the cache when there), and what to record:
     ``vae_seconds`` (the training's, also when reused), ``vae_cached``, ``vae_final_loss``."""
-    key = cache_key(x, lsdim, hidden, epochs, seed)
+    key = cache_key(x, lsdim, hidden, epochs, seed, net)
     path = cache_dir() / f"{key}.pt"
     shape = tuple(x.shape[1:])
     if use_cache and path.exists():
         try:
             saved = torch.load(path, map_location=x.device, weights_only=False)
-            enc = Encoder(shape, lsdim, "mlp", hidden, gaussian=True).to(x.device)
+            enc = Encoder(shape, lsdim, net, hidden, gaussian=True).to(x.device)
             enc.load_state_dict(saved["state"])
             enc.eval()
             return enc, {"vae_seconds": saved["seconds"], "vae_cached": True, "vae_final_loss": saved["losses"][-1]}
         except Exception:  # a damaged cache file: train again and overwrite it
             pass
     t0 = time.perf_counter()
-    enc, losses = train(x, lsdim, hidden, epochs, seed)
+    enc, losses = train(x, lsdim, hidden, epochs, seed, net)
     seconds = time.perf_counter() - t0
     if use_cache:
         path.parent.mkdir(parents=True, exist_ok=True)

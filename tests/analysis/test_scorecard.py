@@ -816,3 +816,14 @@ def test_each_kind_of_claim_is_stated_once_with_the_claims_it_judges():
         under = [line.split("**")[1] for line in lines if re.search(rf"\bclaims? [\d, ]*\b{c.number}\b", line)]
         assert under == [c.judged_by], (c.number, under)
     assert "within ±0.05" in text and "on `mu`" in text and "Holm-adjusted" in text
+
+
+def test_side_is_the_sign_of_a_difference_only_below_the_level_after_holm_with_two_seeds_or_more():
+    from dmlvae.analysis.stats import ALPHA
+
+    assert scorecard.side({"n": 5, "mean": 0.2, "p_holm": 0.01}) == 1
+    assert scorecard.side({"n": 5, "mean": -0.2, "p_holm": 0.01}) == -1
+    assert scorecard.side({"n": 5, "mean": 0.2}) == 0  # not yet judged within its family: no side
+    assert scorecard.side({"n": 5, "mean": 0.2, "p_holm": float("nan")}) == 0
+    assert scorecard.side({"n": 1, "mean": 0.2, "p_holm": 0.01}) == 0  # one seed: no side, whatever its p
+    assert scorecard.side({"n": 5, "mean": 0.2, "p_holm": ALPHA}) == 0  # at the level: not below it

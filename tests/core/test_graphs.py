@@ -100,9 +100,21 @@ def test_bad_graph_settings_name_the_value_and_the_allowed_ones():
         RunConfig(model="vae_graph", vae_hidden="")
 
 
-def test_vae_graph_reads_only_the_labelled_labels():
-    cfg = RunConfig(model="vae_graph", **fakes.VAE_GRAPH)
+# each contender of the graph grid and its levers (issue 35), as the cell's fields that differ from the default
+CONTENDERS = {
+    "vae latents, uniform priors": {},
+    "labelled priors": {"graph_priors": "labelled"},
+    "umap": {"graph_embedding": "umap", "graph_umap_neighbors": 10, "graph_umap_dim": 3},
+    "self-training": {"graph_rounds": 2},
+    "conv vae": {"vae_net": "conv"},
+}
+
+
+@pytest.mark.parametrize("fields", CONTENDERS.values(), ids=CONTENDERS)
+def test_vae_graph_reads_only_the_labelled_labels(fields):
+    cfg = RunConfig(model="vae_graph", **fakes.VAE_GRAPH, **fields)
     a, b = fakes.fitted(cfg), fakes.fitted(cfg, fakes.scramble_unlabelled)
+    assert a.graph["z_train"].shape[1] == (cfg.graph_umap_dim if cfg.graph_embedding == "umap" else cfg.vae_lsdim)
     assert np.array_equal(a.graph["labels"], b.graph["labels"])
     for (n, p), (_, q) in zip(a.state_dict().items(), b.state_dict().items()):
         assert torch.equal(p, q), n
@@ -115,3 +127,65 @@ def test_vae_graph_run_records_its_parts_and_inferred_labels_beat_the_labelled_v
     assert 0 < r["pseudo_label_acc"][0] <= 1
     own = r["own_classifier"]
     assert own["inferred-knn-vae"]["knn_acc"] > own["vae-labelled-to-test"]["knn_acc"]
+
+
+def test_umap_is_fitted_on_the_training_latents_and_places_new_ones_by_their_cluster():
+    rng = np.random.default_rng(1)
+    y = np.repeat(np.arange(3), 60)
+    x = np.array([[0, 0], [10, 0], [0, 10]])[y] + rng.normal(size=(180, 2))  # three blobs far apart
+    pick = rng.permutation(len(x))
+    train_, new = pick[:150], pick[150:]
+    feats, place = graphs.embedding("umap", x[train_], neighbours=15, dim=2, seed=0)
+    assert feats.shape == (150, 2) and feats.dtype == np.float32
+    again, _ = graphs.embedding("umap", x[train_], neighbours=15, dim=2, seed=0)
+    np.testing.assert_array_equal(feats, again)  # seeded: repeatable
+    placed = place(x[new])
+    nearest = ((placed[:, None] - feats[None]) ** 2).sum(-1).argmin(1)
+    assert np.mean(y[train_][nearest] == y[new]) > 0.95
+    same, ident = graphs.embedding("vae", x[train_])
+    np.testing.assert_array_equal(same, x[train_].astype(np.float32))
+    np.testing.assert_array_equal(ident(x[new]), x[new].astype(np.float32))
+    with pytest.raises(DmlvaeError, match="'pca'.*vae, umap"):
+        graphs.embedding("pca", x)
+
+
+def test_a_second_round_infers_the_labels_again_over_the_first_rounds_dml_latents():
+    cfg = RunConfig(model="vae_graph", **fakes.VAE_GRAPH)
+    once, twice = fakes.fitted(cfg), fakes.fitted(cfg.replace(graph_rounds=2))
+    ds, x, y, labelled, _, _ = train.prepare(cfg)
+    lab = labelled.numpy()
+    z = once.embed(x)
+    W = graphs.connect_components(graphs.knn_weights(z, cfg.graph_k), z)
+    by_hand = graphs.infer(W, lab, y[labelled].numpy(), ds.n_classes, "poisson-mbo")
+    assert len(twice.pseudo_label_history) == 2
+    np.testing.assert_array_equal(twice.pseudo_label_history[0], once.pseudo_label_history[0])
+    np.testing.assert_array_equal(twice.pseudo_label_history[1], by_hand)
+    np.testing.assert_array_equal(twice.graph["labels"], by_hand)
+    assert not np.array_equal(twice.embed(x), once.embed(x))  # a second round of DML was trained
+
+
+def test_components_are_joined_by_their_nearest_pair_with_the_weakest_kernel_weight():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate(
+        [rng.normal(size=(20, 2)), rng.normal(size=(12, 2)) + [30, 0], rng.normal(size=(5, 2)) + [0, 50]]
+    )
+    W = graphs.knn_weights(x, 4)
+    assert sp.csgraph.connected_components(W)[0] == 3
+    J = graphs.connect_components(W, x)
+    assert sp.csgraph.connected_components(J)[0] == 1
+    added = (J - W).tocoo()
+    pairs = {tuple(sorted(p)) for p in zip(added.row, added.col)}
+    assert len(pairs) == 2 and np.allclose(added.data, np.exp(-4))
+    D = ((x[:, None] - x[None]) ** 2).sum(-1)
+
+    def closest(a, b):  # the nearest pair between index sets a and b, by brute force
+        i, j = np.unravel_index(D[np.ix_(a, b)].argmin(), (len(a), len(b)))
+        return tuple(sorted((a[i], b[j])))
+
+    first, second, third = np.arange(20), np.arange(20, 32), np.arange(32, 37)
+    # the smallest blob (5 points) first, to its nearest node; then the 12-point blob to the rest
+    assert pairs == {closest(third, np.arange(32)), closest(second, np.concatenate([first, third]))}
+    same = graphs.connect_components(graphs.knn_weights(x[:20], 4), x[:20])
+    assert (same != graphs.knn_weights(x[:20], 4)).nnz == 0  # a connected graph is left as it is

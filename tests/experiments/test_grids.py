@@ -90,14 +90,40 @@ def test_the_intro_gives_the_validation_labels_the_code_uses():
 
 
 def test_the_graph_levers_grid_runs_each_lever_at_every_graph_setting_beside_the_graph_grid():
+    from dmlvae.core.config import ADDED_FIELDS
     from dmlvae.errors import DmlvaeError
 
     cells = grids.cells("graph-levers")
     settings = [(ds, n, d) for ds, ss in grids.GRAPH_SETTINGS.items() for n, d in ss]
     assert len(cells) == len(settings) * len(grids.GRAPH_LEVERS)
-    assert [(c["dataset"], round(c["pl_pct"] * 600), c["policy"]) for c in cells] == settings
-    assert all(c["graph_priors"] == "labelled" and c["graph_method"] == "poisson-mbo" for c in cells)
-    graph = {tuple(sorted((k, v) for k, v in c.items() if k != "graph_priors")) for c in grids.cells("graph")}
-    assert all(tuple(sorted((k, v) for k, v in c.items() if k != "graph_priors")) in graph for c in cells)
-    with pytest.raises(DmlvaeError, match="unknown lever 'umap'; allowed: labelled-priors"):
-        grids.cells("graph-levers", levers="umap")
+    levers = {name: fields for name, _, fields in grids.GRAPH_LEVERS}
+    assert set(levers) == {"labelled-priors", "umap", "self-training", "conv-vae"}
+    graph = {tuple(sorted(c.items())) for c in grids.cells("graph")}
+    baseline = {"model": "vae_graph", "graph_method": "poisson-mbo"}
+    for name, fields in levers.items():
+        mine = grids.cells("graph-levers", levers=name)
+        assert [(c["dataset"], round(c["pl_pct"] * 600), c["policy"]) for c in mine] == settings
+        # each lever moves its fields off their defaults; with those put back, the cell is the graph grid's
+        moved = set(fields) - set(baseline)
+        assert all(fields[m] != ADDED_FIELDS[m] for m in moved) and len(moved) == (2 if name == "conv-vae" else 1)
+        assert all(tuple(sorted({k: v for k, v in c.items() if k not in moved}.items())) in graph for c in mine)
+    assert levers["self-training"]["graph_rounds"] == 2 and levers["umap"]["graph_embedding"] == "umap"
+    assert levers["conv-vae"] == {**baseline, "vae_net": "conv", "vae_epochs": 50}
+    with pytest.raises(
+        DmlvaeError, match="unknown lever 'pca'; allowed: labelled-priors, umap, self-training, conv-vae"
+    ):
+        grids.cells("graph-levers", levers="pca")
+
+
+def test_each_graph_cell_and_lever_cell_is_named_by_its_own_entry_and_a_mix_by_none():
+    from dmlvae.core.config import RunConfig
+    from dmlvae.errors import DmlvaeError
+
+    for grid, entries in (("graph", grids.GRAPH_CONTENDERS), ("graph-levers", grids.GRAPH_LEVERS)):
+        for short, name, _ in entries:
+            what = "contenders" if grid == "graph" else "levers"
+            cells = grids.cells(grid, **{what: short})
+            assert {grids.graph_contender(RunConfig(**c)) for c in cells} == {name}
+    mixed = RunConfig(model="vae_graph", graph_priors="labelled", graph_embedding="umap")
+    with pytest.raises(DmlvaeError, match="no graph-grid contender"):
+        grids.graph_contender(mixed)
