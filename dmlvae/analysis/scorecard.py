@@ -521,10 +521,10 @@ def at_chance(frame: pd.DataFrame, cells: list, latent: str, chance: float) -> d
         return {"latent": latent, "verdict": "no runs", "pooled": interval([]), "worst": float("nan"), "cell": ""}
     pooled = interval((f.groupby("seed")[col].mean() - chance).tolist())
     per_cell = f.groupby(cells, dropna=False)[col].mean() - chance
-    worst = per_cell.loc[per_cell.abs().idxmax()]
+    far = int(per_cell.abs().to_numpy().argmax())  # by position: a cell's key may hold NaN (no gamma, say)
+    worst = per_cell.iloc[far]
     name = ", ".join(
-        f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
-        for k, v in zip(cells, np.atleast_1d(per_cell.abs().idxmax()))
+        f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in zip(cells, np.atleast_1d(per_cell.index[far]))
     )
     verdict = (
         "too few seeds"

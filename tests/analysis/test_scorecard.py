@@ -1,6 +1,7 @@
 """The scorecard's statistics and verdicts against hand computations and synthetic stores."""
 
 import re
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -827,3 +828,149 @@ def test_side_is_the_sign_of_a_difference_only_below_the_level_after_holm_with_t
     assert scorecard.side({"n": 5, "mean": 0.2, "p_holm": float("nan")}) == 0
     assert scorecard.side({"n": 1, "mean": 0.2, "p_holm": 0.01}) == 0  # one seed: no side, whatever its p
     assert scorecard.side({"n": 5, "mean": 0.2, "p_holm": ALPHA}) == 0  # at the level: not below it
+
+
+def _cell(cell, mean, n=5, p=0.001, **more):
+    return {
+        "cell": cell,
+        "difference": "AE - DML",
+        "mean": mean,
+        "low": mean - 0.01,
+        "high": mean + 0.01,
+        "n": n,
+        "p": p,
+        **more,
+    }
+
+
+def test_the_cell_table_names_each_cell_its_interval_its_p_values_and_its_side():
+    cards = pd.DataFrame(
+        [
+            {
+                "claim": "1 (Table 1)",
+                "protocol": "test-cv",
+                "cells": [
+                    _cell("1 %, lsdim 10", 0.05, p_holm=0.004),
+                    _cell("10 %, lsdim 10", -0.04, p_holm=0.03),
+                    _cell("0.1 %, lsdim 10", 0.01, p=0.2, p_holm=0.4),
+                    _cell("0.01 %, lsdim 10", 0.02, n=1, p=float("nan")),
+                ],
+            },
+            {"claim": "2 (Table 2)", "protocol": "test-cv", "cells": None},
+        ]
+    )
+    got = scorecard.cell_verdicts(cards)
+    assert list(got.columns) == [
+        "claim",
+        "protocol",
+        "difference",
+        "cell",
+        "mean [95 % interval]",
+        "p",
+        "p (Holm)",
+        "this cell",
+    ]
+    assert got.values.tolist() == [
+        ["1 (Table 1)", "test-cv", "AE - DML", "1 %, lsdim 10", "+0.050 [+0.040, +0.060]", "0.001", "0.004", "for"],
+        [
+            "1 (Table 1)",
+            "test-cv",
+            "AE - DML",
+            "10 %, lsdim 10",
+            "-0.040 [-0.050, -0.030]",
+            "0.001",
+            "0.030",
+            "against",
+        ],
+        [
+            "1 (Table 1)",
+            "test-cv",
+            "AE - DML",
+            "0.1 %, lsdim 10",
+            "+0.010 [+0.000, +0.020]",
+            "0.200",
+            "0.400",
+            "no difference shown",
+        ],
+        [
+            "1 (Table 1)",
+            "test-cv",
+            "AE - DML",
+            "0.01 %, lsdim 10",
+            scorecard.fmt(_cell("", 0.02, n=1)),
+            "-",
+            "-",
+            "too few seeds",
+        ],
+    ]
+    assert "0.020" in got.iloc[3]["mean [95 % interval]"]
+    empty = scorecard.cell_verdicts(cards.iloc[1:])
+    assert empty.empty and list(empty.columns) == list(got.columns)
+
+
+def test_opposite_cells_are_those_on_the_other_side_of_a_pooled_difference_either_way():
+    down = {
+        "n": 2,
+        "mean": -0.03,
+        "low": -0.05,
+        "cells": [_cell("a", 0.04, p_holm=0.01), _cell("b", -0.06, p_holm=0.01)],
+    }
+    assert [c["cell"] for c in scorecard.opposite_cells(down)] == ["a"]  # two seeds are enough
+    up = {**down, "mean": 0.03, "low": 0.01}
+    assert [c["cell"] for c in scorecard.opposite_cells(up)] == ["b"]
+    assert scorecard.opposite_cells({**up, "n": 1, "low": float("nan")}) == []
+
+
+def test_beats_says_too_few_seeds_and_names_holms_correction_when_it_is_missing():
+    assert scorecard.beats({"n": 1, "mean": 0.1, "low": float("nan")}) == "too few seeds"
+    with pytest.raises(ValueError, match="no Holm-adjusted p-value; judge a claim's family with holm_family"):
+        scorecard.beats({"n": 3, "mean": 0.1, "low": 0.05})
+
+
+def test_paired_needs_runs_of_both_sides_and_restricts_to_a_list_of_values():
+    rows = [
+        {"model": m, "alpha": 0.5, "pl_pct": pl, "lsdim": 2, "seed": s, "acc": 0.5 + (m == "dml_autoencoder") * pl}
+        for m in ("dml", "dml_autoencoder")
+        for pl in (0.01, 0.1, 1.0)
+        for s in range(3)
+    ]
+    f = pd.DataFrame(rows)
+    none = scorecard.paired(f, {"model": "dml_autoencoder"}, {"model": "mvae"})  # no run of b: no difference
+    assert none["n"] == 0 and none["cells"] == [] and none["per_seed"] == {}
+    assert scorecard.paired(f, {"model": "mvae"}, {"model": "dml"})["per_seed"] == {}
+    ev = scorecard.paired(f, {"model": "dml_autoencoder"}, {"model": "dml"}, {"pl_pct": [0.1, 1.0]})
+    assert (
+        ev["n"] == 3
+        and ev["mean"] == pytest.approx(0.55)
+        and [c["cell"] for c in ev["cells"]]
+        == [
+            "0.1 %, lsdim 2",
+            "1 %, lsdim 2",
+        ]
+    )
+    assert ev["per_seed"] == pytest.approx({0: 0.55, 1: 0.55, 2: 0.55})
+
+
+def test_occupancy_counts_a_latent_at_exactly_the_radius():
+    assert scorecard.occupancy(np.array([[0.5, 0.0], [0.6, 0.0]]), np.array([[0.0, 0.0]])).tolist() == [0.5]
+
+
+def test_at_chance_without_runs_one_seed_missing_cells_and_the_worst_cells_name():
+    empty = scorecard.at_chance(pd.DataFrame(), ["cell"], "mu", 0.1)
+    assert set(empty) == {"latent", "verdict", "pooled", "worst", "cell"}
+    assert (empty["latent"], empty["verdict"], empty["cell"], empty["pooled"]["n"]) == ("mu", "no runs", "", 0)
+    assert np.isnan(empty["worst"])
+    with pytest.raises(errors.DmlvaeError, match="unknown latent 'x'"):
+        scorecard.at_chance(pd.DataFrame(), ["cell"], "x", 0.1)
+    one = pd.DataFrame({"seed": [0], "pl_pct": [10.0], "gamma": [1.0], "acc": [0.1]})
+    assert scorecard.at_chance(one, ["pl_pct", "gamma"], "mu", 0.1)["verdict"] == "too few seeds"
+    f = pd.DataFrame(
+        {
+            "seed": [0, 1, 0, 1],
+            "pl_pct": [10.0, 10.0, 1.0, 1.0],
+            "gamma": [float("nan"), float("nan"), 1.0, 1.0],  # an alternating routine's cells have no gamma
+            "acc": [0.3, 0.3, 0.1, 0.1],
+        }
+    )
+    judged = scorecard.at_chance(f, ["pl_pct", "gamma"], "mu", 0.1)
+    assert judged["cell"] == "pl_pct 10, gamma nan" and judged["worst"] == pytest.approx(0.2)
