@@ -209,6 +209,73 @@ def tried_sentences(table: pd.DataFrame) -> list[str]:
     return out
 
 
+# ---------------------------------------------------------------- issue 35's levers, each against the method
+LEVER_DIFF = "seed-paired difference from the method (95 % CI)"
+
+
+def _signed(iv: dict) -> str:
+    if iv["n"] == 0:
+        return "-"
+    if iv["n"] == 1:
+        return f"{iv['mean']:+.3f}"
+    return f"{iv['mean']:+.3f} [{iv['low']:+.3f}, {iv['high']:+.3f}]"
+
+
+def lever_table(levers: pd.DataFrame, graph: pd.DataFrame) -> pd.DataFrame:
+    """Per lever (``grids.GRAPH_LEVERS``) and setting, from their runs (:func:`frame` of the graph-levers rows)
+    and the method's (of the graph grid's): the seeds, mean labelled-to-test kNN accuracy with its 95 %
+    t-interval, its seed-paired difference from the method on the seeds both hold (``moves``: +1 or -1 where that
+    interval excludes 0, else 0), the own classifier, the inferred labels' accuracy, and the target's distance."""
+    ok = levers[levers.status == "ok"]
+    base = graph[(graph.status == "ok") & (graph.contender == METHOD)]
+    out = []
+    for (ds, labels, draw, name), g in ok.groupby(["dataset", "labels", "draw", "contender"], sort=False):
+        b = base[(base.dataset == ds) & (base.labels == labels) & (base.draw == draw)]
+        both = g.merge(b[["seed", "labelled-to-test"]], on="seed", suffixes=("", " of the method"))
+        diff = interval((both["labelled-to-test"] - both["labelled-to-test of the method"]).tolist())
+        iv = interval(g["labelled-to-test"])
+        target = TARGETS.get((ds, labels, draw))
+        pseudo, own = g["inferred labels right"].dropna(), g["own classifier"].dropna()
+        out.append(
+            {
+                "setting": setting_name(ds, labels, draw),
+                "lever": name,
+                "seeds": ", ".join(str(s) for s in sorted(g.seed)),
+                "labelled-to-test kNN (95 % CI)": _fmt_interval(iv),
+                LEVER_DIFF: _signed(diff),
+                "paired seeds": diff["n"],
+                "moves": 0 if diff["n"] < 2 or diff["low"] <= 0 <= diff["high"] else (1 if diff["mean"] > 0 else -1),
+                "own classifier": f"{own.mean():.3f}" if len(own) else "-",
+                "inferred labels right": f"{pseudo.mean():.3f}" if len(pseudo) else "-",
+                "distance to the target": None if target is None else iv["mean"] - target,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def lever_sentences(table: pd.DataFrame) -> list[str]:
+    """Which lever moves which setting, from :func:`lever_table`: per lever, the settings its seed-paired
+    interval puts above the method, below it, and those where it shows no difference (or too few paired seeds)."""
+    out = []
+    for name, g in table.groupby("lever", sort=False):
+        parts = []
+        for sign, word in ((1, "raises"), (-1, "lowers")):
+            hit = g[g.moves == sign]
+            if len(hit):
+                parts.append(
+                    f"{word} "
+                    + "; ".join(f"{r.setting} ({r[LEVER_DIFF]}, {r['paired seeds']} seeds)" for _, r in hit.iterrows())
+                )
+        flat = g[g.moves == 0]
+        if len(flat):
+            parts.append(
+                "shows no difference at "
+                + "; ".join(f"{r.setting} ({r[LEVER_DIFF]}, {r['paired seeds']} seeds)" for _, r in flat.iterrows())
+            )
+        out.append(f"**{name}** " + ", ".join(parts) + ".")
+    return out
+
+
 def headline(runs: pd.DataFrame) -> str | None:
     """The findings' line on the realistic protocol, from the graph grid's rows: the method's mean and 95 %
     t-interval over its seeds at each target setting (as page 05 gives them), the target, and how many targets
@@ -317,15 +384,16 @@ def _seeds(got: list[int], sep: str) -> str:
     )
 
 
-def progress_sentence(stored: int, total: int, seeds=grids.GRAPH_PAPER_SEEDS) -> str:
-    """How much of the grid the shown rows cover, and the command that completes it."""
-    command = f"`python -m dmlvae sweep --grid graph --profile paper --seeds {seeds_text(seeds)}`"
+def progress_sentence(stored: int, total: int, seeds=grids.GRAPH_PAPER_SEEDS, grid: str = "graph") -> str:
+    """How much of the grid (``graph`` or ``graph-levers``) the shown rows cover, and the command that completes
+    it."""
+    command = f"`python -m dmlvae sweep --grid {grid} --profile paper --seeds {seeds_text(seeds)}`"
     if stored >= total:
-        return f"All {total} runs of the graph grid are stored."
+        return f"All {total} runs of the {grid} grid are stored."
     if stored == 0:
-        return f"None of the graph grid's {total} runs is stored; {command} trains them."
+        return f"None of the {grid} grid's {total} runs is stored; {command} trains them."
     return (
-        f"{stored} of the graph grid's {total} runs {'is' if stored == 1 else 'are'} stored so far; the table "
+        f"{stored} of the {grid} grid's {total} runs {'is' if stored == 1 else 'are'} stored so far; the table "
         "shows those (each cell names its "
         f"seeds). {command} trains the rest and resumes where it stopped."
     )
@@ -335,6 +403,23 @@ def configs(seeds=grids.GRAPH_PAPER_SEEDS, device: str | None = None) -> list:
     """The graph grid's paper-scale runs for ``seeds`` (default: the page's 10)."""
 
     return profiles.profile_configs(grids.cells("graph"), "paper", seeds, grid="graph", device=device)
+
+
+def lever_configs(seeds=grids.GRAPH_PAPER_SEEDS, device: str | None = None) -> list:
+    """The graph-levers grid's paper-scale runs for ``seeds`` (default: the page's 10)."""
+    return profiles.profile_configs(grids.cells("graph-levers"), "paper", seeds, grid="graph-levers", device=device)
+
+
+def untried_sentence(tried) -> str:
+    """The next steps the rows hold none of: the levers of ``grids.GRAPH_LEVERS`` not in ``tried`` (their names),
+    and those not built as levers."""
+    left = [f"{name} (the `{short}` lever)" for short, name, _ in grids.GRAPH_LEVERS if name not in set(tried)]
+    left += [
+        "a transductive graph over the training and test images (Calder et al.'s protocol, in the anchors below)",
+        "a MetricVAE as the embedding",
+        "a longer DML step",
+    ]
+    return "**Not tried here** (next steps; the stored rows hold none of them): " + "; ".join(left) + "."
 
 
 def findings_parts(runs: pd.DataFrame, table: pd.DataFrame) -> list[str]:

@@ -357,6 +357,44 @@ def graph_section(page) -> list:
     return shown
 
 
+LEVERS_SHOWN = [
+    "setting",
+    "lever",
+    "seeds",
+    "labelled-to-test kNN (95 % CI)",
+    realistic.LEVER_DIFF,
+    "own classifier",
+    "inferred labels right",
+    "distance to the target",
+]
+
+
+def levers_section(page) -> list:
+    """The parts the page shows after part 3's table: issue 35's levers (``grids.GRAPH_LEVERS``), each alone,
+    against the method on the same seeds (the page's ``graph_seeds``, from the same rows as part 3; trained first
+    when ``graph_train`` asks): how many are stored, the table, which lever moves which setting, and what is not
+    tried yet."""
+    seeds = grids.GRAPH_PAPER_SEEDS if page.p.graph_seeds is None else page.p.graph_seeds
+    cfgs = realistic.lever_configs(seeds, page.device)
+    results = page.results if page.profile == "paper" else profiles.SHIPPED
+    if page.p.graph_train:
+        sweep.run_configs(
+            "graph-levers", "paper", cfgs, results, progress=True, backend=page.backend, may_train=page.may_train
+        )
+    rows = store.rows_for(results, "graph-levers", "paper", cfgs)
+    shown = [Markdown(realistic.progress_sentence(len(rows), len(cfgs), seeds, grid="graph-levers"))]
+    tried = []
+    if rows:
+        base = realistic.frame(store.rows_for(results, "graph", "paper", configs(seeds, page.device)))
+        table = realistic.lever_table(realistic.frame(rows), base)
+        tried = list(table.lever.unique())
+        shown += [
+            table[LEVERS_SHOWN].style.format({"distance to the target": "{:+.3f}"}, na_rep="-").hide(axis="index"),
+            Markdown("\n".join(f"- {s}" for s in realistic.lever_sentences(table))),
+        ]
+    return shown + [Markdown(realistic.untried_sentence(tried))]
+
+
 def anchors_table():
     """The published anchors (``anchors.csv``) as a table, without their protocol and source columns (the notes say
     them)."""

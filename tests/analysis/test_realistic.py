@@ -10,7 +10,7 @@ from dmlvae.experiments import grids, profiles, store
 def row(
     contender, seed, acc, dataset="mnist", labels=60, draw="uniform", own=None, status="ok", cpu=None, reused=False
 ):
-    cell = next(c for short, _, c in grids.GRAPH_CONTENDERS if short == contender)
+    cell = next(c for short, _, c in (*grids.GRAPH_CONTENDERS, *grids.GRAPH_LEVERS) if short == contender)
     cfg = RunConfig(**{"dataset": dataset, "pl_pct": grids.graph_pct(labels), "policy": draw, **cell, "seed": seed})
     r = {
         "config": cfg.to_dict(),
@@ -167,3 +167,39 @@ def test_sweep_trains_exactly_the_seeds_a_list_names(run_cli, tmp_path):
     code, out, err = run_cli(*args, "--seeds", "10,12", "--results", f, "--no-progress")
     assert code == 0, err
     assert sorted({r["seed"] for r in store.Store(f).rows()}) == [10, 12]
+
+
+def test_each_lever_is_paired_seed_by_seed_with_the_method_and_said_to_move_a_setting_only_past_its_interval():
+    method = [0.95, 0.96, 0.94, 0.97]
+    graph = realistic.frame([row("vae-poisson-mbo", s, a, own=a) for s, a in enumerate(method)])
+    gains = [0.010, 0.012, 0.011]  # umap on seeds 0-2 only: paired on those three
+    levers = [row("umap", s, method[s] + g, own=0.97) for s, g in enumerate(gains)]
+    levers += [row("labelled-priors", s, a + (0.01 if s % 2 else -0.01)) for s, a in enumerate(method)]
+    levers += [row("self-training", 0, 0.9)]  # one seed: no interval
+    levers += [row("umap", 9, 0.5, status="failed")]
+    t = realistic.lever_table(realistic.frame(levers), graph)
+    umap = t[t.lever == "VAE + UMAP + Poisson-MBO + DML"].iloc[0]
+    d = realistic.interval(gains)
+    assert umap.seeds == "0, 1, 2" and umap["paired seeds"] == 3 and umap.moves == 1
+    assert umap[realistic.LEVER_DIFF] == f"{d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
+    assert abs(umap["distance to the target"] - (np.mean([m + g for m, g in zip(method, gains)]) - 0.975)) < 1e-12
+    assert umap["own classifier"] == "0.970" and umap["inferred labels right"] == "0.968"
+    priors = t[t.lever.str.contains("labelled draw")].iloc[0]
+    assert priors.moves == 0 and priors["paired seeds"] == 4  # +-0.01 alternating: the interval holds 0
+    assert t[t.lever.str.contains("self-training")].iloc[0].moves == 0
+    said = realistic.lever_sentences(t)
+    assert said[0].startswith("**VAE + UMAP + Poisson-MBO + DML** raises mnist, 60 labels, uniform draw (+0.011 [")
+    assert "shows no difference at mnist, 60 labels, uniform draw" in said[1] and "lowers" not in " ".join(said)
+    lower = realistic.lever_table(
+        realistic.frame([row("umap", s, a - 0.02 - 0.001 * s) for s, a in enumerate(method)]), graph
+    )
+    assert lower.moves.tolist() == [-1] and "lowers mnist" in realistic.lever_sentences(lower)[0]
+
+
+def test_the_untried_levers_are_named_until_they_have_rows():
+    all_left = realistic.untried_sentence([])
+    assert all(f"`{short}` lever" in all_left for short, _, _ in grids.GRAPH_LEVERS) and "transductive" in all_left
+    umap = next(name for short, name, _ in grids.GRAPH_LEVERS if short == "umap")
+    assert "`umap` lever" not in realistic.untried_sentence(
+        [umap]
+    ) and "`conv-vae` lever" in realistic.untried_sentence([umap])

@@ -17,7 +17,7 @@ def page():
 def test_every_call_the_page_makes_returns_what_it_shows_and_trains_nothing(page):
     before = page.results.stat().st_size
     out = fakes.run_page_calls(page, "beyond")
-    assert len(fakes.page_calls("05_beyond", "beyond")) == 13 and len(out) == 12  # page_datasets is called twice
+    assert len(fakes.page_calls("05_beyond", "beyond")) == 14 and len(out) == 13  # page_datasets is called twice
     assert page.results.stat().st_size == before
 
 
@@ -42,3 +42,21 @@ def test_the_differences_are_the_seed_paired_ones_of_the_page_runs(page):
 def test_the_anchors_table_holds_every_published_anchor():
     table = pages.beyond.anchors_table().data
     assert isinstance(table, pd.DataFrame) and len(table) == len(realistic.anchors())
+
+
+def test_the_levers_section_pairs_the_stored_lever_runs_with_the_method_and_names_the_untried(page):
+    from dmlvae.experiments import store
+
+    shown = pages.beyond.levers_section(page)
+    rows = store.rows_for(page.results, "graph-levers", "paper", realistic.lever_configs())
+    total = len(realistic.lever_configs())
+    assert shown[0].data == realistic.progress_sentence(len(rows), total, grid="graph-levers")
+    tried = set(realistic.frame(rows).contender) if rows else set()
+    assert shown[-1].data == realistic.untried_sentence(tried)
+    if rows:
+        base = realistic.frame(store.rows_for(page.results, "graph", "paper", realistic.configs()))
+        table = realistic.lever_table(realistic.frame(rows), base)
+        assert shown[1].data.equals(table[pages.beyond.LEVERS_SHOWN])
+        assert shown[2].data == "\n".join(f"- {s}" for s in realistic.lever_sentences(table))
+    else:
+        assert len(shown) == 2
