@@ -18,6 +18,7 @@ from dmlvae.core.data import DATASETS, POLICIES, validate_pl_pct
 from dmlvae.core.evaluate import PROBES, PROTOCOLS
 from dmlvae.core.graphs import EMBEDDINGS as GRAPH_EMBEDDINGS
 from dmlvae.core.graphs import METHODS as GRAPH_METHODS
+from dmlvae.core.graphs import NODES as GRAPH_NODES
 from dmlvae.core.graphs import PRIORS as GRAPH_PRIORS
 from dmlvae.core.graphs import check_method_priors
 from dmlvae.errors import DmlvaeError, choice, number
@@ -87,6 +88,7 @@ ADDED_FIELDS = {
     "graph_umap_dim": 10,
     "graph_umap_min_dist": 0.0,
     "graph_rounds": 1,
+    "graph_nodes": "train",
     "vae_net": "mlp",
 }
 # fields only one model reads: left out of the key of every other model's runs
@@ -338,6 +340,13 @@ class RunConfig:
         "vae_graph: rounds of graph inference and DML; each round after the first rebuilds the graph on the DML "
         "latents of the round before and infers the labels again (self-training; 1: once, on the VAE's latents)",
         check=integer(1, 10),
+    )
+    graph_nodes: str = assumed(
+        "train",
+        'vae_graph: the images the VAE, the graph and the DML step see: "train" (the training split: inductive, the '
+        'book\'s protocol) or "train+test" (the test images too, without their labels: transductive, as Calder et '
+        "al. 2020 ran it; scored both ways, never against a target)",
+        check=one_of(GRAPH_NODES),
     )
     vae_epochs: int = assumed(
         100, "vae_graph: epochs of the unsupervised VAE (Calder et al.'s 100)", check=integer(1, MAX_EPOCHS)

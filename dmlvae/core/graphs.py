@@ -25,6 +25,9 @@ METHODS = ("poisson-mbo", "poisson")
 PRIORS = ("uniform", "labelled", "none")
 # what the kNN graph is built on: "vae" (the latents as they are, Calder et al.) or "umap" (UMAP of them, N2D)
 EMBEDDINGS = ("vae", "umap")
+# the graph's nodes: "train" (the training images: inductive, the book's protocol) or "train+test" (the test images
+# too, unlabelled: transductive, as Calder et al. ran it; never a target contender)
+NODES = ("train", "train+test")
 
 
 def check_method_priors(method: str, priors: str) -> None:

@@ -137,11 +137,14 @@ def own_classifier(model, x_te, y_te, z_tr, z_te, labelled, y_tr, seed) -> dict:
     - ``vae-labelled-to-test``: the graph's features alone under labelled-to-test (the labelled images only).
     The true labels of unlabelled training images are never read: ``y_tr`` is indexed by ``labelled`` only."""
 
-    inferred = model.graph["labels"]
+    n = len(z_tr)
+    inferred = model.graph["labels"][:n]  # the training images' (a transductive graph holds the test images after)
     enc = model.graph["vae_encoder"]
     # the training features the graph was built on, and the test images placed among them (their VAE latents, or
-    # those through the UMAP fitted on the training images)
-    v_tr, v_te = model.graph["z_train"], model.graph["place"](vae.embed(enc, x_te))
+    # those through the UMAP fitted on the training images; a transductive graph's own test nodes)
+    features = model.graph["z_train"]
+    v_tr = features[:n]
+    v_te = features[n:] if len(features) > n else model.graph["place"](vae.embed(enc, x_te))
     out = {}
     for name, (a, b) in {"inferred-knn": (z_tr, z_te), "inferred-knn-vae": (v_tr, v_te)}.items():
         pred = KNeighborsClassifier(n_neighbors=OWN_K).fit(a, inferred).predict(b)
@@ -158,6 +161,16 @@ def own_classifier(model, x_te, y_te, z_tr, z_te, labelled, y_tr, seed) -> dict:
     )
     out["vae-labelled-to-test"].pop("r_at_1", None)
     return out
+
+
+def _fitted_on(cfg: RunConfig, x, y, x_te):
+    """The images and labels the model is fitted on: the training split, or with ``graph_nodes`` "train+test" (model
+    vae_graph, transductive) the test images appended, each with label -1 (their labels are never given to the
+    fit; the labelled positions are all in the training part)."""
+    if cfg.model != "vae_graph" or cfg.graph_nodes == "train":
+        return x, y
+    unknown = torch.full((len(x_te),), -1, dtype=y.dtype, device=y.device)
+    return torch.cat([x, x_te]), torch.cat([y, unknown])
 
 
 def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dict:
@@ -179,7 +192,9 @@ def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dic
     gen = torch.Generator().manual_seed(cfg.seed)
     init = x[torch.randperm(len(x), generator=gen)[: cfg.n_pseudo].to(x.device)] if cfg.model == "mvae" else None
     model = models.build(cfg, ds.image_shape, ds.n_classes, init_images=init).to(x.device)
-    history = routines.fit(model, x, y, labelled, cfg, progress=progress, n_classes=ds.n_classes)
+    history = routines.fit(
+        model, *_fitted_on(cfg, x, y, x_te), labelled, cfg, progress=progress, n_classes=ds.n_classes
+    )
     metrics, by_protocol, z_te, z_tr = evaluate_model(model, cfg, x, y, labelled, x_te, y_te)
     out = {
         "config": cfg.to_dict(),
@@ -208,9 +223,15 @@ def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dic
         "z_labelled": z_tr[labelled.cpu().numpy()],
         "y_labelled": y[labelled].cpu().numpy(),
     }
-    if hasattr(model, "pseudo_label_history"):  # dml_labelprop: how right each propagation was (scored only here)
+    if hasattr(model, "pseudo_label_history"):  # how right each propagation or inference was (scored only here)
         y_np = y.cpu().numpy()
-        out["pseudo_label_acc"] = [float(np.mean(p == y_np)) for p in model.pseudo_label_history]
+        out["pseudo_label_acc"] = [float(np.mean(p[: len(y_np)] == y_np)) for p in model.pseudo_label_history]
+        if len(model.pseudo_label_history[0]) > len(y_np):  # transductive: the anchors' score, every unlabelled node
+            every = np.concatenate([y_np, np.asarray(y_te)])
+            unlabelled = ~np.isin(np.arange(len(every)), labelled.cpu().numpy())
+            out["transductive_acc"] = [
+                float(np.mean(p[unlabelled] == every[unlabelled])) for p in model.pseudo_label_history
+            ]
     if hasattr(model, "graph"):  # vae_graph: its own classifier and the VAE's latents, scored here only
         out["own_classifier"] = own_classifier(
             model, x_te, y_te, z_tr, z_te, labelled.cpu().numpy(), y.cpu().numpy(), cfg.seed

@@ -365,6 +365,7 @@ LEVERS_SHOWN = [
     realistic.LEVER_DIFF,
     "own classifier",
     "inferred labels right",
+    "every unlabelled node right (transductive)",
     "distance to the target",
 ]
 

@@ -105,3 +105,26 @@ def test_validation_split_is_held_out_and_replaces_the_test_split(monkeypatch):
     monkeypatch.setattr(data.Dataset, "split", no_test)
     r = T.run(cfg.replace(epochs=1))
     assert r["n_test"] == 300 and r["n_train"] == len(y_full) - 300
+
+
+def test_a_transductive_graph_sees_the_test_images_but_never_their_labels(monkeypatch):
+    import dmlvae.core.train as T
+
+    cfg = RunConfig(model="vae_graph", **fakes.VAE_GRAPH, graph_nodes="train+test")
+    base = T.run(cfg)
+    n_train, n_test = base["n_train"], base["n_test"]
+    original = T.prepare
+
+    def scrambled(c):  # every label but the labelled training images' changed, the test split's included
+        ds, x, y, lab, xt, yt = original(c)
+        return ds, x, fakes.scramble_unlabelled(y, lab), lab, xt, (np.asarray(yt) + 3) % 10
+
+    monkeypatch.setattr(T, "prepare", scrambled)
+    again = T.run(cfg)
+    np.testing.assert_array_equal(base["z_test"], again["z_test"])
+    # scored: the training images' inferred labels, and the anchors' way over every unlabelled node
+    acc = base["transductive_acc"][0]
+    assert 0 < acc <= 1 and again["transductive_acc"][0] != acc  # the score reads the (scrambled) test labels
+    assert len(base["pseudo_label_acc"]) == 1 and n_test > 0 and n_train > 0
+    inductive = T.run(cfg.replace(graph_nodes="train"))
+    assert "transductive_acc" not in inductive and not np.array_equal(inductive["z_test"], base["z_test"])

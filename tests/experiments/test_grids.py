@@ -97,7 +97,10 @@ def test_the_graph_levers_grid_runs_each_lever_at_every_graph_setting_beside_the
     settings = [(ds, n, d) for ds, ss in grids.GRAPH_SETTINGS.items() for n, d in ss]
     assert len(cells) == len(settings) * len(grids.GRAPH_LEVERS)
     levers = {name: fields for name, _, fields in grids.GRAPH_LEVERS}
-    assert set(levers) == {"labelled-priors", "umap", "self-training", "conv-vae"}
+    assert set(levers) == {"labelled-priors", "umap", "self-training", "conv-vae", "transductive"}
+    assert (
+        grids.NOT_CONTENDERS == (grids.GRAPH_LEVERS[-1][1],) and levers["transductive"]["graph_nodes"] == "train+test"
+    )
     graph = {tuple(sorted(c.items())) for c in grids.cells("graph")}
     baseline = {"model": "vae_graph", "graph_method": "poisson-mbo"}
     for name, fields in levers.items():
@@ -110,7 +113,7 @@ def test_the_graph_levers_grid_runs_each_lever_at_every_graph_setting_beside_the
     assert levers["self-training"]["graph_rounds"] == 2 and levers["umap"]["graph_embedding"] == "umap"
     assert levers["conv-vae"] == {**baseline, "vae_net": "conv", "vae_epochs": 50}
     with pytest.raises(
-        DmlvaeError, match="unknown lever 'pca'; allowed: labelled-priors, umap, self-training, conv-vae"
+        DmlvaeError, match="unknown lever 'pca'; allowed: labelled-priors, umap, self-training, conv-vae, transductive"
     ):
         grids.cells("graph-levers", levers="pca")
 
