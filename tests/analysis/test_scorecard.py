@@ -854,6 +854,7 @@ def test_the_cell_table_names_each_cell_its_interval_its_p_values_and_its_side()
                     _cell("10 %, lsdim 10", -0.04, p_holm=0.03),
                     _cell("0.1 %, lsdim 10", 0.01, p=0.2, p_holm=0.4),
                     _cell("0.01 %, lsdim 10", 0.02, n=1, p=float("nan")),
+                    _cell("0.01 %, lsdim 2", 0.03, n=2, p_holm=0.02),  # two seeds are enough for a side
                 ],
             },
             {"claim": "2 (Table 2)", "protocol": "test-cv", "cells": None},
@@ -902,10 +903,13 @@ def test_the_cell_table_names_each_cell_its_interval_its_p_values_and_its_side()
             "-",
             "too few seeds",
         ],
+        ["1 (Table 1)", "test-cv", "AE - DML", "0.01 %, lsdim 2", "+0.030 [+0.020, +0.040]", "0.001", "0.020", "for"],
     ]
     assert "0.020" in got.iloc[3]["mean [95 % interval]"]
     empty = scorecard.cell_verdicts(cards.iloc[1:])
     assert empty.empty and list(empty.columns) == list(got.columns)
+    no_cells = scorecard.cell_verdicts(cards.drop(columns="cells"))  # cards made without cells: none listed
+    assert no_cells.empty and list(no_cells.columns) == list(got.columns)
 
 
 def test_opposite_cells_are_those_on_the_other_side_of_a_pooled_difference_either_way():
@@ -923,7 +927,10 @@ def test_opposite_cells_are_those_on_the_other_side_of_a_pooled_difference_eithe
 
 def test_beats_says_too_few_seeds_and_names_holms_correction_when_it_is_missing():
     assert scorecard.beats({"n": 1, "mean": 0.1, "low": float("nan")}) == "too few seeds"
-    with pytest.raises(ValueError, match="no Holm-adjusted p-value; judge a claim's family with holm_family"):
+    with pytest.raises(
+        ValueError,
+        match="^beats: the difference has no Holm-adjusted p-value; judge a claim's family with holm_family$",
+    ):
         scorecard.beats({"n": 3, "mean": 0.1, "low": 0.05})
 
 
