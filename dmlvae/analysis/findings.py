@@ -125,11 +125,13 @@ def summary(c: pd.DataFrame, profile: str = "paper", link: str = SCORECARD) -> s
 def text(results, profile: str = "paper", link: str = SCORECARD) -> str:
     """The findings of a results file: :func:`summary` of its scorecard (claim numbers linked to ``link``) and,
     under the paper profile, the line on the realistic protocol (``realistic.headline``) when its graph-grid rows
-    are stored."""
+    are stored, and the levers' line (``realistic.levers_headline_for``) when theirs are."""
 
     out = summary(cards(results, profile), profile, link)
-    line = realistic.headline_for(results) if profile == "paper" else None
-    return out if line is None else f"{out}\n{line}"
+    if profile != "paper":
+        return out
+    lines = [line for line in (realistic.headline_for(results), realistic.levers_headline_for(results)) if line]
+    return "\n".join([out, *lines])
 
 
 def readme_block(text: str) -> str:

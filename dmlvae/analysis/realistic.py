@@ -339,6 +339,21 @@ def headline_for(results) -> str | None:
     return headline(frame(rows)) if rows else None
 
 
+def levers_headline_for(results) -> str | None:
+    """The findings' line on the levers (:func:`lever_sentences` of the paper-scale graph-levers rows stored in
+    ``results``, each against the method's graph-grid runs on the same seeds); None without a lever run."""
+    rows = store.rows_for(results, "graph-levers", "paper", lever_configs())
+    if not rows:
+        return None
+    table = lever_table(frame(rows), frame(store.rows_for(results, "graph", "paper", configs())))
+    if table.empty:
+        return None
+    return (
+        "- **Levers on that method, each alone** (labelled-to-test kNN, seed-paired against the method; mean "
+        "[95 % interval]): " + " ".join(lever_sentences(table))
+    )
+
+
 LIMIT_SECONDS = 15 * 60  # the protocol's limit on one run (2 CPU cores)
 
 

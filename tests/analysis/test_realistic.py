@@ -229,3 +229,36 @@ def test_the_transductive_lever_is_scored_both_ways_and_never_against_a_target()
     assert realistic.targets_met(runs) == realistic.targets_met(realistic.frame(method))
     assert realistic.targets_met(runs)[0] == 0
     assert realistic.headline(runs) == realistic.headline(realistic.frame(method))
+
+
+def test_the_levers_findings_line_comes_from_the_stored_lever_and_method_rows(tmp_path):
+    f = tmp_path / "paper.jsonl"
+    s = store.Store(f)
+    assert realistic.levers_headline_for(f) is None  # no lever run: no line
+
+    def stored(table, cfg, acc):
+        s.append(
+            {
+                "table": table,
+                "profile": "paper",
+                "key": cfg.key(),
+                "status": "ok",
+                "config": cfg.to_dict(),
+                "seed": cfg.seed,
+                "metrics_by_protocol": {"labelled-to-test": {"knn_acc": acc}},
+                "history": [{}],
+            }
+        )
+
+    setting = dict(dataset="mnist", pl_pct=grids.graph_pct(60), policy="uniform")
+    method = [c for c in realistic.configs() if grids.graph_contender(c) == realistic.METHOD]
+    umap = [c for c in realistic.lever_configs() if c.graph_embedding == "umap"]
+    for seed in range(3):
+        (m,) = [c for c in method if c.seed == seed and all(getattr(c, k) == v for k, v in setting.items())]
+        (u,) = [c for c in umap if c.seed == seed and all(getattr(c, k) == v for k, v in setting.items())]
+        stored("graph", m, 0.95 + 0.01 * seed)
+        stored("graph-levers", u, 0.97 + 0.01 * seed + 0.001 * seed)
+    line = realistic.levers_headline_for(f)
+    assert line.startswith("- **Levers on that method, each alone**")
+    assert "**VAE + UMAP + Poisson-MBO + DML** raises mnist, 60 labels, uniform draw (+0.021 [" in line
+    assert line.endswith("3 seeds).")
