@@ -498,7 +498,8 @@ def test_latents_are_saved_into_a_folder_that_exists(tmp_path):
 
 
 def test_pid_alive_sends_no_signal_a_live_process_would_feel():
-    child = subprocess.Popen(["sleep", "30"])
+    # the child takes SIGHUP's default action (death) even when this test runs under nohup, which ignores it
+    child = subprocess.Popen(["sleep", "30"], preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
     try:
         assert store._pid_alive(child.pid)
         time.sleep(0.2)
