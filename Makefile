@@ -15,6 +15,8 @@ QUIET  := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' ||
 # each page from the shipped paper-scale results (results/paper.jsonl) when they hold all its runs, else quick
 PROFILE ?= auto
 PARAMS  ?=
+# SHOTS=1: the Chromium check keeps a full-page screenshot of each built page in _build/screenshots
+SHOTS   ?=
 
 .PHONY: system venv test book book-html notebooks student pdf publish clean-book clean
 
@@ -52,7 +54,7 @@ book: system $(STAMP) $(PLOTLY_JS) $(MATHJAX)
 	$(TIMED) "pages executed" -- $(PY) tools/execute_notebooks.py --profile $(PROFILE) --times _build/step_times.tsv $(PARAMS)
 	$(TIMED) "jupyter-book build" -- $(MAKE) --no-print-directory book-html
 	$(TIMED) "student edition" -- $(MAKE) --no-print-directory student
-	$(TIMED) "Chromium check" -- $(PY) tools/check_pages.py
+	$(TIMED) "Chromium check" -- $(PY) tools/check_pages.py $(if $(SHOTS),--screenshots _build/screenshots)
 	@$(TIMED) --report
 
 book-html: $(STAMP) $(PLOTLY_JS) $(MATHJAX)

@@ -1,9 +1,11 @@
 """Open every built page of the book in headless Chromium and check it as a reader's browser would.
 
-    python tools/check_pages.py [--html _build/html] [--screenshots _build/screenshots]
+    python tools/check_pages.py [--html _build/html] [--screenshots DIR]
 
 A page passes when it loads with no JavaScript error and no failed resource in the browser's console,
-and every plotly figure on it has rendered (its SVG exists). A full-page screenshot of each page is kept.
+and every plotly figure on it has rendered (its SVG exists). With ``--screenshots DIR`` (``make book SHOTS=1``:
+_build/screenshots) a full-page screenshot of each page is kept; without, none is taken (a second of each page's
+check).
 Exit status 1, with one line per problem, when any page fails. Without Chromium (a machine without root or
 apt) the check is skipped with one line saying how to enable it, except under CI or DMLVAE_STRICT=1.
 """
@@ -158,7 +160,7 @@ def pages_of(html: Path) -> list[Path]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--html", default=str(ROOT / "_build" / "html"))
-    ap.add_argument("--screenshots", default=str(ROOT / "_build" / "screenshots"))
+    ap.add_argument("--screenshots", default=None, help="keep a full-page screenshot of each page in this folder")
     args = ap.parse_args(argv)
     why = available()
     if why and (os.environ.get("CI") or os.environ.get("DMLVAE_STRICT")):
@@ -172,7 +174,7 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 0
-    html, shots = Path(args.html), Path(args.screenshots)
+    html, shots = Path(args.html), (Path(args.screenshots) if args.screenshots else None)
     pages = pages_of(html)
     if not pages:
         print(f"[pages] no pages under {html}", file=sys.stderr)
@@ -181,17 +183,18 @@ def main(argv=None) -> int:
     failed = []
     try:
         for page in pages:
-            shot = shots / (page.relative_to(html).as_posix().replace("/", "_").removesuffix(".html") + ".png")
+            name = page.relative_to(html).as_posix().replace("/", "_").removesuffix(".html") + ".png"
+            shot = None if shots is None else shots / name
             result = check_page(driver, page, shot)
             issues = problems(result)
             failed += issues
             status = "ok" if not issues else "FAILED"
-            where = shot.relative_to(ROOT) if shot.is_relative_to(ROOT) else shot
+            where = "" if shot is None else f" -> {shot.relative_to(ROOT) if shot.is_relative_to(ROOT) else shot}"
             first = "none" if result["first_result"] is None else f"{result['first_result']:,.0f} px"
             print(
                 f"[pages] {status}: {page.relative_to(html)} ({result['rendered']}/{result['figures']} figures "
                 f"rendered, {len(result['errors'])} console errors; {result['height']:,} px tall, first table or "
-                f"figure at {first}) -> {where}"
+                f"figure at {first}){where}"
             )
     finally:
         driver.quit()

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -147,6 +148,9 @@ def takes_profile(source: Path) -> bool:
 
 
 JOBS = 1  # --jobs: pages executed at once (each in its own kernel)
+# the pages that take no profile and train nothing (dmlvae.pages.teaching.LIVE): under profile auto they run in the
+# pool beside the pre-run pages
+QUIET_PAGES = {"00_data"}
 
 
 def in_parallel(fn, items) -> list:
@@ -160,10 +164,11 @@ def in_parallel(fn, items) -> list:
         return list(pool.map(fn, items))
 
 
-def shipped_pages(sources, params: dict, fingerprint: str) -> set[Path]:
+def shipped_pages(sources, params: dict, fingerprint: str, also=()) -> set[Path]:
     """Execute the profile-taking pages under the paper profile without training (DMLVAE_NO_TRAIN); the executed
     notebooks of those that succeed replace the book's, and their sources are returned. A page that lacks runs
-    (MissingRuns) is left to the quick profile; any other failure is raised, naming the page."""
+    (MissingRuns) is left to the quick profile; any other failure is raised, naming the page. ``also``: other
+    work (each a function returning False on failure), run in the same pool, before the pages."""
     pages, shipped = [s for s in sources if takes_profile(s)], set()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["DMLVAE_NO_TRAIN"] = "1"  # every kernel of this phase inherits it (no other phase runs meanwhile)
@@ -176,7 +181,11 @@ def shipped_pages(sources, params: dict, fingerprint: str) -> set[Path]:
             return source, None
 
         try:
-            for source, e in in_parallel(pre_run, pages):
+            # the other work first: the live DML page is the longest, and a pool finishes sooner started with it
+            results = in_parallel(lambda item: item() if callable(item) else pre_run(item), [*also, *pages])
+            if not all(results[: len(also)]):
+                raise SystemExit("[book] FAILED: a page executed beside the pre-run ones (above)")
+            for source, e in results[len(also) :]:
                 if e is None:
                     shipped.add(source)
                 elif e.ename != "MissingRuns":
@@ -286,13 +295,31 @@ def main(argv=None) -> int:
     except DmlvaeError as e:
         print(f"[book] error: {e}", file=sys.stderr)
         return 2
-    done = shipped_pages(sources, params, fingerprint) if auto and Path(args.out) == OUT else set()
+    findings = Path(args.out) / "findings.md"
+    done = set()
+    if auto and Path(args.out) == OUT:
+        # beside the pre-run pages, in the same pool: the pages that take no profile and train nothing, and the
+        # intro's findings (the pages that train live use every core: with another page beside them, the
+        # walkthrough took 109 s instead of 13)
+        quiet = [s for s in sources if s.stem in QUIET_PAGES and not takes_profile(s)]
+        also = [lambda s=s: execute(s, params, args.force, fingerprint, Path(args.out)) for s in quiet]
+        done = shipped_pages(sources, params, fingerprint, also=[*also, lambda: findings_apart(findings)])
+        done |= set(quiet)
     # the pages left train live (their torch runs use every core): one at a time, as two at once took 2-6x longer
     for source in (s for s in sources if s not in done):
         if not execute(source, params, args.force, fingerprint, Path(args.out)):
             return 1
-    write_findings(Path(args.out) / "findings.md")
+    if not (auto and Path(args.out) == OUT):
+        write_findings(findings)
     return 0
+
+
+def findings_apart(path: Path) -> bool:
+    """:func:`write_findings` in a process of its own (in this one it would hold the interpreter's lock that the
+    threads driving the page kernels need); False when it fails."""
+    code = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import execute_notebooks as e; "
+    code += f"from pathlib import Path; e.write_findings(Path({str(path)!r}))"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 
 def write_findings(path: Path) -> None:

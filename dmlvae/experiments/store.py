@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import re
@@ -63,6 +64,17 @@ def valid_row(row) -> bool:
     except (DmlvaeError, TypeError, ValueError, OverflowError, RecursionError):
         return False
     return True
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _readable(line: str) -> bool:
+    """Whether a line of a results file decodes to a :func:`valid_row`; kept per line's text, so a process that
+    reads the same store again (a page, a build) checks each row's config once, not at every read."""
+    try:
+        row = json.loads(line)
+    except (ValueError, RecursionError):  # not JSON, a number past Python's digit limit, deep nesting
+        return False
+    return valid_row(row)
 
 
 class StoreWarning(UserWarning):
@@ -151,15 +163,10 @@ class Store:
             for n, line in enumerate(f, 1):
                 if not line.strip():
                     continue
-                try:
-                    row = json.loads(line)
-                except (ValueError, RecursionError):  # not JSON, a number past Python's digit limit, deep nesting
+                if not _readable(line):
                     bad.append(n)
                     continue
-                if not valid_row(row):
-                    bad.append(n)
-                    continue
-                rows.append(row)
+                rows.append(json.loads(line))  # a fresh row each read: a caller may change what it gets
         if bad and warn:
             shown = ", ".join(map(str, bad[:10])) + (", ..." if len(bad) > 10 else "")
             warnings.warn(

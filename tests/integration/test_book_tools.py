@@ -259,3 +259,32 @@ def test_timed_records_each_step_keeps_its_exit_status_and_reports_pages_under_t
     total = float(text[-1].split()[-1])  # the steps' total, each page counted once (inside its step)
     assert abs(total - (rows[0][1] + rows[3][1])) < 0.1
     assert timed.main(["--reset"]) == 0 and timed.read() == []
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_other_work_runs_in_the_pre_run_pool_first_and_its_failure_fails_the_build(tmp_path, monkeypatch, jobs):
+    ex = _executor()
+    monkeypatch.setattr(ex, "JOBS", jobs)
+    monkeypatch.setattr(ex, "OUT", tmp_path / "generated")
+    order = []
+
+    def execute(source, params, force, fingerprint, out, raise_errors=False):
+        order.append(source.stem)
+        nbformat.write(nbformat.v4.new_notebook(), Path(out) / f"{source.stem}.ipynb")
+        return True
+
+    monkeypatch.setattr(ex, "execute", execute)
+    sources = sorted(ex.SOURCES.glob("*.py"))
+    shipped = ex.shipped_pages(sources, {}, "fp", also=[lambda: order.append("other") or True])
+    assert "other" in order[:jobs] and len(order) == 1 + len(shipped)  # started first (of two at once: among them)
+    with pytest.raises(SystemExit, match="a page executed beside the pre-run ones"):
+        ex.shipped_pages(sources, {}, "fp", also=[lambda: False])
+
+
+def test_the_pages_run_beside_the_pre_run_ones_train_nothing_and_take_no_profile():
+    from dmlvae.pages import teaching
+
+    ex = _executor()
+    quiet = {s.stem for s in ex.SOURCES.glob("*.py") if s.stem in ex.QUIET_PAGES}
+    assert quiet == ex.QUIET_PAGES == {p for p, runs in teaching.LIVE.items() if runs == "trains nothing"}
+    assert not any(ex.takes_profile(ex.SOURCES / f"{p}.py") for p in quiet)
