@@ -212,6 +212,7 @@ def tried_sentences(table: pd.DataFrame) -> list[str]:
 
 # ---------------------------------------------------------------- issue 35's levers, each against the method
 LEVER_DIFF = "seed-paired difference from the method (95 % CI)"
+LEVER_SECONDS = "CPU seconds a run (median, its VAE's training included where it trained one)"
 
 
 def _signed(iv: dict) -> str:
@@ -228,7 +229,7 @@ def lever_table(levers: pd.DataFrame, graph: pd.DataFrame) -> pd.DataFrame:
     t-interval, its seed-paired difference from the method on the seeds both hold (``moves``: +1 or -1 where that
     interval excludes 0, else 0), the own classifier, the inferred labels' accuracy (on the training images; a
     transductive lever also on every unlabelled node, the anchors' score), and the target's distance (none for a
-    lever of ``grids.NOT_CONTENDERS``)."""
+    lever of ``grids.NOT_CONTENDERS``), and the median CPU seconds of its runs."""
     ok = levers[levers.status == "ok"]
     base = graph[(graph.status == "ok") & (graph.contender == METHOD)]
     out = []
@@ -253,30 +254,37 @@ def lever_table(levers: pd.DataFrame, graph: pd.DataFrame) -> pd.DataFrame:
                 "inferred labels right": f"{pseudo.mean():.3f}" if len(pseudo) else "-",
                 "every unlabelled node right (transductive)": f"{every.mean():.3f}" if len(every) else "-",
                 "distance to the target": None if target is None else iv["mean"] - target,
+                LEVER_SECONDS: float(g.seconds.median()) if g.seconds.notna().any() else None,
             }
         )
     return pd.DataFrame(out)
 
 
+def _seeds_word(n: int) -> str:
+    return f"{n} seed{'s' if n != 1 else ''}"
+
+
 def lever_sentences(table: pd.DataFrame) -> list[str]:
     """Which lever moves which setting, from :func:`lever_table`: per lever, the settings its seed-paired
-    interval puts above the method, below it, and those where it shows no difference (or too few paired seeds)."""
+    interval puts above the method, below it, those where it shows no difference, and those with fewer than two
+    paired seeds (no interval: too few to tell)."""
     out = []
     for name, g in table.groupby("lever", sort=False):
         parts = []
-        for sign, word in ((1, "raises"), (-1, "lowers")):
-            hit = g[g.moves == sign]
+        groups = (
+            ("raises", g[g.moves == 1]),
+            ("lowers", g[g.moves == -1]),
+            ("shows no difference at", g[(g.moves == 0) & (g["paired seeds"] >= 2)]),
+            ("has too few paired seeds to tell at", g[g["paired seeds"] < 2]),
+        )
+        for word, hit in groups:
             if len(hit):
                 parts.append(
                     f"{word} "
-                    + "; ".join(f"{r.setting} ({r[LEVER_DIFF]}, {r['paired seeds']} seeds)" for _, r in hit.iterrows())
+                    + "; ".join(
+                        f"{r.setting} ({r[LEVER_DIFF]}, {_seeds_word(r['paired seeds'])})" for _, r in hit.iterrows()
+                    )
                 )
-        flat = g[g.moves == 0]
-        if len(flat):
-            parts.append(
-                "shows no difference at "
-                + "; ".join(f"{r.setting} ({r[LEVER_DIFF]}, {r['paired seeds']} seeds)" for _, r in flat.iterrows())
-            )
         out.append(f"**{name}** " + ", ".join(parts) + ".")
     return out
 

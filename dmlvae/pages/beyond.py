@@ -367,6 +367,7 @@ LEVERS_SHOWN = [
     "inferred labels right",
     "every unlabelled node right (transductive)",
     "distance to the target",
+    realistic.LEVER_SECONDS,
 ]
 
 
@@ -390,7 +391,9 @@ def levers_section(page) -> list:
         table = realistic.lever_table(realistic.frame(rows), base)
         tried = list(table.lever.unique())
         shown += [
-            table[LEVERS_SHOWN].style.format({"distance to the target": "{:+.3f}"}, na_rep="-").hide(axis="index"),
+            table[LEVERS_SHOWN]
+            .style.format({"distance to the target": "{:+.3f}", realistic.LEVER_SECONDS: "{:.0f}"}, na_rep="-")
+            .hide(axis="index"),
             Markdown("\n".join(f"- {s}" for s in realistic.lever_sentences(table))),
         ]
     return shown + [Markdown(realistic.untried_sentence(tried))]
