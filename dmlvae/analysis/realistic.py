@@ -91,12 +91,14 @@ def frame(rows) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _fmt_interval(iv: dict) -> str:
+def _fmt_interval(iv: dict, signed: bool = False) -> str:
+    """ "mean [low, high]" (one seed: the mean; none: "-"), 3 decimals, with a sign when ``signed``."""
+    f = "+.3f" if signed else ".3f"
     if iv["n"] == 0:
         return "-"
     if iv["n"] == 1:
-        return f"{iv['mean']:.3f}"
-    return f"{iv['mean']:.3f} [{iv['low']:.3f}, {iv['high']:.3f}]"
+        return format(iv["mean"], f)
+    return f"{iv['mean']:{f}} [{iv['low']:{f}}, {iv['high']:{f}}]"
 
 
 def summary(runs: pd.DataFrame, confirm_only: bool = False) -> pd.DataFrame:
@@ -215,14 +217,6 @@ LEVER_DIFF = "seed-paired difference from the method (95 % CI)"
 LEVER_SECONDS = "CPU seconds a run (median, its VAE's training included where it trained one)"
 
 
-def _signed(iv: dict) -> str:
-    if iv["n"] == 0:
-        return "-"
-    if iv["n"] == 1:
-        return f"{iv['mean']:+.3f}"
-    return f"{iv['mean']:+.3f} [{iv['low']:+.3f}, {iv['high']:+.3f}]"
-
-
 def lever_table(levers: pd.DataFrame, graph: pd.DataFrame) -> pd.DataFrame:
     """Per lever (``grids.GRAPH_LEVERS``) and setting, from their runs (:func:`frame` of the graph-levers rows)
     and the method's (of the graph grid's): the seeds, mean labelled-to-test kNN accuracy with its 95 %
@@ -247,7 +241,7 @@ def lever_table(levers: pd.DataFrame, graph: pd.DataFrame) -> pd.DataFrame:
                 "lever": name,
                 "seeds": ", ".join(str(s) for s in sorted(g.seed)),
                 "labelled-to-test kNN (95 % CI)": _fmt_interval(iv),
-                LEVER_DIFF: _signed(diff),
+                LEVER_DIFF: _fmt_interval(diff, signed=True),
                 "paired seeds": diff["n"],
                 "moves": 0 if diff["n"] < 2 or diff["low"] <= 0 <= diff["high"] else (1 if diff["mean"] > 0 else -1),
                 "own classifier": f"{own.mean():.3f}" if len(own) else "-",
