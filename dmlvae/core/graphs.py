@@ -14,6 +14,7 @@ Only the labelled images' labels are read: :func:`infer` takes their positions a
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.neighbors import NearestNeighbors
 
 from dmlvae.errors import DmlvaeError, choice
@@ -85,8 +86,6 @@ def connect_components(W, features: np.ndarray):
     joins a disconnected neighbour graph). Poisson learning needs this: on a component that holds some of the
     labelled nodes but not all, its source term does not sum to zero and the solver cannot converge. A connected
     ``W`` is returned unchanged. Reads no label."""
-    import scipy.sparse as sp
-
     features = np.asarray(features, dtype=np.float64)
     W = sp.csr_matrix(W)
     while True:

@@ -435,9 +435,17 @@ def fit_vae_graph(
     graph_seconds = time.perf_counter() - t1
     model.graph = {"vae_encoder": enc, "labels": inferred, "z_train": features, "place": place}
     model.pseudo_label_history = [inferred]
+    first = {**info, "graph_seconds": graph_seconds}
+    return _graph_rounds(model, x, lab, y_lab, n_classes, cfg, progress, first, t0)
+
+
+def _graph_rounds(model, x, lab, y_lab, n_classes: int, cfg: RunConfig, progress: bool, first: dict, t0) -> list[dict]:
+    """The DML step on the inferred labels (``model.graph["labels"]``), ``cfg.graph_rounds`` times: each round after
+    the first infers the labels again over the graph of the DML latents (self-training). The first epoch's row
+    takes ``first`` (the VAE's and the graph's bookkeeping) and the setup's seconds since ``t0``."""
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = _optimiser(model, x, cfg)
-    history = []
+    history, inferred = [], model.graph["labels"]
     bar = _progress(cfg, math.ceil(len(x) / cfg.batch_size) * cfg.graph_rounds, progress)
     for rnd in range(cfg.graph_rounds):
         tr = time.perf_counter()
@@ -445,13 +453,10 @@ def fit_vae_graph(
             inferred = _graph_labels(model.embed(x), lab, y_lab, n_classes, cfg, join=True)  # DML's clusters too
             model.graph["labels"] = inferred
             model.pseudo_label_history.append(inferred)
-        rows = _inferred_label_epochs(
-            model, opt, x, torch.as_tensor(inferred).to(x.device), cfg, gen, bar, len(history)
-        )
+        pseudo = torch.as_tensor(inferred).to(x.device)
+        rows = _inferred_label_epochs(model, opt, x, pseudo, cfg, gen, bar, len(history))
         if rnd == 0:
-            rows[0].update(
-                info, graph_seconds=graph_seconds, setup_seconds=time.perf_counter() - t0 - rows[0]["seconds"]
-            )
+            rows[0].update(first, setup_seconds=time.perf_counter() - t0 - rows[0]["seconds"])
         else:
             rows[0].update(graph_seconds=time.perf_counter() - tr - sum(r["seconds"] for r in rows))
         if cfg.graph_rounds > 1:

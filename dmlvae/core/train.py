@@ -163,6 +163,18 @@ def own_classifier(model, x_te, y_te, z_tr, z_te, labelled, y_tr, seed) -> dict:
     return out
 
 
+def _inferred_scores(history, y_train, y_test, labelled) -> dict:
+    """How right each propagation's or inference's labels were, read here only to score: ``pseudo_label_acc`` on
+    the training images; for a transductive graph (labels for the test images too) also ``transductive_acc``,
+    the anchors' score over every unlabelled node."""
+    out = {"pseudo_label_acc": [float(np.mean(p[: len(y_train)] == y_train)) for p in history]}
+    if len(history[0]) > len(y_train):
+        every = np.concatenate([y_train, np.asarray(y_test)])
+        unlabelled = ~np.isin(np.arange(len(every)), labelled)
+        out["transductive_acc"] = [float(np.mean(p[unlabelled] == every[unlabelled])) for p in history]
+    return out
+
+
 def _fitted_on(cfg: RunConfig, x, y, x_te):
     """The images and labels the model is fitted on: the training split, or with ``graph_nodes`` "train+test" (model
     vae_graph, transductive) the test images appended, each with label -1 (their labels are never given to the
@@ -224,14 +236,7 @@ def run(cfg: RunConfig, progress: bool = False, keep_model: bool = False) -> dic
         "y_labelled": y[labelled].cpu().numpy(),
     }
     if hasattr(model, "pseudo_label_history"):  # how right each propagation or inference was (scored only here)
-        y_np = y.cpu().numpy()
-        out["pseudo_label_acc"] = [float(np.mean(p[: len(y_np)] == y_np)) for p in model.pseudo_label_history]
-        if len(model.pseudo_label_history[0]) > len(y_np):  # transductive: the anchors' score, every unlabelled node
-            every = np.concatenate([y_np, np.asarray(y_te)])
-            unlabelled = ~np.isin(np.arange(len(every)), labelled.cpu().numpy())
-            out["transductive_acc"] = [
-                float(np.mean(p[unlabelled] == every[unlabelled])) for p in model.pseudo_label_history
-            ]
+        out.update(_inferred_scores(model.pseudo_label_history, y.cpu().numpy(), y_te, labelled.cpu().numpy()))
     if hasattr(model, "graph"):  # vae_graph: its own classifier and the VAE's latents, scored here only
         out["own_classifier"] = own_classifier(
             model, x_te, y_te, z_tr, z_te, labelled.cpu().numpy(), y.cpu().numpy(), cfg.seed
