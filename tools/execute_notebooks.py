@@ -181,10 +181,10 @@ def shipped_pages(sources, params: dict, fingerprint: str, also=()) -> set[Path]
             return source, None
 
         try:
-            # the other work first: the live DML page is the longest, and a pool finishes sooner started with it
+            # the other work first (the data page and the findings), then the pages, in the table of contents' order
             results = in_parallel(lambda item: item() if callable(item) else pre_run(item), [*also, *pages])
             if not all(results[: len(also)]):
-                raise SystemExit("[book] FAILED: a page executed beside the pre-run ones (above)")
+                raise SystemExit("[book] FAILED: a page or the findings executed beside the pre-run pages (above)")
             for source, e in results[len(also) :]:
                 if e is None:
                     shipped.add(source)

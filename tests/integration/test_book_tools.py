@@ -277,7 +277,7 @@ def test_other_work_runs_in_the_pre_run_pool_first_and_its_failure_fails_the_bui
     sources = sorted(ex.SOURCES.glob("*.py"))
     shipped = ex.shipped_pages(sources, {}, "fp", also=[lambda: order.append("other") or True])
     assert "other" in order[:jobs] and len(order) == 1 + len(shipped)  # started first (of two at once: among them)
-    with pytest.raises(SystemExit, match="a page executed beside the pre-run ones"):
+    with pytest.raises(SystemExit, match="a page or the findings executed beside the pre-run pages"):
         ex.shipped_pages(sources, {}, "fp", also=[lambda: False])
 
 
