@@ -343,11 +343,8 @@ def headline_for(results) -> str | None:
 
 def levers_headline_for(results) -> str | None:
     """The findings' line on the levers (:func:`lever_sentences` of the paper-scale graph-levers rows stored in
-    ``results``, each against the method's graph-grid runs on the same seeds); None without a lever run."""
-    rows = store.rows_for(results, "graph-levers", "paper", lever_configs())
-    if not rows:
-        return None
-    table = lever_table(frame(rows), frame(store.rows_for(results, "graph", "paper", configs())))
+    ``results``, each against the method's graph-grid runs on the same seeds); None without an ok lever run."""
+    _, _, table = lever_runs(results)
     if table.empty:
         return None
     return (
@@ -421,15 +418,22 @@ def progress_sentence(stored: int, total: int, seeds=grids.GRAPH_PAPER_SEEDS, gr
     )
 
 
-def configs(seeds=grids.GRAPH_PAPER_SEEDS, device: str | None = None) -> list:
-    """The graph grid's paper-scale runs for ``seeds`` (default: the page's 10)."""
+def configs(seeds=grids.GRAPH_PAPER_SEEDS, device: str | None = None, grid: str = "graph") -> list:
+    """The paper-scale runs of the graph grid (or of ``grid`` "graph-levers", its levers) for ``seeds`` (default:
+    the page's 10)."""
 
-    return profiles.profile_configs(grids.cells("graph"), "paper", seeds, grid="graph", device=device)
+    return profiles.profile_configs(grids.cells(grid), "paper", seeds, grid=grid, device=device)
 
 
-def lever_configs(seeds=grids.GRAPH_PAPER_SEEDS, device: str | None = None) -> list:
-    """The graph-levers grid's paper-scale runs for ``seeds`` (default: the page's 10)."""
-    return profiles.profile_configs(grids.cells("graph-levers"), "paper", seeds, grid="graph-levers", device=device)
+def lever_runs(results, seeds=grids.GRAPH_PAPER_SEEDS, device: str | None = None) -> tuple[int, int, pd.DataFrame]:
+    """(lever runs stored, lever runs of ``seeds`` in all, :func:`lever_table` of the stored ones against the
+    method's graph-grid runs of the same seeds; empty without a stored lever run), from ``results``."""
+    cfgs = configs(seeds, device, grid="graph-levers")
+    rows = store.rows_for(results, "graph-levers", "paper", cfgs) if Path(results).exists() else []
+    if not rows:
+        return 0, len(cfgs), pd.DataFrame()
+    base = frame(store.rows_for(results, "graph", "paper", configs(seeds, device)))
+    return len(rows), len(cfgs), lever_table(frame(rows), base)
 
 
 def untried_sentence(tried) -> str:

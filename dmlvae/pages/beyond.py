@@ -331,6 +331,18 @@ def uniform_draw(page) -> list:
 
 
 # Part 3 of the beyond page: the graph grid's paper-scale rows, against the targets and the anchors
+def _graph_part(page, grid: str):
+    """(seeds, results file, configs) of part 3's ``grid`` ("graph" or "graph-levers") for the page: its
+    ``graph_seeds``, its results under the paper profile (else the shipped rows); the missing runs trained first
+    when its ``graph_train`` asks."""
+    seeds = grids.GRAPH_PAPER_SEEDS if page.p.graph_seeds is None else page.p.graph_seeds
+    cfgs = configs(seeds, page.device, grid=grid)
+    results = page.results if page.profile == "paper" else profiles.SHIPPED
+    if page.p.graph_train:
+        sweep.run_configs(grid, "paper", cfgs, results, progress=True, backend=page.backend, may_train=page.may_train)
+    return seeds, results, cfgs
+
+
 def graph_section(page) -> list:
     """The parts the page shows (Page.show), in order: the graph grid's paper-scale runs of the page's
     ``graph_seeds`` (the page's results under the paper profile, else the shipped rows; trained first when the
@@ -338,13 +350,7 @@ def graph_section(page) -> list:
     each target, what was tried, the time, and the confirmation seeds alone."""
     shown = []  # what the page shows, in order (Page.show displays it)
 
-    seeds = grids.GRAPH_PAPER_SEEDS if page.p.graph_seeds is None else page.p.graph_seeds
-    cfgs = configs(seeds, page.device)
-    results = page.results if page.profile == "paper" else profiles.SHIPPED
-    if page.p.graph_train:
-        sweep.run_configs(
-            "graph", "paper", cfgs, results, progress=True, backend=page.backend, may_train=page.may_train
-        )
+    seeds, results, cfgs = _graph_part(page, "graph")
     rows = store.rows_for(results, "graph", "paper", cfgs)
     shown += [Markdown(header(results, seeds, len(rows), len(cfgs)))]
     if not rows:
@@ -376,19 +382,11 @@ def levers_section(page) -> list:
     against the method on the same seeds (the page's ``graph_seeds``, from the same rows as part 3; trained first
     when ``graph_train`` asks): how many are stored, the table, which lever moves which setting, and what is not
     tried yet."""
-    seeds = grids.GRAPH_PAPER_SEEDS if page.p.graph_seeds is None else page.p.graph_seeds
-    cfgs = realistic.lever_configs(seeds, page.device)
-    results = page.results if page.profile == "paper" else profiles.SHIPPED
-    if page.p.graph_train:
-        sweep.run_configs(
-            "graph-levers", "paper", cfgs, results, progress=True, backend=page.backend, may_train=page.may_train
-        )
-    rows = store.rows_for(results, "graph-levers", "paper", cfgs)
-    shown = [Markdown(realistic.progress_sentence(len(rows), len(cfgs), seeds, grid="graph-levers"))]
+    seeds, results, _ = _graph_part(page, "graph-levers")
+    stored, total, table = realistic.lever_runs(results, seeds, page.device)
+    shown = [Markdown(realistic.progress_sentence(stored, total, seeds, grid="graph-levers"))]
     tried = []
-    if rows:
-        base = realistic.frame(store.rows_for(results, "graph", "paper", configs(seeds, page.device)))
-        table = realistic.lever_table(realistic.frame(rows), base)
+    if not table.empty:
         tried = list(table.lever.unique())
         shown += [
             table[LEVERS_SHOWN]

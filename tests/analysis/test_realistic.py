@@ -257,7 +257,7 @@ def test_the_levers_findings_line_comes_from_the_stored_lever_and_method_rows(tm
 
     setting = dict(dataset="mnist", pl_pct=grids.graph_pct(60), policy="uniform")
     method = [c for c in realistic.configs() if grids.graph_contender(c) == realistic.METHOD]
-    umap = [c for c in realistic.lever_configs() if c.graph_embedding == "umap"]
+    umap = [c for c in realistic.configs(grid="graph-levers") if c.graph_embedding == "umap"]
     for seed in range(3):
         (m,) = [c for c in method if c.seed == seed and all(getattr(c, k) == v for k, v in setting.items())]
         (u,) = [c for c in umap if c.seed == seed and all(getattr(c, k) == v for k, v in setting.items())]

@@ -48,8 +48,8 @@ def test_the_levers_section_pairs_the_stored_lever_runs_with_the_method_and_name
     from dmlvae.experiments import store
 
     shown = pages.beyond.levers_section(page)
-    rows = store.rows_for(page.results, "graph-levers", "paper", realistic.lever_configs())
-    total = len(realistic.lever_configs())
+    rows = store.rows_for(page.results, "graph-levers", "paper", realistic.configs(grid="graph-levers"))
+    total = len(realistic.configs(grid="graph-levers"))
     assert shown[0].data == realistic.progress_sentence(len(rows), total, grid="graph-levers")
     tried = set(realistic.frame(rows).contender) if rows else set()
     assert shown[-1].data == realistic.untried_sentence(tried)
