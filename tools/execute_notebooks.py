@@ -297,7 +297,8 @@ def main(argv=None) -> int:
         return 2
     findings = Path(args.out) / "findings.md"
     done = set()
-    if auto and Path(args.out) == OUT:
+    pooled = auto and Path(args.out) == OUT  # the pre-run pool runs (into the book's folder only)
+    if pooled:
         # beside the pre-run pages, in the same pool: the pages that take no profile and train nothing, and the
         # intro's findings (the pages that train live use every core: with another page beside them, the
         # walkthrough took 109 s instead of 13)
@@ -309,7 +310,7 @@ def main(argv=None) -> int:
     for source in (s for s in sources if s not in done):
         if not execute(source, params, args.force, fingerprint, Path(args.out)):
             return 1
-    if not (auto and Path(args.out) == OUT):
+    if not pooled:
         write_findings(findings)
     return 0
 
